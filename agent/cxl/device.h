@@ -1,0 +1,180 @@
+/* The device layer: one interface over CXL memory devices, whatever backend
+ * (kernel ioctl or the in-process emulated model) sits underneath.
+ *
+ * Contract for callers above this layer:
+ *  - cxl_devset_info()/cxl_devset_cel()/cxl_devset_health() return cached
+ *    copies and never wait behind a running mailbox command.
+ *  - cxl_devset_submit() runs at most one command per device at a time;
+ *    commands to different devices run in parallel. A caller waits at most
+ *    its timeout for the device to become free and for the command to finish.
+ *  - The transport result (0 or -errno from the path to the device) and the
+ *    device's mailbox return code are kept apart all the way up.
+ * Thread-safe: every function may be called from any thread. */
+#ifndef CXLA_CXL_DEVICE_H
+#define CXLA_CXL_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cxl/cel.h"
+
+#define CXL_ID_MAX 64
+#define CXL_FW_REV_LEN 16
+
+enum cxl_backend_kind {
+	CXL_BACKEND_AUTO = 0,
+	CXL_BACKEND_KERNEL,
+	CXL_BACKEND_EMULATED,
+};
+
+/* Inventory of one memory device. Capacities in bytes. Fields a device does
+ * not report are marked by the corresponding has_* flag being false. */
+struct cxl_dev_info {
+	char id[CXL_ID_MAX];   /* stable: serial as 16 hex digits, else kernel name */
+	char name[32];         /* kernel name (mem0) or emulated name */
+	uint64_t serial;
+	char host[64];         /* PCI address of the host device, "" if unknown */
+	uint16_t pci_vendor_id;
+	uint16_t pci_device_id;
+	char fw_revision[CXL_FW_REV_LEN + 1];
+	uint64_t total_bytes;
+	uint64_t volatile_only_bytes;
+	uint64_t persistent_only_bytes;
+	uint64_t partition_align_bytes;
+	bool has_partition;    /* Get Partition Info answered */
+	uint64_t active_volatile_bytes;
+	uint64_t active_persistent_bytes;
+	uint64_t next_volatile_bytes;
+	uint64_t next_persistent_bytes;
+	uint32_t lsa_size;
+	uint32_t payload_max;
+	int numa_node;         /* -1 when none */
+	bool present;          /* false once the device vanished */
+	uint64_t generation;   /* bumps whenever any cached field changes */
+	struct timespec read_at; /* CLOCK_REALTIME of the last successful refresh */
+};
+
+/* Get Health Info, decoded. valid is false when the device does not provide
+ * health (e.g. the command is absent from its CEL or the kernel refuses it);
+ * upper layers then omit health instead of inventing it. */
+struct cxl_health {
+	bool valid;
+	uint8_t health_status;     /* bit0 maintenance, bit1 perf degraded, bit2 replace */
+	uint8_t media_status;
+	uint8_t additional_status; /* [1:0] life used, [3:2] temperature: 0 ok 1 warn 2 crit */
+	uint8_t life_used_pct;     /* 0xff: not implemented */
+	int16_t temperature_c;     /* INT16_MAX: not implemented */
+	uint32_t dirty_shutdowns;
+	uint32_t corrected_volatile_errors;
+	uint32_t corrected_persistent_errors;
+	struct timespec read_at;
+};
+
+/* One device event record (Get Event Records), kept by the device layer in a
+ * bounded in-memory ring. */
+enum cxl_event_log {
+	CXL_EVENT_LOG_INFO = 0,
+	CXL_EVENT_LOG_WARN = 1,
+	CXL_EVENT_LOG_FAIL = 2,
+	CXL_EVENT_LOG_FATAL = 3,
+};
+struct cxl_event {
+	uint64_t seq;              /* agent-assigned, monotonic per device */
+	enum cxl_event_log log;
+	uint16_t handle;
+	uint64_t timestamp_ns;     /* device timestamp, ns since the epoch */
+	uint8_t uuid[16];
+	uint8_t flags;
+	uint8_t data[0x50];
+};
+
+/* How this host can deliver an opcode to a device. */
+enum cxl_delivery {
+	CXL_DELIVER_EMULATED = 0,   /* emulated backend: always deliverable */
+	CXL_DELIVER_KERNEL_NAMED,   /* kernel has a named command id */
+	CXL_DELIVER_KERNEL_RAW,     /* CXL_MEM_COMMAND_ID_RAW permitted */
+	CXL_DELIVER_UNAVAILABLE,    /* reason says why */
+};
+struct cxl_delivery_info {
+	enum cxl_delivery how;
+	char reason[128];           /* "" unless UNAVAILABLE */
+};
+
+/* A mailbox command and its outcome. */
+struct cxl_cmd {
+	uint16_t opcode;
+	const uint8_t *in;          /* borrowed */
+	size_t in_len;
+	unsigned timeout_ms;        /* 0: the device set's default */
+};
+struct cxl_cmd_result {
+	int transport;              /* 0, or -errno: -ETIMEDOUT, -ENODEV, -EBUSY, -EPERM, -ENOTTY, -EPROTO ... */
+	uint16_t mbox_rc;           /* meaningful only when transport == 0 */
+	uint8_t *out;               /* new, free() it; NULL when out_len is 0 */
+	size_t out_len;
+	uint64_t duration_us;
+};
+void cxl_cmd_result_clear(struct cxl_cmd_result *res);
+
+/* Background Operation Status (opcode 0002h), decoded. */
+struct cxl_bg_status {
+	bool running;
+	uint8_t percent;
+	uint16_t opcode;
+	uint16_t rc;                /* return code of the finished operation */
+};
+
+struct cxl_devset_config {
+	enum cxl_backend_kind backend;
+	const char *emulated_profile; /* path of a JSON profile, NULL: built-in demo */
+	const char *state_dir;        /* where emulated label storage persists */
+	unsigned default_timeout_ms;  /* for submissions without their own */
+	unsigned refresh_interval_ms; /* health/inventory cache lifetime */
+	size_t event_ring_size;       /* per device, bound on kept event records */
+};
+
+struct cxl_devset;
+
+/* Open the backend chosen by cfg (auto: kernel when /dev/cxl/mem* can be
+ * opened, else emulated; *why is set to a static string saying which and why).
+ * Opens every device so the process can drop privileges afterwards.
+ * Returns 0 and a new set in *out, or -errno with a message in errbuf. */
+int cxl_devset_open(const struct cxl_devset_config *cfg, struct cxl_devset **out,
+		    const char **why, char *errbuf, size_t errlen);
+void cxl_devset_free(struct cxl_devset *set);
+
+/* Name of the backend in use: "kernel" or "emulated". Borrowed. */
+const char *cxl_devset_backend(const struct cxl_devset *set);
+size_t cxl_devset_count(const struct cxl_devset *set);
+/* Index of the device with this stable id, or -ENOENT. */
+int cxl_devset_find(const struct cxl_devset *set, const char *id);
+
+/* Copy of the cached inventory. Refreshes from the device first when the cache
+ * is older than refresh_interval and the device is free; otherwise the last
+ * good data is returned with its read_at. 0 or -ERANGE for a bad index. */
+int cxl_devset_info(struct cxl_devset *set, size_t idx, struct cxl_dev_info *out);
+int cxl_devset_health(struct cxl_devset *set, size_t idx, struct cxl_health *out);
+/* Copy of the decoded CEL (read once at open, re-read after a device reset).
+ * out must be freed with cxl_cel_free(). */
+int cxl_devset_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *out);
+/* Copy of up to max events with seq > after_seq, oldest first. Returns the
+ * count copied or -errno. */
+int cxl_devset_events(struct cxl_devset *set, size_t idx, uint64_t after_seq,
+		      struct cxl_event *out, size_t max);
+int cxl_devset_delivery(struct cxl_devset *set, size_t idx, uint16_t opcode,
+			struct cxl_delivery_info *out);
+
+/* Submit one mailbox command (serialised per device, bounded by timeout).
+ * Returns 0 when the command reached a verdict (res->transport and
+ * res->mbox_rc tell which); -ERANGE for a bad index; -ENOMEM.
+ * res must be released with cxl_cmd_result_clear(). */
+int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *cmd,
+		      struct cxl_cmd_result *res);
+
+/* Number of mailbox commands sent to a device since open (for tests and the
+ * Manager's diagnostics). */
+uint64_t cxl_devset_mailbox_count(struct cxl_devset *set, size_t idx);
+
+#endif

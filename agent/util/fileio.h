@@ -1,0 +1,24 @@
+/* Durable file writes: every rewrite goes through a temporary file in the same
+ * directory, fsync, rename, fsync of the directory, so a crash leaves either
+ * the old or the new contents, never a mix. */
+#ifndef CXLA_UTIL_FILEIO_H
+#define CXLA_UTIL_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replace path with data. Returns 0 or -errno; on failure path is untouched
+ * and the temporary file is removed. */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Read a whole file of at most max bytes into a new NUL-terminated buffer.
+ * Returns 0 or -errno (-EFBIG when larger than max). */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
+
+/* Append data to fd in one write and fsync it. Returns 0 or -errno. */
+int file_append_sync(int fd, const void *data, size_t len);
+
+/* mkdir -p with mode for the last component. Returns 0 or -errno. */
+int dir_ensure(const char *path, mode_t mode);
+
+#endif
