@@ -1,0 +1,108 @@
+#include "auth/password.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SALT_LEN 16
+#define KEY_LEN 32
+#define PREFIX "pbkdf2-sha256$"
+
+static int derive(const char *password, const unsigned char *salt, size_t salt_len,
+		  unsigned iterations, unsigned char *key)
+{
+	return PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len,
+				 (int)iterations, EVP_sha256(), KEY_LEN, key) == 1
+		       ? 0
+		       : -EIO;
+}
+
+int password_hash(const char *password, unsigned iterations, char *out, size_t outlen)
+{
+	unsigned char salt[SALT_LEN], key[KEY_LEN];
+	unsigned char salt_b64[4 * ((SALT_LEN + 2) / 3) + 1], key_b64[4 * ((KEY_LEN + 2) / 3) + 1];
+	int n;
+
+	if (!iterations)
+		iterations = PASSWORD_ITERATIONS_DEFAULT;
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		return -EIO;
+	if (derive(password, salt, sizeof(salt), iterations, key))
+		return -EIO;
+	EVP_EncodeBlock(salt_b64, salt, sizeof(salt));
+	EVP_EncodeBlock(key_b64, key, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
+	n = snprintf(out, outlen, PREFIX "%u$%s$%s", iterations, salt_b64, key_b64);
+	return n < 0 || (size_t)n >= outlen ? -ENOSPC : 0;
+}
+
+/* Decode base64 of a known decoded length; -EINVAL on any mismatch. */
+static int b64_exact(const char *s, size_t slen, unsigned char *out, size_t want)
+{
+	unsigned char buf[64];
+	size_t pad = 0;
+	int n;
+
+	if (slen == 0 || slen % 4 || slen / 4 * 3 > sizeof(buf))
+		return -EINVAL;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)slen);
+	if (n < 0)
+		return -EINVAL;
+	while (pad < 2 && s[slen - 1 - pad] == '=')
+		pad++;
+	if ((size_t)n - pad != want)
+		return -EINVAL;
+	memcpy(out, buf, want);
+	return 0;
+}
+
+int password_verify(const char *password, const char *stored)
+{
+	unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
+	const char *p, *salt_s, *key_s;
+	char *end;
+	unsigned long iterations;
+	int ok;
+
+	if (strncmp(stored, PREFIX, strlen(PREFIX)) != 0)
+		return -EINVAL;
+	p = stored + strlen(PREFIX);
+	iterations = strtoul(p, &end, 10);
+	if (end == p || *end != '$' || iterations < 1000 || iterations > 10000000)
+		return -EINVAL;
+	salt_s = end + 1;
+	key_s = strchr(salt_s, '$');
+	if (!key_s)
+		return -EINVAL;
+	if (b64_exact(salt_s, (size_t)(key_s - salt_s), salt, SALT_LEN) ||
+	    b64_exact(key_s + 1, strlen(key_s + 1), want, KEY_LEN))
+		return -EINVAL;
+	if (derive(password, salt, SALT_LEN, (unsigned)iterations, got))
+		return -EIO;
+	ok = CRYPTO_memcmp(got, want, KEY_LEN) == 0;
+	OPENSSL_cleanse(got, sizeof(got));
+	return ok;
+}
+
+int password_generate(char *out, size_t len)
+{
+	/* No 0/O, 1/l/I: passwords printed on a console get typed by people. */
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const size_t n = sizeof(alphabet) - 1;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char b;
+		if (RAND_bytes(&b, 1) != 1)
+			return -EIO;
+		if (b >= 256 - (256 % n))
+			continue; /* rejection sampling keeps the choice uniform */
+		out[i++] = alphabet[b % n];
+	}
+	out[len] = '\0';
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* Password hashing with OpenSSL's PBKDF2-HMAC-SHA256 and a per-password salt.
+ * Stored form: "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>". */
+#ifndef CXLA_AUTH_PASSWORD_H
+#define CXLA_AUTH_PASSWORD_H
+
+#include <stddef.h>
+
+#define PASSWORD_HASH_MAX 160
+#define PASSWORD_ITERATIONS_DEFAULT 210000
+#define PASSWORD_ITERATIONS_MIN 100000
+
+/* Hash password into out (at least PASSWORD_HASH_MAX bytes) with iterations
+ * (0: the default). Returns 0 or -errno. */
+int password_hash(const char *password, unsigned iterations, char *out, size_t outlen);
+/* 1 if password matches stored, 0 if not, -EINVAL if stored is malformed.
+ * The comparison is constant-time. */
+int password_verify(const char *password, const char *stored);
+/* A random password of len characters from an unambiguous alphabet, from
+ * OpenSSL's CSPRNG. out must hold len + 1 bytes. Returns 0 or -EIO. */
+int password_generate(char *out, size_t len);
+
+#endif

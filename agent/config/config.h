@@ -1,0 +1,79 @@
+/* Daemon configuration: every key declared once in CONFIG_KEYS and expanded
+ * for the struct, the defaults, strict parsing and --print-config. */
+#ifndef CXLA_CONFIG_CONFIG_H
+#define CXLA_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_LISTEN 8
+
+/* X(type, name, default, min, max, secret, help)
+ * type: STR (string or null), INT (integer within [min,max]), STRS (array of
+ * strings), ENUM (string from the list in help before the first ':'). */
+#define CONFIG_KEYS(X)                                                                     \
+	X(STRS, listen_addresses, "127.0.0.1 ::1", 0, 0, false,                                \
+	  "addresses to listen on, IPv4 and/or IPv6")                                          \
+	X(INT, port, 8443, 1, 65535, false, "TCP port")                                        \
+	X(STR, tls_certificate, NULL, 0, 0, false, "server certificate chain (PEM)")           \
+	X(STR, tls_key, NULL, 0, 0, true, "server private key (PEM)")                          \
+	X(STR, tls_client_ca, NULL, 0, 0, false, "CA bundle for client certificates (PEM)")    \
+	X(ENUM, tls_client_auth, "off", 0, 0, false,                                           \
+	  "off|optional|required: whether clients present certificates")                      \
+	X(ENUM, tls_client_identity, "cn", 0, 0, false,                                        \
+	  "cn|san: which certificate name maps to an account")                                 \
+	X(STR, state_dir, "/var/lib/cxl-agent", 0, 0, false,                                   \
+	  "accounts, identity, emulated label storage")                                       \
+	X(ENUM, log_level, "info", 0, 0, false, "error|warning|info|debug: stderr verbosity")  \
+	X(INT, max_body_bytes, 65536, 256, 16777216, false, "largest accepted request body")  \
+	X(INT, threads, 2, 1, 64, false, "HTTPS worker threads")                               \
+	X(INT, connection_limit, 1024, 8, 65536, false, "simultaneous connections")            \
+	X(INT, connection_timeout_s, 60, 1, 3600, false, "idle connection timeout")            \
+	X(INT, shutdown_grace_ms, 5000, 0, 60000, false,                                       \
+	  "how long in-flight requests may finish at shutdown")                                \
+	X(STR, user, NULL, 0, 0, false, "drop privileges to this user after start-up")         \
+	X(ENUM, backend, "auto", 0, 0, false, "auto|kernel|emulated: device backend")          \
+	X(STR, emulated_profile, NULL, 0, 0, false,                                            \
+	  "JSON profile of emulated devices (null: built-in demo)")                            \
+	X(INT, refresh_interval_ms, 5000, 100, 3600000, false, "device data cache lifetime")   \
+	X(INT, command_timeout_ms, 5000, 10, 600000, false, "default mailbox timeout")         \
+	X(INT, event_ring_size, 256, 1, 65536, false, "device event records kept per device")  \
+	X(INT, session_timeout_s, 1800, 30, 86400, false, "idle session lifetime")             \
+	X(INT, max_sessions, 64, 1, 4096, false, "sessions in total")                          \
+	X(INT, max_sessions_per_user, 8, 1, 4096, false, "sessions per account")               \
+	X(STR, policy_file, NULL, 0, 0, false, "approved vendor command catalogue (JSON)")     \
+	X(STR, audit_dir, NULL, 0, 0, false, "audit log directory (null: state_dir/audit)")    \
+	X(INT, audit_max_bytes, 8388608, 4096, 1073741824, false, "rotate the audit log at")   \
+	X(INT, audit_keep_files, 8, 1, 1000, false, "rotated audit files kept")                \
+	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
+	  "failed logins per source address per minute before 429")
+
+#define CONFIG_FIELD_STR(name) char *name;
+#define CONFIG_FIELD_INT(name) long long name;
+#define CONFIG_FIELD_ENUM(name) char *name;
+#define CONFIG_FIELD_STRS(name) \
+	char *name[CONFIG_MAX_LISTEN]; \
+	size_t name##_count;
+#define CONFIG_FIELD(type, name, def, min, max, secret, help) CONFIG_FIELD_##type(name)
+
+struct config {
+	CONFIG_KEYS(CONFIG_FIELD)
+	char *source;   /* file it was read from, or NULL for defaults */
+};
+
+/* Fill cfg with the defaults. Returns 0 or -ENOMEM. */
+int config_defaults(struct config *cfg);
+/* Read path strictly on top of the defaults. On error returns -errno/-EINVAL
+ * and writes "file:line:column: message" into err. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Same, from a string (name is used in messages). */
+int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+		       size_t errlen);
+void config_release(struct config *cfg);
+/* Effective configuration as a new JSON string, secrets redacted. */
+char *config_dump(const struct config *cfg);
+/* Path under state_dir: writes "<state_dir>/<leaf>" into buf. -ENAMETOOLONG. */
+int config_state_path(const struct config *cfg, const char *leaf, char *buf, size_t len);
+
+#endif

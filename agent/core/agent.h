@@ -1,0 +1,26 @@
+/* The agent's context: everything a request handler may reach, passed down
+ * explicitly (no mutable globals). Built in main.c, torn down there. */
+#ifndef CXLA_CORE_AGENT_H
+#define CXLA_CORE_AGENT_H
+
+#include <time.h>
+
+#include "config/config.h"
+
+struct router;
+struct accounts;
+struct authn;
+struct cxl_devset;
+
+struct agent {
+	const struct config *cfg;
+	struct router *router;
+	struct accounts *accounts;
+	struct authn *authn;
+	struct cxl_devset *devices;     /* NULL when no backend could be opened */
+	const char *backend_why;        /* why this backend was chosen */
+	char uuid[37];                  /* service UUID, stable across restarts */
+	struct timespec started;        /* CLOCK_REALTIME at start-up */
+};
+
+#endif

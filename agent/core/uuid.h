@@ -1,0 +1,12 @@
+/* The service UUID: random on first start, then read back from the state
+ * directory so it stays the same across restarts. */
+#ifndef CXLA_CORE_UUID_H
+#define CXLA_CORE_UUID_H
+
+#include <stddef.h>
+
+/* Load or create path; writes the canonical 36-character form into out
+ * (at least 37 bytes). Returns 0 or -errno. */
+int service_uuid_load(const char *path, char *out, size_t len);
+
+#endif

@@ -1,0 +1,89 @@
+/* HTTP requests and responses as the rest of the agent sees them. Nothing here
+ * depends on libmicrohttpd: handlers and tests build and read these structs
+ * directly; agent/http/server.c converts them at the edge. */
+#ifndef CXLA_HTTP_MESSAGE_H
+#define CXLA_HTTP_MESSAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum http_method {
+	HTTP_GET = 1u << 0,
+	HTTP_HEAD = 1u << 1,
+	HTTP_POST = 1u << 2,
+	HTTP_PATCH = 1u << 3,
+	HTTP_PUT = 1u << 4,
+	HTTP_DELETE = 1u << 5,
+	HTTP_OTHER = 1u << 6,
+};
+
+/* Parses an HTTP method token; unknown tokens give HTTP_OTHER. */
+enum http_method http_method_parse(const char *s);
+/* "GET, HEAD, PATCH" style list of the methods in mask into buf. */
+void http_methods_format(unsigned mask, char *buf, size_t len);
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+/* Client certificate as presented and verified during the TLS handshake. */
+struct http_peer_cert {
+	bool present;
+	bool verified;        /* chains to the configured client CA, in validity */
+	const unsigned char *der; /* leaf certificate, borrowed */
+	size_t der_len;
+	char verify_error[96];
+};
+
+/* An incoming request. Every pointer is borrowed and valid until the
+ * response is queued. */
+struct http_request {
+	enum http_method method;
+	const char *method_token;
+	const char *path;          /* percent-decoded, without the query */
+	const struct http_header *headers; /* request headers */
+	size_t nheaders;
+	const struct http_header *query;   /* decoded query arguments */
+	size_t nquery;
+	const char *body;          /* NULL when empty */
+	size_t body_len;
+	bool body_too_large;       /* larger than the configured limit: body dropped */
+	const char *peer;          /* source address, text form */
+	struct http_peer_cert cert;
+};
+
+/* Case-insensitive header lookup; borrowed value or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+#define HTTP_MAX_RESP_HEADERS 12
+
+/* A response under construction. The handler sets status and exactly one of
+ * json (taken over) or text/text_len (owned copy). */
+struct http_response {
+	int status;
+	json_t *json;
+	char *text;
+	size_t text_len;
+	const char *content_type;  /* static string; default JSON for json/errors */
+	struct {
+		char *name;
+		char *value;
+	} headers[HTTP_MAX_RESP_HEADERS];
+	size_t nheaders;
+};
+
+void http_response_init(struct http_response *resp);
+void http_response_release(struct http_response *resp);
+/* Add a header (name and value copied). Replaces an existing one of the same
+ * name. Returns 0, -ENOMEM or -E2BIG. */
+int http_response_header(struct http_response *resp, const char *name, const char *value);
+const char *http_response_get_header(const struct http_response *resp, const char *name);
+/* Set a JSON body (reference taken over) and status. */
+void http_response_json(struct http_response *resp, int status, json_t *body);
+/* Set a text body (copied). Returns 0 or -ENOMEM. */
+int http_response_text(struct http_response *resp, int status, const char *content_type,
+		       const char *text, size_t len);
+
+#endif

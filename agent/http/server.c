@@ -1,0 +1,395 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define MAX_DAEMONS 8
+#define MAX_HEADERS 64
+#define MAX_QUERY 16
+
+const char http_tls_priorities[] =
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
+
+struct http_server {
+	struct MHD_Daemon *daemons[MAX_DAEMONS];
+	size_t ndaemons;
+	http_handler_fn handler;
+	void *ctx;
+	size_t max_body;
+	int want_client_cert;
+	atomic_uint inflight;
+	gnutls_datum_t ticket_key;
+};
+
+/* Per-request state: made on the first access-handler call, freed in the
+ * completion callback whatever happened in between (client gone, error). */
+struct req_state {
+	struct http_server *srv;
+	char *body;
+	size_t len;
+	size_t cap;
+	int too_large;
+	int answered;
+};
+
+struct kv_collect {
+	struct http_header *items;
+	size_t n;
+	size_t max;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct kv_collect *c = cls;
+	(void)kind;
+	if (c->n < c->max) {
+		c->items[c->n].name = key;
+		c->items[c->n].value = value ? value : "";
+		c->n++;
+	}
+	return MHD_YES;
+}
+
+static void peer_address(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(buf, len, "unknown");
+	if (!ci || !ci->client_addr)
+		return;
+	if (ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+		inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
+	} else if (ci->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ci->client_addr;
+		inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
+	}
+}
+
+static void peer_certificate(struct MHD_Connection *conn, struct http_peer_cert *cert)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session;
+	const gnutls_datum_t *peers;
+	unsigned int npeers = 0, status = 0;
+
+	memset(cert, 0, sizeof(*cert));
+	if (!ci || !ci->tls_session)
+		return;
+	session = (gnutls_session_t)ci->tls_session;
+	peers = gnutls_certificate_get_peers(session, &npeers);
+	if (!peers || npeers == 0)
+		return;
+	cert->present = true;
+	cert->der = peers[0].data;
+	cert->der_len = peers[0].size;
+	if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS) {
+		snprintf(cert->verify_error, sizeof(cert->verify_error), "verification failed");
+		return;
+	}
+	if (status == 0) {
+		cert->verified = true;
+		return;
+	}
+	if (status & GNUTLS_CERT_EXPIRED)
+		snprintf(cert->verify_error, sizeof(cert->verify_error), "certificate expired");
+	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		snprintf(cert->verify_error, sizeof(cert->verify_error), "certificate not yet valid");
+	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		snprintf(cert->verify_error, sizeof(cert->verify_error), "unknown issuer");
+	else
+		snprintf(cert->verify_error, sizeof(cert->verify_error), "invalid (status 0x%x)",
+			 status);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *text = resp->text;
+	size_t len = resp->text_len;
+
+	if (!text && resp->json) {
+		text = json_dumps(resp->json, JSON_COMPACT);
+		len = text ? strlen(text) : 0;
+	} else {
+		resp->text = NULL; /* ownership moves to MHD */
+	}
+	if (text)
+		r = MHD_create_response_from_buffer_with_free_callback(len, text, free);
+	else
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	if (resp->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *st, const char *url,
+				const char *method)
+{
+	struct http_header headers[MAX_HEADERS], query[MAX_QUERY];
+	struct kv_collect hc = { headers, 0, MAX_HEADERS }, qc = { query, 0, MAX_QUERY };
+	char peer[INET6_ADDRSTRLEN + 1];
+	struct http_request req;
+	struct http_response resp;
+	enum MHD_Result ret;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &hc);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
+	peer_address(conn, peer, sizeof(peer));
+	memset(&req, 0, sizeof(req));
+	req.method = http_method_parse(method);
+	req.method_token = method;
+	req.path = url;
+	req.headers = headers;
+	req.nheaders = hc.n;
+	req.query = query;
+	req.nquery = qc.n;
+	req.body = st->len ? st->body : NULL;
+	req.body_len = st->len;
+	req.body_too_large = st->too_large;
+	req.peer = peer;
+	if (st->srv->want_client_cert)
+		peer_certificate(conn, &req.cert);
+
+	http_response_init(&resp);
+	st->srv->handler(st->srv->ctx, &req, &resp);
+	ret = send_response(conn, &resp);
+	http_response_release(&resp);
+	st->answered = 1;
+	return ret;
+}
+
+static size_t declared_length(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl ? (size_t)strtoull(cl, NULL, 10) : 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct req_state *st = *con_cls;
+	(void)version;
+
+	if (!st) {
+		/* First call: only set up. Queuing a response here makes
+		 * libmicrohttpd close the connection afterwards, which would cost
+		 * keep-alive on every request. */
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return MHD_NO;
+		st->srv = srv;
+		atomic_fetch_add(&srv->inflight, 1);
+		*con_cls = st;
+		if (declared_length(conn) > srv->max_body)
+			st->too_large = 1;
+		return MHD_YES;
+	}
+	if (st->answered) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (st->too_large || st->len + n > srv->max_body) {
+			/* Answer now without reading the rest; the connection is
+			 * closed after this response. */
+			st->too_large = 1;
+			free(st->body);
+			st->body = NULL;
+			st->len = 0;
+			return dispatch(conn, st, url, method);
+		}
+		if (st->len + n + 1 > st->cap) {
+			size_t cap = st->cap ? st->cap : 1024;
+			while (cap < st->len + n + 1)
+				cap *= 2;
+			char *nb = realloc(st->body, cap);
+			if (!nb)
+				return MHD_NO;
+			st->body = nb;
+			st->cap = cap;
+		}
+		memcpy(st->body + st->len, upload_data, n);
+		st->len += n;
+		st->body[st->len] = '\0';
+		return MHD_YES;
+	}
+	return dispatch(conn, st, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct req_state *st = *con_cls;
+	(void)conn;
+	(void)toe;
+	if (!st)
+		return;
+	free(st->body);
+	free(st);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Resuming TLS sessions needs session tickets enabled on every connection. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	(void)socket_context;
+
+	if (code != MHD_CONNECTION_NOTIFY_STARTED || !srv->ticket_key.data)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci && ci->tls_session)
+		gnutls_session_ticket_enable_server((gnutls_session_t)ci->tls_session,
+						    &srv->ticket_key);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_debug("https: %s", msg);
+}
+
+static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		*v6 = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*v6 = 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
+		      struct http_server **out, char *err, size_t errlen)
+{
+	struct http_server *srv;
+
+	if (cfg->naddresses == 0 || cfg->naddresses > MAX_DAEMONS) {
+		snprintf(err, errlen, "between 1 and %d listen addresses are needed", MAX_DAEMONS);
+		return -EINVAL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->handler = handler;
+	srv->ctx = ctx;
+	srv->max_body = cfg->max_body;
+	srv->want_client_cert = cfg->client_ca_pem != NULL;
+	if (gnutls_session_ticket_key_generate(&srv->ticket_key) != GNUTLS_E_SUCCESS)
+		srv->ticket_key.data = NULL;
+
+	for (size_t i = 0; i < cfg->naddresses; i++) {
+		struct sockaddr_storage ss;
+		int v6;
+		unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
+				 MHD_ALLOW_SUSPEND_RESUME;
+		if (parse_address(cfg->addresses[i], cfg->port, &ss, &v6)) {
+			snprintf(err, errlen, "listen address \"%s\" is not a numeric IPv4 or IPv6 address",
+				 cfg->addresses[i]);
+			http_server_stop(srv);
+			return -EINVAL;
+		}
+		if (v6)
+			flags |= MHD_USE_IPv6;
+		struct MHD_OptionItem opts[] = {
+			{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+			{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem },
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem },
+			{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
+			{ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL },
+			{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
+			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
+			{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },
+			{ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+			{ cfg->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+			  (void *)cfg->client_ca_pem },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+		srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+						   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+						   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+		if (!srv->daemons[i]) {
+			snprintf(err, errlen,
+				 "cannot listen on [%s]:%u with TLS (address in use, or a bad certificate/key)",
+				 cfg->addresses[i], cfg->port);
+			http_server_stop(srv);
+			return -EADDRINUSE;
+		}
+		srv->ndaemons++;
+	}
+	*out = srv;
+	return 0;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+	for (size_t i = 0; i < s->ndaemons; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+}
+
+unsigned http_server_inflight(struct http_server *s)
+{
+	return atomic_load(&s->inflight);
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ndaemons; i++)
+		MHD_stop_daemon(s->daemons[i]);
+	if (s->ticket_key.data)
+		gnutls_free(s->ticket_key.data);
+	free(s);
+}

@@ -1,0 +1,47 @@
+/* The HTTPS front end (libmicrohttpd on GnuTLS). The only module that sees
+ * libmicrohttpd: it turns connections into struct http_request, calls one
+ * handler, and sends its struct http_response. */
+#ifndef CXLA_HTTP_SERVER_H
+#define CXLA_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "http/message.h"
+
+enum http_client_auth { HTTP_CLIENT_AUTH_OFF, HTTP_CLIENT_AUTH_OPTIONAL, HTTP_CLIENT_AUTH_REQUIRED };
+
+struct http_server_config {
+	const char *const *addresses; /* numeric IPv4/IPv6 addresses */
+	size_t naddresses;
+	unsigned port;
+	const char *cert_pem;         /* borrowed PEM text */
+	const char *key_pem;
+	const char *client_ca_pem;    /* NULL: no client certificates */
+	enum http_client_auth client_auth;
+	unsigned threads;
+	unsigned connection_limit;
+	unsigned connection_timeout_s;
+	size_t max_body;
+};
+
+/* Called once per complete request, on a server thread. The handler must
+ * fill resp; the server adds nothing but transport headers. */
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
+				struct http_response *resp);
+
+struct http_server;
+
+int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
+		      struct http_server **out, char *err, size_t errlen);
+/* Stop accepting new connections; in-flight requests continue. */
+void http_server_quiesce(struct http_server *s);
+/* Requests received and not yet answered. */
+unsigned http_server_inflight(struct http_server *s);
+/* Close everything and free. */
+void http_server_stop(struct http_server *s);
+
+/* The priority string used for TLS: 1.2 and 1.3 only, AEAD ciphers, forward
+ * secrecy. */
+extern const char http_tls_priorities[];
+
+#endif

@@ -1,0 +1,19 @@
+/* Certificate and key files for the HTTPS server, checked with OpenSSL before
+ * libmicrohttpd sees them so that a mismatch or an unreadable file is refused
+ * at start-up with a message that says which and why. */
+#ifndef CXLA_HTTP_TLSFILES_H
+#define CXLA_HTTP_TLSFILES_H
+
+#include <stddef.h>
+
+/* Read and check a certificate chain and its private key. On success
+ * *cert_pem and *key_pem are new NUL-terminated buffers (free(); the key
+ * buffer should be cleansed with tls_free_secret). Returns 0 or -errno with
+ * a message in err. */
+int tls_load_pair(const char *cert_path, const char *key_path, char **cert_pem, char **key_pem,
+		  char *err, size_t errlen);
+/* Read a PEM CA bundle holding at least one certificate. */
+int tls_load_ca(const char *path, char **pem, char *err, size_t errlen);
+void tls_free_secret(char *pem);
+
+#endif

@@ -1,0 +1,339 @@
+/* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/accounts.h"
+#include "auth/authn.h"
+#include "config/config.h"
+#include "core/agent.h"
+#include "core/uuid.h"
+#include "http/server.h"
+#include "http/tlsfiles.h"
+#include "redfish/router.h"
+#include "redfish/routes.h"
+#include "redfish/service.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "version.h"
+
+#define CREDENTIAL_CACHE_TTL_S 60
+
+static void usage(FILE *out)
+{
+	fputs("usage: cxl-agent [-c FILE] [--check-config] [--print-config] [--version] [--help]\n"
+	      "  -c, --config FILE   JSON configuration (unknown keys are errors)\n"
+	      "      --check-config  validate the configuration and the files it names, then exit\n"
+	      "      --print-config  print the effective configuration (secrets redacted)\n"
+	      "      --version       print the version\n"
+	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
+	      "account created on first start (otherwise one is generated and printed once).\n",
+	      out);
+}
+
+struct options {
+	const char *config_path;
+	int check;
+	int print;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'C':
+			o->check = 1;
+			break;
+		case 'P':
+			o->print = 1;
+			break;
+		case 'V':
+			printf("cxl-agent %s\n", CXLA_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cxl-agent: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Everything start-up opens, so one function can release it in order. */
+struct runtime {
+	struct config cfg;
+	struct agent agent;
+	char *cert_pem;
+	char *key_pem;
+	char *client_ca_pem;
+	struct http_server *server;
+};
+
+static void runtime_release(struct runtime *rt)
+{
+	http_server_stop(rt->server);
+	authn_free(rt->agent.authn);
+	accounts_free(rt->agent.accounts);
+	router_free(rt->agent.router);
+	free(rt->cert_pem);
+	tls_free_secret(rt->key_pem);
+	free(rt->client_ca_pem);
+	config_release(&rt->cfg);
+}
+
+static int load_tls(struct runtime *rt, char *err, size_t errlen)
+{
+	const struct config *cfg = &rt->cfg;
+	int rc;
+
+	if (!cfg->tls_certificate) {
+		snprintf(err, errlen, "HTTPS only: tls_certificate and tls_key must be configured");
+		return -EINVAL;
+	}
+	rc = tls_load_pair(cfg->tls_certificate, cfg->tls_key, &rt->cert_pem, &rt->key_pem, err,
+			   errlen);
+	if (!rc && cfg->tls_client_ca)
+		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
+	return rc;
+}
+
+static int open_state(struct runtime *rt, char *err, size_t errlen)
+{
+	struct agent *ag = &rt->agent;
+	char path[4096];
+	char generated[32] = "";
+	int rc;
+
+	rc = dir_ensure(rt->cfg.state_dir, 0700);
+	if (rc) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", rt->cfg.state_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	if ((rc = config_state_path(&rt->cfg, "service-uuid", path, sizeof(path))) ||
+	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
+		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if ((rc = config_state_path(&rt->cfg, "accounts.json", path, sizeof(path))))
+		return rc;
+	rc = accounts_open(path, 0, &ag->accounts, err, errlen);
+	if (rc)
+		return rc;
+	rc = accounts_bootstrap(ag->accounts, getenv("CXLA_INITIAL_ADMIN_PASSWORD"), generated,
+				sizeof(generated));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create the first account in %s: %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	if (rc == 1 && generated[0]) {
+		/* Shown once, on the terminal that started the first run; never logged. */
+		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
+		fflush(stdout);
+	}
+	return authn_new(ag->accounts, CREDENTIAL_CACHE_TTL_S, &ag->authn);
+}
+
+static int drop_privileges(const char *user, const char *state_dir, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (!user)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errlen, "user \"%s\" does not exist", user);
+		return -ENOENT;
+	}
+	if (geteuid() == 0) {
+		/* The state directory stays writable for the unprivileged daemon. */
+		if (chown(state_dir, pw->pw_uid, pw->pw_gid) < 0) {
+			snprintf(err, errlen, "chown %s: %s", state_dir, strerror(errno));
+			return -errno;
+		}
+		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+			snprintf(err, errlen, "cannot switch to user \"%s\": %s", user,
+				 strerror(errno));
+			return -errno;
+		}
+	} else if (geteuid() != pw->pw_uid) {
+		snprintf(err, errlen, "not root: cannot switch to user \"%s\"", user);
+		return -EPERM;
+	}
+	if (setuid(0) == 0 && pw->pw_uid != 0) {
+		snprintf(err, errlen, "privileges could be regained after dropping them");
+		return -EPERM;
+	}
+	log_info("running as user \"%s\" (uid %u)", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+static int start_server(struct runtime *rt, char *err, size_t errlen)
+{
+	const struct config *cfg = &rt->cfg;
+	struct http_server_config hc = {
+		.addresses = (const char *const *)cfg->listen_addresses,
+		.naddresses = cfg->listen_addresses_count,
+		.port = (unsigned)cfg->port,
+		.cert_pem = rt->cert_pem,
+		.key_pem = rt->key_pem,
+		.client_ca_pem = rt->client_ca_pem,
+		.client_auth = strcmp(cfg->tls_client_auth, "required") == 0   ? HTTP_CLIENT_AUTH_REQUIRED
+			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? HTTP_CLIENT_AUTH_OPTIONAL
+									       : HTTP_CLIENT_AUTH_OFF,
+		.threads = (unsigned)cfg->threads,
+		.connection_limit = (unsigned)cfg->connection_limit,
+		.connection_timeout_s = (unsigned)cfg->connection_timeout_s,
+		.max_body = (size_t)cfg->max_body_bytes,
+	};
+	return http_server_start(&hc, service_handle, &rt->agent, &rt->server, err, errlen);
+}
+
+/* Stop accepting, give in-flight requests the grace period, then close. */
+static void shutdown_server(struct runtime *rt)
+{
+	struct timespec start, now, tick = { 0, 10 * 1000 * 1000 };
+	long long grace_ms = rt->cfg.shutdown_grace_ms;
+
+	http_server_quiesce(rt->server);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (http_server_inflight(rt->server) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    grace_ms) {
+			log_warn("shutdown: %u request(s) still running after %lld ms",
+				 http_server_inflight(rt->server), grace_ms);
+			break;
+		}
+		nanosleep(&tick, NULL);
+	}
+}
+
+static int serve(struct runtime *rt)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: nothing to reload");
+			continue;
+		}
+		log_info("signal %d: shutting down", sig);
+		shutdown_server(rt);
+		return 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct runtime rt;
+	char err[8192] = "";
+	enum log_level lvl;
+	sigset_t set;
+	int rc;
+
+	memset(&rt, 0, sizeof(rt));
+	if (parse_args(argc, argv, &opt))
+		return 2;
+	if (config_defaults(&rt.cfg)) {
+		fputs("cxl-agent: out of memory\n", stderr);
+		return 1;
+	}
+	if (opt.config_path && config_load(&rt.cfg, opt.config_path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		config_release(&rt.cfg);
+		return 1;
+	}
+	if (opt.print) {
+		char *dump = config_dump(&rt.cfg);
+		puts(dump ? dump : "{}");
+		free(dump);
+		config_release(&rt.cfg);
+		return dump ? 0 : 1;
+	}
+	if (log_level_parse(rt.cfg.log_level, &lvl) == 0)
+		log_set_level(lvl);
+	rt.agent.cfg = &rt.cfg;
+	clock_gettime(CLOCK_REALTIME, &rt.agent.started);
+
+	if ((rc = load_tls(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = router_new((const struct route *const[]){ agent_routes }, 1, &rt.agent.router,
+			     err, sizeof(err))))
+		goto fail;
+	if (opt.check) {
+		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
+		runtime_release(&rt);
+		return 0;
+	}
+
+	/* Signals are taken synchronously by the main thread; server threads
+	 * inherit the blocked mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = open_state(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = start_server(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = drop_privileges(rt.cfg.user, rt.cfg.state_dir, err, sizeof(err))))
+		goto fail;
+	for (size_t i = 0; i < rt.cfg.listen_addresses_count; i++) {
+		const char *a = rt.cfg.listen_addresses[i];
+		log_info("listening on https://%s%s%s:%lld/redfish/v1", strchr(a, ':') ? "[" : "", a,
+			 strchr(a, ':') ? "]" : "", rt.cfg.port);
+	}
+	rc = serve(&rt);
+	runtime_release(&rt);
+	log_info("stopped");
+	return rc ? 1 : 0;
+fail:
+	if (err[0])
+		fprintf(stderr, "cxl-agent: %s\n", err);
+	else
+		fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+	runtime_release(&rt);
+	return 1;
+}

@@ -1,0 +1,121 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/agent.h"
+#include "redfish/handlers.h"
+#include "redfish/resource.h"
+#include "redfish/routes.h"
+#include "version.h"
+
+#define REDFISH_VERSION "1.20.0"
+
+int h_redfish_versions(const struct route_ctx *ctx, struct http_response *resp)
+{
+	(void)ctx;
+	http_response_json(resp, 200, json_pack("{s:s}", "v1", "/redfish/v1/"));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+/* Top-level services, in the order ServiceRoot and the OData document list
+ * them: property name, URI. */
+static const struct {
+	const char *property;
+	const char *uri;
+} top_level[] = {
+	{ "Managers", "/redfish/v1/Managers" },
+};
+
+int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct agent *ag = ctx->agent;
+	json_t *root = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}, s:{s:{s:b, s:b, s:b, s:b}, s:b, s:b, s:b, s:b, s:b}}",
+		"@odata.id", "/redfish/v1", "@odata.type", "#ServiceRoot.v1_20_0.ServiceRoot", "Id",
+		"RootService", "Name", "CXL Agent Service", "RedfishVersion", REDFISH_VERSION, "UUID",
+		ag->uuid, "Product", "cxl-agent", "Vendor", "cxl-agent", "Links", "Sessions",
+		rf_link("/redfish/v1/SessionService/Sessions"), "ProtocolFeaturesSupported",
+		"ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0, "FilterQuery", 0,
+		"SelectQuery", 0, "OnlyMemberQuery", 0, "ExcerptQuery", 0, "DeepOperations", 0);
+
+	if (!root)
+		return -ENOMEM;
+	json_object_set_new(json_object_get(root, "ProtocolFeaturesSupported"), "DeepOperations",
+			    json_pack("{s:b, s:b}", "DeepPATCH", 0, "DeepPOST", 0));
+	for (size_t i = 0; i < sizeof(top_level) / sizeof(top_level[0]); i++)
+		json_object_set_new(root, top_level[i].property, rf_link("%s", top_level[i].uri));
+	http_response_json(resp, 200, root);
+	return 0;
+}
+
+int h_odata(const struct route_ctx *ctx, struct http_response *resp)
+{
+	json_t *value = json_array();
+	(void)ctx;
+
+	if (!value)
+		return -ENOMEM;
+	json_array_append_new(value, json_pack("{s:s, s:s, s:s}", "name", "Service", "kind",
+					       "Singleton", "url", "/redfish/v1/"));
+	for (size_t i = 0; i < sizeof(top_level) / sizeof(top_level[0]); i++)
+		json_array_append_new(value, json_pack("{s:s, s:s, s:s}", "name",
+						       top_level[i].property, "kind", "Singleton",
+						       "url", top_level[i].uri));
+	http_response_json(resp, 200,
+			   json_pack("{s:s, s:o}", "@odata.context", "/redfish/v1/$metadata",
+				     "value", value));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+/* CSDL documents the agent's payloads use: DMTF schema file stem and the
+ * versioned namespace in use (NULL: unversioned only). */
+static const struct {
+	const char *file;
+	const char *version;
+} csdl_refs[] = {
+	{ "ServiceRoot", "v1_20_0" },
+	{ "ManagerCollection", NULL },
+	{ "Manager", "v1_24_0" },
+	{ "Message", "v1_3_0" },
+	{ "Resource", "v1_23_0" },
+	{ "RedfishExtensions", "v1_0_0" },
+};
+
+int h_metadata(const struct route_ctx *ctx, struct http_response *resp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	(void)ctx;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.0\">\n",
+	      f);
+	for (size_t i = 0; i < sizeof(csdl_refs) / sizeof(csdl_refs[0]); i++) {
+		fprintf(f,
+			"  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/%s_v1.xml\">\n"
+			"    <edmx:Include Namespace=\"%s\"/>\n",
+			csdl_refs[i].file, csdl_refs[i].file);
+		if (csdl_refs[i].version)
+			fprintf(f, "    <edmx:Include Namespace=\"%s.%s\"/>\n", csdl_refs[i].file,
+				csdl_refs[i].version);
+		fputs("  </edmx:Reference>\n", f);
+	}
+	fputs("  <edmx:DataServices>\n"
+	      "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
+	      "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_20_0.ServiceContainer\"/>\n"
+	      "    </Schema>\n"
+	      "  </edmx:DataServices>\n"
+	      "</edmx:Edmx>\n",
+	      f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	int rc = http_response_text(resp, 200, "application/xml; charset=utf-8", buf, len);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,191 @@
+#include "redfish/service.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/authn.h"
+#include "core/agent.h"
+#include "redfish/error.h"
+#include "redfish/router.h"
+#include "util/log.h"
+
+#define WWW_AUTHENTICATE "Basic realm=\"cxl-agent\", charset=\"UTF-8\""
+#define JSON_CONTENT_TYPE "application/json; charset=utf-8"
+
+static int is_json_media_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+	if (!ct || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Query options: Redfish says unsupported $-options get 501, other
+ * parameters are ignored. The agent supports none (ProtocolFeaturesSupported
+ * says so). */
+static const char *unsupported_query(const struct http_request *req)
+{
+	for (size_t i = 0; i < req->nquery; i++)
+		if (req->query[i].name[0] == '$')
+			return req->query[i].name;
+	return NULL;
+}
+
+static void unauthorized(struct http_response *resp)
+{
+	rf_error0(resp, 401, "NoValidSession");
+	http_response_header(resp, "WWW-Authenticate", WWW_AUTHENTICATE);
+}
+
+/* Serialise the JSON body once and derive the ETag from the bytes, so the
+ * tag changes exactly when the content does. */
+static int finish_json(const struct http_request *req, struct http_response *resp)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char etag[24];
+	char *text;
+
+	if (!resp->json)
+		return 0;
+	text = json_dumps(resp->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -ENOMEM;
+	json_decref(resp->json);
+	resp->json = NULL;
+	free(resp->text);
+	resp->text = text;
+	resp->text_len = strlen(text);
+	if (!resp->content_type)
+		resp->content_type = JSON_CONTENT_TYPE;
+	if (resp->status != 200 || http_response_get_header(resp, "ETag"))
+		return 0;
+	if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return 0;
+	snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+		 md[3], md[4], md[5], md[6], md[7]);
+	http_response_header(resp, "ETag", etag);
+	if (req->method & (HTTP_GET | HTTP_HEAD)) {
+		const char *inm = http_request_header(req, "If-None-Match");
+		if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+			free(resp->text);
+			resp->text = NULL;
+			resp->text_len = 0;
+			resp->status = 304;
+		}
+	}
+	return 0;
+}
+
+static void route_request(struct agent *ag, const struct http_request *req,
+			  struct http_response *resp, unsigned *allowed)
+{
+	const struct route *route = NULL;
+	struct route_params params = { 0 };
+	struct identity who;
+	struct route_ctx ctx;
+	size_t scratch_len = strlen(req->path) + 1;
+	char *scratch = malloc(scratch_len);
+	enum route_lookup found;
+	enum authn_result auth = AUTHN_NO_CREDENTIALS;
+	const char *q;
+	char allow[64];
+	int rc;
+
+	memset(&who, 0, sizeof(who));
+	who.peer = req->peer;
+	if (!scratch) {
+		rf_error0(resp, 500, "InternalError");
+		return;
+	}
+	found = router_match(ag->router, req->method, req->path, scratch, scratch_len, &route,
+			     &params, allowed);
+	if (found != ROUTE_FOUND || !route_is_public(route))
+		auth = authn_request(ag->authn, req, &who);
+
+	/* Unknown paths are 404 only for authenticated callers, so the
+	 * resource tree cannot be probed anonymously. */
+	if (found == ROUTE_NOT_FOUND) {
+		if (auth != AUTHN_OK)
+			unauthorized(resp);
+		else
+			rf_error2(resp, 404, "ResourceNotFound", "Resource", req->path);
+		goto out;
+	}
+	if (found == ROUTE_METHOD_NOT_ALLOWED) {
+		rf_error0(resp, 405, "OperationNotAllowed");
+		http_methods_format(*allowed, allow, sizeof(allow));
+		http_response_header(resp, "Allow", allow);
+		goto out;
+	}
+	if (!route_is_public(route) && auth != AUTHN_OK) {
+		unauthorized(resp);
+		goto out;
+	}
+	ctx.agent = ag;
+	ctx.req = req;
+	ctx.params = &params;
+	ctx.who = &who;
+	ctx.admitted_by = route_admits(route, who.privileges);
+	if (!ctx.admitted_by) {
+		rf_error0(resp, 403, "InsufficientPrivilege");
+		goto out;
+	}
+	if (req->body_too_large) {
+		rf_error0(resp, 413, "PayloadTooLarge");
+		goto out;
+	}
+	if ((req->method & (HTTP_POST | HTTP_PATCH | HTTP_PUT)) && req->body &&
+	    !is_json_media_type(http_request_header(req, "Content-Type"))) {
+		rf_error0(resp, 415, "GeneralError");
+		json_object_set_new(json_object_get(resp->json, "error"), "message",
+				    json_string("The request body must be application/json."));
+		goto out;
+	}
+	if ((q = unsupported_query(req))) {
+		rf_error1(resp, 501, "QueryParameterUnsupported", q);
+		goto out;
+	}
+	rc = route->handler(&ctx, resp);
+	if (rc) {
+		log_error("handler for %s %s failed: %s", req->method_token, req->path,
+			  strerror(-rc));
+		rf_error0(resp, 500, "InternalError");
+	}
+out:
+	free(scratch);
+}
+
+void service_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct agent *ag = ctx;
+	unsigned allowed = 0;
+	char allow[64];
+
+	/* A body over the limit is refused before anything else is looked at:
+	 * the connection is about to be closed and no handler may run. */
+	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
+		rf_error0(resp, 413, "PayloadTooLarge");
+	else
+		route_request(ag, req, resp, &allowed);
+
+	if (finish_json(req, resp)) {
+		http_response_release(resp);
+		http_response_init(resp);
+		resp->status = 500;
+	}
+	http_response_header(resp, "OData-Version", "4.0");
+	/* Every answer may carry account or device data: no shared caching. */
+	http_response_header(resp, "Cache-Control", "no-store");
+	http_response_header(resp, "X-Content-Type-Options", "nosniff");
+	http_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	if (allowed && !http_response_get_header(resp, "Allow")) {
+		http_methods_format(allowed, allow, sizeof(allow));
+		http_response_header(resp, "Allow", allow);
+	}
+	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);
+}
