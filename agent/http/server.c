@@ -18,6 +18,7 @@
 #define MAX_DAEMONS 8
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
+#define DRAIN_LIMIT (1u << 20)
 
 const char http_tls_priorities[] =
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
@@ -209,8 +210,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		st->srv = srv;
 		atomic_fetch_add(&srv->inflight, 1);
 		*con_cls = st;
-		if (declared_length(conn) > srv->max_body)
+		size_t declared = declared_length(conn);
+		if (declared > srv->max_body)
 			st->too_large = 1;
+		/* A modestly oversized body is read and dropped so that clients
+		 * which send it without waiting for "100 Continue" still see the
+		 * 413. A huge one is refused before reading: responses can only
+		 * be queued before the upload starts or after it ends, and the
+		 * connection is closed after this one. */
+		if (declared > srv->max_body + DRAIN_LIMIT)
+			return dispatch(conn, st, url, method);
 		return MHD_YES;
 	}
 	if (st->answered) {
@@ -221,13 +230,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (st->too_large || st->len + n > srv->max_body) {
-			/* Answer now without reading the rest; the connection is
-			 * closed after this response. */
+			/* A body without Content-Length grew past the limit: drop
+			 * it as it arrives and answer 413 once it has ended. */
 			st->too_large = 1;
 			free(st->body);
 			st->body = NULL;
 			st->len = 0;
-			return dispatch(conn, st, url, method);
+			st->cap = 0;
+			return MHD_YES;
 		}
 		if (st->len + n + 1 > st->cap) {
 			size_t cap = st->cap ? st->cap : 1024;
