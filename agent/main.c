@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/uuid.h"
+#include "cxl/device.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "redfish/router.h"
@@ -101,6 +102,7 @@ struct runtime {
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
+	cxl_devset_free(rt->agent.devices);
 	authn_free(rt->agent.authn);
 	accounts_free(rt->agent.accounts);
 	router_free(rt->agent.router);
@@ -162,6 +164,28 @@ static int open_state(struct runtime *rt, char *err, size_t errlen)
 		fflush(stdout);
 	}
 	return authn_new(ag->accounts, CREDENTIAL_CACHE_TTL_S, &ag->authn);
+}
+
+static int open_devices(struct runtime *rt, char *err, size_t errlen)
+{
+	const struct config *cfg = &rt->cfg;
+	struct cxl_devset_config dc = {
+		.backend = strcmp(cfg->backend, "kernel") == 0	   ? CXL_BACKEND_KERNEL
+			   : strcmp(cfg->backend, "emulated") == 0 ? CXL_BACKEND_EMULATED
+								   : CXL_BACKEND_AUTO,
+		.emulated_profile = cfg->emulated_profile,
+		.state_dir = cfg->state_dir,
+		.default_timeout_ms = (unsigned)cfg->command_timeout_ms,
+		.refresh_interval_ms = (unsigned)cfg->refresh_interval_ms,
+		.event_ring_size = (size_t)cfg->event_ring_size,
+	};
+	int rc = cxl_devset_open(&dc, &rt->agent.devices, &rt->agent.backend_why, err, errlen);
+	if (rc)
+		return rc;
+	log_info("device backend: %s (%s), %zu device(s)", cxl_devset_backend(rt->agent.devices),
+		 rt->agent.backend_why ? rt->agent.backend_why : "configured",
+		 cxl_devset_count(rt->agent.devices));
+	return 0;
 }
 
 static int drop_privileges(const char *user, const char *state_dir, char *err, size_t errlen)
@@ -315,6 +339,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((rc = open_state(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = open_devices(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

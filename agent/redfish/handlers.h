@@ -15,4 +15,24 @@ int h_metadata(const struct route_ctx *ctx, struct http_response *resp);
 int h_manager_collection(const struct route_ctx *ctx, struct http_response *resp);
 int h_manager(const struct route_ctx *ctx, struct http_response *resp);
 
+/* inventory.c: the host's CXL memory devices */
+int h_chassis_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_chassis(const struct route_ctx *ctx, struct http_response *resp);
+int h_pcie_device_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_pcie_device(const struct route_ctx *ctx, struct http_response *resp);
+int h_cxl_ld_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_cxl_ld(const struct route_ctx *ctx, struct http_response *resp);
+int h_device_log(const struct route_ctx *ctx, struct http_response *resp);
+int h_device_log_entries(const struct route_ctx *ctx, struct http_response *resp);
+int h_device_log_entry(const struct route_ctx *ctx, struct http_response *resp);
+int h_system_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_system(const struct route_ctx *ctx, struct http_response *resp);
+int h_memory_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_memory(const struct route_ctx *ctx, struct http_response *resp);
+int h_memory_domain_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_memory_domain(const struct route_ctx *ctx, struct http_response *resp);
+
+/* cel.c: the Command Effects Log (OEM) */
+int h_command_effects_log(const struct route_ctx *ctx, struct http_response *resp);
+
 #endif

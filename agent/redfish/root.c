@@ -24,6 +24,8 @@ static const struct {
 	const char *property;
 	const char *uri;
 } top_level[] = {
+	{ "Systems", "/redfish/v1/Systems" },
+	{ "Chassis", "/redfish/v1/Chassis" },
 	{ "Managers", "/redfish/v1/Managers" },
 };
 
@@ -77,6 +79,21 @@ static const struct {
 	{ "ServiceRoot", "v1_20_0" },
 	{ "ManagerCollection", NULL },
 	{ "Manager", "v1_24_0" },
+	{ "ChassisCollection", NULL },
+	{ "Chassis", "v1_28_0" },
+	{ "PCIeDeviceCollection", NULL },
+	{ "PCIeDevice", "v1_21_0" },
+	{ "CXLLogicalDeviceCollection", NULL },
+	{ "CXLLogicalDevice", "v1_3_0" },
+	{ "LogService", "v1_9_0" },
+	{ "LogEntryCollection", NULL },
+	{ "LogEntry", "v1_21_0" },
+	{ "ComputerSystemCollection", NULL },
+	{ "ComputerSystem", "v1_27_0" },
+	{ "MemoryCollection", NULL },
+	{ "Memory", "v1_23_0" },
+	{ "MemoryDomainCollection", NULL },
+	{ "MemoryDomain", "v1_5_1" },
 	{ "Message", "v1_3_0" },
 	{ "Resource", "v1_23_0" },
 	{ "RedfishExtensions", "v1_0_0" },

@@ -1,0 +1,690 @@
+#include "audit/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cxl/cel.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+/* How much of the end of a file is scanned for the last id at open. */
+#define TAIL_SCAN_BYTES 65536
+/* Slack over max_bytes when reading a file back: a single record may be
+ * larger than a tiny max_bytes. */
+#define READ_SLACK_BYTES (1u << 20)
+/* Read-back bound for a log that never rotates. */
+#define UNROTATED_READ_MAX (64u << 20)
+
+struct audit_log {
+	pthread_mutex_t lock;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	size_t max_bytes;
+	unsigned keep;
+	int fd;             /* -1 when closed after a failure: reopened next write */
+	off_t size;
+	int need_newline;   /* file ends with a torn line */
+	uint64_t last_id;
+	int health_err;     /* 0 or -errno of the last failure */
+	char health_msg[PATH_MAX + 128];
+	struct audit_stats stats;
+};
+
+void audit_format_time(const struct timespec *t, char *buf, size_t len)
+{
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&t->tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", base, t->tv_nsec / 1000000L);
+}
+
+static void now_string(char *buf, size_t len)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	audit_format_time(&t, buf, len);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void set_failure(struct audit_log *log, int err, const char *what)
+{
+	char when[40];
+
+	now_string(when, sizeof(when));
+	log->health_err = err;
+	snprintf(log->health_msg, sizeof(log->health_msg), "%s %s: %s at %s", what, log->path,
+		 strerror(-err), when);
+	log_error("audit: %s", log->health_msg);
+}
+
+static void clear_failure(struct audit_log *log)
+{
+	if (log->health_err)
+		log_info("audit: writing %s works again", log->path);
+	log->health_err = 0;
+	log->health_msg[0] = '\0';
+}
+
+static int fsync_dir(const char *dir)
+{
+	int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int rotated_path(const struct audit_log *log, unsigned n, char *buf, size_t len)
+{
+	int w = n ? snprintf(buf, len, "%s.%u", log->path, n) : snprintf(buf, len, "%s", log->path);
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The id of the last parseable record in text, or 0. */
+static uint64_t last_id_in(const char *text, size_t len)
+{
+	size_t end = len;
+
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && text[start - 1] != '\n')
+			start--;
+		if (end > start) {
+			json_t *rec = json_loadb(text + start, end - start, 0, NULL);
+			const char *id = json_string_value(json_object_get(rec, "id"));
+			uint64_t v = id ? strtoull(id, NULL, 10) : 0;
+			json_decref(rec);
+			if (v)
+				return v;
+		}
+		end = start ? start - 1 : 0;
+	}
+	return 0;
+}
+
+/* Scan the tail of path for the last id; sets *torn when the file does not end
+ * with a newline. Missing file: 0. */
+static int scan_tail(const char *path, uint64_t *id, int *torn)
+{
+	struct stat st;
+	char *buf;
+	off_t from;
+	ssize_t n;
+	size_t got = 0, want;
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	*id = 0;
+	if (torn)
+		*torn = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	from = st.st_size > TAIL_SCAN_BYTES ? st.st_size - TAIL_SCAN_BYTES : 0;
+	want = (size_t)(st.st_size - from);
+	buf = malloc(want + 1);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (got < want) {
+		n = pread(fd, buf + got, want - got, from + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (torn && got && buf[got - 1] != '\n')
+		*torn = 1;
+	*id = last_id_in(buf, got);
+	free(buf);
+out:
+	close(fd);
+	return rc;
+}
+
+/* Open (creating) audit.log; log->lock held or not yet shared. */
+static int open_current(struct audit_log *log)
+{
+	struct stat st;
+	int created = 0, fd;
+
+	fd = open(log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+		created = 1;
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (created) {
+		int rc = fsync_dir(log->dir);
+		if (rc) {
+			close(fd);
+			return rc;
+		}
+	}
+	log->fd = fd;
+	log->size = st.st_size;
+	return 0;
+}
+
+static int rotate(struct audit_log *log)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	int rc;
+
+	if (log->keep == 0) {
+		if (unlink(log->path) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	for (unsigned i = log->keep; i >= 1; i--) {
+		if (rotated_path(log, i - 1, from, sizeof(from)) ||
+		    rotated_path(log, i, to, sizeof(to)))
+			return -ENAMETOOLONG;
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	close(log->fd);
+	log->fd = -1;
+	log->need_newline = 0;
+	log->stats.rotations++;
+	rc = fsync_dir(log->dir);
+	if (rc)
+		return rc;
+	return open_current(log);
+}
+
+int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out)
+{
+	struct audit_log *log;
+	int rc, torn = 0;
+	uint64_t id1 = 0;
+
+	*out = NULL;
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return -ENOMEM;
+	log->fd = -1;
+	log->max_bytes = max_bytes;
+	log->keep = keep_files;
+	if (snprintf(log->dir, sizeof(log->dir), "%s", dir) >= (int)sizeof(log->dir) ||
+	    snprintf(log->path, sizeof(log->path), "%s/%s", dir, AUDIT_FILE_NAME) >=
+		    (int)sizeof(log->path)) {
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	rc = dir_ensure(dir, 0700);
+	if (rc)
+		goto fail;
+	rc = scan_tail(log->path, &log->last_id, &torn);
+	if (!rc && !log->last_id && keep_files) {
+		char p1[PATH_MAX];
+		if (!rotated_path(log, 1, p1, sizeof(p1)))
+			rc = scan_tail(p1, &id1, NULL);
+		log->last_id = id1;
+	}
+	if (rc)
+		goto fail;
+	log->need_newline = torn;
+	rc = open_current(log);
+	if (rc)
+		goto fail;
+	rc = pthread_mutex_init(&log->lock, NULL);
+	if (rc) {
+		rc = -rc;
+		close(log->fd);
+		goto fail;
+	}
+	*out = log;
+	return 0;
+fail:
+	free(log);
+	return rc;
+}
+
+void audit_close(struct audit_log *log)
+{
+	if (!log)
+		return;
+	if (log->fd >= 0)
+		close(log->fd);
+	pthread_mutex_destroy(&log->lock);
+	free(log);
+}
+
+/* A JSON string for s: null for NULL; invalid UTF-8 bytes become '?'. */
+static json_t *jstr(const char *s)
+{
+	json_t *v;
+	char *copy;
+
+	if (!s)
+		return json_null();
+	v = json_string(s);
+	if (v)
+		return v;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+static int sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const unsigned char empty;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!EVP_Digest(data ? data : &empty, data ? len : 0, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		return -EIO;
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static json_t *effects_json(uint16_t effects)
+{
+	json_t *names = json_array();
+
+	if (!names)
+		return NULL;
+	for (const struct cxl_effect_name *e = cxl_effect_names; e->name; e++)
+		if (e->bit < 16 && (effects & (1u << e->bit)) &&
+		    json_array_append_new(names, json_string(e->name)) < 0) {
+			json_decref(names);
+			return NULL;
+		}
+	return json_pack("{s:i, s:o}", "raw", (int)effects, "names", names);
+}
+
+/* Assign the next id, stamp rec with id/type/time, write and sync it. Takes
+ * over rec. */
+static int write_record(struct audit_log *log, json_t *rec, const char *type,
+			char id_out[AUDIT_ID_MAX])
+{
+	char id[AUDIT_ID_MAX], when[40];
+	char *line = NULL, *buf = NULL;
+	json_t *full = NULL;
+	size_t len;
+	uint64_t next;
+	off_t before;
+	int rc;
+
+	if (!rec)
+		return -ENOMEM;
+	pthread_mutex_lock(&log->lock);
+	next = now_us();
+	if (next <= log->last_id)
+		next = log->last_id + 1;
+	snprintf(id, sizeof(id), "%" PRIu64, next);
+	now_string(when, sizeof(when));
+	full = json_pack("{s:s, s:s, s:s}", "id", id, "type", type, "time", when);
+	if (!full || json_object_update(full, rec) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	line = json_dumps(full, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!line) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	len = strlen(line);
+	buf = malloc(len + 2);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (log->fd < 0) {
+		rc = open_current(log);
+		if (rc) {
+			set_failure(log, rc, "open");
+			goto out;
+		}
+	}
+	if (log->max_bytes && log->size > 0 &&
+	    (size_t)log->size + len + 1 + (size_t)log->need_newline > log->max_bytes) {
+		rc = rotate(log);
+		if (rc && log->fd < 0) {
+			set_failure(log, rc, "rotate");
+			goto out;
+		}
+		if (rc)
+			log_warn("audit: cannot rotate %s: %s; appending", log->path, strerror(-rc));
+	}
+	{
+		size_t off = 0;
+		if (log->need_newline)
+			buf[off++] = '\n';
+		memcpy(buf + off, line, len);
+		off += len;
+		buf[off++] = '\n';
+		len = off;
+	}
+	before = log->size;
+	rc = file_append_sync(log->fd, buf, len);
+	log->last_id = next; /* never reuse an id, even one that failed to land */
+	if (rc) {
+		/* Take back a partial line, then reopen next time: the fd may point
+		 * at a file that was replaced or a filesystem that went away. */
+		if (ftruncate(log->fd, before) < 0)
+			log->need_newline = 1;
+		close(log->fd);
+		log->fd = -1;
+		set_failure(log, rc, "write");
+		goto out;
+	}
+	log->size = before + (off_t)len;
+	log->need_newline = 0;
+	log->stats.records++;
+	log->stats.syncs++;
+	clear_failure(log);
+	if (id_out)
+		memcpy(id_out, id, sizeof(id));
+out:
+	if (rc)
+		log->stats.failures++;
+	pthread_mutex_unlock(&log->lock);
+	free(buf);
+	free(line);
+	json_decref(full);
+	json_decref(rec);
+	return rc;
+}
+
+int audit_intent(struct audit_log *log, const struct audit_intent *in,
+		 char id_out[AUDIT_ID_MAX])
+{
+	char opcode[8], digest[65];
+	json_t *rec;
+
+	if (sha256_hex(in->payload, in->payload_len, digest) < 0)
+		return -EIO;
+	snprintf(opcode, sizeof(opcode), "0x%04X", in->opcode);
+	rec = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:s, s:o, s:s, s:o}",
+			"user", jstr(in->user), "auth", jstr(in->auth_method), "source",
+			jstr(in->source), "device", jstr(in->device), "opcode", opcode,
+			"command", jstr(in->command_id), "payload_bytes",
+			(json_int_t)in->payload_len, "payload_sha256", digest, "effects",
+			in->in_cel ? effects_json(in->effects) : json_null(), "decision",
+			in->allowed ? "Allowed" : "Denied", "reason",
+			jstr(in->reason ? in->reason : "Unknown"));
+	if (rec && in->scope && json_object_set_new(rec, "scope", jstr(in->scope)) < 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	if (rec && in->detail && json_object_set_new(rec, "detail", jstr(in->detail)) < 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return write_record(log, rec, "Intent", id_out);
+}
+
+static void errno_name(int err, char *buf, size_t len)
+{
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "E%d", err);
+}
+
+int audit_result(struct audit_log *log, const struct audit_result *res,
+		 char id_out[AUDIT_ID_MAX])
+{
+	char transport[32];
+	int err = res->transport < 0 ? -res->transport : res->transport;
+	json_t *rec;
+
+	if (err)
+		errno_name(err, transport, sizeof(transport));
+	else
+		snprintf(transport, sizeof(transport), "OK");
+	rec = json_pack("{s:o, s:s, s:i}", "intent", jstr(res->intent_id), "transport",
+			transport, "errno", err);
+	if (rec && !err) {
+		const char *rcname = cxl_mbox_rc_name(res->mbox_rc);
+		if (json_object_set_new(rec, "mbox_rc", json_integer(res->mbox_rc)) < 0 ||
+		    json_object_set_new(rec, "mbox_rc_name", jstr(rcname)) < 0) {
+			json_decref(rec);
+			rec = NULL;
+		}
+	}
+	if (rec && json_object_set_new(rec, "duration_us",
+				       json_integer((json_int_t)res->duration_us)) < 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return write_record(log, rec, "Result", id_out);
+}
+
+/* Contents of every file, oldest first, read under the lock so a rotation
+ * cannot move lines between files mid-read. */
+struct snapshot {
+	char **text;
+	size_t *len;
+	size_t n;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->text[i]);
+	free(s->text);
+	free(s->len);
+}
+
+static int snapshot_take(struct audit_log *log, struct snapshot *s)
+{
+	size_t cap = (log->max_bytes ? log->max_bytes : UNROTATED_READ_MAX) + READ_SLACK_BYTES;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->text = calloc(log->keep + 1u, sizeof(*s->text));
+	s->len = calloc(log->keep + 1u, sizeof(*s->len));
+	if (!s->text || !s->len) {
+		snapshot_free(s);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&log->lock);
+	for (unsigned i = log->keep + 1; i-- > 0;) {
+		char path[PATH_MAX];
+		char *text;
+		size_t len;
+
+		if (rotated_path(log, i, path, sizeof(path)))
+			continue;
+		rc = file_read_all(path, cap, &text, &len);
+		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (rc == -EFBIG) {
+			log_warn("audit: %s is larger than %zu bytes; not read back", path, cap);
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		s->text[s->n] = text;
+		s->len[s->n] = len;
+		s->n++;
+	}
+	pthread_mutex_unlock(&log->lock);
+	if (rc)
+		snapshot_free(s);
+	return rc;
+}
+
+/* Calls fn for every parseable record, oldest first, until fn returns
+ * nonzero. fn takes over nothing; rec is borrowed. */
+static int snapshot_each(struct snapshot *s, int (*fn)(json_t *rec, void *arg), void *arg)
+{
+	for (size_t f = 0; f < s->n; f++) {
+		const char *t = s->text[f];
+		size_t pos = 0, len = s->len[f];
+
+		while (pos < len) {
+			const char *nl = memchr(t + pos, '\n', len - pos);
+			size_t end = nl ? (size_t)(nl - t) : len;
+			int stop = 0;
+
+			/* a line without its newline is a torn write: skip */
+			if (nl && end > pos) {
+				json_t *rec = json_loadb(t + pos, end - pos, 0, NULL);
+				if (json_is_object(rec) && json_is_string(json_object_get(rec, "id")))
+					stop = fn(rec, arg);
+				json_decref(rec);
+			}
+			if (stop)
+				return stop;
+			pos = end + 1;
+		}
+	}
+	return 0;
+}
+
+struct read_ctx {
+	size_t skip, max, seen;
+	json_t *out;
+	int err;
+};
+
+static int read_one(json_t *rec, void *arg)
+{
+	struct read_ctx *c = arg;
+
+	if (c->seen >= c->skip && c->seen - c->skip < c->max &&
+	    json_array_append(c->out, rec) < 0) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	c->seen++;
+	return 0;
+}
+
+int audit_read(struct audit_log *log, size_t skip, size_t max, json_t **entries,
+	       size_t *total)
+{
+	struct snapshot s;
+	struct read_ctx c = { skip, max, 0, json_array(), 0 };
+	int rc;
+
+	*entries = NULL;
+	if (!c.out)
+		return -ENOMEM;
+	rc = snapshot_take(log, &s);
+	if (rc) {
+		json_decref(c.out);
+		return rc;
+	}
+	snapshot_each(&s, read_one, &c);
+	snapshot_free(&s);
+	if (c.err) {
+		json_decref(c.out);
+		return c.err;
+	}
+	*entries = c.out;
+	if (total)
+		*total = c.seen;
+	return 0;
+}
+
+struct find_ctx {
+	const char *id;
+	json_t *found;
+};
+
+static int find_one(json_t *rec, void *arg)
+{
+	struct find_ctx *c = arg;
+
+	if (strcmp(json_string_value(json_object_get(rec, "id")), c->id) != 0)
+		return 0;
+	c->found = json_incref(rec);
+	return 1;
+}
+
+int audit_find(struct audit_log *log, const char *id, json_t **entry)
+{
+	struct snapshot s;
+	struct find_ctx c = { id, NULL };
+	int rc;
+
+	*entry = NULL;
+	rc = snapshot_take(log, &s);
+	if (rc)
+		return rc;
+	snapshot_each(&s, find_one, &c);
+	snapshot_free(&s);
+	if (!c.found)
+		return -ENOENT;
+	*entry = c.found;
+	return 0;
+}
+
+int audit_health(struct audit_log *log, char *buf, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&log->lock);
+	rc = log->health_err;
+	if (buf && len)
+		snprintf(buf, len, "%s", rc ? log->health_msg : "OK");
+	pthread_mutex_unlock(&log->lock);
+	return rc;
+}
+
+void audit_get_stats(struct audit_log *log, struct audit_stats *out)
+{
+	pthread_mutex_lock(&log->lock);
+	*out = log->stats;
+	pthread_mutex_unlock(&log->lock);
+}
