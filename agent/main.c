@@ -12,14 +12,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "auth/accounts.h"
 #include "auth/authn.h"
 #include "config/config.h"
 #include "core/agent.h"
+#include "core/commands.h"
+#include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
+#include "policy/catalogue.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
@@ -28,6 +32,9 @@
 #include "version.h"
 
 #define CREDENTIAL_CACHE_TTL_S 60
+/* Commands admitted per device (one running, the rest waiting). */
+#define COMMANDS_WAITING_MAX 8
+#define TASKS_MAX 64
 
 static void usage(FILE *out)
 {
@@ -97,11 +104,17 @@ struct runtime {
 	char *key_pem;
 	char *client_ca_pem;
 	struct http_server *server;
+	int catalogue_ready;
 };
 
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
+	tasks_free(rt->agent.tasks);
+	command_queues_free(rt->agent.queues);
+	audit_close(rt->agent.audit);
+	if (rt->catalogue_ready)
+		catalogue_cell_destroy(&rt->agent.catalogue);
 	cxl_devset_free(rt->agent.devices);
 	authn_free(rt->agent.authn);
 	accounts_free(rt->agent.accounts);
@@ -186,6 +199,62 @@ static int open_devices(struct runtime *rt, char *err, size_t errlen)
 		 rt->agent.backend_why ? rt->agent.backend_why : "configured",
 		 cxl_devset_count(rt->agent.devices));
 	return 0;
+}
+
+/* The catalogue of approved commands: none configured means none approved.
+ * A configured file must load cleanly, at start-up and on every reload. */
+static int load_catalogue(const struct config *cfg, struct policy_catalogue **out, char *err,
+			  size_t errlen)
+{
+	if (!cfg->policy_file) {
+		*out = catalogue_new_empty();
+		return *out ? 0 : -ENOMEM;
+	}
+	return catalogue_load(cfg->policy_file, out, err, errlen);
+}
+
+static int open_commands(struct runtime *rt, char *err, size_t errlen)
+{
+	struct agent *ag = &rt->agent;
+	struct policy_catalogue *cat;
+	char dir[4096];
+	int rc;
+
+	if ((rc = load_catalogue(&rt->cfg, &cat, err, errlen)))
+		return rc;
+	if ((rc = catalogue_cell_init(&ag->catalogue, cat)))
+		return rc;
+	rt->catalogue_ready = 1;
+	if (rt->cfg.audit_dir)
+		snprintf(dir, sizeof(dir), "%s", rt->cfg.audit_dir);
+	else if ((rc = config_state_path(&rt->cfg, "audit", dir, sizeof(dir))))
+		return rc;
+	rc = audit_open(dir, (size_t)rt->cfg.audit_max_bytes, (unsigned)rt->cfg.audit_keep_files,
+			&ag->audit);
+	if (rc) {
+		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
+				     &ag->queues)) ||
+	    (rc = tasks_new(TASKS_MAX, &ag->tasks)))
+		return rc;
+	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
+		 rt->cfg.policy_file ? " from " : "", rt->cfg.policy_file ? rt->cfg.policy_file : "");
+	return 0;
+}
+
+static void reload_catalogue(struct runtime *rt)
+{
+	struct policy_catalogue *cat;
+	char err[4096];
+
+	if (load_catalogue(&rt->cfg, &cat, err, sizeof(err))) {
+		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
+		return;
+	}
+	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
+	catalogue_cell_replace(&rt->agent.catalogue, cat);
 }
 
 static int drop_privileges(const char *user, const char *state_dir, char *err, size_t errlen)
@@ -276,7 +345,7 @@ static int serve(struct runtime *rt)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: nothing to reload");
+			reload_catalogue(rt);
 			continue;
 		}
 		log_info("signal %d: shutting down", sig);
@@ -324,6 +393,10 @@ int main(int argc, char **argv)
 			     err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
+		struct policy_catalogue *cat;
+		if ((rc = load_catalogue(&rt.cfg, &cat, err, sizeof(err))))
+			goto fail;
+		catalogue_unref(cat);
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
 		return 0;
@@ -341,6 +414,8 @@ int main(int argc, char **argv)
 	if ((rc = open_state(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = open_devices(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = open_commands(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

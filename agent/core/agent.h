@@ -6,11 +6,15 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "policy/catalogue.h"
 
 struct router;
 struct accounts;
 struct authn;
 struct cxl_devset;
+struct audit_log;
+struct command_queues;
+struct tasks;
 
 struct agent {
 	const struct config *cfg;
@@ -19,6 +23,10 @@ struct agent {
 	struct authn *authn;
 	struct cxl_devset *devices;     /* NULL when no backend could be opened */
 	const char *backend_why;        /* why this backend was chosen */
+	struct catalogue_cell catalogue; /* approved commands in force (SIGHUP swaps) */
+	struct audit_log *audit;
+	struct command_queues *queues;  /* per-device admission of commands */
+	struct tasks *tasks;            /* background operations being followed */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };

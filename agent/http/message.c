@@ -54,6 +54,8 @@ void http_response_init(struct http_response *resp)
 
 void http_response_release(struct http_response *resp)
 {
+	if (resp->defer.release)
+		resp->defer.release(resp->defer.arg);
 	json_decref(resp->json);
 	free(resp->text);
 	for (size_t i = 0; i < resp->nheaders; i++) {

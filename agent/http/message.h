@@ -59,6 +59,18 @@ const char *http_request_header(const struct http_request *req, const char *name
 
 #define HTTP_MAX_RESP_HEADERS 12
 
+struct http_response;
+
+/* Work that would block a server thread (a device command). A handler that
+ * sets http_response.defer leaves the response empty; the server parks the
+ * connection, calls run on a worker thread to fill a fresh response, sends
+ * it, then calls release. Other connections keep being served meanwhile. */
+struct http_deferred {
+	void (*run)(void *arg, struct http_response *resp);
+	void (*release)(void *arg);
+	void *arg;
+};
+
 /* A response under construction. The handler sets status and exactly one of
  * json (taken over) or text/text_len (owned copy). */
 struct http_response {
@@ -72,6 +84,7 @@ struct http_response {
 		char *value;
 	} headers[HTTP_MAX_RESP_HEADERS];
 	size_t nheaders;
+	struct http_deferred defer;
 };
 
 void http_response_init(struct http_response *resp);

@@ -6,11 +6,13 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -33,7 +35,17 @@ struct http_server {
 	size_t max_body;
 	int want_client_cert;
 	atomic_uint inflight;
+	atomic_uint workers;   /* deferred jobs still running */
 	gnutls_datum_t ticket_key;
+};
+
+/* A deferred response being produced on a worker thread. */
+struct job {
+	struct MHD_Connection *conn;
+	struct http_server *srv;
+	struct http_deferred work;
+	struct http_response resp;
+	atomic_int done;
 };
 
 /* Per-request state: made on the first access-handler call, freed in the
@@ -45,6 +57,7 @@ struct req_state {
 	size_t cap;
 	int too_large;
 	int answered;
+	struct job *job;
 };
 
 struct kv_collect {
@@ -149,6 +162,65 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+static void *job_main(void *arg)
+{
+	struct job *job = arg;
+	struct http_server *srv = job->srv;
+
+	job->work.run(job->work.arg, &job->resp);
+	atomic_store(&job->done, 1);
+	MHD_resume_connection(job->conn);
+	atomic_fetch_sub(&srv->workers, 1);
+	return NULL;
+}
+
+/* Park the connection and produce its response on a worker thread: a device
+ * command may take seconds and must not stall the connections that share
+ * this server thread. */
+static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *st,
+				 struct http_response *resp)
+{
+	struct job *job = calloc(1, sizeof(*job));
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (!job) {
+		http_response_release(resp);
+		return MHD_NO;
+	}
+	job->conn = conn;
+	job->srv = st->srv;
+	job->work = resp->defer;
+	memset(&resp->defer, 0, sizeof(resp->defer)); /* the job owns it now */
+	http_response_release(resp);
+	http_response_init(&job->resp);
+	st->job = job;
+	MHD_suspend_connection(conn);
+	atomic_fetch_add(&st->srv->workers, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, job_main, job);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		atomic_fetch_sub(&st->srv->workers, 1);
+		MHD_resume_connection(conn);
+		job->resp.status = 503;
+		atomic_store(&job->done, 1);
+	}
+	return MHD_YES;
+}
+
+static void job_free(struct job *job)
+{
+	if (!job)
+		return;
+	if (job->work.release)
+		job->work.release(job->work.arg);
+	http_response_release(&job->resp);
+	free(job);
+}
+
 static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *st, const char *url,
 				const char *method)
 {
@@ -179,6 +251,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 
 	http_response_init(&resp);
 	st->srv->handler(st->srv->ctx, &req, &resp);
+	if (resp.defer.run)
+		return start_job(conn, st, &resp);
 	ret = send_response(conn, &resp);
 	http_response_release(&resp);
 	st->answered = 1;
@@ -221,6 +295,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (declared > srv->max_body + DRAIN_LIMIT)
 			return dispatch(conn, st, url, method);
 		return MHD_YES;
+	}
+	if (st->job) {
+		enum MHD_Result ret;
+		*upload_data_size = 0;
+		if (!atomic_load(&st->job->done))
+			return MHD_YES;
+		ret = send_response(conn, &st->job->resp);
+		job_free(st->job);
+		st->job = NULL;
+		st->answered = 1;
+		return ret;
 	}
 	if (st->answered) {
 		*upload_data_size = 0;
@@ -266,6 +351,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!st)
 		return;
+	if (st->job) {
+		/* The client went away while its job ran: wait for the worker,
+		 * which still uses the job, before freeing it. */
+		while (!atomic_load(&st->job->done)) {
+			struct timespec t = { 0, 1000000 };
+			nanosleep(&t, NULL);
+		}
+		job_free(st->job);
+	}
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -397,6 +491,12 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	/* Workers resume their connection when done; they are bounded by the
+	 * command timeouts, so this wait ends. */
+	while (atomic_load(&s->workers) > 0) {
+		struct timespec t = { 0, 5000000 };
+		nanosleep(&t, NULL);
+	}
 	for (size_t i = 0; i < s->ndaemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
 	if (s->ticket_key.data)

@@ -35,4 +35,23 @@ int h_memory_domain(const struct route_ctx *ctx, struct http_response *resp);
 /* cel.c: the Command Effects Log (OEM) */
 int h_command_effects_log(const struct route_ctx *ctx, struct http_response *resp);
 
+/* vendor_commands.c: approved vendor commands (OEM) */
+int h_vendor_command_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_vendor_command(const struct route_ctx *ctx, struct http_response *resp);
+int h_vendor_command_submit(const struct route_ctx *ctx, struct http_response *resp);
+
+/* tasks.c: background operations */
+struct agent;
+int h_task_service(const struct route_ctx *ctx, struct http_response *resp);
+int h_task_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_task(const struct route_ctx *ctx, struct http_response *resp);
+/* The Task resource for id as a new reference, or NULL when unknown. */
+json_t *task_json(struct agent *ag, unsigned id);
+
+/* audit_log.c: the audit log under the Manager */
+int h_manager_log_services(const struct route_ctx *ctx, struct http_response *resp);
+int h_audit_log_service(const struct route_ctx *ctx, struct http_response *resp);
+int h_audit_entries(const struct route_ctx *ctx, struct http_response *resp);
+int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp);
+
 #endif

@@ -27,6 +27,7 @@ static const struct {
 	{ "Systems", "/redfish/v1/Systems" },
 	{ "Chassis", "/redfish/v1/Chassis" },
 	{ "Managers", "/redfish/v1/Managers" },
+	{ "Tasks", "/redfish/v1/TaskService" },
 };
 
 int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
@@ -94,6 +95,10 @@ static const struct {
 	{ "Memory", "v1_23_0" },
 	{ "MemoryDomainCollection", NULL },
 	{ "MemoryDomain", "v1_5_1" },
+	{ "LogServiceCollection", NULL },
+	{ "TaskService", "v1_3_0" },
+	{ "TaskCollection", NULL },
+	{ "Task", "v1_7_4" },
 	{ "Message", "v1_3_0" },
 	{ "Resource", "v1_23_0" },
 	{ "RedfishExtensions", "v1_0_0" },

@@ -4,7 +4,9 @@
 
 #define NOAUTH { PRIV_NOAUTH }
 #define LOGIN { PRIV_LOGIN }
+#define MANAGE { PRIV_CONFIGURE_MANAGER }
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
+#define DEVICE "/redfish/v1/Chassis/" CHASSIS_ID "/PCIeDevices/{dev}"
 
 /* Privileges follow Redfish's PrivilegeRegistry 1.8.0 for standard
  * resources; device commands need the OEM CxlCommand* privileges. */
@@ -16,6 +18,16 @@ const struct route agent_routes[] = {
 
 	{ GET_HEAD, "/redfish/v1/Managers", LOGIN, h_manager_collection },
 	{ GET_HEAD, "/redfish/v1/Managers/{manager}", LOGIN, h_manager },
+	{ GET_HEAD, "/redfish/v1/Managers/{manager}/LogServices", MANAGE, h_manager_log_services },
+	{ GET_HEAD, "/redfish/v1/Managers/{manager}/LogServices/Audit", MANAGE, h_audit_log_service },
+	{ GET_HEAD, "/redfish/v1/Managers/{manager}/LogServices/Audit/Entries", MANAGE,
+	  h_audit_entries },
+	{ GET_HEAD, "/redfish/v1/Managers/{manager}/LogServices/Audit/Entries/{entry}", MANAGE,
+	  h_audit_entry },
+
+	{ GET_HEAD, "/redfish/v1/TaskService", LOGIN, h_task_service },
+	{ GET_HEAD, "/redfish/v1/TaskService/Tasks", LOGIN, h_task_collection },
+	{ GET_HEAD, "/redfish/v1/TaskService/Tasks/{task}", LOGIN, h_task },
 
 	{ GET_HEAD, "/redfish/v1/Chassis", LOGIN, h_chassis_collection },
 	{ GET_HEAD, "/redfish/v1/Chassis/{chassis}", LOGIN, h_chassis },
@@ -33,8 +45,13 @@ const struct route agent_routes[] = {
 	{ GET_HEAD,
 	  "/redfish/v1/Chassis/{chassis}/PCIeDevices/{dev}/CXLLogicalDevices/{ld}/DeviceLog/Entries/{entry}",
 	  LOGIN, h_device_log_entry },
-	{ GET_HEAD, "/redfish/v1/Chassis/" CHASSIS_ID "/PCIeDevices/{dev}/Oem/CxlAgent/CommandEffectsLog",
-	  LOGIN, h_command_effects_log },
+	{ GET_HEAD, DEVICE "/Oem/CxlAgent/CommandEffectsLog", LOGIN, h_command_effects_log },
+	{ GET_HEAD, DEVICE "/Oem/CxlAgent/VendorCommands", LOGIN, h_vendor_command_collection },
+	{ GET_HEAD, DEVICE "/Oem/CxlAgent/VendorCommands/{cmd}", LOGIN, h_vendor_command },
+	/* Any caller may try: the policy decides from the CEL effects and the
+	 * caller's CxlCommand* privileges, and every attempt is audited. */
+	{ HTTP_POST, DEVICE "/Oem/CxlAgent/VendorCommands/{cmd}/Actions/CxlVendorCommand.Submit",
+	  LOGIN, h_vendor_command_submit },
 
 	{ GET_HEAD, "/redfish/v1/Systems", LOGIN, h_system_collection },
 	{ GET_HEAD, "/redfish/v1/Systems/{system}", LOGIN, h_system },

@@ -64,6 +64,8 @@ static int finish_json(const struct http_request *req, struct http_response *res
 		resp->content_type = JSON_CONTENT_TYPE;
 	if (resp->status != 200 || http_response_get_header(resp, "ETag"))
 		return 0;
+	if (!req)
+		return 0;
 	if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
 		return 0;
 	snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
@@ -160,18 +162,11 @@ out:
 	free(scratch);
 }
 
-void service_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+/* Headers every answer carries, and the serialised body with its ETag. req
+ * is NULL for deferred answers (no conditional GET on those). */
+static void finish(const struct http_request *req, struct http_response *resp, unsigned allowed)
 {
-	struct agent *ag = ctx;
-	unsigned allowed = 0;
 	char allow[64];
-
-	/* A body over the limit is refused before anything else is looked at:
-	 * the connection is about to be closed and no handler may run. */
-	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
-		rf_error0(resp, 413, "PayloadTooLarge");
-	else
-		route_request(ag, req, resp, &allowed);
 
 	if (finish_json(req, resp)) {
 		http_response_release(resp);
@@ -187,5 +182,53 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		http_methods_format(allowed, allow, sizeof(allow));
 		http_response_header(resp, "Allow", allow);
 	}
+}
+
+struct deferred_finish {
+	struct http_deferred inner;
+	unsigned allowed;
+};
+
+static void deferred_run(void *arg, struct http_response *resp)
+{
+	struct deferred_finish *d = arg;
+	d->inner.run(d->inner.arg, resp);
+	finish(NULL, resp, d->allowed);
+}
+
+static void deferred_release(void *arg)
+{
+	struct deferred_finish *d = arg;
+	if (d->inner.release)
+		d->inner.release(d->inner.arg);
+	free(d);
+}
+
+void service_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct agent *ag = ctx;
+	unsigned allowed = 0;
+
+	/* A body over the limit is refused before anything else is looked at:
+	 * the connection is about to be closed and no handler may run. */
+	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
+		rf_error0(resp, 413, "PayloadTooLarge");
+	else
+		route_request(ag, req, resp, &allowed);
+
+	if (resp->defer.run) {
+		struct deferred_finish *d = malloc(sizeof(*d));
+		if (d) {
+			d->inner = resp->defer;
+			d->allowed = allowed;
+			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d };
+			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
+			return;
+		}
+		http_response_release(resp); /* releases the inner work */
+		http_response_init(resp);
+		rf_error0(resp, 500, "InternalError");
+	}
+	finish(req, resp, allowed);
 	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);
 }

@@ -1,0 +1,163 @@
+#include "core/commands.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "core/agent.h"
+#include "policy/catalogue.h"
+#include "util/log.h"
+
+struct command_queues {
+	size_t n;
+	unsigned max_waiting;
+	atomic_uint *waiting; /* commands admitted and not finished, per device */
+};
+
+int command_queues_new(size_t ndevices, unsigned max_waiting, struct command_queues **out)
+{
+	struct command_queues *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->waiting = calloc(ndevices ? ndevices : 1, sizeof(*q->waiting));
+	if (!q->waiting) {
+		free(q);
+		return -ENOMEM;
+	}
+	q->n = ndevices;
+	q->max_waiting = max_waiting;
+	*out = q;
+	return 0;
+}
+
+void command_queues_free(struct command_queues *q)
+{
+	if (!q)
+		return;
+	free(q->waiting);
+	free(q);
+}
+
+/* Admission: at most max_waiting commands (running or queued) per device;
+ * past that the caller is told to come back rather than pile up threads. */
+static int admit(struct command_queues *q, size_t idx)
+{
+	unsigned now = atomic_fetch_add(&q->waiting[idx], 1);
+	if (now >= q->max_waiting) {
+		atomic_fetch_sub(&q->waiting[idx], 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void leave(struct command_queues *q, size_t idx)
+{
+	atomic_fetch_sub(&q->waiting[idx], 1);
+}
+
+void command_outcome_clear(struct command_outcome *out)
+{
+	cxl_cmd_result_clear(&out->result);
+}
+
+int command_submit(struct agent *ag, const struct identity *who, size_t idx,
+		   const struct policy_command *approval, const uint8_t *payload,
+		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
+{
+	struct cxl_dev_info info;
+	struct cxl_cel cel = { 0 };
+	struct policy_device dev;
+	struct policy_request req;
+	const struct cxl_cel_entry *entry;
+	struct audit_intent intent;
+	struct audit_result result;
+	uint16_t opcode = approval ? approval->opcode : 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = cxl_devset_info(ag->devices, idx, &info)) < 0)
+		return rc;
+	if ((rc = cxl_devset_cel(ag->devices, idx, &cel)) < 0)
+		return rc;
+	policy_device_from_info(&info, &dev);
+	req.opcode = opcode;
+	req.payload_len = payload_len;
+	entry = cxl_cel_find(&cel, opcode);
+	policy_decide(approval, entry, &dev, who->privileges, &req, &out->decision);
+
+	memset(&intent, 0, sizeof(intent));
+	intent.user = who->user;
+	intent.auth_method = auth_method_name(who->method);
+	intent.source = who->peer ? who->peer : "";
+	intent.device = info.id;
+	intent.opcode = opcode;
+	intent.command_id = approval ? approval->id : NULL;
+	intent.payload = payload;
+	intent.payload_len = payload_len;
+	intent.in_cel = entry != NULL;
+	intent.effects = entry ? entry->effects : 0;
+	intent.allowed = policy_allowed(&out->decision);
+	intent.reason = policy_reason_name(out->decision.reason);
+	intent.scope = policy_scope_name(out->decision.scope);
+	intent.detail = out->decision.detail;
+	cxl_cel_free(&cel);
+
+	/* The intent is on disk before the device sees anything; denials are
+	 * recorded the same way. */
+	rc = audit_intent(ag->audit, &intent, out->audit_id);
+	if (rc) {
+		out->audit_error = rc;
+		out->audit_id[0] = '\0';
+		out->stage = COMMAND_AUDIT_FAILED;
+		log_error("audit: cannot record command 0x%04x for %s on %s: %s; refused", opcode,
+			  who->user, info.id, strerror(-rc));
+		return 0;
+	}
+	if (!intent.allowed) {
+		out->stage = COMMAND_DENIED;
+		log_info("command 0x%04x by %s on %s denied: %s", opcode, who->user, info.id,
+			 intent.reason);
+		return 0;
+	}
+	if (!admit(ag->queues, idx)) {
+		out->stage = COMMAND_QUEUE_FULL;
+		memset(&result, 0, sizeof(result));
+		result.intent_id = out->audit_id;
+		result.transport = -EBUSY;
+		audit_result(ag->audit, &result, NULL);
+		return 0;
+	}
+	{
+		struct cxl_cmd cmd = { opcode, payload, payload_len, timeout_ms };
+		rc = cxl_devset_submit(ag->devices, idx, &cmd, &out->result);
+	}
+	leave(ag->queues, idx);
+	if (rc < 0) {
+		out->result.transport = rc;
+		out->result.out = NULL;
+		out->result.out_len = 0;
+	}
+	out->stage = COMMAND_SUBMITTED;
+	memset(&result, 0, sizeof(result));
+	result.intent_id = out->audit_id;
+	result.transport = out->result.transport;
+	result.mbox_rc = out->result.mbox_rc;
+	result.duration_us = out->result.duration_us;
+	if (audit_result(ag->audit, &result, NULL))
+		log_error("audit: result of record %s could not be written", out->audit_id);
+	log_info("command 0x%04x by %s on %s: transport %d, mailbox 0x%02x, %llu us (audit %s)",
+		 opcode, who->user, info.id, out->result.transport, out->result.mbox_rc,
+		 (unsigned long long)out->result.duration_us, out->audit_id);
+	return 0;
+}
+
+void command_record_completion(struct agent *ag, const char *intent_id, uint16_t mbox_rc,
+			       uint64_t duration_us)
+{
+	struct audit_result result = { intent_id, 0, mbox_rc, duration_us };
+	if (audit_result(ag->audit, &result, NULL))
+		log_error("audit: completion of record %s could not be written", intent_id);
+}

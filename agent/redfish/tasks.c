@@ -1,0 +1,94 @@
+/* TaskService: background operations started by vendor commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/agent.h"
+#include "core/tasks.h"
+#include "redfish/error.h"
+#include "redfish/handlers.h"
+#include "redfish/resource.h"
+
+static const char *state_name(enum task_state s)
+{
+	return s == TASK_RUNNING ? "Running" : s == TASK_COMPLETED ? "Completed" : "Exception";
+}
+
+json_t *task_json(struct agent *ag, unsigned id)
+{
+	struct task_info ti;
+	char uri[64], sid[16], start[32], end[32];
+	json_t *o, *msg;
+
+	if (tasks_get(ag, id, &ti))
+		return NULL;
+	snprintf(uri, sizeof(uri), "/redfish/v1/TaskService/Tasks/%u", id);
+	snprintf(sid, sizeof(sid), "%u", id);
+	rf_datetime(ti.started, start, sizeof(start));
+	msg = rf_message("GeneralError", NULL, 0);
+	if (msg) {
+		json_object_set_new(msg, "Message", json_string(ti.message));
+		json_object_set_new(msg, "MessageSeverity",
+				    json_string(ti.state == TASK_EXCEPTION ? "Critical" : "OK"));
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:[o], s:{s:{s:s, s:s, s:s, s:s, s:s}}}",
+		      "@odata.id", uri, "@odata.type", "#Task.v1_7_4.Task", "Id", sid, "Name",
+		      "Background vendor command", "TaskState", state_name(ti.state), "TaskStatus",
+		      ti.state == TASK_EXCEPTION ? "Critical" : "OK", "StartTime", start,
+		      "PercentComplete", (int)ti.percent, "Messages", msg, "Oem", "CxlAgent",
+		      "@odata.type", "#CxlAgent.v1_0_0.TaskDetail", "Device", ti.device_id,
+		      "Command", ti.command_id, "AuditRecordId", ti.audit_id, "Owner", ti.owner);
+	if (o && ti.state != TASK_RUNNING) {
+		char rc[8];
+		rf_datetime(ti.ended, end, sizeof(end));
+		json_object_set_new(o, "EndTime", json_string(end));
+		snprintf(rc, sizeof(rc), "0x%02X", ti.final_rc);
+		json_object_set_new(json_object_get(json_object_get(o, "Oem"), "CxlAgent"),
+				    "MailboxReturnCode", json_integer(ti.final_rc));
+	}
+	return o;
+}
+
+int h_task_service(const struct route_ctx *ctx, struct http_response *resp)
+{
+	(void)ctx;
+	http_response_json(resp, 200,
+			   json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:{s:s}}", "@odata.id",
+				     "/redfish/v1/TaskService", "@odata.type",
+				     "#TaskService.v1_3_0.TaskService", "Id", "TaskService", "Name",
+				     "Task Service", "ServiceEnabled", 1,
+				     "CompletedTaskOverWritePolicy", "Oldest", "Tasks",
+				     rf_link("/redfish/v1/TaskService/Tasks"), "Status", "State",
+				     "Enabled"));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+int h_task_collection(const struct route_ctx *ctx, struct http_response *resp)
+{
+	unsigned ids[256];
+	size_t n = tasks_list(ctx->agent->tasks, ids, 256);
+	json_t *members = json_array();
+
+	for (size_t i = 0; members && i < n; i++)
+		json_array_append_new(members, rf_link("/redfish/v1/TaskService/Tasks/%u", ids[i]));
+	http_response_json(resp, 200,
+			   rf_collection("/redfish/v1/TaskService/Tasks", "TaskCollection",
+					 "Task Collection", members));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+int h_task(const struct route_ctx *ctx, struct http_response *resp)
+{
+	const char *id = route_param(ctx->params, "task");
+	char *end;
+	unsigned long n = strtoul(id, &end, 10);
+	json_t *o = (*end || end == id || n > 0xffffffffu) ? NULL : task_json(ctx->agent, (unsigned)n);
+
+	if (!o) {
+		rf_error2(resp, 404, "ResourceNotFound", "Task", id);
+		return 0;
+	}
+	http_response_json(resp, 200, o);
+	return 0;
+}
