@@ -11,6 +11,9 @@ int h_service_root(const struct route_ctx *ctx, struct http_response *resp);
 int h_odata(const struct route_ctx *ctx, struct http_response *resp);
 int h_metadata(const struct route_ctx *ctx, struct http_response *resp);
 
+/* oem_schemas.c: the OEM schema documents */
+int h_oem_schema(const struct route_ctx *ctx, struct http_response *resp);
+
 /* managers.c: the agent itself */
 int h_manager_collection(const struct route_ctx *ctx, struct http_response *resp);
 int h_manager(const struct route_ctx *ctx, struct http_response *resp);

@@ -126,6 +126,11 @@ int h_metadata(const struct route_ctx *ctx, struct http_response *resp)
 				csdl_refs[i].version);
 		fputs("  </edmx:Reference>\n", f);
 	}
+	fputs("  <edmx:Reference Uri=\"/redfish/v1/Schemas/CxlAgent_v1.xml\">\n"
+	      "    <edmx:Include Namespace=\"CxlAgent\"/>\n"
+	      "    <edmx:Include Namespace=\"CxlAgent.v1_0_0\"/>\n"
+	      "  </edmx:Reference>\n",
+	      f);
 	fputs("  <edmx:DataServices>\n"
 	      "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" Namespace=\"Service\">\n"
 	      "      <EntityContainer Name=\"Service\" Extends=\"ServiceRoot.v1_20_0.ServiceContainer\"/>\n"

@@ -15,6 +15,7 @@ const struct route agent_routes[] = {
 	{ GET_HEAD, "/redfish/v1", NOAUTH, h_service_root },
 	{ GET_HEAD, "/redfish/v1/odata", NOAUTH, h_odata },
 	{ GET_HEAD, "/redfish/v1/$metadata", NOAUTH, h_metadata },
+	{ GET_HEAD, "/redfish/v1/Schemas/{file}", NOAUTH, h_oem_schema },
 
 	{ GET_HEAD, "/redfish/v1/Managers", LOGIN, h_manager_collection },
 	{ GET_HEAD, "/redfish/v1/Managers/{manager}", LOGIN, h_manager },
