@@ -47,7 +47,8 @@ void audit_format_time(const struct timespec *t, char *buf, size_t len)
 
 	gmtime_r(&t->tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03ldZ", base, t->tv_nsec / 1000000L);
+	/* tv_nsec < 1e9, so the milliseconds are three digits. */
+	snprintf(buf, len, "%s.%03uZ", base, (unsigned)(t->tv_nsec / 1000000L) % 1000u);
 }
 
 static void now_string(char *buf, size_t len)

@@ -53,7 +53,7 @@ struct jsegs {
 
 static void jp_init(struct jpath *p)
 {
-	p->n = 0;
+	memset(p, 0, sizeof(*p));
 }
 
 static struct jpath jp_key(const struct jpath *parent, const char *key)
