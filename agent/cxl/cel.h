@@ -65,11 +65,15 @@ struct cxl_supported_log {
 int cxl_parse_supported_logs(const uint8_t *buf, size_t len,
 			     struct cxl_supported_log **out, size_t *n);
 
-/* Parse raw CEL bytes (4-byte entries). An odd-sized buffer is -EPROTO. */
+/* Parse raw CEL bytes (4-byte entries). A size that is not a multiple of 4,
+ * more than 65536 entries or an opcode listed twice is -EPROTO. */
 int cxl_cel_parse(const uint8_t *buf, size_t len, struct cxl_cel *out);
 void cxl_cel_free(struct cxl_cel *cel);
 /* Borrowed pointer to the entry for opcode, or NULL. */
 const struct cxl_cel_entry *cxl_cel_find(const struct cxl_cel *cel, uint16_t opcode);
+/* The bits of effects that must be treated as reserved: 15:12 always, and
+ * 11:10 when bit 9 (extended effects valid) is clear. 0 when clean. */
+uint16_t cxl_effects_reserved_bits(uint16_t effects);
 
 /* Name of a standard opcode ("Identify"), or NULL for unknown/vendor. */
 const char *cxl_opcode_name(uint16_t opcode);

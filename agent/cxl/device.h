@@ -157,7 +157,8 @@ int cxl_devset_find(const struct cxl_devset *set, const char *id);
 int cxl_devset_info(struct cxl_devset *set, size_t idx, struct cxl_dev_info *out);
 int cxl_devset_health(struct cxl_devset *set, size_t idx, struct cxl_health *out);
 /* Copy of the decoded CEL (read once at open, re-read after a device reset).
- * out must be freed with cxl_cel_free(). */
+ * out must be freed with cxl_cel_free(). Empty (count 0) when the device's CEL
+ * could not be read or was malformed: nothing is then known to be supported. */
 int cxl_devset_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *out);
 /* Copy of up to max events with seq > after_seq, oldest first. Returns the
  * count copied or -errno. */
@@ -168,7 +169,14 @@ int cxl_devset_delivery(struct cxl_devset *set, size_t idx, uint16_t opcode,
 
 /* Submit one mailbox command (serialised per device, bounded by timeout).
  * Returns 0 when the command reached a verdict (res->transport and
- * res->mbox_rc tell which); -ERANGE for a bad index; -ENOMEM.
+ * res->mbox_rc tell which); -ERANGE for a bad index; -EINVAL for a NULL
+ * payload with a length; -ENOMEM.
+ * res->transport -EBUSY: the device stayed busy with another command until
+ * the timeout, nothing was sent. -ETIMEDOUT: sent, no answer in time (it may
+ * have executed). -ENODEV: the device is gone. -EPROTO: the reply was longer
+ * than the buffer / payload_max. -EINVAL: in_len > payload_max.
+ * -EOPNOTSUPP: this host has no path for the opcode (cxl_devset_delivery()
+ * says why). Kernel errors (-ENOTTY, -EPERM, -EBUSY) are passed on as is.
  * res must be released with cxl_cmd_result_clear(). */
 int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *cmd,
 		      struct cxl_cmd_result *res);

@@ -183,7 +183,7 @@ static void test_invalid_files(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
-		char rel[256], prefix[1200], err[1024] = "";
+		char rel[256], prefix[2400], err[1024] = "";
 		struct policy_catalogue *cat = (struct policy_catalogue *)0x1;
 		int rc;
 

@@ -1,0 +1,429 @@
+/* Kernel backend: CXL memory devices driven by Linux (drivers/cxl).
+ *
+ * Enumeration uses libcxl 76.1 (names, serials, sizes, label size, firmware
+ * version, host, NUMA node). Commands do not: every command, including the
+ * ones libcxl wraps (identify, partition, health, read label), goes through
+ * CXL_MEM_SEND_COMMAND on a file descriptor of /dev/cxl/memN opened here at
+ * start-up, because
+ *  - libcxl's cxl_cmd_submit() opens /dev/cxl/memN anew for each command,
+ *    which fails once the daemon has dropped root;
+ *  - libcxl 76.1 gives no access to a reply's raw bytes (only per-field
+ *    getters), and the device layer decodes replies in one place (mbox.c)
+ *    for every backend;
+ *  - it has no Get Supported Logs / Get Log at all (CXL-REFERENCE.md 4).
+ * The ioctls use exactly the command ids and sizes libcxl's constructors use.
+ *
+ * Standard opcodes go through their named kernel id when the kernel lists
+ * it; anything else through CXL_MEM_COMMAND_ID_RAW only when the kernel
+ * lists RAW (built with CONFIG_CXL_MEM_RAW_COMMANDS), never for opcodes the
+ * kernel owns. Stock Debian kernels have no RAW: vendor opcodes are then
+ * reported unavailable with the reason. */
+#include "cxl/kernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cxl_mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cxl/libcxl.h>
+
+#include "util/log.h"
+
+/* Added to the UAPI in 6.4; the 6.1 header lacks them and 6.1 reports 0. */
+#ifndef CXL_MEM_COMMAND_FLAG_ENABLED
+#define CXL_MEM_COMMAND_FLAG_ENABLED (1u << 0)
+#endif
+#ifndef CXL_MEM_COMMAND_FLAG_EXCLUSIVE
+#define CXL_MEM_COMMAND_FLAG_EXCLUSIVE (1u << 1)
+#endif
+
+#define KID_RAW 2u
+#define KID_SLOTS 64u /* ids the backend tracks; the kernel has 25 in 6.17 */
+#define QUERY_MAX 1024u
+
+struct kdev {
+	char name[32];
+	int fd;
+	uint32_t payload_max;
+	bool listed[KID_SLOTS];
+	uint32_t flags[KID_SLOTS];
+	bool reports_flags; /* some slot has ENABLED: a >= 6.4 kernel */
+	bool raw;
+	uint8_t raw_refused[65536 / 8]; /* opcodes the kernel answered EPERM for */
+};
+
+struct kernel_backend {
+	struct cxl_backend be;
+	const struct cxl_kernel_sys *sys;
+	size_t n;
+	struct kdev *dev;
+	struct cxl_dev_info *info;
+};
+
+static int sys_open(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+static int sys_close(int fd)
+{
+	return close(fd);
+}
+
+static int sys_ioctl(int fd, unsigned long request, void *arg)
+{
+	return ioctl(fd, request, arg);
+}
+
+static ssize_t sys_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+const struct cxl_kernel_sys cxl_kernel_sys_default = {
+	.open = sys_open,
+	.close = sys_close,
+	.ioctl = sys_ioctl,
+	.read_file = sys_read_file,
+};
+
+unsigned cxl_kernel_cmd_id(uint16_t opcode)
+{
+	static const struct {
+		uint16_t opcode;
+		unsigned id;
+	} map[] = {
+		{ 0x4000, 1 },  /* IDENTIFY */
+		{ 0x0400, 3 },  /* GET_SUPPORTED_LOGS */
+		{ 0x0200, 4 },  /* GET_FW_INFO */
+		{ 0x4100, 5 },  /* GET_PARTITION_INFO */
+		{ 0x4102, 6 },  /* GET_LSA */
+		{ 0x4200, 7 },  /* GET_HEALTH_INFO */
+		{ 0x0401, 8 },  /* GET_LOG */
+		{ 0x4101, 9 },  /* SET_PARTITION_INFO */
+		{ 0x4103, 10 }, /* SET_LSA */
+		{ 0x4201, 11 }, /* GET_ALERT_CONFIG */
+		{ 0x4202, 12 }, /* SET_ALERT_CONFIG */
+		{ 0x4203, 13 }, /* GET_SHUTDOWN_STATE */
+		{ 0x4204, 14 }, /* SET_SHUTDOWN_STATE */
+		{ 0x4300, 15 }, /* GET_POISON (deprecated after 6.4) */
+		{ 0x4301, 16 }, /* INJECT_POISON (deprecated) */
+		{ 0x4302, 17 }, /* CLEAR_POISON (deprecated) */
+		{ 0x4303, 18 }, /* GET_SCAN_MEDIA_CAPS */
+		{ 0x4304, 19 }, /* SCAN_MEDIA (deprecated) */
+		{ 0x4305, 20 }, /* GET_SCAN_MEDIA (deprecated) */
+		{ 0x0300, 21 }, /* GET_TIMESTAMP, newer kernels */
+		{ 0x0402, 22 }, /* GET_LOG_CAPS, 6.10 */
+		{ 0x0403, 23 }, /* CLEAR_LOG, 6.10 */
+		{ 0x0405, 24 }, /* GET_SUP_LOG_SUBLIST, 6.10 */
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].opcode == opcode)
+			return map[i].id;
+	return 0;
+}
+
+static int query_commands(const struct cxl_kernel_sys *sys, struct kdev *d)
+{
+	struct cxl_mem_query_commands q0;
+	struct cxl_mem_query_commands *q;
+	uint32_t n;
+
+	memset(&q0, 0, sizeof(q0));
+	if (sys->ioctl(d->fd, CXL_MEM_QUERY_COMMANDS, &q0) < 0)
+		return -errno;
+	n = q0.n_commands;
+	if (n == 0 || n > QUERY_MAX)
+		return -EPROTO;
+	q = calloc(1, sizeof(*q) + n * sizeof(q->commands[0]));
+	if (!q)
+		return -ENOMEM;
+	q->n_commands = n;
+	if (sys->ioctl(d->fd, CXL_MEM_QUERY_COMMANDS, q) < 0) {
+		int rc = -errno;
+		free(q);
+		return rc;
+	}
+	for (uint32_t i = 0; i < q->n_commands && i < n; i++) {
+		uint32_t id = q->commands[i].id;
+		/* 6.1 returns unlisted slots (INVALID, RAW when not built) as id 0 */
+		if (id == 0 || id >= KID_SLOTS)
+			continue;
+		d->listed[id] = true;
+		d->flags[id] = q->commands[i].flags;
+		if (q->commands[i].flags & CXL_MEM_COMMAND_FLAG_ENABLED)
+			d->reports_flags = true;
+	}
+	d->raw = d->listed[KID_RAW];
+	free(q);
+	return 0;
+}
+
+static unsigned long read_number(const struct cxl_kernel_sys *sys, const char *path, int base,
+				 unsigned long def)
+{
+	char buf[32];
+	char *end;
+	unsigned long v;
+	ssize_t n = sys->read_file(path, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return def;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoul(buf, &end, base);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return def;
+	return v;
+}
+
+/* raw_refused is written by the submitting thread and read by delivery()
+ * from any thread, hence the atomic byte accesses. */
+static bool refused(const struct kdev *d, uint16_t opcode)
+{
+	return __atomic_load_n(&d->raw_refused[opcode / 8], __ATOMIC_RELAXED) & (1u << (opcode % 8));
+}
+
+static int kernel_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const uint8_t *in,
+			 size_t in_len, uint8_t *out, size_t out_max, size_t *out_len,
+			 uint16_t *mbox_rc, const struct timespec *deadline)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	struct cxl_send_command cmd;
+	struct kdev *d;
+	unsigned id;
+	size_t room;
+
+	(void)deadline; /* the kernel applies its own mailbox timeout */
+	if (idx >= kb->n)
+		return -ENODEV;
+	d = &kb->dev[idx];
+	*out_len = 0;
+	*mbox_rc = 0;
+	if (d->fd < 0)
+		return -ENODEV;
+	memset(&cmd, 0, sizeof(cmd));
+	id = cxl_kernel_cmd_id(opcode);
+	if (id && id < KID_SLOTS && d->listed[id]) {
+		cmd.id = id;
+	} else if (!d->raw) {
+		return -EOPNOTSUPP;
+	} else if (cxl_opcode_kernel_owned(opcode)) {
+		return -EPERM; /* the kernel denies these as raw commands anyway */
+	} else {
+		cmd.id = KID_RAW;
+		cmd.raw.opcode = opcode;
+	}
+	room = out_max < d->payload_max ? out_max : d->payload_max;
+	if (in_len > d->payload_max)
+		return -EINVAL;
+	cmd.in.size = (uint32_t)in_len;
+	cmd.in.payload = (uint64_t)(uintptr_t)in;
+	cmd.out.size = (uint32_t)room;
+	cmd.out.payload = (uint64_t)(uintptr_t)out;
+	if (kb->sys->ioctl(d->fd, CXL_MEM_SEND_COMMAND, &cmd) < 0) {
+		int e = errno;
+		if (e == EPERM && cmd.id == KID_RAW)
+			__atomic_fetch_or(&d->raw_refused[opcode / 8], (uint8_t)(1u << (opcode % 8)),
+					  __ATOMIC_RELAXED);
+		return -e;
+	}
+	if (cmd.retval > 0xFFFF || cmd.out.size > room)
+		return -EPROTO;
+	*mbox_rc = (uint16_t)cmd.retval;
+	*out_len = cmd.out.size;
+	return 0;
+}
+
+static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
+			    struct cxl_delivery_info *out)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	const struct kdev *d;
+	unsigned id = cxl_kernel_cmd_id(opcode);
+
+	memset(out, 0, sizeof(*out));
+	out->how = CXL_DELIVER_UNAVAILABLE;
+	if (idx >= kb->n) {
+		snprintf(out->reason, sizeof(out->reason), "no such device");
+		return;
+	}
+	d = &kb->dev[idx];
+	if (id && id < KID_SLOTS && d->listed[id]) {
+		if (d->flags[id] & CXL_MEM_COMMAND_FLAG_EXCLUSIVE) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "kernel holds the command exclusively for a driver (e.g. cxl_pmem)");
+			return;
+		}
+		if (d->reports_flags && !(d->flags[id] & CXL_MEM_COMMAND_FLAG_ENABLED)) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "kernel has not enabled the command for this device (absent from its CEL)");
+			return;
+		}
+		out->how = CXL_DELIVER_KERNEL_NAMED;
+		return;
+	}
+	if (!d->raw) {
+		snprintf(out->reason, sizeof(out->reason), "%s", CXL_KERNEL_REASON_NO_RAW);
+		return;
+	}
+	if (cxl_opcode_kernel_owned(opcode) || refused(d, opcode)) {
+		snprintf(out->reason, sizeof(out->reason), "%s", CXL_KERNEL_REASON_RAW_REFUSED);
+		return;
+	}
+	out->how = CXL_DELIVER_KERNEL_RAW;
+}
+
+static int kernel_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	size_t n = kb->n < max ? kb->n : max;
+	for (size_t i = 0; i < n; i++)
+		info[i] = kb->info[i];
+	return (int)n;
+}
+
+static void kernel_free(struct cxl_backend *be)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	if (!kb)
+		return;
+	for (size_t i = 0; i < kb->n; i++)
+		if (kb->dev[i].fd >= 0)
+			kb->sys->close(kb->dev[i].fd);
+	free(kb->dev);
+	free(kb->info);
+	free(kb);
+}
+
+static const struct cxl_backend_ops kernel_ops = {
+	.name = "kernel",
+	.enumerate = kernel_enumerate,
+	.submit = kernel_submit,
+	.delivery = kernel_delivery,
+	.free = kernel_free,
+};
+
+int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct cxl_dev_info *devs,
+				size_t n, struct cxl_backend **out, char *errbuf, size_t errlen)
+{
+	struct kernel_backend *kb;
+	char path[256];
+	int rc = 0;
+
+	*out = NULL;
+	kb = calloc(1, sizeof(*kb));
+	if (!kb)
+		return -ENOMEM;
+	kb->be.ops = &kernel_ops;
+	kb->sys = sys;
+	kb->dev = calloc(n ? n : 1, sizeof(*kb->dev));
+	kb->info = calloc(n ? n : 1, sizeof(*kb->info));
+	if (!kb->dev || !kb->info) {
+		rc = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct kdev *d = &kb->dev[i];
+		struct cxl_dev_info *inf = &kb->info[i];
+		kb->n = i + 1;
+		*inf = devs[i];
+		snprintf(d->name, sizeof(d->name), "%s", devs[i].name);
+		snprintf(path, sizeof(path), "/dev/cxl/%s", d->name);
+		d->fd = sys->open(path, O_RDWR | O_CLOEXEC);
+		if (d->fd < 0) {
+			rc = -errno;
+			snprintf(errbuf, errlen, "open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		snprintf(path, sizeof(path), "/sys/bus/cxl/devices/%s/payload_max", d->name);
+		d->payload_max = (uint32_t)read_number(sys, path, 0, 0);
+		if (d->payload_max < 256 || d->payload_max > (1u << 20)) {
+			log_warn("cxl: %s: unusable payload_max in sysfs, assuming 256 bytes", d->name);
+			d->payload_max = 256;
+		}
+		inf->payload_max = d->payload_max;
+		if (inf->host[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", inf->host);
+			inf->pci_vendor_id = (uint16_t)read_number(sys, path, 16, 0);
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", inf->host);
+			inf->pci_device_id = (uint16_t)read_number(sys, path, 16, 0);
+		}
+		rc = query_commands(sys, d);
+		if (rc) {
+			/* The three commands the kernel force-enables. */
+			log_warn("cxl: %s: CXL_MEM_QUERY_COMMANDS failed (%s); assuming the core set",
+				 d->name, strerror(-rc));
+			memset(d->listed, 0, sizeof(d->listed));
+			d->listed[1] = d->listed[3] = d->listed[8] = true;
+			d->raw = false;
+		}
+	}
+	*out = &kb->be;
+	return 0;
+fail:
+	kernel_free(&kb->be);
+	return rc;
+}
+
+int cxl_kernel_backend_new(struct cxl_backend **out, char *errbuf, size_t errlen)
+{
+	struct cxl_ctx *ctx = NULL;
+	struct cxl_memdev *md;
+	struct cxl_dev_info *devs;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	devs = calloc(CXL_MAX_DEVICES, sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	rc = cxl_new(&ctx);
+	if (rc) {
+		snprintf(errbuf, errlen, "libcxl: cxl_new failed: %s", strerror(rc < 0 ? -rc : rc));
+		free(devs);
+		return rc < 0 ? rc : -rc;
+	}
+	cxl_memdev_foreach(ctx, md) {
+		struct cxl_dev_info *d;
+		const char *s;
+		if (n == CXL_MAX_DEVICES) {
+			log_warn("cxl: more than %d memory devices, ignoring the rest", CXL_MAX_DEVICES);
+			break;
+		}
+		d = &devs[n++];
+		snprintf(d->name, sizeof(d->name), "%s", cxl_memdev_get_devname(md));
+		d->serial = cxl_memdev_get_serial(md);
+		d->numa_node = cxl_memdev_get_numa_node(md);
+		s = cxl_memdev_get_host(md);
+		snprintf(d->host, sizeof(d->host), "%s", s ? s : "");
+		d->persistent_only_bytes = cxl_memdev_get_pmem_size(md);
+		d->volatile_only_bytes = cxl_memdev_get_ram_size(md);
+		d->total_bytes = d->persistent_only_bytes + d->volatile_only_bytes;
+		d->lsa_size = (uint32_t)cxl_memdev_get_label_size(md);
+		s = cxl_memdev_get_firmware_version(md);
+		snprintf(d->fw_revision, sizeof(d->fw_revision), "%s", s ? s : "");
+	}
+	cxl_unref(ctx);
+	if (n == 0) {
+		snprintf(errbuf, errlen, "libcxl found no CXL memory device");
+		free(devs);
+		return -ENODEV;
+	}
+	rc = cxl_kernel_backend_new_with(&cxl_kernel_sys_default, devs, n, out, errbuf, errlen);
+	free(devs);
+	return rc;
+}

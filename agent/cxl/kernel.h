@@ -1,0 +1,40 @@
+/* Kernel backend internals exposed for tests: the system-call seam and a
+ * constructor over an already-enumerated device list, so the marshalling of
+ * CXL_MEM_QUERY_COMMANDS / CXL_MEM_SEND_COMMAND can be checked without
+ * hardware. Production code uses cxl_kernel_backend_new() (backend.h). */
+#ifndef CXLA_CXL_KERNEL_H
+#define CXLA_CXL_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cxl/backend.h"
+
+/* Every system call the backend makes after enumeration. Each returns what
+ * the libc call returns (-1 and errno on failure); read_file returns the
+ * byte count or -errno. */
+struct cxl_kernel_sys {
+	int (*open)(const char *path, int flags);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long request, void *arg);
+	ssize_t (*read_file)(const char *path, char *buf, size_t len);
+};
+extern const struct cxl_kernel_sys cxl_kernel_sys_default;
+
+/* Build a kernel backend for devs (as libcxl enumerated them: name "memN",
+ * serial, host, sizes, label size, fw, numa node). For each device it opens
+ * /dev/cxl/<name>, reads /sys/bus/cxl/devices/<name>/payload_max and the
+ * PCI ids under /sys/bus/pci/devices/<host>/, and queries the kernel's
+ * command list. sys is borrowed and must outlive the backend. */
+int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct cxl_dev_info *devs,
+				size_t n, struct cxl_backend **out, char *errbuf, size_t errlen);
+
+/* Kernel command id (CXL_MEM_COMMAND_ID_*) naming opcode, or 0 when the
+ * kernel has no named command for it. */
+unsigned cxl_kernel_cmd_id(uint16_t opcode);
+
+#define CXL_KERNEL_REASON_NO_RAW "kernel built without CONFIG_CXL_MEM_RAW_COMMANDS"
+#define CXL_KERNEL_REASON_RAW_REFUSED "kernel refused raw command (lockdown or kernel-owned opcode)"
+
+#endif
