@@ -1,5 +1,6 @@
 /* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -257,7 +258,28 @@ static void reload_catalogue(struct runtime *rt)
 	catalogue_cell_replace(&rt->agent.catalogue, cat);
 }
 
-static int drop_privileges(const char *user, const char *state_dir, char *err, size_t errlen)
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, chown_uid, chown_gid) < 0 ? -1 : 0;
+}
+
+/* Everything created while root (accounts, audit log, label storage) must
+ * stay writable and readable by the unprivileged daemon. */
+static int chown_tree(const char *dir, const struct passwd *pw)
+{
+	chown_uid = pw->pw_uid;
+	chown_gid = pw->pw_gid;
+	return nftw(dir, chown_entry, 16, FTW_PHYS) == 0 ? 0 : -errno;
+}
+
+static int drop_privileges(const char *user, const char *state_dir, const char *audit_dir,
+			   char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -269,10 +291,12 @@ static int drop_privileges(const char *user, const char *state_dir, char *err, s
 		return -ENOENT;
 	}
 	if (geteuid() == 0) {
-		/* The state directory stays writable for the unprivileged daemon. */
-		if (chown(state_dir, pw->pw_uid, pw->pw_gid) < 0) {
-			snprintf(err, errlen, "chown %s: %s", state_dir, strerror(errno));
-			return -errno;
+		const char *dirs[] = { state_dir, audit_dir };
+		for (size_t i = 0; i < 2; i++) {
+			if (dirs[i] && chown_tree(dirs[i], pw) < 0) {
+				snprintf(err, errlen, "chown -R %s: %s", dirs[i], strerror(errno));
+				return -errno;
+			}
 		}
 		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
 			snprintf(err, errlen, "cannot switch to user \"%s\": %s", user,
@@ -419,7 +443,8 @@ int main(int argc, char **argv)
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = drop_privileges(rt.cfg.user, rt.cfg.state_dir, err, sizeof(err))))
+	if ((rc = drop_privileges(rt.cfg.user, rt.cfg.state_dir, rt.cfg.audit_dir, err,
+				  sizeof(err))))
 		goto fail;
 	for (size_t i = 0; i < rt.cfg.listen_addresses_count; i++) {
 		const char *a = rt.cfg.listen_addresses[i];

@@ -68,7 +68,7 @@ static json_t *entry_json(json_t *rec)
 	if (!id)
 		return NULL;
 	snprintf(uri, sizeof(uri), AUDIT "/Entries/%s", id);
-	if (type && strcmp(type, "intent") == 0)
+	if (type && strcmp(type, "Intent") == 0)
 		snprintf(msg, sizeof(msg), "%s by %s on device %s: %s (%s)",
 			 json_string_value(json_object_get(rec, "opcode")) ?: "?",
 			 json_string_value(json_object_get(rec, "user")) ?: "?",

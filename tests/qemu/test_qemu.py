@@ -367,46 +367,48 @@ def catalogue_ids(catalogue, opcode):
             if int(c.get("opcode", "0"), 16) == opcode]
 
 
+UNDELIVERABLE_ID = "qemu-get-event-int-policy"  # 0x0102: in the CEL, no 6.1 named command
+AUDIT_ENTRIES = "/redfish/v1/Managers/agent/LogServices/Audit/Entries"
+
+
 def check_vendor_commands(client, dev_id, catalogue):
-    """PROVISIONAL: the VendorCommands member ids, availability property and the
-    Submit parameters are not final. The check accepts any member id spelling of
-    0xC000 and any way of saying "unavailable"; what it insists on: 0xC000 (not
-    in QEMU's CEL) is never offered as usable, and submitting it is refused with
-    a Redfish error body and a 4xx/5xx status other than 500."""
+    """0xC000 is approved but not in QEMU's CEL: not offered, and a Submit is
+    404. 0x0102 is approved and in the CEL, but Linux 6.1 can carry it only
+    through the raw path, which Debian's kernel lacks: listed as unavailable
+    with that reason, a Submit is refused with 501 and both the intent and the
+    result are in the audit log."""
+    need(catalogue, "no catalogue installed")
     base = VENDOR_COMMANDS.format(id=dev_id)
     coll = client.get_json(base)
-    members = coll.get("Members")
-    need(isinstance(members, list), "%s: no Members list" % base)
+    members = [m.get("@odata.id", "") for m in coll.get("Members", [])]
     need(coll.get("Members@odata.count") == len(members), "Members@odata.count mismatch")
-    names = [i.lower() for i in catalogue_ids(catalogue, VENDOR_OPCODE)] + [
-        "0x%04x" % VENDOR_OPCODE, "%04x" % VENDOR_OPCODE]
-    listed = None
-    for m in members:
-        uri = m.get("@odata.id", "")
-        doc = client.get_json(uri)
-        op = doc.get("Opcode")
-        if (isinstance(op, str) and op.lower() in names) or op == VENDOR_OPCODE \
-                or uri.rsplit("/", 1)[-1].lower() in names:
-            listed = (uri, doc)
-    note = "0xC000 not listed"
-    if listed:
-        uri, doc = listed
-        text = json.dumps(doc).lower()
-        unavailable = (doc.get("Available") is False
-                       or dig(doc, "Status", "State") in ("Disabled", "UnavailableOffline", "Absent")
-                       or '"unavailable"' in text)
-        need(unavailable, "%s is listed and not shown unavailable: %s" % (uri, text[:300]))
-        note = "0xC000 listed as unavailable"
-    targets = [listed[0]] if listed else [
-        base + "/" + s for s in catalogue_ids(catalogue, VENDOR_OPCODE) + ["0xC000", "C000"]]
-    for t in targets:
-        path = VENDOR_SUBMIT.format(member=t)
-        status, doc, raw = client.request("POST", path, body={"Payload": ""})
-        need(400 <= status <= 599, "POST %s: HTTP %d, expected a refusal" % (path, status))
-        need(status != 500, "POST %s: HTTP 500 (a bug): %s" % (path, raw[:300]))
-        need(is_redfish_error(doc), "POST %s: HTTP %d without a Redfish error body: %s"
-             % (path, status, raw[:300]))
-    return "%s%s; Submit refused" % (note, "" if catalogue else " (no catalogue installed)")
+    for cid in catalogue_ids(catalogue, VENDOR_OPCODE):
+        need(base + "/" + cid not in members, "%s is offered though not in the CEL" % cid)
+        status, doc, raw = client.request("POST", VENDOR_SUBMIT.format(member=base + "/" + cid),
+                                          body={"Payload": ""})
+        need(status == 404 and is_redfish_error(doc), "Submit %s: HTTP %d %s" % (cid, status, raw[:300]))
+    member = base + "/" + UNDELIVERABLE_ID
+    need(member in members, "%s not listed: %s" % (UNDELIVERABLE_ID, members))
+    doc = client.get_json(member)
+    delivery = doc.get("Delivery", {})
+    need(delivery.get("Available") is False and "CONFIG_CXL_MEM_RAW_COMMANDS" in delivery.get("Reason", ""),
+         "%s delivery: %s" % (UNDELIVERABLE_ID, delivery))
+    status, err, raw = client.request("POST", VENDOR_SUBMIT.format(member=member), body={})
+    need(status == 501 and is_redfish_error(err), "Submit %s: HTTP %d %s" % (UNDELIVERABLE_ID, status, raw[:400]))
+    infos = err["error"]["@Message.ExtendedInfo"]
+    audit_id = None
+    for info in infos:
+        audit_id = dig(info, "Oem", "CxlAgent", "AuditRecordId") or audit_id
+    need(audit_id, "no AuditRecordId in the error: %s" % raw[:400])
+    entries = client.get_json(AUDIT_ENTRIES).get("Members", [])
+    records = [dig(e, "Oem", "CxlAgent") or {} for e in entries]
+    intent = [r for r in records if r.get("id") == audit_id]
+    need(intent and intent[0].get("decision") == "Allowed" and intent[0].get("opcode") == "0x0102"
+         and intent[0].get("device") == dev_id, "intent record %s: %s" % (audit_id, intent))
+    result = [r for r in records if r.get("type") == "Result" and r.get("intent") == audit_id]
+    need(result and result[0].get("transport") != "OK", "result record for %s: %s" % (audit_id, result))
+    return "C000 not offered (404); 0102 unavailable (%s); Submit 501, audited as %s -> %s" % (
+        delivery.get("Reason"), audit_id, result[0].get("transport"))
 
 
 def check_redfishtool(port, password, what):
@@ -553,7 +555,7 @@ def main():
                 checks.run("agent.pcie_device[%s]" % dev_id, check_pcie_device, client, dev_id, d)
                 checks.run("agent.memory[%s]" % dev_id, check_memory, client, dev_id, d)
                 checks.run("agent.cel[%s]" % dev_id, check_cel, client, dev_id)
-                checks.run("agent.vendor_commands[%s] (provisional)" % dev_id,
+                checks.run("agent.vendor_commands[%s]" % dev_id,
                            check_vendor_commands, client, dev_id, catalogue)
             if shutil.which("redfishtool"):
                 checks.run("agent.redfishtool_chassis", check_redfishtool, port, password, "Chassis")
