@@ -236,6 +236,10 @@ static int apply_file(struct config *cfg, const struct jsonfile *jf, char *err, 
 		if (rc)
 			return rc;
 	}
+	if (!cfg->state_dir) {
+		const char *path[] = { "state_dir", NULL };
+		return jsonfile_error(jf, path, 0, err, errlen, "\"state_dir\" must be a directory path");
+	}
 	if ((cfg->tls_certificate == NULL) != (cfg->tls_key == NULL)) {
 		const char *path[] = { cfg->tls_key ? "tls_key" : "tls_certificate", NULL };
 		return jsonfile_error(jf, path, 1, err, errlen,
@@ -298,15 +302,23 @@ char *config_dump(const struct config *cfg)
 			break;
 		case T_STRS:
 			v = json_array();
-			for (size_t j = 0; v && j < *count_slot(c, k); j++)
-				json_array_append_new(v, json_string(str_slot(c, k)[j]));
+			for (size_t j = 0; v && j < *count_slot(c, k); j++) {
+				if (json_array_append_new(v, json_string(str_slot(c, k)[j])) < 0) {
+					json_decref(v);
+					v = NULL;
+				}
+			}
 			break;
 		default: {
 			const char *s = *str_slot(c, k);
 			v = !s ? json_null() : k->secret ? json_string("(redacted)") : json_string(s);
 		}
 		}
-		json_object_set_new(root, k->name, v);
+		/* A dump missing a key would misstate what is in force. */
+		if (!v || json_object_set_new(root, k->name, v) < 0) {
+			json_decref(root);
+			return NULL;
+		}
 	}
 	out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);

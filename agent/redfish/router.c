@@ -231,8 +231,10 @@ enum route_lookup router_match(const struct router *r, enum http_method method,
 		return ROUTE_NOT_FOUND;
 	if (*allowed & HTTP_GET)
 		*allowed |= HTTP_HEAD;
-	if (!(best->route->methods & want))
+	if (!(best->route->methods & want)) {
+		*route = best->route; /* so the caller can tell a public resource */
 		return ROUTE_METHOD_NOT_ALLOWED;
+	}
 	params->count = 0;
 	for (size_t i = 0; i < best->nseg; i++) {
 		if (best->seg[i])

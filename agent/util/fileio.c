@@ -82,6 +82,10 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 		rc = -errno;
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out;
+	}
 	if ((size_t)st.st_size > max) {
 		rc = -EFBIG;
 		goto out;
@@ -95,7 +99,12 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			rc = -errno;
+			free(buf);
+			goto out;
+		}
+		if (n == 0)
 			break;
 		got += (size_t)n;
 	}
@@ -131,7 +140,14 @@ int dir_ensure(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(copy, mode) < 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return -errno;
+		if (stat(copy, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
 	return 0;
 }

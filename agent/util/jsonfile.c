@@ -68,6 +68,22 @@ static void skip_value(struct cursor *c)
 		c->pos++;
 }
 
+/* Compare a quoted JSON key (quotes included) with key; escaped keys are
+ * decoded first so "\u0070ort" matches "port". */
+static int key_matches(const char *quoted, size_t qlen, const char *key, size_t klen)
+{
+	json_t *decoded;
+	int match;
+
+	if (!memchr(quoted, '\\', qlen))
+		return qlen - 2 == klen && memcmp(quoted + 1, key, klen) == 0;
+	decoded = json_loadb(quoted, qlen, JSON_DECODE_ANY, NULL);
+	match = json_is_string(decoded) && json_string_length(decoded) == klen &&
+		memcmp(json_string_value(decoded), key, klen) == 0;
+	json_decref(decoded);
+	return match;
+}
+
 /* With the cursor on '{', move to the value (or key) of member key. */
 static int seek_key(struct cursor *c, const char *key, int key_pos)
 {
@@ -80,7 +96,7 @@ static int seek_key(struct cursor *c, const char *key, int key_pos)
 		size_t kstart = c->pos + 1;
 		skip_string(c);
 		size_t kend = c->pos - 1;
-		int match = kend - kstart == klen && memcmp(c->s + kstart, key, klen) == 0;
+		int match = key_matches(c->s + kstart - 1, kend - kstart + 2, key, klen);
 		if (match && key_pos) {
 			c->pos = kstart - 1;
 			return 0;
