@@ -46,8 +46,9 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out);
 void command_outcome_clear(struct command_outcome *out);
 
-/* Record the final result of a background operation that intent_id started. */
-void command_record_completion(struct agent *ag, const char *intent_id, uint16_t mbox_rc,
-			       uint64_t duration_us);
+/* Record the final result of a background operation that intent_id started:
+ * transport 0 and the device's return code, or -errno when it was lost. */
+void command_record_completion(struct agent *ag, const char *intent_id, int transport,
+			       uint16_t mbox_rc, uint64_t duration_us);
 
 #endif

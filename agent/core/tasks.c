@@ -10,19 +10,31 @@
 #include "core/commands.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
+#include "util/log.h"
 
-/* Polling Background Operation Status is a mailbox command: keep it short so
- * a GET of a task never waits long behind another command to the device. */
+/* A poll is a mailbox command: short, so it never holds the device long. */
 #define POLL_TIMEOUT_MS 250
 
 struct tasks {
+	struct agent *agent;
 	pthread_mutex_t lock;
+	pthread_cond_t changed;
 	size_t max;
+	unsigned poll_ms;
+	unsigned limit_ms;
 	unsigned next_id;
+	unsigned watchers;  /* running watcher threads */
+	bool stopping;
 	struct task_info *slot; /* id 0 = free */
 };
 
-int tasks_new(size_t max, struct tasks **out)
+struct watch {
+	struct tasks *t;
+	unsigned id;
+};
+
+int tasks_new(struct agent *ag, size_t max, unsigned poll_ms, unsigned limit_ms,
+	      struct tasks **out)
 {
 	struct tasks *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -32,9 +44,13 @@ int tasks_new(size_t max, struct tasks **out)
 		free(t);
 		return -ENOMEM;
 	}
+	t->agent = ag;
 	t->max = max;
+	t->poll_ms = poll_ms;
+	t->limit_ms = limit_ms;
 	t->next_id = 1;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->changed, NULL);
 	*out = t;
 	return 0;
 }
@@ -43,41 +59,16 @@ void tasks_free(struct tasks *t)
 {
 	if (!t)
 		return;
+	pthread_mutex_lock(&t->lock);
+	t->stopping = true;
+	pthread_cond_broadcast(&t->changed);
+	while (t->watchers > 0)
+		pthread_cond_wait(&t->changed, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	pthread_cond_destroy(&t->changed);
 	pthread_mutex_destroy(&t->lock);
 	free(t->slot);
 	free(t);
-}
-
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-int tasks_start(struct tasks *t, const struct task_info *info)
-{
-	struct task_info *victim = NULL;
-	int id;
-
-	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->max; i++) {
-		struct task_info *s = &t->slot[i];
-		if (s->id == 0) {
-			victim = s;
-			break;
-		}
-		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
-			victim = s;
-	}
-	if (!victim) {
-		pthread_mutex_unlock(&t->lock);
-		return -ENOSPC;
-	}
-	*victim = *info;
-	victim->id = t->next_id++;
-	victim->state = TASK_RUNNING;
-	id = (int)victim->id;
-	pthread_mutex_unlock(&t->lock);
-	return id;
 }
 
 static struct task_info *find_locked(struct tasks *t, unsigned id)
@@ -88,82 +79,160 @@ static struct task_info *find_locked(struct tasks *t, unsigned id)
 	return NULL;
 }
 
-/* Ask the device how its background operation is doing (opcode 0002h:
- * byte 0 bit0 running, bits 7:1 percent; le16 opcode at 2; le16 return code
- * at 4). */
+static void finish(struct task_info *ti, enum task_state state, int transport, uint16_t rc,
+		   const char *what)
+{
+	clock_gettime(CLOCK_REALTIME, &ti->ended);
+	ti->state = state;
+	ti->transport = transport;
+	ti->final_rc = rc;
+	ti->percent = state == TASK_COMPLETED ? 100 : ti->percent;
+	snprintf(ti->message, sizeof(ti->message), "Background operation 0x%04X: %s", ti->opcode,
+		 what);
+}
+
+/* One look at the device (opcode 0002h: byte 0 bit0 running, bits 7:1
+ * percent; le16 opcode at 2; le16 return code at 4). Updates ti; returns 1
+ * when the operation is over. */
 static int poll_device(struct agent *ag, struct task_info *ti)
 {
 	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
 	struct cxl_cmd_result res = { 0 };
+	int done = 0;
 	int rc = cxl_devset_submit(ag->devices, ti->device, &cmd, &res);
 
 	if (rc == 0 && res.transport == 0 && res.mbox_rc == CXL_MBOX_SUCCESS && res.out_len >= 6) {
-		int running = res.out[0] & 1;
 		uint16_t op = (uint16_t)(res.out[2] | res.out[3] << 8);
 		uint16_t frc = (uint16_t)(res.out[4] | res.out[5] << 8);
-		ti->percent = res.out[0] >> 1;
-		if (ti->percent > 100)
-			ti->percent = 100;
-		if (!running && op == ti->opcode) {
-			clock_gettime(CLOCK_REALTIME, &ti->ended);
-			ti->final_rc = frc;
-			ti->percent = 100;
-			ti->state = frc == CXL_MBOX_SUCCESS ? TASK_COMPLETED : TASK_EXCEPTION;
-			snprintf(ti->message, sizeof(ti->message),
-				 "Background operation 0x%04X finished with mailbox return code 0x%02X (%s)",
-				 ti->opcode, frc, cxl_mbox_rc_name(frc) ? cxl_mbox_rc_name(frc) : "unknown");
-			rc = 1;
+		unsigned pct = res.out[0] >> 1;
+		ti->percent = pct > 100 ? 100 : pct;
+		if (!(res.out[0] & 1) && op == ti->opcode) {
+			const char *name = cxl_mbox_rc_name(frc);
+			finish(ti, frc == CXL_MBOX_SUCCESS ? TASK_COMPLETED : TASK_EXCEPTION, 0, frc,
+			       name ? name : "finished with an unknown return code");
+			done = 1;
 		}
-	} else if (rc == 0 && res.transport == -ENODEV) {
-		clock_gettime(CLOCK_REALTIME, &ti->ended);
-		ti->state = TASK_EXCEPTION;
-		snprintf(ti->message, sizeof(ti->message), "The device is gone");
-		rc = 1;
+	} else if (rc == 0 && (res.transport == -ENODEV || res.transport == -ENXIO)) {
+		finish(ti, TASK_EXCEPTION, res.transport, 0, "lost, the device is gone");
+		done = 1;
 	}
 	cxl_cmd_result_clear(&res);
-	return rc;
+	return done;
 }
 
-int tasks_get(struct agent *ag, unsigned id, struct task_info *out)
+static uint64_t elapsed_us(const struct task_info *ti)
 {
-	struct tasks *t = ag->tasks;
-	struct task_info *ti, copy;
-	int finished = 0;
+	return (uint64_t)(ti->ended.tv_sec - ti->started.tv_sec) * 1000000u +
+	       (uint64_t)((ti->ended.tv_nsec - ti->started.tv_nsec) / 1000);
+}
+
+static void *watcher(void *arg)
+{
+	struct watch *w = arg;
+	struct tasks *t = w->t;
+	struct task_info copy, *ti;
+	struct timespec deadline;
+	unsigned waited = 0;
+	int done = 0;
 
 	pthread_mutex_lock(&t->lock);
-	ti = find_locked(t, id);
-	if (!ti) {
+	while (!done && !t->stopping) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += (long)(t->poll_ms % 1000) * 1000000L;
+		deadline.tv_sec += t->poll_ms / 1000 + deadline.tv_nsec / 1000000000L;
+		deadline.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&t->changed, &t->lock, &deadline);
+		if (t->stopping || !(ti = find_locked(t, w->id)))
+			break;
+		copy = *ti;
 		pthread_mutex_unlock(&t->lock);
-		return -ENOENT;
-	}
-	copy = *ti;
-	pthread_mutex_unlock(&t->lock);
 
-	if (copy.state == TASK_RUNNING && poll_device(ag, &copy) == 1)
-		finished = 1;
+		waited += t->poll_ms;
+		done = poll_device(t->agent, &copy);
+		if (!done && waited >= t->limit_ms) {
+			finish(&copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
+			done = 1;
+		}
+		if (done)
+			command_record_completion(t->agent, copy.audit_id, copy.transport,
+						  copy.final_rc, elapsed_us(&copy));
+
+		pthread_mutex_lock(&t->lock);
+		if ((ti = find_locked(t, w->id))) {
+			ti->percent = copy.percent;
+			if (done)
+				*ti = copy;
+		}
+	}
+	t->watchers--;
+	pthread_cond_broadcast(&t->changed);
+	pthread_mutex_unlock(&t->lock);
+	free(w);
+	return NULL;
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+int tasks_start(struct tasks *t, const struct task_info *info)
+{
+	struct task_info *victim = NULL;
+	struct watch *w = malloc(sizeof(*w));
+	pthread_attr_t attr;
+	pthread_t tid;
+	int id, rc;
+
+	if (!w)
+		return -ENOMEM;
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->max; i++) {
+		struct task_info *s = &t->slot[i];
+		if (s->id == 0) {
+			victim = s;
+			break;
+		}
+		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
+			victim = s;
+	}
+	if (!victim || t->stopping) {
+		pthread_mutex_unlock(&t->lock);
+		free(w);
+		return -ENOSPC;
+	}
+	*victim = *info;
+	victim->id = t->next_id++;
+	victim->state = TASK_RUNNING;
+	id = (int)victim->id;
+	w->t = t;
+	w->id = victim->id;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, watcher, w);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		finish(victim, TASK_EXCEPTION, -rc, 0, "cannot be followed");
+		free(w);
+	} else {
+		t->watchers++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return id;
+}
+
+int tasks_get(struct tasks *t, unsigned id, struct task_info *out)
+{
+	struct task_info *ti;
+	int rc = -ENOENT;
 
 	pthread_mutex_lock(&t->lock);
-	ti = find_locked(t, id);
-	if (ti && ti->state == TASK_RUNNING) {
-		ti->percent = copy.percent;
-		if (finished) {
-			*ti = copy;
-		} else {
-			finished = 0;
-		}
-	} else {
-		finished = 0; /* another reader recorded the completion */
-		if (ti)
-			copy = *ti;
+	if ((ti = find_locked(t, id))) {
+		*out = *ti;
+		rc = 0;
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (finished) {
-		uint64_t us = (uint64_t)(copy.ended.tv_sec - copy.started.tv_sec) * 1000000u +
-			      (uint64_t)((copy.ended.tv_nsec - copy.started.tv_nsec) / 1000);
-		command_record_completion(ag, copy.audit_id, copy.final_rc, us);
-	}
-	*out = copy;
-	return 0;
+	return rc;
 }
 
 static int cmp_id(const void *a, const void *b)

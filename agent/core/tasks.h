@@ -1,5 +1,8 @@
 /* Background operations started by vendor commands, followed as Redfish
- * Tasks. A bounded table: finished tasks are forgotten oldest first. */
+ * Tasks. Each running operation has a watcher thread that polls the device's
+ * Background Operation Status and records the completion in the audit log,
+ * whether or not anybody reads the Task; reading a Task never touches the
+ * device. A bounded table: finished tasks are forgotten oldest first. */
 #ifndef CXLA_CORE_TASKS_H
 #define CXLA_CORE_TASKS_H
 
@@ -27,18 +30,22 @@ struct task_info {
 	char owner[IDENTITY_NAME_MAX];
 	struct timespec started;
 	struct timespec ended;    /* when not running */
-	uint16_t final_rc;        /* mailbox return code of the finished operation */
+	int transport;            /* 0, or -errno when the device was lost */
+	uint16_t final_rc;        /* mailbox return code, meaningful when transport is 0 */
 	char message[160];
 };
 
-int tasks_new(size_t max, struct tasks **out);
+/* max: tasks kept; poll_ms: interval of the watchers; limit_ms: how long a
+ * watcher follows an operation before declaring it lost. */
+int tasks_new(struct agent *ag, size_t max, unsigned poll_ms, unsigned limit_ms,
+	      struct tasks **out);
+/* Stops the watchers (each ends within one poll) and frees. */
 void tasks_free(struct tasks *t);
-/* Register a running operation; returns its id (> 0) or -ENOSPC when every
- * slot holds a running task. */
+/* Register a running operation and start its watcher; returns its id (> 0),
+ * -ENOSPC when every slot holds a running task, or -errno. */
 int tasks_start(struct tasks *t, const struct task_info *info);
-/* Copy of task id, refreshed from the device first while it runs
- * (Background Operation Status). 0 or -ENOENT. */
-int tasks_get(struct agent *ag, unsigned id, struct task_info *out);
+/* Copy of task id. 0 or -ENOENT. */
+int tasks_get(struct tasks *t, unsigned id, struct task_info *out);
 /* Ids of known tasks in ascending order; returns the count (<= max). */
 size_t tasks_list(struct tasks *t, unsigned *ids, size_t max);
 

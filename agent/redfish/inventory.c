@@ -488,9 +488,12 @@ int h_system(const struct route_ctx *ctx, struct http_response *resp)
 		return 0;
 	http_response_json(
 		resp, 200,
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:s}, s:{s:[o], s:[o]}}", "@odata.id",
-			  SYSTEM_URI, "@odata.type", "#ComputerSystem.v1_27_0.ComputerSystem", "Id",
-			  SYSTEM_ID, "Name", "Host", "SystemType", "Physical", "Memory",
+		/* Actions and Boot are empty (the agent neither resets nor boots
+		 * the host) but present: python3-sushy requires both. */
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:{}, s:{}, s:o, s:o, s:{s:s}, s:{s:[o], s:[o]}}",
+			  "@odata.id", SYSTEM_URI, "@odata.type",
+			  "#ComputerSystem.v1_27_0.ComputerSystem", "Id", SYSTEM_ID, "Name", "Host",
+			  "SystemType", "Physical", "Actions", "Boot", "Memory",
 			  rf_link(SYSTEM_URI "/Memory"), "MemoryDomains",
 			  rf_link(SYSTEM_URI "/MemoryDomains"), "Status", "State", "Enabled", "Links",
 			  "Chassis", rf_link(CHASSIS_URI), "ManagedBy",

@@ -21,7 +21,7 @@ json_t *task_json(struct agent *ag, unsigned id)
 	char uri[64], sid[16], start[32], end[32];
 	json_t *o, *msg;
 
-	if (tasks_get(ag, id, &ti))
+	if (tasks_get(ag->tasks, id, &ti))
 		return NULL;
 	snprintf(uri, sizeof(uri), "/redfish/v1/TaskService/Tasks/%u", id);
 	snprintf(sid, sizeof(sid), "%u", id);
@@ -40,12 +40,14 @@ json_t *task_json(struct agent *ag, unsigned id)
 		      "@odata.type", "#CxlAgent.v1_0_0.TaskDetail", "Device", ti.device_id,
 		      "Command", ti.command_id, "AuditRecordId", ti.audit_id, "Owner", ti.owner);
 	if (o && ti.state != TASK_RUNNING) {
-		char rc[8];
+		json_t *oem = json_object_get(json_object_get(o, "Oem"), "CxlAgent");
 		rf_datetime(ti.ended, end, sizeof(end));
 		json_object_set_new(o, "EndTime", json_string(end));
-		snprintf(rc, sizeof(rc), "0x%02X", ti.final_rc);
-		json_object_set_new(json_object_get(json_object_get(o, "Oem"), "CxlAgent"),
-				    "MailboxReturnCode", json_integer(ti.final_rc));
+		/* A lost operation has no return code: say how it was lost. */
+		if (ti.transport)
+			json_object_set_new(oem, "TransportError", json_integer(-ti.transport));
+		else
+			json_object_set_new(oem, "MailboxReturnCode", json_integer(ti.final_rc));
 	}
 	return o;
 }

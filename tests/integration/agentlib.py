@@ -20,6 +20,10 @@ AGENT = os.environ.get("CXLA_AGENT", os.path.join(SOURCE_DIR, "build", "agent", 
 SHARED = os.environ.get("CXLA_SHARED_DIR", os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared")))
 SCHEMA_CHECK = os.path.join(SHARED, "tools", "redfish-schema-check")
 SCHEMA_DIR = os.path.join(SHARED, "redfish", "json-schema")
+# The project's OEM JSON schema: payloads typed "#CxlAgent.v1_0_0.<Def>" and
+# OEM objects nested at "Oem"/"CxlAgent" are checked against its definitions.
+OEM_SCHEMA = os.path.join(SOURCE_DIR, "schemas", "CxlAgent.v1_0_0.json")
+OEM_TYPE_PREFIX = "#CxlAgent."
 ADMIN_PASSWORD = "admin-test-password-1"
 
 _certs_cache = {}
@@ -64,7 +68,8 @@ class Response:
 class Agent:
     """A running cxl-agent. Use as a context manager."""
 
-    def __init__(self, config=None, accounts=None, env=None, start=True, host="127.0.0.1"):
+    def __init__(self, config=None, accounts=None, env=None, start=True, host="127.0.0.1",
+                 roles=None):
         self.tmp = tempfile.mkdtemp(prefix="cxla-test-")
         self.state = os.path.join(self.tmp, "state")
         self.certs = make_certs(os.path.join(self.tmp, "certs"))
@@ -86,7 +91,7 @@ class Agent:
             json.dump(self.config, f, indent=2)
         if accounts:
             os.makedirs(self.state, mode=0o700, exist_ok=True)
-            self.write_accounts(accounts)
+            self.write_accounts(accounts, roles)
         self.env = dict(os.environ)
         self.env["CXLA_INITIAL_ADMIN_PASSWORD"] = ADMIN_PASSWORD
         self.env.update(env or {})
@@ -96,11 +101,15 @@ class Agent:
         if start:
             self.start()
 
-    def write_accounts(self, accounts):
-        """accounts: list of (user, password, role)."""
+    def write_accounts(self, accounts, roles=None):
+        """accounts: list of (user, password, role); roles: optional custom
+        roles as (role id, [privilege names]), e.g.
+        ("Writer", ["Login", "CxlCommandRead", "CxlCommandWriteFull"])."""
         doc = {"Version": 1, "Accounts": [
             {"Id": str(i + 1), "UserName": u, "RoleId": r, "Enabled": True,
              "PasswordHash": pbkdf2_hash(p)} for i, (u, p, r) in enumerate(accounts)]}
+        if roles:
+            doc["Roles"] = [{"Id": rid, "Privileges": list(privs)} for rid, privs in roles]
         with open(os.path.join(self.state, "accounts.json"), "w") as f:
             json.dump(doc, f)
 
@@ -163,7 +172,9 @@ class Agent:
     def curl(self, method, path, body=None, user=("admin", ADMIN_PASSWORD), headers=None,
              host=None, extra=None, raw_body=None, timeout=20):
         """One request with curl; returns Response. user=None sends no credentials."""
-        hdr_file = os.path.join(self.tmp, "hdr-%d" % os.getpid())
+        # One header file per call, so threads may share an Agent.
+        fd, hdr_file = tempfile.mkstemp(prefix="hdr-", dir=self.tmp)
+        os.close(fd)
         cmd = ["curl", "-sS", "--max-time", str(timeout), "--cacert", self.ca, "-D", hdr_file,
                "-o", "-", "-w", "\n%{http_code}", "-X", method]
         if method == "HEAD":
@@ -198,6 +209,123 @@ class Agent:
         if method == "HEAD":
             body_text = ""
         return Response(int(code), headers_out, body_text)
+
+    def submit(self, dev, cmd, payload="", user=("admin", ADMIN_PASSWORD), timeout_ms=None,
+               timeout=20):
+        """POST a vendor command's Submit action; payload is base64 text."""
+        body = {"Payload": payload}
+        if timeout_ms is not None:
+            body["TimeoutMs"] = timeout_ms
+        return self.curl("POST", vendor_command_path(dev, cmd, submit=True), body=body,
+                         user=user, timeout=timeout)
+
+    def wait_task(self, uri, user=("admin", ADMIN_PASSWORD), timeout=30, interval=0.1):
+        """Poll a Task until it leaves Running; returns (last Response, states seen)."""
+        deadline = time.time() + timeout
+        seen = []
+        while True:
+            r = self.curl("GET", uri, user=user)
+            state = r.json().get("TaskState") if r.status == 200 else None
+            if not seen or seen[-1] != state:
+                seen.append(state)
+            if state != "Running" or time.time() > deadline:
+                return r, seen
+            time.sleep(interval)
+
+
+# ---- emulated devices and vendor commands ----
+
+POLICY_EXAMPLE = os.path.join(SOURCE_DIR, "packaging", "policy.example.json")
+CHASSIS_DEVICES = "/redfish/v1/Chassis/host/PCIeDevices"
+EMU_DEVICE_IDS = ("1000000000000001", "1000000000000002")
+
+
+def write_emulated_profile(directory, devices=2):
+    """Write a profile like the built-in one (two devices, same identity as
+    the catalogue's emulated approvals) with a fault control file and an
+    execution journal per device. Returns {"profile": path, "fault": [paths],
+    "journal": [paths], "ids": [device ids]}."""
+    os.makedirs(directory, exist_ok=True)
+    out = {"profile": os.path.join(directory, "emulated-profile.json"), "fault": [],
+           "journal": [], "ids": []}
+    devs = []
+    for i in range(devices):
+        serial = 0x1000000000000001 + i
+        fault = os.path.join(directory, "fault-%d.json" % i)
+        journal = os.path.join(directory, "exec-journal-%d.jsonl" % i)
+        devs.append({
+            "name": "emu%d" % i, "serial": "0x%016x" % serial,
+            "pci_vendor_id": "0x8086", "pci_device_id": "0x0d93",
+            "firmware_revision": "EMU FW 1.0.0",
+            "volatile_bytes": 4294967296 * (i + 1), "persistent_bytes": 4294967296 if i == 0 else 0,
+            "lsa_bytes": 131072, "payload_max": 4096 if i == 0 else 2048, "numa_node": 0 if i == 0 else -1,
+            "fault_control": fault, "exec_journal": journal})
+        out["fault"].append(fault)
+        out["journal"].append(journal)
+        out["ids"].append("%016x" % serial)
+    with open(out["profile"], "w") as f:
+        json.dump({"devices": devs}, f, indent=2)
+    return out
+
+
+def set_fault(path, fault="none", count=-1, opcode=None, event=None):
+    """Arm a fault through a device's control file. Written to a new file and
+    renamed, so the model sees a new inode and re-reads it."""
+    doc = {"fault": fault, "count": count}
+    if opcode is not None:
+        doc["opcode"] = opcode if isinstance(opcode, str) else "0x%04X" % opcode
+    if event is not None:
+        doc["event"] = event
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f)
+    os.replace(tmp, path)
+
+
+def read_jsonl(path):
+    """(records, torn): parseable JSON lines of a file (missing: none) and
+    how many lines were not parseable."""
+    recs, torn = [], 0
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return recs, torn
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            recs.append(json.loads(line))
+        except ValueError:
+            torn += 1
+    return recs, torn
+
+
+def read_audit_dir(directory):
+    """Every audit record on disk, oldest first (audit.log.N ... audit.log.1,
+    audit.log), and the number of torn lines."""
+    names = [n for n in os.listdir(directory) if n.startswith("audit.log")]
+    def order(n):
+        return -int(n.rsplit(".", 1)[1]) if n != "audit.log" else 0
+    recs, torn = [], 0
+    for n in sorted(names, key=order):
+        r, t = read_jsonl(os.path.join(directory, n))
+        recs += r
+        torn += t
+    return recs, torn
+
+
+def vendor_command_path(dev, cmd=None, submit=False):
+    p = "%s/%s/Oem/CxlAgent/VendorCommands" % (CHASSIS_DEVICES, dev)
+    if cmd:
+        p += "/" + cmd
+        if submit:
+            p += "/Actions/CxlVendorCommand.Submit"
+    return p
+
+
+def le32_b64(value):
+    return base64.b64encode(value.to_bytes(4, "little")).decode()
 
 
 class Checker:
@@ -257,6 +385,8 @@ class Checker:
             files = []
             docs = []
             for what, doc in self.payloads:
+                if is_oem_payload(doc):
+                    continue  # validated against the OEM schema in validate_oem_schemas()
                 if "error" in doc and "@odata.type" not in doc:
                     # The staged schemas lack redfish-error.v1_0_2.json: the
                     # envelope is checked in error_body(), and each message
@@ -279,7 +409,109 @@ class Checker:
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def validate_oem_schemas(self):
+        """Validate every OEM payload ("@odata.type" "#CxlAgent.<ver>.<Def>")
+        and every OEM object nested at "Oem"/"CxlAgent" in any kept payload
+        (DMTF resources, error messages) against the definition <Def> of
+        schemas/CxlAgent.v1_0_0.json, with /usr/bin/python3's jsonschema
+        (Draft7Validator). Skipped, with a message, when the schema file is
+        absent."""
+        items = []
+        for what, doc in self.payloads:
+            for where, obj in oem_objects(doc):
+                items.append({"what": what + where, "doc": obj})
+        if not items:
+            return
+        if not os.path.exists(OEM_SCHEMA):
+            sys.stderr.write("OEM schema check skipped: %s not present (%d OEM object(s) unchecked)\n"
+                             % (OEM_SCHEMA, len(items)))
+            return
+        r = subprocess.run(["/usr/bin/python3", "-c", _OEM_VALIDATOR, OEM_SCHEMA],
+                           input=json.dumps(items), capture_output=True, text=True)
+        if r.returncode == 0:
+            self.check(True, "OEM schema validation")
+            return
+        self.check(False, "OEM schema validation failed (%s):\n%s%s" % (
+            os.path.basename(OEM_SCHEMA), r.stdout[-6000:], r.stderr[-2000:]))
+
     def finish(self):
+        self.validate_oem_schemas()
         self.validate_schemas()
         print("%s: %d passed, %d failed" % (self.name, self.passed, len(self.failures)))
         sys.exit(1 if self.failures else 0)
+
+
+# ---- OEM schema validation ----
+
+def is_oem_payload(doc):
+    """A resource (or other payload) typed by the project's OEM schema."""
+    return isinstance(doc, dict) and str(doc.get("@odata.type", "")).startswith(OEM_TYPE_PREFIX)
+
+
+def oem_objects(doc, where=""):
+    """(location, object) for the payload itself when it is an OEM payload and
+    for every object found at "Oem"/"CxlAgent" anywhere inside it."""
+    out = []
+    if is_oem_payload(doc) and where == "":
+        out.append(("", doc))
+
+    def walk(o, path):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                p = path + "/" + k
+                if k == "Oem" and isinstance(v, dict) and "CxlAgent" in v:
+                    out.append((p + "/CxlAgent", v["CxlAgent"]))
+                walk(v, p)
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                walk(v, "%s/%d" % (path, i))
+    walk(doc, where)
+    return out
+
+
+# Run by /usr/bin/python3 (Debian's python3-jsonschema): argv[1] is the OEM
+# schema file; stdin a JSON list of {"what", "doc"}. Prints every violation,
+# exits 1 when there is one.
+_OEM_VALIDATOR = r"""
+import json, re, sys
+from jsonschema import Draft7Validator, FormatChecker, RefResolver
+with open(sys.argv[1]) as f:
+    schema = json.load(f)
+base = schema.get("$id") or "CxlAgent.v1_0_0.json"
+resolver = RefResolver.from_schema(schema)
+defs = schema.get("definitions", {})
+FC = FormatChecker()
+_DT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|(\+|-)\d{2}:\d{2})$")
+@FC.checks("date-time")
+def _dt(value):
+    return not isinstance(value, str) or bool(_DT.match(value))
+bad = 0
+items = json.load(sys.stdin)
+for item in items:
+    what, doc = item["what"], item["doc"]
+    otype = doc.get("@odata.type") if isinstance(doc, dict) else None
+    m = re.match(r"^#CxlAgent\.(v\d+_\d+_\d+\.)?([A-Za-z0-9]+)$", otype or "")
+    if not m:
+        print("%s: OEM object without a CxlAgent @odata.type: %r" % (what, otype))
+        bad += 1
+        continue
+    name = m.group(2)
+    ver = re.search(r"\.(v\d+_\d+_\d+)\.json$", base)
+    if m.group(1) and ver and m.group(1)[:-1] != ver.group(1):
+        print("%s: %s: version differs from the schema file %s" % (what, otype, base))
+        bad += 1
+        continue
+    if name not in defs:
+        print("%s: %s: no definition %r in %s" % (what, otype, name, sys.argv[1]))
+        bad += 1
+        continue
+    v = Draft7Validator({"$ref": base + "#/definitions/" + name}, resolver=resolver,
+                        format_checker=FC)
+    errs = sorted(v.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    for e in errs:
+        print("%s (%s): /%s: %s" % (what, otype, "/".join(map(str, e.absolute_path)),
+                                    e.message[:300]))
+    bad += len(errs)
+print("OEM objects checked: %d, violations: %d" % (len(items), bad))
+sys.exit(1 if bad else 0)
+"""

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Round-trip time of a read-scope vendor command (emu-read-telemetry, empty
+payload) over one kept-alive TLS connection. A measurement, not a test.
+
+usage: /usr/bin/python3 tests/bench/command_rtt.py [BUILD_DIR] [-n N] [--audit-dir DIR]
+  BUILD_DIR defaults to ./build (the agent is BUILD_DIR/agent/cxl-agent);
+  -n requests (default 2000, after 50 warm-up ones); --audit-dir puts the
+  audit log elsewhere (e.g. a tmpfs, to see the cost of its two fsyncs).
+Loopback only. Each request: Basic auth (cached), policy decision, audit
+intent (fsynced), mailbox command on the emulated device, audit result
+(fsynced), JSON response."""
+import argparse
+import base64
+import http.client
+import json
+import os
+import ssl
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?", default=os.path.join(HERE, "..", "..", "build"))
+    ap.add_argument("-n", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--audit-dir")
+    args = ap.parse_args()
+    os.environ["CXLA_AGENT"] = os.path.abspath(os.path.join(args.build, "agent", "cxl-agent"))
+    import agentlib  # after CXLA_AGENT is set
+    if not os.access(agentlib.AGENT, os.X_OK):
+        sys.exit("build the agent first (%s missing)" % agentlib.AGENT)
+
+    user, password = "operator", "operator-password-1"
+    config = {"policy_file": agentlib.POLICY_EXAMPLE, "log_level": "warning"}
+    if args.audit_dir:
+        config["audit_dir"] = args.audit_dir
+    with agentlib.Agent(config=config, accounts=[("admin", agentlib.ADMIN_PASSWORD, "Administrator"),
+                                                 (user, password, "Operator")]) as a:
+        ctx = ssl.create_default_context(cafile=a.ca)
+        conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=30)
+        path = agentlib.vendor_command_path(agentlib.EMU_DEVICE_IDS[0], "emu-read-telemetry",
+                                            submit=True)
+        headers = {"Authorization": "Basic " + base64.b64encode(
+                       ("%s:%s" % (user, password)).encode()).decode(),
+                   "Content-Type": "application/json"}
+        body = json.dumps({"Payload": ""})
+        samples = []
+        device_us = []
+        for i in range(args.warmup + args.n):
+            t0 = time.perf_counter_ns()
+            conn.request("POST", path, body, headers)
+            r = conn.getresponse()
+            data = r.read()
+            t1 = time.perf_counter_ns()
+            if r.status != 200:
+                sys.exit("unexpected %d: %s" % (r.status, data[:300]))
+            if i >= args.warmup:
+                samples.append((t1 - t0) / 1000.0)
+                device_us.append(json.loads(data)["DurationUs"])
+        conn.close()
+    samples.sort()
+
+    def pct(p):
+        return samples[min(len(samples) - 1, int(round(p / 100.0 * (len(samples) - 1))))]
+
+    print("emu-read-telemetry over one kept-alive TLS connection, %d requests "
+          "(after %d warm-up), audit log in %s" % (args.n, args.warmup,
+                                                  args.audit_dir or "state_dir/audit"))
+    print("round trip us: min %.0f  median %.0f  mean %.0f  p90 %.0f  p99 %.0f  max %.0f"
+          % (samples[0], statistics.median(samples), statistics.fmean(samples), pct(90), pct(99),
+             samples[-1]))
+    print("device DurationUs: median %.0f" % statistics.median(device_us))
+
+
+if __name__ == "__main__":
+    main()

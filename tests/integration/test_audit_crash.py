@@ -1,0 +1,167 @@
+"""Crash test: SIGKILL the agent while vendor commands are in flight, ten
+times; every command the emulated devices executed (their own execution
+journals, the profile's "exec_journal") has an Allowed intent record in the
+audit log written before it. Then the agent starts on the crashed log, serves
+it, and shuts down cleanly."""
+import base64
+import collections
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import ssl
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import (ADMIN_PASSWORD, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
+                      read_audit_dir, read_jsonl, vendor_command_path, write_emulated_profile)
+
+ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "10"))
+THREADS = 8
+c = Checker("audit_crash")
+
+WRITER = ("writer", "writer-password-1")
+VIEWER = ("viewer", "viewer-password-1")
+ROLES = [("Writer", ["Login", "CxlCommandRead", "CxlCommandConfigure", "CxlCommandWriteFull"])]
+ACCOUNTS = [("admin", ADMIN_PASSWORD, "Administrator"), (WRITER[0], WRITER[1], "Writer"),
+            (VIEWER[0], VIEWER[1], "ReadOnly")]
+MIX = [("emu-read-telemetry", lambda r: ""),
+       ("emu-set-config-after-reset", lambda r: le32_b64(r.randrange(1 << 32))),
+       ("emu-set-mode", lambda r: le32_b64(r.randrange(4))),
+       ("emu-background-op", lambda r: le32_b64(100))]
+
+
+def hammer(a, tid, stop, stats):
+    """Submit commands back to back over one kept-alive TLS connection,
+    reconnecting after errors, until stop is set."""
+    ctx = ssl.create_default_context(cafile=a.ca)
+    user = VIEWER if tid == 0 else WRITER  # one thread only gets denials
+    auth = "Basic " + base64.b64encode(("%s:%s" % user).encode()).decode()
+    rnd = random.Random(tid * 7919 + int(time.time()))
+    conn = None
+    while not stop.is_set():
+        cmd, payload = rnd.choice(MIX)
+        dev = rnd.choice(a.prof["ids"])
+        try:
+            if conn is None:
+                conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=10)
+            conn.request("POST", vendor_command_path(dev, cmd, submit=True),
+                         json.dumps({"Payload": payload(rnd)}),
+                         {"Authorization": auth, "Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            stats[r.status] += 1
+        except (OSError, http.client.HTTPException):
+            stats["error"] += 1
+            if conn:
+                conn.close()
+            conn = None
+            time.sleep(0.01)
+    if conn:
+        conn.close()
+
+
+def check_invariant(a, what):
+    """journal(key) <= Allowed intents(key), and every intent that got a
+    transport-OK result was executed (so the journal works)."""
+    recs, torn = read_audit_dir(a.audit_dir)
+    intents = {r["id"]: r for r in recs if r.get("type") == "Intent"}
+    allowed = collections.Counter((r["device"], r["opcode"]) for r in intents.values()
+                                  if r.get("decision") == "Allowed")
+    answered = collections.Counter()
+    orphans = []
+    for r in recs:
+        i = intents.get(r.get("intent")) if r.get("type") == "Result" else None
+        if r.get("type") == "Result" and (i is None or i.get("decision") != "Allowed"):
+            orphans.append(r)
+    c.check(not orphans, "%s: result records without an Allowed intent: %r" % (what, orphans[:5]))
+    for iid in {r["intent"] for r in recs if r.get("type") == "Result" and r.get("transport") == "OK"}:
+        i = intents.get(iid)
+        if i:
+            answered[(i["device"], i["opcode"])] += 1
+    executed = collections.Counter()
+    jtorn = 0
+    for path in a.prof["journal"]:
+        js, t = read_jsonl(path)
+        jtorn += t
+        executed.update((j["device"], j["opcode"]) for j in js)
+    c.eq(jtorn, 0, what + ": no torn journal lines")
+    bad = {k: (n, allowed.get(k, 0)) for k, n in executed.items() if n > allowed.get(k, 0)}
+    c.check(not bad, "%s: commands executed without an intent record "
+            "(device, opcode): (executed, intents) %r" % (what, bad))
+    short = {k: (executed.get(k, 0), n) for k, n in answered.items() if executed.get(k, 0) < n}
+    c.check(not short, "%s: answered commands missing from the journal %r" % (what, short))
+    results = {r["intent"] for r in recs if r.get("type") == "Result"}
+    unfinished = sum(1 for i in intents.values()
+                     if i.get("decision") == "Allowed" and i["id"] not in results)
+    ids = [int(r["id"]) for r in recs]
+    c.check(ids == sorted(set(ids)), what + ": record ids strictly increasing across restarts")
+    return sum(executed.values()), sum(allowed.values()), unfinished, torn
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="cxla-crash-")
+    prof = write_emulated_profile(d)
+    audit_dir = os.path.join(d, "audit")
+    totals = collections.Counter()
+    try:
+        with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
+                           "audit_dir": audit_dir, "log_level": "warning", "threads": 4},
+                   accounts=ACCOUNTS, roles=ROLES, start=False) as a:
+            a.prof = prof
+            a.audit_dir = audit_dir
+            rnd = random.Random()
+            for it in range(ITERATIONS):
+                a.start()
+                stop = threading.Event()
+                stats = collections.Counter()
+                ts = [threading.Thread(target=hammer, args=(a, t, stop, stats)) for t in range(THREADS)]
+                for t in ts:
+                    t.start()
+                # Let every client get going (authentication costs a PBKDF2
+                # per fresh process; slow under sanitizers), then kill at a
+                # random moment.
+                deadline = time.time() + 60
+                while sum(v for k, v in stats.items() if k != "error") < 2 * THREADS and \
+                        time.time() < deadline:
+                    time.sleep(0.02)
+                time.sleep(rnd.uniform(0.2, 0.8))
+                a.proc.send_signal(signal.SIGKILL)
+                a.proc.wait()
+                a.log.close()
+                stop.set()
+                for t in ts:
+                    t.join(20)
+                c.check(not any(t.is_alive() for t in ts), "iteration %d: clients finished" % it)
+                ex, al, unfinished, torn = check_invariant(a, "after kill %d" % (it + 1))
+                totals.update(stats)
+                totals["unfinished"] += unfinished
+                sys.stderr.write("kill %d: responses %s; journal %d, allowed intents %d, "
+                                 "allowed intents without a result %d, torn audit lines %d\n"
+                                 % (it + 1, dict(stats), ex, al, unfinished, torn))
+                c.check(stats[200] + stats[202] > 0, "iteration %d: commands ran" % it)
+            c.check(totals["unfinished"] > 0,
+                    "some kill landed between an intent and its result (commands in flight): %d"
+                    % totals["unfinished"])
+            # The agent starts on the crashed log and serves it.
+            a.start()
+            recs, torn = read_audit_dir(audit_dir)
+            r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices/Audit/Entries")
+            c.eq(r.status, 200, "audit entries after the crashes")
+            c.eq(r.json().get("Members@odata.count"), len(recs), "every readable record served")
+            r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices/Audit")
+            c.eq(r.json().get("Status", {}).get("Health"), "OK", "audit healthy after the crashes")
+            r = a.submit(prof["ids"][0], "emu-set-mode", le32_b64(1), user=WRITER)
+            c.eq(r.status, 200, "commands work after the crashes")
+            check_invariant(a, "final")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    c.finish()
+
+
+main()
