@@ -16,6 +16,7 @@
 #include "audit/audit.h"
 #include "auth/accounts.h"
 #include "auth/authn.h"
+#include "auth/sessions.h"
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/commands.h"
@@ -36,6 +37,9 @@
 /* Commands admitted per device (one running, the rest waiting). */
 #define COMMANDS_WAITING_MAX 8
 #define TASKS_MAX 64
+/* Background operations are polled this often, and declared lost after. */
+#define TASK_POLL_MS 200
+#define TASK_LIMIT_MS (15 * 60 * 1000)
 
 static void usage(FILE *out)
 {
@@ -43,6 +47,7 @@ static void usage(FILE *out)
 	      "  -c, --config FILE   JSON configuration (unknown keys are errors)\n"
 	      "      --check-config  validate the configuration and the files it names, then exit\n"
 	      "      --print-config  print the effective configuration (secrets redacted)\n"
+	      "      --print-routes  print the route table (methods, URI, privileges) as JSON\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
 	      "account created on first start (otherwise one is generated and printed once).\n",
@@ -53,7 +58,39 @@ struct options {
 	const char *config_path;
 	int check;
 	int print;
+	int routes;
 };
+
+/* The route table as JSON, for audits and the authorisation matrix test. */
+static int print_routes(void)
+{
+	json_t *out = json_array();
+	char methods[64];
+
+	for (const struct route *r = agent_routes; out && (r->pattern || r->handler); r++) {
+		json_t *alts = json_array();
+		for (size_t i = 0; alts && i < ROUTE_PRIV_ALTERNATIVES && r->privileges[i]; i++) {
+			json_t *names = json_array();
+			for (unsigned b = 0; names && b < 32; b++) {
+				privset_t bit = 1u << b;
+				if (r->privileges[i] & bit)
+					json_array_append_new(names, json_string(bit == PRIV_NOAUTH ? "NoAuth"
+									       : privilege_name(bit)));
+			}
+			json_array_append_new(alts, names);
+		}
+		http_methods_format(r->methods, methods, sizeof(methods));
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "methods", methods, "pattern",
+						     r->pattern, "privileges", alts));
+	}
+	char *text = out ? json_dumps(out, JSON_INDENT(1)) : NULL;
+	json_decref(out);
+	if (!text)
+		return 1;
+	puts(text);
+	free(text);
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -61,6 +98,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "print-config", no_argument, NULL, 'P' },
+		{ "print-routes", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -78,6 +116,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->print = 1;
+			break;
+		case 'R':
+			o->routes = 1;
 			break;
 		case 'V':
 			printf("cxl-agent %s\n", CXLA_VERSION);
@@ -118,6 +159,7 @@ static void runtime_release(struct runtime *rt)
 		catalogue_cell_destroy(&rt->agent.catalogue);
 	cxl_devset_free(rt->agent.devices);
 	authn_free(rt->agent.authn);
+	sessions_free(rt->agent.sessions);
 	accounts_free(rt->agent.accounts);
 	router_free(rt->agent.router);
 	free(rt->cert_pem);
@@ -140,6 +182,29 @@ static int load_tls(struct runtime *rt, char *err, size_t errlen)
 	if (!rc && cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
 	return rc;
+}
+
+/* Sessions and the authenticator over the accounts just opened. */
+static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	struct authn_config ac = {
+		.cache_ttl_s = CREDENTIAL_CACHE_TTL_S,
+		.client_auth = !cfg->tls_client_ca			     ? AUTHN_CERT_OFF
+			       : strcmp(cfg->tls_client_auth, "required") == 0 ? AUTHN_CERT_REQUIRED
+			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? AUTHN_CERT_OPTIONAL
+									       : AUTHN_CERT_OFF,
+		.cert_identity = strcmp(cfg->tls_client_identity, "san") == 0 ? CERTMAP_SAN : CERTMAP_CN,
+		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
+	};
+	int rc;
+
+	if (strcmp(cfg->tls_client_auth, "off") != 0 && !cfg->tls_client_ca) {
+		snprintf(err, errlen, "tls_client_auth \"%s\" needs tls_client_ca", cfg->tls_client_auth);
+		return -EINVAL;
+	}
+	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
+			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
+	return rc ? rc : authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
 }
 
 static int open_state(struct runtime *rt, char *err, size_t errlen)
@@ -177,7 +242,7 @@ static int open_state(struct runtime *rt, char *err, size_t errlen)
 		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
 		fflush(stdout);
 	}
-	return authn_new(ag->accounts, CREDENTIAL_CACHE_TTL_S, &ag->authn);
+	return open_auth(&rt->cfg, ag, err, errlen);
 }
 
 static int open_devices(struct runtime *rt, char *err, size_t errlen)
@@ -238,7 +303,7 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 	}
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
-	    (rc = tasks_new(TASKS_MAX, &ag->tasks)))
+	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)))
 		return rc;
 	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
 		 rt->cfg.policy_file ? " from " : "", rt->cfg.policy_file ? rt->cfg.policy_file : "");
@@ -390,6 +455,8 @@ int main(int argc, char **argv)
 	memset(&rt, 0, sizeof(rt));
 	if (parse_args(argc, argv, &opt))
 		return 2;
+	if (opt.routes)
+		return print_routes();
 	if (config_defaults(&rt.cfg)) {
 		fputs("cxl-agent: out of memory\n", stderr);
 		return 1;

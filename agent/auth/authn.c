@@ -1,11 +1,14 @@
 #include "auth/authn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +18,9 @@
 
 #define CACHE_SLOTS 256
 #define MAC_LEN 32
+#define RL_SLOTS 1024
+#define RL_PROBE 8
+#define RL_WINDOW_S 60
 
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
@@ -29,25 +35,43 @@ struct cache_entry {
 	int used;
 };
 
-struct authn {
-	struct accounts *accounts;
-	unsigned ttl;
-	unsigned char key[32];
-	pthread_mutex_t lock;
-	struct cache_entry cache[CACHE_SLOTS];
+/* Failed password attempts per source: a fixed window of RL_WINDOW_S
+ * seconds opened by the first failure. IPv6 sources are counted per /64,
+ * since one host usually holds a whole /64. A limited source gets 429
+ * before any KDF work, for right and wrong passwords alike, so the limit
+ * caps both guessing and the CPU spent on it. */
+struct rl_entry {
+	unsigned char key[16];
+	bool used;
+	time_t start;
+	unsigned count;
 };
 
-int authn_new(struct accounts *accounts, unsigned cache_ttl_s, struct authn **out)
+struct authn {
+	struct accounts *accounts;
+	struct sessions *sessions;
+	struct authn_config cfg;
+	unsigned char key[32];
+	uint64_t rl_seed;
+	pthread_mutex_t lock;
+	struct cache_entry cache[CACHE_SLOTS];
+	struct rl_entry rl[RL_SLOTS];
+};
+
+int authn_new(struct accounts *accounts, struct sessions *sessions,
+	      const struct authn_config *cfg, struct authn **out)
 {
 	struct authn *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	if (RAND_bytes(a->key, sizeof(a->key)) != 1) {
+	if (RAND_bytes(a->key, sizeof(a->key)) != 1 ||
+	    RAND_bytes((unsigned char *)&a->rl_seed, sizeof(a->rl_seed)) != 1) {
 		free(a);
 		return -EIO;
 	}
 	a->accounts = accounts;
-	a->ttl = cache_ttl_s;
+	a->sessions = sessions;
+	a->cfg = *cfg;
 	pthread_mutex_init(&a->lock, NULL);
 	*out = a;
 	return 0;
@@ -58,8 +82,137 @@ void authn_free(struct authn *a)
 	if (!a)
 		return;
 	OPENSSL_cleanse(a->key, sizeof(a->key));
+	OPENSSL_cleanse(a->cache, sizeof(a->cache));
 	pthread_mutex_destroy(&a->lock);
 	free(a);
+}
+
+void authn_log_safe(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+
+	if (!len)
+		return;
+	for (; s && s[i] && i + 1 < len; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void rl_key(const char *peer, unsigned char *key)
+{
+	struct in6_addr in6;
+	struct in_addr in4;
+
+	memset(key, 0, 16);
+	if (!peer)
+		return;
+	if (inet_pton(AF_INET, peer, &in4) == 1) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &in4, 4);
+	} else if (inet_pton(AF_INET6, peer, &in6) == 1) {
+		memcpy(key, &in6, 16);
+		/* v4-mapped addresses stay whole; other IPv6 counts per /64 */
+		if (!IN6_IS_ADDR_V4MAPPED(&in6))
+			memset(key + 8, 0, 8);
+	}
+}
+
+static uint64_t rl_hash(const struct authn *a, const unsigned char *key)
+{
+	uint64_t h = a->rl_seed ^ 1469598103934665603ull;
+	for (int i = 0; i < 16; i++) {
+		h ^= key[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* Caller holds the lock. The entry for key, or NULL. */
+static const struct rl_entry *rl_find(const struct authn *a, const unsigned char *key)
+{
+	uint64_t h = rl_hash(a, key);
+	for (size_t p = 0; p < RL_PROBE; p++) {
+		const struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
+		if (e->used && memcmp(e->key, key, 16) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Caller holds the lock. The entry for key, a free or stale one to reuse,
+ * or the oldest among the probed slots. */
+static struct rl_entry *rl_slot(struct authn *a, const unsigned char *key, time_t now)
+{
+	uint64_t h = rl_hash(a, key);
+	struct rl_entry *spare = NULL;
+
+	for (size_t p = 0; p < RL_PROBE; p++) {
+		struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
+		if (e->used && memcmp(e->key, key, 16) == 0)
+			return e;
+		if (!e->used || now - e->start >= RL_WINDOW_S) {
+			if (!spare || spare->used)
+				spare = e;
+		} else if (!spare || (spare->used && e->start < spare->start)) {
+			spare = e;
+		}
+	}
+	memset(spare, 0, sizeof(*spare));
+	memcpy(spare->key, key, 16);
+	return spare;
+}
+
+/* Seconds the source must wait, 0 when it may try. */
+static unsigned rl_check(struct authn *a, const char *peer)
+{
+	unsigned char key[16];
+	unsigned wait = 0;
+	time_t now = mono_now();
+
+	if (!a->cfg.failures_per_minute)
+		return 0;
+	rl_key(peer, key);
+	pthread_mutex_lock(&a->lock);
+	const struct rl_entry *e = rl_find(a, key);
+	if (e && now - e->start < RL_WINDOW_S && e->count >= a->cfg.failures_per_minute)
+		wait = (unsigned)(e->start + RL_WINDOW_S - now);
+	pthread_mutex_unlock(&a->lock);
+	return wait;
+}
+
+static void rl_fail(struct authn *a, const char *peer)
+{
+	unsigned char key[16];
+	time_t now = mono_now();
+
+	if (!a->cfg.failures_per_minute)
+		return;
+	rl_key(peer, key);
+	pthread_mutex_lock(&a->lock);
+	struct rl_entry *e = rl_slot(a, key, now);
+	if (!e->used || now - e->start >= RL_WINDOW_S) {
+		e->used = true;
+		e->start = now;
+		e->count = 0;
+	}
+	e->count++;
+	if (e->count == a->cfg.failures_per_minute)
+		log_warn("authentication: %u failed password attempts from %s within %d s; "
+			 "further attempts refused for the rest of the minute",
+			 e->count, peer ? peer : "unknown", RL_WINDOW_S);
+	pthread_mutex_unlock(&a->lock);
+}
+
+unsigned authn_retry_after(struct authn *a, const char *peer)
+{
+	return rl_check(a, peer);
 }
 
 int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, size_t plen)
@@ -141,53 +294,193 @@ static void cache_put(struct authn *a, const unsigned char *mac, const char *use
 	memcpy(e->mac, mac, MAC_LEN);
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	e->generation = gen;
-	e->expires = time(NULL) + (time_t)a->ttl;
+	e->expires = time(NULL) + (time_t)a->cfg.cache_ttl_s;
 	e->used = 1;
 	pthread_mutex_unlock(&a->lock);
 }
 
-static enum authn_result basic(struct authn *a, const char *header, struct identity *who)
+static const char *check_reason(enum account_check st)
 {
-	char user[IDENTITY_NAME_MAX], pass[256];
-	unsigned char mac[MAC_LEN];
-	enum authn_result res = AUTHN_FAILED;
-	uint64_t gen;
+	switch (st) {
+	case ACCOUNT_LOCKED:
+		return "account locked";
+	case ACCOUNT_DISABLED:
+		return "account disabled";
+	default:
+		return "unknown user or wrong password";
+	}
+}
 
-	if (authn_parse_basic(header, user, sizeof(user), pass, sizeof(pass)))
-		return AUTHN_FAILED;
+/* One password attempt, from Basic or a session login. */
+static enum authn_result password_attempt(struct authn *a, const char *user, const char *pass,
+					  const char *peer, const char *how, bool cacheable,
+					  struct identity *who)
+{
+	unsigned char mac[MAC_LEN];
+	enum account_check st;
+	char safe[IDENTITY_NAME_MAX];
+	uint64_t gen;
+	unsigned wait;
+
+	authn_log_safe(user, safe, sizeof(safe));
+	if ((wait = rl_check(a, peer))) {
+		log_warn("authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
+			 safe, peer ? peer : "unknown", how, wait);
+		return AUTHN_RATE_LIMITED;
+	}
+	cacheable = cacheable && a->cfg.cache_ttl_s;
 	gen = accounts_generation(a->accounts);
-	if (a->ttl) {
+	if (cacheable) {
 		credential_mac(a, user, pass, mac);
 		if (cache_hit(a, mac, user, gen)) {
-			res = accounts_resolve(a->accounts, user, who) == ACCOUNT_OK ? AUTHN_OK
-										   : AUTHN_FAILED;
-			goto out;
+			st = accounts_resolve(a->accounts, user, who);
+			if (st == ACCOUNT_OK)
+				return AUTHN_OK;
+			goto failed;
 		}
 	}
-	if (accounts_check_password(a->accounts, user, pass, who) == ACCOUNT_OK) {
-		res = AUTHN_OK;
-		if (a->ttl)
+	st = accounts_check_password(a->accounts, user, pass, who);
+	if (st == ACCOUNT_OK) {
+		if (cacheable)
 			cache_put(a, mac, user, gen);
+		return AUTHN_OK;
 	}
-out:
+failed:
+	rl_fail(a, peer);
+	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,
+		 peer ? peer : "unknown", how, check_reason(st));
+	return AUTHN_FAILED;
+}
+
+enum authn_result authn_password(struct authn *a, const char *user, const char *password,
+				 const char *peer, struct identity *who)
+{
+	enum authn_result r;
+
+	memset(who, 0, sizeof(*who));
+	who->peer = peer;
+	r = password_attempt(a, user, password, peer, "session login", false, who);
+	if (r == AUTHN_OK)
+		who->method = AUTH_SESSION;
+	return r;
+}
+
+static enum authn_result basic(struct authn *a, const char *header, const char *peer,
+			       struct identity *who)
+{
+	char user[IDENTITY_NAME_MAX], pass[256];
+	enum authn_result res;
+
+	if (authn_parse_basic(header, user, sizeof(user), pass, sizeof(pass))) {
+		log_info("authentication failed from %s (Basic): malformed credentials",
+			 peer ? peer : "unknown");
+		return AUTHN_FAILED;
+	}
+	res = password_attempt(a, user, pass, peer, "Basic", true, who);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (res == AUTHN_OK)
 		who->method = AUTH_BASIC;
-	else
-		log_info("authentication failed: user \"%s\" (Basic)", user);
 	return res;
+}
+
+static enum authn_result session_token(struct authn *a, const char *token, const char *peer,
+				       struct identity *who)
+{
+	struct session_info si;
+	enum account_check st;
+
+	if (!a->sessions || sessions_lookup(a->sessions, token, &si)) {
+		log_info("authentication failed from %s (Session): unknown, ended or expired token",
+			 peer ? peer : "unknown");
+		return AUTHN_FAILED;
+	}
+	st = accounts_resolve(a->accounts, si.user, who);
+	if (st != ACCOUNT_OK) {
+		/* The account went away or was disabled: so does the session. */
+		sessions_delete(a->sessions, si.id);
+		log_info("authentication failed: session %s of \"%s\" from %s: %s; session ended",
+			 si.id, si.user, peer ? peer : "unknown", check_reason(st));
+		return AUTHN_FAILED;
+	}
+	who->method = AUTH_SESSION;
+	snprintf(who->session_id, sizeof(who->session_id), "%s", si.id);
+	return AUTHN_OK;
+}
+
+/* The account a verified client certificate maps to. */
+static enum authn_result certificate(struct authn *a, const struct http_request *req,
+				     struct identity *who)
+{
+	char names[CERTMAP_NAMES_MAX][IDENTITY_NAME_MAX];
+	const char *peer = req->peer ? req->peer : "unknown";
+	int n;
+
+	if (!req->cert.verified) {
+		log_info("authentication failed from %s (Certificate): %s", peer,
+			 req->cert.verify_error[0] ? req->cert.verify_error : "not verified");
+		return AUTHN_FAILED;
+	}
+	n = certmap_names(req->cert.der, req->cert.der_len, a->cfg.cert_identity, names,
+			  CERTMAP_NAMES_MAX);
+	if (n < 0) {
+		log_info("authentication failed from %s (Certificate): %s", peer,
+			 n == -EKEYEXPIRED    ? "outside its validity period"
+			 : n == -EKEYREJECTED ? "not for client authentication"
+			 : n == -ENOENT	      ? "no usable name"
+					      : "unparsable");
+		return AUTHN_FAILED;
+	}
+	for (int i = 0; i < n; i++) {
+		if (accounts_resolve(a->accounts, names[i], who) == ACCOUNT_OK) {
+			who->method = AUTH_CERTIFICATE;
+			return AUTHN_OK;
+		}
+	}
+	log_info("authentication failed from %s (Certificate): \"%s\"%s maps to no enabled account",
+		 peer, names[0], n > 1 ? " (and other names)" : "");
+	memset(who->user, 0, sizeof(who->user));
+	who->privileges = 0;
+	return AUTHN_FAILED;
+}
+
+enum authn_result authn_transport(struct authn *a, const struct http_request *req)
+{
+	struct identity scratch;
+
+	if (a->cfg.client_auth == AUTHN_CERT_OFF)
+		return AUTHN_OK;
+	if (!req->cert.present) {
+		if (a->cfg.client_auth == AUTHN_CERT_OPTIONAL)
+			return AUTHN_OK;
+		log_info("request from %s refused: client certificate required",
+			 req->peer ? req->peer : "unknown");
+		return AUTHN_FAILED;
+	}
+	memset(&scratch, 0, sizeof(scratch));
+	return certificate(a, req, &scratch);
 }
 
 enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				struct identity *who)
 {
+	const char *token = http_request_header(req, "X-Auth-Token");
 	const char *hdr = http_request_header(req, "Authorization");
 
 	memset(who, 0, sizeof(*who));
 	who->peer = req->peer;
-	if (!hdr)
-		return AUTHN_NO_CREDENTIALS;
-	return basic(a, hdr, who);
+	if (token)
+		return session_token(a, token, req->peer, who);
+	if (hdr) {
+		if (strncasecmp(hdr, "Basic ", 6) != 0) {
+			log_info("authentication failed from %s: unsupported Authorization scheme",
+				 req->peer ? req->peer : "unknown");
+			return AUTHN_FAILED;
+		}
+		return basic(a, hdr, req->peer, who);
+	}
+	if (a->cfg.client_auth != AUTHN_CERT_OFF && req->cert.present)
+		return certificate(a, req, who);
+	return AUTHN_NO_CREDENTIALS;
 }
 
 const char *auth_method_name(enum auth_method m)

@@ -1,11 +1,15 @@
-/* Authentication of a request: HTTP Basic against the accounts (with a
- * short-lived cache of verified credentials), later sessions and client
- * certificates. */
+/* Authentication of a request: a session token (X-Auth-Token), HTTP Basic
+ * against the accounts (with a short-lived keyed cache of verified
+ * credentials), or a client certificate mapped to an account. Password
+ * attempts are rate-limited per source address; every failure is logged
+ * with its reason and never with the secret. */
 #ifndef CXLA_AUTH_AUTHN_H
 #define CXLA_AUTH_AUTHN_H
 
 #include "auth/accounts.h"
+#include "auth/certmap.h"
 #include "auth/identity.h"
+#include "auth/sessions.h"
 #include "http/message.h"
 
 struct authn;
@@ -13,20 +17,56 @@ struct authn;
 enum authn_result {
 	AUTHN_OK = 0,
 	AUTHN_NO_CREDENTIALS,
-	AUTHN_FAILED,   /* wrong, unknown, malformed, locked or disabled */
+	AUTHN_FAILED,       /* wrong, unknown, malformed, locked, disabled, expired */
+	AUTHN_RATE_LIMITED, /* too many failed password attempts from this source */
 };
 
-/* accounts is borrowed and must outlive the authenticator. cache_ttl_s is the
- * lifetime of a cached verified password (0 disables the cache). */
-int authn_new(struct accounts *accounts, unsigned cache_ttl_s, struct authn **out);
+enum authn_client_auth {
+	AUTHN_CERT_OFF,      /* certificates are ignored */
+	AUTHN_CERT_OPTIONAL, /* a presented certificate must verify and map */
+	AUTHN_CERT_REQUIRED, /* every request needs a certificate that does */
+};
+
+struct authn_config {
+	unsigned cache_ttl_s;          /* lifetime of a cached Basic credential (0: off) */
+	enum authn_client_auth client_auth;
+	enum certmap_field cert_identity;
+	unsigned failures_per_minute;  /* per source address (IPv6: per /64); 0: no limit */
+};
+
+/* accounts and sessions (may be NULL: no session authentication) are
+ * borrowed and must outlive the authenticator. */
+int authn_new(struct accounts *accounts, struct sessions *sessions,
+	      const struct authn_config *cfg, struct authn **out);
 void authn_free(struct authn *a);
 
-/* Authenticate req; on AUTHN_OK who is filled (who->peer set from req). */
+/* The transport gate, for every request including public ones: with
+ * client_auth "required" the request must carry a verified certificate that
+ * maps to an enabled account; with "optional" a certificate that is
+ * presented must (a bad one is refused, not ignored). AUTHN_OK or
+ * AUTHN_FAILED. */
+enum authn_result authn_transport(struct authn *a, const struct http_request *req);
+
+/* Authenticate req: X-Auth-Token first, then Authorization: Basic, then the
+ * client certificate (when client_auth is not off). On AUTHN_OK who is
+ * filled (who->peer set from req). */
 enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				struct identity *who);
+
+/* A password login (session creation) from peer, under the same rate limit
+ * and logging as Basic. */
+enum authn_result authn_password(struct authn *a, const char *user, const char *password,
+				 const char *peer, struct identity *who);
+
+/* Seconds until peer may try a password again (0: now). */
+unsigned authn_retry_after(struct authn *a, const char *peer);
 
 /* Decode an "Authorization: Basic ..." value into user and password buffers.
  * Returns 0 or -EINVAL. */
 int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, size_t plen);
+
+/* Copy s into out (len bytes) with anything but printable ASCII replaced by
+ * '?', for log lines that quote client-supplied names. */
+void authn_log_safe(const char *s, char *out, size_t len);
 
 #endif

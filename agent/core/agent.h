@@ -11,6 +11,7 @@
 struct router;
 struct accounts;
 struct authn;
+struct sessions;
 struct cxl_devset;
 struct audit_log;
 struct command_queues;
@@ -21,6 +22,7 @@ struct agent {
 	struct router *router;
 	struct accounts *accounts;
 	struct authn *authn;
+	struct sessions *sessions;      /* Redfish sessions (in memory) */
 	struct cxl_devset *devices;     /* NULL when no backend could be opened */
 	const char *backend_why;        /* why this backend was chosen */
 	struct catalogue_cell catalogue; /* approved commands in force (SIGHUP swaps) */

@@ -97,13 +97,15 @@ static json_t *entry_json(json_t *rec)
 
 int h_audit_entries(const struct route_ctx *ctx, struct http_response *resp)
 {
-	json_t *recs = NULL, *members = json_array(), *rec;
+	json_t *recs = NULL, *members, *rec;
 	size_t total = 0, skip = 0, i;
 	const char *s = NULL;
 	int rc;
 
 	if (check_manager(ctx, resp))
 		return 0;
+	if (!(members = json_array()))
+		return -ENOMEM;
 	for (size_t q = 0; q < ctx->req->nquery; q++)
 		if (strcmp(ctx->req->query[q].name, "skip") == 0)
 			s = ctx->req->query[q].value;

@@ -61,6 +61,10 @@ static const struct base_message base_messages[] = {
 	{ "StringValueTooLong", 2, "Warning", "The string '%1' exceeds the length limit %2.", "Resubmit the request with an appropriate string length." },
 	{ "PropertyValueModified", 2, "Warning", "The property %1 was assigned the value '%2' due to modification by the service.", "None." },
 	{ "ResourceInStandby", 0, "Critical", "The request could not be performed because the resource is in standby.", "Ensure that the resource is in the correct power state and resubmit the request." },
+	{ "PasswordIncorrectLength", 0, "Critical", "The password provided for this account does not meet the password length requirements of the service.", "Resubmit the request with a password that meets the password length requirements as specified by the `MinPasswordLength` and `MaxPasswordLength` properties in the `AccountService` resource." },
+	{ "CreateLimitReachedForResource", 0, "Critical", "The create operation failed because the resource has reached the limit of possible resources.", "Either delete resources and resubmit the request if the operation failed or do not resubmit the request." },
+	{ "PropertyValueConflict", 2, "Warning", "The property '%1' could not be written because its value would conflict with the value of the '%2' property.", "None." },
+	{ "PropertyValueResourceConflict", 3, "Warning", "The property '%1' with the requested value of '%2' could not be written because the value conflicts with the state or configuration of the resource at '%3'.", "None." },
 	{ "AccessUnauthorized", 0, "Critical", "Unauthorized.", "Resubmit the request with valid credentials." },
 };
 static const size_t nbase = sizeof(base_messages) / sizeof(base_messages[0]);
@@ -157,7 +161,7 @@ void rf_error(struct http_response *resp, int status, const char *id, const char
 	if (msg)
 		body = json_pack("{s:{s:s, s:O, s:[o]}}", "error", "code", code, "message",
 				 json_object_get(msg, "Message"), "@Message.ExtendedInfo", msg);
-	http_response_json(resp, status, body);
+	http_response_json(resp, body ? status : 500, body);
 }
 
 void rf_error0(struct http_response *resp, int status, const char *id)

@@ -57,4 +57,25 @@ int h_audit_log_service(const struct route_ctx *ctx, struct http_response *resp)
 int h_audit_entries(const struct route_ctx *ctx, struct http_response *resp);
 int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp);
 
+/* account_service.c: AccountService, accounts, roles */
+int h_account_service(const struct route_ctx *ctx, struct http_response *resp);
+int h_account_service_patch(const struct route_ctx *ctx, struct http_response *resp);
+int h_account_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_account_create(const struct route_ctx *ctx, struct http_response *resp);
+int h_account(const struct route_ctx *ctx, struct http_response *resp);
+int h_account_patch(const struct route_ctx *ctx, struct http_response *resp);
+int h_account_delete(const struct route_ctx *ctx, struct http_response *resp);
+int h_role_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_role_create(const struct route_ctx *ctx, struct http_response *resp);
+int h_role(const struct route_ctx *ctx, struct http_response *resp);
+int h_role_patch(const struct route_ctx *ctx, struct http_response *resp);
+int h_role_delete(const struct route_ctx *ctx, struct http_response *resp);
+
+/* session_service.c: SessionService and sessions */
+int h_session_service(const struct route_ctx *ctx, struct http_response *resp);
+int h_session_collection(const struct route_ctx *ctx, struct http_response *resp);
+int h_session_create(const struct route_ctx *ctx, struct http_response *resp);
+int h_session(const struct route_ctx *ctx, struct http_response *resp);
+int h_session_delete(const struct route_ctx *ctx, struct http_response *resp);
+
 #endif

@@ -28,6 +28,8 @@ static const struct {
 	{ "Chassis", "/redfish/v1/Chassis" },
 	{ "Managers", "/redfish/v1/Managers" },
 	{ "Tasks", "/redfish/v1/TaskService" },
+	{ "AccountService", "/redfish/v1/AccountService" },
+	{ "SessionService", "/redfish/v1/SessionService" },
 };
 
 int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
@@ -99,6 +101,14 @@ static const struct {
 	{ "TaskService", "v1_3_0" },
 	{ "TaskCollection", NULL },
 	{ "Task", "v1_7_4" },
+	{ "SessionService", "v1_2_0" },
+	{ "SessionCollection", NULL },
+	{ "Session", "v1_8_0" },
+	{ "AccountService", "v1_18_1" },
+	{ "ManagerAccountCollection", NULL },
+	{ "ManagerAccount", "v1_14_1" },
+	{ "RoleCollection", NULL },
+	{ "Role", "v1_3_3" },
 	{ "Message", "v1_3_0" },
 	{ "Resource", "v1_23_0" },
 	{ "RedfishExtensions", "v1_0_0" },

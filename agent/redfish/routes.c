@@ -5,6 +5,7 @@
 #define NOAUTH { PRIV_NOAUTH }
 #define LOGIN { PRIV_LOGIN }
 #define MANAGE { PRIV_CONFIGURE_MANAGER }
+#define USERS { PRIV_CONFIGURE_USERS }
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 #define DEVICE "/redfish/v1/Chassis/" CHASSIS_ID "/PCIeDevices/{dev}"
 
@@ -60,5 +61,31 @@ const struct route agent_routes[] = {
 	{ GET_HEAD, "/redfish/v1/Systems/{system}/Memory/{dev}", LOGIN, h_memory },
 	{ GET_HEAD, "/redfish/v1/Systems/{system}/MemoryDomains", LOGIN, h_memory_domain_collection },
 	{ GET_HEAD, "/redfish/v1/Systems/{system}/MemoryDomains/{dev}", LOGIN, h_memory_domain },
+
+	/* AccountService, SessionService: PrivilegeRegistry 1.8.0, except that
+	 * roles are managed with ConfigureUsers (like accounts) and that login
+	 * needs no prior authentication. "Self" alternatives let the handler
+	 * admit the caller's own account or session only. */
+	{ GET_HEAD, "/redfish/v1/AccountService", LOGIN, h_account_service },
+	{ HTTP_PATCH, "/redfish/v1/AccountService", USERS, h_account_service_patch },
+	{ GET_HEAD, "/redfish/v1/AccountService/Accounts", LOGIN, h_account_collection },
+	{ HTTP_POST, "/redfish/v1/AccountService/Accounts", USERS, h_account_create },
+	{ GET_HEAD, "/redfish/v1/AccountService/Accounts/{account}",
+	  { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_USERS, PRIV_CONFIGURE_SELF }, h_account },
+	{ HTTP_PATCH, "/redfish/v1/AccountService/Accounts/{account}",
+	  { PRIV_CONFIGURE_USERS, PRIV_CONFIGURE_SELF }, h_account_patch },
+	{ HTTP_DELETE, "/redfish/v1/AccountService/Accounts/{account}", USERS, h_account_delete },
+	{ GET_HEAD, "/redfish/v1/AccountService/Roles", LOGIN, h_role_collection },
+	{ HTTP_POST, "/redfish/v1/AccountService/Roles", USERS, h_role_create },
+	{ GET_HEAD, "/redfish/v1/AccountService/Roles/{role}", LOGIN, h_role },
+	{ HTTP_PATCH, "/redfish/v1/AccountService/Roles/{role}", USERS, h_role_patch },
+	{ HTTP_DELETE, "/redfish/v1/AccountService/Roles/{role}", USERS, h_role_delete },
+	{ GET_HEAD, "/redfish/v1/SessionService", LOGIN, h_session_service },
+	{ GET_HEAD, "/redfish/v1/SessionService/Sessions", LOGIN, h_session_collection },
+	{ HTTP_POST, "/redfish/v1/SessionService/Sessions", NOAUTH, h_session_create },
+	{ GET_HEAD, "/redfish/v1/SessionService/Sessions/{session}",
+	  { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF }, h_session },
+	{ HTTP_DELETE, "/redfish/v1/SessionService/Sessions/{session}",
+	  { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF }, h_session_delete },
 	{ 0 },
 };

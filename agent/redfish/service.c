@@ -62,15 +62,18 @@ static int finish_json(const struct http_request *req, struct http_response *res
 	resp->text_len = strlen(text);
 	if (!resp->content_type)
 		resp->content_type = JSON_CONTENT_TYPE;
-	if (resp->status != 200 || http_response_get_header(resp, "ETag"))
+	if (resp->status != 200 || !req)
 		return 0;
-	if (!req)
-		return 0;
-	if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return 0;
-	snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
-		 md[3], md[4], md[5], md[6], md[7]);
-	http_response_header(resp, "ETag", etag);
+	if (http_response_get_header(resp, "ETag")) {
+		/* The handler's own tag (one it also checks If-Match against). */
+		snprintf(etag, sizeof(etag), "%s", http_response_get_header(resp, "ETag"));
+	} else {
+		if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
+			return 0;
+		snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0],
+			 md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+		http_response_header(resp, "ETag", etag);
+	}
 	if (req->method & (HTTP_GET | HTTP_HEAD)) {
 		const char *inm = http_request_header(req, "If-None-Match");
 		if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
@@ -104,10 +107,23 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_error0(resp, 500, "InternalError");
 		return;
 	}
+	/* A client certificate that is required, or presented and bad, is
+	 * refused before anything else, public resources included. */
+	if (authn_transport(ag->authn, req) != AUTHN_OK) {
+		unauthorized(resp);
+		goto out;
+	}
 	found = router_match(ag->router, req->method, req->path, scratch, scratch_len, &route,
 			     &params, allowed);
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
+	if (auth == AUTHN_RATE_LIMITED) {
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%u", authn_retry_after(ag->authn, req->peer));
+		rf_error1(resp, 429, "ServiceTemporarilyUnavailable", retry);
+		http_response_header(resp, "Retry-After", retry);
+		goto out;
+	}
 
 	/* Unknown paths are 404 only for authenticated callers, so the
 	 * resource tree cannot be probed anonymously. */
@@ -119,6 +135,12 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		goto out;
 	}
 	if (found == ROUTE_METHOD_NOT_ALLOWED) {
+		/* Which methods a protected resource allows is not told to
+		 * anonymous callers either. */
+		if (!route_is_public(route) && auth != AUTHN_OK) {
+			unauthorized(resp);
+			goto out;
+		}
 		rf_error0(resp, 405, "OperationNotAllowed");
 		http_methods_format(*allowed, allow, sizeof(allow));
 		http_response_header(resp, "Allow", allow);

@@ -1,0 +1,219 @@
+/* SessionService: login (POST to the Sessions collection, no prior
+ * authentication), the sessions one may see, and logout. The table itself
+ * is auth/sessions.c; the password check and its rate limit are authn's. */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/authn.h"
+#include "auth/sessions.h"
+#include "core/agent.h"
+#include "redfish/error.h"
+#include "redfish/handlers.h"
+#include "redfish/resource.h"
+#include "util/log.h"
+
+#define SERVICE_URI "/redfish/v1/SessionService"
+#define SESSIONS_URI SERVICE_URI "/Sessions"
+
+static json_t *session_json(const struct session_info *si)
+{
+	char created[32];
+	json_t *o;
+
+	rf_datetime((struct timespec){ .tv_sec = si->created }, created, sizeof(created));
+	o = json_pack("{s:s+, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "@odata.id",
+		      SESSIONS_URI "/", si->id, "@odata.type", "#Session.v1_8_0.Session", "Id",
+		      si->id, "Name", "User Session", "Description", "A Redfish session",
+		      "UserName", si->user, "SessionType", "Redfish", "ClientOriginIPAddress",
+		      si->peer, "CreatedTime", created);
+	if (o && si->context[0])
+		json_object_set_new(o, "Context", json_string(si->context));
+	return o;
+}
+
+int h_session_service(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct sessions *s = ctx->agent->sessions;
+	http_response_json(
+		resp, 200,
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:o}", "@odata.id", SERVICE_URI,
+			  "@odata.type", "#SessionService.v1_2_0.SessionService", "Id",
+			  "SessionService", "Name", "Session Service", "Description",
+			  "Redfish sessions of the agent (idle timeout, in memory only)",
+			  "ServiceEnabled", 1, "SessionTimeout",
+			  (json_int_t)(s ? sessions_timeout(s) : 0), "AbsoluteSessionTimeoutEnabled", 0,
+			  "Sessions", rf_link(SESSIONS_URI)));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+int h_session_collection(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct session_info *list = NULL;
+	size_t n = 0;
+	json_t *members = json_array();
+	bool all = (ctx->who->privileges & PRIV_CONFIGURE_MANAGER) != 0;
+	int rc;
+
+	if (!members)
+		return -ENOMEM;
+	if (ctx->agent->sessions && (rc = sessions_list(ctx->agent->sessions, &list, &n))) {
+		json_decref(members);
+		return rc;
+	}
+	/* Without ConfigureManager one sees one's own sessions only. */
+	for (size_t i = 0; i < n; i++)
+		if (all || strcmp(list[i].user, ctx->who->user) == 0)
+			json_array_append_new(members, rf_link(SESSIONS_URI "/%s", list[i].id));
+	free(list);
+	http_response_json(resp, 200,
+			   rf_collection(SESSIONS_URI, "SessionCollection", "Sessions", members));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+/* {"UserName", "Password", "Context"?}; 0, or -EINVAL with resp filled. */
+static int parse_login(const struct http_request *req, json_t **body, const char **user,
+		       const char **password, const char **context, struct http_response *resp)
+{
+	json_error_t jerr;
+	const char *key;
+	json_t *v;
+
+	*body = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
+			  : NULL;
+	if (!*body || !json_is_object(*body)) {
+		rf_error0(resp, 400, "MalformedJSON");
+		return -EINVAL;
+	}
+	*user = *password = *context = NULL;
+	json_object_foreach(*body, key, v) {
+		const char **slot = strcmp(key, "UserName") == 0   ? user
+				    : strcmp(key, "Password") == 0 ? password
+				    : strcmp(key, "Context") == 0  ? context
+								   : NULL;
+		if (!slot) {
+			rf_error1(resp, 400, "PropertyUnknown", key);
+			return -EINVAL;
+		}
+		if (!json_is_string(v)) {
+			rf_error2(resp, 400, "PropertyValueTypeError",
+				  slot == password ? "(hidden)" : "(not a string)", key);
+			return -EINVAL;
+		}
+		*slot = json_string_value(v);
+	}
+	if (!*user || !*password) {
+		rf_error1(resp, 400, "CreateFailedMissingReqProperties",
+			  !*user ? "UserName" : "Password");
+		return -EINVAL;
+	}
+	if (*context && strlen(*context) >= SESSION_CONTEXT_MAX) {
+		char max[16];
+		snprintf(max, sizeof(max), "%d", SESSION_CONTEXT_MAX - 1);
+		rf_error2(resp, 400, "StringValueTooLong", *context, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Any Authorization header on this request is ignored, not refused: some
+ * clients send Basic credentials with the login (see REDFISH-NOTES). */
+int h_session_create(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct agent *ag = ctx->agent;
+	const char *user = NULL, *password = NULL, *context = NULL;
+	char token[SESSION_TOKEN_MAX], loc[96], retry[16];
+	struct session_info si;
+	struct identity who;
+	json_t *body = NULL;
+	int rc = 0;
+
+	if (parse_login(ctx->req, &body, &user, &password, &context, resp))
+		goto out;
+	if (!ag->sessions) {
+		rf_error1(resp, 503, "ServiceTemporarilyUnavailable", "60");
+		goto out;
+	}
+	switch (authn_password(ag->authn, user, password, ctx->req->peer, &who)) {
+	case AUTHN_OK:
+		break;
+	case AUTHN_RATE_LIMITED:
+		snprintf(retry, sizeof(retry), "%u", authn_retry_after(ag->authn, ctx->req->peer));
+		rf_error1(resp, 429, "ServiceTemporarilyUnavailable", retry);
+		http_response_header(resp, "Retry-After", retry);
+		goto out;
+	default:
+		rf_error0(resp, 401, "NoValidSession");
+		goto out;
+	}
+	rc = sessions_create(ag->sessions, who.user, ctx->req->peer, context, token,
+			     sizeof(token), &si);
+	if (rc == -EUSERS || rc == -ENOSPC) {
+		log_warn("session for \"%s\" from %s refused: %s session limit reached", who.user,
+			 ctx->req->peer ? ctx->req->peer : "unknown",
+			 rc == -EUSERS ? "per-user" : "total");
+		rf_error0(resp, 503, "SessionLimitExceeded");
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	log_info("session %s created for \"%s\" from %s", si.id, si.user, si.peer);
+	snprintf(loc, sizeof(loc), SESSIONS_URI "/%s", si.id);
+	http_response_json(resp, 201, session_json(&si));
+	http_response_header(resp, "Location", loc);
+	http_response_header(resp, "X-Auth-Token", token);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (!resp->json)
+		rc = -ENOMEM;
+out:
+	if (body && password)
+		OPENSSL_cleanse((char *)password, strlen(password));
+	json_decref(body);
+	return rc;
+}
+
+/* The session named in the URI, applying "own sessions only" when
+ * ConfigureSelf is what admitted the caller. 0, or 1 with resp filled. */
+static int target_session(const struct route_ctx *ctx, struct session_info *si,
+			  struct http_response *resp)
+{
+	const char *id = route_param(ctx->params, "session");
+
+	if (!id || !ctx->agent->sessions || sessions_get(ctx->agent->sessions, id, si)) {
+		rf_error2(resp, 404, "ResourceNotFound", "Session", id ? id : "");
+		return 1;
+	}
+	if (ctx->admitted_by == PRIV_CONFIGURE_SELF && strcmp(si->user, ctx->who->user) != 0) {
+		rf_error0(resp, 403, "InsufficientPrivilege");
+		return 1;
+	}
+	return 0;
+}
+
+int h_session(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct session_info si;
+
+	if (target_session(ctx, &si, resp))
+		return 0;
+	http_response_json(resp, 200, session_json(&si));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+int h_session_delete(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct session_info si;
+
+	if (target_session(ctx, &si, resp))
+		return 0;
+	if (sessions_delete(ctx->agent->sessions, si.id)) {
+		rf_error2(resp, 404, "ResourceNotFound", "Session", si.id);
+		return 0;
+	}
+	log_info("session %s of \"%s\" ended by \"%s\"", si.id, si.user, ctx->who->user);
+	resp->status = 204;
+	return 0;
+}
