@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
+#include "redfish/body_cache.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
@@ -37,6 +38,8 @@
 /* Commands admitted per device (one running, the rest waiting). */
 #define COMMANDS_WAITING_MAX 8
 #define TASKS_MAX 64
+/* URIs whose serialised bodies are kept (a few per device is plenty). */
+#define BODY_CACHE_SLOTS 512
 /* Background operations are polled this often, and declared lost after. */
 #define TASK_POLL_MS 200
 #define TASK_LIMIT_MS (15 * 60 * 1000)
@@ -152,6 +155,7 @@ struct runtime {
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
+	body_cache_free(rt->agent.bodies);
 	tasks_free(rt->agent.tasks);
 	command_queues_free(rt->agent.queues);
 	audit_close(rt->agent.audit);
@@ -303,7 +307,8 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 	}
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
-	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)))
+	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
+	    (rc = body_cache_new(BODY_CACHE_SLOTS, &ag->bodies)))
 		return rc;
 	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
 		 rt->cfg.policy_file ? " from " : "", rt->cfg.policy_file ? rt->cfg.policy_file : "");

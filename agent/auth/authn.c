@@ -55,6 +55,10 @@ struct authn {
 	uint64_t rl_seed;
 	pthread_mutex_t lock;
 	struct cache_entry cache[CACHE_SLOTS];
+	/* One verification at a time per cache slot: a burst of requests with
+	 * the same new credential (a client opening many connections at once)
+	 * then costs one KDF run, not one per connection. */
+	pthread_mutex_t verifying[CACHE_SLOTS];
 	struct rl_entry rl[RL_SLOTS];
 };
 
@@ -73,6 +77,8 @@ int authn_new(struct accounts *accounts, struct sessions *sessions,
 	a->sessions = sessions;
 	a->cfg = *cfg;
 	pthread_mutex_init(&a->lock, NULL);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		pthread_mutex_init(&a->verifying[i], NULL);
 	*out = a;
 	return 0;
 }
@@ -84,6 +90,8 @@ void authn_free(struct authn *a)
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	OPENSSL_cleanse(a->cache, sizeof(a->cache));
 	pthread_mutex_destroy(&a->lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		pthread_mutex_destroy(&a->verifying[i]);
 	free(a);
 }
 
@@ -332,19 +340,26 @@ static enum authn_result password_attempt(struct authn *a, const char *user, con
 	gen = accounts_generation(a->accounts);
 	if (cacheable) {
 		credential_mac(a, user, pass, mac);
+		if (cache_hit(a, mac, user, gen))
+			goto cached;
+		pthread_mutex_lock(&a->verifying[mac[0] % CACHE_SLOTS]);
 		if (cache_hit(a, mac, user, gen)) {
-			st = accounts_resolve(a->accounts, user, who);
-			if (st == ACCOUNT_OK)
-				return AUTHN_OK;
-			goto failed;
+			pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
+			goto cached;
 		}
 	}
 	st = accounts_check_password(a->accounts, user, pass, who);
-	if (st == ACCOUNT_OK) {
-		if (cacheable)
-			cache_put(a, mac, user, gen);
+	if (st == ACCOUNT_OK && cacheable)
+		cache_put(a, mac, user, gen);
+	if (cacheable)
+		pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
+	if (st == ACCOUNT_OK)
 		return AUTHN_OK;
-	}
+	goto failed;
+cached:
+	st = accounts_resolve(a->accounts, user, who);
+	if (st == ACCOUNT_OK)
+		return AUTHN_OK;
 failed:
 	rl_fail(a, peer);
 	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,

@@ -16,6 +16,7 @@ struct cxl_devset;
 struct audit_log;
 struct command_queues;
 struct tasks;
+struct body_cache;
 
 struct agent {
 	const struct config *cfg;
@@ -29,6 +30,7 @@ struct agent {
 	struct audit_log *audit;
 	struct command_queues *queues;  /* per-device admission of commands */
 	struct tasks *tasks;            /* background operations being followed */
+	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };

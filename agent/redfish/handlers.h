@@ -35,6 +35,11 @@ int h_memory(const struct route_ctx *ctx, struct http_response *resp);
 int h_memory_domain_collection(const struct route_ctx *ctx, struct http_response *resp);
 int h_memory_domain(const struct route_ctx *ctx, struct http_response *resp);
 
+/* Content versions for the body cache (route_version). v_static: content
+ * fixed for the life of the process; v_device: a device resource. */
+uint64_t v_static(const struct route_ctx *ctx);
+uint64_t v_device(const struct route_ctx *ctx);
+
 /* cel.c: the Command Effects Log (OEM) */
 int h_command_effects_log(const struct route_ctx *ctx, struct http_response *resp);
 

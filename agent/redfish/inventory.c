@@ -622,3 +622,52 @@ int h_memory_domain(const struct route_ctx *ctx, struct http_response *resp)
 			  "CXLLogicalDevices@odata.count", 1));
 	return resp->json ? 0 : -ENOMEM;
 }
+
+/* ---- content versions for the body cache ---- */
+
+uint64_t v_static(const struct route_ctx *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+/* Everything a device resource shows that can change: the cached inventory
+ * and health with their read times, the newest event record, the mailbox
+ * command count. Calling it also lets a stale cache refresh. */
+uint64_t v_device(const struct route_ctx *ctx)
+{
+	struct agent *ag = ctx->agent;
+	const char *id = route_param(ctx->params, "dev");
+	int idx = ag->devices && id ? cxl_devset_find(ag->devices, id) : -ENOENT;
+	struct cxl_dev_info info;
+	struct cxl_health h;
+	struct cxl_event ev[32];
+	uint64_t v = 0x5a17, after = 0;
+	int n;
+
+	if (idx < 0 || cxl_devset_info(ag->devices, (size_t)idx, &info) < 0)
+		return 0; /* unknown: let the handler answer 404 */
+	v = mix(v, (uint64_t)idx);
+	v = mix(v, info.generation);
+	v = mix(v, (uint64_t)info.read_at.tv_sec);
+	v = mix(v, (uint64_t)info.read_at.tv_nsec);
+	v = mix(v, info.present);
+	if (cxl_devset_health(ag->devices, (size_t)idx, &h) == 0 && h.valid) {
+		v = mix(v, (uint64_t)h.read_at.tv_sec);
+		v = mix(v, (uint64_t)h.read_at.tv_nsec);
+	}
+	while ((n = cxl_devset_events(ag->devices, (size_t)idx, after, ev, 32)) > 0) {
+		after = ev[n - 1].seq;
+		if (n < 32)
+			break;
+	}
+	v = mix(v, after);
+	v = mix(v, cxl_devset_mailbox_count(ag->devices, (size_t)idx));
+	return v ? v : 1;
+}

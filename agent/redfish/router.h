@@ -6,6 +6,7 @@
 #define CXLA_REDFISH_ROUTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/identity.h"
 #include "auth/privilege.h"
@@ -41,6 +42,11 @@ struct route_ctx {
  * unexpected failure, which the router turns into a 500 InternalError. */
 typedef int (*route_handler)(const struct route_ctx *ctx, struct http_response *resp);
 
+/* Optional, for GET routes: a number that changes whenever the resource's
+ * content may have changed (0: do not cache). When it equals the version of
+ * the body served last, that body is served again without the handler. */
+typedef uint64_t (*route_version)(const struct route_ctx *ctx);
+
 struct route {
 	unsigned methods;   /* HTTP_GET etc.; GET implies HEAD */
 	const char *pattern; /* "/redfish/v1/Systems/{system}/Memory/{dev}" */
@@ -49,6 +55,7 @@ struct route {
 	 * declaration error. */
 	privset_t privileges[ROUTE_PRIV_ALTERNATIVES];
 	route_handler handler;
+	route_version version;
 };
 
 struct router;

@@ -9,6 +9,7 @@
 
 #include "auth/authn.h"
 #include "core/agent.h"
+#include "redfish/body_cache.h"
 #include "redfish/error.h"
 #include "redfish/router.h"
 #include "util/log.h"
@@ -42,8 +43,9 @@ static void unauthorized(struct http_response *resp)
 }
 
 /* Serialise the JSON body once and derive the ETag from the bytes, so the
- * tag changes exactly when the content does. */
-static int finish_json(const struct http_request *req, struct http_response *resp)
+ * tag changes exactly when the content does. A tag the handler set itself
+ * (one it also checks If-Match against) is kept. */
+static int serialise(struct http_response *resp)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -62,28 +64,50 @@ static int finish_json(const struct http_request *req, struct http_response *res
 	resp->text_len = strlen(text);
 	if (!resp->content_type)
 		resp->content_type = JSON_CONTENT_TYPE;
-	if (resp->status != 200 || !req)
+	if (resp->status != 200 || http_response_get_header(resp, "ETag"))
 		return 0;
-	if (http_response_get_header(resp, "ETag")) {
-		/* The handler's own tag (one it also checks If-Match against). */
-		snprintf(etag, sizeof(etag), "%s", http_response_get_header(resp, "ETag"));
-	} else {
-		if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
-			return 0;
-		snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0],
-			 md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
-		http_response_header(resp, "ETag", etag);
+	if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return 0;
+	snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+		 md[3], md[4], md[5], md[6], md[7]);
+	return http_response_header(resp, "ETag", etag);
+}
+
+/* If-None-Match naming the current ETag: 304 without a body. */
+static void conditional_get(const struct http_request *req, struct http_response *resp)
+{
+	const char *etag = http_response_get_header(resp, "ETag");
+	const char *inm = http_request_header(req, "If-None-Match");
+
+	if (resp->status != 200 || !etag || !inm || !(req->method & (HTTP_GET | HTTP_HEAD)))
+		return;
+	if (strstr(inm, etag) || strcmp(inm, "*") == 0) {
+		free(resp->text);
+		resp->text = NULL;
+		resp->text_len = 0;
+		resp->status = 304;
 	}
-	if (req->method & (HTTP_GET | HTTP_HEAD)) {
-		const char *inm = http_request_header(req, "If-None-Match");
-		if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
-			free(resp->text);
-			resp->text = NULL;
-			resp->text_len = 0;
-			resp->status = 304;
-		}
+}
+
+/* Run the handler, or serve its last body when the route says the data has
+ * not changed since. */
+static int run_handler(struct agent *ag, const struct route *route, const struct route_ctx *ctx,
+		       struct http_response *resp)
+{
+	uint64_t version = 0;
+	int rc;
+
+	if (route->version && ag->bodies && (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
+		version = route->version(ctx);
+	if (version && body_cache_get(ag->bodies, ctx->req->path, version, resp))
+		return 0;
+	rc = route->handler(ctx, resp);
+	if (!rc && version && resp->status == 200 && resp->json && !resp->defer.run) {
+		if ((rc = serialise(resp)))
+			return rc;
+		body_cache_put(ag->bodies, ctx->req->path, version, resp);
 	}
-	return 0;
+	return rc;
 }
 
 static void route_request(struct agent *ag, const struct http_request *req,
@@ -174,7 +198,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_error1(resp, 501, "QueryParameterUnsupported", q);
 		goto out;
 	}
-	rc = route->handler(&ctx, resp);
+	rc = run_handler(ag, route, &ctx, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));
@@ -190,11 +214,13 @@ static void finish(const struct http_request *req, struct http_response *resp, u
 {
 	char allow[64];
 
-	if (finish_json(req, resp)) {
+	if (serialise(resp)) {
 		http_response_release(resp);
 		http_response_init(resp);
 		resp->status = 500;
 	}
+	if (req)
+		conditional_get(req, resp);
 	http_response_header(resp, "OData-Version", "4.0");
 	/* Every answer may carry account or device data: no shared caching. */
 	http_response_header(resp, "Cache-Control", "no-store");

@@ -29,16 +29,16 @@ static int h_dummy(const struct route_ctx *ctx, struct http_response *resp)
 #define NOAUTH { PRIV_NOAUTH }
 
 static const struct route table[] = {
-	{ GH, "/redfish/v1", NOAUTH, h_dummy },
-	{ GH, "/redfish/v1/Systems", LOGIN, h_dummy },
-	{ GH, "/redfish/v1/Systems/{system}", LOGIN, h_dummy },
-	{ HTTP_PATCH, "/redfish/v1/Systems/{id}", { PRIV_CONFIGURE_COMPONENTS }, h_dummy },
-	{ GH, "/redfish/v1/Systems/special", LOGIN, h_dummy },
+	{ GH, "/redfish/v1", NOAUTH, h_dummy, NULL },
+	{ GH, "/redfish/v1/Systems", LOGIN, h_dummy, NULL },
+	{ GH, "/redfish/v1/Systems/{system}", LOGIN, h_dummy, NULL },
+	{ HTTP_PATCH, "/redfish/v1/Systems/{id}", { PRIV_CONFIGURE_COMPONENTS }, h_dummy, NULL },
+	{ GH, "/redfish/v1/Systems/special", LOGIN, h_dummy, NULL },
 	{ HTTP_POST, "/redfish/v1/Systems/{system}/Memory/{dev}/Actions/Reset",
-	  { PRIV_CONFIGURE_COMPONENTS }, h_dummy },
-	{ GH, "/redfish/v1/Systems/{system}/Memory/{dev}", LOGIN, h_dummy },
-	{ HTTP_DELETE, "/redfish/v1/Things/{a}", LOGIN, h_dummy },
-	{ HTTP_POST, "/redfish/v1/Things/{a}", LOGIN, h_dummy },
+	  { PRIV_CONFIGURE_COMPONENTS }, h_dummy, NULL },
+	{ GH, "/redfish/v1/Systems/{system}/Memory/{dev}", LOGIN, h_dummy, NULL },
+	{ HTTP_DELETE, "/redfish/v1/Things/{a}", LOGIN, h_dummy, NULL },
+	{ HTTP_POST, "/redfish/v1/Things/{a}", LOGIN, h_dummy, NULL },
 	{ 0 },
 };
 
@@ -201,12 +201,12 @@ static void test_scratch_too_small(void **state)
 
 static void test_admits(void **state)
 {
-	const struct route pub = { GH, "/p", NOAUTH, h_dummy };
-	const struct route login = { GH, "/l", LOGIN, h_dummy };
-	const struct route both = { GH, "/b", { PRIV_LOGIN | PRIV_CONFIGURE_MANAGER }, h_dummy };
+	const struct route pub = { GH, "/p", NOAUTH, h_dummy, NULL };
+	const struct route login = { GH, "/l", LOGIN, h_dummy, NULL };
+	const struct route both = { GH, "/b", { PRIV_LOGIN | PRIV_CONFIGURE_MANAGER }, h_dummy, NULL };
 	const struct route alt = { HTTP_PATCH, "/a",
 				   { PRIV_CONFIGURE_USERS, PRIV_CONFIGURE_SELF | PRIV_LOGIN },
-				   h_dummy };
+				   h_dummy, NULL };
 	(void)state;
 
 	assert_int_equal(route_admits(&pub, 0), PRIV_NOAUTH);
@@ -233,7 +233,7 @@ static void test_admits(void **state)
 	assert_int_equal(route_admits(&alt, PRIV_LOGIN), 0);
 
 	/* the predefined roles against a ConfigureManager route */
-	const struct route mgr = { GH, "/m", { PRIV_CONFIGURE_MANAGER }, h_dummy };
+	const struct route mgr = { GH, "/m", { PRIV_CONFIGURE_MANAGER }, h_dummy, NULL };
 	assert_int_not_equal(route_admits(&mgr, role_predefined("Administrator")->privileges), 0);
 	assert_int_equal(route_admits(&mgr, role_predefined("Operator")->privileges), 0);
 	assert_int_equal(route_admits(&mgr, role_predefined("ReadOnly")->privileges), 0);
@@ -247,39 +247,39 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "no privileges", { { GH, "/redfish/v1/Open", { 0 }, h_dummy }, { 0 } },
+	{ "no privileges", { { GH, "/redfish/v1/Open", { 0 }, h_dummy, NULL }, { 0 } },
 	  { "/redfish/v1/Open", "privileges" } },
 	{ "no privileges after a good route",
-	  { { GH, "/redfish/v1", NOAUTH, h_dummy }, { HTTP_POST, "/redfish/v1/X", { 0 }, h_dummy },
+	  { { GH, "/redfish/v1", NOAUTH, h_dummy, NULL }, { HTTP_POST, "/redfish/v1/X", { 0 }, h_dummy, NULL },
 	    { 0 } },
 	  { "/redfish/v1/X", "privileges" } },
-	{ "unterminated parameter", { { GH, "/redfish/v1/Systems/{id", LOGIN, h_dummy }, { 0 } },
+	{ "unterminated parameter", { { GH, "/redfish/v1/Systems/{id", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/redfish/v1/Systems/{id", "malformed" } },
-	{ "empty parameter", { { GH, "/redfish/v1/Systems/{}", LOGIN, h_dummy }, { 0 } },
+	{ "empty parameter", { { GH, "/redfish/v1/Systems/{}", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/redfish/v1/Systems/{}", "malformed" } },
-	{ "trailing text after parameter", { { GH, "/a/{id}x", LOGIN, h_dummy }, { 0 } },
+	{ "trailing text after parameter", { { GH, "/a/{id}x", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/a/{id}x", "malformed" } },
-	{ "relative pattern", { { GH, "redfish/v1", LOGIN, h_dummy }, { 0 } },
+	{ "relative pattern", { { GH, "redfish/v1", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "redfish/v1", "'/'" } },
-	{ "no handler", { { GH, "/redfish/v1", LOGIN, NULL }, { 0 } }, { "/redfish/v1", "handler" } },
-	{ "no methods", { { 0, "/redfish/v1", LOGIN, h_dummy }, { 0 } }, { "/redfish/v1", "methods" } },
+	{ "no handler", { { GH, "/redfish/v1", LOGIN, NULL, NULL }, { 0 } }, { "/redfish/v1", "handler" } },
+	{ "no methods", { { 0, "/redfish/v1", LOGIN, h_dummy, NULL }, { 0 } }, { "/redfish/v1", "methods" } },
 	{ "too many parameters",
-	  { { GH, "/{a}/{b}/{c}/{d}/{e}/{f}/{g}", LOGIN, h_dummy }, { 0 } },
+	  { { GH, "/{a}/{b}/{c}/{d}/{e}/{f}/{g}", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/{a}/{b}/{c}/{d}/{e}/{f}/{g}", "parameters" } },
 	{ "too many segments",
-	  { { GH, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", LOGIN, h_dummy }, { 0 } },
+	  { { GH, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", "segments" } },
 	{ "same pattern, same method",
-	  { { GH, "/redfish/v1/Systems", LOGIN, h_dummy },
-	    { HTTP_GET, "/redfish/v1/Systems", LOGIN, h_dummy }, { 0 } },
+	  { { GH, "/redfish/v1/Systems", LOGIN, h_dummy, NULL },
+	    { HTTP_GET, "/redfish/v1/Systems", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/redfish/v1/Systems", "same method" } },
 	{ "same shape, other parameter name",
-	  { { GH, "/redfish/v1/Systems/{a}", LOGIN, h_dummy },
-	    { HTTP_POST | HTTP_GET, "/redfish/v1/Systems/{b}", LOGIN, h_dummy }, { 0 } },
+	  { { GH, "/redfish/v1/Systems/{a}", LOGIN, h_dummy, NULL },
+	    { HTTP_POST | HTTP_GET, "/redfish/v1/Systems/{b}", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/redfish/v1/Systems/{a}", "/redfish/v1/Systems/{b}" } },
 	{ "same shape once slashes are ignored",
-	  { { GH, "/redfish/v1/Systems", LOGIN, h_dummy },
-	    { HTTP_HEAD, "/redfish//v1/Systems/", LOGIN, h_dummy }, { 0 } },
+	  { { GH, "/redfish/v1/Systems", LOGIN, h_dummy, NULL },
+	    { HTTP_HEAD, "/redfish//v1/Systems/", LOGIN, h_dummy, NULL }, { 0 } },
 	  { "/redfish//v1/Systems/", "same method" } },
 };
 
@@ -306,10 +306,10 @@ static void test_refusals(void **state)
 /* Two tables are validated together: a clash across them is refused. */
 static void test_refusal_across_tables(void **state)
 {
-	static const struct route t1[] = { { GH, "/redfish/v1/X/{id}", LOGIN, h_dummy }, { 0 } };
-	static const struct route t2[] = { { HTTP_GET, "/redfish/v1/X/{other}", LOGIN, h_dummy },
+	static const struct route t1[] = { { GH, "/redfish/v1/X/{id}", LOGIN, h_dummy, NULL }, { 0 } };
+	static const struct route t2[] = { { HTTP_GET, "/redfish/v1/X/{other}", LOGIN, h_dummy, NULL },
 					   { 0 } };
-	static const struct route t3[] = { { HTTP_PATCH, "/redfish/v1/X/{other}", LOGIN, h_dummy },
+	static const struct route t3[] = { { HTTP_PATCH, "/redfish/v1/X/{other}", LOGIN, h_dummy, NULL },
 					   { 0 } };
 	const struct route *const clash[] = { t1, t2 };
 	const struct route *const fine[] = { t1, t3 };

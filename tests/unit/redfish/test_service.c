@@ -70,14 +70,14 @@ static int h_text(const struct route_ctx *ctx, struct http_response *resp)
 }
 
 static const struct route custom_routes[] = {
-	{ HTTP_GET, "/redfish/v1/Fail", { PRIV_NOAUTH }, h_fail },
-	{ HTTP_GET | HTTP_POST | HTTP_PATCH, "/redfish/v1/Echo/{id}", { PRIV_LOGIN }, h_echo },
+	{ HTTP_GET, "/redfish/v1/Fail", { PRIV_NOAUTH }, h_fail, NULL },
+	{ HTTP_GET | HTTP_POST | HTTP_PATCH, "/redfish/v1/Echo/{id}", { PRIV_LOGIN }, h_echo, NULL },
 	/* OEM write-full is in no predefined role: even the admin is refused */
-	{ HTTP_GET, "/redfish/v1/WriteFull", { PRIV_CXL_COMMAND_WRITE_FULL }, h_echo },
+	{ HTTP_GET, "/redfish/v1/WriteFull", { PRIV_CXL_COMMAND_WRITE_FULL }, h_echo, NULL },
 	/* alternatives: admitted by the second */
 	{ HTTP_GET, "/redfish/v1/Either",
-	  { PRIV_CXL_COMMAND_WRITE_FULL, PRIV_CONFIGURE_SELF | PRIV_LOGIN }, h_echo },
-	{ HTTP_GET, "/redfish/v1/Text", { PRIV_NOAUTH }, h_text },
+	  { PRIV_CXL_COMMAND_WRITE_FULL, PRIV_CONFIGURE_SELF | PRIV_LOGIN }, h_echo, NULL },
+	{ HTTP_GET, "/redfish/v1/Text", { PRIV_NOAUTH }, h_text, NULL },
 	{ 0 },
 };
 
