@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/poller.h"
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
@@ -149,12 +150,14 @@ struct runtime {
 	char *key_pem;
 	char *client_ca_pem;
 	struct http_server *server;
+	struct poller *poller;
 	int catalogue_ready;
 };
 
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
+	poller_stop(rt->poller);
 	body_cache_free(rt->agent.bodies);
 	tasks_free(rt->agent.tasks);
 	command_queues_free(rt->agent.queues);
@@ -512,6 +515,8 @@ int main(int argc, char **argv)
 	if ((rc = open_devices(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = open_commands(&rt, err, sizeof(err))))
+		goto fail;
+	if ((rc = poller_start(rt.agent.devices, (unsigned)rt.cfg.refresh_interval_ms, &rt.poller)))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

@@ -1,0 +1,80 @@
+#include "core/poller.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cxl/device.h"
+
+struct poller {
+	struct cxl_devset *devices;
+	unsigned interval_ms;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+};
+
+static void *run(void *arg)
+{
+	struct poller *p = arg;
+	struct cxl_dev_info info;
+	struct timespec until;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += p->interval_ms / 1000;
+		until.tv_nsec += (long)(p->interval_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&p->lock);
+		for (size_t i = 0; i < cxl_devset_count(p->devices); i++)
+			cxl_devset_info(p->devices, i, &info);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller **out)
+{
+	struct poller *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p->devices = devices;
+	p->interval_ms = interval_ms ? interval_ms : 1000;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	rc = pthread_create(&p->thread, NULL, run, p);
+	if (rc) {
+		pthread_cond_destroy(&p->wake);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return -rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void poller_stop(struct poller *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
