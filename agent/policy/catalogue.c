@@ -118,6 +118,8 @@ static int perr(const struct pctx *c, const struct jpath *p, int key_pos, const 
 
 static const char *json_type_name(const json_t *v)
 {
+	if (!v)
+		return "nothing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "an array";
@@ -422,7 +424,7 @@ static int parse_command(const struct pctx *c, json_t *obj, const struct jpath *
 		return perr(c, &p, 0, "id \"%s\" must be 1 to %d of [A-Za-z0-9_-]",
 			    json_string_value(v), POLICY_ID_MAX);
 	}
-	strcpy(cmd->id, json_string_value(v)); /* length checked by id_valid */
+	snprintf(cmd->id, sizeof(cmd->id), "%s", json_string_value(v)); /* id_valid bounds it */
 
 	rc = text_field(c, obj, path, "name", 1, NAME_MAX_LEN, &cmd->name);
 	if (!rc)

@@ -175,7 +175,7 @@ int h_account_service_patch(const struct route_ctx *ctx, struct http_response *r
 						"MaxPasswordLength", "AccountLockoutCounterResetEnabled",
 						"LocalAccountAuth", "Accounts", "Roles",
 						"MultiFactorAuth", NULL };
-	struct account_settings s;
+	struct account_settings s = { 0 };
 	unsigned *slots[] = { &s.lockout_threshold, &s.lockout_duration_s,
 			      &s.lockout_reset_after_s };
 	char etag[ACCOUNT_ETAG_MAX];

@@ -269,8 +269,10 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		if (d) {
 			d->inner = resp->defer;
 			d->allowed = allowed;
+			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
+			// cppcheck-suppress memleak
 			return;
 		}
 		http_response_release(resp); /* releases the inner work */

@@ -28,11 +28,12 @@ static int write_full(int fd, const void *data, size_t len)
 static int fsync_parent(const char *path)
 {
 	char copy[PATH_MAX];
+	size_t n = strlen(path);
 	int fd, rc = 0;
 
-	if (strlen(path) >= sizeof(copy))
+	if (n >= sizeof(copy))
 		return -ENAMETOOLONG;
-	strcpy(copy, path); /* length checked above */
+	memcpy(copy, path, n + 1);
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
