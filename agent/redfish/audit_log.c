@@ -62,7 +62,7 @@ static json_t *entry_json(json_t *rec)
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	const char *time = json_string_value(json_object_get(rec, "time"));
-	char uri[128], msg[256], created[32];
+	char uri[128], msg[256];
 	json_t *o;
 
 	if (!id)
@@ -82,11 +82,9 @@ static json_t *entry_json(json_t *rec)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:O}}", "@odata.id", uri, "@odata.type",
 		      "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record", "EntryType",
 		      "Oem", "Severity", "OK", "Message", msg, "Oem", "CxlAgent", rec);
-	if (o && time) {
-		/* RFC 3339 with milliseconds is a valid Edm.DateTimeOffset. */
-		snprintf(created, sizeof(created), "%s", time);
-		json_object_set_new(o, "Created", json_string(created));
-	}
+	/* The record's RFC 3339 time with milliseconds is a valid Edm.DateTimeOffset. */
+	if (o && time)
+		json_object_set_new(o, "Created", json_string(time));
 	if (o) {
 		json_object_set_new(o, "OemRecordFormat", json_string("CxlAgentAudit"));
 		json_object_set_new(json_object_get(json_object_get(o, "Oem"), "CxlAgent"),

@@ -76,24 +76,40 @@ const char *inventory_health(const struct cxl_health *h)
 }
 
 /* Severity of the device's recent event records: the worst one kept. */
-static const char *event_health(struct agent *ag, size_t idx)
+/* Calls fn for every kept event of device idx; stops early when fn says so. */
+static int foreach_event(struct agent *ag, size_t idx,
+			 int (*fn)(const struct cxl_event *, void *), void *arg)
 {
 	struct cxl_event ev[32];
 	uint64_t after = 0;
-	const char *worst = NULL;
 	int n;
 
 	while ((n = cxl_devset_events(ag->devices, idx, after, ev, 32)) > 0) {
 		for (int i = 0; i < n; i++) {
-			if (ev[i].log == CXL_EVENT_LOG_FATAL || ev[i].log == CXL_EVENT_LOG_FAIL)
-				worst = "Critical";
-			else if (ev[i].log == CXL_EVENT_LOG_WARN)
-				worst = worse(worst, "Warning");
+			if (fn(&ev[i], arg))
+				return 0;
 			after = ev[i].seq;
 		}
 		if (n < 32)
 			break;
 	}
+	return n < 0 ? n : 0;
+}
+
+static int worst_severity(const struct cxl_event *ev, void *arg)
+{
+	const char **worst = arg;
+	if (ev->log == CXL_EVENT_LOG_FATAL || ev->log == CXL_EVENT_LOG_FAIL)
+		*worst = "Critical";
+	else if (ev->log == CXL_EVENT_LOG_WARN)
+		*worst = worse(*worst, "Warning");
+	return 0;
+}
+
+static const char *event_health(struct agent *ag, size_t idx)
+{
+	const char *worst = NULL;
+	foreach_event(ag, idx, worst_severity, &worst);
 	return worst;
 }
 
@@ -207,12 +223,11 @@ int h_pcie_device(const struct route_ctx *ctx, struct http_response *resp)
 	pcie_uri(info.id, uri, sizeof(uri));
 	serial_string(&info, serial, sizeof(serial));
 	rf_datetime(info.read_at, read_at, sizeof(read_at));
-	oem = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:o, s:o, s:o}", "@odata.type",
+	oem = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:o, s:o, s:o}", "@odata.type",
 			"#CxlAgent.v1_0_0.PCIeDevice", "KernelName", info.name, "Backend",
 			cxl_devset_backend(ag->devices), "PayloadMaxBytes",
 			(json_int_t)info.payload_max, "DataReadAt", read_at, "MailboxCommands",
-			(json_int_t)cxl_devset_mailbox_count(ag->devices, (size_t)idx),
-			"PCIVendorId", "", "Memory",
+			(json_int_t)cxl_devset_mailbox_count(ag->devices, (size_t)idx), "Memory",
 			rf_link(SYSTEM_URI "/Memory/%s", info.id), "CommandEffectsLog",
 			rf_link("%s/Oem/CxlAgent/CommandEffectsLog", uri), "VendorCommands",
 			rf_link("%s/Oem/CxlAgent/VendorCommands", uri));
@@ -383,26 +398,6 @@ static json_t *event_entry(const struct cxl_event *ev, const char *base)
 		json_object_set_new(e, "Created", json_string(created));
 	}
 	return e;
-}
-
-/* Calls fn for every kept event of device idx; stops early when fn says so. */
-static int foreach_event(struct agent *ag, size_t idx,
-			 int (*fn)(const struct cxl_event *, void *), void *arg)
-{
-	struct cxl_event ev[32];
-	uint64_t after = 0;
-	int n;
-
-	while ((n = cxl_devset_events(ag->devices, idx, after, ev, 32)) > 0) {
-		for (int i = 0; i < n; i++) {
-			if (fn(&ev[i], arg))
-				return 0;
-			after = ev[i].seq;
-		}
-		if (n < 32)
-			break;
-	}
-	return n < 0 ? n : 0;
 }
 
 struct entries_ctx {
@@ -637,6 +632,12 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h;
 }
 
+static int newest_seq(const struct cxl_event *ev, void *arg)
+{
+	*(uint64_t *)arg = ev->seq;
+	return 0;
+}
+
 /* Everything a device resource shows that can change: the cached inventory
  * and health with their read times, the newest event record, the mailbox
  * command count. Calling it also lets a stale cache refresh. */
@@ -647,9 +648,7 @@ uint64_t v_device(const struct route_ctx *ctx)
 	int idx = ag->devices && id ? cxl_devset_find(ag->devices, id) : -ENOENT;
 	struct cxl_dev_info info;
 	struct cxl_health h;
-	struct cxl_event ev[32];
-	uint64_t v = 0x5a17, after = 0;
-	int n;
+	uint64_t v = 0x5a17, newest = 0;
 
 	if (idx < 0 || cxl_devset_info(ag->devices, (size_t)idx, &info) < 0)
 		return 0; /* unknown: let the handler answer 404 */
@@ -662,12 +661,8 @@ uint64_t v_device(const struct route_ctx *ctx)
 		v = mix(v, (uint64_t)h.read_at.tv_sec);
 		v = mix(v, (uint64_t)h.read_at.tv_nsec);
 	}
-	while ((n = cxl_devset_events(ag->devices, (size_t)idx, after, ev, 32)) > 0) {
-		after = ev[n - 1].seq;
-		if (n < 32)
-			break;
-	}
-	v = mix(v, after);
+	foreach_event(ag, (size_t)idx, newest_seq, &newest);
+	v = mix(v, newest);
 	v = mix(v, cxl_devset_mailbox_count(ag->devices, (size_t)idx));
 	return v ? v : 1;
 }
