@@ -447,7 +447,7 @@ static int setup(struct responder *r, const struct opts *o)
 	r->msg_max = CXL_CCI_HDR_LEN + r->info.payload_max;
 	r->reply_max = CXL_CCI_HDR_LEN + r->info.payload_max + 64;
 	r->msg = malloc(r->msg_max);
-	r->out = malloc(r->info.payload_max + 64);
+	r->out = calloc(1, r->info.payload_max + 64);
 	r->reply = malloc(r->reply_max);
 	return r->msg && r->out && r->reply ? 0 : -ENOMEM;
 }

@@ -135,15 +135,18 @@ static void run(struct fx *fx, uint16_t opcode, const uint8_t *in, size_t in_len
 
 static void assert_identify_ok(struct fx *fx)
 {
+	struct cxl_cci_identify id;
 	struct res r;
 	run(fx, CXL_CCI_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.mbox_rc, CXL_MBOX_SUCCESS);
 	assert_int_equal(r.len, CXL_CCI_IDENTIFY_LEN);
-	assert_int_equal(cxl_get_le16(r.out), 0x8086);
-	assert_int_equal(cxl_get_le64(r.out + 8), 0x1000000000000001ull);
-	assert_int_equal(r.out[16], 12); /* 4096 = 2^12 */
-	assert_int_equal(r.out[17], CXL_CCI_COMPONENT_TYPE3);
+	assert_int_equal(cxl_cci_parse_identify(r.out, r.len, &id), 0);
+	assert_int_equal(id.vendor_id, 0x8086);
+	assert_int_equal(id.device_id, 0x0d93);
+	assert_int_equal(id.serial, 0x1000000000000001ull);
+	assert_int_equal(id.max_msg_log2, 12); /* payload_max 4096 */
+	assert_int_equal(id.component_type, CXL_CCI_COMPONENT_TYPE3);
 }
 
 static void test_identify_and_cel(void **state)

@@ -127,3 +127,20 @@ int cxl_cci_check_response(const struct cxl_cci_hdr *req, const uint8_t *msg, si
 	}
 	return 0;
 }
+
+int cxl_cci_parse_identify(const uint8_t *buf, size_t len, struct cxl_cci_identify *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!buf || len < CXL_CCI_IDENTIFY_LEN)
+		return -EPROTO;
+	out->vendor_id = cxl_get_le16(buf);
+	out->device_id = cxl_get_le16(buf + 2);
+	out->subsys_vendor_id = cxl_get_le16(buf + 4);
+	out->subsys_id = cxl_get_le16(buf + 6);
+	out->serial = cxl_get_le64(buf + 8);
+	out->max_msg_log2 = buf[16];
+	out->component_type = buf[17];
+	if (out->max_msg_log2 < 8 || out->max_msg_log2 > 20)
+		return -EPROTO;
+	return 0;
+}

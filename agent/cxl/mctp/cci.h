@@ -105,4 +105,19 @@ struct cxl_cci_reply {
 int cxl_cci_check_response(const struct cxl_cci_hdr *req, const uint8_t *msg, size_t len,
 			   size_t out_max, struct cxl_cci_reply *out, enum cxl_cci_err *why);
 
+/* Generic Component Identify (0001h) reply: what a requester learns about an
+ * endpoint before anything else. */
+struct cxl_cci_identify {
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint16_t subsys_vendor_id;
+	uint16_t subsys_id;
+	uint64_t serial;
+	uint8_t max_msg_log2;   /* largest message the endpoint takes: 2^n bytes */
+	uint8_t component_type; /* CXL_CCI_COMPONENT_TYPE3 for a memory device */
+};
+/* 0, or -EPROTO for fewer than CXL_CCI_IDENTIFY_LEN bytes or a message size
+ * outside 2^8..2^20 (the range the CXL specification allows). */
+int cxl_cci_parse_identify(const uint8_t *buf, size_t len, struct cxl_cci_identify *out);
+
 #endif

@@ -69,7 +69,9 @@ static int sock_open(void *ctx, const struct cxl_mctp_addr *peer)
 	 * socket per endpoint, since a tag allocation for another EID would
 	 * replace this one's. */
 	fd = socket(AF_MCTP, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd; /* owned by the endpoint, closed through sock_close() */
 }
 
 static int sock_send(void *ctx, int h, const struct cxl_mctp_addr *peer, const uint8_t *msg,

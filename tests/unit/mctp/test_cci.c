@@ -252,6 +252,31 @@ static void test_err_names(void **state)
 	assert_string_equal(cxl_cci_err_name(CXL_CCI_ERR_TAG), "tag");
 }
 
+static void test_parse_identify(void **state)
+{
+	uint8_t b[CXL_CCI_IDENTIFY_LEN] = { 0x86, 0x80, 0x93, 0x0d, 0x34, 0x12, 0x78, 0x56,
+					    1, 0, 0, 0, 0, 0, 0, 0x10, 12, 3 };
+	struct cxl_cci_identify id;
+	(void)state;
+
+	assert_int_equal(cxl_cci_parse_identify(b, sizeof(b), &id), 0);
+	assert_int_equal(id.vendor_id, 0x8086);
+	assert_int_equal(id.device_id, 0x0d93);
+	assert_int_equal(id.subsys_vendor_id, 0x1234);
+	assert_int_equal(id.subsys_id, 0x5678);
+	assert_int_equal(id.serial, 0x1000000000000001ull);
+	assert_int_equal(id.max_msg_log2, 12);
+	assert_int_equal(id.component_type, CXL_CCI_COMPONENT_TYPE3);
+	assert_int_equal(cxl_cci_parse_identify(b, sizeof(b) - 1, &id), -EPROTO);
+	assert_int_equal(id.serial, 0);
+	b[16] = 7;
+	assert_int_equal(cxl_cci_parse_identify(b, sizeof(b), &id), -EPROTO);
+	b[16] = 21;
+	assert_int_equal(cxl_cci_parse_identify(b, sizeof(b), &id), -EPROTO);
+	b[16] = 20;
+	assert_int_equal(cxl_cci_parse_identify(b, sizeof(b), &id), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_check_response_ok),
 		cmocka_unit_test(test_check_response_mismatches),
 		cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_parse_identify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

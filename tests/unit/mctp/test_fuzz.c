@@ -100,6 +100,12 @@ static void test_cci_random(void **state)
 		} else {
 			assert_true(why > CXL_CCI_OK && why < CXL_CCI_ERR__COUNT);
 		}
+		{
+			struct cxl_cci_identify id;
+			rc = cxl_cci_parse_identify(buf, len, &id);
+			assert_true(rc == 0 || rc == -EPROTO);
+			assert_true(rc != 0 || (id.max_msg_log2 >= 8 && id.max_msg_log2 <= 20));
+		}
 		rc = cxl_cci_check_response(&req, buf, len, out_max, &rep, &why);
 		assert_true(rc == 0 || rc == -EPROTO);
 		if (rc == 0) {
