@@ -292,6 +292,12 @@ int cxl_mctp_ep_exec(struct cxl_mctp_ep *ep, uint16_t opcode, const uint8_t *in,
 		if (rc)
 			return rc;
 		rc = ep->io->send(ep->io_ctx, ep->h, &ep->cfg.peer, ep->tx, msg_len);
+		/* The kernel has only 8 MCTP tags per peer and holds each one
+		 * until its reply or expiry: after a burst of unanswered
+		 * requests none is free, nothing was sent, and the channel is
+		 * fine. */
+		if (rc == -EAGAIN)
+			return -EBUSY;
 		if (rc) {
 			channel_reset(ep);
 			return rc;

@@ -85,6 +85,8 @@ void cxl_mctp_ep_free(struct cxl_mctp_ep *ep);
  *  -EPROTO     replies came but none was valid (wrong tag that is not a
  *              late answer to an earlier attempt, wrong opcode or category,
  *              lengths that disagree, longer than out_max or payload_max);
+ *  -EBUSY      nothing was sent: no MCTP tag free for the peer (too many
+ *              requests still unanswered), try later;
  *  -errno      from the channel (e.g. -EAFNOSUPPORT without kernel MCTP,
  *              -ENETUNREACH/-EHOSTUNREACH without a route to the EID).
  * deadline may be NULL: then (retries + 1) * timeout_ms bounds the call. */

@@ -373,6 +373,15 @@ static void test_channel_errors(void **state)
 	run(ep, 0x4000, NULL, 0, 256, &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(f.opens, 3); /* and reopened */
+	/* no tag free: busy, nothing sent, the channel kept */
+	f.send_rc = -EAGAIN;
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_equal(r.rc, -EBUSY);
+	assert_int_equal(f.closes, 1);
+	f.send_rc = 0;
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(f.opens, 3);
 	cxl_mctp_ep_free(ep);
 }
 
