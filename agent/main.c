@@ -65,28 +65,35 @@ struct options {
 	int routes;
 };
 
-/* The route table as JSON, for audits and the authorisation matrix test. */
+/* One route as JSON: methods, pattern and privilege alternatives. */
+static json_t *route_json(const struct route *r)
+{
+	json_t *alts = json_array();
+	char methods[64];
+
+	for (size_t i = 0; alts && i < ROUTE_PRIV_ALTERNATIVES && r->privileges[i]; i++) {
+		json_t *names = json_array();
+		for (unsigned b = 0; names && b < 32; b++) {
+			privset_t bit = 1u << b;
+			if (r->privileges[i] & bit)
+				json_array_append_new(names, json_string(bit == PRIV_NOAUTH ? "NoAuth"
+								       : privilege_name(bit)));
+		}
+		json_array_append_new(alts, names);
+	}
+	http_methods_format(r->methods, methods, sizeof(methods));
+	return json_pack("{s:s, s:s, s:o}", "methods", methods, "pattern", r->pattern, "privileges",
+			 alts);
+}
+
+/* The route tables as JSON, for audits and the authorisation matrix test. */
 static int print_routes(void)
 {
 	json_t *out = json_array();
-	char methods[64];
 
-	for (const struct route *r = agent_routes; out && (r->pattern || r->handler); r++) {
-		json_t *alts = json_array();
-		for (size_t i = 0; alts && i < ROUTE_PRIV_ALTERNATIVES && r->privileges[i]; i++) {
-			json_t *names = json_array();
-			for (unsigned b = 0; names && b < 32; b++) {
-				privset_t bit = 1u << b;
-				if (r->privileges[i] & bit)
-					json_array_append_new(names, json_string(bit == PRIV_NOAUTH ? "NoAuth"
-									       : privilege_name(bit)));
-			}
-			json_array_append_new(alts, names);
-		}
-		http_methods_format(r->methods, methods, sizeof(methods));
-		json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "methods", methods, "pattern",
-						     r->pattern, "privileges", alts));
-	}
+	for (size_t t = 0; out && t < agent_route_table_count; t++)
+		for (const struct route *r = agent_route_tables[t]; r->pattern || r->handler; r++)
+			json_array_append_new(out, route_json(r));
 	char *text = out ? json_dumps(out, JSON_INDENT(1)) : NULL;
 	json_decref(out);
 	if (!text)
@@ -488,8 +495,8 @@ int main(int argc, char **argv)
 
 	if ((rc = load_tls(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = router_new((const struct route *const[]){ agent_routes }, 1, &rt.agent.router,
-			     err, sizeof(err))))
+	if ((rc = router_new(agent_route_tables, agent_route_table_count,
+			     &rt.agent.router, err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
 		struct policy_catalogue *cat;

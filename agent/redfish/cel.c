@@ -8,8 +8,6 @@
 #include "cxl/cel.h"
 #include "cxl/device.h"
 #include "policy/policy.h"
-#include "redfish/handlers.h"
-#include "redfish/inventory.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 
@@ -73,7 +71,7 @@ static json_t *entry_json(struct agent *ag, size_t idx, const struct cxl_cel_ent
 	return o;
 }
 
-int h_command_effects_log(const struct route_ctx *ctx, struct http_response *resp)
+static int h_command_effects_log(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
 	struct cxl_dev_info info;
@@ -82,7 +80,7 @@ int h_command_effects_log(const struct route_ctx *ctx, struct http_response *res
 	json_t *entries;
 	int idx;
 
-	if ((idx = inventory_lookup(ctx, "dev", resp, &info)) < 0)
+	if ((idx = rf_device_lookup(ctx, "dev", resp, &info)) < 0)
 		return 0;
 	if (cxl_devset_cel(ag->devices, (size_t)idx, &cel) < 0)
 		cel.count = 0;
@@ -90,7 +88,7 @@ int h_command_effects_log(const struct route_ctx *ctx, struct http_response *res
 	for (size_t i = 0; entries && i < cel.count; i++)
 		json_array_append_new(entries, entry_json(ag, (size_t)idx, &cel.entries[i]));
 	cxl_cel_free(&cel);
-	snprintf(uri, sizeof(uri), "/redfish/v1/Chassis/" CHASSIS_ID
+	snprintf(uri, sizeof(uri), CHASSIS_URI
 		 "/PCIeDevices/%s/Oem/CxlAgent/CommandEffectsLog", info.id);
 	http_response_json(resp, 200,
 			   json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "@odata.id", uri,
@@ -102,3 +100,10 @@ int h_command_effects_log(const struct route_ctx *ctx, struct http_response *res
 				     "Entries", entries));
 	return resp->json ? 0 : -ENOMEM;
 }
+
+/* OEM: any authenticated caller may read what a device declares. */
+const struct route cel_routes[] = {
+	{ GET_HEAD, DEVICE_ROUTE "/Oem/CxlAgent/CommandEffectsLog", LOGIN, h_command_effects_log,
+	  UNCACHED },
+	{ 0 },
+};

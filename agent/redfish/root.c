@@ -1,17 +1,20 @@
+/* The protocol entry points: the version document, the service root, the
+ * OData service document, $metadata and the OEM schema files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/agent.h"
-#include "redfish/handlers.h"
+#include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
+#include "redfish/schemas.h"
 #include "version.h"
 
 #define REDFISH_VERSION "1.20.0"
 
-int h_redfish_versions(const struct route_ctx *ctx, struct http_response *resp)
+static int h_redfish_versions(const struct route_ctx *ctx, struct http_response *resp)
 {
 	(void)ctx;
 	http_response_json(resp, 200, json_pack("{s:s}", "v1", "/redfish/v1/"));
@@ -32,7 +35,7 @@ static const struct {
 	{ "SessionService", "/redfish/v1/SessionService" },
 };
 
-int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
+static int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
 	json_t *root = json_pack(
@@ -54,7 +57,7 @@ int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
 	return 0;
 }
 
-int h_odata(const struct route_ctx *ctx, struct http_response *resp)
+static int h_odata(const struct route_ctx *ctx, struct http_response *resp)
 {
 	json_t *value = json_array();
 	(void)ctx;
@@ -114,7 +117,7 @@ static const struct {
 	{ "RedfishExtensions", "v1_0_0" },
 };
 
-int h_metadata(const struct route_ctx *ctx, struct http_response *resp)
+static int h_metadata(const struct route_ctx *ctx, struct http_response *resp)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -156,3 +159,33 @@ int h_metadata(const struct route_ctx *ctx, struct http_response *resp)
 	free(buf);
 	return rc;
 }
+
+static int h_oem_schema(const struct route_ctx *ctx, struct http_response *resp)
+{
+	const char *name = route_param(ctx->params, "file");
+	size_t n = strlen(name);
+
+	for (const struct embedded_schema *s = embedded_schemas; s->name; s++) {
+		if (strcmp(s->name, name) != 0)
+			continue;
+		return http_response_text(resp, 200,
+					  n > 4 && strcmp(name + n - 4, ".xml") == 0
+						  ? "application/xml; charset=utf-8"
+						  : "application/json; charset=utf-8",
+					  (const char *)s->data, s->len);
+	}
+	rf_error2(resp, 404, "ResourceNotFound", "Schema", name);
+	return 0;
+}
+
+/* No authentication, as DSP0266 requires for /redfish, the service root,
+ * the OData documents; the schema files too, so that validators and
+ * clients can resolve them before they log in. */
+const struct route root_routes[] = {
+	{ GET_HEAD, "/redfish", NOAUTH, h_redfish_versions, UNCACHED },
+	{ GET_HEAD, "/redfish/v1", NOAUTH, h_service_root, rf_version_static },
+	{ GET_HEAD, "/redfish/v1/odata", NOAUTH, h_odata, rf_version_static },
+	{ GET_HEAD, "/redfish/v1/$metadata", NOAUTH, h_metadata, UNCACHED },
+	{ GET_HEAD, OEM_SCHEMA_URI "/{file}", NOAUTH, h_oem_schema, UNCACHED },
+	{ 0 },
+};

@@ -7,8 +7,8 @@
 #include "core/agent.h"
 #include "core/tasks.h"
 #include "redfish/error.h"
-#include "redfish/handlers.h"
 #include "redfish/resource.h"
+#include "redfish/routes.h"
 
 static const char *state_name(enum task_state s)
 {
@@ -52,7 +52,7 @@ json_t *task_json(struct agent *ag, unsigned id)
 	return o;
 }
 
-int h_task_service(const struct route_ctx *ctx, struct http_response *resp)
+static int h_task_service(const struct route_ctx *ctx, struct http_response *resp)
 {
 	(void)ctx;
 	http_response_json(resp, 200,
@@ -66,7 +66,7 @@ int h_task_service(const struct route_ctx *ctx, struct http_response *resp)
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_task_collection(const struct route_ctx *ctx, struct http_response *resp)
+static int h_task_collection(const struct route_ctx *ctx, struct http_response *resp)
 {
 	unsigned ids[256];
 	size_t n = tasks_list(ctx->agent->tasks, ids, 256);
@@ -80,7 +80,7 @@ int h_task_collection(const struct route_ctx *ctx, struct http_response *resp)
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_task(const struct route_ctx *ctx, struct http_response *resp)
+static int h_task(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "task");
 	char *end;
@@ -94,3 +94,12 @@ int h_task(const struct route_ctx *ctx, struct http_response *resp)
 	http_response_json(resp, 200, o);
 	return 0;
 }
+
+/* PrivilegeRegistry 1.8.0: TaskService, TaskCollection and Task are read
+ * with Login. */
+const struct route task_routes[] = {
+	{ GET_HEAD, "/redfish/v1/TaskService", LOGIN, h_task_service, UNCACHED },
+	{ GET_HEAD, "/redfish/v1/TaskService/Tasks", LOGIN, h_task_collection, UNCACHED },
+	{ GET_HEAD, "/redfish/v1/TaskService/Tasks/{task}", LOGIN, h_task, UNCACHED },
+	{ 0 },
+};

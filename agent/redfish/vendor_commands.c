@@ -17,8 +17,6 @@
 #include "policy/catalogue.h"
 #include "policy/policy.h"
 #include "redfish/error.h"
-#include "redfish/handlers.h"
-#include "redfish/inventory.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "util/base64.h"
@@ -28,7 +26,7 @@
 
 static void collection_uri(const char *dev, char *buf, size_t len)
 {
-	snprintf(buf, len, "/redfish/v1/Chassis/" CHASSIS_ID "/PCIeDevices/%s/Oem/CxlAgent/VendorCommands",
+	snprintf(buf, len, CHASSIS_URI "/PCIeDevices/%s/Oem/CxlAgent/VendorCommands",
 		 dev);
 }
 
@@ -100,7 +98,7 @@ struct vc_ctx {
 static int vc_open(const struct route_ctx *ctx, struct http_response *resp, struct vc_ctx *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->idx = inventory_lookup(ctx, "dev", resp, &v->info);
+	v->idx = rf_device_lookup(ctx, "dev", resp, &v->info);
 	if (v->idx < 0)
 		return -ENOENT;
 	if (cxl_devset_cel(ctx->agent->devices, (size_t)v->idx, &v->cel) < 0)
@@ -115,7 +113,7 @@ static void vc_close(struct vc_ctx *v)
 	catalogue_unref(v->cat);
 }
 
-int h_vendor_command_collection(const struct route_ctx *ctx, struct http_response *resp)
+static int h_vendor_command_collection(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct vc_ctx v;
 	char uri[300];
@@ -141,7 +139,7 @@ int h_vendor_command_collection(const struct route_ctx *ctx, struct http_respons
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_vendor_command(const struct route_ctx *ctx, struct http_response *resp)
+static int h_vendor_command(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct vc_ctx v;
 	const struct policy_command *cmd;
@@ -422,7 +420,7 @@ out:
 	return rc;
 }
 
-int h_vendor_command_submit(const struct route_ctx *ctx, struct http_response *resp)
+static int h_vendor_command_submit(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct vc_ctx v;
 	struct submit_job *j;
@@ -459,3 +457,16 @@ int h_vendor_command_submit(const struct route_ctx *ctx, struct http_response *r
 	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j };
 	return 0;
 }
+
+/* OEM. Any caller may try a command: the policy decides from the CEL
+ * effects and the caller's CxlCommand* privileges, and every attempt is
+ * audited. */
+const struct route vendor_command_routes[] = {
+	{ GET_HEAD, DEVICE_ROUTE "/Oem/CxlAgent/VendorCommands", LOGIN,
+	  h_vendor_command_collection, UNCACHED },
+	{ GET_HEAD, DEVICE_ROUTE "/Oem/CxlAgent/VendorCommands/{cmd}", LOGIN, h_vendor_command,
+	  UNCACHED },
+	{ HTTP_POST, DEVICE_ROUTE "/Oem/CxlAgent/VendorCommands/{cmd}/Actions/" ACTION_NAME, LOGIN,
+	  h_vendor_command_submit, UNCACHED },
+	{ 0 },
+};

@@ -34,6 +34,7 @@
 #include "http/message.h"
 #include "policy/catalogue.h"
 #include "policy/policy.h"
+#include "redfish/resource.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
@@ -117,7 +118,7 @@ static int fixture_new(void **state, int bad_cel)
 	f->ag.cfg = &f->cfg;
 	clock_gettime(CLOCK_REALTIME, &f->ag.started);
 	snprintf(f->ag.uuid, sizeof(f->ag.uuid), "00000000-0000-4000-8000-000000000000");
-	if (router_new((const struct route *const[]){ agent_routes }, 1, &f->ag.router, err,
+	if (router_new(agent_route_tables, agent_route_table_count, &f->ag.router, err,
 		       sizeof(err)))
 		goto fail;
 

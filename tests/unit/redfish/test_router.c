@@ -347,16 +347,16 @@ static void test_empty_table(void **state)
 /* The agent's own table builds, and nothing in it is left undeclared. */
 static void test_agent_routes(void **state)
 {
-	const struct route *const tables[] = { agent_routes };
 	struct router *r = NULL;
 	char err[512] = "";
 	size_t n = 0, public = 0;
 	(void)state;
 
-	if (router_new(tables, 1, &r, err, sizeof(err)) != 0)
-		fail_msg("agent_routes refused: %s", err);
-	for (const struct route *rt = agent_routes; rt->pattern || rt->handler; rt++)
-		n++;
+	if (router_new(agent_route_tables, agent_route_table_count, &r, err, sizeof(err)) != 0)
+		fail_msg("the agent's routes are refused: %s", err);
+	for (size_t t = 0; t < agent_route_table_count; t++)
+		for (const struct route *rt = agent_route_tables[t]; rt->pattern || rt->handler; rt++)
+			n++;
 	assert_int_equal(router_count(r), n);
 	assert_true(n > 0);
 	for (size_t i = 0; i < router_count(r); i++) {

@@ -89,12 +89,12 @@ struct fixture {
 	struct config cfg;
 	struct accounts *accounts;
 	struct authn *authn;
-	struct agent real;   /* agent_routes */
+	struct agent real;   /* the agent's route tables */
 	struct agent custom; /* custom_routes */
 	char good_auth[256];
 	char bad_auth[256];
 	char unknown_auth[256];
-	char post_path[512]; /* a POST route of agent_routes the admin may call */
+	char post_path[512]; /* a POST route of the agent the admin may call */
 };
 
 static void basic_header(char *out, size_t len, const char *user, const char *pass)
@@ -129,7 +129,6 @@ static void instantiate(const char *pattern, char *out, size_t len)
 static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const struct route *const real_tables[] = { agent_routes };
 	const struct route *const custom_tables[] = { custom_routes };
 	const struct authn_config acfg = { .cache_ttl_s = 300,
 					   .client_auth = AUTHN_CERT_OFF,
@@ -163,7 +162,7 @@ static int group_setup(void **state)
 	snprintf(f->real.uuid, sizeof(f->real.uuid), "12345678-1234-4234-8234-123456789abc");
 	clock_gettime(CLOCK_REALTIME, &f->real.started);
 	f->custom = f->real;
-	if (router_new(real_tables, 1, &f->real.router, err, sizeof(err)) ||
+	if (router_new(agent_route_tables, agent_route_table_count, &f->real.router, err, sizeof(err)) ||
 	    router_new(custom_tables, 1, &f->custom.router, err, sizeof(err))) {
 		fprintf(stderr, "router_new: %s\n", err);
 		return -1;
@@ -521,7 +520,7 @@ static void test_unsupported_media_type(void **state)
 	char id[128];
 
 	if (!f->post_path[0])
-		print_message("no POST route in agent_routes; using the custom table\n");
+		print_message("no POST route in the agent; using the custom table\n");
 	for (size_t i = 0; refused[i]; i++) {
 		struct req_spec s = { .method = HTTP_POST, .path = path, .creds = GOOD,
 				      .content_type = refused[i], .body = "{}" };

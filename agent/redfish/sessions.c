@@ -11,8 +11,8 @@
 #include "auth/sessions.h"
 #include "core/agent.h"
 #include "redfish/error.h"
-#include "redfish/handlers.h"
 #include "redfish/resource.h"
+#include "redfish/routes.h"
 #include "util/log.h"
 
 #define SERVICE_URI "/redfish/v1/SessionService"
@@ -34,7 +34,7 @@ static json_t *session_json(const struct session_info *si)
 	return o;
 }
 
-int h_session_service(const struct route_ctx *ctx, struct http_response *resp)
+static int h_session_service(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct sessions *s = ctx->agent->sessions;
 	http_response_json(
@@ -49,7 +49,7 @@ int h_session_service(const struct route_ctx *ctx, struct http_response *resp)
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_session_collection(const struct route_ctx *ctx, struct http_response *resp)
+static int h_session_collection(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct session_info *list = NULL;
 	size_t n = 0;
@@ -120,7 +120,7 @@ static int parse_login(const struct http_request *req, json_t **body, const char
 
 /* Any Authorization header on this request is ignored, not refused: some
  * clients send Basic credentials with the login (see REDFISH-NOTES). */
-int h_session_create(const struct route_ctx *ctx, struct http_response *resp)
+static int h_session_create(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
 	const char *user = NULL, *password = NULL, *context = NULL;
@@ -186,14 +186,10 @@ static int target_session(const struct route_ctx *ctx, struct session_info *si,
 		rf_error2(resp, 404, "ResourceNotFound", "Session", id ? id : "");
 		return 1;
 	}
-	if (ctx->admitted_by == PRIV_CONFIGURE_SELF && strcmp(si->user, ctx->who->user) != 0) {
-		rf_error0(resp, 403, "InsufficientPrivilege");
-		return 1;
-	}
-	return 0;
+	return rf_check_self(ctx, si->user, resp) ? 1 : 0;
 }
 
-int h_session(const struct route_ctx *ctx, struct http_response *resp)
+static int h_session(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct session_info si;
 
@@ -203,7 +199,7 @@ int h_session(const struct route_ctx *ctx, struct http_response *resp)
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_session_delete(const struct route_ctx *ctx, struct http_response *resp)
+static int h_session_delete(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct session_info si;
 
@@ -217,3 +213,18 @@ int h_session_delete(const struct route_ctx *ctx, struct http_response *resp)
 	resp->status = 204;
 	return 0;
 }
+
+/* PrivilegeRegistry 1.8.0 for SessionService, SessionCollection and
+ * Session, except that login (POST to the collection) needs no prior
+ * authentication: it is how a client gets one. With ConfigureSelf alone a
+ * caller sees and ends only their own sessions (the handler checks). */
+const struct route session_routes[] = {
+	{ GET_HEAD, SERVICE_URI, LOGIN, h_session_service, UNCACHED },
+	{ GET_HEAD, SESSIONS_URI, LOGIN, h_session_collection, UNCACHED },
+	{ HTTP_POST, SESSIONS_URI, NOAUTH, h_session_create, UNCACHED },
+	{ GET_HEAD, SESSIONS_URI "/{session}", { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF },
+	  h_session, UNCACHED },
+	{ HTTP_DELETE, SESSIONS_URI "/{session}", { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF },
+	  h_session_delete, UNCACHED },
+	{ 0 },
+};

@@ -1,0 +1,241 @@
+/* Roles of the AccountService: the predefined ones (read-only) and those an
+ * administrator defines, the only way to grant CxlCommandWriteFull. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/accounts.h"
+#include "core/agent.h"
+#include "redfish/error.h"
+#include "redfish/resource.h"
+#include "redfish/routes.h"
+#include "util/log.h"
+
+#define ROLES_URI "/redfish/v1/AccountService/Roles"
+
+static json_t *role_json(const struct role_info *ri)
+{
+	json_t *std = json_array(), *oem = json_array();
+	for (unsigned b = 0; std && oem && b < 31; b++) {
+		privset_t bit = 1u << b;
+		if (!(ri->privileges & bit) || !privilege_name(bit))
+			continue;
+		json_array_append_new(privilege_is_oem(bit) ? oem : std,
+				      json_string(privilege_name(bit)));
+	}
+	return json_pack("{s:s+, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "@odata.id",
+			 ROLES_URI "/", ri->id, "@odata.type", "#Role.v1_3_3.Role", "Id", ri->id,
+			 "Name", ri->id, "Description",
+			 ri->predefined ? "A predefined role" : "A role defined by an administrator",
+			 "RoleId", ri->id, "IsPredefined", ri->predefined, "AssignedPrivileges",
+			 std ? std : json_array(), "OemPrivileges", oem ? oem : json_array());
+}
+
+static int h_role_collection(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct role_info *list;
+	size_t n;
+	json_t *members = json_array();
+	int rc;
+
+	if (!members)
+		return -ENOMEM;
+	if ((rc = accounts_roles_list(ctx->agent->accounts, &list, &n))) {
+		json_decref(members);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(members, rf_link(ROLES_URI "/%s", list[i].id));
+	free(list);
+	http_response_json(resp, 200, rf_collection(ROLES_URI, "RoleCollection", "Roles", members));
+	return resp->json ? 0 : -ENOMEM;
+}
+
+static int h_role(const struct route_ctx *ctx, struct http_response *resp)
+{
+	const char *id = route_param(ctx->params, "role");
+	struct role_info ri;
+
+	if (!id || accounts_role_get(ctx->agent->accounts, id, &ri)) {
+		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		return 0;
+	}
+	return rf_reply_with_etag(resp, 200, role_json(&ri), ri.etag);
+}
+
+/* Privileges named in AssignedPrivileges (standard) and OemPrivileges (the
+ * agent's CxlCommand* ones). *mask says which of the two were present. */
+static int parse_privileges(json_t *body, privset_t *out, privset_t *mask,
+			    struct http_response *resp)
+{
+	static const struct {
+		const char *prop;
+		int oem;
+	} lists[] = { { "AssignedPrivileges", 0 }, { "OemPrivileges", 1 } };
+
+	*out = 0;
+	*mask = 0;
+	for (size_t l = 0; l < 2; l++) {
+		json_t *arr = json_object_get(body, lists[l].prop), *v;
+		size_t i;
+		if (!arr)
+			continue;
+		if (!json_is_array(arr)) {
+			rf_type_error(resp, lists[l].prop, arr);
+			continue;
+		}
+		*mask |= lists[l].oem ? PRIV_OEM_MASK : PRIV_STANDARD_MASK;
+		json_array_foreach(arr, i, v) {
+			privset_t bit = json_is_string(v) ? privilege_from_name(json_string_value(v))
+							  : 0;
+			if (!bit || privilege_is_oem(bit) != lists[l].oem) {
+				char text[128];
+				const char *args[2] = { text, lists[l].prop };
+				rf_value_text(v, text, sizeof(text));
+				rf_add_error(resp, "PropertyValueNotInList", args, 2);
+				continue;
+			}
+			*out |= bit;
+		}
+	}
+	return resp->status == 400 ? -EINVAL : 0;
+}
+
+static const char *const role_readonly[] = { "Id", "Name", "Description", "IsPredefined",
+					     "AlternateRoleId", "Restricted", NULL };
+
+static int h_role_create(const struct route_ctx *ctx, struct http_response *resp)
+{
+	static const char *const writable[] = { "RoleId", "AssignedPrivileges", "OemPrivileges",
+						NULL };
+	struct role_info ri;
+	privset_t privs, mask;
+	const char *id;
+	char loc[128];
+	json_t *body = rf_body_object(ctx->req, resp);
+	int rc = 0;
+
+	if (!body)
+		return 0;
+	if (rf_check_keys(body, writable, role_readonly, resp) ||
+	    parse_privileges(body, &privs, &mask, resp))
+		goto out;
+	if (!json_is_string(json_object_get(body, "RoleId"))) {
+		if (json_object_get(body, "RoleId"))
+			rf_type_error(resp, "RoleId", json_object_get(body, "RoleId"));
+		else
+			rf_error1(resp, 400, "CreateFailedMissingReqProperties", "RoleId");
+		goto out;
+	}
+	id = json_string_value(json_object_get(body, "RoleId"));
+	if (!privs) {
+		rf_error1(resp, 400, "CreateFailedMissingReqProperties", "AssignedPrivileges");
+		goto out;
+	}
+	rc = accounts_role_create(ctx->agent->accounts, id, privs, &ri);
+	if (rc == -EEXIST) {
+		rf_error3(resp, 409, "ResourceAlreadyExists", "Role", "RoleId", id);
+		rc = 0;
+	} else if (rc == -EINVAL) {
+		rf_error2(resp, 400, "PropertyValueFormatError", id, "RoleId");
+		rc = 0;
+	} else if (rc == -ENOSPC) {
+		rf_error0(resp, 409, "CreateLimitReachedForResource");
+		rc = 0;
+	} else if (!rc) {
+		log_info("role \"%s\" created by \"%s\" (privileges 0x%x)", ri.id, ctx->who->user,
+			 ri.privileges);
+		snprintf(loc, sizeof(loc), ROLES_URI "/%s", ri.id);
+		rc = rf_reply_with_etag(resp, 201, role_json(&ri), ri.etag);
+		http_response_header(resp, "Location", loc);
+	}
+out:
+	json_decref(body);
+	return rc;
+}
+
+static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
+{
+	static const char *const writable[] = { "AssignedPrivileges", "OemPrivileges", NULL };
+	static const char *const readonly[] = { "Id", "Name", "Description", "IsPredefined",
+						"AlternateRoleId", "Restricted", "RoleId", NULL };
+	const char *id = route_param(ctx->params, "role");
+	struct role_info ri;
+	privset_t privs, mask;
+	json_t *body;
+	int rc = 0;
+
+	if (!id || accounts_role_get(ctx->agent->accounts, id, &ri)) {
+		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		return 0;
+	}
+	if (!(body = rf_body_object(ctx->req, resp)))
+		return 0;
+	if (rf_check_keys(body, writable, readonly, resp) ||
+	    parse_privileges(body, &privs, &mask, resp))
+		goto out;
+	if (ri.predefined) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(body, key, v)
+			rf_add_error(resp, "PropertyNotWritable", &key, 1);
+		goto out;
+	}
+	privs |= ri.privileges & ~mask;
+	rc = accounts_role_update(ctx->agent->accounts, id, privs,
+				  http_request_header(ctx->req, "If-Match"), &ri);
+	if (rc == -ESTALE) {
+		rf_error0(resp, 412, "PreconditionFailed");
+		rc = 0;
+	} else if (rc == -EINVAL) {
+		rf_error2(resp, 400, "PropertyValueIncorrect", "AssignedPrivileges", "[]");
+		rc = 0;
+	} else if (rc == -ENOENT) {
+		rf_error2(resp, 404, "ResourceNotFound", "Role", id);
+		rc = 0;
+	} else if (!rc) {
+		log_info("role \"%s\" changed by \"%s\" (privileges 0x%x)", ri.id, ctx->who->user,
+			 ri.privileges);
+		rc = rf_reply_with_etag(resp, 200, role_json(&ri), ri.etag);
+	}
+out:
+	json_decref(body);
+	return rc;
+}
+
+static int h_role_delete(const struct route_ctx *ctx, struct http_response *resp)
+{
+	const char *id = route_param(ctx->params, "role");
+	int rc = accounts_role_delete(ctx->agent->accounts, id ? id : "");
+
+	switch (rc) {
+	case 0:
+		log_info("role \"%s\" deleted by \"%s\"", id, ctx->who->user);
+		resp->status = 204;
+		return 0;
+	case -ENOENT:
+		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		return 0;
+	case -EPERM:
+		rf_error0(resp, 409, "ResourceCannotBeDeleted");
+		return 0;
+	case -EBUSY:
+		rf_error0(resp, 409, "ResourceInUse");
+		return 0;
+	default:
+		return rc;
+	}
+}
+
+/* Roles are managed with ConfigureUsers, like accounts, where
+ * PrivilegeRegistry 1.8.0 says ConfigureManager: whoever may give an
+ * account a role may also define what the role holds, and nobody else. */
+const struct route role_routes[] = {
+	{ GET_HEAD, ROLES_URI, LOGIN, h_role_collection, UNCACHED },
+	{ HTTP_POST, ROLES_URI, USERS, h_role_create, UNCACHED },
+	{ GET_HEAD, ROLES_URI "/{role}", LOGIN, h_role, UNCACHED },
+	{ HTTP_PATCH, ROLES_URI "/{role}", USERS, h_role_patch, UNCACHED },
+	{ HTTP_DELETE, ROLES_URI "/{role}", USERS, h_role_delete, UNCACHED },
+	{ 0 },
+};
