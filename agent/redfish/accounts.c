@@ -96,9 +96,8 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 		}
 		if (json_integer_value(v) < 0 || json_integer_value(v) > LOCKOUT_MAX_S) {
 			char text[32];
-			const char *args[2] = { text, writable[i] };
 			snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
-			rf_add_error(resp, "PropertyValueOutOfRange", args, 2);
+			rf_property_value_out_of_range(resp, text, writable[i]);
 			continue;
 		}
 		*slots[i] = (unsigned)json_integer_value(v);
@@ -108,9 +107,9 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 	rc = accounts_settings_set(ctx->agent->accounts, &s,
 				   http_request_header(ctx->req, "If-Match"));
 	if (rc == -ESTALE) {
-		rf_error0(resp, 412, "PreconditionFailed");
+		rf_precondition_failed(resp);
 	} else if (rc == -EINVAL) {
-		rf_error2(resp, 400, "PropertyValueConflict", "AccountLockoutCounterResetAfter",
+		rf_property_value_conflict(resp, "AccountLockoutCounterResetAfter",
 			  "AccountLockoutDuration");
 	} else if (rc) {
 		json_decref(body);
@@ -143,7 +142,7 @@ static json_t *account_json(const struct account_info *ai)
 
 static void account_not_found(struct http_response *resp, const char *id)
 {
-	rf_error2(resp, 404, "ResourceNotFound", "ManagerAccount", id);
+	rf_resource_not_found(resp, "ManagerAccount", id);
 }
 
 static int h_account_collection(const struct route_ctx *ctx, struct http_response *resp)
@@ -205,32 +204,32 @@ static int account_error(int rc, const char *id, const struct account_change *c,
 		account_not_found(resp, id ? id : "");
 		return 0;
 	case -ESTALE:
-		rf_error0(resp, 412, "PreconditionFailed");
+		rf_precondition_failed(resp);
 		return 0;
 	case -EEXIST:
-		rf_error3(resp, 409, "ResourceAlreadyExists", "ManagerAccount", "UserName",
+		rf_resource_already_exists(resp, "ManagerAccount", "UserName",
 			  c->user ? c->user : "");
 		return 0;
 	case -ERANGE:
-		rf_error0(resp, 400, "PasswordIncorrectLength");
+		rf_password_incorrect_length(resp);
 		return 0;
 	case -EINVAL:
 		if (c->user && !accounts_valid_user_name(c->user))
-			rf_error2(resp, 400, "PropertyValueFormatError", c->user, "UserName");
+			rf_property_value_format_error(resp, c->user, "UserName");
 		else
-			rf_error2(resp, 400, "PropertyValueNotInList", c->role ? c->role : "",
+			rf_property_value_not_in_list(resp, c->role ? c->role : "",
 				  "RoleId");
 		return 0;
 	case -EBUSY:
 		/* Removing the last enabled Administrator would lock everyone out
 		 * of account management for good. */
 		if (c->role)
-			rf_error3(resp, 409, "PropertyValueResourceConflict", "RoleId", c->role, uri);
+			rf_property_value_resource_conflict(resp, "RoleId", c->role, uri);
 		else
-			rf_error3(resp, 409, "PropertyValueResourceConflict", "Enabled", "false", uri);
+			rf_property_value_resource_conflict(resp, "Enabled", "false", uri);
 		return 0;
 	case -ENOSPC:
-		rf_error0(resp, 409, "CreateLimitReachedForResource");
+		rf_create_limit_reached_for_resource(resp);
 		return 0;
 	default:
 		return rc;
@@ -273,15 +272,13 @@ static int parse_account_body(json_t *body, struct account_change *c, int *locke
 		else if (json_array_size(v) != 1 || !json_is_string(json_array_get(v, 0)) ||
 			 strcmp(json_string_value(json_array_get(v, 0)), "Redfish") != 0) {
 			char text[128];
-			const char *args[2] = { text, "AccountTypes" };
 			rf_value_text(v, text, sizeof(text));
-			rf_add_error(resp, "PropertyValueNotInList", args, 2);
+			rf_property_value_not_in_list(resp, text, "AccountTypes");
 		}
 	}
 	if (*locked == 1) {
 		/* Only the service locks an account; a client may only unlock. */
-		const char *args[2] = { "Locked", "true" };
-		rf_add_error(resp, "PropertyValueIncorrect", args, 2);
+		rf_property_value_incorrect(resp, "Locked", "true");
 	}
 	return resp->status == 400 ? -EINVAL : 0;
 }
@@ -305,7 +302,7 @@ static int h_account_create(const struct route_ctx *ctx, struct http_response *r
 		goto out;
 	if (!c.user || !c.password || !c.role) {
 		const char *missing = !c.user ? "UserName" : !c.password ? "Password" : "RoleId";
-		rf_error1(resp, 400, "CreateFailedMissingReqProperties", missing);
+		rf_create_failed_missing_req_properties(resp, missing);
 		goto out;
 	}
 	rc = accounts_create(ctx->agent->accounts, c.user, c.password, c.role, c.enabled != 0,
@@ -343,7 +340,7 @@ static int h_account_patch(const struct route_ctx *ctx, struct http_response *re
 	if (ctx->admitted_by == PRIV_CONFIGURE_SELF &&
 	    (c.user || c.role || c.enabled >= 0 || locked >= 0 ||
 	     json_object_get(body, "AccountTypes"))) {
-		rf_error0(resp, 403, "InsufficientPrivilege");
+		rf_insufficient_privilege(resp);
 		goto out;
 	}
 	c.unlock = locked == 0;
@@ -382,7 +379,7 @@ static int h_account_delete(const struct route_ctx *ctx, struct http_response *r
 	int rc = accounts_delete(ctx->agent->accounts, id ? id : "", &ai);
 
 	if (rc == -EBUSY) {
-		rf_error0(resp, 409, "ResourceCannotBeDeleted");
+		rf_resource_cannot_be_deleted(resp);
 		return 0;
 	}
 	if (rc)

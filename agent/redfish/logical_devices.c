@@ -216,7 +216,7 @@ static int h_device_log_entry(const struct route_ctx *ctx, struct http_response 
 	if (*end == '\0' && end != id)
 		rf_foreach_event(ctx->agent, (size_t)idx, find_entry, &c);
 	if (!c.found) {
-		rf_error2(resp, 404, "ResourceNotFound", "LogEntry", id);
+		rf_resource_not_found(resp, "LogEntry", id);
 		return 0;
 	}
 	http_response_json(resp, 200, c.found);

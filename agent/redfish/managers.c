@@ -166,7 +166,7 @@ static int h_audit_entries(const struct route_ctx *ctx, struct http_response *re
 		skip = strtoul(s, &end, 10);
 		if (*end || end == s) {
 			json_decref(members);
-			rf_error1(resp, 400, "QueryParameterValueError", "skip");
+			rf_query_parameter_value_error(resp, "skip");
 			return 0;
 		}
 	}
@@ -199,7 +199,7 @@ static int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
 	if (audit_find(ctx->agent->audit, id, &rec)) {
-		rf_error2(resp, 404, "ResourceNotFound", "LogEntry", id);
+		rf_resource_not_found(resp, "LogEntry", id);
 		return 0;
 	}
 	http_response_json(resp, 200, entry_json(rec));

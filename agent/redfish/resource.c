@@ -66,7 +66,7 @@ int rf_check_id(const struct route_ctx *ctx, const char *param, const char *want
 	const char *id = route_param(ctx->params, param);
 	if (id && strcmp(id, want) == 0)
 		return 0;
-	rf_error2(resp, 404, "ResourceNotFound", type, id ? id : "");
+	rf_resource_not_found(resp, type, id ? id : "");
 	return -ENOENT;
 }
 
@@ -74,7 +74,7 @@ int rf_check_self(const struct route_ctx *ctx, const char *owner, struct http_re
 {
 	if (ctx->admitted_by != PRIV_CONFIGURE_SELF || strcmp(owner, ctx->who->user) == 0)
 		return 0;
-	rf_error0(resp, 403, "InsufficientPrivilege");
+	rf_insufficient_privilege(resp);
 	return -EACCES;
 }
 
@@ -93,7 +93,7 @@ int rf_device_lookup(const struct route_ctx *ctx, const char *param, struct http
 	int idx = ag->devices && id ? cxl_devset_find(ag->devices, id) : -ENOENT;
 
 	if (idx < 0 || cxl_devset_info(ag->devices, (size_t)idx, info) < 0) {
-		rf_error2(resp, 404, "ResourceNotFound", "PCIeDevice", id ? id : "");
+		rf_resource_not_found(resp, "PCIeDevice", id ? id : "");
 		return -ENOENT;
 	}
 	return idx;
@@ -216,18 +216,18 @@ json_t *rf_body_object(const struct http_request *req, struct http_response *res
 	json_t *body;
 
 	if (!req->body || !req->body_len) {
-		rf_error0(resp, 400, "MalformedJSON");
+		rf_malformed_json(resp);
 		return NULL;
 	}
 	body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!body || !json_is_object(body)) {
 		json_decref(body);
-		rf_error0(resp, 400, "MalformedJSON");
+		rf_malformed_json(resp);
 		return NULL;
 	}
 	if (json_object_size(body) == 0) {
 		json_decref(body);
-		rf_error0(resp, 400, "EmptyJSON");
+		rf_empty_json(resp);
 		return NULL;
 	}
 	return body;
@@ -241,18 +241,6 @@ static bool in_list(const char *key, const char *const *list)
 	return false;
 }
 
-/* Add one 400 message to resp (the first makes the error, later ones are
- * appended so the client sees every problem at once). */
-void rf_add_error(struct http_response *resp, const char *id, const char *const *args,
-		      size_t nargs)
-{
-	if (resp->status == 400 && resp->json) {
-		rf_error_append(resp, rf_message(id, args, nargs));
-		return;
-	}
-	rf_error(resp, 400, id, args, nargs);
-}
-
 int rf_check_keys(json_t *body, const char *const *writable, const char *const *readonly,
 		  struct http_response *resp)
 {
@@ -263,10 +251,10 @@ int rf_check_keys(json_t *body, const char *const *writable, const char *const *
 	json_object_foreach(body, key, v) {
 		if (in_list(key, writable) || strcmp(key, "@odata.etag") == 0)
 			continue;
-		rf_add_error(resp, in_list(key, readonly) || strncmp(key, "@odata.", 7) == 0
-					? "PropertyNotWritable"
-					: "PropertyUnknown",
-			  &key, 1);
+		if (in_list(key, readonly) || strncmp(key, "@odata.", 7) == 0)
+			rf_property_not_writable(resp, key);
+		else
+			rf_property_unknown(resp, key);
 		rc = -EINVAL;
 	}
 	return rc;
@@ -287,12 +275,11 @@ void rf_value_text(json_t *v, char *buf, size_t len)
 void rf_type_error(struct http_response *resp, const char *prop, json_t *v)
 {
 	char text[128];
-	const char *args[2] = { text, prop };
 	if (strcmp(prop, "Password") == 0)
 		snprintf(text, sizeof(text), "(hidden)");
 	else
 		rf_value_text(v, text, sizeof(text));
-	rf_add_error(resp, "PropertyValueTypeError", args, 2);
+	rf_property_value_type_error(resp, text, prop);
 }
 
 /* ---- content versions for the body cache ---- */

@@ -98,10 +98,6 @@ json_t *rf_body_object(const struct http_request *req, struct http_response *res
  * unknown ones are all reported in resp. 0 or -EINVAL. */
 int rf_check_keys(json_t *body, const char *const *writable, const char *const *readonly,
 		  struct http_response *resp);
-/* Add one 400 message to resp: the first makes the error, later ones are
- * appended so the client sees every problem at once. */
-void rf_add_error(struct http_response *resp, const char *id, const char *const *args,
-		  size_t nargs);
 /* A value as text for a message argument. Never used for passwords. */
 void rf_value_text(json_t *v, char *buf, size_t len);
 /* A PropertyValueTypeError for prop with value v added to resp (the

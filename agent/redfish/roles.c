@@ -58,7 +58,7 @@ static int h_role(const struct route_ctx *ctx, struct http_response *resp)
 	struct role_info ri;
 
 	if (!id || accounts_role_get(ctx->agent->accounts, id, &ri)) {
-		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		rf_resource_not_found(resp, "Role", id ? id : "");
 		return 0;
 	}
 	return rf_reply_with_etag(resp, 200, role_json(&ri), ri.etag);
@@ -91,9 +91,8 @@ static int parse_privileges(json_t *body, privset_t *out, privset_t *mask,
 							  : 0;
 			if (!bit || privilege_is_oem(bit) != lists[l].oem) {
 				char text[128];
-				const char *args[2] = { text, lists[l].prop };
 				rf_value_text(v, text, sizeof(text));
-				rf_add_error(resp, "PropertyValueNotInList", args, 2);
+				rf_property_value_not_in_list(resp, text, lists[l].prop);
 				continue;
 			}
 			*out |= bit;
@@ -125,23 +124,23 @@ static int h_role_create(const struct route_ctx *ctx, struct http_response *resp
 		if (json_object_get(body, "RoleId"))
 			rf_type_error(resp, "RoleId", json_object_get(body, "RoleId"));
 		else
-			rf_error1(resp, 400, "CreateFailedMissingReqProperties", "RoleId");
+			rf_create_failed_missing_req_properties(resp, "RoleId");
 		goto out;
 	}
 	id = json_string_value(json_object_get(body, "RoleId"));
 	if (!privs) {
-		rf_error1(resp, 400, "CreateFailedMissingReqProperties", "AssignedPrivileges");
+		rf_create_failed_missing_req_properties(resp, "AssignedPrivileges");
 		goto out;
 	}
 	rc = accounts_role_create(ctx->agent->accounts, id, privs, &ri);
 	if (rc == -EEXIST) {
-		rf_error3(resp, 409, "ResourceAlreadyExists", "Role", "RoleId", id);
+		rf_resource_already_exists(resp, "Role", "RoleId", id);
 		rc = 0;
 	} else if (rc == -EINVAL) {
-		rf_error2(resp, 400, "PropertyValueFormatError", id, "RoleId");
+		rf_property_value_format_error(resp, id, "RoleId");
 		rc = 0;
 	} else if (rc == -ENOSPC) {
-		rf_error0(resp, 409, "CreateLimitReachedForResource");
+		rf_create_limit_reached_for_resource(resp);
 		rc = 0;
 	} else if (!rc) {
 		log_info("role \"%s\" created by \"%s\" (privileges 0x%x)", ri.id, ctx->who->user,
@@ -167,7 +166,7 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 	int rc = 0;
 
 	if (!id || accounts_role_get(ctx->agent->accounts, id, &ri)) {
-		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		rf_resource_not_found(resp, "Role", id ? id : "");
 		return 0;
 	}
 	if (!(body = rf_body_object(ctx->req, resp)))
@@ -179,20 +178,20 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 		const char *key;
 		json_t *v;
 		json_object_foreach(body, key, v)
-			rf_add_error(resp, "PropertyNotWritable", &key, 1);
+			rf_property_not_writable(resp, key);
 		goto out;
 	}
 	privs |= ri.privileges & ~mask;
 	rc = accounts_role_update(ctx->agent->accounts, id, privs,
 				  http_request_header(ctx->req, "If-Match"), &ri);
 	if (rc == -ESTALE) {
-		rf_error0(resp, 412, "PreconditionFailed");
+		rf_precondition_failed(resp);
 		rc = 0;
 	} else if (rc == -EINVAL) {
-		rf_error2(resp, 400, "PropertyValueIncorrect", "AssignedPrivileges", "[]");
+		rf_property_value_incorrect(resp, "AssignedPrivileges", "[]");
 		rc = 0;
 	} else if (rc == -ENOENT) {
-		rf_error2(resp, 404, "ResourceNotFound", "Role", id);
+		rf_resource_not_found(resp, "Role", id);
 		rc = 0;
 	} else if (!rc) {
 		log_info("role \"%s\" changed by \"%s\" (privileges 0x%x)", ri.id, ctx->who->user,
@@ -215,13 +214,13 @@ static int h_role_delete(const struct route_ctx *ctx, struct http_response *resp
 		resp->status = 204;
 		return 0;
 	case -ENOENT:
-		rf_error2(resp, 404, "ResourceNotFound", "Role", id ? id : "");
+		rf_resource_not_found(resp, "Role", id ? id : "");
 		return 0;
 	case -EPERM:
-		rf_error0(resp, 409, "ResourceCannotBeDeleted");
+		rf_resource_cannot_be_deleted(resp);
 		return 0;
 	case -EBUSY:
-		rf_error0(resp, 409, "ResourceInUse");
+		rf_resource_in_use(resp);
 		return 0;
 	default:
 		return rc;

@@ -174,7 +174,7 @@ static int h_oem_schema(const struct route_ctx *ctx, struct http_response *resp)
 						  : "application/json; charset=utf-8",
 					  (const char *)s->data, s->len);
 	}
-	rf_error2(resp, 404, "ResourceNotFound", "Schema", name);
+	rf_resource_not_found(resp, "Schema", name);
 	return 0;
 }
 

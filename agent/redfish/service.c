@@ -38,7 +38,7 @@ static const char *unsupported_query(const struct http_request *req)
 
 static void unauthorized(struct http_response *resp)
 {
-	rf_error0(resp, 401, "NoValidSession");
+	rf_no_valid_session(resp);
 	http_response_header(resp, "WWW-Authenticate", WWW_AUTHENTICATE);
 }
 
@@ -128,7 +128,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	memset(&who, 0, sizeof(who));
 	who.peer = req->peer;
 	if (!scratch) {
-		rf_error0(resp, 500, "InternalError");
+		rf_internal_error(resp);
 		return;
 	}
 	/* A client certificate that is required, or presented and bad, is
@@ -142,10 +142,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
 	if (auth == AUTHN_RATE_LIMITED) {
-		char retry[16];
-		snprintf(retry, sizeof(retry), "%u", authn_retry_after(ag->authn, req->peer));
-		rf_error1(resp, 429, "ServiceTemporarilyUnavailable", retry);
-		http_response_header(resp, "Retry-After", retry);
+		rf_too_many_requests(resp, authn_retry_after(ag->authn, req->peer));
 		goto out;
 	}
 
@@ -155,7 +152,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		if (auth != AUTHN_OK)
 			unauthorized(resp);
 		else
-			rf_error2(resp, 404, "ResourceNotFound", "Resource", req->path);
+			rf_resource_not_found(resp, "Resource", req->path);
 		goto out;
 	}
 	if (found == ROUTE_METHOD_NOT_ALLOWED) {
@@ -165,7 +162,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 			unauthorized(resp);
 			goto out;
 		}
-		rf_error0(resp, 405, "OperationNotAllowed");
+		rf_operation_not_allowed(resp);
 		http_methods_format(*allowed, allow, sizeof(allow));
 		http_response_header(resp, "Allow", allow);
 		goto out;
@@ -180,29 +177,27 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	ctx.who = &who;
 	ctx.admitted_by = route_admits(route, who.privileges);
 	if (!ctx.admitted_by) {
-		rf_error0(resp, 403, "InsufficientPrivilege");
+		rf_insufficient_privilege(resp);
 		goto out;
 	}
 	if (req->body_too_large) {
-		rf_error0(resp, 413, "PayloadTooLarge");
+		rf_payload_too_large(resp);
 		goto out;
 	}
 	if ((req->method & (HTTP_POST | HTTP_PATCH | HTTP_PUT)) && req->body &&
 	    !is_json_media_type(http_request_header(req, "Content-Type"))) {
-		rf_error0(resp, 415, "GeneralError");
-		json_object_set_new(json_object_get(resp->json, "error"), "message",
-				    json_string("The request body must be application/json."));
+		rf_unsupported_media_type(resp);
 		goto out;
 	}
 	if ((q = unsupported_query(req))) {
-		rf_error1(resp, 501, "QueryParameterUnsupported", q);
+		rf_query_parameter_unsupported(resp, q);
 		goto out;
 	}
 	rc = run_handler(ag, route, &ctx, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));
-		rf_error0(resp, 500, "InternalError");
+		rf_internal_error(resp);
 	}
 out:
 	free(scratch);
@@ -260,7 +255,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 	/* A body over the limit is refused before anything else is looked at:
 	 * the connection is about to be closed and no handler may run. */
 	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
-		rf_error0(resp, 413, "PayloadTooLarge");
+		rf_payload_too_large(resp);
 	else
 		route_request(ag, req, resp, &allowed);
 
@@ -277,7 +272,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		}
 		http_response_release(resp); /* releases the inner work */
 		http_response_init(resp);
-		rf_error0(resp, 500, "InternalError");
+		rf_internal_error(resp);
 	}
 	finish(req, resp, allowed);
 	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);

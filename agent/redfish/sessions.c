@@ -84,7 +84,7 @@ static int parse_login(const struct http_request *req, json_t **body, const char
 	*body = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
 			  : NULL;
 	if (!*body || !json_is_object(*body)) {
-		rf_error0(resp, 400, "MalformedJSON");
+		rf_malformed_json(resp);
 		return -EINVAL;
 	}
 	*user = *password = *context = NULL;
@@ -94,25 +94,21 @@ static int parse_login(const struct http_request *req, json_t **body, const char
 				    : strcmp(key, "Context") == 0  ? context
 								   : NULL;
 		if (!slot) {
-			rf_error1(resp, 400, "PropertyUnknown", key);
+			rf_property_unknown(resp, key);
 			return -EINVAL;
 		}
 		if (!json_is_string(v)) {
-			rf_error2(resp, 400, "PropertyValueTypeError",
-				  slot == password ? "(hidden)" : "(not a string)", key);
+			rf_property_value_type_error(resp, slot == password ? "(hidden)" : "(not a string)", key);
 			return -EINVAL;
 		}
 		*slot = json_string_value(v);
 	}
 	if (!*user || !*password) {
-		rf_error1(resp, 400, "CreateFailedMissingReqProperties",
-			  !*user ? "UserName" : "Password");
+		rf_create_failed_missing_req_properties(resp, !*user ? "UserName" : "Password");
 		return -EINVAL;
 	}
 	if (*context && strlen(*context) >= SESSION_CONTEXT_MAX) {
-		char max[16];
-		snprintf(max, sizeof(max), "%d", SESSION_CONTEXT_MAX - 1);
-		rf_error2(resp, 400, "StringValueTooLong", *context, max);
+		rf_string_value_too_long(resp, *context, SESSION_CONTEXT_MAX - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -124,7 +120,7 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 {
 	struct agent *ag = ctx->agent;
 	const char *user = NULL, *password = NULL, *context = NULL;
-	char token[SESSION_TOKEN_MAX], loc[96], retry[16];
+	char token[SESSION_TOKEN_MAX], loc[96];
 	struct session_info si;
 	struct identity who;
 	json_t *body = NULL;
@@ -133,19 +129,17 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 	if (parse_login(ctx->req, &body, &user, &password, &context, resp))
 		goto out;
 	if (!ag->sessions) {
-		rf_error1(resp, 503, "ServiceTemporarilyUnavailable", "60");
+		rf_service_temporarily_unavailable(resp, 60);
 		goto out;
 	}
 	switch (authn_password(ag->authn, user, password, ctx->req->peer, &who)) {
 	case AUTHN_OK:
 		break;
 	case AUTHN_RATE_LIMITED:
-		snprintf(retry, sizeof(retry), "%u", authn_retry_after(ag->authn, ctx->req->peer));
-		rf_error1(resp, 429, "ServiceTemporarilyUnavailable", retry);
-		http_response_header(resp, "Retry-After", retry);
+		rf_too_many_requests(resp, authn_retry_after(ag->authn, ctx->req->peer));
 		goto out;
 	default:
-		rf_error0(resp, 401, "NoValidSession");
+		rf_no_valid_session(resp);
 		goto out;
 	}
 	rc = sessions_create(ag->sessions, who.user, ctx->req->peer, context, token,
@@ -154,7 +148,7 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 		log_warn("session for \"%s\" from %s refused: %s session limit reached", who.user,
 			 ctx->req->peer ? ctx->req->peer : "unknown",
 			 rc == -EUSERS ? "per-user" : "total");
-		rf_error0(resp, 503, "SessionLimitExceeded");
+		rf_session_limit_exceeded(resp);
 		rc = 0;
 		goto out;
 	}
@@ -183,7 +177,7 @@ static int target_session(const struct route_ctx *ctx, struct session_info *si,
 	const char *id = route_param(ctx->params, "session");
 
 	if (!id || !ctx->agent->sessions || sessions_get(ctx->agent->sessions, id, si)) {
-		rf_error2(resp, 404, "ResourceNotFound", "Session", id ? id : "");
+		rf_resource_not_found(resp, "Session", id ? id : "");
 		return 1;
 	}
 	return rf_check_self(ctx, si->user, resp) ? 1 : 0;
@@ -206,7 +200,7 @@ static int h_session_delete(const struct route_ctx *ctx, struct http_response *r
 	if (target_session(ctx, &si, resp))
 		return 0;
 	if (sessions_delete(ctx->agent->sessions, si.id)) {
-		rf_error2(resp, 404, "ResourceNotFound", "Session", si.id);
+		rf_resource_not_found(resp, "Session", si.id);
 		return 0;
 	}
 	log_info("session %s of \"%s\" ended by \"%s\"", si.id, si.user, ctx->who->user);

@@ -26,9 +26,8 @@ json_t *task_json(struct agent *ag, unsigned id)
 	snprintf(uri, sizeof(uri), "/redfish/v1/TaskService/Tasks/%u", id);
 	snprintf(sid, sizeof(sid), "%u", id);
 	rf_datetime(ti.started, start, sizeof(start));
-	msg = rf_message("GeneralError", NULL, 0);
+	msg = rf_general_error_message(ti.message);
 	if (msg) {
-		json_object_set_new(msg, "Message", json_string(ti.message));
 		json_object_set_new(msg, "MessageSeverity",
 				    json_string(ti.state == TASK_EXCEPTION ? "Critical" : "OK"));
 	}
@@ -88,7 +87,7 @@ static int h_task(const struct route_ctx *ctx, struct http_response *resp)
 	json_t *o = (*end || end == id || n > 0xffffffffu) ? NULL : task_json(ctx->agent, (unsigned)n);
 
 	if (!o) {
-		rf_error2(resp, 404, "ResourceNotFound", "Task", id);
+		rf_resource_not_found(resp, "Task", id);
 		return 0;
 	}
 	http_response_json(resp, 200, o);

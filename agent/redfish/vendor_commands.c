@@ -150,7 +150,7 @@ static int h_vendor_command(const struct route_ctx *ctx, struct http_response *r
 		return 0;
 	cmd = approved_here(v.cat, &v.info, &v.cel, id, &eff);
 	if (!cmd)
-		rf_error2(resp, 404, "ResourceNotFound", "VendorCommand", id);
+		rf_resource_not_found(resp, "VendorCommand", id);
 	else
 		http_response_json(resp, 200, member_json(ctx->agent, (size_t)v.idx, &v.info, cmd, eff));
 	vc_close(&v);
@@ -184,12 +184,11 @@ static void submit_job_release(void *arg)
  * extended info. */
 static json_t *outcome_message(const struct command_outcome *o, const char *text)
 {
-	json_t *msg = rf_message("GeneralError", NULL, 0);
+	json_t *msg = rf_general_error_message(text);
 	json_t *oem;
 
 	if (!msg)
 		return NULL;
-	json_object_set_new(msg, "Message", json_string(text));
 	oem = json_pack("{s:s, s:s}", "@odata.type", "#CxlAgent.v1_0_0.CommandOutcome",
 			"AuditRecordId", o->audit_id);
 	if (o->stage == COMMAND_DENIED) {
@@ -211,11 +210,9 @@ static json_t *outcome_message(const struct command_outcome *o, const char *text
 	return msg;
 }
 
-static void fail(struct http_response *resp, const struct command_outcome *o, int status,
-		 const char *id, const char *a1, const char *a2, const char *text)
+/* Add what the device or the policy said to the error already in resp. */
+static void detail(struct http_response *resp, const struct command_outcome *o, const char *text)
 {
-	const char *args[] = { a1, a2 };
-	rf_error(resp, status, id, args, a2 ? 2 : a1 ? 1 : 0);
 	rf_error_append(resp, outcome_message(o, text));
 }
 
@@ -223,7 +220,7 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 		       struct http_response *resp)
 {
 	struct task_info ti;
-	char loc[64], text[160];
+	char loc[64];
 	int id;
 
 	memset(&ti, 0, sizeof(ti));
@@ -238,15 +235,79 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 		 ti.opcode);
 	id = tasks_start(j->agent->tasks, &ti);
 	if (id < 0) {
-		snprintf(text, sizeof(text),
-			 "The device started a background operation but no task slot is free to follow it");
-		fail(resp, o, 503, "ServiceTemporarilyUnavailable", "5", NULL, text);
-		http_response_header(resp, "Retry-After", "5");
+		rf_service_temporarily_unavailable(resp, 5);
+		detail(resp, o,
+		       "The device started a background operation but no task slot is free to follow it");
 		return;
 	}
 	snprintf(loc, sizeof(loc), "/redfish/v1/TaskService/Tasks/%d", id);
 	http_response_json(resp, 202, task_json(j->agent, (unsigned)id));
 	http_response_header(resp, "Location", loc);
+}
+
+/* A command that never reached the device: audit failure, full queue or
+ * policy refusal. */
+static void not_submitted(const struct command_outcome *o, struct http_response *resp)
+{
+	char text[256];
+
+	switch (o->stage) {
+	case COMMAND_AUDIT_FAILED:
+		snprintf(text, sizeof(text), "The audit record could not be written (%s); no command was sent",
+			 strerror(-o->audit_error));
+		rf_service_temporarily_unavailable(resp, 60);
+		detail(resp, o, text);
+		return;
+	case COMMAND_QUEUE_FULL:
+		rf_service_temporarily_unavailable(resp, 1);
+		detail(resp, o, "Too many commands are waiting for this device");
+		return;
+	case COMMAND_DENIED:
+		if (o->decision.reason == POLICY_DENY_PAYLOAD_TOO_LARGE ||
+		    o->decision.reason == POLICY_DENY_PAYLOAD_TOO_SMALL)
+			rf_action_parameter_value_error(resp, "Payload", ACTION_NAME);
+		else
+			rf_insufficient_privilege(resp);
+		detail(resp, o, o->decision.detail);
+		return;
+	case COMMAND_SUBMITTED:
+		break;
+	}
+}
+
+/* The path to the device failed (transport is not 0). */
+static void transport_failed(struct submit_job *j, const struct command_outcome *o,
+			     struct http_response *resp)
+{
+	char text[256];
+
+	switch (o->result.transport) {
+	case -ETIMEDOUT:
+		rf_operation_timeout(resp);
+		detail(resp, o, "The device did not answer within the timeout");
+		return;
+	case -EBUSY:
+		rf_service_temporarily_unavailable(resp, 1);
+		detail(resp, o, "The device is busy with another command");
+		return;
+	case -EPERM:
+	case -ENOTTY:
+	case -EOPNOTSUPP: {
+		struct cxl_delivery_info d = { 0 };
+		cxl_devset_delivery(j->agent->devices, j->idx, j->approval->opcode, &d);
+		snprintf(text, sizeof(text), "This host cannot deliver the command: %s",
+			 d.reason[0] ? d.reason : strerror(-o->result.transport));
+		rf_action_not_supported(resp, ACTION_NAME);
+		detail(resp, o, text);
+		return;
+	}
+	default:
+		snprintf(text, sizeof(text), "The path to the device failed: %s",
+			 strerror(-o->result.transport));
+		rf_general_error(resp, 502);
+		detail(resp, o, text);
+		return;
+	}
 }
 
 /* The one place where a command outcome becomes an HTTP status and message. */
@@ -256,55 +317,12 @@ static void outcome_to_response(struct submit_job *j, const struct command_outco
 	char text[256];
 	const char *rcname;
 
-	switch (o->stage) {
-	case COMMAND_AUDIT_FAILED:
-		snprintf(text, sizeof(text), "The audit record could not be written (%s); no command was sent",
-			 strerror(-o->audit_error));
-		fail(resp, o, 503, "ServiceTemporarilyUnavailable", "60", NULL, text);
-		http_response_header(resp, "Retry-After", "60");
-		return;
-	case COMMAND_QUEUE_FULL:
-		fail(resp, o, 503, "ServiceTemporarilyUnavailable", "1", NULL,
-		     "Too many commands are waiting for this device");
-		http_response_header(resp, "Retry-After", "1");
-		return;
-	case COMMAND_DENIED:
-		if (o->decision.reason == POLICY_DENY_PAYLOAD_TOO_LARGE ||
-		    o->decision.reason == POLICY_DENY_PAYLOAD_TOO_SMALL)
-			fail(resp, o, 400, "ActionParameterValueError", "Payload", ACTION_NAME,
-			     o->decision.detail);
-		else
-			fail(resp, o, 403, "InsufficientPrivilege", NULL, NULL, o->decision.detail);
-		return;
-	case COMMAND_SUBMITTED:
-		break;
-	}
-	switch (o->result.transport) {
-	case 0:
-		break;
-	case -ETIMEDOUT:
-		fail(resp, o, 504, "OperationTimeout", NULL, NULL,
-		     "The device did not answer within the timeout");
-		return;
-	case -EBUSY:
-		fail(resp, o, 503, "ServiceTemporarilyUnavailable", "1", NULL,
-		     "The device is busy with another command");
-		http_response_header(resp, "Retry-After", "1");
-		return;
-	case -EPERM:
-	case -ENOTTY:
-	case -EOPNOTSUPP: {
-		struct cxl_delivery_info d = { 0 };
-		cxl_devset_delivery(j->agent->devices, j->idx, j->approval->opcode, &d);
-		snprintf(text, sizeof(text), "This host cannot deliver the command: %s",
-			 d.reason[0] ? d.reason : strerror(-o->result.transport));
-		fail(resp, o, 501, "ActionNotSupported", ACTION_NAME, NULL, text);
+	if (o->stage != COMMAND_SUBMITTED) {
+		not_submitted(o, resp);
 		return;
 	}
-	default:
-		snprintf(text, sizeof(text), "The path to the device failed: %s",
-			 strerror(-o->result.transport));
-		fail(resp, o, 502, "GeneralError", NULL, NULL, text);
+	if (o->result.transport) {
+		transport_failed(j, o, resp);
 		return;
 	}
 	rcname = cxl_mbox_rc_name(o->result.mbox_rc);
@@ -328,23 +346,23 @@ static void outcome_to_response(struct submit_job *j, const struct command_outco
 		return;
 	case CXL_MBOX_BUSY:
 	case CXL_MBOX_RETRY_REQUIRED:
-		fail(resp, o, 503, "ServiceTemporarilyUnavailable", "1", NULL, text);
-		http_response_header(resp, "Retry-After", "1");
-		return;
+		rf_service_temporarily_unavailable(resp, 1);
+		break;
 	case CXL_MBOX_INVALID_INPUT:
 	case CXL_MBOX_INVALID_PAYLOAD_LENGTH:
-		fail(resp, o, 400, "ActionParameterValueError", "Payload", ACTION_NAME, text);
-		return;
+		rf_action_parameter_value_error(resp, "Payload", ACTION_NAME);
+		break;
 	case CXL_MBOX_UNSUPPORTED:
-		fail(resp, o, 501, "ActionNotSupported", ACTION_NAME, NULL, text);
-		return;
+		rf_action_not_supported(resp, ACTION_NAME);
+		break;
 	case CXL_MBOX_INTERNAL_ERROR:
-		fail(resp, o, 502, "GeneralError", NULL, NULL, text);
-		return;
+		rf_general_error(resp, 502);
+		break;
 	default:
-		fail(resp, o, 409, "GeneralError", NULL, NULL, text);
-		return;
+		rf_general_error(resp, 409);
+		break;
 	}
+	detail(resp, o, text);
 }
 
 static void submit_run(void *arg, struct http_response *resp)
@@ -354,7 +372,7 @@ static void submit_run(void *arg, struct http_response *resp)
 	int rc = command_submit(j->agent, &j->who, j->idx, j->approval, j->payload, j->payload_len,
 				j->timeout_ms, &o);
 	if (rc) {
-		rf_error0(resp, 500, "InternalError");
+		rf_internal_error(resp);
 		return;
 	}
 	outcome_to_response(j, &o, resp);
@@ -376,37 +394,36 @@ static int parse_submit(const struct http_request *req, struct submit_job *j,
 	}
 	body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!body || !json_is_object(body)) {
-		rf_error0(resp, 400, "MalformedJSON");
+		rf_malformed_json(resp);
 		json_decref(body);
 		return -EINVAL;
 	}
 	json_object_foreach(body, key, v) {
 		if (strcmp(key, "Payload") == 0) {
 			if (!json_is_string(v)) {
-				rf_error3(resp, 400, "ActionParameterValueTypeError", "<non-string>",
+				rf_action_parameter_value_type_error(resp, "<non-string>",
 					  "Payload", ACTION_NAME);
 				goto out;
 			}
 			if (base64_decode(json_string_value(v), json_string_length(v), &j->payload,
 					  &j->payload_len)) {
-				rf_error3(resp, 400, "ActionParameterValueFormatError",
-					  json_string_value(v), "Payload", ACTION_NAME);
+				rf_action_parameter_value_format_error(resp, json_string_value(v), "Payload", ACTION_NAME);
 				goto out;
 			}
 		} else if (strcmp(key, "TimeoutMs") == 0) {
 			if (!json_is_integer(v)) {
-				rf_error3(resp, 400, "ActionParameterValueTypeError", "<non-integer>",
+				rf_action_parameter_value_type_error(resp, "<non-integer>",
 					  "TimeoutMs", ACTION_NAME);
 				goto out;
 			}
 			if (json_integer_value(v) < 1 || json_integer_value(v) > MAX_TIMEOUT_MS) {
-				rf_error2(resp, 400, "ActionParameterValueError", "TimeoutMs",
+				rf_action_parameter_value_error(resp, "TimeoutMs",
 					  ACTION_NAME);
 				goto out;
 			}
 			j->timeout_ms = (unsigned)json_integer_value(v);
 		} else {
-			rf_error2(resp, 400, "ActionParameterUnknown", ACTION_NAME, key);
+			rf_action_parameter_unknown(resp, ACTION_NAME, key);
 			goto out;
 		}
 	}
@@ -431,7 +448,7 @@ static int h_vendor_command_submit(const struct route_ctx *ctx, struct http_resp
 	if (vc_open(ctx, resp, &v))
 		return 0;
 	if (!approved_here(v.cat, &v.info, &v.cel, id, &eff)) {
-		rf_error2(resp, 404, "ResourceNotFound", "VendorCommand", id);
+		rf_resource_not_found(resp, "VendorCommand", id);
 		vc_close(&v);
 		return 0;
 	}
