@@ -215,62 +215,70 @@ static void add(struct http_response *resp, int status, enum base_id id,
 
 #define ARGS(...) (const char *const[]){ __VA_ARGS__ }, \
 	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
-#define NOARGS NULL, 0
 
-void rf_malformed_json(struct http_response *resp)
-{
-	emit(resp, 400, M_MALFORMED_JSON, NOARGS);
-}
+/* The message functions declared in error.h: name, how the message goes
+ * into the response (emit: replaces; add: joins a 400 of Property*
+ * problems), status, message, and the parameters, in the registry's
+ * argument order. */
+#define MESSAGE0(fn, how, status, id)                                                      \
+	void fn(struct http_response *resp)                                                 \
+	{                                                                                   \
+		how(resp, status, id, NULL, 0);                                             \
+	}
+#define MESSAGE1(fn, how, status, id, a)                                                   \
+	void fn(struct http_response *resp, const char *a)                                  \
+	{                                                                                   \
+		how(resp, status, id, ARGS(a));                                             \
+	}
+#define MESSAGE2(fn, how, status, id, a, b)                                                \
+	void fn(struct http_response *resp, const char *a, const char *b)                   \
+	{                                                                                   \
+		how(resp, status, id, ARGS(a, b));                                          \
+	}
+#define MESSAGE3(fn, how, status, id, a, b, c)                                             \
+	void fn(struct http_response *resp, const char *a, const char *b, const char *c)    \
+	{                                                                                   \
+		how(resp, status, id, ARGS(a, b, c));                                       \
+	}
 
-void rf_empty_json(struct http_response *resp)
-{
-	emit(resp, 400, M_EMPTY_JSON, NOARGS);
-}
-
-void rf_property_unknown(struct http_response *resp, const char *prop)
-{
-	add(resp, 400, M_PROPERTY_UNKNOWN, ARGS(prop));
-}
-
-void rf_property_not_writable(struct http_response *resp, const char *prop)
-{
-	add(resp, 400, M_PROPERTY_NOT_WRITABLE, ARGS(prop));
-}
-
-void rf_property_value_type_error(struct http_response *resp, const char *value,
-				  const char *prop)
-{
-	add(resp, 400, M_PROPERTY_VALUE_TYPE_ERROR, ARGS(value, prop));
-}
-
-void rf_property_value_not_in_list(struct http_response *resp, const char *value,
-				   const char *prop)
-{
-	add(resp, 400, M_PROPERTY_VALUE_NOT_IN_LIST, ARGS(value, prop));
-}
-
-void rf_property_value_format_error(struct http_response *resp, const char *value,
-				    const char *prop)
-{
-	add(resp, 400, M_PROPERTY_VALUE_FORMAT_ERROR, ARGS(value, prop));
-}
-
-void rf_property_value_out_of_range(struct http_response *resp, const char *value,
-				    const char *prop)
-{
-	add(resp, 400, M_PROPERTY_VALUE_OUT_OF_RANGE, ARGS(value, prop));
-}
-
-void rf_property_value_incorrect(struct http_response *resp, const char *prop, const char *value)
-{
-	add(resp, 400, M_PROPERTY_VALUE_INCORRECT, ARGS(prop, value));
-}
-
-void rf_property_value_conflict(struct http_response *resp, const char *prop,
-				const char *other_prop)
-{
-	add(resp, 400, M_PROPERTY_VALUE_CONFLICT, ARGS(prop, other_prop));
-}
+MESSAGE0(rf_malformed_json, emit, 400, M_MALFORMED_JSON)
+MESSAGE0(rf_empty_json, emit, 400, M_EMPTY_JSON)
+MESSAGE1(rf_property_unknown, add, 400, M_PROPERTY_UNKNOWN, prop)
+MESSAGE1(rf_property_not_writable, add, 400, M_PROPERTY_NOT_WRITABLE, prop)
+MESSAGE2(rf_property_value_type_error, add, 400, M_PROPERTY_VALUE_TYPE_ERROR, value, prop)
+MESSAGE2(rf_property_value_not_in_list, add, 400, M_PROPERTY_VALUE_NOT_IN_LIST, value, prop)
+MESSAGE2(rf_property_value_format_error, add, 400, M_PROPERTY_VALUE_FORMAT_ERROR, value, prop)
+MESSAGE2(rf_property_value_out_of_range, add, 400, M_PROPERTY_VALUE_OUT_OF_RANGE, value, prop)
+MESSAGE2(rf_property_value_incorrect, add, 400, M_PROPERTY_VALUE_INCORRECT, prop, value)
+MESSAGE2(rf_property_value_conflict, add, 400, M_PROPERTY_VALUE_CONFLICT, prop, other_prop)
+MESSAGE1(rf_create_failed_missing_req_properties, emit, 400,
+	 M_CREATE_FAILED_MISSING_REQ_PROPERTIES, prop)
+MESSAGE0(rf_password_incorrect_length, emit, 400, M_PASSWORD_INCORRECT_LENGTH)
+MESSAGE1(rf_query_parameter_value_error, emit, 400, M_QUERY_PARAMETER_VALUE_ERROR, param)
+MESSAGE2(rf_action_parameter_unknown, emit, 400, M_ACTION_PARAMETER_UNKNOWN, action, param)
+MESSAGE2(rf_action_parameter_value_error, emit, 400, M_ACTION_PARAMETER_VALUE_ERROR, param,
+	 action)
+MESSAGE3(rf_action_parameter_value_type_error, emit, 400, M_ACTION_PARAMETER_VALUE_TYPE_ERROR,
+	 value, param, action)
+MESSAGE3(rf_action_parameter_value_format_error, emit, 400,
+	 M_ACTION_PARAMETER_VALUE_FORMAT_ERROR, value, param, action)
+MESSAGE0(rf_no_valid_session, emit, 401, M_NO_VALID_SESSION)
+MESSAGE0(rf_insufficient_privilege, emit, 403, M_INSUFFICIENT_PRIVILEGE)
+MESSAGE2(rf_resource_not_found, emit, 404, M_RESOURCE_NOT_FOUND, type, name)
+MESSAGE0(rf_operation_not_allowed, emit, 405, M_OPERATION_NOT_ALLOWED)
+MESSAGE3(rf_resource_already_exists, emit, 409, M_RESOURCE_ALREADY_EXISTS, type, prop, value)
+MESSAGE3(rf_property_value_resource_conflict, emit, 409, M_PROPERTY_VALUE_RESOURCE_CONFLICT, prop,
+	 value, uri)
+MESSAGE0(rf_create_limit_reached_for_resource, emit, 409, M_CREATE_LIMIT_REACHED_FOR_RESOURCE)
+MESSAGE0(rf_resource_cannot_be_deleted, emit, 409, M_RESOURCE_CANNOT_BE_DELETED)
+MESSAGE0(rf_resource_in_use, emit, 409, M_RESOURCE_IN_USE)
+MESSAGE0(rf_precondition_failed, emit, 412, M_PRECONDITION_FAILED)
+MESSAGE0(rf_payload_too_large, emit, 413, M_PAYLOAD_TOO_LARGE)
+MESSAGE0(rf_internal_error, emit, 500, M_INTERNAL_ERROR)
+MESSAGE1(rf_query_parameter_unsupported, emit, 501, M_QUERY_PARAMETER_UNSUPPORTED, param)
+MESSAGE1(rf_action_not_supported, emit, 501, M_ACTION_NOT_SUPPORTED, action)
+MESSAGE0(rf_session_limit_exceeded, emit, 503, M_SESSION_LIMIT_EXCEEDED)
+MESSAGE0(rf_operation_timeout, emit, 504, M_OPERATION_TIMEOUT)
 
 void rf_string_value_too_long(struct http_response *resp, const char *value, int limit)
 {
@@ -279,122 +287,11 @@ void rf_string_value_too_long(struct http_response *resp, const char *value, int
 	emit(resp, 400, M_STRING_VALUE_TOO_LONG, ARGS(value, n));
 }
 
-void rf_create_failed_missing_req_properties(struct http_response *resp, const char *prop)
-{
-	emit(resp, 400, M_CREATE_FAILED_MISSING_REQ_PROPERTIES, ARGS(prop));
-}
-
-void rf_password_incorrect_length(struct http_response *resp)
-{
-	emit(resp, 400, M_PASSWORD_INCORRECT_LENGTH, NOARGS);
-}
-
-void rf_query_parameter_value_error(struct http_response *resp, const char *param)
-{
-	emit(resp, 400, M_QUERY_PARAMETER_VALUE_ERROR, ARGS(param));
-}
-
-void rf_action_parameter_unknown(struct http_response *resp, const char *action,
-				 const char *param)
-{
-	emit(resp, 400, M_ACTION_PARAMETER_UNKNOWN, ARGS(action, param));
-}
-
-void rf_action_parameter_value_error(struct http_response *resp, const char *param,
-				     const char *action)
-{
-	emit(resp, 400, M_ACTION_PARAMETER_VALUE_ERROR, ARGS(param, action));
-}
-
-void rf_action_parameter_value_type_error(struct http_response *resp, const char *value,
-					  const char *param, const char *action)
-{
-	emit(resp, 400, M_ACTION_PARAMETER_VALUE_TYPE_ERROR, ARGS(value, param, action));
-}
-
-void rf_action_parameter_value_format_error(struct http_response *resp, const char *value,
-					    const char *param, const char *action)
-{
-	emit(resp, 400, M_ACTION_PARAMETER_VALUE_FORMAT_ERROR, ARGS(value, param, action));
-}
-
-void rf_no_valid_session(struct http_response *resp)
-{
-	emit(resp, 401, M_NO_VALID_SESSION, NOARGS);
-}
-
-void rf_insufficient_privilege(struct http_response *resp)
-{
-	emit(resp, 403, M_INSUFFICIENT_PRIVILEGE, NOARGS);
-}
-
-void rf_resource_not_found(struct http_response *resp, const char *type, const char *name)
-{
-	emit(resp, 404, M_RESOURCE_NOT_FOUND, ARGS(type, name));
-}
-
-void rf_operation_not_allowed(struct http_response *resp)
-{
-	emit(resp, 405, M_OPERATION_NOT_ALLOWED, NOARGS);
-}
-
-void rf_resource_already_exists(struct http_response *resp, const char *type, const char *prop,
-				const char *value)
-{
-	emit(resp, 409, M_RESOURCE_ALREADY_EXISTS, ARGS(type, prop, value));
-}
-
-void rf_property_value_resource_conflict(struct http_response *resp, const char *prop,
-					 const char *value, const char *uri)
-{
-	emit(resp, 409, M_PROPERTY_VALUE_RESOURCE_CONFLICT, ARGS(prop, value, uri));
-}
-
-void rf_create_limit_reached_for_resource(struct http_response *resp)
-{
-	emit(resp, 409, M_CREATE_LIMIT_REACHED_FOR_RESOURCE, NOARGS);
-}
-
-void rf_resource_cannot_be_deleted(struct http_response *resp)
-{
-	emit(resp, 409, M_RESOURCE_CANNOT_BE_DELETED, NOARGS);
-}
-
-void rf_resource_in_use(struct http_response *resp)
-{
-	emit(resp, 409, M_RESOURCE_IN_USE, NOARGS);
-}
-
-void rf_precondition_failed(struct http_response *resp)
-{
-	emit(resp, 412, M_PRECONDITION_FAILED, NOARGS);
-}
-
-void rf_payload_too_large(struct http_response *resp)
-{
-	emit(resp, 413, M_PAYLOAD_TOO_LARGE, NOARGS);
-}
-
 void rf_unsupported_media_type(struct http_response *resp)
 {
-	emit(resp, 415, M_GENERAL_ERROR, NOARGS);
+	emit(resp, 415, M_GENERAL_ERROR, NULL, 0);
 	json_object_set_new(json_object_get(resp->json, "error"), "message",
 			    json_string("The request body must be application/json."));
-}
-
-void rf_internal_error(struct http_response *resp)
-{
-	emit(resp, 500, M_INTERNAL_ERROR, NOARGS);
-}
-
-void rf_query_parameter_unsupported(struct http_response *resp, const char *param)
-{
-	emit(resp, 501, M_QUERY_PARAMETER_UNSUPPORTED, ARGS(param));
-}
-
-void rf_action_not_supported(struct http_response *resp, const char *action)
-{
-	emit(resp, 501, M_ACTION_NOT_SUPPORTED, ARGS(action));
 }
 
 static void retry_later(struct http_response *resp, int status, unsigned retry_s)
@@ -415,24 +312,14 @@ void rf_too_many_requests(struct http_response *resp, unsigned retry_s)
 	retry_later(resp, 429, retry_s);
 }
 
-void rf_session_limit_exceeded(struct http_response *resp)
-{
-	emit(resp, 503, M_SESSION_LIMIT_EXCEEDED, NOARGS);
-}
-
-void rf_operation_timeout(struct http_response *resp)
-{
-	emit(resp, 504, M_OPERATION_TIMEOUT, NOARGS);
-}
-
 void rf_general_error(struct http_response *resp, int status)
 {
-	emit(resp, status, M_GENERAL_ERROR, NOARGS);
+	emit(resp, status, M_GENERAL_ERROR, NULL, 0);
 }
 
 json_t *rf_general_error_message(const char *text)
 {
-	json_t *msg = message(M_GENERAL_ERROR, NOARGS);
+	json_t *msg = message(M_GENERAL_ERROR, NULL, 0);
 	if (msg)
 		json_object_set_new(msg, "Message", json_string(text));
 	return msg;
