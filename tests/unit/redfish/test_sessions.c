@@ -1,0 +1,207 @@
+/* sessions.c: login without prior authentication, the token, who sees and
+ * ends which sessions, and the refusals of a login. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#define SERVICE "/redfish/v1/SessionService"
+#define SESSIONS SERVICE "/Sessions"
+
+static int setup(void **state)
+{
+	struct rfx *f = rfx_open();
+	char auth[256];
+
+	if (!f || rfx_user(f, "reader", "ReadOnly", auth, sizeof(auth)) ||
+	    rfx_user(f, "other", "ReadOnly", auth, sizeof(auth)))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rfx_close(*state);
+	return 0;
+}
+
+/* Logs user in; the token into token, the session's URI into uri (each
+ * as large as the reply's). */
+static void login(struct rfx *f, const char *user, const char *password, char *token,
+		  char *uri)
+{
+	char body[256];
+	struct rfx_reply r;
+
+	snprintf(body, sizeof(body), "{\"UserName\": \"%s\", \"Password\": \"%s\", "
+		 "\"Context\": \"unit test\"}", user, password);
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL, body, NULL);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(strlen(r.token), 64);
+	assert_string_equal(r.location, rfx_str(r.body, "@odata.id"));
+	assert_string_equal(rfx_str(r.body, "UserName"), user);
+	assert_string_equal(rfx_str(r.body, "Context"), "unit test");
+	assert_string_equal(rfx_str(r.body, "ClientOriginIPAddress"), "192.0.2.20");
+	snprintf(token, sizeof(r.token), "%s", r.token);
+	snprintf(uri, sizeof(r.location), "%s", r.location);
+	rfx_free(&r);
+}
+
+static void test_service(void **state)
+{
+	struct rfx *f = *state;
+	struct rfx_reply r = rfx_get(f, SERVICE, f->admin);
+
+	assert_int_equal(r.status, 200);
+	assert_int_equal(rfx_int(r.body, "SessionTimeout"), 1800);
+	assert_string_equal(rfx_str(r.body, "Sessions/@odata.id"), SESSIONS);
+	rfx_free(&r);
+}
+
+static void test_login_and_logout(void **state)
+{
+	struct rfx *f = *state;
+	char token[80], uri[256], other_token[80], other_uri[256];
+	struct rfx_reply r;
+
+	login(f, "reader", RFX_PASSWORD, token, uri);
+	login(f, "other", RFX_PASSWORD, other_token, other_uri);
+	r = rfx_get(f, uri, token);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(rfx_str(r.body, "@odata.type"), "#Session.v1_8_0.Session");
+	assert_null(rfx_at(r.body, "Token"));
+	rfx_free(&r);
+
+	/* ConfigureSelf: one's own sessions only */
+	r = rfx_get(f, SESSIONS, token);
+	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 1);
+	assert_string_equal(rfx_str(r.body, "Members/0/@odata.id"), uri);
+	rfx_free(&r);
+	r = rfx_get(f, other_uri, token);
+	assert_int_equal(r.status, 403);
+	rfx_free(&r);
+	r = rfx_send(f, HTTP_DELETE, other_uri, token, NULL, NULL);
+	assert_int_equal(r.status, 403);
+	rfx_free(&r);
+	/* ConfigureManager: all of them */
+	r = rfx_get(f, SESSIONS, f->admin);
+	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 2);
+	rfx_free(&r);
+	r = rfx_send(f, HTTP_DELETE, other_uri, f->admin, NULL, NULL);
+	assert_int_equal(r.status, 204);
+	rfx_free(&r);
+	r = rfx_get(f, uri, other_token);
+	assert_int_equal(r.status, 401);
+	rfx_free(&r);
+
+	/* logout with the session itself */
+	r = rfx_send(f, HTTP_DELETE, uri, token, NULL, NULL);
+	assert_int_equal(r.status, 204);
+	rfx_free(&r);
+	r = rfx_get(f, SESSIONS, token);
+	assert_int_equal(r.status, 401);
+	rfx_free(&r);
+	r = rfx_get(f, uri, f->admin);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageArgs/0"), "Session");
+	rfx_free(&r);
+}
+
+/* An Authorization header on the login is ignored, not refused. */
+static void test_login_ignores_authorization(void **state)
+{
+	struct rfx *f = *state;
+	char bad[256];
+	struct rfx_reply r;
+
+	assert_int_equal(rfx_basic(bad, sizeof(bad), "reader", "wrong-password-123"), 0);
+	r = rfx_send(f, HTTP_POST, SESSIONS, bad,
+		     "{\"UserName\": \"reader\", \"Password\": \"" RFX_PASSWORD "\"}", NULL);
+	assert_int_equal(r.status, 201);
+	rfx_free(&r);
+}
+
+static void test_login_refusals(void **state)
+{
+	struct rfx *f = *state;
+	char long_context[400];
+	static const char *const cases[][3] = {
+		{ "{\"UserName\": \"reader\", \"Password\": \"wrong-password-123\"}", "401",
+		  "NoValidSession" },
+		{ "{\"UserName\": \"nobody\", \"Password\": \"" RFX_PASSWORD "\"}", "401",
+		  "NoValidSession" },
+		{ "{\"UserName\": \"reader\"}", "400", "CreateFailedMissingReqProperties" },
+		{ "{\"UserName\": \"reader\", \"Password\": 5}", "400", "PropertyValueTypeError" },
+		{ "{\"UserName\": \"reader\", \"Password\": \"x\", \"Role\": \"x\"}", "400",
+		  "PropertyUnknown" },
+		{ "not json", "400", "MalformedJSON" },
+	};
+	struct rfx_reply r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = rfx_send(f, HTTP_POST, SESSIONS, NULL, cases[i][0], NULL);
+		if (r.status != atoi(cases[i][1]) || strcmp(rfx_message_id(&r), cases[i][2]) != 0)
+			fail_msg("%s: %d %s", cases[i][0], r.status, rfx_message_id(&r));
+		assert_null(r.token[0] ? r.token : NULL);
+		rfx_free(&r);
+	}
+	/* a typed password is never echoed */
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL, "{\"UserName\": \"reader\", \"Password\": 5}", NULL);
+	assert_string_equal(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageArgs/0"),
+			    "(hidden)");
+	rfx_free(&r);
+
+	memset(long_context, 'c', sizeof(long_context) - 1);
+	long_context[sizeof(long_context) - 1] = '\0';
+	char body[600];
+	snprintf(body, sizeof(body),
+		 "{\"UserName\": \"reader\", \"Password\": \"" RFX_PASSWORD "\", \"Context\": \"%s\"}",
+		 long_context);
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL, body, NULL);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(rfx_message_id(&r), "StringValueTooLong");
+	rfx_free(&r);
+}
+
+/* Four sessions per user at most in this fixture: the fifth is refused. */
+static void test_session_limit(void **state)
+{
+	struct rfx *f = *state;
+	char token[80], uri[256];
+	struct rfx_reply r;
+	json_t *m;
+	size_t i;
+
+	/* none left over from the other tests */
+	r = rfx_get(f, SESSIONS, f->admin);
+	json_array_foreach(rfx_at(r.body, "Members"), i, m) {
+		struct rfx_reply d = rfx_send(f, HTTP_DELETE, rfx_str(m, "@odata.id"), f->admin,
+					      NULL, NULL);
+		assert_int_equal(d.status, 204);
+		rfx_free(&d);
+	}
+	rfx_free(&r);
+	for (i = 0; i < 4; i++)
+		login(f, "other", RFX_PASSWORD, token, uri);
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+		     "{\"UserName\": \"other\", \"Password\": \"" RFX_PASSWORD "\"}", NULL);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(rfx_message_id(&r), "SessionLimitExceeded");
+	rfx_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_service),
+		cmocka_unit_test(test_login_and_logout),
+		cmocka_unit_test(test_login_ignores_authorization),
+		cmocka_unit_test(test_login_refusals),
+		cmocka_unit_test(test_session_limit),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
