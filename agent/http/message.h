@@ -43,6 +43,9 @@ struct http_request {
 	enum http_method method;
 	const char *method_token;
 	const char *path;          /* percent-decoded, without the query */
+	/* The path or a query argument was refused by uri_unescape or holds a
+	 * dot segment; path then keeps the bytes as they arrived. */
+	bool uri_invalid;
 	const struct http_header *headers; /* request headers */
 	size_t nheaders;
 	const struct http_header *query;   /* decoded query arguments */

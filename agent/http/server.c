@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/uri.h"
 #include "util/log.h"
 
 #define MAX_DAEMONS 8
@@ -77,6 +78,34 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 		c->n++;
 	}
 	return MHD_YES;
+}
+
+/* Marks a URI part that uri_unescape refused. It replaces the first byte, so
+ * the rest still shows what arrived; decoded text never holds it, because
+ * control characters are refused. */
+#define URI_REFUSED '\x7f'
+
+/* libmicrohttpd's own decoding turns %00 into an early end of string; this
+ * one refuses it, and everything else ambiguous, instead. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	ssize_t n = uri_unescape(s);
+	(void)cls;
+	(void)conn;
+	if (n >= 0)
+		return (size_t)n;
+	s[0] = URI_REFUSED;
+	return strlen(s);
+}
+
+static bool uri_refused(const char *url, const struct http_header *query, size_t nquery)
+{
+	if (url[0] == URI_REFUSED || !uri_path_clean(url))
+		return true;
+	for (size_t i = 0; i < nquery; i++)
+		if (query[i].name[0] == URI_REFUSED || query[i].value[0] == URI_REFUSED)
+			return true;
+	return false;
 }
 
 static void peer_address(struct MHD_Connection *conn, char *buf, size_t len)
@@ -238,6 +267,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	req.method = http_method_parse(method);
 	req.method_token = method;
 	req.path = url;
+	req.uri_invalid = uri_refused(url, query, qc.n);
 	req.headers = headers;
 	req.nheaders = hc.n;
 	req.query = query;
@@ -453,6 +483,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
 			{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },
 			{ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+			{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
 			{ cfg->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
 			  (void *)cfg->client_ca_pem },
 			{ MHD_OPTION_END, 0, NULL },

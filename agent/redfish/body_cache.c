@@ -13,6 +13,7 @@ struct entry {
 	char *text;
 	size_t len;
 	char *etag;
+	char *link; /* "Link: <schema>; rel=describedby", or NULL */
 };
 
 struct body_cache {
@@ -50,6 +51,7 @@ static void clear(struct entry *e)
 	free(e->path);
 	free(e->text);
 	free(e->etag);
+	free(e->link);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -74,7 +76,8 @@ int body_cache_get(struct body_cache *c, const char *path, uint64_t version,
 	e = &c->slot[slot_of(c, path)];
 	if (e->path && e->version == version && strcmp(e->path, path) == 0 &&
 	    http_response_text(resp, 200, JSON_CONTENT_TYPE, e->text, e->len) == 0 &&
-	    http_response_header(resp, "ETag", e->etag) == 0)
+	    http_response_header(resp, "ETag", e->etag) == 0 &&
+	    (!e->link || http_response_header(resp, "Link", e->link) == 0))
 		hit = 1;
 	pthread_rwlock_unlock(&c->lock);
 	return hit;
@@ -84,6 +87,7 @@ void body_cache_put(struct body_cache *c, const char *path, uint64_t version,
 		    const struct http_response *resp)
 {
 	const char *etag = http_response_get_header(resp, "ETag");
+	const char *link = http_response_get_header(resp, "Link");
 	struct entry fresh = { 0 }, *e;
 
 	if (resp->status != 200 || !resp->text || !etag)
@@ -91,7 +95,8 @@ void body_cache_put(struct body_cache *c, const char *path, uint64_t version,
 	fresh.path = strdup(path);
 	fresh.text = malloc(resp->text_len + 1);
 	fresh.etag = strdup(etag);
-	if (!fresh.path || !fresh.text || !fresh.etag) {
+	fresh.link = link ? strdup(link) : NULL;
+	if (!fresh.path || !fresh.text || !fresh.etag || (link && !fresh.link)) {
 		clear(&fresh);
 		return;
 	}

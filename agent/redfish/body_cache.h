@@ -1,7 +1,7 @@
 /* Serialised response bodies kept per URI and content version, so a GET of
  * unchanged data costs neither JSON building nor serialisation nor hashing:
  * the handler runs only when the route's version function says the data
- * changed. The ETag is stored with the body. Thread-safe. */
+ * changed. The ETag and the Link header are stored with the body. Thread-safe. */
 #ifndef CXLA_REDFISH_BODY_CACHE_H
 #define CXLA_REDFISH_BODY_CACHE_H
 
@@ -17,10 +17,10 @@ int body_cache_new(size_t slots, struct body_cache **out);
 void body_cache_free(struct body_cache *c);
 
 /* On a hit for (path, version), give resp a copy of the body, the JSON
- * content type and the ETag, and return 1; otherwise 0. */
+ * content type, the ETag and the Link header, and return 1; otherwise 0. */
 int body_cache_get(struct body_cache *c, const char *path, uint64_t version,
 		   struct http_response *resp);
-/* Keep resp's serialised body and ETag for (path, version). Best effort. */
+/* Keep resp's serialised body, ETag and Link for (path, version). Best effort. */
 void body_cache_put(struct body_cache *c, const char *path, uint64_t version,
 		    const struct http_response *resp);
 

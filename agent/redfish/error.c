@@ -41,6 +41,8 @@ enum base_id {
 	M_SESSION_LIMIT_EXCEEDED,
 	M_OPERATION_TIMEOUT,
 	M_GENERAL_ERROR,
+	M_INVALID_URI,
+	M_HEADER_INVALID,
 	M_COUNT
 };
 
@@ -126,6 +128,10 @@ static const struct base_message base_messages[M_COUNT] = {
 		"Resubmit the request.  If the problem persists, consider resetting the service or provider." },
 	[M_GENERAL_ERROR] = { "GeneralError", 0, "Critical", "A general error has occurred.  See Resolution for information on how to resolve the error, or @Message.ExtendedInfo if Resolution is not provided.",
 		"None." },
+	[M_INVALID_URI] = { "InvalidURI", 1, "Critical", "The URI %1 was not found.",
+		"Provide a valid URI and resubmit the request." },
+	[M_HEADER_INVALID] = { "HeaderInvalid", 1, "Critical", "Header '%1' is invalid.",
+		"Resubmit the request with a valid request header." },
 };
 
 const char *rf_message_id_at(size_t i)
@@ -143,8 +149,14 @@ static json_t *render(const char *tmpl, const char *const *args, size_t nargs)
 		if (p[0] == '%' && p[1] >= '1' && p[1] <= '9' && (size_t)(p[1] - '1') < nargs) {
 			const char *a = args[p[1] - '1'];
 			size_t n = strlen(a);
-			if (n > sizeof(out) - 1 - off)
+			if (n > sizeof(out) - 1 - off) {
+				/* Cut on a character boundary: a string ending
+				 * inside a UTF-8 sequence is no JSON string at all,
+				 * and the message would be lost. */
 				n = sizeof(out) - 1 - off;
+				while (n > 0 && ((unsigned char)a[n] & 0xc0) == 0x80)
+					n--;
+			}
 			memcpy(out + off, a, n);
 			off += n;
 			p++;
@@ -273,6 +285,9 @@ MESSAGE0(rf_create_limit_reached_for_resource, emit, 409, M_CREATE_LIMIT_REACHED
 MESSAGE0(rf_resource_cannot_be_deleted, emit, 409, M_RESOURCE_CANNOT_BE_DELETED)
 MESSAGE0(rf_resource_in_use, emit, 409, M_RESOURCE_IN_USE)
 MESSAGE0(rf_precondition_failed, emit, 412, M_PRECONDITION_FAILED)
+/* DSP0266: an OData-Version the service does not support is refused with 412. */
+MESSAGE1(rf_header_invalid_precondition, emit, 412, M_HEADER_INVALID, header)
+MESSAGE1(rf_invalid_uri, emit, 400, M_INVALID_URI, uri)
 MESSAGE0(rf_payload_too_large, emit, 413, M_PAYLOAD_TOO_LARGE)
 MESSAGE0(rf_internal_error, emit, 500, M_INTERNAL_ERROR)
 MESSAGE1(rf_query_parameter_unsupported, emit, 501, M_QUERY_PARAMETER_UNSUPPORTED, param)

@@ -65,6 +65,8 @@ void rf_resource_cannot_be_deleted(struct http_response *resp); /* 409 */
 void rf_resource_in_use(struct http_response *resp);           /* 409 */
 void rf_precondition_failed(struct http_response *resp);       /* 412 */
 void rf_payload_too_large(struct http_response *resp);         /* 413 */
+void rf_invalid_uri(struct http_response *resp, const char *uri);        /* 400 */
+void rf_header_invalid_precondition(struct http_response *resp, const char *header); /* 412 */
 /* 415: GeneralError, its message saying the body must be application/json. */
 void rf_unsupported_media_type(struct http_response *resp);
 

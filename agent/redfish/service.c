@@ -36,6 +36,56 @@ static const char *unsupported_query(const struct http_request *req)
 	return NULL;
 }
 
+/* The refused URI as text safe for a message: every byte outside printable
+ * ASCII as %XX, the refusal mark as the '/' it replaced. */
+static void printable_uri(const char *path, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; path[i] && o + 4 < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (i == 0 && c == 0x7f)
+			buf[o++] = '/';
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "%%%02X", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+}
+
+/* Protocol checks that come before routing: a URI that cannot be read one
+ * way only, and an OData version the service does not speak. Returns 1 when
+ * resp holds the refusal. */
+static int refuse_request(const struct http_request *req, struct http_response *resp)
+{
+	const char *odata = http_request_header(req, "OData-Version");
+	char uri[256];
+
+	if (req->uri_invalid) {
+		printable_uri(req->path, uri, sizeof(uri));
+		rf_invalid_uri(resp, uri);
+		return 1;
+	}
+	if (odata && strcmp(odata, "4.0") != 0) {
+		rf_header_invalid_precondition(resp, "OData-Version");
+		return 1;
+	}
+	return 0;
+}
+
+/* POST to a collection's Members is POST to the collection (DSP0266). The
+ * alias is a copy of the path without "/Members", or NULL. */
+static char *members_alias(const struct http_request *req)
+{
+	static const char suffix[] = "/Members";
+	size_t n = strlen(req->path), k = sizeof(suffix) - 1;
+
+	if (req->method != HTTP_POST || n <= k || strcmp(req->path + n - k, suffix) != 0)
+		return NULL;
+	return strndup(req->path, n - k);
+}
+
 static void unauthorized(struct http_response *resp)
 {
 	rf_no_valid_session(resp);
@@ -89,6 +139,27 @@ static void conditional_get(const struct http_request *req, struct http_response
 	}
 }
 
+/* DSP0266: a GET answer names the JSON schema of what it returns. DMTF
+ * types point at DMTF's published schemas, the agent's own at the copy it
+ * serves. */
+static int describedby(struct http_response *resp)
+{
+	const char *type = json_string_value(json_object_get(resp->json, "@odata.type"));
+	const char *dot;
+	char link[160];
+
+	if (!type || type[0] != '#' || !(dot = strrchr(type, '.')) || dot == type + 1)
+		return 0;
+	if (strncmp(type + 1, "CxlAgent.", 9) == 0)
+		snprintf(link, sizeof(link), "</redfish/v1/Schemas/%.*s.json>; rel=describedby",
+			 (int)(dot - type - 1), type + 1);
+	else
+		snprintf(link, sizeof(link),
+			 "<https://redfish.dmtf.org/schemas/v1/%.*s.json>; rel=describedby",
+			 (int)(dot - type - 1), type + 1);
+	return http_response_header(resp, "Link", link);
+}
+
 /* Run the handler, or serve its last body when the route says the data has
  * not changed since. */
 static int run_handler(struct agent *ag, const struct route *route, const struct route_ctx *ctx,
@@ -102,6 +173,8 @@ static int run_handler(struct agent *ag, const struct route *route, const struct
 	if (version && body_cache_get(ag->bodies, ctx->req->path, version, resp))
 		return 0;
 	rc = route->handler(ctx, resp);
+	if (!rc && resp->status == 200 && resp->json && (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
+		rc = describedby(resp);
 	if (!rc && version && resp->status == 200 && resp->json && !resp->defer.run) {
 		if ((rc = serialise(resp)))
 			return rc;
@@ -117,7 +190,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	struct route_params params = { 0 };
 	struct identity who;
 	struct route_ctx ctx;
-	size_t scratch_len = strlen(req->path) + 1;
+	char *alias = members_alias(req);
+	const char *path = alias ? alias : req->path;
+	size_t scratch_len = strlen(path) + 1;
 	char *scratch = malloc(scratch_len);
 	enum route_lookup found;
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
@@ -129,6 +204,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	who.peer = req->peer;
 	if (!scratch) {
 		rf_internal_error(resp);
+		free(alias);
 		return;
 	}
 	/* A client certificate that is required, or presented and bad, is
@@ -137,7 +213,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		unauthorized(resp);
 		goto out;
 	}
-	found = router_match(ag->router, req->method, req->path, scratch, scratch_len, &route,
+	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
@@ -184,7 +260,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_payload_too_large(resp);
 		goto out;
 	}
-	if ((req->method & (HTTP_POST | HTTP_PATCH | HTTP_PUT)) && req->body &&
+	/* Every POST and PATCH, empty or not: a browser form (text/plain) with
+	 * cached credentials must never reach a handler. */
+	if ((req->method & (HTTP_POST | HTTP_PATCH | HTTP_PUT)) &&
 	    !is_json_media_type(http_request_header(req, "Content-Type"))) {
 		rf_unsupported_media_type(resp);
 		goto out;
@@ -201,6 +279,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	}
 out:
 	free(scratch);
+	free(alias);
 }
 
 /* Headers every answer carries, and the serialised body with its ETag. req
@@ -256,7 +335,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 	 * the connection is about to be closed and no handler may run. */
 	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
 		rf_payload_too_large(resp);
-	else
+	else if (!refuse_request(req, resp))
 		route_request(ag, req, resp, &allowed);
 
 	if (resp->defer.run) {

@@ -257,8 +257,13 @@ def input_checks(a):
     r = a.curl("POST", path, raw_body=b"{", headers={"Content-Type": "application/json"},
                user=OPERATOR)
     c.error_body(r, 400, "MalformedJSON", "malformed body")
-    r = a.curl("POST", path, user=OPERATOR)
+    r = a.curl("POST", path, headers={"Content-Type": "application/json"}, user=OPERATOR)
     c.eq(r.status, 200, "no body: empty payload")
+    # A cross-site form post: no body, no JSON media type. Nothing runs.
+    for ctype in (None, "text/plain", "application/x-www-form-urlencoded"):
+        hdrs = {"Content-Type": ctype} if ctype else {}
+        r = a.curl("POST", path, headers=hdrs, user=OPERATOR)
+        c.eq(r.status, 415, "empty POST with Content-Type %s" % ctype)
     r = a.curl("POST", path, body={"Payload": ""}, user=None)
     c.error_body(r, 401, "NoValidSession", "no credentials")
     r = a.curl("GET", path, user=OPERATOR)

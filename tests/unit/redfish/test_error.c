@@ -64,6 +64,8 @@ static void c_no_delete(struct http_response *r) { rf_resource_cannot_be_deleted
 static void c_in_use(struct http_response *r) { rf_resource_in_use(r); }
 static void c_precondition(struct http_response *r) { rf_precondition_failed(r); }
 static void c_too_large(struct http_response *r) { rf_payload_too_large(r); }
+static void c_invalid_uri(struct http_response *r) { rf_invalid_uri(r, A1); }
+static void c_header_invalid(struct http_response *r) { rf_header_invalid_precondition(r, A1); }
 static void c_media(struct http_response *r) { rf_unsupported_media_type(r); }
 static void c_internal(struct http_response *r) { rf_internal_error(r); }
 static void c_query_unsup(struct http_response *r) { rf_query_parameter_unsupported(r, A1); }
@@ -108,6 +110,8 @@ static const struct call calls[] = {
 	{ "ResourceInUse", 409, 0, c_in_use },
 	{ "PreconditionFailed", 412, 0, c_precondition },
 	{ "PayloadTooLarge", 413, 0, c_too_large },
+	{ "InvalidURI", 400, 1, c_invalid_uri },
+	{ "HeaderInvalid", 412, 1, c_header_invalid },
 	{ "GeneralError", 415, 0, c_media },
 	{ "InternalError", 500, 0, c_internal },
 	{ "QueryParameterUnsupported", 501, 1, c_query_unsup },

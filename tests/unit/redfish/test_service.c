@@ -601,10 +601,23 @@ static void test_custom_table(void **state)
 		http_response_release(&resp);
 	}
 
-	/* a POST without a body needs no Content-Type */
+	/* a POST without a body still needs the JSON media type: a browser
+	 * form (text/plain, or none) must not reach a handler */
 	struct req_spec empty = { .method = HTTP_POST, .path = "/redfish/v1/Echo/e", .creds = GOOD };
+	calls = 0;
+	perform(f, &f->custom, &empty, &resp);
+	assert_int_equal(resp.status, 415);
+	assert_int_equal(calls, 0);
+	http_response_release(&resp);
+	empty.content_type = "text/plain";
+	perform(f, &f->custom, &empty, &resp);
+	assert_int_equal(resp.status, 415);
+	assert_int_equal(calls, 0);
+	http_response_release(&resp);
+	empty.content_type = "application/json";
 	perform(f, &f->custom, &empty, &resp);
 	assert_int_equal(resp.status, 200);
+	assert_int_equal(calls, 1);
 	http_response_release(&resp);
 
 	/* PATCH is held to the same media-type rule */

@@ -1,0 +1,106 @@
+"""What reaches the router: URIs that could be read two ways are refused with
+400 before routing, the OData version is checked, POST to a collection's
+Members is POST to the collection, and GET answers name their schema."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+
+c = Checker("request_edge")
+
+REFUSED = [
+    "/redfish/v1/Chassis%00x",
+    "/redfish/v1/Chassis%00",
+    "/redfish/v1/Chassis%0Ax",
+    "/redfish/v1/Chassis%7F",
+    "/redfish/v1/Chassis%G1",
+    "/redfish/v1/Chassis%4",
+    "/redfish/v1/Chassis/%",
+    "/redfish/v1/Schemas/%ff",
+    "/redfish/v1/Schemas/%C0%AF",
+    "/redfish/v1/Schemas/%ED%A0%80",
+    "/redfish/v1/../v1/Chassis",
+    "/redfish/v1/./Chassis",
+    "/redfish/v1/Chassis/%2E%2E",
+    "/redfish/v1/Chassis?x=%00",
+    "/redfish/v1/Chassis?%ff=1",
+]
+
+
+def refused_uris(a):
+    for path in REFUSED:
+        for user in (("admin", ADMIN_PASSWORD), None):
+            r = a.curl("GET", path, user=user, extra=["--path-as-is"])
+            c.error_body(r, 400, "InvalidURI", "GET %s (%s)" % (path, "admin" if user else "anonymous"))
+            c.check("Members" not in r.body, "GET %s serves no collection" % path)
+
+
+def nul_cannot_reach_an_account(a):
+    r = a.curl("POST", "/redfish/v1/AccountService/Accounts",
+               body={"UserName": "victim", "Password": "victim-password-1", "RoleId": "ReadOnly"})
+    c.eq(r.status, 201, "create victim account")
+    uri = r.header("location")
+    before = a.curl("GET", uri).json()
+    r = a.curl("PATCH", uri + "%00zzz", body={"RoleId": "Administrator"})
+    c.error_body(r, 400, "InvalidURI", "PATCH with %00 in the account URI")
+    after = a.curl("GET", uri).json()
+    c.eq(after.get("RoleId"), before.get("RoleId"), "account unchanged by the %00 PATCH")
+    r = a.curl("DELETE", uri + "%00")
+    c.error_body(r, 400, "InvalidURI", "DELETE with %00")
+    c.eq(a.curl("GET", uri).status, 200, "account still there after the %00 DELETE")
+
+
+def odata_version(a):
+    r = a.curl("GET", "/redfish/v1/Chassis", headers={"OData-Version": "4.1"})
+    c.error_body(r, 412, "HeaderInvalid", "OData-Version 4.1")
+    r = a.curl("GET", "/redfish/v1/Chassis", headers={"OData-Version": "4.0"})
+    c.eq(r.status, 200, "OData-Version 4.0")
+    r = a.curl("GET", "/redfish/v1/Chassis")
+    c.eq(r.status, 200, "no OData-Version")
+
+
+def describedby(a):
+    for path, want in (("/redfish/v1", "ServiceRoot."),
+                       ("/redfish/v1/Chassis", "ChassisCollection.json"),
+                       ("/redfish/v1/AccountService", "AccountService.")):
+        for attempt in range(2):  # the second answer comes from the body cache
+            r = a.curl("GET", path)
+            link = r.header("link") or ""
+            c.check(want in link and link.endswith("rel=describedby"),
+                    "Link describedby on %s (#%d): %r" % (path, attempt + 1, link))
+        r = a.curl("HEAD", path)
+        c.check(want in (r.header("link") or ""), "Link describedby on HEAD %s" % path)
+    devs = a.curl("GET", "/redfish/v1/Chassis/host/PCIeDevices").json()["Members"]
+    cel = devs[0]["@odata.id"] + "/Oem/CxlAgent/CommandEffectsLog"
+    r = a.curl("GET", cel)
+    c.eq(r.header("link"), "</redfish/v1/Schemas/CxlAgent.v1_0_0.json>; rel=describedby",
+         "Link of an OEM resource names the served OEM schema")
+    c.eq(a.curl("GET", "/redfish/v1/Schemas/CxlAgent.v1_0_0.json").status, 200,
+         "the OEM schema named by Link is served")
+    r = a.curl("GET", "/redfish/v1/Nothing")
+    c.eq(r.header("link"), None, "no Link on an error")
+
+
+def post_to_members(a):
+    r = a.curl("POST", "/redfish/v1/SessionService/Sessions/Members",
+               body={"UserName": "admin", "Password": ADMIN_PASSWORD}, user=None)
+    c.eq(r.status, 201, "POST to Sessions/Members creates a session")
+    c.check((r.header("location") or "").startswith("/redfish/v1/SessionService/Sessions/"),
+            "Location of the session")
+    r = a.curl("POST", "/redfish/v1/AccountService/Accounts/Members",
+               body={"UserName": "member", "Password": "member-password-1", "RoleId": "ReadOnly"})
+    c.eq(r.status, 201, "POST to Accounts/Members creates an account")
+    r = a.curl("GET", "/redfish/v1/AccountService/Accounts/Members")
+    c.eq(r.status, 404, "GET of .../Members is not the collection")
+
+
+with Agent() as a:
+    refused_uris(a)
+    nul_cannot_reach_an_account(a)
+    odata_version(a)
+    describedby(a)
+    post_to_members(a)
+    r = a.curl("GET", "/redfish/v1")
+    c.eq(r.status, 200, "agent still serving")
+c.finish()
