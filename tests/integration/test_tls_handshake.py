@@ -1,0 +1,69 @@
+"""TLS handshakes as common clients make them: no HelloRetryRequest for the
+key shares OpenSSL, GnuTLS and curl send first, a SHA-256 suite preferred,
+and sessions resumed from a ticket."""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import Agent, Checker  # noqa: E402
+
+c = Checker("tls_handshake")
+REQUEST = b"GET /redfish/v1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+
+def s_client(a, *args):
+    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % a.port, "-CAfile", a.ca,
+           "-servername", "localhost", "-trace", "-ign_eof"] + list(args)
+    p = subprocess.run(cmd, input=REQUEST, capture_output=True, timeout=20)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def openssl_key_shares(a):
+    # The orders clients use: X25519 first (OpenSSL, curl, GnuTLS), or a
+    # client restricted to P-256.
+    for groups, want in ((None, "ecdh_x25519"), ("X25519:P-256", "ecdh_x25519"),
+                         ("P-256", "secp256r1")):
+        rc, out = s_client(a, *(["-groups", groups] if groups else []))
+        what = "openssl groups %s" % (groups or "default")
+        c.eq(rc, 0, what + ": handshake")
+        # A HelloRetryRequest shows as a second ClientHello in the trace.
+        c.eq(out.count("ClientHello, Length"), 1, what + ": one ClientHello (no HelloRetryRequest)")
+        c.check("HTTP/1.1 200" in out, what + ": request answered")
+        # The server's key share is the last NamedGroup in the trace.
+        shares = [ln.split(":", 1)[1].strip() for ln in out.splitlines() if "NamedGroup:" in ln]
+        c.check(shares and shares[-1].startswith(want), "%s: server key share %s" % (what, shares[-1:]))
+    rc, out = s_client(a)
+    c.check("TLS_AES_128_GCM_SHA256" in out, "TLS 1.3 suite AES-128-GCM-SHA256 preferred")
+    rc, out = s_client(a, "-tls1_2")
+    c.check(rc == 0 and "ECDHE-ECDSA-AES128-GCM-SHA256" in out, "TLS 1.2 suite ECDHE-ECDSA-AES128-GCM-SHA256")
+
+
+def gnutls_and_curl(a):
+    p = subprocess.run(["gnutls-cli", "--x509cafile", a.ca, "--port", str(a.port), "localhost"],
+                       input=b"", capture_output=True, timeout=20)
+    out = p.stdout.decode(errors="replace")
+    c.check(p.returncode == 0 and "ECDHE-X25519" in out, "gnutls-cli: X25519 on the first flight")
+    p = subprocess.run(["curl", "-sS", "-v", "--cacert", a.ca, "-o", "/dev/null",
+                        "https://localhost:%d/redfish/v1" % a.port], capture_output=True, timeout=20)
+    err = p.stderr.decode(errors="replace")
+    c.check(p.returncode == 0 and "TLS_AES_128_GCM_SHA256" in err,
+            "curl: %s" % [ln for ln in err.splitlines() if "SSL connection" in ln])
+
+
+def ticket_resumption(a):
+    with tempfile.TemporaryDirectory() as d:
+        sess = os.path.join(d, "session.pem")
+        rc, out = s_client(a, "-sess_out", sess)
+        c.check(rc == 0 and "New, TLSv1.3" in out, "first connection is a full handshake")
+        rc, out = s_client(a, "-sess_in", sess)
+        c.check(rc == 0 and "Reused, TLSv1.3" in out, "second connection resumes from the ticket")
+        c.check("HTTP/1.1 200" in out, "resumed connection is served")
+
+
+with Agent() as a:
+    openssl_key_shares(a)
+    gnutls_and_curl(a)
+    ticket_resumption(a)
+c.finish()
