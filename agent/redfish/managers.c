@@ -110,6 +110,96 @@ static int h_audit_log_service(const struct route_ctx *ctx, struct http_response
 	return resp->json ? 0 : -ENOMEM;
 }
 
+/* The audit file's member names (kept short and stable for log tooling) and
+ * the declared members of CxlAgent.v1_0_0.AuditRecord they are served as. */
+static const struct {
+	const char *file;
+	const char *redfish;
+} audit_members[] = {
+	{ "id", "RecordId" },
+	{ "type", "RecordType" },
+	{ "time", "Time" },
+	{ "user", "UserName" },
+	{ "auth", "AuthMethod" },
+	{ "source", "SourceAddress" },
+	{ "device", "Device" },
+	{ "opcode", "Opcode" },
+	{ "command", "Command" },
+	{ "payload_bytes", "PayloadBytes" },
+	{ "payload_sha256", "PayloadSHA256" },
+	{ "decision", "Decision" },
+	{ "reason", "Reason" },
+	{ "scope", "Scope" },
+	{ "detail", "Detail" },
+	{ "intent", "IntentRecordId" },
+	{ "transport", "Transport" },
+	{ "errno", "Errno" },
+	{ "mbox_rc", "MailboxReturnCode" },
+	{ "mbox_rc_name", "MailboxReturnCodeName" },
+	{ "duration_us", "DurationUs" },
+	{ "outcome", "Outcome" },
+	{ "prev_sha256", "PrevRecordSHA256" },
+	{ "suppressed", "SuppressedDenials" },
+	{ "first", "FirstSuppressed" },
+	{ "last", "LastSuppressed" },
+};
+
+static const char *audit_member_redfish_name(const char *file_key)
+{
+	for (size_t i = 0; i < sizeof(audit_members) / sizeof(audit_members[0]); i++)
+		if (strcmp(audit_members[i].file, file_key) == 0)
+			return audit_members[i].redfish;
+	if (strcmp(file_key, "effects") == 0)
+		return "RawEffects";
+	return NULL;
+}
+
+/* The record as the declared OEM object. Effects are {raw, names} in the
+ * file and RawEffects plus EffectNames here. A member the table does not
+ * know is left out rather than served undeclared. */
+static json_t *audit_record_json(json_t *rec)
+{
+	json_t *out = json_pack("{s:s}", "@odata.type", "#CxlAgent.v1_0_0.AuditRecord");
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(rec, key, v) {
+		const char *name = audit_member_redfish_name(key);
+		if (!out || !name)
+			continue;
+		if (strcmp(key, "effects") == 0) {
+			if (json_is_object(v)) {
+				json_object_set(out, "RawEffects", json_object_get(v, "raw"));
+				json_object_set(out, "EffectNames", json_object_get(v, "names"));
+			}
+			continue;
+		}
+		json_object_set(out, name, v);
+	}
+	return out;
+}
+
+/* How much an operator should care: a denial is a warning, a command the
+ * device refused or that never reached it is one too, a lost command path
+ * is critical. */
+static const char *audit_severity(json_t *rec)
+{
+	const char *decision = json_string_value(json_object_get(rec, "decision"));
+	const char *transport = json_string_value(json_object_get(rec, "transport"));
+	json_t *mbox = json_object_get(rec, "mbox_rc");
+
+	if (decision)
+		return strcmp(decision, "Allowed") == 0 ? "OK" : "Warning";
+	if (json_object_get(rec, "outcome"))
+		return "Warning";
+	if (transport && strcmp(transport, "OK") != 0)
+		return "Critical";
+	/* 0 Success, 1 Background Command Started */
+	if (json_is_integer(mbox) && json_integer_value(mbox) > 1)
+		return "Warning";
+	return "OK";
+}
+
 /* An audit record as a LogEntry: the record itself rides in Oem. */
 static json_t *entry_json(json_t *rec)
 {
@@ -129,21 +219,28 @@ static json_t *entry_json(json_t *rec)
 			 json_string_value(json_object_get(rec, "device")) ?: "?",
 			 json_string_value(json_object_get(rec, "decision")) ?: "?",
 			 json_string_value(json_object_get(rec, "reason")) ?: "?");
+	else if (type && strcmp(type, "Suppressed") == 0)
+		snprintf(msg, sizeof(msg), "%lld further denials of %s from %s counted, not recorded one by one",
+			 json_integer_value(json_object_get(rec, "suppressed")),
+			 json_string_value(json_object_get(rec, "user")) ?: "?",
+			 json_string_value(json_object_get(rec, "source")) ?: "?");
+	else if (json_object_get(rec, "outcome"))
+		snprintf(msg, sizeof(msg), "Result of record %s: outcome %s",
+			 json_string_value(json_object_get(rec, "intent")) ?: "?",
+			 json_string_value(json_object_get(rec, "outcome")) ?: "?");
 	else
 		snprintf(msg, sizeof(msg), "Result of record %s: transport %s",
 			 json_string_value(json_object_get(rec, "intent")) ?: "?",
 			 json_string_value(json_object_get(rec, "transport")) ?: "?");
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:O}}", "@odata.id", uri, "@odata.type",
-		      "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record", "EntryType",
-		      "Oem", "Severity", "OK", "Message", msg, "Oem", "CxlAgent", rec);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "@odata.id", uri,
+		      "@odata.type", "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record",
+		      "EntryType", "Oem", "Severity", audit_severity(rec), "Message", msg, "Oem",
+		      "CxlAgent", audit_record_json(rec));
 	/* The record's RFC 3339 time with milliseconds is a valid Edm.DateTimeOffset. */
 	if (o && time)
 		json_object_set_new(o, "Created", json_string(time));
-	if (o) {
+	if (o)
 		json_object_set_new(o, "OemRecordFormat", json_string("CxlAgentAudit"));
-		json_object_set_new(json_object_get(json_object_get(o, "Oem"), "CxlAgent"),
-				    "@odata.type", json_string("#CxlAgent.v1_0_0.AuditRecord"));
-	}
 	return o;
 }
 

@@ -21,7 +21,7 @@
 #include "redfish/routes.h"
 #include "util/base64.h"
 
-#define ACTION_NAME "CxlVendorCommand.Submit"
+#define ACTION_NAME "CxlAgent.Submit"
 #define MAX_TIMEOUT_MS 60000
 
 static void collection_uri(const char *dev, char *buf, size_t len)

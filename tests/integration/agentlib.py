@@ -320,7 +320,7 @@ def vendor_command_path(dev, cmd=None, submit=False):
     if cmd:
         p += "/" + cmd
         if submit:
-            p += "/Actions/CxlVendorCommand.Submit"
+            p += "/Actions/CxlAgent.Submit"
     return p
 
 

@@ -106,13 +106,15 @@ def check_audit_pair(a, rid, user, cmd, decision, what, reason=None):
     c.eq(r.status, 200, what + ": audit entry over REST")
     rec = (c.redfish_json(r, what + ": audit entry") or {}).get("Oem", {}).get("CxlAgent", {}) \
         if r.status == 200 else {}
-    c.eq(rec.get("type"), "Intent", what + ": audit record type")
-    c.eq(rec.get("user"), user[0], what + ": audit user")
-    c.eq(rec.get("command"), cmd, what + ": audit command")
-    c.eq(rec.get("opcode"), COMMANDS[cmd][0], what + ": audit opcode")
-    c.eq(rec.get("decision"), decision, what + ": audit decision")
+    c.eq(rec.get("RecordType"), "Intent", what + ": audit record type")
+    c.eq(rec.get("UserName"), user[0], what + ": audit user")
+    c.eq(rec.get("Command"), cmd, what + ": audit command")
+    c.eq(rec.get("Opcode"), COMMANDS[cmd][0], what + ": audit opcode")
+    c.eq(rec.get("Decision"), decision, what + ": audit decision")
+    c.eq(r.json().get("Severity"), "OK" if decision == "Allowed" else "Warning",
+         what + ": audit entry severity")
     if reason:
-        c.eq(rec.get("reason"), reason, what + ": audit reason")
+        c.eq(rec.get("Reason"), reason, what + ": audit reason")
     res = results_of(audit_records(a), rid)
     if decision == "Denied":
         c.eq(len(res), 0, what + ": a denial has no result record")

@@ -47,7 +47,7 @@ PCIE_DEVICE = PCIE_DEVICES + "/{id}"
 MEMORY = "/redfish/v1/Systems/host/Memory/{id}"
 CEL = PCIE_DEVICE + "/Oem/CxlAgent/CommandEffectsLog"
 VENDOR_COMMANDS = PCIE_DEVICE + "/Oem/CxlAgent/VendorCommands"
-VENDOR_SUBMIT = "{member}/Actions/CxlVendorCommand.Submit"
+VENDOR_SUBMIT = "{member}/Actions/CxlAgent.Submit"
 ADMIN = "admin"
 AGENT_UID = 999
 
@@ -402,13 +402,14 @@ def check_vendor_commands(client, dev_id, catalogue):
     need(audit_id, "no AuditRecordId in the error: %s" % raw[:400])
     entries = client.get_json(AUDIT_ENTRIES).get("Members", [])
     records = [dig(e, "Oem", "CxlAgent") or {} for e in entries]
-    intent = [r for r in records if r.get("id") == audit_id]
-    need(intent and intent[0].get("decision") == "Allowed" and intent[0].get("opcode") == "0x0102"
-         and intent[0].get("device") == dev_id, "intent record %s: %s" % (audit_id, intent))
-    result = [r for r in records if r.get("type") == "Result" and r.get("intent") == audit_id]
-    need(result and result[0].get("transport") != "OK", "result record for %s: %s" % (audit_id, result))
+    intent = [r for r in records if r.get("RecordId") == audit_id]
+    need(intent and intent[0].get("Decision") == "Allowed" and intent[0].get("Opcode") == "0x0102"
+         and intent[0].get("Device") == dev_id, "intent record %s: %s" % (audit_id, intent))
+    result = [r for r in records
+              if r.get("RecordType") == "Result" and r.get("IntentRecordId") == audit_id]
+    need(result and result[0].get("Transport") != "OK", "result record for %s: %s" % (audit_id, result))
     return "C000 not offered (404); 0102 unavailable (%s); Submit 501, audited as %s -> %s" % (
-        delivery.get("Reason"), audit_id, result[0].get("transport"))
+        delivery.get("Reason"), audit_id, result[0].get("Transport"))
 
 
 def check_redfishtool(port, password, what):

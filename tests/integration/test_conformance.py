@@ -1,0 +1,108 @@
+"""DMTF's Redfish-Service-Validator against the agent, on a fresh start and
+after activity that creates every kind of resource the agent serves: audit
+records of every decision, device log entries, a finished and a running
+task, custom roles, accounts and sessions. Zero FAIL is the bar."""
+import os
+import subprocess
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import (ADMIN_PASSWORD, EMU_DEVICE_IDS, POLICY_EXAMPLE, SHARED, SOURCE_DIR,  # noqa: E402
+                      Agent, Checker, le32_b64, set_fault, write_emulated_profile)
+
+c = Checker("conformance")
+VALIDATOR = os.path.join(SHARED, "tools", "redfish-service-validator")
+if not os.access(VALIDATOR, os.X_OK):
+    print("FAIL: DMTF's validator wrapper is missing at %s: this test needs the shared "
+          "reference tree beside the checkout (or CXLA_SHARED_DIR)" % VALIDATOR)
+    sys.exit(1)
+
+ROLES = "/redfish/v1/AccountService/Roles"
+ACCOUNTS = "/redfish/v1/AccountService/Accounts"
+SESSIONS = "/redfish/v1/SessionService/Sessions"
+OPERATOR = ("operator", "operator-password-1")
+VIEWER = ("viewer", "viewer-password-1")
+WRITER = ("writer", "writer-password-1")
+
+
+def validate(a, what):
+    p = subprocess.run([VALIDATOR, "https://127.0.0.1:%d" % a.port, "admin", ADMIN_PASSWORD,
+                        os.path.join(SOURCE_DIR, "schemas")],
+                       capture_output=True, text=True, timeout=600)
+    summary = p.stdout.strip().splitlines()
+    c.check(p.returncode == 0, "validator %s: no FAIL (exit %d)\n%s\n%s" % (
+        what, p.returncode, "\n".join(summary[-40:]), p.stderr[-2000:]))
+    return p.stdout
+
+
+def accounts_and_roles(a):
+    r = a.curl("POST", ROLES, body={"RoleId": "DeviceWriter",
+                                    "AssignedPrivileges": ["Login", "ConfigureSelf"],
+                                    "OemPrivileges": ["CxlCommandRead", "CxlCommandWriteFull"]})
+    c.eq(r.status, 201, "custom role")
+    for (user, pw), role in ((OPERATOR, "Operator"), (VIEWER, "ReadOnly"), (WRITER, "DeviceWriter")):
+        r = a.curl("POST", ACCOUNTS, body={"UserName": user, "Password": pw, "RoleId": role})
+        c.eq(r.status, 201, "account %s" % user)
+    for user, pw in (("admin", ADMIN_PASSWORD), VIEWER):
+        r = a.curl("POST", SESSIONS, body={"UserName": user, "Password": pw}, user=None)
+        c.eq(r.status, 201, "session for %s" % user)
+
+
+def vendor_commands(a, faults):
+    dev = EMU_DEVICE_IDS[0]
+    # Allowed at each scope, denied for each reason the API can reach, failed.
+    c.eq(a.submit(dev, "emu-read-telemetry", user=OPERATOR).status, 200, "Read by Operator")
+    c.eq(a.submit(dev, "emu-set-config-after-reset", le32_b64(7), user=OPERATOR).status, 200,
+         "Configure by Operator")
+    c.eq(a.submit(dev, "emu-set-mode", le32_b64(1), user=WRITER).status, 200, "WriteFull by writer")
+    c.eq(a.submit(dev, "emu-read-telemetry", user=VIEWER).status, 403, "Read denied to ReadOnly")
+    c.eq(a.submit(dev, "emu-set-mode", le32_b64(1), user=OPERATOR).status, 403,
+         "WriteFull denied to Operator")
+    c.eq(a.submit(dev, "emu-set-mode", le32_b64(9), user=WRITER).status, 400,
+         "invalid input refused by the device")
+    set_fault(faults[0], "busy", opcode=0xC000)
+    c.eq(a.submit(dev, "emu-read-telemetry", user=OPERATOR).status, 503, "busy device")
+    set_fault(faults[0], "none")
+    # A background operation that finishes (and queues a device event).
+    r = a.submit(dev, "emu-background-op", le32_b64(100), user=WRITER)
+    c.eq(r.status, 202, "short background operation")
+    task = r.json().get("@odata.id") or r.header("location")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        state = a.curl("GET", task).json().get("TaskState")
+        if state != "Running":
+            break
+        time.sleep(0.1)
+    c.eq(state, "Completed", "short background operation completed")
+
+
+def device_log_seen(a):
+    dev = EMU_DEVICE_IDS[0]
+    uri = "/redfish/v1/Chassis/host/PCIeDevices/%s/CXLLogicalDevices/0/DeviceLog/Entries" % dev
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = a.curl("GET", uri)
+        if r.status == 200 and r.json().get("Members"):
+            return
+        time.sleep(0.2)
+    c.check(False, "device log has entries")
+
+
+with Agent(config={"policy_file": POLICY_EXAMPLE}) as a:
+    validate(a, "on a fresh start")
+
+profile_dir = tempfile.mkdtemp(prefix="cxla-conformance-")
+emu = write_emulated_profile(profile_dir)
+with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profile"]}) as a:
+    accounts_and_roles(a)
+    vendor_commands(a, emu["fault"])
+    device_log_seen(a)
+    # Still running while the validator walks the tree.
+    r = a.submit(EMU_DEVICE_IDS[1], "emu-background-op", le32_b64(10000), user=WRITER)
+    c.eq(r.status, 202, "long background operation")
+    validate(a, "after activity")
+shutil.rmtree(profile_dir, ignore_errors=True)
+c.finish()
