@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -395,6 +396,32 @@ static int drop_privileges(const char *user, const char *state_dir, const char *
 	return 0;
 }
 
+/* Descriptors the agent keeps for itself (devices, audit, accounts, logs,
+ * event pipes) besides its connections. */
+#define FD_RESERVE 128
+
+/* Idle connections are cheap; the descriptor limit is what runs out first.
+ * Raise the soft limit to the hard one and, unless the configuration names
+ * a connection limit, take what the descriptors allow. */
+static unsigned connection_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the descriptor limit to %llu: %s",
+				 (unsigned long long)want, strerror(errno));
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (cfg->connection_limit)
+		return (unsigned)cfg->connection_limit;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 + FD_RESERVE)
+		return 1048576;
+	return rl.rlim_cur > FD_RESERVE + 64 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 64;
+}
+
 static int start_server(struct runtime *rt, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
@@ -409,10 +436,13 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? HTTP_CLIENT_AUTH_OPTIONAL
 									       : HTTP_CLIENT_AUTH_OFF,
 		.threads = (unsigned)cfg->threads,
-		.connection_limit = (unsigned)cfg->connection_limit,
+		.connection_limit = connection_limit(cfg),
+		.connections_per_address = (unsigned)cfg->connections_per_address,
 		.connection_timeout_s = (unsigned)cfg->connection_timeout_s,
 		.max_body = (size_t)cfg->max_body_bytes,
 	};
+	log_info("connections: at most %u, %u from one address", hc.connection_limit,
+		 hc.connections_per_address);
 	return http_server_start(&hc, service_handle, &rt->agent, &rt->server, err, errlen);
 }
 

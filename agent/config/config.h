@@ -28,7 +28,10 @@
 	X(ENUM, log_level, "info", 0, 0, false, "error|warning|info|debug: stderr verbosity")  \
 	X(INT, max_body_bytes, 65536, 256, 16777216, false, "largest accepted request body")  \
 	X(INT, threads, 2, 1, 64, false, "HTTPS worker threads")                               \
-	X(INT, connection_limit, 1024, 8, 65536, false, "simultaneous connections")            \
+	X(INT, connection_limit, 0, 0, 1048576, false,                                         \
+	  "simultaneous connections (0: as many as the raised descriptor limit allows)")     \
+	X(INT, connections_per_address, 256, 1, 1048576, false,                              \
+	  "simultaneous connections from one client address")                                 \
 	X(INT, connection_timeout_s, 60, 1, 3600, false, "idle connection timeout")            \
 	X(INT, shutdown_grace_ms, 5000, 0, 60000, false,                                       \
 	  "how long in-flight requests may finish at shutdown")                                \

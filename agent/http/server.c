@@ -480,6 +480,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 			{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
 			{ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
 			{ MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL },
+			{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_address, NULL },
 			{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
 			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
 			{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },

@@ -20,6 +20,7 @@ struct http_server_config {
 	enum http_client_auth client_auth;
 	unsigned threads;
 	unsigned connection_limit;
+	unsigned connections_per_address; /* one host cannot take every slot */
 	unsigned connection_timeout_s;
 	size_t max_body;
 };
