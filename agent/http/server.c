@@ -16,12 +16,18 @@
 #include <unistd.h>
 
 #include "http/uri.h"
+#include "util/workpool.h"
 #include "util/log.h"
 
 #define MAX_DAEMONS 8
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
 #define DRAIN_LIMIT (1u << 20)
+/* Deferred work (device commands) runs on at most this many threads at
+ * once; each waits for its device's admission queue and timeout, so this
+ * bounds threads, not throughput. Idle ones end after JOB_IDLE_MS. */
+#define JOB_THREADS_MAX 64
+#define JOB_IDLE_MS 10000
 
 const char http_tls_priorities[] =
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
@@ -38,6 +44,7 @@ struct http_server {
 	int want_client_cert;
 	atomic_uint inflight;
 	atomic_uint workers;   /* deferred jobs still running */
+	struct workpool *jobs; /* threads that run them */
 	gnutls_datum_t ticket_key;
 };
 
@@ -192,7 +199,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
-static void *job_main(void *arg)
+static void job_main(void *arg)
 {
 	struct job *job = arg;
 	struct http_server *srv = job->srv;
@@ -201,7 +208,6 @@ static void *job_main(void *arg)
 	atomic_store(&job->done, 1);
 	MHD_resume_connection(job->conn);
 	atomic_fetch_sub(&srv->workers, 1);
-	return NULL;
 }
 
 /* Park the connection and produce its response on a worker thread: a device
@@ -211,8 +217,6 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 				 struct http_response *resp)
 {
 	struct job *job = calloc(1, sizeof(*job));
-	pthread_attr_t attr;
-	pthread_t tid;
 	int rc;
 
 	if (!job) {
@@ -228,10 +232,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	st->job = job;
 	MHD_suspend_connection(conn);
 	atomic_fetch_add(&st->srv->workers, 1);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, job_main, job);
-	pthread_attr_destroy(&attr);
+	rc = workpool_submit(st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers, 1);
 		MHD_resume_connection(conn);
@@ -453,6 +454,10 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
+	if (workpool_new(JOB_THREADS_MAX, JOB_IDLE_MS, &srv->jobs)) {
+		free(srv);
+		return -ENOMEM;
+	}
 	srv->handler = handler;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
@@ -530,6 +535,7 @@ void http_server_stop(struct http_server *s)
 		struct timespec t = { 0, 5000000 };
 		nanosleep(&t, NULL);
 	}
+	workpool_free(s->jobs);
 	for (size_t i = 0; i < s->ndaemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
 	if (s->ticket_key.data)

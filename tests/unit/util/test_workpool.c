@@ -1,0 +1,111 @@
+/* The work pool: everything submitted runs, threads are reused rather than
+ * created per item, slow items do not hold up others while the pool can
+ * grow, and free() waits for what was queued. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/workpool.h"
+
+static atomic_int ran;
+static pthread_t seen[4096];
+static atomic_int nseen;
+
+static void count(void *arg)
+{
+	(void)arg;
+	int i = atomic_fetch_add(&nseen, 1);
+	if (i < 4096)
+		seen[i] = pthread_self();
+	atomic_fetch_add(&ran, 1);
+}
+
+static void test_all_run_on_few_threads(void **state)
+{
+	struct workpool *p;
+	size_t distinct = 0;
+	(void)state;
+
+	atomic_store(&ran, 0);
+	atomic_store(&nseen, 0);
+	assert_int_equal(workpool_new(4, 1000, &p), 0);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(workpool_submit(p, count, NULL), 0);
+	workpool_free(p);
+	assert_int_equal(atomic_load(&ran), 2000);
+	for (int i = 0; i < 2000; i++) {
+		int dup = 0;
+		for (int j = 0; j < i && !dup; j++)
+			dup = pthread_equal(seen[i], seen[j]);
+		distinct += !dup;
+	}
+	/* never more threads than the maximum (thread ids may repeat only
+	 * after a thread ended, which an idle time of 1 s rules out here) */
+	assert_true(distinct >= 1 && distinct <= 4);
+}
+
+static atomic_int release_slow;
+
+static void slow(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&release_slow))
+		usleep(1000);
+	atomic_fetch_add(&ran, 1);
+}
+
+static void test_slow_items_do_not_block_others(void **state)
+{
+	struct workpool *p;
+	struct timespec t0, t1;
+	(void)state;
+
+	atomic_store(&ran, 0);
+	atomic_store(&release_slow, 0);
+	assert_int_equal(workpool_new(8, 1000, &p), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(workpool_submit(p, slow, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(workpool_submit(p, count, NULL), 0);
+	while (atomic_load(&ran) < 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_true(t1.tv_sec - t0.tv_sec < 5);
+		usleep(1000);
+	}
+	assert_int_equal(workpool_pending(p), 4);
+	atomic_store(&release_slow, 1);
+	workpool_free(p);
+	assert_int_equal(atomic_load(&ran), 5);
+}
+
+static void test_idle_threads_end(void **state)
+{
+	struct workpool *p;
+	(void)state;
+
+	atomic_store(&ran, 0);
+	assert_int_equal(workpool_new(2, 20, &p), 0);
+	assert_int_equal(workpool_submit(p, count, NULL), 0);
+	usleep(200 * 1000); /* the thread has ended by now; a new one comes */
+	assert_int_equal(workpool_submit(p, count, NULL), 0);
+	workpool_free(p);
+	assert_int_equal(atomic_load(&ran), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_run_on_few_threads),
+		cmocka_unit_test(test_slow_items_do_not_block_others),
+		cmocka_unit_test(test_idle_threads_end),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
