@@ -85,7 +85,9 @@ with Agent() as a:
     timed_get(a, "127.0.0.9")  # warm the credential cache and TLS
     code, took = timed_get(a, "127.0.0.9")
     c.eq(code, "200", "served with 800 idle connections open")
-    c.check(took < 0.1 + 0.05, "within about 100 ms (%.3f s, curl start-up included)" % took)
+    # 100 ms on a quiet machine (tests/bench measures it); the bound here
+    # only has to tell "answered" from "queued behind the idle ones".
+    c.check(took < 1.0, "promptly (%.3f s, curl start-up included)" % took)
     for s in socks:
         s.close()
 c.finish()

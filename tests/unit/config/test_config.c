@@ -57,7 +57,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.log_level, "info");
 	assert_int_equal(cfg.max_body_bytes, 65536);
 	assert_int_equal(cfg.threads, 2);
-	assert_int_equal(cfg.connection_limit, 1024);
+	assert_int_equal(cfg.connection_limit, 0); /* derived from the descriptor limit */
+	assert_int_equal(cfg.connections_per_address, 256);
 	assert_int_equal(cfg.connection_timeout_s, 60);
 	assert_int_equal(cfg.shutdown_grace_ms, 5000);
 	assert_null(cfg.user);
@@ -105,7 +106,7 @@ static void test_valid_file(void **state)
 	assert_string_equal(cfg.user, "cxla");
 	assert_int_equal(cfg.audit_keep_files, 3);
 	/* keys not in the file keep their defaults */
-	assert_int_equal(cfg.connection_limit, 1024);
+	assert_int_equal(cfg.connection_limit, 0);
 	assert_int_equal(cfg.session_timeout_s, 1800);
 	assert_null(cfg.policy_file);
 	assert_string_equal(cfg.source, data_path("valid.json"));

@@ -11,7 +11,7 @@
 
 #define LOGS MANAGER_URI "/LogServices"
 #define AUDIT LOGS "/Audit"
-#define READ_TELEMETRY RFX_DEVICES RFX_DEV0 RFX_COMMANDS "emu-read-telemetry/Actions/CxlVendorCommand.Submit"
+#define READ_TELEMETRY RFX_DEVICES RFX_DEV0 RFX_COMMANDS "emu-read-telemetry/Actions/CxlAgent.Submit"
 
 struct mt {
 	struct rfx *f;
@@ -102,12 +102,12 @@ static void test_audit_log(void **state)
 	assert_int_equal(r.status, 200);
 	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 2);
 	assert_string_equal(rfx_str(r.body, "Members/0/Id"), rfx_str(cmd.body, "AuditRecordId"));
-	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/type"), "Intent");
-	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/user"), "operator");
+	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/RecordType"), "Intent");
+	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/UserName"), "operator");
 	assert_string_equal(rfx_str(r.body, "Members/0/OemRecordFormat"), "CxlAgentAudit");
 	assert_non_null(strstr(rfx_str(r.body, "Members/0/Message"), "by operator on device"));
 	last = rfx_at(r.body, "Members/1");
-	assert_string_equal(rfx_str(last, "Oem/CxlAgent/intent"), rfx_str(cmd.body, "AuditRecordId"));
+	assert_string_equal(rfx_str(last, "Oem/CxlAgent/IntentRecordId"), rfx_str(cmd.body, "AuditRecordId"));
 	id = rfx_str(last, "@odata.id");
 	entry = rfx_get(m->f, id, m->f->admin);
 	assert_int_equal(entry.status, 200);

@@ -87,7 +87,7 @@ static const char *const oem_routes[] = {
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands/{cmd}",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands/{cmd}/Actions/"
-		    "CxlVendorCommand.Submit",
+		    "CxlAgent.Submit",
 };
 
 #define ALT(...) { __VA_ARGS__ }

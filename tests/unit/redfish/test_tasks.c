@@ -9,7 +9,7 @@
 #include "fixture.h"
 
 #define TASKS "/redfish/v1/TaskService/Tasks"
-#define BACKGROUND RFX_DEVICES RFX_DEV0 RFX_COMMANDS "emu-background-op/Actions/CxlVendorCommand.Submit"
+#define BACKGROUND RFX_DEVICES RFX_DEV0 RFX_COMMANDS "emu-background-op/Actions/CxlAgent.Submit"
 
 struct tt {
 	struct rfx *f;

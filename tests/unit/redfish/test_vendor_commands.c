@@ -12,7 +12,7 @@
 #include "fixture.h"
 
 #define DEV0_COMMANDS RFX_DEVICES RFX_DEV0 "/Oem/CxlAgent/VendorCommands"
-#define SUBMIT(cmd) DEV0_COMMANDS "/" cmd "/Actions/CxlVendorCommand.Submit"
+#define SUBMIT(cmd) DEV0_COMMANDS "/" cmd "/Actions/CxlAgent.Submit"
 
 struct vc {
 	struct rfx *f;
@@ -74,7 +74,7 @@ static void test_member(void **state)
 	assert_true(json_is_true(rfx_at(r.body, "Effects/ConfigChangeAfterColdReset")));
 	assert_int_equal(rfx_int(r.body, "Input/MinBytes"), 4);
 	assert_string_equal(rfx_str(r.body, "Delivery/Method"), "Emulated");
-	assert_string_equal(rfx_str(r.body, "Actions/#CxlVendorCommand.Submit/target"),
+	assert_string_equal(rfx_str(r.body, "Actions/#CxlAgent.Submit/target"),
 			    SUBMIT("emu-set-config-after-reset"));
 	rfx_free(&r);
 
