@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "auth/accounts.h"
 #include "auth/authn.h"
 #include "auth/sessions.h"
@@ -48,11 +49,13 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: cxl-agent [-c FILE] [--check-config] [--print-config] [--version] [--help]\n"
+	fputs("usage: cxl-agent [-c FILE] [--check-config] [--print-config] [--print-routes]\n"
+	      "       cxl-agent --verify-audit DIR | --version | --help\n"
 	      "  -c, --config FILE   JSON configuration (unknown keys are errors)\n"
 	      "      --check-config  validate the configuration and the files it names, then exit\n"
 	      "      --print-config  print the effective configuration (secrets redacted)\n"
 	      "      --print-routes  print the route table (methods, URI, privileges) as JSON\n"
+	      "      --verify-audit DIR  check the hash chain of the audit log in DIR\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
 	      "account created on first start (otherwise one is generated and printed once).\n",
@@ -64,6 +67,7 @@ struct options {
 	int check;
 	int print;
 	int routes;
+	const char *verify_audit;
 };
 
 /* One route as JSON: methods, pattern and privilege alternatives. */
@@ -111,6 +115,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "print-routes", no_argument, NULL, 'R' },
+		{ "verify-audit", required_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +133,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->print = 1;
+			break;
+		case 'A':
+			o->verify_audit = optarg;
 			break;
 		case 'R':
 			o->routes = 1;
@@ -502,6 +510,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (opt.routes)
 		return print_routes();
+	if (opt.verify_audit)
+		return audit_verify_print(opt.verify_audit, stdout);
 	if (config_defaults(&rt.cfg)) {
 		fputs("cxl-agent: out of memory\n", stderr);
 		return 1;

@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "audit/chain.h"
 #include "cxl/cel.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -35,6 +36,7 @@ struct audit_log {
 	off_t size;
 	int need_newline;   /* file ends with a torn line */
 	uint64_t last_id;
+	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
 	int health_err;     /* 0 or -errno of the last failure */
 	char health_msg[PATH_MAX + 128];
 	struct audit_stats stats;
@@ -104,8 +106,9 @@ static int rotated_path(const struct audit_log *log, unsigned n, char *buf, size
 	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The id of the last parseable record in text, or 0. */
-static uint64_t last_id_in(const char *text, size_t len)
+/* The id of the last parseable record in text (0: none) and the hash of its
+ * line into head (left alone when there is none). */
+static uint64_t last_id_in(const char *text, size_t len, char head[AUDIT_CHAIN_HEX])
 {
 	size_t end = len;
 
@@ -118,7 +121,7 @@ static uint64_t last_id_in(const char *text, size_t len)
 			const char *id = json_string_value(json_object_get(rec, "id"));
 			uint64_t v = id ? strtoull(id, NULL, 10) : 0;
 			json_decref(rec);
-			if (v)
+			if (v && audit_chain_hash(text + start, end - start, head) == 0)
 				return v;
 		}
 		end = start ? start - 1 : 0;
@@ -126,9 +129,9 @@ static uint64_t last_id_in(const char *text, size_t len)
 	return 0;
 }
 
-/* Scan the tail of path for the last id; sets *torn when the file does not end
- * with a newline. Missing file: 0. */
-static int scan_tail(const char *path, uint64_t *id, int *torn)
+/* Scan the tail of path for the last id and the chain head; sets *torn when
+ * the file does not end with a newline. Missing file: 0. */
+static int scan_tail(const char *path, uint64_t *id, char head[AUDIT_CHAIN_HEX], int *torn)
 {
 	struct stat st;
 	char *buf;
@@ -163,7 +166,7 @@ static int scan_tail(const char *path, uint64_t *id, int *torn)
 	}
 	if (torn && got && buf[got - 1] != '\n')
 		*torn = 1;
-	*id = last_id_in(buf, got);
+	*id = last_id_in(buf, got, head);
 	free(buf);
 out:
 	close(fd);
@@ -258,11 +261,12 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 	rc = dir_ensure(dir, 0700);
 	if (rc)
 		goto fail;
-	rc = scan_tail(log->path, &log->last_id, &torn);
+	memcpy(log->head, AUDIT_CHAIN_GENESIS, sizeof(log->head));
+	rc = scan_tail(log->path, &log->last_id, log->head, &torn);
 	if (!rc && !log->last_id && keep_files) {
 		char p1[PATH_MAX];
 		if (!rotated_path(log, 1, p1, sizeof(p1)))
-			rc = scan_tail(p1, &id1, NULL);
+			rc = scan_tail(p1, &id1, log->head, NULL);
 		log->last_id = id1;
 	}
 	if (rc)
@@ -366,7 +370,8 @@ static int write_record(struct audit_log *log, json_t *rec, const char *type,
 		next = log->last_id + 1;
 	snprintf(id, sizeof(id), "%" PRIu64, next);
 	now_string(when, sizeof(when));
-	full = json_pack("{s:s, s:s, s:s}", "id", id, "type", type, "time", when);
+	full = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "type", type, "time", when,
+			 AUDIT_CHAIN_MEMBER, log->head);
 	if (!full || json_object_update(full, rec) < 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -423,6 +428,9 @@ static int write_record(struct audit_log *log, json_t *rec, const char *type,
 	}
 	log->size = before + (off_t)len;
 	log->need_newline = 0;
+	/* line is the record exactly as written, less the newline. */
+	if (audit_chain_hash(line, strlen(line), log->head) < 0)
+		log_error("audit: cannot hash record %s; the chain will break here", id);
 	log->stats.records++;
 	log->stats.syncs++;
 	clear_failure(log);
@@ -681,6 +689,13 @@ int audit_health(struct audit_log *log, char *buf, size_t len)
 		snprintf(buf, len, "%s", rc ? log->health_msg : "OK");
 	pthread_mutex_unlock(&log->lock);
 	return rc;
+}
+
+void audit_chain_head(struct audit_log *log, char out[AUDIT_CHAIN_HEX])
+{
+	pthread_mutex_lock(&log->lock);
+	memcpy(out, log->head, AUDIT_CHAIN_HEX);
+	pthread_mutex_unlock(&log->lock);
 }
 
 void audit_get_stats(struct audit_log *log, struct audit_stats *out)

@@ -12,6 +12,7 @@
  * Intent record:
  *   {"id": "1733912345678901", "type": "Intent",
  *    "time": "2025-01-01T12:00:00.123Z",       RFC 3339, UTC, milliseconds
+ *    "prev_sha256": "<64 hex>",                the previous record's line
  *    "user": "alice", "auth": "Basic"|"Session"|"Certificate",
  *    "source": "192.0.2.7", "device": "1000000000000001",
  *    "opcode": "0xC000", "command": "read-telemetry"   (catalogue id, if any)
@@ -24,6 +25,8 @@
  *    "transport": "OK" or the errno name ("ETIMEDOUT"), "errno": 0 or 110,
  *    "mbox_rc": 0, "mbox_rc_name": "Success",   (only when transport is OK)
  *    "duration_us": 1234}
+ *
+ * Every record also carries "prev_sha256", the hash chain of audit/chain.h.
  *
  * Record ids are decimal strings, strictly increasing, unique across
  * restarts: each id is max(previous id + 1, current time in microseconds),
@@ -114,6 +117,9 @@ int audit_find(struct audit_log *log, const char *id, json_t **entry);
  * in buf. Turns back to 0 after the next successful write. */
 int audit_health(struct audit_log *log, char *buf, size_t len);
 void audit_get_stats(struct audit_log *log, struct audit_stats *out);
+/* The hash of the last record written (AUDIT_CHAIN_HEX bytes with the NUL):
+ * the chain head that the next record will link to. */
+void audit_chain_head(struct audit_log *log, char out[65]);
 
 /* Format t (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds into buf
  * (at least 25 bytes). Exposed for tests and other log writers. */

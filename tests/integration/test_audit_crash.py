@@ -12,13 +12,14 @@ import random
 import shutil
 import signal
 import ssl
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import (ADMIN_PASSWORD, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
+from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
                       read_audit_dir, read_jsonl, vendor_command_path, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "10"))
@@ -159,6 +160,21 @@ def main():
             r = a.submit(prof["ids"][0], "emu-set-mode", le32_b64(1), user=WRITER)
             c.eq(r.status, 200, "commands work after the crashes")
             check_invariant(a, "final")
+            # The chain survives the crashes: torn lines are passed over,
+            # every record links to the one before.
+            p = subprocess.run([AGENT, "--verify-audit", audit_dir], capture_output=True,
+                               text=True, timeout=60)
+            c.eq(p.returncode, 0, "audit chain intact after the crashes: %s" % p.stdout.strip())
+            c.check("chain intact" in p.stdout, "--verify-audit says so")
+            # One record changed by hand is found.
+            with open(os.path.join(audit_dir, "audit.log"), "r+b") as f:
+                data = f.read()
+                at = data.find(b'"decision":"Allowed"')
+                f.seek(at)
+                f.write(b'"decision":"Alowed!"')
+            p = subprocess.run([AGENT, "--verify-audit", audit_dir], capture_output=True,
+                               text=True, timeout=60)
+            c.eq(p.returncode, 1, "a changed record breaks the chain: %s" % p.stdout.strip())
     finally:
         shutil.rmtree(d, ignore_errors=True)
     c.finish()
