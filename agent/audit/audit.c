@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "audit/chain.h"
+#include "audit/limiter.h"
 #include "cxl/cel.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -37,6 +38,7 @@ struct audit_log {
 	int need_newline;   /* file ends with a torn line */
 	uint64_t last_id;
 	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
+	struct denial_limiter denials;
 	int health_err;     /* 0 or -errno of the last failure */
 	char health_msg[PATH_MAX + 128];
 	struct audit_stats stats;
@@ -250,6 +252,7 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 	if (!log)
 		return -ENOMEM;
 	log->fd = -1;
+	denial_limiter_init(&log->denials, AUDIT_DENIAL_BURST, AUDIT_DENIAL_WINDOW_S * 1000000ull);
 	log->max_bytes = max_bytes;
 	log->keep = keep_files;
 	if (snprintf(log->dir, sizeof(log->dir), "%s", dir) >= (int)sizeof(log->dir) ||
@@ -288,10 +291,55 @@ fail:
 	return rc;
 }
 
+static int write_record(struct audit_log *log, json_t *rec, const char *type,
+			char id_out[AUDIT_ID_MAX]);
+
+static void write_summary(struct audit_log *log, const struct denial_summary *d)
+{
+	char first[40], last[40];
+	struct timespec t;
+	json_t *rec;
+
+	t.tv_sec = (time_t)(d->first_us / 1000000u);
+	t.tv_nsec = (long)(d->first_us % 1000000u) * 1000L;
+	audit_format_time(&t, first, sizeof(first));
+	t.tv_sec = (time_t)(d->last_us / 1000000u);
+	t.tv_nsec = (long)(d->last_us % 1000000u) * 1000L;
+	audit_format_time(&t, last, sizeof(last));
+	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "user", d->user, "source", d->source,
+			"decision", "Denied", "suppressed", (int)d->suppressed, "first", first,
+			"last", last);
+	if (write_record(log, rec, "Suppressed", NULL))
+		log_error("audit: %u suppressed denials of %s could not be recorded", d->suppressed,
+			  d->user);
+}
+
+void audit_flush_denials(struct audit_log *log, int all)
+{
+	struct denial_summary batch[16];
+	size_t n;
+
+	do {
+		pthread_mutex_lock(&log->lock);
+		n = denial_limiter_drain(&log->denials, now_us(), all, batch, 16);
+		pthread_mutex_unlock(&log->lock);
+		for (size_t i = 0; i < n; i++)
+			write_summary(log, &batch[i]);
+	} while (n == 16);
+}
+
+void audit_set_denial_limit(struct audit_log *log, unsigned burst, unsigned window_s)
+{
+	pthread_mutex_lock(&log->lock);
+	denial_limiter_init(&log->denials, burst, (uint64_t)window_s * 1000000u);
+	pthread_mutex_unlock(&log->lock);
+}
+
 void audit_close(struct audit_log *log)
 {
 	if (!log)
 		return;
+	audit_flush_denials(log, 1);
 	if (log->fd >= 0)
 		close(log->fd);
 	pthread_mutex_destroy(&log->lock);
@@ -455,6 +503,20 @@ int audit_intent(struct audit_log *log, const struct audit_intent *in,
 
 	if (sha256_hex(in->payload, in->payload_len, digest) < 0)
 		return -EIO;
+	if (!in->allowed) {
+		struct denial_summary flush;
+		int write;
+
+		pthread_mutex_lock(&log->lock);
+		write = denial_limiter_admit(&log->denials, in->user, in->source, now_us(), &flush);
+		pthread_mutex_unlock(&log->lock);
+		if (flush.suppressed)
+			write_summary(log, &flush);
+		if (!write) {
+			id_out[0] = '\0';
+			return 0;
+		}
+	}
 	snprintf(opcode, sizeof(opcode), "0x%04X", in->opcode);
 	rec = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:s, s:o, s:s, s:o}",
 			"user", jstr(in->user), "auth", jstr(in->auth_method), "source",

@@ -94,9 +94,24 @@ struct audit_stats {
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out);
 void audit_close(struct audit_log *log);
 
+#define AUDIT_DENIAL_BURST 10    /* denials written per caller per window */
+#define AUDIT_DENIAL_WINDOW_S 60
+/* Change the per-caller denial burst (0: write every denial) and window. */
+void audit_set_denial_limit(struct audit_log *log, unsigned burst, unsigned window_s);
+/* Write the summaries of windows that have ended (all: every window, as at
+ * close). Call it now and then so that a count does not wait for the
+ * caller's next denial. */
+void audit_flush_denials(struct audit_log *log, int all);
+
 /* Append and sync an intent record. On success writes the new record id into
  * id_out (AUDIT_ID_MAX bytes) and returns 0. Returns -errno when the record
- * is not durably written; the caller must then refuse the command. */
+ * is not durably written; the caller must then refuse the command.
+ * A denial past its caller's burst (same user and source, see
+ * audit_set_denial_limit) is counted instead of written: 0 with an empty
+ * id_out. The count is written as one "Suppressed" record
+ *   {"type": "Suppressed", "user", "source", "decision": "Denied",
+ *    "suppressed": N, "first": time, "last": time}
+ * when that caller's window ends, by audit_flush_denials or at close. */
 int audit_intent(struct audit_log *log, const struct audit_intent *in,
 		 char id_out[AUDIT_ID_MAX]);
 /* Append and sync a result record; id_out may be NULL. 0 or -errno. */

@@ -1,0 +1,52 @@
+/* Per-caller rate limit for audit records of denied commands. A caller that
+ * keeps being refused (a script looping on 403, or somebody probing) would
+ * otherwise fill the audit log and rotate earlier history away: past a
+ * burst, its denials are counted instead of written one by one, and a
+ * summary record with the count is written when its window ends. */
+#ifndef CXLA_AUDIT_LIMITER_H
+#define CXLA_AUDIT_LIMITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DENIAL_LIMITER_SLOTS 256
+#define DENIAL_KEY_MAX 192
+
+/* A window whose suppressed denials need a summary record. */
+struct denial_summary {
+	char user[96];
+	char source[64];
+	unsigned suppressed;
+	uint64_t first_us, last_us; /* CLOCK_REALTIME of the first and last suppressed */
+};
+
+struct denial_slot {
+	char key[DENIAL_KEY_MAX]; /* user NUL source; empty: free */
+	uint64_t start_us;        /* window start */
+	unsigned written;
+	struct denial_summary pending;
+};
+
+struct denial_limiter {
+	unsigned burst;      /* denials written per caller per window; 0: no limit */
+	uint64_t window_us;
+	struct denial_slot slot[DENIAL_LIMITER_SLOTS];
+};
+
+void denial_limiter_init(struct denial_limiter *l, unsigned burst, uint64_t window_us);
+
+/* A denial by (user, source) at now_us. Returns 1 when it should be written,
+ * 0 when it is counted instead. When an earlier window of the same caller
+ * (or a slot being reused for another caller) ends with suppressed
+ * denials, *flush gets its summary and the function returns with
+ * flush->suppressed > 0: the caller writes the summary first. */
+int denial_limiter_admit(struct denial_limiter *l, const char *user, const char *source,
+			 uint64_t now_us, struct denial_summary *flush);
+
+/* Summaries of every window with suppressed denials, for the caller to
+ * write (at shutdown, or periodically). Returns how many were put into out
+ * (at most max); they are cleared from the limiter. */
+size_t denial_limiter_drain(struct denial_limiter *l, uint64_t now_us, int all,
+			    struct denial_summary *out, size_t max);
+
+#endif
