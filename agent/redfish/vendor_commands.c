@@ -189,8 +189,10 @@ static json_t *outcome_message(const struct command_outcome *o, const char *text
 
 	if (!msg)
 		return NULL;
-	oem = json_pack("{s:s, s:s}", "@odata.type", "#CxlAgent.v1_0_0.CommandOutcome",
-			"AuditRecordId", o->audit_id);
+	oem = json_pack("{s:s}", "@odata.type", "#CxlAgent.v1_0_0.CommandOutcome");
+	/* A denial past its caller's burst is counted, not given a record. */
+	if (oem && o->audit_id[0])
+		json_object_set_new(oem, "AuditRecordId", json_string(o->audit_id));
 	if (o->stage == COMMAND_DENIED) {
 		json_object_set_new(oem, "DenialReason",
 				    json_string(policy_reason_name(o->decision.reason)));
