@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -39,6 +40,8 @@ struct audit_log {
 	uint64_t last_id;
 	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
 	struct denial_limiter denials;
+	audit_forward_fn forward; /* NULL: records stay in the files only */
+	void *forward_ctx;
 	int health_err;     /* 0 or -errno of the last failure */
 	char health_msg[PATH_MAX + 128];
 	struct audit_stats stats;
@@ -328,6 +331,26 @@ void audit_flush_denials(struct audit_log *log, int all)
 	} while (n == 16);
 }
 
+static void forward_syslog(void *ctx, const char *line)
+{
+	(void)ctx;
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
+}
+
+void audit_set_forward(struct audit_log *log, audit_forward_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&log->lock);
+	log->forward = fn;
+	log->forward_ctx = ctx;
+	pthread_mutex_unlock(&log->lock);
+}
+
+void audit_forward_to_syslog(struct audit_log *log)
+{
+	openlog("cxl-agent-audit", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	audit_set_forward(log, forward_syslog, NULL);
+}
+
 void audit_set_denial_limit(struct audit_log *log, unsigned burst, unsigned window_s)
 {
 	pthread_mutex_lock(&log->lock);
@@ -476,6 +499,10 @@ static int write_record(struct audit_log *log, json_t *rec, const char *type,
 	}
 	log->size = before + (off_t)len;
 	log->need_newline = 0;
+	/* Forwarded once durable, in write order, so a copy elsewhere is never
+	 * ahead of the file and a later rewrite of the file shows there. */
+	if (log->forward)
+		log->forward(log->forward_ctx, line);
 	/* line is the record exactly as written, less the newline. */
 	if (audit_chain_hash(line, strlen(line), log->head) < 0)
 		log_error("audit: cannot hash record %s; the chain will break here", id);

@@ -96,6 +96,15 @@ void audit_close(struct audit_log *log);
 
 #define AUDIT_DENIAL_BURST 10    /* denials written per caller per window */
 #define AUDIT_DENIAL_WINDOW_S 60
+/* Each record's line, called under the log's lock right after the record is
+ * durable. Must not block for long or call back into the log. */
+typedef void (*audit_forward_fn)(void *ctx, const char *line);
+/* Forward every record as written (NULL: stop). */
+void audit_set_forward(struct audit_log *log, audit_forward_fn fn, void *ctx);
+/* Forward every record to syslog (journald under systemd), facility
+ * authpriv, ident "cxl-agent-audit": a copy the agent cannot rewrite later. */
+void audit_forward_to_syslog(struct audit_log *log);
+
 /* Change the per-caller denial burst (0: write every denial) and window. */
 void audit_set_denial_limit(struct audit_log *log, unsigned burst, unsigned window_s);
 /* Write the summaries of windows that have ended (all: every window, as at

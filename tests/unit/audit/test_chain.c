@@ -324,6 +324,47 @@ static void test_unreadable_dir(void **state)
 	assert_int_equal(audit_verify_print(f->dir, fopen("/dev/null", "w")), 2);
 }
 
+struct forwarded {
+	char lines[64][1024];
+	size_t n;
+};
+
+static void collect(void *ctx, const char *line)
+{
+	struct forwarded *fw = ctx;
+	if (fw->n < 64)
+		snprintf(fw->lines[fw->n++], sizeof(fw->lines[0]), "%s", line);
+}
+
+static void test_forwarded_as_written(void **state)
+{
+	struct fixture *f = *state;
+	static struct forwarded fw;
+	struct audit_log *log;
+	char id[AUDIT_ID_MAX];
+	struct audit_intent in = { .user = "alice", .device = "d", .opcode = 0xC000,
+				   .allowed = 1, .reason = "Allowed" };
+	size_t n;
+	char **lines;
+
+	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
+	audit_set_forward(log, collect, &fw);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(audit_intent(log, &in, id), 0);
+	audit_set_forward(log, NULL, NULL);
+	assert_int_equal(audit_intent(log, &in, id), 0);
+	audit_close(log);
+	/* exactly the lines on disk, in order, and only while forwarding */
+	lines = read_lines(f->path, &n);
+	assert_int_equal(n, 4);
+	assert_int_equal(fw.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		lines[i][strlen(lines[i]) - 1] = '\0';
+		assert_string_equal(fw.lines[i], lines[i]);
+	}
+	free_lines(lines, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oldest_file_rotated_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_from_before_the_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forwarded_as_written, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
