@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "audit/chain.h"
+#include "audit/internal.h"
 #include "audit/limiter.h"
 #include "cxl/cel.h"
 #include "util/fileio.h"
@@ -66,7 +67,7 @@ static void now_string(char *buf, size_t len)
 	audit_format_time(&t, buf, len);
 }
 
-static uint64_t now_us(void)
+uint64_t audit_now_us(void)
 {
 	struct timespec t;
 
@@ -294,43 +295,6 @@ fail:
 	return rc;
 }
 
-static int write_record(struct audit_log *log, json_t *rec, const char *type,
-			char id_out[AUDIT_ID_MAX]);
-
-static void write_summary(struct audit_log *log, const struct denial_summary *d)
-{
-	char first[40], last[40];
-	struct timespec t;
-	json_t *rec;
-
-	t.tv_sec = (time_t)(d->first_us / 1000000u);
-	t.tv_nsec = (long)(d->first_us % 1000000u) * 1000L;
-	audit_format_time(&t, first, sizeof(first));
-	t.tv_sec = (time_t)(d->last_us / 1000000u);
-	t.tv_nsec = (long)(d->last_us % 1000000u) * 1000L;
-	audit_format_time(&t, last, sizeof(last));
-	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "user", d->user, "source", d->source,
-			"decision", "Denied", "suppressed", (int)d->suppressed, "first", first,
-			"last", last);
-	if (write_record(log, rec, "Suppressed", NULL))
-		log_error("audit: %u suppressed denials of %s could not be recorded", d->suppressed,
-			  d->user);
-}
-
-void audit_flush_denials(struct audit_log *log, int all)
-{
-	struct denial_summary batch[16];
-	size_t n;
-
-	do {
-		pthread_mutex_lock(&log->lock);
-		n = denial_limiter_drain(&log->denials, now_us(), all, batch, 16);
-		pthread_mutex_unlock(&log->lock);
-		for (size_t i = 0; i < n; i++)
-			write_summary(log, &batch[i]);
-	} while (n == 16);
-}
-
 static void forward_syslog(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -351,6 +315,27 @@ void audit_forward_to_syslog(struct audit_log *log)
 	audit_set_forward(log, forward_syslog, NULL);
 }
 
+int audit_admit_denial(struct audit_log *log, const char *user, const char *source,
+		       struct denial_summary *flush)
+{
+	int write;
+
+	pthread_mutex_lock(&log->lock);
+	write = denial_limiter_admit(&log->denials, user, source, audit_now_us(), flush);
+	pthread_mutex_unlock(&log->lock);
+	return write;
+}
+
+size_t audit_drain_denials(struct audit_log *log, int all, struct denial_summary *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&log->lock);
+	n = denial_limiter_drain(&log->denials, audit_now_us(), all, out, max);
+	pthread_mutex_unlock(&log->lock);
+	return n;
+}
+
 void audit_set_denial_limit(struct audit_log *log, unsigned burst, unsigned window_s)
 {
 	pthread_mutex_lock(&log->lock);
@@ -369,61 +354,10 @@ void audit_close(struct audit_log *log)
 	free(log);
 }
 
-/* A JSON string for s: null for NULL; invalid UTF-8 bytes become '?'. */
-static json_t *jstr(const char *s)
-{
-	json_t *v;
-	char *copy;
-
-	if (!s)
-		return json_null();
-	v = json_string(s);
-	if (v)
-		return v;
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
-			*p = '?';
-	v = json_string(copy);
-	free(copy);
-	return v;
-}
-
-static int sha256_hex(const void *data, size_t len, char out[65])
-{
-	static const unsigned char empty;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
-	if (!EVP_Digest(data ? data : &empty, data ? len : 0, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
-		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
-static json_t *effects_json(uint16_t effects)
-{
-	json_t *names = json_array();
-
-	if (!names)
-		return NULL;
-	for (const struct cxl_effect_name *e = cxl_effect_names; e->name; e++)
-		if (e->bit < 16 && (effects & (1u << e->bit)) &&
-		    json_array_append_new(names, json_string(e->name)) < 0) {
-			json_decref(names);
-			return NULL;
-		}
-	return json_pack("{s:i, s:o}", "raw", (int)effects, "names", names);
-}
-
 /* Assign the next id, stamp rec with id/type/time, write and sync it. Takes
  * over rec. */
-static int write_record(struct audit_log *log, json_t *rec, const char *type,
-			char id_out[AUDIT_ID_MAX])
+int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
+		       char id_out[AUDIT_ID_MAX])
 {
 	char id[AUDIT_ID_MAX], when[40];
 	char *line = NULL, *buf = NULL;
@@ -436,7 +370,7 @@ static int write_record(struct audit_log *log, json_t *rec, const char *type,
 	if (!rec)
 		return -ENOMEM;
 	pthread_mutex_lock(&log->lock);
-	next = now_us();
+	next = audit_now_us();
 	if (next <= log->last_id)
 		next = log->last_id + 1;
 	snprintf(id, sizeof(id), "%" PRIu64, next);
@@ -520,87 +454,6 @@ out:
 	json_decref(full);
 	json_decref(rec);
 	return rc;
-}
-
-int audit_intent(struct audit_log *log, const struct audit_intent *in,
-		 char id_out[AUDIT_ID_MAX])
-{
-	char opcode[8], digest[65];
-	json_t *rec;
-
-	if (sha256_hex(in->payload, in->payload_len, digest) < 0)
-		return -EIO;
-	if (!in->allowed) {
-		struct denial_summary flush;
-		int write;
-
-		pthread_mutex_lock(&log->lock);
-		write = denial_limiter_admit(&log->denials, in->user, in->source, now_us(), &flush);
-		pthread_mutex_unlock(&log->lock);
-		if (flush.suppressed)
-			write_summary(log, &flush);
-		if (!write) {
-			id_out[0] = '\0';
-			return 0;
-		}
-	}
-	snprintf(opcode, sizeof(opcode), "0x%04X", in->opcode);
-	rec = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:s, s:o, s:s, s:o}",
-			"user", jstr(in->user), "auth", jstr(in->auth_method), "source",
-			jstr(in->source), "device", jstr(in->device), "opcode", opcode,
-			"command", jstr(in->command_id), "payload_bytes",
-			(json_int_t)in->payload_len, "payload_sha256", digest, "effects",
-			in->in_cel ? effects_json(in->effects) : json_null(), "decision",
-			in->allowed ? "Allowed" : "Denied", "reason",
-			jstr(in->reason ? in->reason : "Unknown"));
-	if (rec && in->scope && json_object_set_new(rec, "scope", jstr(in->scope)) < 0) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	if (rec && in->detail && json_object_set_new(rec, "detail", jstr(in->detail)) < 0) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	return write_record(log, rec, "Intent", id_out);
-}
-
-static void errno_name(int err, char *buf, size_t len)
-{
-	const char *name = strerrorname_np(err);
-
-	if (name)
-		snprintf(buf, len, "%s", name);
-	else
-		snprintf(buf, len, "E%d", err);
-}
-
-int audit_result(struct audit_log *log, const struct audit_result *res,
-		 char id_out[AUDIT_ID_MAX])
-{
-	char transport[32];
-	int err = res->transport < 0 ? -res->transport : res->transport;
-	json_t *rec;
-
-	if (err)
-		errno_name(err, transport, sizeof(transport));
-	else
-		snprintf(transport, sizeof(transport), "OK");
-	rec = json_pack("{s:o, s:s, s:i}", "intent", jstr(res->intent_id), "transport",
-			transport, "errno", err);
-	if (rec && !err) {
-		const char *rcname = cxl_mbox_rc_name(res->mbox_rc);
-		if (json_object_set_new(rec, "mbox_rc", json_integer(res->mbox_rc)) < 0 ||
-		    json_object_set_new(rec, "mbox_rc_name", jstr(rcname)) < 0) {
-			json_decref(rec);
-			rec = NULL;
-		}
-	}
-	if (rec && json_object_set_new(rec, "duration_us",
-				       json_integer((json_int_t)res->duration_us)) < 0) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	return write_record(log, rec, "Result", id_out);
 }
 
 /* Contents of every file, oldest first, read under the lock so a rotation
