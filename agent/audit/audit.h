@@ -24,7 +24,12 @@
  *   {"id": "...", "type": "Result", "time": "...", "intent": "<intent id>",
  *    "transport": "OK" or the errno name ("ETIMEDOUT"), "errno": 0 or 110,
  *    "mbox_rc": 0, "mbox_rc_name": "Success",   (only when transport is OK)
- *    "duration_us": 1234}
+ *    "duration_us": 1234, "detail": "..."}      (detail optional)
+ * or, for an outcome nobody observed,
+ *   {..., "intent": "<intent id>", "outcome": "Unknown"|"AbandonedAtShutdown",
+ *    "detail": "..."}
+ * A background operation has two results: "Background Command Started"
+ * (mbox_rc 1) when it starts, and its completion. See audit_pending().
  *
  * Every record also carries "prev_sha256", the hash chain of audit/chain.h.
  *
@@ -46,6 +51,7 @@
 #define CXLA_AUDIT_AUDIT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -74,11 +80,20 @@ struct audit_intent {
 	const char *detail;      /* policy decision detail, optional */
 };
 
+/* How a result came to be known. */
+enum audit_outcome {
+	AUDIT_OUTCOME_REPORTED,   /* the device layer reported transport and status */
+	AUDIT_OUTCOME_UNKNOWN,    /* no result was ever seen (the agent stopped first) */
+	AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN, /* a background operation still running */
+};
+
 struct audit_result {
 	const char *intent_id;   /* id returned by audit_intent() */
 	int transport;           /* 0 or -errno from the device layer */
 	uint16_t mbox_rc;        /* meaningful when transport == 0 */
 	uint64_t duration_us;
+	enum audit_outcome outcome; /* not REPORTED: "outcome" instead of the status */
+	const char *detail;      /* optional words, e.g. how the result was found */
 };
 
 struct audit_stats {
@@ -126,6 +141,20 @@ int audit_intent(struct audit_log *log, const struct audit_intent *in,
 /* Append and sync a result record; id_out may be NULL. 0 or -errno. */
 int audit_result(struct audit_log *log, const struct audit_result *res,
 		 char id_out[AUDIT_ID_MAX]);
+
+/* An allowed command whose outcome the log does not hold. */
+struct audit_pending {
+	char intent[AUDIT_ID_MAX];
+	char device[40];
+	uint16_t opcode;
+	bool background; /* started in the background, never seen to finish */
+};
+/* The open commands of the whole log (or of records, an array of records
+ * oldest first): allowed intents without a result, and background
+ * operations whose only results are their start or an abandonment at
+ * shutdown. *out is a new array of *count (free()). 0 or -errno. */
+int audit_pending(struct audit_log *log, struct audit_pending **out, size_t *count);
+int audit_pending_in(json_t *records, struct audit_pending **out, size_t *count);
 
 /* Entries oldest first (rotated files first, then audit.log), skipping the
  * first skip and returning at most max. *entries is a new array (of record

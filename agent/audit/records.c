@@ -147,29 +147,47 @@ static void errno_name(int err, char *buf, size_t len)
 		snprintf(buf, len, "E%d", err);
 }
 
-int audit_result(struct audit_log *log, const struct audit_result *res,
-		 char id_out[AUDIT_ID_MAX])
+static const char *const outcome_names[] = {
+	[AUDIT_OUTCOME_REPORTED] = NULL,
+	[AUDIT_OUTCOME_UNKNOWN] = "Unknown",
+	[AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN] = "AbandonedAtShutdown",
+};
+
+/* transport, errno, mailbox code and name, as the device layer reported. */
+static int add_status(json_t *rec, const struct audit_result *res)
 {
-	char transport[32];
 	int err = res->transport < 0 ? -res->transport : res->transport;
-	json_t *rec;
+	char transport[32];
 
 	if (err)
 		errno_name(err, transport, sizeof(transport));
 	else
 		snprintf(transport, sizeof(transport), "OK");
-	rec = json_pack("{s:o, s:s, s:i}", "intent", jstr(res->intent_id), "transport",
-			transport, "errno", err);
-	if (rec && !err) {
-		const char *rcname = cxl_mbox_rc_name(res->mbox_rc);
-		if (json_object_set_new(rec, "mbox_rc", json_integer(res->mbox_rc)) < 0 ||
-		    json_object_set_new(rec, "mbox_rc_name", jstr(rcname)) < 0) {
-			json_decref(rec);
-			rec = NULL;
-		}
-	}
-	if (rec && json_object_set_new(rec, "duration_us",
-				       json_integer((json_int_t)res->duration_us)) < 0) {
+	if (json_object_set_new(rec, "transport", json_string(transport)) < 0 ||
+	    json_object_set_new(rec, "errno", json_integer(err)) < 0)
+		return -ENOMEM;
+	if (!err && (json_object_set_new(rec, "mbox_rc", json_integer(res->mbox_rc)) < 0 ||
+		     json_object_set_new(rec, "mbox_rc_name",
+					 jstr(cxl_mbox_rc_name(res->mbox_rc))) < 0))
+		return -ENOMEM;
+	return json_object_set_new(rec, "duration_us", json_integer((json_int_t)res->duration_us));
+}
+
+int audit_result(struct audit_log *log, const struct audit_result *res,
+		 char id_out[AUDIT_ID_MAX])
+{
+	json_t *rec = json_pack("{s:o}", "intent", jstr(res->intent_id));
+	int rc = rec ? 0 : -ENOMEM;
+
+	/* An outcome the agent could not observe carries no transport or
+	 * mailbox status: it would claim something nobody saw. */
+	if (!rc && res->outcome == AUDIT_OUTCOME_REPORTED)
+		rc = add_status(rec, res);
+	else if (!rc)
+		rc = json_object_set_new(rec, "outcome", json_string(outcome_names[res->outcome]));
+	if (!rc && res->detail)
+		rc = json_object_set_new(rec, "detail", jstr(res->detail));
+	if (rc) {
 		json_decref(rec);
 		rec = NULL;
 	}
