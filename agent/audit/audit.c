@@ -41,6 +41,21 @@ struct audit_log {
 	uint64_t last_id;
 	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
 	struct denial_limiter denials;
+	/* Group commit: writers append under the lock and count written_seq;
+	 * one syncer thread runs fdatasync for everything written so far and
+	 * advances synced_seq, so concurrent intents share a sync. */
+	pthread_cond_t work;      /* written_seq moved, or stopping */
+	pthread_cond_t synced;    /* synced_seq moved */
+	pthread_t syncer;
+	int syncer_started;
+	int syncing;              /* fdatasync in progress outside the lock */
+	int stopping;
+	uint64_t written_seq, synced_seq;
+	struct {
+		uint64_t from, to; /* records (from, to] whose sync failed */
+		int rc;
+	} sync_failures[8];
+	unsigned nsync_failures;
 	audit_forward_fn forward; /* NULL: records stay in the files only */
 	void *forward_ctx;
 	int health_err;     /* 0 or -errno of the last failure */
@@ -245,6 +260,76 @@ static int rotate(struct audit_log *log)
 	return open_current(log);
 }
 
+/* The error of a failed sync that covered record seq, or 0. Only the last
+ * few failures are kept: a writer wakes long before eight more go by. */
+static int sync_error_of(const struct audit_log *log, uint64_t seq)
+{
+	unsigned n = log->nsync_failures < 8 ? log->nsync_failures : 8;
+
+	for (unsigned i = 0; i < n; i++)
+		if (seq > log->sync_failures[i].from && seq <= log->sync_failures[i].to)
+			return log->sync_failures[i].rc;
+	return 0;
+}
+
+/* Sync everything written so far; log->lock held, no sync running. */
+static void sync_locked(struct audit_log *log, int unlock_while_syncing)
+{
+	uint64_t from = log->synced_seq, to = log->written_seq;
+	int fd = log->fd, rc;
+
+	if (to == from)
+		return;
+	log->syncing = 1;
+	if (unlock_while_syncing)
+		pthread_mutex_unlock(&log->lock);
+	rc = fd >= 0 && fdatasync(fd) < 0 ? -errno : fd < 0 ? -EBADF : 0;
+	if (unlock_while_syncing)
+		pthread_mutex_lock(&log->lock);
+	log->syncing = 0;
+	if (rc) {
+		unsigned i = log->nsync_failures++ % 8;
+		log->sync_failures[i].from = from;
+		log->sync_failures[i].to = to;
+		log->sync_failures[i].rc = rc;
+		log->stats.failures += to - from;
+		set_failure(log, rc, "sync");
+	} else {
+		log->stats.syncs++;
+		log->stats.durable += to - from;
+	}
+	log->synced_seq = to;
+	pthread_cond_broadcast(&log->synced);
+}
+
+static void *syncer_main(void *arg)
+{
+	struct audit_log *log = arg;
+
+	pthread_mutex_lock(&log->lock);
+	for (;;) {
+		while (log->written_seq == log->synced_seq && !log->stopping)
+			pthread_cond_wait(&log->work, &log->lock);
+		if (log->written_seq == log->synced_seq && log->stopping)
+			break;
+		/* The lock is free during the sync: the next writers append
+		 * meanwhile and share the following one. */
+		sync_locked(log, 1);
+	}
+	pthread_mutex_unlock(&log->lock);
+	return NULL;
+}
+
+/* Before the file changes under the syncer (rotation, reopening): wait for
+ * a sync in progress, then sync what is left, so every record written to
+ * the old file is settled. log->lock held. */
+static void settle_locked(struct audit_log *log)
+{
+	while (log->syncing)
+		pthread_cond_wait(&log->synced, &log->lock);
+	sync_locked(log, 0);
+}
+
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out)
 {
 	struct audit_log *log;
@@ -288,6 +373,17 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 		close(log->fd);
 		goto fail;
 	}
+	pthread_cond_init(&log->work, NULL);
+	pthread_cond_init(&log->synced, NULL);
+	rc = -pthread_create(&log->syncer, NULL, syncer_main, log);
+	if (rc) {
+		pthread_cond_destroy(&log->work);
+		pthread_cond_destroy(&log->synced);
+		pthread_mutex_destroy(&log->lock);
+		close(log->fd);
+		goto fail;
+	}
+	log->syncer_started = 1;
 	*out = log;
 	return 0;
 fail:
@@ -348,67 +444,106 @@ void audit_close(struct audit_log *log)
 	if (!log)
 		return;
 	audit_flush_denials(log, 1);
+	pthread_mutex_lock(&log->lock);
+	log->stopping = 1;
+	pthread_cond_signal(&log->work);
+	pthread_mutex_unlock(&log->lock);
+	if (log->syncer_started)
+		pthread_join(log->syncer, NULL);
 	if (log->fd >= 0)
 		close(log->fd);
+	pthread_cond_destroy(&log->work);
+	pthread_cond_destroy(&log->synced);
 	pthread_mutex_destroy(&log->lock);
 	free(log);
 }
 
-/* Assign the next id, stamp rec with id/type/time, write and sync it. Takes
- * over rec. */
-int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
-		       char id_out[AUDIT_ID_MAX])
+static int must_rotate(const struct audit_log *log, size_t len)
 {
-	char id[AUDIT_ID_MAX], when[40];
+	return log->max_bytes && log->size > 0 &&
+	       (size_t)log->size + len + 1 + (size_t)log->need_newline > log->max_bytes;
+}
+
+/* An open file with room for len more bytes. Settling may let go of the
+ * lock for a moment, so the state is looked at again afterwards. log->lock
+ * held. */
+static int prepare_file(struct audit_log *log, size_t len)
+{
+	int rc;
+
+	if (log->fd < 0) {
+		settle_locked(log);
+		if (log->fd < 0 && (rc = open_current(log))) {
+			set_failure(log, rc, "open");
+			return rc;
+		}
+	}
+	if (!must_rotate(log, len))
+		return 0;
+	settle_locked(log);
+	if (!must_rotate(log, len))
+		return 0;
+	rc = rotate(log);
+	if (rc && log->fd < 0) {
+		set_failure(log, rc, "rotate");
+		return rc;
+	}
+	if (rc)
+		log_warn("audit: cannot rotate %s: %s; appending", log->path, strerror(-rc));
+	return 0;
+}
+
+/* The record's line: rec stamped with the next id, type, time and the link
+ * to the chain head, in *line (new) with room for a newline before and
+ * after in *buf (new). log->lock held. */
+static int build_line(struct audit_log *log, json_t *rec, const char *type, uint64_t *next,
+		      char id[AUDIT_ID_MAX], char **line, char **buf)
+{
+	char when[40];
+	json_t *full;
+
+	free(*line);
+	free(*buf);
+	*line = *buf = NULL;
+	*next = audit_now_us();
+	if (*next <= log->last_id)
+		*next = log->last_id + 1;
+	snprintf(id, AUDIT_ID_MAX, "%" PRIu64, *next);
+	now_string(when, sizeof(when));
+	full = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "type", type, "time", when,
+			 AUDIT_CHAIN_MEMBER, log->head);
+	if (full && json_object_update(full, rec) == 0)
+		*line = json_dumps(full, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(full);
+	if (*line)
+		*buf = malloc(strlen(*line) + 2);
+	return *buf ? 0 : -ENOMEM;
+}
+
+int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
+		       char id_out[AUDIT_ID_MAX], int durable)
+{
+	char id[AUDIT_ID_MAX];
 	char *line = NULL, *buf = NULL;
-	json_t *full = NULL;
 	size_t len;
-	uint64_t next;
+	uint64_t next, seq, gen;
 	off_t before;
 	int rc;
 
 	if (!rec)
 		return -ENOMEM;
 	pthread_mutex_lock(&log->lock);
-	next = audit_now_us();
-	if (next <= log->last_id)
-		next = log->last_id + 1;
-	snprintf(id, sizeof(id), "%" PRIu64, next);
-	now_string(when, sizeof(when));
-	full = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "type", type, "time", when,
-			 AUDIT_CHAIN_MEMBER, log->head);
-	if (!full || json_object_update(full, rec) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	line = json_dumps(full, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!line) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	len = strlen(line);
-	buf = malloc(len + 2);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (log->fd < 0) {
-		rc = open_current(log);
-		if (rc) {
-			set_failure(log, rc, "open");
+	/* Getting the file ready may wait for the syncer, and another writer
+	 * may append meanwhile: then the id and the chain link are taken
+	 * again. */
+	do {
+		if ((rc = build_line(log, rec, type, &next, id, &line, &buf)))
 			goto out;
-		}
-	}
-	if (log->max_bytes && log->size > 0 &&
-	    (size_t)log->size + len + 1 + (size_t)log->need_newline > log->max_bytes) {
-		rc = rotate(log);
-		if (rc && log->fd < 0) {
-			set_failure(log, rc, "rotate");
+		len = strlen(line);
+		gen = log->written_seq;
+		if ((rc = prepare_file(log, len)))
 			goto out;
-		}
-		if (rc)
-			log_warn("audit: cannot rotate %s: %s; appending", log->path, strerror(-rc));
-	}
+	} while (gen != log->written_seq || next <= log->last_id);
 	{
 		size_t off = 0;
 		if (log->need_newline)
@@ -419,39 +554,48 @@ int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 		len = off;
 	}
 	before = log->size;
-	rc = file_append_sync(log->fd, buf, len);
+	rc = file_append(log->fd, buf, len);
 	log->last_id = next; /* never reuse an id, even one that failed to land */
 	if (rc) {
 		/* Take back a partial line, then reopen next time: the fd may point
 		 * at a file that was replaced or a filesystem that went away. */
 		if (ftruncate(log->fd, before) < 0)
 			log->need_newline = 1;
+		settle_locked(log);
 		close(log->fd);
 		log->fd = -1;
 		set_failure(log, rc, "write");
 		goto out;
 	}
+	seq = ++log->written_seq;
+	pthread_cond_signal(&log->work);
 	log->size = before + (off_t)len;
 	log->need_newline = 0;
-	/* Forwarded once durable, in write order, so a copy elsewhere is never
-	 * ahead of the file and a later rewrite of the file shows there. */
-	if (log->forward)
-		log->forward(log->forward_ctx, line);
 	/* line is the record exactly as written, less the newline. */
 	if (audit_chain_hash(line, strlen(line), log->head) < 0)
 		log_error("audit: cannot hash record %s; the chain will break here", id);
+	/* An intent returns only once a sync covers it; other records are
+	 * settled by the next sync without holding their caller. */
+	while (durable && log->synced_seq < seq)
+		pthread_cond_wait(&log->synced, &log->lock);
+	if (durable && (rc = sync_error_of(log, seq)))
+		goto out_counted;
+	/* Forwarded in write order, so a copy elsewhere shows any later
+	 * rewrite of the file. */
+	if (log->forward)
+		log->forward(log->forward_ctx, line);
 	log->stats.records++;
-	log->stats.syncs++;
-	clear_failure(log);
+	if (!log->health_err || durable)
+		clear_failure(log);
 	if (id_out)
 		memcpy(id_out, id, sizeof(id));
 out:
 	if (rc)
 		log->stats.failures++;
+out_counted:
 	pthread_mutex_unlock(&log->lock);
 	free(buf);
 	free(line);
-	json_decref(full);
 	json_decref(rec);
 	return rc;
 }
@@ -638,6 +782,20 @@ void audit_chain_head(struct audit_log *log, char out[AUDIT_CHAIN_HEX])
 	pthread_mutex_lock(&log->lock);
 	memcpy(out, log->head, AUDIT_CHAIN_HEX);
 	pthread_mutex_unlock(&log->lock);
+}
+
+int audit_sync(struct audit_log *log)
+{
+	uint64_t seq;
+	int rc;
+
+	pthread_mutex_lock(&log->lock);
+	seq = log->written_seq;
+	while (log->synced_seq < seq)
+		pthread_cond_wait(&log->synced, &log->lock);
+	rc = sync_error_of(log, seq);
+	pthread_mutex_unlock(&log->lock);
+	return rc;
 }
 
 void audit_get_stats(struct audit_log *log, struct audit_stats *out)

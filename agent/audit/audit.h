@@ -98,7 +98,8 @@ struct audit_result {
 
 struct audit_stats {
 	uint64_t records;   /* records written and synced since open */
-	uint64_t syncs;     /* successful fdatasync()s of records */
+	uint64_t syncs;     /* successful fdatasync()s of records (one covers many) */
+	uint64_t durable;   /* records a completed fdatasync covers */
 	uint64_t failures;  /* records that could not be written */
 	uint64_t rotations;
 };
@@ -155,6 +156,10 @@ struct audit_pending {
  * shutdown. *out is a new array of *count (free()). 0 or -errno. */
 int audit_pending(struct audit_log *log, struct audit_pending **out, size_t *count);
 int audit_pending_in(json_t *records, struct audit_pending **out, size_t *count);
+
+/* Wait until every record written so far is covered by a sync. 0, or the
+ * error of a failed sync. */
+int audit_sync(struct audit_log *log);
 
 /* Entries oldest first (rotated files first, then audit.log), skipping the
  * first skip and returning at most max. *entries is a new array (of record

@@ -11,10 +11,12 @@
 
 /* CLOCK_REALTIME in microseconds. */
 uint64_t audit_now_us(void);
-/* Assign the next id, stamp rec with id, type, time and the chain link,
- * write and sync it. Takes over rec (NULL: -ENOMEM). */
+/* Assign the next id, stamp rec with id, type, time and the chain link and
+ * append it. durable: return only once an fdatasync covers it (and its
+ * error if that failed); otherwise the syncer settles it soon after. Takes
+ * over rec (NULL: -ENOMEM). */
 int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
-		       char id_out[AUDIT_ID_MAX]);
+		       char id_out[AUDIT_ID_MAX], int durable);
 /* denial_limiter_admit / _drain under the log's lock. */
 int audit_admit_denial(struct audit_log *log, const char *user, const char *source,
 		       struct denial_summary *flush);

@@ -80,7 +80,7 @@ static void write_summary(struct audit_log *log, const struct denial_summary *d)
 	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "user", d->user, "source", d->source,
 			"decision", "Denied", "suppressed", (int)d->suppressed, "first", first,
 			"last", last);
-	if (audit_write_record(log, rec, "Suppressed", NULL))
+	if (audit_write_record(log, rec, "Suppressed", NULL, 0))
 		log_error("audit: %u suppressed denials of %s could not be recorded", d->suppressed,
 			  d->user);
 }
@@ -134,7 +134,7 @@ int audit_intent(struct audit_log *log, const struct audit_intent *in,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return audit_write_record(log, rec, "Intent", id_out);
+	return audit_write_record(log, rec, "Intent", id_out, 1);
 }
 
 static void errno_name(int err, char *buf, size_t len)
@@ -191,5 +191,5 @@ int audit_result(struct audit_log *log, const struct audit_result *res,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return audit_write_record(log, rec, "Result", id_out);
+	return audit_write_record(log, rec, "Result", id_out, 0);
 }

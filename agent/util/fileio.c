@@ -117,6 +117,11 @@ out:
 	return rc;
 }
 
+int file_append(int fd, const void *data, size_t len)
+{
+	return write_full(fd, data, len);
+}
+
 int file_append_sync(int fd, const void *data, size_t len)
 {
 	int rc = write_full(fd, data, len);

@@ -17,6 +17,9 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
 /* Append data to fd in one write and fsync it. Returns 0 or -errno. */
 int file_append_sync(int fd, const void *data, size_t len);
+/* The same without the sync: all of data written (EINTR and short writes
+ * retried), or -errno. */
+int file_append(int fd, const void *data, size_t len);
 
 /* mkdir -p with mode for the last component. Returns 0 or -errno. */
 int dir_ensure(const char *path, mode_t mode);

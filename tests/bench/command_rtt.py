@@ -3,9 +3,13 @@
 payload) over one kept-alive TLS connection. A measurement, not a test.
 
 usage: /usr/bin/python3 tests/bench/command_rtt.py [BUILD_DIR] [-n N] [--audit-dir DIR]
+                                                   [--wrk CONNS] [--seconds S]
   BUILD_DIR defaults to ./build (the agent is BUILD_DIR/agent/cxl-agent);
   -n requests (default 2000, after 50 warm-up ones); --audit-dir puts the
-  audit log elsewhere (e.g. a tmpfs, to see the cost of its two fsyncs).
+  audit log elsewhere (e.g. a tmpfs, to see the cost of its syncs).
+  --wrk CONNS: instead, wrk drives CONNS kept-alive connections for S
+  seconds (default 10), alternating between the two emulated devices, and
+  prints commands/s and latency percentiles.
 Loopback only. Each request: Basic auth (cached), policy decision, audit
 intent (fsynced), mailbox command on the emulated device, audit result
 (fsynced), JSON response."""
@@ -29,6 +33,8 @@ def main():
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--audit-dir")
+    ap.add_argument("--wrk", type=int, metavar="CONNS")
+    ap.add_argument("--seconds", type=int, default=10)
     args = ap.parse_args()
     os.environ["CXLA_AGENT"] = os.path.abspath(os.path.join(args.build, "agent", "cxl-agent"))
     import agentlib  # after CXLA_AGENT is set
@@ -41,6 +47,8 @@ def main():
         config["audit_dir"] = args.audit_dir
     with agentlib.Agent(config=config, accounts=[("admin", agentlib.ADMIN_PASSWORD, "Administrator"),
                                                  (user, password, "Operator")]) as a:
+        if args.wrk:
+            return run_wrk(a, agentlib, user, password, args)
         ctx = ssl.create_default_context(cafile=a.ca)
         conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=30)
         path = agentlib.vendor_command_path(agentlib.EMU_DEVICE_IDS[0], "emu-read-telemetry",
@@ -75,6 +83,38 @@ def main():
           % (samples[0], statistics.median(samples), statistics.fmean(samples), pct(90), pct(99),
              samples[-1]))
     print("device DurationUs: median %.0f" % statistics.median(device_us))
+
+
+WRK_SCRIPT = """
+paths = {%s}
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", paths[(n %% #paths) + 1], {
+    ["Authorization"] = "%s", ["Content-Type"] = "application/json"}, '{"Payload": ""}')
+end
+"""
+
+
+def run_wrk(a, agentlib, user, password, args):
+    import subprocess
+    import tempfile
+    paths = ", ".join('"%s"' % agentlib.vendor_command_path(d, "emu-read-telemetry", submit=True)
+                      for d in agentlib.EMU_DEVICE_IDS)
+    auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT % (paths, auth))
+        script = f.name
+    threads = min(args.wrk, 2)
+    p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % args.wrk, "-d%ds" % args.seconds,
+                        "--latency", "-s", script, "https://127.0.0.1:%d" % a.port],
+                       capture_output=True, text=True)
+    os.unlink(script)
+    print("emu-read-telemetry on both emulated devices, wrk %d connections for %d s, "
+          "audit log in %s" % (args.wrk, args.seconds, args.audit_dir or "state_dir/audit"))
+    for line in p.stdout.splitlines():
+        if "Requests/sec" in line or "%" in line or "Non-2xx" in line:
+            print(line.strip())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le3
                       read_audit_dir, read_jsonl, vendor_command_path, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "10"))
-THREADS = 8
+# Enough concurrent submitters that kills land inside group commits (one
+# fdatasync covering several intents).
+THREADS = 16
 c = Checker("audit_crash")
 
 WRITER = ("writer", "writer-password-1")

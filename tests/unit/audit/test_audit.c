@@ -143,6 +143,10 @@ static void test_intent_and_result(void **state)
 
 	assert_int_equal(audit_intent(log, &in, id), 0);
 	assert_true(strlen(id) > 0);
+	/* an intent returns only once a sync covers it */
+	audit_get_stats(log, &st);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.durable, 1);
 	res.intent_id = id;
 	res.transport = 0;
 	res.mbox_rc = 0;
@@ -153,8 +157,12 @@ static void test_intent_and_result(void **state)
 	assert_int_equal(audit_result(log, &res, NULL), 0);
 	audit_get_stats(log, &st);
 	assert_int_equal(st.records, 3);
-	assert_int_equal(st.syncs, 3); /* every record went through fdatasync */
+	/* results are settled by the syncer without holding their caller */
+	assert_true(st.syncs >= 1 && st.syncs <= 3);
 	assert_int_equal(st.failures, 0);
+	assert_int_equal(audit_sync(log), 0);
+	audit_get_stats(log, &st);
+	assert_int_equal(st.durable, 3);
 	assert_int_equal(audit_health(log, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "OK");
 	audit_close(log);
