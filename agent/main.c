@@ -23,6 +23,7 @@
 #include "core/agent.h"
 #include "core/commands.h"
 #include "core/poller.h"
+#include "core/reconcile.h"
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
@@ -324,6 +325,8 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
 		return rc;
 	}
+	if (strcmp(rt->cfg.audit_forward, "syslog") == 0)
+		audit_forward_to_syslog(ag->audit);
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
 	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
@@ -563,6 +566,8 @@ int main(int argc, char **argv)
 		goto fail;
 	if ((rc = open_commands(&rt, err, sizeof(err))))
 		goto fail;
+	if ((rc = audit_reconcile(&rt.agent)) < 0)
+		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
 	if ((rc = poller_start(rt.agent.devices, (unsigned)rt.cfg.refresh_interval_ms, &rt.poller)))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))

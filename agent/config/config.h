@@ -49,6 +49,8 @@
 	X(STR, audit_dir, NULL, 0, 0, false, "audit log directory (null: state_dir/audit)")    \
 	X(INT, audit_max_bytes, 8388608, 4096, 1073741824, false, "rotate the audit log at")   \
 	X(INT, audit_keep_files, 8, 1, 1000, false, "rotated audit files kept")                \
+	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
+	  "off|syslog: also send each audit record to syslog (authpriv), as it is written")    \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
 	  "failed logins per source address per minute before 429")
 

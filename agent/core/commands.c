@@ -162,3 +162,12 @@ void command_record_completion(struct agent *ag, const char *intent_id, int tran
 	if (audit_result(ag->audit, &result, NULL))
 		log_error("audit: completion of record %s could not be written", intent_id);
 }
+
+void command_record_abandoned(struct agent *ag, const char *intent_id)
+{
+	struct audit_result result = { .intent_id = intent_id,
+				       .outcome = AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN,
+				       .detail = "background operation still running at shutdown" };
+	if (audit_result(ag->audit, &result, NULL))
+		log_error("audit: abandonment of record %s could not be written", intent_id);
+}

@@ -51,4 +51,8 @@ void command_outcome_clear(struct command_outcome *out);
 void command_record_completion(struct agent *ag, const char *intent_id, int transport,
 			       uint16_t mbox_rc, uint64_t duration_us);
 
+/* Record that the background operation of intent_id was still running when
+ * the agent stopped following it. */
+void command_record_abandoned(struct agent *ag, const char *intent_id);
+
 #endif

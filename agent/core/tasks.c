@@ -64,6 +64,11 @@ void tasks_free(struct tasks *t)
 	pthread_cond_broadcast(&t->changed);
 	while (t->watchers > 0)
 		pthread_cond_wait(&t->changed, &t->lock);
+	/* Nobody will see these finish: say so in the audit log. Start-up asks
+	 * the device for their completion. */
+	for (size_t i = 0; i < t->max; i++)
+		if (t->slot[i].id && t->slot[i].state == TASK_RUNNING)
+			command_record_abandoned(t->agent, t->slot[i].audit_id);
 	pthread_mutex_unlock(&t->lock);
 	pthread_cond_destroy(&t->changed);
 	pthread_mutex_destroy(&t->lock);

@@ -92,21 +92,27 @@ static int h_manager_log_services(const struct route_ctx *ctx, struct http_respo
 
 static int h_audit_log_service(const struct route_ctx *ctx, struct http_response *resp)
 {
-	char health_msg[256];
+	char health_msg[256], head[65];
 	int bad;
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
 	bad = audit_health(ctx->agent->audit, health_msg, sizeof(health_msg));
+	audit_chain_head(ctx->agent->audit, head);
+	/* The chain head, copied elsewhere now and then, lets a later reader
+	 * prove that nothing before it was rewritten (cxl-agent --verify-audit). */
 	http_response_json(
 		resp, 200,
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:{s:s, s:s}}", "@odata.id",
-			  AUDIT, "@odata.type", "#LogService.v1_9_0.LogService", "Id", "Audit", "Name",
-			  "Vendor command audit log", "Description",
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:{s:s, s:s},"
+			  " s:{s:{s:s, s:s, s:s}}}",
+			  "@odata.id", AUDIT, "@odata.type", "#LogService.v1_9_0.LogService", "Id",
+			  "Audit", "Name", "Vendor command audit log", "Description",
 			  "Every vendor command attempt: intent recorded before submission, result after",
 			  "LogEntryType", "OEM", "ServiceEnabled", 1, "OverWritePolicy",
 			  "WrapsWhenFull", "Entries", rf_link(AUDIT "/Entries"), "Status", "State",
-			  "Enabled", "Health", bad ? "Critical" : "OK"));
+			  "Enabled", "Health", bad ? "Critical" : "OK", "Oem", "CxlAgent",
+			  "@odata.type", "#CxlAgent.v1_0_0.AuditLog", "ChainHead", head, "Forwarding",
+			  ctx->agent->cfg->audit_forward));
 	return resp->json ? 0 : -ENOMEM;
 }
 

@@ -154,6 +154,15 @@ def main():
             # The agent starts on the crashed log and serves it.
             a.start()
             recs, torn = read_audit_dir(audit_dir)
+            # Start-up closed every command the crashes left open.
+            results = {r["intent"] for r in recs if r.get("type") == "Result"}
+            still_open = [r["id"] for r in recs if r.get("type") == "Intent"
+                          and r.get("decision") == "Allowed" and r["id"] not in results]
+            c.eq(still_open, [], "no allowed intent without a result after start-up")
+            closed = [r for r in recs if r.get("type") == "Result" and r.get("outcome") == "Unknown"]
+            c.check(len(closed) >= totals["unfinished"],
+                    "each open intent closed as outcome Unknown (%d for %d)"
+                    % (len(closed), totals["unfinished"]))
             r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices/Audit/Entries")
             c.eq(r.status, 200, "audit entries after the crashes")
             c.eq(r.json().get("Members@odata.count"), len(recs), "every readable record served")
