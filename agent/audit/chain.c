@@ -117,13 +117,14 @@ static int verify_file(struct verifier *v, const char *path, const char *name)
 
 int audit_verify(const char *dir, struct audit_verify_report *rep)
 {
-	struct verifier v = { rep, AUDIT_CHAIN_GENESIS, 0 };
+	struct verifier v = { NULL, AUDIT_CHAIN_GENESIS, 0 };
 	char path[PATH_MAX], name[64];
 	unsigned oldest = 0;
 	struct stat st;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
+	v.rep = rep;
 	for (unsigned n = 1; n <= ROTATED_MAX; n++) {
 		snprintf(path, sizeof(path), "%s/%s.%u", dir, AUDIT_FILE_NAME, n);
 		if (lstat(path, &st) < 0)
@@ -145,7 +146,7 @@ int audit_verify(const char *dir, struct audit_verify_report *rep)
 
 int audit_verify_print(const char *dir, FILE *out)
 {
-	struct audit_verify_report rep;
+	struct audit_verify_report rep = { 0 };
 	int rc = audit_verify(dir, &rep);
 
 	if (rc < 0) {
