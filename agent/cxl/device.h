@@ -151,21 +151,33 @@ size_t cxl_devset_count(const struct cxl_devset *set);
 /* Index of the device with this stable id, or -ENOENT. */
 int cxl_devset_find(const struct cxl_devset *set, const char *id);
 
-/* Copy of the cached inventory. Refreshes from the device first when the cache
- * is older than refresh_interval and the device is free; otherwise the last
- * good data is returned with its read_at. 0 or -ERANGE for a bad index. */
+/* Copy of the cached inventory, with read_at saying how old it is. Never
+ * talks to the device (a GET must not change device state, and a refresh
+ * clears event records). 0 or -ERANGE for a bad index. */
 int cxl_devset_info(struct cxl_devset *set, size_t idx, struct cxl_dev_info *out);
 int cxl_devset_health(struct cxl_devset *set, size_t idx, struct cxl_health *out);
 /* Copy of the decoded CEL (read once at open, re-read after a device reset).
  * out must be freed with cxl_cel_free(). Empty (count 0) when the device's CEL
  * could not be read or was malformed: nothing is then known to be supported. */
 int cxl_devset_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *out);
-/* Copy of up to max events with seq > after_seq, oldest first. Returns the
- * count copied or -errno. */
+/* Copy of up to max cached events with seq > after_seq, oldest first.
+ * Returns the count copied or -errno. */
 int cxl_devset_events(struct cxl_devset *set, size_t idx, uint64_t after_seq,
 		      struct cxl_event *out, size_t max);
 int cxl_devset_delivery(struct cxl_devset *set, size_t idx, uint16_t opcode,
 			struct cxl_delivery_info *out);
+
+/* Re-read inventory and health from device idx and drain its event records
+ * into the ring (reading and clearing them on the device). For the
+ * background poller only: readers get the cache. Runs when force is set, or
+ * the cache is stale or older than refresh_interval. Returns 0 when it ran,
+ * -EAGAIN when not due, -EBUSY when a command holds the device (the cache
+ * stays as it is), -ERANGE for a bad index. */
+int cxl_devset_refresh(struct cxl_devset *set, size_t idx, bool force);
+/* hook(arg) is called, from the submitting thread and with no device lock
+ * held, after a command that may have changed what is cached; NULL clears.
+ * The poller uses it to refresh promptly. */
+void cxl_devset_set_stale_hook(struct cxl_devset *set, void (*hook)(void *arg), void *arg);
 
 /* Submit one mailbox command (serialised per device, bounded by timeout).
  * Returns 0 when the command reached a verdict (res->transport and

@@ -11,9 +11,11 @@
  *    refresh that is due takes mbox with trylock: when a command is running,
  *    readers get the cached copy and its read_at instead of waiting.
  *  - mbox is always taken before cache, never the other way round.
- * There is no thread of our own: refreshes (inventory, health, events) run
- * in the caller of cxl_devset_info/health/events when the cache is older
- * than refresh_interval_ms. */
+ * Readers never talk to a device: cxl_devset_info/health/events copy the
+ * cache. Refreshes (inventory, health, event draining, which clears the
+ * device's event records) run only in cxl_devset_refresh(), called by the
+ * background poller, and once at open. A command with effects marks the
+ * cache stale and calls the stale hook so the poller refreshes promptly. */
 #include "cxl/device.h"
 
 #include <errno.h>
@@ -62,6 +64,9 @@ struct devslot {
 
 struct cxl_devset {
 	struct cxl_backend *be;
+	pthread_mutex_t hook_lock;
+	void (*stale_hook)(void *arg); /* under hook_lock */
+	void *stale_arg;
 	unsigned timeout_ms;
 	unsigned refresh_ms;
 	size_t ring_cap;
@@ -418,26 +423,46 @@ static void refresh_locked(struct cxl_devset *set, size_t idx)
 	pthread_mutex_unlock(&d->cache);
 }
 
-static void maybe_refresh(struct cxl_devset *set, size_t idx)
+int cxl_devset_refresh(struct cxl_devset *set, size_t idx, bool force)
 {
-	struct devslot *d = &set->dev[idx];
+	struct devslot *d;
 	bool due;
 	struct timespec now;
 
+	if (idx >= set->n)
+		return -ERANGE;
+	d = &set->dev[idx];
 	pthread_mutex_lock(&d->cache);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	due = d->info.present &&
-	      (!d->refreshed_once || d->stale ||
+	      (force || !d->refreshed_once || d->stale ||
 	       (now.tv_sec - d->refreshed.tv_sec) * 1000 +
 			       (now.tv_nsec - d->refreshed.tv_nsec) / 1000000L >=
 		       (long)set->refresh_ms);
 	pthread_mutex_unlock(&d->cache);
 	if (!due)
-		return;
+		return -EAGAIN;
 	if (pthread_mutex_trylock(&d->mbox) != 0)
-		return; /* a command is running: readers get the cached copy */
+		return -EBUSY; /* a command is running: the cache stays as it is */
 	refresh_locked(set, idx);
 	pthread_mutex_unlock(&d->mbox);
+	return 0;
+}
+
+void cxl_devset_set_stale_hook(struct cxl_devset *set, void (*hook)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&set->hook_lock);
+	set->stale_hook = hook;
+	set->stale_arg = arg;
+	pthread_mutex_unlock(&set->hook_lock);
+}
+
+static void notify_stale(struct cxl_devset *set)
+{
+	pthread_mutex_lock(&set->hook_lock);
+	if (set->stale_hook)
+		set->stale_hook(set->stale_arg);
+	pthread_mutex_unlock(&set->hook_lock);
 }
 
 static void free_slots(struct cxl_devset *set, size_t n)
@@ -510,6 +535,7 @@ int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_back
 		goto fail;
 	}
 	set->be = be;
+	pthread_mutex_init(&set->hook_lock, NULL);
 	set->timeout_ms = cfg->default_timeout_ms ? cfg->default_timeout_ms : DEFAULT_TIMEOUT_MS;
 	set->refresh_ms = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : DEFAULT_REFRESH_MS;
 	set->ring_cap = cfg->event_ring_size ? cfg->event_ring_size : DEFAULT_RING;
@@ -570,6 +596,8 @@ fail:
 	if (set) {
 		free_slots(set, inited);
 		free(set->dev);
+		if (set->be)
+			pthread_mutex_destroy(&set->hook_lock);
 		free(set);
 	}
 	free(infos);
@@ -634,6 +662,7 @@ void cxl_devset_free(struct cxl_devset *set)
 	free_slots(set, set->n);
 	free(set->dev);
 	set->be->ops->free(set->be);
+	pthread_mutex_destroy(&set->hook_lock);
 	free(set);
 }
 
@@ -664,7 +693,6 @@ int cxl_devset_info(struct cxl_devset *set, size_t idx, struct cxl_dev_info *out
 {
 	if (idx >= set->n)
 		return -ERANGE;
-	maybe_refresh(set, idx);
 	pthread_mutex_lock(&set->dev[idx].cache);
 	*out = set->dev[idx].info;
 	pthread_mutex_unlock(&set->dev[idx].cache);
@@ -675,7 +703,6 @@ int cxl_devset_health(struct cxl_devset *set, size_t idx, struct cxl_health *out
 {
 	if (idx >= set->n)
 		return -ERANGE;
-	maybe_refresh(set, idx);
 	pthread_mutex_lock(&set->dev[idx].cache);
 	*out = set->dev[idx].health;
 	pthread_mutex_unlock(&set->dev[idx].cache);
@@ -715,7 +742,6 @@ int cxl_devset_events(struct cxl_devset *set, size_t idx, uint64_t after_seq,
 	if (idx >= set->n)
 		return -ERANGE;
 	d = &set->dev[idx];
-	maybe_refresh(set, idx);
 	pthread_mutex_lock(&d->cache);
 	for (size_t i = 0; i < d->ring_len && n < max; i++) {
 		const struct cxl_event *e = &d->ring[(d->ring_start + i) % set->ring_cap];
@@ -800,6 +826,8 @@ int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *
 		pthread_mutex_unlock(&d->cache);
 	}
 	pthread_mutex_unlock(&d->mbox);
+	if (changes)
+		notify_stale(set);
 	res->transport = rc;
 	res->mbox_rc = rc ? 0 : mrc;
 	if (!rc && out_len) {

@@ -274,13 +274,20 @@ static void test_refresh_and_generation(void **state)
 	assert_string_equal(a.fw_revision, "DBL 1");
 	assert_true(a.volatile_only_bytes == 1ull << 30);
 	calls = D.identify_calls;
-	/* within the interval: no device traffic */
-	for (int i = 0; i < 5; i++)
+	/* within the interval: a refresh is not due, no device traffic */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(cxl_devset_refresh(set, 0, false), -EAGAIN);
 		assert_int_equal(cxl_devset_info(set, 0, &b), 0);
+	}
 	assert_int_equal(D.identify_calls, calls);
 	assert_true(b.generation == a.generation);
-	/* after it, unchanged content: refreshed, same generation, newer read_at */
+	/* past it, readers still only copy the cache */
 	sleep_ms(50);
+	assert_int_equal(cxl_devset_info(set, 0, &b), 0);
+	assert_int_equal(cxl_devset_health(set, 0, &h), 0);
+	assert_int_equal(D.identify_calls, calls);
+	/* the poller's refresh: unchanged content, same generation, newer read_at */
+	assert_int_equal(cxl_devset_refresh(set, 0, false), 0);
 	assert_int_equal(cxl_devset_info(set, 0, &b), 0);
 	assert_int_equal(D.identify_calls, calls + 1);
 	assert_true(b.generation == a.generation);
@@ -288,13 +295,13 @@ static void test_refresh_and_generation(void **state)
 		    (b.read_at.tv_sec == a.read_at.tv_sec && b.read_at.tv_nsec > a.read_at.tv_nsec));
 	/* changed content bumps it */
 	strcpy(D.fw, "DBL 2");
-	sleep_ms(50);
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
 	assert_int_equal(cxl_devset_info(set, 0, &b), 0);
 	assert_string_equal(b.fw_revision, "DBL 2");
 	assert_true(b.generation > a.generation);
 	a = b;
 	D.temperature = 80;
-	sleep_ms(50);
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
 	assert_int_equal(cxl_devset_health(set, 0, &h), 0);
 	assert_true(h.valid);
 	assert_int_equal(h.temperature_c, 80);
@@ -314,6 +321,8 @@ static void test_event_ring_bound(void **state)
 	set = open_dbl(1, 4);
 	D.pending_events = 10;
 	sleep_ms(3);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 16), 0); /* readers do not drain */
+	assert_int_equal(cxl_devset_refresh(set, 0, false), 0);
 	n = cxl_devset_events(set, 0, 0, ev, 16);
 	assert_int_equal(n, 4);
 	for (int i = 0; i < 4; i++) {
@@ -325,6 +334,7 @@ static void test_event_ring_bound(void **state)
 	assert_int_equal(D.qlen, 0); /* every collected record was cleared */
 	D.pending_events = 1;
 	sleep_ms(3);
+	assert_int_equal(cxl_devset_refresh(set, 0, false), 0);
 	n = cxl_devset_events(set, 0, 10, ev, 16);
 	assert_int_equal(n, 1);
 	assert_true(ev[0].seq == 11);

@@ -351,7 +351,7 @@ static void test_health_moves(void **state)
 	assert_int_equal(open_set(fx, hot_profile, 1), 0);
 	for (int i = 0; i < 200 && !(saw_crit && (h.additional_status & 3) == 2); i++) {
 		expect_rc(fx->set, 0, CXL_EMU_OP_READ_TELEMETRY, NULL, 0, 0);
-		usleep(2000);
+		assert_int_equal(cxl_devset_refresh(fx->set, 0, true), 0);
 		assert_int_equal(cxl_devset_health(fx->set, 0, &h), 0);
 		assert_true(h.valid);
 		assert_true(h.temperature_c >= last_temp); /* deterministic, monotonic */
@@ -527,7 +527,7 @@ static void test_event_ring(void **state)
 	assert_int_equal(open_set(fx, NULL, 1), 0);
 	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_INFO), 0);
 	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_FAIL), 0);
-	usleep(3000);
+	assert_int_equal(cxl_devset_refresh(fx->set, 0, true), 0);
 	n = cxl_devset_events(fx->set, 0, 0, ev, 64);
 	assert_int_equal(n, 2);
 	assert_int_equal(ev[0].log, CXL_EVENT_LOG_INFO);
@@ -673,6 +673,7 @@ static void test_background_operation(void **state)
 	expect_rc(fx->set, 0, 0xC003, v, 4, CXL_MBOX_BACKGROUND_STARTED);
 	usleep(150000);
 	expect_rc(fx->set, 0, CXL_OP_BG_OP_STATUS, NULL, 0, 0);
+	assert_int_equal(cxl_devset_refresh(fx->set, 0, true), 0);
 	n = cxl_devset_events(fx->set, 0, 0, ev, 8);
 	assert_int_equal(n, 1);
 	assert_int_equal(ev[0].log, CXL_EVENT_LOG_INFO);
@@ -722,8 +723,8 @@ static void test_generation(void **state)
 	struct cxl_dev_info a, b;
 	assert_int_equal(open_set(fx, hot_profile, 1), 0);
 	assert_int_equal(cxl_devset_info(fx->set, 0, &a), 0);
-	usleep(3000);
 	/* health moves with every command in this profile: generation follows */
+	assert_int_equal(cxl_devset_refresh(fx->set, 0, true), 0);
 	assert_int_equal(cxl_devset_info(fx->set, 0, &b), 0);
 	assert_true(b.generation > a.generation);
 }
