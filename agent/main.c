@@ -273,9 +273,7 @@ static int open_devices(struct runtime *rt, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
 	struct cxl_devset_config dc = {
-		.backend = strcmp(cfg->backend, "kernel") == 0	   ? CXL_BACKEND_KERNEL
-			   : strcmp(cfg->backend, "emulated") == 0 ? CXL_BACKEND_EMULATED
-								   : CXL_BACKEND_AUTO,
+		.backends = { cfg->backend },
 		.emulated_profile = cfg->emulated_profile,
 		.state_dir = cfg->state_dir,
 		.default_timeout_ms = (unsigned)cfg->command_timeout_ms,

@@ -23,11 +23,7 @@
 #define CXL_ID_MAX 64
 #define CXL_FW_REV_LEN 16
 
-enum cxl_backend_kind {
-	CXL_BACKEND_AUTO = 0,
-	CXL_BACKEND_KERNEL,
-	CXL_BACKEND_EMULATED,
-};
+#define CXL_MAX_BACKENDS 4 /* backends in one device set */
 
 /* Inventory of one memory device. Capacities in bytes. Fields a device does
  * not report are marked by the corresponding has_* flag being false. */
@@ -90,17 +86,24 @@ struct cxl_event {
 	uint8_t data[0x50];
 };
 
+/* A way a backend carries commands to a device ("a named kernel command",
+ * "the kernel's raw command", "the emulated mailbox", ...). Each backend
+ * defines its own, in static storage; they are compared by address. */
+struct cxl_delivery_path {
+	const char *method;         /* stable name shown to clients, e.g. "KernelRawCommand" */
+	const char *description;    /* one line for operators */
+	/* The device layer may send its own reads (inventory, health, event
+	 * records) this way. False where another owner (the kernel driver)
+	 * consumes what the agent would read. */
+	bool agent_reads;
+};
 /* How this host can deliver an opcode to a device. */
-enum cxl_delivery {
-	CXL_DELIVER_EMULATED = 0,   /* emulated backend: always deliverable */
-	CXL_DELIVER_KERNEL_NAMED,   /* kernel has a named command id */
-	CXL_DELIVER_KERNEL_RAW,     /* CXL_MEM_COMMAND_ID_RAW permitted */
-	CXL_DELIVER_UNAVAILABLE,    /* reason says why */
-};
 struct cxl_delivery_info {
-	enum cxl_delivery how;
-	char reason[128];           /* "" unless UNAVAILABLE */
+	const struct cxl_delivery_path *path; /* borrowed, static; NULL: unavailable */
+	char reason[128];           /* "" unless path is NULL */
 };
+/* path->method, or "Unavailable" when there is no path. Static. */
+const char *cxl_delivery_method(const struct cxl_delivery_info *d);
 
 /* A mailbox command and its outcome. */
 struct cxl_cmd {
@@ -127,7 +130,11 @@ struct cxl_bg_status {
 };
 
 struct cxl_devset_config {
-	enum cxl_backend_kind backend;
+	/* Backends by their name in the backend table (backend.h), in order:
+	 * devices of the first come first. Unused slots NULL. All NULL, or
+	 * "auto" alone: the first backend of the table whose probe finds
+	 * devices and that opens. */
+	const char *backends[CXL_MAX_BACKENDS];
 	const char *emulated_profile; /* path of a JSON profile, NULL: built-in demo */
 	const char *state_dir;        /* where emulated label storage persists */
 	unsigned default_timeout_ms;  /* for submissions without their own */
@@ -137,15 +144,16 @@ struct cxl_devset_config {
 
 struct cxl_devset;
 
-/* Open the backend chosen by cfg (auto: kernel when /dev/cxl/mem* can be
- * opened, else emulated; *why is set to a static string saying which and why).
- * Opens every device so the process can drop privileges afterwards.
- * Returns 0 and a new set in *out, or -errno with a message in errbuf. */
+/* Open the backends named by cfg (auto: see cxl_backend_choose()); *why is
+ * set to a string owned by the set saying which and why. Opens every device
+ * so the process can drop privileges afterwards. Returns 0 and a new set in
+ * *out, or -errno with a message in errbuf. */
 int cxl_devset_open(const struct cxl_devset_config *cfg, struct cxl_devset **out,
 		    const char **why, char *errbuf, size_t errlen);
 void cxl_devset_free(struct cxl_devset *set);
 
-/* Name of the backend in use: "kernel" or "emulated". Borrowed. */
+/* Name of the backend in use ("kernel", "emulated"), or the names joined by
+ * '+' when the set has several. Borrowed. */
 const char *cxl_devset_backend(const struct cxl_devset *set);
 size_t cxl_devset_count(const struct cxl_devset *set);
 /* Index of the device with this stable id, or -ENOENT. */

@@ -1,25 +1,8 @@
-/* The device set: device.h implemented once over any backend (backend.h).
- *
- * Locking, per device:
- *  - mbox serialises mailbox traffic (user submissions, the CEL read at open,
- *    cache refreshes). Submitters wait for it with pthread_mutex_clocklock on
- *    CLOCK_MONOTONIC, bounded by their timeout; a device still busy at the
- *    deadline gives transport -EBUSY (the command was never sent), while
- *    -ETIMEDOUT is kept for "sent, and no answer in time" from the backend.
- *  - cache guards the copies readers get (info, health, CEL, event ring) and
- *    is only ever held for memcpy-sized work, never across a command. A
- *    refresh that is due takes mbox with trylock: when a command is running,
- *    readers get the cached copy and its read_at instead of waiting.
- *  - mbox is always taken before cache, never the other way round.
- * Readers never talk to a device: cxl_devset_info/health/events copy the
- * cache. Refreshes (inventory, health, event draining, which clears the
- * device's event records) run only in cxl_devset_refresh(), called by the
- * background poller, and once at open. A command with effects marks the
- * cache stale and calls the stale hook so the poller refreshes promptly. */
+/* The device set: device.h implemented once over any backends (backend.h).
+ * Locking and the division of work with refresh.c: devset_impl.h. */
 #include "cxl/device.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,51 +11,13 @@
 #include <string.h>
 
 #include "cxl/backend.h"
+#include "cxl/devset_impl.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_REFRESH_MS 1000u
 #define DEFAULT_RING 256u
-#define CEL_MAX_BYTES (65536u * 4u)
-#define EVENT_PAGES_PER_LOG 16 /* bound on Get Event Records rounds per refresh */
-#define CLEAR_MAX_HANDLES 255u /* Clear Event Records counts handles in one byte */
-
-struct devslot {
-	pthread_mutex_t mbox;
-	pthread_mutex_t cache;
-	char id[CXL_ID_MAX]; /* immutable after open */
-	uint32_t payload_max; /* immutable after open */
-	/* under cache */
-	struct cxl_dev_info info;
-	struct cxl_health health;
-	bool health_supported;
-	bool events_supported;
-	struct cxl_cel cel;
-	struct cxl_event *ring;
-	size_t ring_start, ring_len;
-	uint64_t next_seq;
-	struct timespec refreshed; /* CLOCK_MONOTONIC of the last refresh attempt */
-	bool refreshed_once;
-	bool stale;
-	/* under mbox */
-	uint8_t *scratch; /* payload_max bytes */
-	struct cxl_event *page; /* one Get Event Records page */
-	size_t page_max;
-	_Atomic uint64_t mbox_count;
-};
-
-struct cxl_devset {
-	struct cxl_backend *be;
-	pthread_mutex_t hook_lock;
-	void (*stale_hook)(void *arg); /* under hook_lock */
-	void *stale_arg;
-	unsigned timeout_ms;
-	unsigned refresh_ms;
-	size_t ring_cap;
-	size_t n;
-	struct devslot *dev;
-};
 
 void cxl_cmd_result_clear(struct cxl_cmd_result *res)
 {
@@ -116,7 +61,7 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void mark_gone(struct cxl_devset *set, struct devslot *d)
+static void mark_gone(struct devslot *d)
 {
 	bool was;
 	pthread_mutex_lock(&d->cache);
@@ -129,11 +74,10 @@ static void mark_gone(struct cxl_devset *set, struct devslot *d)
 	pthread_mutex_unlock(&d->cache);
 	if (was)
 		log_warn("cxl: %s: device vanished (%s backend); marked not present", d->id,
-			 set->be->ops->name);
+			 d->be->ops->name);
 }
 
-/* One command with mbox held. Checks the reply length against out_max. */
-static int dev_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8_t *in,
+int devset_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8_t *in,
 		    size_t in_len, uint8_t *out, size_t out_max, size_t *out_len,
 		    uint16_t *mbox_rc, const struct timespec *deadline)
 {
@@ -143,10 +87,10 @@ static int dev_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const u
 	*out_len = 0;
 	*mbox_rc = 0;
 	atomic_fetch_add(&d->mbox_count, 1);
-	rc = set->be->ops->submit(set->be, idx, opcode, in, in_len, out, out_max, out_len,
-				  mbox_rc, deadline);
+	rc = d->be->ops->submit(d->be, d->local, opcode, in, in_len, out, out_max, out_len,
+				mbox_rc, deadline);
 	if (rc == -ENODEV || rc == -ENXIO) {
-		mark_gone(set, d);
+		mark_gone(d);
 		rc = -ENODEV;
 	}
 	if (rc) {
@@ -159,293 +103,6 @@ static int dev_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const u
 		*out_len = 0;
 		return -EPROTO;
 	}
-	return 0;
-}
-
-/* dev_exec for the agent's own commands: success means transport 0 and
- * mailbox Success; a mailbox failure becomes -EREMOTEIO (or -EOPNOTSUPP for
- * Unsupported). */
-static int dev_cmd(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8_t *in,
-		   size_t in_len, size_t *out_len, const struct timespec *deadline)
-{
-	struct devslot *d = &set->dev[idx];
-	uint16_t mrc;
-	int rc = dev_exec(set, idx, opcode, in, in_len, d->scratch, d->payload_max, out_len, &mrc,
-			  deadline);
-	if (rc)
-		return rc;
-	if (mrc == CXL_MBOX_UNSUPPORTED)
-		return -EOPNOTSUPP;
-	if (mrc != CXL_MBOX_SUCCESS)
-		return -EREMOTEIO;
-	return 0;
-}
-
-static int read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel)
-{
-	struct devslot *d = &set->dev[idx];
-	struct cxl_supported_log *logs = NULL;
-	size_t nlogs = 0, out_len, cel_size = 0;
-	uint8_t *raw = NULL;
-	struct timespec deadline;
-	bool found = false;
-	int rc;
-
-	cel->count = 0;
-	cel->entries = NULL;
-	cxl_deadline_in(&deadline, set->timeout_ms);
-	rc = dev_cmd(set, idx, CXL_OP_GET_SUPPORTED_LOGS, NULL, 0, &out_len, &deadline);
-	if (rc)
-		goto out;
-	rc = cxl_parse_supported_logs(d->scratch, out_len, &logs, &nlogs);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < nlogs; i++) {
-		if (memcmp(logs[i].uuid, cxl_log_uuid_cel, 16) == 0) {
-			cel_size = logs[i].size;
-			found = true;
-			break;
-		}
-	}
-	if (!found) {
-		rc = -ENOENT;
-		goto out;
-	}
-	if (cel_size % 4 || cel_size > CEL_MAX_BYTES) {
-		rc = -EPROTO;
-		goto out;
-	}
-	raw = malloc(cel_size ? cel_size : 1);
-	if (!raw) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t off = 0; off < cel_size;) {
-		uint8_t in[CXL_GET_LOG_IN_LEN];
-		size_t chunk = cel_size - off;
-		if (chunk > d->payload_max)
-			chunk = d->payload_max;
-		memcpy(in, cxl_log_uuid_cel, 16);
-		cxl_put_le32(in + 16, (uint32_t)off);
-		cxl_put_le32(in + 20, (uint32_t)chunk);
-		rc = dev_cmd(set, idx, CXL_OP_GET_LOG, in, sizeof(in), &out_len, &deadline);
-		if (rc)
-			goto out;
-		if (out_len != chunk) {
-			rc = -EPROTO;
-			goto out;
-		}
-		memcpy(raw + off, d->scratch, chunk);
-		off += chunk;
-	}
-	rc = cxl_cel_parse(raw, cel_size, cel);
-out:
-	free(logs);
-	free(raw);
-	return rc;
-}
-
-/* Everything but generation and read_at. */
-static bool info_same(const struct cxl_dev_info *a, const struct cxl_dev_info *b)
-{
-	return strcmp(a->id, b->id) == 0 && strcmp(a->name, b->name) == 0 &&
-	       a->serial == b->serial && strcmp(a->host, b->host) == 0 &&
-	       a->pci_vendor_id == b->pci_vendor_id && a->pci_device_id == b->pci_device_id &&
-	       strcmp(a->fw_revision, b->fw_revision) == 0 && a->total_bytes == b->total_bytes &&
-	       a->volatile_only_bytes == b->volatile_only_bytes &&
-	       a->persistent_only_bytes == b->persistent_only_bytes &&
-	       a->partition_align_bytes == b->partition_align_bytes &&
-	       a->has_partition == b->has_partition &&
-	       a->active_volatile_bytes == b->active_volatile_bytes &&
-	       a->active_persistent_bytes == b->active_persistent_bytes &&
-	       a->next_volatile_bytes == b->next_volatile_bytes &&
-	       a->next_persistent_bytes == b->next_persistent_bytes && a->lsa_size == b->lsa_size &&
-	       a->payload_max == b->payload_max && a->numa_node == b->numa_node &&
-	       a->present == b->present;
-}
-
-static bool health_same(const struct cxl_health *a, const struct cxl_health *b)
-{
-	return a->valid == b->valid && a->health_status == b->health_status &&
-	       a->media_status == b->media_status && a->additional_status == b->additional_status &&
-	       a->life_used_pct == b->life_used_pct && a->temperature_c == b->temperature_c &&
-	       a->dirty_shutdowns == b->dirty_shutdowns &&
-	       a->corrected_volatile_errors == b->corrected_volatile_errors &&
-	       a->corrected_persistent_errors == b->corrected_persistent_errors;
-}
-
-static void ring_push(struct cxl_devset *set, struct devslot *d, const struct cxl_event *ev,
-		      size_t n)
-{
-	pthread_mutex_lock(&d->cache);
-	for (size_t i = 0; i < n; i++) {
-		size_t pos;
-		if (d->ring_len == set->ring_cap) {
-			d->ring_start = (d->ring_start + 1) % set->ring_cap;
-			d->ring_len--;
-		}
-		pos = (d->ring_start + d->ring_len) % set->ring_cap;
-		d->ring[pos] = ev[i];
-		d->ring[pos].seq = ++d->next_seq;
-		d->ring_len++;
-	}
-	if (n)
-		d->info.generation++;
-	pthread_mutex_unlock(&d->cache);
-}
-
-/* Drain the four event logs: read a page, clear exactly those handles, and
- * only then keep the records, so a failed clear re-reads them next time
- * instead of duplicating them. */
-static void collect_events(struct cxl_devset *set, size_t idx, const struct timespec *deadline)
-{
-	struct devslot *d = &set->dev[idx];
-
-	for (int log = CXL_EVENT_LOG_INFO; log <= CXL_EVENT_LOG_FATAL; log++) {
-		for (int round = 0; round < EVENT_PAGES_PER_LOG; round++) {
-			struct cxl_event_page page;
-			uint8_t in = (uint8_t)log;
-			size_t out_len, got, done = 0;
-			int rc = dev_cmd(set, idx, CXL_OP_GET_EVENT_RECORDS, &in, 1, &out_len, deadline);
-			if (rc)
-				return;
-			if (cxl_parse_event_records(d->scratch, out_len, (enum cxl_event_log)log, &page,
-						    d->page, d->page_max))
-				return;
-			got = page.record_count < d->page_max ? page.record_count : d->page_max;
-			if (!got)
-				break;
-			while (done < got) {
-				uint8_t clr[CXL_CLEAR_EVENT_HDR_LEN + 2 * CLEAR_MAX_HANDLES];
-				size_t k = got - done, clen;
-				if (k > CLEAR_MAX_HANDLES)
-					k = CLEAR_MAX_HANDLES;
-				if (CXL_CLEAR_EVENT_HDR_LEN + 2 * k > d->payload_max)
-					k = (d->payload_max - CXL_CLEAR_EVENT_HDR_LEN) / 2;
-				memset(clr, 0, sizeof(clr));
-				clr[0] = (uint8_t)log;
-				clr[2] = (uint8_t)k;
-				for (size_t i = 0; i < k; i++)
-					cxl_put_le16(clr + CXL_CLEAR_EVENT_HDR_LEN + 2 * i,
-						     d->page[done + i].handle);
-				clen = CXL_CLEAR_EVENT_HDR_LEN + 2 * k;
-				rc = dev_cmd(set, idx, CXL_OP_CLEAR_EVENT_RECORDS, clr, clen, &out_len,
-					     deadline);
-				if (rc)
-					return;
-				ring_push(set, d, d->page + done, k);
-				done += k;
-			}
-			if (!(page.flags & CXL_EVENT_FLAG_MORE))
-				break;
-		}
-	}
-}
-
-/* Re-read inventory, health and events; mbox held. */
-static void refresh_locked(struct cxl_devset *set, size_t idx)
-{
-	struct devslot *d = &set->dev[idx];
-	struct cxl_dev_info ni;
-	struct cxl_health nh;
-	struct cxl_identify id;
-	struct cxl_partition part;
-	struct timespec deadline;
-	bool ok_id = false, ok_part = false, ok_health = false, health_gone = false;
-	bool health_sup, events_sup, present;
-	size_t out_len;
-	int rc;
-
-	pthread_mutex_lock(&d->cache);
-	present = d->info.present;
-	health_sup = d->health_supported;
-	events_sup = d->events_supported;
-	clock_gettime(CLOCK_MONOTONIC, &d->refreshed);
-	d->refreshed_once = true;
-	d->stale = false;
-	pthread_mutex_unlock(&d->cache);
-	if (!present)
-		return;
-
-	cxl_deadline_in(&deadline, set->timeout_ms);
-	rc = dev_cmd(set, idx, CXL_OP_IDENTIFY, NULL, 0, &out_len, &deadline);
-	if (!rc && !cxl_parse_identify(d->scratch, out_len, &id))
-		ok_id = true;
-	if (rc != -ENODEV) {
-		rc = dev_cmd(set, idx, CXL_OP_GET_PARTITION_INFO, NULL, 0, &out_len, &deadline);
-		if (!rc && !cxl_parse_partition(d->scratch, out_len, &part))
-			ok_part = true;
-	}
-	if (rc != -ENODEV && health_sup) {
-		memset(&nh, 0, sizeof(nh));
-		rc = dev_cmd(set, idx, CXL_OP_GET_HEALTH_INFO, NULL, 0, &out_len, &deadline);
-		if (!rc && !cxl_parse_health(d->scratch, out_len, &nh))
-			ok_health = true;
-		else if (rc == -ENOTTY || rc == -EOPNOTSUPP)
-			health_gone = true;
-	}
-	if (rc != -ENODEV && events_sup)
-		collect_events(set, idx, &deadline);
-
-	pthread_mutex_lock(&d->cache);
-	ni = d->info;
-	if (ok_id) {
-		memcpy(ni.fw_revision, id.fw_revision, sizeof(ni.fw_revision));
-		ni.total_bytes = id.total_bytes;
-		ni.volatile_only_bytes = id.volatile_only_bytes;
-		ni.persistent_only_bytes = id.persistent_only_bytes;
-		ni.partition_align_bytes = id.partition_align_bytes;
-		ni.lsa_size = id.lsa_size;
-	}
-	if (ok_part) {
-		ni.has_partition = true;
-		ni.active_volatile_bytes = part.active_volatile_bytes;
-		ni.active_persistent_bytes = part.active_persistent_bytes;
-		ni.next_volatile_bytes = part.next_volatile_bytes;
-		ni.next_persistent_bytes = part.next_persistent_bytes;
-	}
-	if (ok_id || ok_part)
-		clock_gettime(CLOCK_REALTIME, &ni.read_at);
-	if (!info_same(&ni, &d->info))
-		ni.generation++;
-	d->info = ni;
-	if (health_gone) {
-		d->health_supported = false;
-		if (d->health.valid)
-			d->info.generation++;
-		memset(&d->health, 0, sizeof(d->health));
-	} else if (ok_health) {
-		clock_gettime(CLOCK_REALTIME, &nh.read_at);
-		if (!health_same(&nh, &d->health))
-			d->info.generation++;
-		d->health = nh;
-	}
-	pthread_mutex_unlock(&d->cache);
-}
-
-int cxl_devset_refresh(struct cxl_devset *set, size_t idx, bool force)
-{
-	struct devslot *d;
-	bool due;
-	struct timespec now;
-
-	if (idx >= set->n)
-		return -ERANGE;
-	d = &set->dev[idx];
-	pthread_mutex_lock(&d->cache);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	due = d->info.present &&
-	      (force || !d->refreshed_once || d->stale ||
-	       (now.tv_sec - d->refreshed.tv_sec) * 1000 +
-			       (now.tv_nsec - d->refreshed.tv_nsec) / 1000000L >=
-		       (long)set->refresh_ms);
-	pthread_mutex_unlock(&d->cache);
-	if (!due)
-		return -EAGAIN;
-	if (pthread_mutex_trylock(&d->mbox) != 0)
-		return -EBUSY; /* a command is running: the cache stays as it is */
-	refresh_locked(set, idx);
-	pthread_mutex_unlock(&d->mbox);
 	return 0;
 }
 
@@ -478,13 +135,13 @@ static void free_slots(struct cxl_devset *set, size_t n)
 	}
 }
 
-static bool delivered(struct cxl_devset *set, size_t idx, uint16_t opcode)
+/* Whether the device layer may send its own reads of opcode this way. */
+static bool agent_reads(struct devslot *d, uint16_t opcode)
 {
 	struct cxl_delivery_info di;
-	set->be->ops->delivery(set->be, idx, opcode, &di);
-	/* Events go through RAW only on kernels built for debugging, and the
-	 * kernel driver consumes them itself: the agent does not compete. */
-	return di.how == CXL_DELIVER_EMULATED || di.how == CXL_DELIVER_KERNEL_NAMED;
+	memset(&di, 0, sizeof(di));
+	d->be->ops->delivery(d->be, d->local, opcode, &di);
+	return di.path && di.path->agent_reads;
 }
 
 static int init_slot(struct cxl_devset *set, size_t idx)
@@ -504,7 +161,7 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	d->info.present = true;
 	d->info.generation = 1;
 
-	rc = read_cel(set, idx, &d->cel);
+	rc = devset_read_cel(set, idx, &d->cel);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
@@ -512,50 +169,45 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
 	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
 			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
-			      delivered(set, idx, CXL_OP_GET_EVENT_RECORDS) &&
-			      delivered(set, idx, CXL_OP_CLEAR_EVENT_RECORDS);
-	refresh_locked(set, idx);
+			      agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
+			      agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+	devset_refresh_locked(set, idx);
 	return 0;
 }
 
-int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_backend *be,
-			    struct cxl_devset **out, char *errbuf, size_t errlen)
+/* Ask every backend for its devices, in order, into set->dev[]. */
+static int enumerate_all(struct cxl_devset *set, struct cxl_dev_info *infos, char *errbuf,
+			 size_t errlen)
 {
-	struct cxl_devset *set;
-	struct cxl_dev_info *infos = NULL;
-	size_t inited = 0;
-	int n, rc;
+	size_t total = 0;
 
-	*out = NULL;
-	set = calloc(1, sizeof(*set));
-	infos = calloc(CXL_MAX_DEVICES, sizeof(*infos));
-	if (!set || !infos) {
-		rc = -ENOMEM;
-		snprintf(errbuf, errlen, "out of memory");
-		goto fail;
+	for (size_t b = 0; b < set->nbe; b++) {
+		struct cxl_backend *be = set->be[b];
+		int n = be->ops->enumerate(be, infos + total, CXL_MAX_DEVICES - total);
+		if (n < 0) {
+			snprintf(errbuf, errlen, "%s backend: enumeration failed: %s", be->ops->name,
+				 strerror(-n));
+			return n;
+		}
+		for (size_t i = 0; i < (size_t)n; i++) {
+			set->dev[total + i].be = be;
+			set->dev[total + i].local = i;
+		}
+		total += (size_t)n;
 	}
-	set->be = be;
-	pthread_mutex_init(&set->hook_lock, NULL);
-	set->timeout_ms = cfg->default_timeout_ms ? cfg->default_timeout_ms : DEFAULT_TIMEOUT_MS;
-	set->refresh_ms = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : DEFAULT_REFRESH_MS;
-	set->ring_cap = cfg->event_ring_size ? cfg->event_ring_size : DEFAULT_RING;
-	n = be->ops->enumerate(be, infos, CXL_MAX_DEVICES);
-	if (n < 0) {
-		rc = n;
-		snprintf(errbuf, errlen, "%s backend: enumeration failed: %s", be->ops->name,
-			 strerror(-rc));
-		goto fail;
-	}
-	set->n = (size_t)n;
-	set->dev = calloc(set->n ? set->n : 1, sizeof(*set->dev));
-	if (!set->dev) {
-		rc = -ENOMEM;
-		snprintf(errbuf, errlen, "out of memory");
-		goto fail;
-	}
+	set->n = total;
+	return 0;
+}
+
+/* Give each device its id (the serial, or the name when the serial is not
+ * unique), set up its slot and read its CEL and first cache. */
+static int open_slots(struct cxl_devset *set, const struct cxl_dev_info *infos, size_t *inited,
+		      char *errbuf, size_t errlen)
+{
 	for (size_t i = 0; i < set->n; i++) {
 		struct devslot *d = &set->dev[i];
 		bool dup = false;
+		int rc;
 		for (size_t j = 0; j < set->n; j++)
 			if (j != i && infos[i].serial && infos[j].serial == infos[i].serial)
 				dup = true;
@@ -567,16 +219,16 @@ int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_back
 				 infos[i].name, infos[i].serial);
 		pthread_mutex_init(&d->mbox, NULL);
 		pthread_mutex_init(&d->cache, NULL);
-		inited = i + 1;
+		*inited = i + 1;
 		rc = init_slot(set, i);
 		if (rc) {
 			snprintf(errbuf, errlen, "%s: %s", d->id, strerror(-rc));
-			goto fail;
+			return rc;
 		}
 		log_info("cxl: %s: %s device %s serial 0x%016" PRIx64 " volatile %" PRIu64
 			 " B persistent %" PRIu64 " B fw \"%s\" lsa %" PRIu32 " B payload_max %" PRIu32
 			 " cel %zu entries%s",
-			 d->id, be->ops->name, d->info.name, d->info.serial,
+			 d->id, d->be->ops->name, d->info.name, d->info.serial,
 			 d->info.volatile_only_bytes, d->info.persistent_only_bytes,
 			 d->info.fw_revision, d->info.lsa_size, d->info.payload_max, d->cel.count,
 			 d->health_supported ? "" : ", no health info");
@@ -584,96 +236,135 @@ int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_back
 	for (size_t i = 0; i < set->n; i++)
 		for (size_t j = i + 1; j < set->n; j++)
 			if (strcmp(set->dev[i].id, set->dev[j].id) == 0) {
-				rc = -EEXIST;
 				snprintf(errbuf, errlen, "two devices share the id \"%s\"",
 					 set->dev[i].id);
-				goto fail;
+				return -EEXIST;
 			}
+	return 0;
+}
+
+static void set_free(struct cxl_devset *set, size_t inited)
+{
+	free_slots(set, inited);
+	free(set->dev);
+	for (size_t b = 0; b < set->nbe; b++)
+		set->be[b]->ops->free(set->be[b]);
+	pthread_mutex_destroy(&set->hook_lock);
+	free(set);
+}
+
+int cxl_devset_open_backends(const struct cxl_devset_config *cfg, struct cxl_backend *const *be,
+			     size_t nbe, struct cxl_devset **out, char *errbuf, size_t errlen)
+{
+	struct cxl_devset *set = NULL;
+	struct cxl_dev_info *infos = NULL;
+	size_t inited = 0;
+	int rc;
+
+	*out = NULL;
+	if (nbe == 0 || nbe > CXL_MAX_BACKENDS) {
+		snprintf(errbuf, errlen, "a device set needs 1 to %d backends", CXL_MAX_BACKENDS);
+		rc = -EINVAL;
+		goto fail_be;
+	}
+	set = calloc(1, sizeof(*set));
+	infos = calloc(CXL_MAX_DEVICES, sizeof(*infos));
+	if (set)
+		set->dev = calloc(CXL_MAX_DEVICES, sizeof(*set->dev));
+	if (!set || !infos || !set->dev) {
+		snprintf(errbuf, errlen, "out of memory");
+		rc = -ENOMEM;
+		if (set)
+			free(set->dev);
+		free(set);
+		goto fail_be;
+	}
+	pthread_mutex_init(&set->hook_lock, NULL);
+	for (size_t b = 0; b < nbe; b++) {
+		size_t used = strlen(set->names);
+		set->be[b] = be[b];
+		snprintf(set->names + used, sizeof(set->names) - used, "%s%s", b ? "+" : "",
+			 be[b]->ops->name);
+	}
+	set->nbe = nbe;
+	set->timeout_ms = cfg->default_timeout_ms ? cfg->default_timeout_ms : DEFAULT_TIMEOUT_MS;
+	set->refresh_ms = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : DEFAULT_REFRESH_MS;
+	set->ring_cap = cfg->event_ring_size ? cfg->event_ring_size : DEFAULT_RING;
+	if ((rc = enumerate_all(set, infos, errbuf, errlen)) ||
+	    (rc = open_slots(set, infos, &inited, errbuf, errlen))) {
+		set_free(set, inited);
+		free(infos);
+		return rc;
+	}
 	free(infos);
 	*out = set;
 	return 0;
-fail:
-	if (set) {
-		free_slots(set, inited);
-		free(set->dev);
-		if (set->be)
-			pthread_mutex_destroy(&set->hook_lock);
-		free(set);
-	}
+fail_be:
 	free(infos);
-	be->ops->free(be);
+	for (size_t b = 0; b < nbe; b++)
+		be[b]->ops->free(be[b]);
 	return rc;
 }
 
-static bool kernel_devices_present(void)
+int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_backend *be,
+			    struct cxl_devset **out, char *errbuf, size_t errlen)
 {
-	glob_t g;
-	bool any = glob("/dev/cxl/mem*", 0, NULL, &g) == 0 && g.gl_pathc > 0;
-	globfree(&g);
-	return any;
+	return cxl_devset_open_backends(cfg, &be, 1, out, errbuf, errlen);
 }
 
 int cxl_devset_open(const struct cxl_devset_config *cfg, struct cxl_devset **out,
 		    const char **why, char *errbuf, size_t errlen)
 {
-	struct cxl_backend *be = NULL;
-	const char *reason;
-	int rc;
+	struct cxl_backend *be[CXL_MAX_BACKENDS];
+	char reason[CXL_MAX_BACKENDS][256];
+	size_t n = 0;
+	int rc = 0;
 
 	*out = NULL;
-	switch (cfg->backend) {
-	case CXL_BACKEND_KERNEL:
-		reason = "kernel backend requested by configuration";
-		rc = cxl_kernel_backend_new(&be, errbuf, errlen);
-		break;
-	case CXL_BACKEND_EMULATED:
-		reason = "emulated backend requested by configuration";
-		rc = cxl_emu_backend_new(cfg->emulated_profile, cfg->state_dir, &be, errbuf, errlen);
-		break;
-	case CXL_BACKEND_AUTO:
-		if (!kernel_devices_present()) {
-			reason = "auto: no /dev/cxl/mem* device, using the emulated backend";
-		} else {
-			rc = cxl_kernel_backend_new(&be, errbuf, errlen);
-			if (!rc) {
-				reason = "auto: /dev/cxl/mem* devices found and opened, using the kernel backend";
-				break;
-			}
-			log_warn("cxl: kernel backend unavailable: %s", errbuf);
-			reason = "auto: /dev/cxl/mem* present but cannot be opened, using the emulated backend";
-		}
-		rc = cxl_emu_backend_new(cfg->emulated_profile, cfg->state_dir, &be, errbuf, errlen);
-		break;
-	default:
-		snprintf(errbuf, errlen, "unknown backend kind %d", (int)cfg->backend);
-		return -EINVAL;
+	for (size_t i = 0; i < CXL_MAX_BACKENDS && !rc; i++) {
+		if (!cfg->backends[i] && (i > 0 || n > 0))
+			continue;
+		rc = cxl_backend_choose(NULL, 0, cfg->backends[i], cfg, &be[n], reason[n],
+					sizeof(reason[n]), errbuf, errlen);
+		if (!rc)
+			n++;
 	}
-	if (why)
-		*why = reason;
+	if (!rc)
+		rc = cxl_devset_open_backends(cfg, be, n, out, errbuf, errlen);
+	else
+		for (size_t i = 0; i < n; i++)
+			be[i]->ops->free(be[i]);
 	if (rc)
 		return rc;
-	return cxl_devset_open_backend(cfg, be, out, errbuf, errlen);
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen((*out)->why);
+		snprintf((*out)->why + used, sizeof((*out)->why) - used, "%s%s", i ? "; " : "",
+			 reason[i]);
+	}
+	if (why)
+		*why = (*out)->why;
+	return 0;
 }
 
 void cxl_devset_free(struct cxl_devset *set)
 {
-	if (!set)
-		return;
-	free_slots(set, set->n);
-	free(set->dev);
-	set->be->ops->free(set->be);
-	pthread_mutex_destroy(&set->hook_lock);
-	free(set);
+	if (set)
+		set_free(set, set->n);
 }
 
-struct cxl_backend *cxl_devset_backend_of(struct cxl_devset *set)
+int cxl_devset_locate(struct cxl_devset *set, size_t idx, struct cxl_backend **be,
+		      size_t *local)
 {
-	return set->be;
+	if (idx >= set->n)
+		return -ERANGE;
+	*be = set->dev[idx].be;
+	*local = set->dev[idx].local;
+	return 0;
 }
 
 const char *cxl_devset_backend(const struct cxl_devset *set)
 {
-	return set->be->ops->name;
+	return set->names;
 }
 
 size_t cxl_devset_count(const struct cxl_devset *set)
@@ -752,6 +443,11 @@ int cxl_devset_events(struct cxl_devset *set, size_t idx, uint64_t after_seq,
 	return (int)n;
 }
 
+const char *cxl_delivery_method(const struct cxl_delivery_info *d)
+{
+	return d->path ? d->path->method : "Unavailable";
+}
+
 int cxl_devset_delivery(struct cxl_devset *set, size_t idx, uint16_t opcode,
 			struct cxl_delivery_info *out)
 {
@@ -764,11 +460,10 @@ int cxl_devset_delivery(struct cxl_devset *set, size_t idx, uint16_t opcode,
 	present = set->dev[idx].info.present;
 	pthread_mutex_unlock(&set->dev[idx].cache);
 	if (!present) {
-		out->how = CXL_DELIVER_UNAVAILABLE;
 		snprintf(out->reason, sizeof(out->reason), "device is no longer present");
 		return 0;
 	}
-	set->be->ops->delivery(set->be, idx, opcode, out);
+	set->dev[idx].be->ops->delivery(set->dev[idx].be, set->dev[idx].local, opcode, out);
 	return 0;
 }
 
@@ -812,7 +507,7 @@ int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *
 		rc = -ENODEV;
 	} else {
 		uint64_t t1 = mono_us();
-		rc = dev_exec(set, idx, cmd->opcode, cmd->in, cmd->in_len, buf, d->payload_max,
+		rc = devset_exec(set, idx, cmd->opcode, cmd->in, cmd->in_len, buf, d->payload_max,
 			      &out_len, &mrc, &deadline);
 		res->duration_us = mono_us() - t1;
 	}

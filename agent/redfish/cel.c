@@ -11,30 +11,16 @@
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 
-static const char *delivery_method(enum cxl_delivery how)
-{
-	switch (how) {
-	case CXL_DELIVER_EMULATED:
-		return "Emulated";
-	case CXL_DELIVER_KERNEL_NAMED:
-		return "KernelNamedCommand";
-	case CXL_DELIVER_KERNEL_RAW:
-		return "KernelRawCommand";
-	default:
-		return "Unavailable";
-	}
-}
-
 json_t *cel_delivery_json(struct agent *ag, size_t idx, uint16_t opcode)
 {
-	struct cxl_delivery_info d = { .how = CXL_DELIVER_UNAVAILABLE };
+	struct cxl_delivery_info d = { .path = NULL };
 	json_t *o;
 
 	if (cxl_devset_delivery(ag->devices, idx, opcode, &d) < 0)
 		snprintf(d.reason, sizeof(d.reason), "device unavailable");
-	o = json_pack("{s:s, s:b}", "Method", delivery_method(d.how), "Available",
-		      d.how != CXL_DELIVER_UNAVAILABLE);
-	if (o && d.how == CXL_DELIVER_UNAVAILABLE)
+	/* The backend names its own paths; the resource only reports them. */
+	o = json_pack("{s:s, s:b}", "Method", cxl_delivery_method(&d), "Available", d.path != NULL);
+	if (o && !d.path)
 		json_object_set_new(o, "Reason", json_string(d.reason));
 	return o;
 }

@@ -4,7 +4,7 @@ check every payload: Redfish headers, ETag and If-None-Match -> 304,
 @odata.id equal to the link followed, collection counts, DMTF JSON schemas
 (skipped when ../shared is absent) and the project's OEM schema. Then:
 unknown ids -> 404, unsupported $ query options -> 501, the CEL resource
-against the emulated model's command table (agent/cxl/emulated.c), and the
+against the emulated model's command table (agent/cxl/emulated/), and the
 number of mailbox commands 1000 GETs of a device resource cost."""
 import base64
 import http.client
@@ -109,11 +109,12 @@ def c_enum_values(text, prefix):
 
 
 def emulated_command_table():
-    """[(opcode, effects)] of emu_cmds[] in agent/cxl/emulated.c, in order, and
-    the vendor opcodes its theory-of-operation comment documents."""
-    with open(os.path.join(SOURCE_DIR, "agent", "cxl", "emulated.c")) as f:
+    """[(opcode, effects)] of emu_cmds[] in agent/cxl/emulated/commands.c, in
+    order, and the vendor opcodes the model's theory-of-operation comment
+    (agent/cxl/emulated/model.c) documents."""
+    with open(os.path.join(SOURCE_DIR, "agent", "cxl", "emulated", "commands.c")) as f:
         emu_c = f.read()
-    with open(os.path.join(SOURCE_DIR, "agent", "cxl", "emulated.h")) as f:
+    with open(os.path.join(SOURCE_DIR, "agent", "cxl", "emulated", "emulated.h")) as f:
         emu_h = f.read()
     with open(os.path.join(SOURCE_DIR, "agent", "cxl", "cel.h")) as f:
         cel_h = f.read()
@@ -132,7 +133,8 @@ def emulated_command_table():
             tok = tok.strip()
             eff |= effects[tok] if tok in effects else int(tok, 0)
         table.append((op, eff))
-    theory = emu_c.split("*/", 1)[0]
+    with open(os.path.join(SOURCE_DIR, "agent", "cxl", "emulated", "model.c")) as f:
+        theory = f.read().split("*/", 1)[0]
     documented_vendor = sorted({int(x, 16) for x in re.findall(r"\b(C[0-9A-F]{3})h\b", theory)})
     return table, documented_vendor
 

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "cxl/backend.h"
+#include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
 #include "cxl/mctp/cci.h"
 #include "cxl/mctp/packet.h"

@@ -1,6 +1,8 @@
 /* The poller refreshes devices and drains their event records with nobody
  * reading, and stops promptly. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,8 +14,11 @@
 #include <cmocka.h>
 
 #include "core/poller.h"
+#include "cxl/backend.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emu_hooks.h"
+#include "cxl/emulated/emulated.h"
+#include "cxl/mbox.h"
 
 static double now_s(void)
 {
@@ -24,7 +29,7 @@ static double now_s(void)
 
 static void test_collects_without_readers(void **state)
 {
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	struct cxl_devset *set = NULL;
 	struct poller *p = NULL;
 	struct cxl_event ev[8];
@@ -37,7 +42,7 @@ static void test_collects_without_readers(void **state)
 	cfg.state_dir = dir;
 	cfg.refresh_interval_ms = 50;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
-	assert_int_equal(cxl_emu_add_event(set, 0, CXL_EVENT_LOG_WARN), 0);
+	assert_int_equal(emu_add_event(set, 0, CXL_EVENT_LOG_WARN), 0);
 	before = cxl_devset_mailbox_count(set, 0);
 
 	assert_int_equal(poller_start(set, 50, &p), 0);
@@ -57,11 +62,170 @@ static void test_collects_without_readers(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A backend that forwards to the emulated one and notes which thread sent
+ * each command, so a test can tell the poller's traffic from a reader's. */
+#define SPY_MAX 4096
+struct spy {
+	struct cxl_backend be;
+	struct cxl_backend *inner;
+	pthread_mutex_t lock;
+	size_t n;
+	pthread_t who[SPY_MAX];
+	uint16_t opcode[SPY_MAX];
+};
+
+static int spy_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
+{
+	struct spy *s = (struct spy *)be;
+	return s->inner->ops->enumerate(s->inner, info, max);
+}
+
+static int spy_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const uint8_t *in,
+		      size_t in_len, uint8_t *out, size_t out_max, size_t *out_len,
+		      uint16_t *mbox_rc, const struct timespec *deadline)
+{
+	struct spy *s = (struct spy *)be;
+	pthread_mutex_lock(&s->lock);
+	if (s->n < SPY_MAX) {
+		s->who[s->n] = pthread_self();
+		s->opcode[s->n] = opcode;
+		s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return s->inner->ops->submit(s->inner, idx, opcode, in, in_len, out, out_max, out_len,
+				     mbox_rc, deadline);
+}
+
+static void spy_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
+			 struct cxl_delivery_info *out)
+{
+	struct spy *s = (struct spy *)be;
+	s->inner->ops->delivery(s->inner, idx, opcode, out);
+}
+
+static void spy_free(struct cxl_backend *be)
+{
+	struct spy *s = (struct spy *)be;
+	s->inner->ops->free(s->inner);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static const struct cxl_backend_ops spy_ops = {
+	.name = "spy",
+	.enumerate = spy_enumerate,
+	.submit = spy_submit,
+	.delivery = spy_delivery,
+	.free = spy_free,
+};
+
+struct reader {
+	struct cxl_devset *set;
+	pthread_t thread;
+	volatile bool stop;
+	unsigned long reads;
+};
+
+/* What a GET does: every cached view of every device, as fast as it can. */
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+	struct cxl_dev_info info;
+	struct cxl_health h;
+	struct cxl_event ev[8];
+	struct cxl_delivery_info di;
+	struct cxl_cel cel;
+
+	while (!r->stop) {
+		for (size_t i = 0; i < cxl_devset_count(r->set); i++) {
+			assert_int_equal(cxl_devset_info(r->set, i, &info), 0);
+			assert_int_equal(cxl_devset_health(r->set, i, &h), 0);
+			assert_true(cxl_devset_events(r->set, i, 0, ev, 8) >= 0);
+			assert_int_equal(cxl_devset_cel(r->set, i, &cel), 0);
+			cxl_cel_free(&cel);
+			assert_int_equal(cxl_devset_delivery(r->set, i, CXL_OP_GET_EVENT_RECORDS, &di),
+					 0);
+		}
+		r->reads++;
+	}
+	return NULL;
+}
+
+/* Readers never talk to devices, however stale the cache: every command
+ * after open, Clear Event Records included, comes from the poller's thread,
+ * and the poller does drain the records a reader can then see. */
+static void test_only_the_poller_talks_to_devices(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" }, .refresh_interval_ms = 1 };
+	struct spy *spy = calloc(1, sizeof(*spy));
+	struct cxl_devset *set = NULL;
+	struct poller *p = NULL;
+	struct reader rd[2];
+	struct cxl_event ev[8];
+	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256], cmd[64];
+	size_t after_open, clears = 0, from_poller = 0;
+	pthread_t poller_thread = 0;
+	(void)state;
+
+	assert_non_null(spy);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(cxl_emu_backend_new(NULL, dir, &spy->inner, err, sizeof(err)), 0);
+	spy->be.ops = &spy_ops;
+	pthread_mutex_init(&spy->lock, NULL);
+	assert_int_equal(cxl_devset_open_backend(&cfg, &spy->be, &set, err, sizeof(err)), 0);
+	after_open = spy->n;
+	assert_true(after_open > 0);
+
+	/* A stale cache and a pending record: readers alone change nothing. */
+	assert_int_equal(cxl_emu_add_event(spy->inner, 0, CXL_EVENT_LOG_WARN), 0);
+	usleep(20 * 1000);
+	for (int i = 0; i < 2; i++) {
+		rd[i] = (struct reader){ .set = set };
+		assert_int_equal(pthread_create(&rd[i].thread, NULL, read_loop, &rd[i]), 0);
+	}
+	usleep(100 * 1000);
+	assert_true(spy->n == after_open);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 8), 0);
+
+	/* With the poller, the record is collected while the readers go on. */
+	assert_int_equal(poller_start(set, 20, &p), 0);
+	for (int i = 0; i < 200 && cxl_devset_events(set, 0, 0, ev, 8) < 1; i++)
+		usleep(10 * 1000);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 8), 1);
+	assert_int_equal(ev[0].log, CXL_EVENT_LOG_WARN);
+	for (int i = 0; i < 2; i++) {
+		rd[i].stop = true;
+		assert_int_equal(pthread_join(rd[i].thread, NULL), 0);
+		assert_true(rd[i].reads > 0);
+	}
+	poller_stop(p);
+
+	pthread_mutex_lock(&spy->lock);
+	for (size_t i = after_open; i < spy->n; i++) {
+		bool reader = pthread_equal(spy->who[i], pthread_self());
+		for (int k = 0; k < 2; k++)
+			reader = reader || pthread_equal(spy->who[i], rd[k].thread);
+		assert_false(reader);
+		if (!poller_thread)
+			poller_thread = spy->who[i];
+		assert_true(pthread_equal(spy->who[i], poller_thread));
+		from_poller++;
+		if (spy->opcode[i] == CXL_OP_CLEAR_EVENT_RECORDS)
+			clears++;
+	}
+	pthread_mutex_unlock(&spy->lock);
+	assert_true(from_poller > 0);
+	assert_true(clears >= 1);
+	cxl_devset_free(set);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A command with effects wakes the poller at once instead of leaving the
  * cache stale for a whole interval. */
 static void test_stale_wakes_poller(void **state)
 {
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	struct cxl_devset *set = NULL;
 	struct poller *p = NULL;
 	struct cxl_dev_info a, b;
@@ -104,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_collects_without_readers),
+		cmocka_unit_test(test_only_the_poller_talks_to_devices),
 		cmocka_unit_test(test_stale_wakes_poller),
 		cmocka_unit_test(test_stop_null),
 	};

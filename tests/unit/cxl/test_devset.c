@@ -18,7 +18,8 @@
 
 #include "cxl/backend.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emu_hooks.h"
+#include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
@@ -169,6 +170,12 @@ static int dbl_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const
 	}
 }
 
+static const struct cxl_delivery_path dbl_path = {
+	.method = "Double",
+	.description = "the test double's mailbox",
+	.agent_reads = true,
+};
+
 static void dbl_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 			 struct cxl_delivery_info *out)
 {
@@ -176,7 +183,7 @@ static void dbl_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 	(void)idx;
 	(void)opcode;
 	memset(out, 0, sizeof(*out));
-	out->how = CXL_DELIVER_EMULATED;
+	out->path = &dbl_path;
 }
 
 static void dbl_free(struct cxl_backend *be)
@@ -423,7 +430,7 @@ static void test_reads_never_wait(void **state)
 /* The same contract with the emulated backend and an injected no-answer. */
 static void test_emulated_parallel(void **state)
 {
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	struct cxl_devset *set = NULL;
 	char dir[] = "/tmp/cxla-par.XXXXXX", err[256], path[64];
 	struct slow_arg a;
@@ -436,7 +443,7 @@ static void test_emulated_parallel(void **state)
 	cfg.state_dir = dir;
 	cfg.refresh_interval_ms = 1;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
-	assert_int_equal(cxl_emu_inject(set, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC000), 0);
+	assert_int_equal(emu_inject(set, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC000), 0);
 	memset(&a, 0, sizeof(a));
 	a.set = set;
 	a.opcode = 0xC000;

@@ -20,7 +20,8 @@
 
 #include "cxl/backend.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emu_hooks.h"
+#include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
@@ -53,7 +54,7 @@ static int open_set(struct fx *fx, const char *profile_text, unsigned refresh_ms
 	const char *why = NULL;
 	int rc;
 
-	cfg.backend = CXL_BACKEND_EMULATED;
+	cfg.backends[0] = "emulated";
 	cfg.state_dir = fx->state;
 	cfg.default_timeout_ms = 2000;
 	cfg.refresh_interval_ms = refresh_ms;
@@ -438,7 +439,7 @@ static void test_timestamp(void **state)
 	expect_rc(fx->set, 0, CXL_OP_SET_TIMESTAMP, in, 7, CXL_MBOX_INVALID_PAYLOAD_LENGTH);
 	expect_rc(fx->set, 0, CXL_OP_GET_TIMESTAMP, in, 1, CXL_MBOX_INVALID_PAYLOAD_LENGTH);
 	/* events carry the device clock */
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_INFO), 0);
+	assert_int_equal(emu_add_event(fx->set, 0, CXL_EVENT_LOG_INFO), 0);
 	r = expect(fx->set, 0, CXL_OP_GET_EVENT_RECORDS, "\0", 1, 0);
 	assert_int_equal(cxl_get_le16(r.out + 0x14), 1);
 	t = cxl_get_le64(r.out + CXL_EVENT_HDR_LEN + 0x18);
@@ -461,9 +462,9 @@ static void test_event_records(void **state)
 	assert_int_equal(r.out_len, CXL_EVENT_HDR_LEN);
 	cxl_cmd_result_clear(&r);
 
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_WARN), 0);
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_WARN), 0);
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, 7), -EINVAL);
+	assert_int_equal(emu_add_event(fx->set, 0, CXL_EVENT_LOG_WARN), 0);
+	assert_int_equal(emu_add_event(fx->set, 0, CXL_EVENT_LOG_WARN), 0);
+	assert_int_equal(emu_add_event(fx->set, 0, 7), -EINVAL);
 	r = expect(fx->set, 0, CXL_OP_GET_EVENT_RECORDS, "\1", 1, 0);
 	assert_int_equal(r.out_len, CXL_EVENT_HDR_LEN + 2 * CXL_EVENT_RECORD_LEN);
 	assert_int_equal(cxl_parse_event_records(r.out, r.out_len, CXL_EVENT_LOG_WARN, &page, ev, 20),
@@ -497,7 +498,7 @@ static void test_event_records(void **state)
 
 	/* overflow: 16 records per log, then the overflow flag and count */
 	for (int i = 0; i < 20; i++)
-		assert_int_equal(cxl_emu_add_event(fx->set, 1, CXL_EVENT_LOG_FATAL), 0);
+		assert_int_equal(emu_add_event(fx->set, 1, CXL_EVENT_LOG_FATAL), 0);
 	r = expect(fx->set, 1, CXL_OP_GET_EVENT_RECORDS, "\3", 1, 0);
 	assert_int_equal(cxl_parse_event_records(r.out, r.out_len, CXL_EVENT_LOG_FATAL, &page, ev, 20),
 			 0);
@@ -525,8 +526,8 @@ static void test_event_ring(void **state)
 	int n;
 
 	assert_int_equal(open_set(fx, NULL, 1), 0);
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_INFO), 0);
-	assert_int_equal(cxl_emu_add_event(fx->set, 0, CXL_EVENT_LOG_FAIL), 0);
+	assert_int_equal(emu_add_event(fx->set, 0, CXL_EVENT_LOG_INFO), 0);
+	assert_int_equal(emu_add_event(fx->set, 0, CXL_EVENT_LOG_FAIL), 0);
 	assert_int_equal(cxl_devset_refresh(fx->set, 0, true), 0);
 	n = cxl_devset_events(fx->set, 0, 0, ev, 64);
 	assert_int_equal(n, 2);
@@ -712,7 +713,7 @@ static void test_delivery(void **state)
 	struct cxl_delivery_info di;
 	assert_int_equal(open_set(fx, NULL, 1000), 0);
 	assert_int_equal(cxl_devset_delivery(fx->set, 0, 0xC000, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_EMULATED);
+	assert_ptr_equal(di.path, &cxl_emu_path);
 	assert_string_equal(di.reason, "");
 	assert_int_equal(cxl_devset_delivery(fx->set, 3, 0xC000, &di), -ERANGE);
 }
@@ -731,7 +732,7 @@ static void test_generation(void **state)
 
 static int open_err(struct fx *fx, const char *text, char *err, size_t errlen)
 {
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	char prof[192];
 	snprintf(prof, sizeof(prof), "%s/bad.json", fx->dir);
 	write_text(prof, text);
@@ -746,7 +747,7 @@ static void test_profile_errors(void **state)
 	struct fx *fx = *state;
 	char err[512];
 	char path[256];
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 
 	assert_int_equal(open_err(fx, "{\"devices\": [], \"x\": 1}", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad.json:1:17: unknown key \"x\""));
@@ -877,7 +878,7 @@ static void test_schema_matches_loader(void **state)
 static void test_data_profile(void **state)
 {
 	struct fx *fx = *state;
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_EMULATED };
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	char path[512], err[512];
 	const char *data = getenv("CXLA_TEST_DATA");
 	struct cxl_dev_info info;
@@ -908,7 +909,7 @@ static void test_builtin_profile_text(void **state)
 static void test_auto_selection(void **state)
 {
 	struct fx *fx = *state;
-	struct cxl_devset_config cfg = { .backend = CXL_BACKEND_AUTO };
+	struct cxl_devset_config cfg = { .backends = { "auto" } };
 	char err[512];
 	const char *why = NULL;
 
@@ -923,7 +924,7 @@ static void test_auto_selection(void **state)
 	cxl_devset_free(fx->set);
 	fx->set = NULL;
 	/* asking for the kernel explicitly without devices fails with a reason */
-	cfg.backend = CXL_BACKEND_KERNEL;
+	cfg.backends[0] = "kernel";
 	assert_true(cxl_devset_open(&cfg, &fx->set, &why, err, sizeof(err)) < 0);
 	assert_null(fx->set);
 	assert_true(strlen(err) > 0);

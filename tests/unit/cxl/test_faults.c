@@ -17,7 +17,8 @@
 
 #include "cxl/backend.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emu_hooks.h"
+#include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -67,7 +68,7 @@ static int open_set(struct fx *fx)
 		fputs(text, f);
 		fclose(f);
 	}
-	cfg.backend = CXL_BACKEND_EMULATED;
+	cfg.backends[0] = "emulated";
 	cfg.emulated_profile = prof;
 	cfg.state_dir = fx->dir;
 	cfg.default_timeout_ms = 2000;
@@ -122,7 +123,7 @@ static void expect(struct cxl_devset *set, size_t idx, uint16_t op, int transpor
 static uint64_t executed(struct cxl_devset *set, size_t idx)
 {
 	uint64_t n = 0;
-	assert_int_equal(cxl_emu_commands_executed(set, idx, &n), 0);
+	assert_int_equal(emu_commands_executed(set, idx, &n), 0);
 	return n;
 }
 
@@ -142,7 +143,7 @@ static void test_rc_faults_api(void **state)
 	assert_int_equal(open_set(fx), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t before = executed(fx->set, 0);
-		assert_int_equal(cxl_emu_inject(fx->set, 0, cases[i].f, 2, -1), 0);
+		assert_int_equal(emu_inject(fx->set, 0, cases[i].f, 2, -1), 0);
 		expect(fx->set, 0, CXL_OP_IDENTIFY, 0, cases[i].rc);
 		expect(fx->set, 0, 0xC000, 0, cases[i].rc);
 		/* the faulted commands did not execute */
@@ -153,20 +154,20 @@ static void test_rc_faults_api(void **state)
 		expect(fx->set, 1, CXL_OP_IDENTIFY, 0, 0);
 	}
 	/* opcode filter */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, 0xC000), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, 0xC000), 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, 0, 0);
 	expect(fx->set, 0, 0xC000, 0, CXL_MBOX_BUSY);
 	expect(fx->set, 0, 0xC000, 0, 0);
 	/* until cleared */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_RETRY, -1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_RETRY, -1, -1), 0);
 	for (int i = 0; i < 5; i++)
 		expect(fx->set, 0, CXL_OP_GET_FW_INFO, 0, CXL_MBOX_RETRY_REQUIRED);
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
 	expect(fx->set, 0, CXL_OP_GET_FW_INFO, 0, 0);
 	/* bad arguments */
-	assert_int_equal(cxl_emu_inject(fx->set, 5, CXL_EMU_FAULT_BUSY, 1, -1), -ERANGE);
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT__COUNT, 1, -1), -EINVAL);
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, 0x10000), -EINVAL);
+	assert_int_equal(emu_inject(fx->set, 5, CXL_EMU_FAULT_BUSY, 1, -1), -ERANGE);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT__COUNT, 1, -1), -EINVAL);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, 0x10000), -EINVAL);
 }
 
 static double since(const struct timespec *t0)
@@ -185,7 +186,7 @@ static void test_timeout_api(void **state)
 
 	assert_int_equal(open_set(fx), 0);
 	before = executed(fx->set, 0);
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC002), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC002), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = run_t(fx->set, 0, 0xC002, "\1\0\0\0", 4, 300);
 	assert_int_equal(r.transport, -ETIMEDOUT);
@@ -213,10 +214,10 @@ static void test_vanish_api(void **state)
 	assert_int_equal(cxl_devset_info(fx->set, 0, &info), 0);
 	assert_true(info.present);
 	gen = info.generation;
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_VANISH, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_VANISH, 1, -1), 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, -ENODEV, 0);
 	/* gone for good, the rest of the set is fine */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, -ENODEV, 0);
 	expect(fx->set, 1, CXL_OP_IDENTIFY, 0, 0);
 	assert_int_equal(cxl_devset_info(fx->set, 0, &info), 0);
@@ -226,7 +227,7 @@ static void test_vanish_api(void **state)
 	assert_int_equal(cxl_devset_health(fx->set, 0, &h), 0);
 	assert_false(h.valid);
 	assert_int_equal(cxl_devset_delivery(fx->set, 0, 0xC000, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_true(strlen(di.reason) > 0);
 	assert_int_equal(cxl_devset_cel(fx->set, 0, &cel), 0);
 	assert_true(cel.count > 0);
@@ -242,18 +243,18 @@ static void test_garbage_lengths_api(void **state)
 
 	assert_int_equal(open_set(fx), 0);
 	/* out_len beyond the buffer and payload_max: caught, nothing returned */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_OVERSIZE_REPLY, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_OVERSIZE_REPLY, 1, -1), 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, -EPROTO, 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, 0, 0);
 	/* more than asked, within payload_max: visible to the caller */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_LONG_REPLY, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_LONG_REPLY, 1, -1), 0);
 	r = run_t(fx->set, 0, CXL_OP_IDENTIFY, NULL, 0, 0);
 	assert_int_equal(r.transport, 0);
 	assert_int_equal(r.out_len, CXL_IDENTIFY_LEN + 4);
 	assert_int_equal(r.out[CXL_IDENTIFY_LEN], 0xEE);
 	cxl_cmd_result_clear(&r);
 	/* malformed CEL advertised by Get Supported Logs */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_BAD_CEL, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_BAD_CEL, 1, -1), 0);
 	expect(fx->set, 0, CXL_OP_IDENTIFY, 0, 0); /* bad_cel only hits 0400h */
 	r = run_t(fx->set, 0, CXL_OP_GET_SUPPORTED_LOGS, NULL, 0, 0);
 	assert_int_equal(r.transport, 0);
@@ -378,9 +379,9 @@ static void test_exec_journal(void **state)
 	cxl_cmd_result_clear(&r);
 	expect(fx->set, 1, 0xC000, 0, 0);
 	expect(fx->set, 0, 0xC004, 0, CXL_MBOX_UNSUPPORTED); /* not executed */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_BUSY, 1, -1), 0);
 	expect(fx->set, 0, 0xC000, 0, CXL_MBOX_BUSY); /* not executed */
-	assert_int_equal(cxl_emu_inject(fx->set, 0, CXL_EMU_FAULT_TIMEOUT, 1, -1), 0);
+	assert_int_equal(emu_inject(fx->set, 0, CXL_EMU_FAULT_TIMEOUT, 1, -1), 0);
 	r = run_t(fx->set, 0, 0xC000, NULL, 0, 100);
 	assert_int_equal(r.transport, -ETIMEDOUT);
 	cxl_cmd_result_clear(&r);

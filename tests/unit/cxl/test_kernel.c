@@ -18,7 +18,7 @@
 
 #include "cxl/backend.h"
 #include "cxl/device.h"
-#include "cxl/kernel.h"
+#include "cxl/kernel/kernel.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
@@ -489,17 +489,17 @@ static void test_vendor_without_raw(void **state)
 
 	set = open_fake();
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4000, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_KERNEL_NAMED);
+	assert_ptr_equal(di.path, &cxl_kernel_path_named);
 	assert_string_equal(di.reason, "");
 	assert_int_equal(cxl_devset_delivery(set, 0, 0xC000, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_string_equal(di.reason, "kernel built without CONFIG_CXL_MEM_RAW_COMMANDS");
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x0100, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_string_equal(di.reason, CXL_KERNEL_REASON_NO_RAW);
 	/* 6.1 reports no flags: listed means "try it" */
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4200, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_KERNEL_NAMED);
+	assert_ptr_equal(di.path, &cxl_kernel_path_named);
 	sends = fk.sends;
 	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
 	assert_int_equal(r.transport, -EOPNOTSUPP);
@@ -520,7 +520,7 @@ static void test_raw_path(void **state)
 	fk.raw_built = true;
 	set = open_fake();
 	assert_int_equal(cxl_devset_delivery(set, 0, 0xC001, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_KERNEL_RAW);
+	assert_ptr_equal(di.path, &cxl_kernel_path_raw);
 	/* events are still left to the kernel */
 	assert_int_equal(fk.sent_ids[CXL_MEM_COMMAND_ID_RAW], 0);
 	fk.retval = CXL_MBOX_BUSY;
@@ -543,10 +543,10 @@ static void test_raw_path(void **state)
 	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
 	assert_int_equal(r.transport, -EPERM);
 	assert_int_equal(cxl_devset_delivery(set, 0, 0xC001, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_string_equal(di.reason, "kernel refused raw command (lockdown or kernel-owned opcode)");
 	assert_int_equal(cxl_devset_delivery(set, 0, 0xC002, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_KERNEL_RAW);
+	assert_ptr_equal(di.path, &cxl_kernel_path_raw);
 
 	/* kernel-owned opcodes never go out as RAW */
 	sends = fk.sends;
@@ -556,7 +556,7 @@ static void test_raw_path(void **state)
 	assert_int_equal(r.transport, -EPERM);
 	assert_int_equal(fk.sends, sends);
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4400, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_string_equal(di.reason, CXL_KERNEL_REASON_RAW_REFUSED);
 	/* an oversized payload is refused before the ioctl, as the kernel would */
 	{
@@ -581,12 +581,12 @@ static void test_flags_64(void **state)
 	fk.report_flags = true;
 	set = open_fake();
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4000, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_KERNEL_NAMED);
+	assert_ptr_equal(di.path, &cxl_kernel_path_named);
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4200, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_non_null(strstr(di.reason, "not enabled"));
 	assert_int_equal(cxl_devset_delivery(set, 0, 0x4103, &di), 0);
-	assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+	assert_null(di.path);
 	assert_non_null(strstr(di.reason, "exclusively"));
 	cxl_devset_free(set);
 }
@@ -613,9 +613,9 @@ static void test_open_failures(void **state)
 		struct cxl_delivery_info di;
 		struct cxl_cel cel;
 		assert_int_equal(cxl_devset_delivery(set, 0, 0x4000, &di), 0);
-		assert_int_equal(di.how, CXL_DELIVER_KERNEL_NAMED);
+		assert_ptr_equal(di.path, &cxl_kernel_path_named);
 		assert_int_equal(cxl_devset_delivery(set, 0, 0x4100, &di), 0);
-		assert_int_equal(di.how, CXL_DELIVER_UNAVAILABLE);
+		assert_null(di.path);
 		assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
 		assert_int_equal(cel.count, 13);
 		cxl_cel_free(&cel);

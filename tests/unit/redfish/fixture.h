@@ -33,7 +33,7 @@
 #include "core/poller.h"
 #include "core/tasks.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emulated/emulated.h"
 #include "http/message.h"
 #include "policy/catalogue.h"
 #include "redfish/body_cache.h"
@@ -142,7 +142,7 @@ static inline int rfx_open_devices(struct rfx *f)
 	const char *why = NULL;
 	char err[1024] = "";
 
-	dc.backend = CXL_BACKEND_EMULATED;
+	dc.backends[0] = "emulated";
 	dc.state_dir = f->dir;
 	dc.default_timeout_ms = 2000;
 	dc.refresh_interval_ms = f->refresh_ms;

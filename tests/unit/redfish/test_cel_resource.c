@@ -6,7 +6,7 @@
  * cxl_devset_cel(): opcode, raw effects, each effect flag, command name,
  * reserved bits, kernel ownership, scope, privilege, delivery. The CEL itself
  * is checked against the model: the vendor opcodes and effects documented in
- * agent/cxl/emulated.c, every listed opcode implemented, unlisted ones
+ * agent/cxl/emulated/commands.c, every listed opcode implemented, unlisted ones
  * answered Unsupported. A second group opens a device whose Get Supported
  * Logs is malformed ("bad_cel" fault): its CEL resource is empty. */
 #include <errno.h>
@@ -30,7 +30,7 @@
 #include "core/agent.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
-#include "cxl/emulated.h"
+#include "cxl/emulated/emulated.h"
 #include "http/message.h"
 #include "policy/catalogue.h"
 #include "policy/policy.h"
@@ -134,7 +134,7 @@ static int fixture_new(void **state, int bad_cel)
 	snprintf(f->auth, sizeof(f->auth), "Basic %s", b64);
 	free(b64);
 
-	dc.backend = CXL_BACKEND_EMULATED;
+	dc.backends[0] = "emulated";
 	dc.state_dir = f->dir;
 	dc.default_timeout_ms = 2000;
 	dc.refresh_interval_ms = 60000;
@@ -296,7 +296,7 @@ static void check_entry(struct fixture *f, size_t idx, json_t *je, const struct 
 		assert_string_equal(json_string_value(priv),
 				    privilege_name(policy_scope_privilege(scope)));
 	assert_int_equal(cxl_devset_delivery(f->ag.devices, idx, e->opcode, &d), 0);
-	assert_int_equal(d.how, CXL_DELIVER_EMULATED);
+	assert_ptr_equal(d.path, &cxl_emu_path);
 	assert_string_equal(json_string_value(json_object_get(delivery, "Method")), "Emulated");
 	assert_true(json_is_true(json_object_get(delivery, "Available")));
 	assert_null(json_object_get(delivery, "Reason"));
@@ -344,7 +344,7 @@ static void test_cel_resource_matches_devset(void **state)
 	check_device(f, DEV1);
 }
 
-/* What agent/cxl/emulated.c documents: its vendor opcodes and effects, and
+/* What agent/cxl/emulated/model.c documents: its vendor opcodes and effects, and
  * a few standard commands with effects. */
 static void test_cel_is_the_documented_model(void **state)
 {
@@ -371,7 +371,7 @@ static void test_cel_is_the_documented_model(void **state)
 		{ CXL_OP_GET_FW_INFO, 0 },
 		{ CXL_OP_BG_OP_STATUS, 0 },
 	};
-	/* Not modelled (emulated.c: "Not modelled"), so not in the CEL. */
+	/* Not modelled (model.c: "Not modelled"), so not in the CEL. */
 	static const uint16_t absent[] = { CXL_OP_SET_PARTITION_INFO, CXL_OP_GET_POISON,
 					   CXL_OP_SCAN_MEDIA, CXL_OP_SANITIZE, CXL_OP_TRANSFER_FW,
 					   CXL_OP_ACTIVATE_FW, CXL_OP_GET_ALERT_CONFIG, 0x4500,

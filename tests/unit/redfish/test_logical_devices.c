@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "cxl/emu_hooks.h"
 
 #define LDS RFX_DEVICES RFX_DEV0 "/CXLLogicalDevices"
 #define LOG LDS "/0/DeviceLog"
@@ -102,8 +103,8 @@ static void test_entries(void **state)
 	const char *uri;
 
 	assert_int_equal(before.status, 200);
-	assert_int_equal(cxl_emu_add_event(f->ag.devices, 0, CXL_EVENT_LOG_FAIL), 0);
-	assert_int_equal(cxl_emu_add_event(f->ag.devices, 0, CXL_EVENT_LOG_WARN), 0);
+	assert_int_equal(emu_add_event(f->ag.devices, 0, CXL_EVENT_LOG_FAIL), 0);
+	assert_int_equal(emu_add_event(f->ag.devices, 0, CXL_EVENT_LOG_WARN), 0);
 	/* the poller drains them into the log within a refresh or two */
 	for (int i = 0; i < 500; i++) {
 		rfx_free(&after);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "cxl/emu_hooks.h"
 
 #define DEV0_COMMANDS RFX_DEVICES RFX_DEV0 "/Oem/CxlAgent/VendorCommands"
 #define SUBMIT(cmd) DEV0_COMMANDS "/" cmd "/Actions/CxlAgent.Submit"
@@ -190,7 +191,7 @@ static void test_submit_device_refusals(void **state)
 	struct vc *v = *state;
 	struct rfx_reply r;
 
-	assert_int_equal(cxl_emu_inject(v->f->ag.devices, 0, CXL_EMU_FAULT_BUSY, 1, 0xC000), 0);
+	assert_int_equal(emu_inject(v->f->ag.devices, 0, CXL_EMU_FAULT_BUSY, 1, 0xC000), 0);
 	r = rfx_send(v->f, HTTP_POST, SUBMIT("emu-read-telemetry"), v->operator_auth, "{}", NULL);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(rfx_message_id(&r), "ServiceTemporarilyUnavailable");
@@ -200,7 +201,7 @@ static void test_submit_device_refusals(void **state)
 			 6);
 	rfx_free(&r);
 
-	assert_int_equal(cxl_emu_inject(v->f->ag.devices, 0, CXL_EMU_FAULT_INTERNAL, 1, 0xC000), 0);
+	assert_int_equal(emu_inject(v->f->ag.devices, 0, CXL_EMU_FAULT_INTERNAL, 1, 0xC000), 0);
 	r = rfx_send(v->f, HTTP_POST, SUBMIT("emu-read-telemetry"), v->operator_auth, "{}", NULL);
 	assert_int_equal(r.status, 502);
 	assert_string_equal(rfx_message_id(&r), "GeneralError");

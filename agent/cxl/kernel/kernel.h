@@ -1,7 +1,8 @@
-/* Kernel backend internals exposed for tests: the system-call seam and a
- * constructor over an already-enumerated device list, so the marshalling of
+/* Kernel backend: its row of the backend table, its delivery paths, and
+ * internals exposed for tests: the system-call seam and a constructor over an
+ * already-enumerated device list, so the marshalling of
  * CXL_MEM_QUERY_COMMANDS / CXL_MEM_SEND_COMMAND can be checked without
- * hardware. Production code uses cxl_kernel_backend_new() (backend.h). */
+ * hardware. */
 #ifndef CXLA_CXL_KERNEL_H
 #define CXLA_CXL_KERNEL_H
 
@@ -10,6 +11,16 @@
 #include <sys/types.h>
 
 #include "cxl/backend.h"
+
+/* The backend table's row (backends.c). */
+extern const struct cxl_backend_desc cxl_kernel_backend_desc;
+/* Delivery paths: the kernel's named command id, and its raw command. */
+extern const struct cxl_delivery_path cxl_kernel_path_named;
+extern const struct cxl_delivery_path cxl_kernel_path_raw;
+
+/* Enumerates /dev/cxl/mem* through libcxl and opens each. -ENODEV when
+ * there is no device; errbuf says why. */
+int cxl_kernel_backend_new(struct cxl_backend **out, char *errbuf, size_t errlen);
 
 /* Every system call the backend makes after enumeration. Each returns what
  * the libc call returns (-1 and errno on failure); read_file returns the

@@ -18,10 +18,11 @@
  * lists RAW (built with CONFIG_CXL_MEM_RAW_COMMANDS), never for opcodes the
  * kernel owns. Stock Debian kernels have no RAW: vendor opcodes are then
  * reported unavailable with the reason. */
-#include "cxl/kernel.h"
+#include "cxl/kernel/kernel.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <linux/cxl_mem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,24 @@ static int kernel_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, co
 	return 0;
 }
 
+const struct cxl_delivery_path cxl_kernel_path_named = {
+	.method = "KernelNamedCommand",
+	.description = "the kernel's named command id, through CXL_MEM_SEND_COMMAND",
+	.agent_reads = true,
+};
+/* Events go through RAW only on kernels built for debugging, and the kernel
+ * driver consumes them itself: the agent does not compete. */
+const struct cxl_delivery_path cxl_kernel_path_raw = {
+	.method = "KernelRawCommand",
+	.description = "CXL_MEM_COMMAND_ID_RAW (kernels built with CONFIG_CXL_MEM_RAW_COMMANDS)",
+	.agent_reads = false,
+};
+static const struct cxl_delivery_path *const kernel_paths[] = {
+	&cxl_kernel_path_named,
+	&cxl_kernel_path_raw,
+	NULL,
+};
+
 static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 			    struct cxl_delivery_info *out)
 {
@@ -255,7 +274,6 @@ static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 	unsigned id = cxl_kernel_cmd_id(opcode);
 
 	memset(out, 0, sizeof(*out));
-	out->how = CXL_DELIVER_UNAVAILABLE;
 	if (idx >= kb->n) {
 		snprintf(out->reason, sizeof(out->reason), "no such device");
 		return;
@@ -272,7 +290,7 @@ static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 				 "kernel has not enabled the command for this device (absent from its CEL)");
 			return;
 		}
-		out->how = CXL_DELIVER_KERNEL_NAMED;
+		out->path = &cxl_kernel_path_named;
 		return;
 	}
 	if (!d->raw) {
@@ -283,7 +301,7 @@ static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 		snprintf(out->reason, sizeof(out->reason), "%s", CXL_KERNEL_REASON_RAW_REFUSED);
 		return;
 	}
-	out->how = CXL_DELIVER_KERNEL_RAW;
+	out->path = &cxl_kernel_path_raw;
 }
 
 static int kernel_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
@@ -427,3 +445,26 @@ int cxl_kernel_backend_new(struct cxl_backend **out, char *errbuf, size_t errlen
 	free(devs);
 	return rc;
 }
+
+static bool kernel_probe(char *note, size_t len)
+{
+	glob_t g;
+	bool any = glob("/dev/cxl/mem*", 0, NULL, &g) == 0 && g.gl_pathc > 0;
+	globfree(&g);
+	snprintf(note, len, "%s", any ? "/dev/cxl/mem* devices found" : "no /dev/cxl/mem* device");
+	return any;
+}
+
+static int kernel_open(const struct cxl_devset_config *cfg, struct cxl_backend **out,
+		       char *errbuf, size_t errlen)
+{
+	(void)cfg;
+	return cxl_kernel_backend_new(out, errbuf, errlen);
+}
+
+const struct cxl_backend_desc cxl_kernel_backend_desc = {
+	.name = "kernel",
+	.probe = kernel_probe,
+	.open = kernel_open,
+	.paths = kernel_paths,
+};

@@ -1,5 +1,6 @@
-/* Emulated CXL Type-3 devices: test hooks. The model itself is described at
- * the top of emulated.c; profiles follow schemas/emulated-profile.schema.json.
+/* Emulated CXL Type-3 devices: the backend's row in the backend table, its
+ * constructor and its test hooks. The model itself is described at the top
+ * of model.c; profiles follow schemas/emulated-profile.schema.json.
  *
  * Fault injection is deterministic and off by default. It is reachable only
  * from this C API and from the per-device control file named in the profile
@@ -18,7 +19,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cxl/backend.h"
 #include "cxl/device.h"
+
+/* The backend table's row (backends.c), and its one delivery path. */
+extern const struct cxl_backend_desc cxl_emu_backend_desc;
+extern const struct cxl_delivery_path cxl_emu_path;
+
+/* Devices of the profile at path (NULL: the built-in demo profile); label
+ * storage persists under state_dir (created 0700 when missing; NULL: in
+ * memory only). 0 and a new backend, or -errno with errbuf. */
+int cxl_emu_backend_new(const char *profile, const char *state_dir, struct cxl_backend **out,
+			char *errbuf, size_t errlen);
 
 enum cxl_emu_fault {
 	CXL_EMU_FAULT_NONE = 0,
@@ -43,16 +55,18 @@ const char *cxl_emu_fault_name(enum cxl_emu_fault f);
 /* 0 and *out, or -EINVAL for an unknown name. */
 int cxl_emu_fault_parse(const char *name, enum cxl_emu_fault *out);
 
-/* Arm a fault on device idx of an emulated set for the next count matching
- * commands (-1: until cleared with CXL_EMU_FAULT_NONE); opcode < 0 matches
- * every opcode. Replaces any previous fault. Returns 0, -ERANGE, or
- * -EOPNOTSUPP when set is not emulated. */
-int cxl_emu_inject(struct cxl_devset *set, size_t idx, enum cxl_emu_fault fault, int count,
+/* Test hooks on device idx of an emulated backend be (borrowed; for a
+ * device set, cxl_devset_locate() gives both). Each returns 0, -ERANGE, or
+ * -EOPNOTSUPP when be is not emulated. */
+/* Arm a fault for the next count matching commands (-1: until cleared with
+ * CXL_EMU_FAULT_NONE); opcode < 0 matches every opcode. Replaces any
+ * previous fault. */
+int cxl_emu_inject(struct cxl_backend *be, size_t idx, enum cxl_emu_fault fault, int count,
 		   int opcode);
-/* Append one vendor-defined event record to a log of device idx. */
-int cxl_emu_add_event(struct cxl_devset *set, size_t idx, enum cxl_event_log log);
+/* Append one vendor-defined event record to a log of the device. */
+int cxl_emu_add_event(struct cxl_backend *be, size_t idx, enum cxl_event_log log);
 /* Commands the model has executed (its virtual clock). */
-int cxl_emu_commands_executed(struct cxl_devset *set, size_t idx, uint64_t *out);
+int cxl_emu_commands_executed(struct cxl_backend *be, size_t idx, uint64_t *out);
 
 /* Vendor opcodes of the model. */
 enum cxl_emu_vendor_opcode {

@@ -1,0 +1,85 @@
+/* The device set's insides, shared by devset.c (open, submit, cached
+ * reads) and refresh.c (what the poller's refresh does). Internal to
+ * agent/cxl.
+ *
+* Locking, per device:
+ *  - mbox serialises mailbox traffic (user submissions, the CEL read at open,
+ *    cache refreshes). Submitters wait for it with pthread_mutex_clocklock on
+ *    CLOCK_MONOTONIC, bounded by their timeout; a device still busy at the
+ *    deadline gives transport -EBUSY (the command was never sent), while
+ *    -ETIMEDOUT is kept for "sent, and no answer in time" from the backend.
+ *  - cache guards the copies readers get (info, health, CEL, event ring) and
+ *    is only ever held for memcpy-sized work, never across a command. A
+ *    refresh that is due takes mbox with trylock: when a command is running,
+ *    readers get the cached copy and its read_at instead of waiting.
+ *  - mbox is always taken before cache, never the other way round.
+ * Readers never talk to a device: cxl_devset_info/health/events copy the
+ * cache. Refreshes (inventory, health, event draining, which clears the
+ * device's event records) run only in cxl_devset_refresh(), called by the
+ * background poller, and once at open. A command with effects marks the
+ * cache stale and calls the stale hook so the poller refreshes promptly. */
+#ifndef CXLA_CXL_DEVSET_IMPL_H
+#define CXLA_CXL_DEVSET_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cxl/backend.h"
+#include "cxl/device.h"
+
+struct devslot {
+	pthread_mutex_t mbox;
+	pthread_mutex_t cache;
+	char id[CXL_ID_MAX]; /* immutable after open */
+	uint32_t payload_max; /* immutable after open */
+	struct cxl_backend *be; /* borrowed from the set; immutable after open */
+	size_t local;           /* the device's index within be */
+	/* under cache */
+	struct cxl_dev_info info;
+	struct cxl_health health;
+	bool health_supported;
+	bool events_supported;
+	struct cxl_cel cel;
+	struct cxl_event *ring;
+	size_t ring_start, ring_len;
+	uint64_t next_seq;
+	struct timespec refreshed; /* CLOCK_MONOTONIC of the last refresh attempt */
+	bool refreshed_once;
+	bool stale;
+	/* under mbox */
+	uint8_t *scratch; /* payload_max bytes */
+	struct cxl_event *page; /* one Get Event Records page */
+	size_t page_max;
+	_Atomic uint64_t mbox_count;
+};
+
+struct cxl_devset {
+	struct cxl_backend *be[CXL_MAX_BACKENDS]; /* owned */
+	size_t nbe;
+	char names[64]; /* backend names joined by '+' */
+	char why[256];  /* why these backends */
+	pthread_mutex_t hook_lock;
+	void (*stale_hook)(void *arg); /* under hook_lock */
+	void *stale_arg;
+	unsigned timeout_ms;
+	unsigned refresh_ms;
+	size_t ring_cap;
+	size_t n;
+	struct devslot *dev;
+};
+
+/* One command to device idx with its mbox held; checks the reply length
+ * against out_max and marks a vanished device not present. */
+int devset_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8_t *in,
+		size_t in_len, uint8_t *out, size_t out_max, size_t *out_len, uint16_t *mbox_rc,
+		const struct timespec *deadline);
+/* Read and decode the CEL of device idx, mbox held (refresh.c). */
+int devset_read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel);
+/* Re-read inventory, health and events of device idx, mbox held. */
+void devset_refresh_locked(struct cxl_devset *set, size_t idx);
+
+#endif
