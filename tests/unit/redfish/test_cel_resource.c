@@ -30,6 +30,7 @@
 #include "core/agent.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
+#include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "http/message.h"
 #include "policy/catalogue.h"
@@ -474,6 +475,71 @@ static void test_cel_resource_errors(void **state)
 	reply_free(&r);
 }
 
+/* A GET never changes device state. With the cache stale (a command with
+ * effects just ran) and a record waiting in the device's event log, reading every device resource many
+ * times sends no mailbox command at all: the record stays on the device
+ * until the poller's refresh reads and clears it. */
+static void test_gets_never_touch_devices(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const paths[] = {
+		DEVICES DEV0,
+		DEVICES DEV0 "/CXLLogicalDevices/0",
+		DEVICES DEV0 "/CXLLogicalDevices/0/DeviceLog",
+		DEVICES DEV0 "/CXLLogicalDevices/0/DeviceLog/Entries",
+		DEVICES DEV0 CEL_SUFFIX,
+		DEVICES DEV0 "/Oem/CxlAgent/VendorCommands",
+		DEVICES,
+		"/redfish/v1/Chassis/" CHASSIS_ID,
+		"/redfish/v1/Systems/host/Memory",
+		"/redfish/v1/Systems/host/Memory/" DEV0,
+		"/redfish/v1/Systems/host/MemoryDomains",
+		"/redfish/v1/Systems/host/MemoryDomains/" DEV0,
+		"/redfish/v1/Managers/agent",
+	};
+	const size_t npaths = sizeof(paths) / sizeof(paths[0]);
+	uint8_t mode[4] = { 1, 0, 0, 0 };
+	struct cxl_cmd cmd = { .opcode = CXL_EMU_OP_SET_MODE, .in = mode, .in_len = sizeof(mode) };
+	struct cxl_cmd_result res;
+	struct cxl_event ev[8];
+	uint64_t mbox0, mbox1, exec0, exec1, after;
+	int idx = cxl_devset_find(f->ag.devices, DEV0), before;
+
+	assert_true(idx >= 0);
+	assert_int_equal(cxl_devset_submit(f->ag.devices, (size_t)idx, &cmd, &res), 0);
+	assert_int_equal(res.transport, 0);
+	assert_int_equal(res.mbox_rc, 0);
+	cxl_cmd_result_clear(&res);
+	assert_int_equal(emu_add_event(f->ag.devices, (size_t)idx, CXL_EVENT_LOG_WARN), 0);
+	before = cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8);
+	assert_true(before >= 0);
+	mbox0 = cxl_devset_mailbox_count(f->ag.devices, (size_t)idx);
+	mbox1 = cxl_devset_mailbox_count(f->ag.devices, 1);
+	assert_int_equal(emu_commands_executed(f->ag.devices, (size_t)idx, &exec0), 0);
+	assert_int_equal(emu_commands_executed(f->ag.devices, 1, &exec1), 0);
+
+	for (int round = 0; round < 20; round++) {
+		for (size_t i = 0; i < npaths; i++) {
+			struct reply r = get(f, paths[i], NULL, NULL, 0, 1);
+			if (r.status != 200)
+				fail_msg("GET %s: %d", paths[i], r.status);
+			reply_free(&r);
+		}
+	}
+	assert_true(cxl_devset_mailbox_count(f->ag.devices, (size_t)idx) == mbox0);
+	assert_true(cxl_devset_mailbox_count(f->ag.devices, 1) == mbox1);
+	assert_int_equal(emu_commands_executed(f->ag.devices, (size_t)idx, &after), 0);
+	assert_true(after == exec0);
+	assert_int_equal(emu_commands_executed(f->ag.devices, 1, &after), 0);
+	assert_true(after == exec1);
+	assert_int_equal(cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8), before);
+
+	/* What the poller runs collects the record (and clears it on the device). */
+	assert_int_equal(cxl_devset_refresh(f->ag.devices, (size_t)idx, false), 0);
+	assert_int_equal(cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8), before + 1);
+	assert_true(cxl_devset_mailbox_count(f->ag.devices, (size_t)idx) > mbox0);
+}
+
 static void test_malformed_cel_is_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -502,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_cel_is_the_documented_model),
 		cmocka_unit_test(test_cel_resource_etag_and_304),
 		cmocka_unit_test(test_cel_resource_errors),
+		cmocka_unit_test(test_gets_never_touch_devices),
 	};
 	const struct CMUnitTest bad_cel[] = {
 		cmocka_unit_test(test_malformed_cel_is_empty),
