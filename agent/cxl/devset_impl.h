@@ -2,7 +2,7 @@
  * reads) and refresh.c (what the poller's refresh does). Internal to
  * agent/cxl.
  *
-* Locking, per device:
+ * Locking, per device:
  *  - mbox serialises mailbox traffic (user submissions, the CEL read at open,
  *    cache refreshes). Submitters wait for it with pthread_mutex_clocklock on
  *    CLOCK_MONOTONIC, bounded by their timeout; a device still busy at the
@@ -10,8 +10,8 @@
  *    -ETIMEDOUT is kept for "sent, and no answer in time" from the backend.
  *  - cache guards the copies readers get (info, health, CEL, event ring) and
  *    is only ever held for memcpy-sized work, never across a command. A
- *    refresh that is due takes mbox with trylock: when a command is running,
- *    readers get the cached copy and its read_at instead of waiting.
+ *    refresh that is due takes mbox with trylock: when a command is running
+ *    it is skipped, and readers keep the cached copy and its read_at.
  *  - mbox is always taken before cache, never the other way round.
  * Readers never talk to a device: cxl_devset_info/health/events copy the
  * cache. Refreshes (inventory, health, event draining, which clears the
