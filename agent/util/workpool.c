@@ -21,6 +21,7 @@ struct workpool {
 	unsigned threads;     /* alive */
 	unsigned idle;        /* waiting for work */
 	unsigned pending;     /* queued or running */
+	unsigned queued;      /* waiting for a thread */
 	int stopping;
 	/* Threads are detached; the last thing each does is count itself out
 	 * here, touching nothing of the pool afterwards, so that free() can
@@ -74,6 +75,7 @@ static void *worker(void *arg)
 		if (!p->head)
 			break; /* stopping, or idle long enough */
 		it = p->head;
+		p->queued--;
 		p->head = it->next;
 		if (!p->head)
 			p->tail = NULL;
@@ -104,7 +106,10 @@ int workpool_submit(struct workpool *p, void (*fn)(void *arg), void *arg)
 	it->arg = arg;
 	it->next = NULL;
 	pthread_mutex_lock(&p->lock);
-	if (p->idle == 0 && p->threads < p->max) {
+	/* An idle thread that was signalled may not have taken its item yet:
+	 * start another whenever the queue outnumbers the idle threads, or a
+	 * burst would wait in line behind one thread. */
+	if (p->queued + 1 > p->idle && p->threads < p->max) {
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		atomic_fetch_add(&p->alive, 1);
@@ -129,6 +134,7 @@ int workpool_submit(struct workpool *p, void (*fn)(void *arg), void *arg)
 		p->head = it;
 	p->tail = it;
 	p->pending++;
+	p->queued++;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 	return 0;

@@ -86,6 +86,41 @@ static void test_slow_items_do_not_block_others(void **state)
 	assert_int_equal(atomic_load(&ran), 5);
 }
 
+static atomic_int running, most;
+
+static void overlap(void *arg)
+{
+	int now = atomic_fetch_add(&running, 1) + 1;
+	(void)arg;
+	for (int top = atomic_load(&most); now > top;)
+		if (atomic_compare_exchange_weak(&most, &top, now))
+			break;
+	usleep(50 * 1000);
+	atomic_fetch_sub(&running, 1);
+	atomic_fetch_add(&ran, 1);
+}
+
+/* A burst arriving while one thread idles runs side by side, not in line
+ * behind that thread. */
+static void test_burst_runs_in_parallel(void **state)
+{
+	struct workpool *p;
+	(void)state;
+
+	atomic_store(&ran, 0);
+	atomic_store(&most, 0);
+	assert_int_equal(workpool_new(16, 1000, &p), 0);
+	assert_int_equal(workpool_submit(p, count, NULL), 0);
+	while (atomic_load(&ran) < 1)
+		usleep(1000);
+	usleep(20 * 1000); /* that thread is idle now */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(workpool_submit(p, overlap, NULL), 0);
+	workpool_free(p);
+	assert_int_equal(atomic_load(&ran), 11);
+	assert_int_equal(atomic_load(&most), 10);
+}
+
 static void test_idle_threads_end(void **state)
 {
 	struct workpool *p;
@@ -105,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_run_on_few_threads),
 		cmocka_unit_test(test_slow_items_do_not_block_others),
+		cmocka_unit_test(test_burst_runs_in_parallel),
 		cmocka_unit_test(test_idle_threads_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
