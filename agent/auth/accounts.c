@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "auth/password.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/jsonfile.h"
 #include "util/log.h"
@@ -47,6 +48,7 @@ struct accounts {
 	unsigned lockout_duration_s;
 	unsigned lockout_reset_after_s;
 	uint64_t generation;
+	const struct clock_source *clock; /* lockout windows run on its monotonic clock */
 };
 
 static const char *const file_keys[] = { "Version", "Accounts", "Roles", "Settings", NULL };
@@ -378,6 +380,13 @@ void accounts_free(struct accounts *a)
 	free(a);
 }
 
+void accounts_set_clock(struct accounts *a, const struct clock_source *clock)
+{
+	pthread_mutex_lock(&a->lock);
+	a->clock = clock;
+	pthread_mutex_unlock(&a->lock);
+}
+
 int accounts_bootstrap(struct accounts *a, const char *password, char *generated,
 		       size_t genlen)
 {
@@ -501,7 +510,7 @@ enum account_check accounts_check_password(struct accounts *a, const char *user,
 	char hash[PASSWORD_HASH_MAX];
 	struct account *ac;
 	enum account_check st;
-	time_t now = time(NULL);
+	time_t now = clock_monotonic_s(a->clock);
 	int ok;
 
 	pthread_mutex_lock(&a->lock);
@@ -644,7 +653,7 @@ bool accounts_etag_match(const char *if_match, const char *etag)
 
 int accounts_list(struct accounts *a, struct account_info **out, size_t *n)
 {
-	time_t now = time(NULL);
+	time_t now = clock_monotonic_s(a->clock);
 
 	pthread_mutex_lock(&a->lock);
 	*out = calloc(a->n ? a->n : 1, sizeof(**out));
@@ -678,7 +687,7 @@ int accounts_get(struct accounts *a, const char *id, struct account_info *out)
 
 	pthread_mutex_lock(&a->lock);
 	if ((ac = find_id_locked(a, id))) {
-		info_locked(ac, time(NULL), out);
+		info_locked(ac, clock_monotonic_s(a->clock), out);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -692,7 +701,7 @@ int accounts_get_by_user(struct accounts *a, const char *user, struct account_in
 
 	pthread_mutex_lock(&a->lock);
 	if ((ac = find_locked(a, user))) {
-		info_locked(ac, time(NULL), out);
+		info_locked(ac, clock_monotonic_s(a->clock), out);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -757,7 +766,7 @@ int accounts_create(struct accounts *a, const char *user, const char *password,
 	}
 	a->generation++;
 	if (out)
-		info_locked(&a->acct[a->n - 1], time(NULL), out);
+		info_locked(&a->acct[a->n - 1], clock_monotonic_s(a->clock), out);
 out:
 	pthread_mutex_unlock(&a->lock);
 	OPENSSL_cleanse(&ac, sizeof(ac));
@@ -770,7 +779,7 @@ int accounts_update(struct accounts *a, const char *id, const struct account_cha
 	char hash[PASSWORD_HASH_MAX] = "";
 	struct account *ac, saved;
 	struct account_info cur;
-	time_t now = time(NULL);
+	time_t now = clock_monotonic_s(a->clock);
 	int rc = 0;
 
 	if (c->user && !accounts_valid_user_name(c->user))
@@ -852,7 +861,7 @@ int accounts_delete(struct accounts *a, const char *id, struct account_info *del
 		goto out;
 	}
 	if (deleted)
-		info_locked(ac, time(NULL), deleted);
+		info_locked(ac, clock_monotonic_s(a->clock), deleted);
 	idx = (size_t)(ac - a->acct);
 	saved = *ac;
 	memmove(&a->acct[idx], &a->acct[idx + 1], (a->n - idx - 1) * sizeof(*ac));

@@ -18,6 +18,7 @@
 
 #include "auth/identity.h"
 #include "auth/privilege.h"
+#include "util/clock.h"
 
 struct accounts;
 
@@ -43,6 +44,9 @@ enum account_check {
 int accounts_open(const char *path, unsigned iterations, struct accounts **out, char *err,
 		  size_t errlen);
 void accounts_free(struct accounts *a);
+/* Lockout durations and the failure-counter reset run on clock's monotonic
+ * clock; clock is borrowed and must outlive a (NULL: the system clocks). */
+void accounts_set_clock(struct accounts *a, const struct clock_source *clock);
 
 /* When the store has no account, create "admin" (Administrator) with
  * password, or a generated one copied into generated (>= 25 bytes).

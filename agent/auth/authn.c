@@ -106,13 +106,6 @@ void authn_log_safe(const char *s, char *out, size_t len)
 	out[i] = '\0';
 }
 
-static time_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static void rl_key(const char *peer, unsigned char *key)
 {
 	struct in6_addr in6;
@@ -182,7 +175,7 @@ static unsigned rl_check(struct authn *a, const char *peer)
 {
 	unsigned char key[16];
 	unsigned wait = 0;
-	time_t now = mono_now();
+	time_t now = clock_monotonic_s(a->cfg.clock);
 
 	if (!a->cfg.failures_per_minute)
 		return 0;
@@ -198,7 +191,7 @@ static unsigned rl_check(struct authn *a, const char *peer)
 static void rl_fail(struct authn *a, const char *peer)
 {
 	unsigned char key[16];
-	time_t now = mono_now();
+	time_t now = clock_monotonic_s(a->cfg.clock);
 
 	if (!a->cfg.failures_per_minute)
 		return;
@@ -282,7 +275,7 @@ static void credential_mac(const struct authn *a, const char *user, const char *
 
 static int cache_hit(struct authn *a, const unsigned char *mac, const char *user, uint64_t gen)
 {
-	time_t now = time(NULL);
+	time_t now = clock_monotonic_s(a->cfg.clock);
 	int hit = 0;
 	size_t slot = mac[0] % CACHE_SLOTS;
 
@@ -302,7 +295,7 @@ static void cache_put(struct authn *a, const unsigned char *mac, const char *use
 	memcpy(e->mac, mac, MAC_LEN);
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	e->generation = gen;
-	e->expires = time(NULL) + (time_t)a->cfg.cache_ttl_s;
+	e->expires = clock_monotonic_s(a->cfg.clock) + (time_t)a->cfg.cache_ttl_s;
 	e->used = 1;
 	pthread_mutex_unlock(&a->lock);
 }

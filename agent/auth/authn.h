@@ -11,6 +11,7 @@
 #include "auth/identity.h"
 #include "auth/sessions.h"
 #include "http/message.h"
+#include "util/clock.h"
 
 struct authn;
 
@@ -32,6 +33,7 @@ struct authn_config {
 	enum authn_client_auth client_auth;
 	enum certmap_field cert_identity;
 	unsigned failures_per_minute;  /* per source address (IPv6: per /64); 0: no limit */
+	const struct clock_source *clock; /* borrowed; NULL: the system clocks */
 };
 
 /* accounts and sessions (may be NULL: no session authentication) are

@@ -24,17 +24,8 @@ struct sessions {
 	unsigned max_per_user;
 	struct session *tab; /* max_total slots, the first n used, oldest first */
 	size_t n;
-	sessions_clock_fn clock;
-	void *clock_arg;
+	const struct clock_source *clock;
 };
-
-static time_t monotonic_now(void *arg)
-{
-	struct timespec ts;
-	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
 		 struct sessions **out)
@@ -55,7 +46,7 @@ int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
 	s->timeout = timeout_s;
 	s->max_total = max_total;
 	s->max_per_user = max_per_user;
-	s->clock = monotonic_now;
+	s->clock = clock_system();
 	*out = s;
 	return 0;
 }
@@ -70,11 +61,10 @@ void sessions_free(struct sessions *s)
 	free(s);
 }
 
-void sessions_set_clock(struct sessions *s, sessions_clock_fn fn, void *arg)
+void sessions_set_clock(struct sessions *s, const struct clock_source *clock)
 {
 	pthread_mutex_lock(&s->lock);
-	s->clock = fn ? fn : monotonic_now;
-	s->clock_arg = arg;
+	s->clock = clock ? clock : clock_system();
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -103,7 +93,7 @@ static void remove_at(struct sessions *s, size_t i)
  * longer; returns the session clock's now. */
 static time_t sweep_locked(struct sessions *s)
 {
-	time_t now = s->clock(s->clock_arg);
+	time_t now = clock_monotonic_s(s->clock);
 	size_t i = 0;
 
 	while (i < s->n) {
@@ -119,7 +109,7 @@ static void info_locked(const struct sessions *s, const struct session *se, time
 			struct session_info *out)
 {
 	*out = se->info;
-	out->expires = time(NULL) + (time_t)s->timeout - (now - se->last_used);
+	out->expires = clock_realtime_s(s->clock) + (time_t)s->timeout - (now - se->last_used);
 }
 
 static void hex(const unsigned char *in, size_t n, char *out)
@@ -154,9 +144,9 @@ int sessions_create(struct sessions *s, const char *user, const char *peer, cons
 	snprintf(se.info.user, sizeof(se.info.user), "%s", user);
 	snprintf(se.info.peer, sizeof(se.info.peer), "%s", peer ? peer : "");
 	snprintf(se.info.context, sizeof(se.info.context), "%s", context ? context : "");
-	se.info.created = time(NULL);
 
 	pthread_mutex_lock(&s->lock);
+	se.info.created = clock_realtime_s(s->clock);
 	now = sweep_locked(s);
 	for (size_t i = 0; i < s->n; i++)
 		mine += strcmp(s->tab[i].info.user, user) == 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "auth/identity.h"
+#include "util/clock.h"
 
 /* 256 random bits from OpenSSL's CSPRNG, written as 64 hex digits. */
 #define SESSION_TOKEN_BYTES 32
@@ -29,14 +30,13 @@ struct session_info {
 	time_t expires;                    /* wall clock estimate of the idle deadline */
 };
 
-/* A clock in seconds for expiry (monotonic by default); tests inject one. */
-typedef time_t (*sessions_clock_fn)(void *arg);
-
 /* timeout_s: idle lifetime (sliding); max_total, max_per_user: limits. */
 int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
 		 struct sessions **out);
 void sessions_free(struct sessions *s);
-void sessions_set_clock(struct sessions *s, sessions_clock_fn fn, void *arg);
+/* Idle time runs on clock's monotonic clock, created/expires on its wall
+ * clock; clock is borrowed and must outlive s (NULL: the system clocks). */
+void sessions_set_clock(struct sessions *s, const struct clock_source *clock);
 unsigned sessions_timeout(const struct sessions *s);
 
 /* Create a session for user (already authenticated). token receives the

@@ -12,20 +12,15 @@
 #include <cmocka.h>
 
 #include "auth/sessions.h"
+#include "support/fake_clock.h"
 
-static time_t fake_now;
-static time_t fake_clock(void *arg)
-{
-	(void)arg;
-	return fake_now;
-}
+static struct fake_clock clk;
 
 static struct sessions *make(unsigned timeout, unsigned total, unsigned per_user)
 {
 	struct sessions *s = NULL;
 	assert_int_equal(sessions_new(timeout, total, per_user, &s), 0);
-	fake_now = 1000;
-	sessions_set_clock(s, fake_clock, NULL);
+	sessions_set_clock(s, &clk.source);
 	return s;
 }
 
@@ -83,15 +78,15 @@ static void test_sliding_timeout(void **state)
 
 	assert_int_equal(sessions_create(s, "u", "", NULL, t1, sizeof(t1), NULL), 0);
 	assert_int_equal(sessions_create(s, "u", "", NULL, t2, sizeof(t2), NULL), 0);
-	fake_now += 20;
+	fake_clock_advance(&clk, 20);
 	assert_int_equal(sessions_lookup(s, t1, NULL), 0); /* restarts t1's timer */
-	fake_now += 15;                                     /* t2 idle 35 s, t1 15 s */
+	fake_clock_advance(&clk, 15); /* t2 idle 35 s, t1 15 s */
 	assert_int_equal(sessions_lookup(s, t2, NULL), -ENOENT);
 	assert_int_equal(sessions_lookup(s, t1, NULL), 0);
 	assert_int_equal(sessions_count(s), 1);
-	fake_now += 29;
+	fake_clock_advance(&clk, 29);
 	assert_int_equal(sessions_lookup(s, t1, NULL), 0);
-	fake_now += 30;
+	fake_clock_advance(&clk, 30);
 	assert_int_equal(sessions_lookup(s, t1, NULL), -ENOENT);
 	assert_int_equal(sessions_count(s), 0);
 	sessions_free(s);
@@ -109,7 +104,7 @@ static void test_limits(void **state)
 	assert_int_equal(sessions_create(s, "b", "", NULL, t, sizeof(t), NULL), 0);
 	assert_int_equal(sessions_create(s, "c", "", NULL, t, sizeof(t), NULL), -ENOSPC);
 	/* Expired sessions free their places: they never accumulate. */
-	fake_now += 31;
+	fake_clock_advance(&clk, 31);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(sessions_create(s, "a", "", NULL, t, sizeof(t), NULL), 0);
 	assert_int_equal(sessions_create(s, "c", "", NULL, t, sizeof(t), NULL), 0);
@@ -148,5 +143,10 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_delete),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	fake_clock_init(&clk);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	fake_clock_destroy(&clk);
+	return failed;
 }

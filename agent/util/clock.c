@@ -1,0 +1,50 @@
+#include "util/clock.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int system_monotonic(void *arg, struct timespec *ts)
+{
+	(void)arg;
+	return clock_gettime(CLOCK_MONOTONIC, ts) == 0 ? 0 : -errno;
+}
+
+static int system_realtime(void *arg, struct timespec *ts)
+{
+	(void)arg;
+	return clock_gettime(CLOCK_REALTIME, ts) == 0 ? 0 : -errno;
+}
+
+static const struct clock_source system_clock = { system_monotonic, system_realtime, NULL };
+
+const struct clock_source *clock_system(void)
+{
+	return &system_clock;
+}
+
+/* Both system clocks exist on every Linux the agent supports, so a failure
+ * cannot happen there; a zero time keeps a broken source harmless. */
+time_t clock_monotonic_s(const struct clock_source *c)
+{
+	struct timespec ts;
+	if (!c)
+		c = &system_clock;
+	if (c->monotonic(c->arg, &ts))
+		memset(&ts, 0, sizeof(ts));
+	return ts.tv_sec;
+}
+
+void clock_realtime(const struct clock_source *c, struct timespec *ts)
+{
+	if (!c)
+		c = &system_clock;
+	if (c->realtime(c->arg, ts))
+		memset(ts, 0, sizeof(*ts));
+}
+
+time_t clock_realtime_s(const struct clock_source *c)
+{
+	struct timespec ts;
+	clock_realtime(c, &ts);
+	return ts.tv_sec;
+}

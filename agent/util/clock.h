@@ -1,0 +1,25 @@
+/* Where the agent reads the time: a monotonic clock for durations (session
+ * idle time, lockout windows, rate limits) and the wall clock for what is
+ * shown or persisted. Carried by the agent context and handed to the modules
+ * that measure time, so tests can move time forward instead of waiting. */
+#ifndef CXLA_UTIL_CLOCK_H
+#define CXLA_UTIL_CLOCK_H
+
+#include <time.h>
+
+struct clock_source {
+	/* Both fill ts and return 0 or -errno; arg is passed through. */
+	int (*monotonic)(void *arg, struct timespec *ts);
+	int (*realtime)(void *arg, struct timespec *ts);
+	void *arg;
+};
+
+/* The system clocks (CLOCK_MONOTONIC, CLOCK_REALTIME); never NULL, static. */
+const struct clock_source *clock_system(void);
+
+/* Whole seconds of each clock; a NULL source means the system one. */
+time_t clock_monotonic_s(const struct clock_source *c);
+time_t clock_realtime_s(const struct clock_source *c);
+void clock_realtime(const struct clock_source *c, struct timespec *ts);
+
+#endif
