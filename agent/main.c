@@ -1,5 +1,6 @@
 /* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
@@ -16,37 +17,17 @@
 
 #include "audit/audit.h"
 #include "audit/chain.h"
-#include "auth/accounts.h"
-#include "auth/authn.h"
-#include "auth/sessions.h"
+#include "app/open.h"
 #include "config/config.h"
 #include "core/agent.h"
-#include "core/commands.h"
-#include "core/poller.h"
-#include "core/reconcile.h"
-#include "core/tasks.h"
-#include "core/uuid.h"
-#include "cxl/device.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
-#include "redfish/body_cache.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
-#include "util/fileio.h"
 #include "util/log.h"
 #include "version.h"
-
-#define CREDENTIAL_CACHE_TTL_S 60
-/* Commands admitted per device (one running, the rest waiting). */
-#define COMMANDS_WAITING_MAX 8
-#define TASKS_MAX 64
-/* URIs whose serialised bodies are kept (a few per device is plenty). */
-#define BODY_CACHE_SLOTS 512
-/* Background operations are polled this often, and declared lost after. */
-#define TASK_POLL_MS 200
-#define TASK_LIMIT_MS (15 * 60 * 1000)
 
 static void usage(FILE *out)
 {
@@ -159,33 +140,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Everything start-up opens, so one function can release it in order. */
+/* What the daemon holds beyond the agent: its configuration, the TLS
+ * material and the HTTPS server. */
 struct runtime {
 	struct config cfg;
-	struct agent agent;
+	struct agent *agent;
 	char *cert_pem;
 	char *key_pem;
 	char *client_ca_pem;
 	struct http_server *server;
-	struct poller *poller;
-	int catalogue_ready;
 };
 
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
-	poller_stop(rt->poller);
-	body_cache_free(rt->agent.bodies);
-	tasks_free(rt->agent.tasks);
-	command_queues_free(rt->agent.queues);
-	audit_close(rt->agent.audit);
-	if (rt->catalogue_ready)
-		catalogue_cell_destroy(&rt->agent.catalogue);
-	cxl_devset_free(rt->agent.devices);
-	authn_free(rt->agent.authn);
-	sessions_free(rt->agent.sessions);
-	accounts_free(rt->agent.accounts);
-	router_free(rt->agent.router);
+	agent_close(rt->agent);
 	free(rt->cert_pem);
 	tls_free_secret(rt->key_pem);
 	free(rt->client_ca_pem);
@@ -208,144 +177,40 @@ static int load_tls(struct runtime *rt, char *err, size_t errlen)
 	return rc;
 }
 
-/* Sessions and the authenticator over the accounts just opened. */
-static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+/* --check-config: what start-up would load besides the state. */
+static int check_config(const struct runtime *rt, char *err, size_t errlen)
 {
-	struct authn_config ac = {
-		.cache_ttl_s = CREDENTIAL_CACHE_TTL_S,
-		.client_auth = !cfg->tls_client_ca			     ? AUTHN_CERT_OFF
-			       : strcmp(cfg->tls_client_auth, "required") == 0 ? AUTHN_CERT_REQUIRED
-			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? AUTHN_CERT_OPTIONAL
-									       : AUTHN_CERT_OFF,
-		.cert_identity = strcmp(cfg->tls_client_identity, "san") == 0 ? CERTMAP_SAN : CERTMAP_CN,
-		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
-	};
+	struct policy_catalogue *cat;
+	struct router *router;
 	int rc;
 
-	if (strcmp(cfg->tls_client_auth, "off") != 0 && !cfg->tls_client_ca) {
-		snprintf(err, errlen, "tls_client_auth \"%s\" needs tls_client_ca", cfg->tls_client_auth);
-		return -EINVAL;
-	}
-	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
-			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
-	return rc ? rc : authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
+	if ((rc = agent_router_new(&router, err, errlen)))
+		return rc;
+	router_free(router);
+	if ((rc = agent_catalogue_load(&rt->cfg, &cat, err, errlen)))
+		return rc;
+	catalogue_unref(cat);
+	return 0;
 }
 
-static int open_state(struct runtime *rt, char *err, size_t errlen)
+static int open_agent(struct runtime *rt, char *err, size_t errlen)
 {
-	struct agent *ag = &rt->agent;
-	char path[4096];
 	char generated[32] = "";
-	int rc;
+	struct agent_open_options opt = {
+		.initial_admin_password = getenv("CXLA_INITIAL_ADMIN_PASSWORD"),
+		.generated = generated,
+		.generated_len = sizeof(generated),
+		.poller = true,
+	};
+	int rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 
-	rc = dir_ensure(rt->cfg.state_dir, 0700);
-	if (rc) {
-		snprintf(err, errlen, "cannot create state directory %s: %s", rt->cfg.state_dir,
-			 strerror(-rc));
-		return rc;
-	}
-	if ((rc = config_state_path(&rt->cfg, "service-uuid", path, sizeof(path))) ||
-	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
-		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if ((rc = config_state_path(&rt->cfg, "accounts.json", path, sizeof(path))))
-		return rc;
-	rc = accounts_open(path, 0, &ag->accounts, err, errlen);
-	if (rc)
-		return rc;
-	rc = accounts_bootstrap(ag->accounts, getenv("CXLA_INITIAL_ADMIN_PASSWORD"), generated,
-				sizeof(generated));
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot create the first account in %s: %s", path,
-			 strerror(-rc));
-		return rc;
-	}
-	if (rc == 1 && generated[0]) {
+	if (!rc && generated[0]) {
 		/* Shown once, on the terminal that started the first run; never logged. */
 		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
 		fflush(stdout);
 	}
-	return open_auth(&rt->cfg, ag, err, errlen);
-}
-
-static int open_devices(struct runtime *rt, char *err, size_t errlen)
-{
-	const struct config *cfg = &rt->cfg;
-	struct cxl_devset_config dc = {
-		.backends = { cfg->backend },
-		.emulated_profile = cfg->emulated_profile,
-		.state_dir = cfg->state_dir,
-		.default_timeout_ms = (unsigned)cfg->command_timeout_ms,
-		.refresh_interval_ms = (unsigned)cfg->refresh_interval_ms,
-		.event_ring_size = (size_t)cfg->event_ring_size,
-	};
-	int rc = cxl_devset_open(&dc, &rt->agent.devices, &rt->agent.backend_why, err, errlen);
-	if (rc)
-		return rc;
-	log_info("device backend: %s (%s), %zu device(s)", cxl_devset_backend(rt->agent.devices),
-		 rt->agent.backend_why ? rt->agent.backend_why : "configured",
-		 cxl_devset_count(rt->agent.devices));
-	return 0;
-}
-
-/* The catalogue of approved commands: none configured means none approved.
- * A configured file must load cleanly, at start-up and on every reload. */
-static int load_catalogue(const struct config *cfg, struct policy_catalogue **out, char *err,
-			  size_t errlen)
-{
-	if (!cfg->policy_file) {
-		*out = catalogue_new_empty();
-		return *out ? 0 : -ENOMEM;
-	}
-	return catalogue_load(cfg->policy_file, out, err, errlen);
-}
-
-static int open_commands(struct runtime *rt, char *err, size_t errlen)
-{
-	struct agent *ag = &rt->agent;
-	struct policy_catalogue *cat;
-	char dir[4096];
-	int rc;
-
-	if ((rc = load_catalogue(&rt->cfg, &cat, err, errlen)))
-		return rc;
-	if ((rc = catalogue_cell_init(&ag->catalogue, cat)))
-		return rc;
-	rt->catalogue_ready = 1;
-	if (rt->cfg.audit_dir)
-		snprintf(dir, sizeof(dir), "%s", rt->cfg.audit_dir);
-	else if ((rc = config_state_path(&rt->cfg, "audit", dir, sizeof(dir))))
-		return rc;
-	rc = audit_open(dir, (size_t)rt->cfg.audit_max_bytes, (unsigned)rt->cfg.audit_keep_files,
-			&ag->audit);
-	if (rc) {
-		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
-		return rc;
-	}
-	if (strcmp(rt->cfg.audit_forward, "syslog") == 0)
-		audit_forward_to_syslog(ag->audit);
-	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
-				     &ag->queues)) ||
-	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
-	    (rc = body_cache_new(BODY_CACHE_SLOTS, &ag->bodies)))
-		return rc;
-	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
-		 rt->cfg.policy_file ? " from " : "", rt->cfg.policy_file ? rt->cfg.policy_file : "");
-	return 0;
-}
-
-static void reload_catalogue(struct runtime *rt)
-{
-	struct policy_catalogue *cat;
-	char err[4096];
-
-	if (load_catalogue(&rt->cfg, &cat, err, sizeof(err))) {
-		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		return;
-	}
-	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
-	catalogue_cell_replace(&rt->agent.catalogue, cat);
+	OPENSSL_cleanse(generated, sizeof(generated));
+	return rc;
 }
 
 static uid_t chown_uid;
@@ -452,7 +317,7 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 	};
 	log_info("connections: at most %u, %u from one address", hc.connection_limit,
 		 hc.connections_per_address);
-	return http_server_start(&hc, service_handle, &rt->agent, &rt->server, err, errlen);
+	return http_server_start(&hc, service_handle, rt->agent, &rt->server, err, errlen);
 }
 
 /* Stop accepting, give in-flight requests the grace period, then close. */
@@ -488,7 +353,7 @@ static int serve(struct runtime *rt)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload_catalogue(rt);
+			agent_catalogue_reload(rt->agent);
 			continue;
 		}
 		log_info("signal %d: shutting down", sig);
@@ -531,19 +396,11 @@ int main(int argc, char **argv)
 	}
 	if (log_level_parse(rt.cfg.log_level, &lvl) == 0)
 		log_set_level(lvl);
-	rt.agent.cfg = &rt.cfg;
-	clock_gettime(CLOCK_REALTIME, &rt.agent.started);
-
 	if ((rc = load_tls(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = router_new(agent_route_tables, agent_route_table_count,
-			     &rt.agent.router, err, sizeof(err))))
-		goto fail;
 	if (opt.check) {
-		struct policy_catalogue *cat;
-		if ((rc = load_catalogue(&rt.cfg, &cat, err, sizeof(err))))
+		if ((rc = check_config(&rt, err, sizeof(err))))
 			goto fail;
-		catalogue_unref(cat);
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
 		return 0;
@@ -558,15 +415,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = open_state(&rt, err, sizeof(err))))
-		goto fail;
-	if ((rc = open_devices(&rt, err, sizeof(err))))
-		goto fail;
-	if ((rc = open_commands(&rt, err, sizeof(err))))
-		goto fail;
-	if ((rc = audit_reconcile(&rt.agent)) < 0)
-		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
-	if ((rc = poller_start(rt.agent.devices, (unsigned)rt.cfg.refresh_interval_ms, &rt.poller)))
+	if ((rc = open_agent(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

@@ -1,12 +1,15 @@
 /* The agent's context: everything a request handler may reach, passed down
- * explicitly (no mutable globals). Built in main.c, torn down there. */
+ * explicitly (no mutable globals). Built by agent_open() (app/open.h), torn
+ * down by agent_close(). */
 #ifndef CXLA_CORE_AGENT_H
 #define CXLA_CORE_AGENT_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "config/config.h"
 #include "policy/catalogue.h"
+#include "util/clock.h"
 
 struct router;
 struct accounts;
@@ -17,6 +20,7 @@ struct audit_log;
 struct command_queues;
 struct tasks;
 struct body_cache;
+struct poller;
 
 struct agent {
 	const struct config *cfg;
@@ -32,7 +36,10 @@ struct agent {
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
 	char uuid[37];                  /* service UUID, stable across restarts */
-	struct timespec started;        /* CLOCK_REALTIME at start-up */
+	struct timespec started;        /* wall clock at start-up */
+	const struct clock_source *clock; /* time for expiry and lockout (borrowed) */
+	struct poller *poller;          /* background device refresh, NULL when off */
+	bool catalogue_ready;           /* catalogue holds a cell to destroy */
 };
 
 #endif

@@ -1,0 +1,242 @@
+#include "app/open.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "auth/accounts.h"
+#include "auth/authn.h"
+#include "auth/sessions.h"
+#include "core/commands.h"
+#include "core/poller.h"
+#include "core/reconcile.h"
+#include "core/tasks.h"
+#include "core/uuid.h"
+#include "cxl/device.h"
+#include "redfish/body_cache.h"
+#include "redfish/router.h"
+#include "redfish/routes.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#define CREDENTIAL_CACHE_TTL_S 60
+/* Commands admitted per device (one running, the rest waiting). */
+#define COMMANDS_WAITING_MAX 8
+#define TASKS_MAX 64
+/* URIs whose serialised bodies are kept (a few per device is plenty). */
+#define BODY_CACHE_SLOTS 512
+/* Background operations are polled this often, and declared lost after. */
+#define TASK_POLL_MS 200
+#define TASK_LIMIT_MS (15 * 60 * 1000)
+
+int agent_router_new(struct router **out, char *err, size_t errlen)
+{
+	return router_new(agent_route_tables, agent_route_table_count, out, err, errlen);
+}
+
+/* Sessions and the authenticator over the accounts just opened. */
+static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	struct authn_config ac = {
+		.cache_ttl_s = CREDENTIAL_CACHE_TTL_S,
+		.client_auth = !cfg->tls_client_ca			     ? AUTHN_CERT_OFF
+			       : strcmp(cfg->tls_client_auth, "required") == 0 ? AUTHN_CERT_REQUIRED
+			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? AUTHN_CERT_OPTIONAL
+									       : AUTHN_CERT_OFF,
+		.cert_identity = strcmp(cfg->tls_client_identity, "san") == 0 ? CERTMAP_SAN : CERTMAP_CN,
+		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
+		.clock = ag->clock,
+	};
+	int rc;
+
+	if (strcmp(cfg->tls_client_auth, "off") != 0 && !cfg->tls_client_ca) {
+		snprintf(err, errlen, "tls_client_auth \"%s\" needs tls_client_ca", cfg->tls_client_auth);
+		return -EINVAL;
+	}
+	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
+			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
+	if (rc)
+		return rc;
+	sessions_set_clock(ag->sessions, ag->clock);
+	return authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
+}
+
+static int open_accounts(const struct config *cfg, const struct agent_open_options *opt,
+			 struct agent *ag, char *err, size_t errlen)
+{
+	char path[4096];
+	char generated[32] = "";
+	int rc;
+
+	if ((rc = config_state_path(cfg, "accounts.json", path, sizeof(path))))
+		return rc;
+	rc = accounts_open(path, opt->password_iterations, &ag->accounts, err, errlen);
+	if (rc)
+		return rc;
+	accounts_set_clock(ag->accounts, ag->clock);
+	rc = accounts_bootstrap(ag->accounts, opt->initial_admin_password, generated,
+				sizeof(generated));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create the first account in %s: %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	if (opt->generated && opt->generated_len)
+		snprintf(opt->generated, opt->generated_len, "%s", rc == 1 ? generated : "");
+	OPENSSL_cleanse(generated, sizeof(generated));
+	return 0;
+}
+
+static int open_state(const struct config *cfg, const struct agent_open_options *opt,
+		      struct agent *ag, char *err, size_t errlen)
+{
+	char path[4096];
+	int rc;
+
+	rc = dir_ensure(cfg->state_dir, 0700);
+	if (rc) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", cfg->state_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	if ((rc = config_state_path(cfg, "service-uuid", path, sizeof(path))) ||
+	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
+		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if ((rc = open_accounts(cfg, opt, ag, err, errlen)))
+		return rc;
+	return open_auth(cfg, ag, err, errlen);
+}
+
+static int open_devices(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	struct cxl_devset_config dc = {
+		.backends = { cfg->backend },
+		.emulated_profile = cfg->emulated_profile,
+		.state_dir = cfg->state_dir,
+		.default_timeout_ms = (unsigned)cfg->command_timeout_ms,
+		.refresh_interval_ms = (unsigned)cfg->refresh_interval_ms,
+		.event_ring_size = (size_t)cfg->event_ring_size,
+	};
+	int rc = cxl_devset_open(&dc, &ag->devices, &ag->backend_why, err, errlen);
+	if (rc)
+		return rc;
+	log_info("device backend: %s (%s), %zu device(s)", cxl_devset_backend(ag->devices),
+		 ag->backend_why ? ag->backend_why : "configured", cxl_devset_count(ag->devices));
+	return 0;
+}
+
+int agent_catalogue_load(const struct config *cfg, struct policy_catalogue **out, char *err,
+			 size_t errlen)
+{
+	if (!cfg->policy_file) {
+		*out = catalogue_new_empty();
+		return *out ? 0 : -ENOMEM;
+	}
+	return catalogue_load(cfg->policy_file, out, err, errlen);
+}
+
+static int open_commands(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	struct policy_catalogue *cat;
+	char dir[4096];
+	int rc;
+
+	if ((rc = agent_catalogue_load(cfg, &cat, err, errlen)))
+		return rc;
+	if ((rc = catalogue_cell_init(&ag->catalogue, cat))) {
+		catalogue_unref(cat);
+		return rc;
+	}
+	ag->catalogue_ready = true;
+	if (cfg->audit_dir)
+		snprintf(dir, sizeof(dir), "%s", cfg->audit_dir);
+	else if ((rc = config_state_path(cfg, "audit", dir, sizeof(dir))))
+		return rc;
+	rc = audit_open(dir, (size_t)cfg->audit_max_bytes, (unsigned)cfg->audit_keep_files,
+			&ag->audit);
+	if (rc) {
+		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if (strcmp(cfg->audit_forward, "syslog") == 0)
+		audit_forward_to_syslog(ag->audit);
+	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
+				     &ag->queues)) ||
+	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
+	    (rc = body_cache_new(BODY_CACHE_SLOTS, &ag->bodies)))
+		return rc;
+	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
+		 cfg->policy_file ? " from " : "", cfg->policy_file ? cfg->policy_file : "");
+	return 0;
+}
+
+void agent_catalogue_reload(struct agent *ag)
+{
+	struct policy_catalogue *cat;
+	char err[4096];
+
+	if (agent_catalogue_load(ag->cfg, &cat, err, sizeof(err))) {
+		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
+		return;
+	}
+	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
+	catalogue_cell_replace(&ag->catalogue, cat);
+}
+
+int agent_open(const struct config *cfg, const struct agent_open_options *opt,
+	       struct agent **out, char *err, size_t errlen)
+{
+	static const struct agent_open_options defaults = { 0 };
+	struct agent *ag = calloc(1, sizeof(*ag));
+	int rc;
+
+	if (!ag)
+		return -ENOMEM;
+	if (!opt)
+		opt = &defaults;
+	ag->cfg = cfg;
+	ag->clock = opt->clock ? opt->clock : clock_system();
+	clock_realtime(ag->clock, &ag->started);
+	if ((rc = agent_router_new(&ag->router, err, errlen)) ||
+	    (rc = open_state(cfg, opt, ag, err, errlen)) ||
+	    (rc = open_devices(cfg, ag, err, errlen)) ||
+	    (rc = open_commands(cfg, ag, err, errlen)))
+		goto fail;
+	/* Commands the audit log leaves open (a crash) are closed before any
+	 * new one is admitted. */
+	if ((rc = audit_reconcile(ag)) < 0)
+		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
+	if (opt->poller &&
+	    (rc = poller_start(ag->devices, (unsigned)cfg->refresh_interval_ms, &ag->poller)))
+		goto fail;
+	*out = ag;
+	return 0;
+fail:
+	agent_close(ag);
+	return rc;
+}
+
+void agent_close(struct agent *ag)
+{
+	if (!ag)
+		return;
+	poller_stop(ag->poller);
+	body_cache_free(ag->bodies);
+	tasks_free(ag->tasks);
+	command_queues_free(ag->queues);
+	audit_close(ag->audit);
+	if (ag->catalogue_ready)
+		catalogue_cell_destroy(&ag->catalogue);
+	cxl_devset_free(ag->devices);
+	authn_free(ag->authn);
+	sessions_free(ag->sessions);
+	accounts_free(ag->accounts);
+	router_free(ag->router);
+	free(ag);
+}
