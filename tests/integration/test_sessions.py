@@ -1,14 +1,16 @@
 """Redfish sessions end to end over TLS: login (201, X-Auth-Token, Location,
 full body; an Authorization header on the login is tolerated), who may see
 and end which session, redfishtool -A Session and python3-sushy session auth,
-the per-user and total limits (SessionLimitExceeded), the sliding idle
-timeout, expired sessions not accumulating, no session surviving a restart,
-and no token or password in clear text in the state directory or the log."""
+the per-user and total limits (SessionLimitExceeded), the configured idle
+timeout as the service reports it, no session surviving a restart, and no
+token or password in clear text in the state directory or the log. The idle
+timeout itself (sliding with use, expired sessions refused, gone from the
+collection and from the limits) is a matter of time passing: it runs on a
+fake clock in tests/unit/auth/test_expiry.c."""
 import os
 import re
 import subprocess
 import sys
-import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -189,34 +191,22 @@ def limits():
         cl.close()
 
 
-def expiry_and_restart():
-    with Agent(config={"session_timeout_s": TIMEOUT, "max_sessions_per_user": 3}) as a:
+def restart():
+    with Agent(config={"session_timeout_s": TIMEOUT}) as a:
         cl = Client(a)
-        toks = []
-        for _ in range(3):
-            r, tok, sid = login(cl, *ADMIN)
-            toks.append(tok)
-        start = time.time()
-        time.sleep(TIMEOUT * 0.6)
-        r = cl.request("GET", "/redfish/v1/Managers", token=toks[0])
-        c.eq(r.status, 200, "session used before its timeout")
-        time.sleep(start + TIMEOUT + 1.5 - time.time())
-        r = cl.request("GET", "/redfish/v1/Managers", token=toks[0])
-        c.eq(r.status, 200, "the timeout slides with use")
-        r = cl.request("GET", "/redfish/v1/Managers", token=toks[1])
-        c.error_body(r, 401, "NoValidSession", "idle session expired")
-        r = cl.request("GET", SESSIONS, basic=ADMIN)
-        c.eq(r.json()["Members@odata.count"], 1, "expired sessions are gone from the collection")
-        for i in range(2):
-            r, _, _ = login(cl, *ADMIN)
-            c.eq(r.status, 201, "expired sessions do not count against the limit (%d)" % i)
+        r, tok, _ = login(cl, *ADMIN)
+        c.eq(r.status, 201, "login before the restart")
+        r = cl.request("GET", "/redfish/v1/Managers", token=tok)
+        c.eq(r.status, 200, "session works before the restart")
         cl.close()
         # Sessions live in memory only: a restart ends them all.
         a.stop()
         a.start()
         cl = Client(a)
-        r = cl.request("GET", "/redfish/v1/Managers", token=toks[0])
+        r = cl.request("GET", "/redfish/v1/Managers", token=tok)
         c.error_body(r, 401, "NoValidSession", "no session survives a restart")
+        r = cl.request("GET", SESSIONS, basic=ADMIN)
+        c.eq(r.json()["Members@odata.count"], 0, "no session in the collection after a restart")
         cl.close()
 
 
@@ -249,5 +239,5 @@ with Agent(config={"session_timeout_s": TIMEOUT}, start=False) as a:
     cl.close()
     no_secrets_on_disk(a)
 limits()
-expiry_and_restart()
+restart()
 c.finish()
