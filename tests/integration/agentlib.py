@@ -26,6 +26,13 @@ OEM_SCHEMA = os.path.join(SOURCE_DIR, "schemas", "CxlAgent.v1_0_0.json")
 OEM_TYPE_PREFIX = "#CxlAgent."
 ADMIN_PASSWORD = "admin-test-password-1"
 
+
+def missing(what, remedy="run packaging/install-deps test"):
+    """A prerequisite of the suite is absent: fail, saying what and how to
+    get it. The suite never skips quietly."""
+    sys.stderr.write("FAIL: %s is missing: %s\n" % (what, remedy))
+    sys.exit(1)
+
 _certs_cache = {}
 
 
@@ -375,10 +382,13 @@ class Checker:
                    "%s: MessageId %s not in %r" % (what, message_id, ids))
 
     def validate_schemas(self):
-        """Validate every kept payload against the DMTF schemas (skipped when
-        ../shared is absent)."""
+        """Validate every kept payload against the DMTF schemas of the shared
+        reference material (../shared next to the checkout, or the directory
+        the build was configured with, CXLA_SHARED_DIR)."""
         if not os.path.exists(SCHEMA_CHECK):
-            sys.stderr.write("schema check skipped: %s not present\n" % SCHEMA_CHECK)
+            self.check(False, "schema check: %s is missing: put the shared reference material "
+                       "at ../shared next to the checkout or configure with "
+                       "-DCXLA_SHARED_DIR=<dir>" % SCHEMA_CHECK)
             return
         d = tempfile.mkdtemp(prefix="cxla-payloads-")
         try:
@@ -414,8 +424,7 @@ class Checker:
         and every OEM object nested at "Oem"/"CxlAgent" in any kept payload
         (DMTF resources, error messages) against the definition <Def> of
         schemas/CxlAgent.v1_0_0.json, with /usr/bin/python3's jsonschema
-        (Draft7Validator). Skipped, with a message, when the schema file is
-        absent."""
+        (Draft7Validator)."""
         items = []
         for what, doc in self.payloads:
             for where, obj in oem_objects(doc):
@@ -423,8 +432,8 @@ class Checker:
         if not items:
             return
         if not os.path.exists(OEM_SCHEMA):
-            sys.stderr.write("OEM schema check skipped: %s not present (%d OEM object(s) unchecked)\n"
-                             % (OEM_SCHEMA, len(items)))
+            self.check(False, "OEM schema check: %s is missing (%d OEM object(s) unchecked)"
+                       % (OEM_SCHEMA, len(items)))
             return
         r = subprocess.run(["/usr/bin/python3", "-c", _OEM_VALIDATOR, OEM_SCHEMA],
                            input=json.dumps(items), capture_output=True, text=True)

@@ -23,12 +23,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+import agentlib  # noqa: E402
 import authlib  # noqa: E402
 from authlib import Client, PREDEFINED_ROLES, EXPECTED_ROLE_PRIVILEGES  # noqa: E402
 
 if not authlib.HAVE_CRYPTOGRAPHY:
-    print("python3-cryptography missing: skipped")
-    sys.exit(77)
+    agentlib.missing("python3-cryptography")
 
 c = Checker("auth_matrix")
 PASSWORD = "matrix-password-%s"

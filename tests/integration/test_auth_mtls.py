@@ -10,12 +10,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+import agentlib  # noqa: E402
 import authlib  # noqa: E402
 from authlib import Client  # noqa: E402
 
 if not authlib.HAVE_CRYPTOGRAPHY:
-    print("python3-cryptography missing: skipped")
-    sys.exit(77)
+    agentlib.missing("python3-cryptography")
 
 c = Checker("auth_mtls")
 ADMIN = ("admin", ADMIN_PASSWORD)

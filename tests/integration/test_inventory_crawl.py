@@ -2,7 +2,7 @@
 @odata.id from the service root (no hard-coded resource list, no POST) and
 check every payload: Redfish headers, ETag and If-None-Match -> 304,
 @odata.id equal to the link followed, collection counts, DMTF JSON schemas
-(skipped when ../shared is absent) and the project's OEM schema. Then:
+(from ../shared, which must be present) and the project's OEM schema. Then:
 unknown ids -> 404, unsupported $ query options -> 501, the CEL resource
 against the emulated model's command table (agent/cxl/emulated/), and the
 number of mailbox commands 1000 GETs of a device resource cost."""

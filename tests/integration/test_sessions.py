@@ -15,6 +15,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+import agentlib  # noqa: E402
 import authlib  # noqa: E402
 from authlib import Client, login  # noqa: E402
 
@@ -135,8 +136,7 @@ def clients(a):
         import sushy
         from sushy import auth as sushy_auth
     except ImportError:
-        sys.stderr.write("sushy not installed: skipped\n")
-        return
+        agentlib.missing("python3-sushy")
     # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
     # verify= path: drop them so sushy checks against the test CA.
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
