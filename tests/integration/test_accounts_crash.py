@@ -58,8 +58,16 @@ with a:
         stop = threading.Event()
         threads = [threading.Thread(target=patcher, args=(a, i, s["prefix"], s, stop))
                    for i, s in states.items()]
+        acked_before = sum(s["acked"] for s in states.values())
         for t in threads:
             t.start()
+        # Each round kills the agent with PATCHes landing, not before the
+        # first one is through: on a loaded machine the first request of a
+        # restarted agent (a key derivation) can take longer than the window.
+        deadline = time.time() + 20
+        while (sum(s["acked"] for s in states.values()) == acked_before
+               and time.time() < deadline and all(t.is_alive() for t in threads)):
+            time.sleep(0.02)
         time.sleep(rng.uniform(0.2, 1.0))
         a.proc.send_signal(signal.SIGKILL)
         a.proc.wait()

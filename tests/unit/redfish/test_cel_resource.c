@@ -1,8 +1,8 @@
 /* The CommandEffectsLog resource against the emulated device's CEL, entry by
- * entry: an emulated device set is opened (state in a temporary directory),
- * an agent is wired by hand as main.c does, and GETs go through the whole
- * service edge (service_handle: Basic authentication, routing, privileges,
- * ETag) exactly as the daemon serves them. Every JSON entry is compared with
+ * entry: an agent is opened as the daemon opens one (tests/unit/support:
+ * emulated devices, state in a temporary directory), and GETs go through the
+ * whole service edge (service_handle: Basic authentication, routing,
+ * privileges, ETag) exactly as the daemon serves them. Every JSON entry is compared with
  * cxl_devset_cel(): opcode, raw effects, each effect flag, command name,
  * reserved bits, kernel ownership, scope, privilege, delivery. The CEL itself
  * is checked against the model: the vendor opcodes and effects documented in
@@ -10,7 +10,6 @@
  * answered Unsupported. A second group opens a device whose Get Supported
  * Logs is malformed ("bad_cel" fault): its CEL resource is empty. */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,11 +22,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "auth/accounts.h"
-#include "auth/authn.h"
 #include "auth/privilege.h"
-#include "config/config.h"
-#include "core/agent.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
 #include "cxl/emu_hooks.h"
@@ -36,24 +31,14 @@
 #include "policy/catalogue.h"
 #include "policy/policy.h"
 #include "redfish/resource.h"
-#include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
-#include "util/base64.h"
+#include "support/agent_fixture.h"
 
-#define PASSWORD "cel-resource-password-1"
 #define DEV0 "1000000000000001"
 #define DEV1 "1000000000000002"
 #define DEVICES "/redfish/v1/Chassis/" CHASSIS_ID "/PCIeDevices/"
 #define CEL_SUFFIX "/Oem/CxlAgent/CommandEffectsLog"
-
-struct fixture {
-	char dir[256];
-	struct config cfg;
-	struct agent ag;
-	char auth[256];
-	int catalogue_ready;
-};
 
 struct reply {
 	int status;
@@ -62,14 +47,6 @@ struct reply {
 };
 
 /* ---- fixture ---- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -80,97 +57,60 @@ static int write_file(const char *path, const char *text)
 	return fclose(f);
 }
 
-static void fixture_free(struct fixture *f)
+/* One device whose Get Supported Logs reports a CEL size that is not a
+ * multiple of 4 from the first command on; the profile's path in profile. */
+static int write_bad_cel_profile(const char *dir, char *profile, size_t len)
 {
-	if (f->catalogue_ready)
-		catalogue_cell_destroy(&f->ag.catalogue);
-	cxl_devset_free(f->ag.devices);
-	authn_free(f->ag.authn);
-	accounts_free(f->ag.accounts);
-	router_free(f->ag.router);
-	config_release(&f->cfg);
-	if (f->dir[0])
-		nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
+	char fault[512];
+	char *text = NULL;
+	int rc;
+
+	snprintf(fault, sizeof(fault), "%s/fault.json", dir);
+	snprintf(profile, len, "%s/profile.json", dir);
+	if (write_file(fault, "{\"fault\": \"bad_cel\", \"count\": -1}") ||
+	    asprintf(&text,
+		     "{\"devices\": [{\"name\": \"emu0\", \"serial\": \"0x1000000000000001\","
+		     " \"pci_vendor_id\": \"0x8086\", \"pci_device_id\": \"0x0d93\","
+		     " \"firmware_revision\": \"EMU FW 1.0.0\", \"volatile_bytes\": 4294967296,"
+		     " \"persistent_bytes\": 0, \"lsa_bytes\": 131072, \"payload_max\": 4096,"
+		     " \"numa_node\": 0, \"fault_control\": \"%s\"}]}",
+		     fault) < 0)
+		return -1;
+	rc = write_file(profile, text);
+	free(text);
+	return rc;
 }
 
-/* bad_cel: 0 for the built-in two-device profile, 1 for one device whose
- * Get Supported Logs reports a CEL size that is not a multiple of 4 from the
- * first command on. */
+/* bad_cel: 0 for the built-in two-device profile, 1 for the profile above. */
 static int fixture_new(void **state, int bad_cel)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char path[512], profile[512], fault[512], err[1024] = "", gen[64], cred[128];
-	const char *why = NULL;
-	char *b64;
-	struct cxl_devset_config dc = { 0 };
-	/* As main.c wires it, without sessions or client certificates. */
-	struct authn_config ac = { .cache_ttl_s = 60 };
+	struct test_agent *t;
+	char profile[512], cfg[1024];
+	json_t *o;
+	char *text;
+	int rc;
 
-	if (!f)
+	if (test_agent_prepare(&t))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/cxla-cel-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(f->dir)) {
-		f->dir[0] = '\0';
-		goto fail;
+	o = json_pack("{s:i, s:i, s:i}", "command_timeout_ms", 2000, "refresh_interval_ms", 60000,
+		      "event_ring_size", 64);
+	if (bad_cel && (write_bad_cel_profile(t->dir, profile, sizeof(profile)) ||
+			json_object_set_new(o, "emulated_profile", json_string(profile)))) {
+		json_decref(o);
+		test_agent_close(t);
+		return -1;
 	}
-	if (config_defaults(&f->cfg))
-		goto fail;
-	f->ag.cfg = &f->cfg;
-	clock_gettime(CLOCK_REALTIME, &f->ag.started);
-	snprintf(f->ag.uuid, sizeof(f->ag.uuid), "00000000-0000-4000-8000-000000000000");
-	if (router_new(agent_route_tables, agent_route_table_count, &f->ag.router, err,
-		       sizeof(err)))
-		goto fail;
-
-	snprintf(path, sizeof(path), "%s/accounts.json", f->dir);
-	if (accounts_open(path, 1000, &f->ag.accounts, err, sizeof(err)) ||
-	    accounts_bootstrap(f->ag.accounts, PASSWORD, gen, sizeof(gen)) != 1 ||
-	    authn_new(f->ag.accounts, NULL, &ac, &f->ag.authn))
-		goto fail;
-	snprintf(cred, sizeof(cred), "admin:%s", PASSWORD);
-	b64 = base64_encode((const uint8_t *)cred, strlen(cred));
-	if (!b64)
-		goto fail;
-	snprintf(f->auth, sizeof(f->auth), "Basic %s", b64);
-	free(b64);
-
-	dc.backends[0] = "emulated";
-	dc.state_dir = f->dir;
-	dc.default_timeout_ms = 2000;
-	dc.refresh_interval_ms = 60000;
-	dc.event_ring_size = 64;
-	if (bad_cel) {
-		char *text = NULL;
-		snprintf(fault, sizeof(fault), "%s/fault.json", f->dir);
-		snprintf(profile, sizeof(profile), "%s/profile.json", f->dir);
-		if (write_file(fault, "{\"fault\": \"bad_cel\", \"count\": -1}") ||
-		    asprintf(&text,
-			     "{\"devices\": [{\"name\": \"emu0\", \"serial\": \"0x1000000000000001\","
-			     " \"pci_vendor_id\": \"0x8086\", \"pci_device_id\": \"0x0d93\","
-			     " \"firmware_revision\": \"EMU FW 1.0.0\", \"volatile_bytes\": 4294967296,"
-			     " \"persistent_bytes\": 0, \"lsa_bytes\": 131072, \"payload_max\": 4096,"
-			     " \"numa_node\": 0, \"fault_control\": \"%s\"}]}",
-			     fault) < 0)
-			goto fail;
-		if (write_file(profile, text)) {
-			free(text);
-			goto fail;
-		}
-		free(text);
-		dc.emulated_profile = profile;
+	text = json_dumps(o, 0);
+	json_decref(o);
+	snprintf(cfg, sizeof(cfg), "%s", text ? text : "");
+	free(text);
+	rc = test_agent_start(t, cfg);
+	if (rc) {
+		test_agent_close(t);
+		return -1;
 	}
-	if (cxl_devset_open(&dc, &f->ag.devices, &why, err, sizeof(err)))
-		goto fail;
-	if (catalogue_cell_init(&f->ag.catalogue, catalogue_new_empty()))
-		goto fail;
-	f->catalogue_ready = 1;
-	*state = f;
+	*state = t;
 	return 0;
-fail:
-	fprintf(stderr, "fixture: %s\n", err[0] ? err : strerror(errno));
-	fixture_free(f);
-	return -1;
 }
 
 static int setup_builtin(void **state)
@@ -185,13 +125,13 @@ static int setup_bad_cel(void **state)
 
 static int teardown(void **state)
 {
-	fixture_free(*state);
+	test_agent_close(*state);
 	return 0;
 }
 
 /* ---- requests through the service edge ---- */
 
-static struct reply get(struct fixture *f, const char *path, const char *if_none_match,
+static struct reply get(struct test_agent *f, const char *path, const char *if_none_match,
 			const struct http_header *query, size_t nquery, int authenticate)
 {
 	struct http_header hdrs[3];
@@ -205,7 +145,7 @@ static struct reply get(struct fixture *f, const char *path, const char *if_none
 	memset(&req, 0, sizeof(req));
 	hdrs[n++] = (struct http_header){ "Accept", "application/json" };
 	if (authenticate)
-		hdrs[n++] = (struct http_header){ "Authorization", f->auth };
+		hdrs[n++] = (struct http_header){ "Authorization", f->admin_auth };
 	if (if_none_match)
 		hdrs[n++] = (struct http_header){ "If-None-Match", if_none_match };
 	req.method = HTTP_GET;
@@ -217,7 +157,7 @@ static struct reply get(struct fixture *f, const char *path, const char *if_none
 	req.nquery = nquery;
 	req.peer = "127.0.0.1";
 	http_response_init(&resp);
-	service_handle(&f->ag, &req, &resp);
+	service_handle(f->ag, &req, &resp);
 	assert_null(resp.defer.run);
 	r.status = resp.status;
 	if (resp.text && resp.text_len) {
@@ -254,7 +194,7 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- the comparison ---- */
 
-static void check_entry(struct fixture *f, size_t idx, json_t *je, const struct cxl_cel_entry *e)
+static void check_entry(struct test_agent *f, size_t idx, json_t *je, const struct cxl_cel_entry *e)
 {
 	char opcode[8];
 	const char *name = cxl_opcode_name(e->opcode);
@@ -296,7 +236,7 @@ static void check_entry(struct fixture *f, size_t idx, json_t *je, const struct 
 	else
 		assert_string_equal(json_string_value(priv),
 				    privilege_name(policy_scope_privilege(scope)));
-	assert_int_equal(cxl_devset_delivery(f->ag.devices, idx, e->opcode, &d), 0);
+	assert_int_equal(cxl_devset_delivery(f->ag->devices, idx, e->opcode, &d), 0);
 	assert_ptr_equal(d.path, &cxl_emu_path);
 	assert_string_equal(json_string_value(json_object_get(delivery, "Method")), "Emulated");
 	assert_true(json_is_true(json_object_get(delivery, "Available")));
@@ -304,13 +244,13 @@ static void check_entry(struct fixture *f, size_t idx, json_t *je, const struct 
 	assert_int_equal(json_object_size(je), scope == POLICY_SCOPE_REFUSED ? 8 : 9);
 }
 
-static void check_device(struct fixture *f, const char *id)
+static void check_device(struct test_agent *f, const char *id)
 {
 	char path[256];
 	struct cxl_cel cel;
 	struct reply r;
 	json_t *entries;
-	int idx = cxl_devset_find(f->ag.devices, id);
+	int idx = cxl_devset_find(f->ag->devices, id);
 
 	assert_true(idx >= 0);
 	snprintf(path, sizeof(path), DEVICES "%s" CEL_SUFFIX, id);
@@ -322,7 +262,7 @@ static void check_device(struct fixture *f, const char *id)
 			    "#CxlAgent.v1_0_0.CommandEffectsLog");
 	assert_true(r.etag[0] == '"');
 
-	assert_int_equal(cxl_devset_cel(f->ag.devices, (size_t)idx, &cel), 0);
+	assert_int_equal(cxl_devset_cel(f->ag->devices, (size_t)idx, &cel), 0);
 	assert_true(cel.count > 0);
 	entries = json_object_get(r.body, "Entries");
 	assert_true(json_is_array(entries));
@@ -339,8 +279,8 @@ static void check_device(struct fixture *f, const char *id)
 
 static void test_cel_resource_matches_devset(void **state)
 {
-	struct fixture *f = *state;
-	assert_int_equal(cxl_devset_count(f->ag.devices), 2);
+	struct test_agent *f = *state;
+	assert_int_equal(cxl_devset_count(f->ag->devices), 2);
 	check_device(f, DEV0);
 	check_device(f, DEV1);
 }
@@ -349,7 +289,7 @@ static void test_cel_resource_matches_devset(void **state)
  * a few standard commands with effects. */
 static void test_cel_is_the_documented_model(void **state)
 {
-	struct fixture *f = *state;
+	struct test_agent *f = *state;
 	static const struct {
 		uint16_t opcode;
 		uint16_t effects;
@@ -378,9 +318,9 @@ static void test_cel_is_the_documented_model(void **state)
 					   CXL_OP_ACTIVATE_FW, CXL_OP_GET_ALERT_CONFIG, 0x4500,
 					   0xC004, 0xC0FF };
 
-	for (size_t dev = 0; dev < cxl_devset_count(f->ag.devices); dev++) {
+	for (size_t dev = 0; dev < cxl_devset_count(f->ag->devices); dev++) {
 		struct cxl_cel cel;
-		assert_int_equal(cxl_devset_cel(f->ag.devices, dev, &cel), 0);
+		assert_int_equal(cxl_devset_cel(f->ag->devices, dev, &cel), 0);
 		for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++) {
 			const struct cxl_cel_entry *e = cxl_cel_find(&cel, documented[i].opcode);
 			if (!e)
@@ -400,7 +340,7 @@ static void test_cel_is_the_documented_model(void **state)
 			struct cxl_cmd_result res;
 			if (cel.entries[i].effects & CXL_EFFECT_BACKGROUND_OPERATION)
 				continue;
-			assert_int_equal(cxl_devset_submit(f->ag.devices, dev, &cmd, &res), 0);
+			assert_int_equal(cxl_devset_submit(f->ag->devices, dev, &cmd, &res), 0);
 			assert_int_equal(res.transport, 0);
 			if (res.mbox_rc == CXL_MBOX_UNSUPPORTED)
 				fail_msg("device %zu: CEL opcode 0x%04x answers Unsupported", dev,
@@ -411,7 +351,7 @@ static void test_cel_is_the_documented_model(void **state)
 		for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
 			struct cxl_cmd cmd = { .opcode = absent[i] };
 			struct cxl_cmd_result res;
-			assert_int_equal(cxl_devset_submit(f->ag.devices, dev, &cmd, &res), 0);
+			assert_int_equal(cxl_devset_submit(f->ag->devices, dev, &cmd, &res), 0);
 			assert_int_equal(res.transport, 0);
 			assert_int_equal(res.mbox_rc, CXL_MBOX_UNSUPPORTED);
 			cxl_cmd_result_clear(&res);
@@ -424,7 +364,7 @@ static void test_cel_is_the_documented_model(void **state)
 
 static void test_cel_resource_etag_and_304(void **state)
 {
-	struct fixture *f = *state;
+	struct test_agent *f = *state;
 	struct reply r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, NULL, 0, 1), r2, r3;
 	char etag[64];
 
@@ -450,7 +390,7 @@ static void test_cel_resource_etag_and_304(void **state)
 
 static void test_cel_resource_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct test_agent *f = *state;
 	const struct http_header select[] = { { "$select", "Entries" } };
 	const struct http_header other[] = { { "unrelated", "1" } };
 	struct reply r;
@@ -481,7 +421,7 @@ static void test_cel_resource_errors(void **state)
  * until the poller's refresh reads and clears it. */
 static void test_gets_never_touch_devices(void **state)
 {
-	struct fixture *f = *state;
+	struct test_agent *f = *state;
 	static const char *const paths[] = {
 		DEVICES DEV0,
 		DEVICES DEV0 "/CXLLogicalDevices/0",
@@ -503,20 +443,20 @@ static void test_gets_never_touch_devices(void **state)
 	struct cxl_cmd_result res;
 	struct cxl_event ev[8];
 	uint64_t mbox0, mbox1, exec0, exec1, after;
-	int idx = cxl_devset_find(f->ag.devices, DEV0), before;
+	int idx = cxl_devset_find(f->ag->devices, DEV0), before;
 
 	assert_true(idx >= 0);
-	assert_int_equal(cxl_devset_submit(f->ag.devices, (size_t)idx, &cmd, &res), 0);
+	assert_int_equal(cxl_devset_submit(f->ag->devices, (size_t)idx, &cmd, &res), 0);
 	assert_int_equal(res.transport, 0);
 	assert_int_equal(res.mbox_rc, 0);
 	cxl_cmd_result_clear(&res);
-	assert_int_equal(emu_add_event(f->ag.devices, (size_t)idx, CXL_EVENT_LOG_WARN), 0);
-	before = cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8);
+	assert_int_equal(emu_add_event(f->ag->devices, (size_t)idx, CXL_EVENT_LOG_WARN), 0);
+	before = cxl_devset_events(f->ag->devices, (size_t)idx, 0, ev, 8);
 	assert_true(before >= 0);
-	mbox0 = cxl_devset_mailbox_count(f->ag.devices, (size_t)idx);
-	mbox1 = cxl_devset_mailbox_count(f->ag.devices, 1);
-	assert_int_equal(emu_commands_executed(f->ag.devices, (size_t)idx, &exec0), 0);
-	assert_int_equal(emu_commands_executed(f->ag.devices, 1, &exec1), 0);
+	mbox0 = cxl_devset_mailbox_count(f->ag->devices, (size_t)idx);
+	mbox1 = cxl_devset_mailbox_count(f->ag->devices, 1);
+	assert_int_equal(emu_commands_executed(f->ag->devices, (size_t)idx, &exec0), 0);
+	assert_int_equal(emu_commands_executed(f->ag->devices, 1, &exec1), 0);
 
 	for (int round = 0; round < 20; round++) {
 		for (size_t i = 0; i < npaths; i++) {
@@ -526,28 +466,28 @@ static void test_gets_never_touch_devices(void **state)
 			reply_free(&r);
 		}
 	}
-	assert_true(cxl_devset_mailbox_count(f->ag.devices, (size_t)idx) == mbox0);
-	assert_true(cxl_devset_mailbox_count(f->ag.devices, 1) == mbox1);
-	assert_int_equal(emu_commands_executed(f->ag.devices, (size_t)idx, &after), 0);
+	assert_true(cxl_devset_mailbox_count(f->ag->devices, (size_t)idx) == mbox0);
+	assert_true(cxl_devset_mailbox_count(f->ag->devices, 1) == mbox1);
+	assert_int_equal(emu_commands_executed(f->ag->devices, (size_t)idx, &after), 0);
 	assert_true(after == exec0);
-	assert_int_equal(emu_commands_executed(f->ag.devices, 1, &after), 0);
+	assert_int_equal(emu_commands_executed(f->ag->devices, 1, &after), 0);
 	assert_true(after == exec1);
-	assert_int_equal(cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8), before);
+	assert_int_equal(cxl_devset_events(f->ag->devices, (size_t)idx, 0, ev, 8), before);
 
 	/* What the poller runs collects the record (and clears it on the device). */
-	assert_int_equal(cxl_devset_refresh(f->ag.devices, (size_t)idx, false), 0);
-	assert_int_equal(cxl_devset_events(f->ag.devices, (size_t)idx, 0, ev, 8), before + 1);
-	assert_true(cxl_devset_mailbox_count(f->ag.devices, (size_t)idx) > mbox0);
+	assert_int_equal(cxl_devset_refresh(f->ag->devices, (size_t)idx, false), 0);
+	assert_int_equal(cxl_devset_events(f->ag->devices, (size_t)idx, 0, ev, 8), before + 1);
+	assert_true(cxl_devset_mailbox_count(f->ag->devices, (size_t)idx) > mbox0);
 }
 
 static void test_malformed_cel_is_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct test_agent *f = *state;
 	struct cxl_cel cel;
 	struct reply r;
 
-	assert_int_equal(cxl_devset_count(f->ag.devices), 1);
-	assert_int_equal(cxl_devset_cel(f->ag.devices, 0, &cel), 0);
+	assert_int_equal(cxl_devset_count(f->ag->devices), 1);
+	assert_int_equal(cxl_devset_cel(f->ag->devices, 0, &cel), 0);
 	assert_int_equal(cel.count, 0);
 	cxl_cel_free(&cel);
 	r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, NULL, 0, 1);

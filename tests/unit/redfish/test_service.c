@@ -1,7 +1,8 @@
-/* The Redfish service edge driven without sockets (h2o t/00unit style): a
- * struct agent built by hand with the real route table, real accounts (one
- * bootstrap admin in a temporary file) and the real authenticator; requests
- * are struct http_request values handed to service_handle(). The protocol
+/* The Redfish service edge driven without sockets (h2o t/00unit style): an
+ * agent opened as the daemon opens one (tests/unit/support: the real route
+ * table, accounts with one bootstrap admin, the real authenticator, emulated
+ * devices); requests are struct http_request values handed to
+ * service_handle(). The protocol
  * rules are a table of cases: request in, status, message id and headers
  * out. A second agent with a small custom table covers what the real table
  * cannot show (handler failures, privilege refusals, alternatives).
@@ -22,18 +23,15 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "auth/accounts.h"
-#include "auth/authn.h"
 #include "auth/privilege.h"
-#include "config/config.h"
 #include "core/agent.h"
 #include "http/message.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
+#include "support/agent_fixture.h"
 #include "util/base64.h"
 
-#define ADMIN_PASSWORD "correct-horse-battery-1"
 #define JSON_TYPE "application/json; charset=utf-8"
 
 /* ---- the custom table ---- */
@@ -84,13 +82,9 @@ static const struct route custom_routes[] = {
 /* ---- fixture ---- */
 
 struct fixture {
-	char dir[64];
-	char accounts_path[128];
-	struct config cfg;
-	struct accounts *accounts;
-	struct authn *authn;
-	struct agent real;   /* the agent's route tables */
-	struct agent custom; /* custom_routes */
+	struct test_agent *t;
+	struct agent *real;  /* the agent's route tables, opened as the daemon opens it */
+	struct agent custom; /* custom_routes over the same accounts */
 	char good_auth[256];
 	char bad_auth[256];
 	char unknown_auth[256];
@@ -130,50 +124,34 @@ static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const struct route *const custom_tables[] = { custom_routes };
-	const struct authn_config acfg = { .cache_ttl_s = 300,
-					   .client_auth = AUTHN_CERT_OFF,
-					   .cert_identity = CERTMAP_CN,
-					   .failures_per_minute = 0 };
 	privset_t admin = role_predefined("Administrator")->privileges;
 	char err[512] = "";
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-service-XXXXXX");
-	if (!mkdtemp(f->dir))
+	/* No rate limit to trip: the cases send many wrong passwords. */
+	if (test_agent_open("{\"auth_failures_per_minute\": 100000}", &f->t))
 		return -1;
-	snprintf(f->accounts_path, sizeof(f->accounts_path), "%s/accounts.json", f->dir);
-	if (config_defaults(&f->cfg))
-		return -1;
-	/* PBKDF2 at the lowest cost the verifier accepts: the tests are about
-	 * the protocol, not the hash */
-	if (accounts_open(f->accounts_path, 1000, &f->accounts, err, sizeof(err))) {
-		fprintf(stderr, "accounts_open: %s\n", err);
-		return -1;
-	}
-	if (accounts_bootstrap(f->accounts, ADMIN_PASSWORD, NULL, 0) != 1)
-		return -1;
-	if (authn_new(f->accounts, NULL, &acfg, &f->authn))
-		return -1;
-
-	f->real.cfg = &f->cfg;
-	f->real.accounts = f->accounts;
-	f->real.authn = f->authn;
-	snprintf(f->real.uuid, sizeof(f->real.uuid), "12345678-1234-4234-8234-123456789abc");
-	clock_gettime(CLOCK_REALTIME, &f->real.started);
-	f->custom = f->real;
-	if (router_new(agent_route_tables, agent_route_table_count, &f->real.router, err, sizeof(err)) ||
-	    router_new(custom_tables, 1, &f->custom.router, err, sizeof(err))) {
+	f->real = f->t->ag;
+	/* The custom table is served by the same accounts and authenticator. */
+	f->custom.cfg = f->real->cfg;
+	f->custom.accounts = f->real->accounts;
+	f->custom.authn = f->real->authn;
+	f->custom.sessions = f->real->sessions;
+	f->custom.clock = f->real->clock;
+	f->custom.started = f->real->started;
+	snprintf(f->custom.uuid, sizeof(f->custom.uuid), "%s", f->real->uuid);
+	if (router_new(custom_tables, 1, &f->custom.router, err, sizeof(err))) {
 		fprintf(stderr, "router_new: %s\n", err);
 		return -1;
 	}
 
-	basic_header(f->good_auth, sizeof(f->good_auth), "admin", ADMIN_PASSWORD);
+	basic_header(f->good_auth, sizeof(f->good_auth), "admin", TEST_ADMIN_PASSWORD);
 	basic_header(f->bad_auth, sizeof(f->bad_auth), "admin", "wrong-password-000");
-	basic_header(f->unknown_auth, sizeof(f->unknown_auth), "nobody", ADMIN_PASSWORD);
+	basic_header(f->unknown_auth, sizeof(f->unknown_auth), "nobody", TEST_ADMIN_PASSWORD);
 
-	for (size_t i = 0; i < router_count(f->real.router); i++) {
-		const struct route *rt = router_at(f->real.router, i);
+	for (size_t i = 0; i < router_count(f->real->router); i++) {
+		const struct route *rt = router_at(f->real->router, i);
 		if ((rt->methods & HTTP_POST) && route_admits(rt, admin)) {
 			instantiate(rt->pattern, f->post_path, sizeof(f->post_path));
 			break;
@@ -186,16 +164,9 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	router_free(f->real.router);
 	router_free(f->custom.router);
-	authn_free(f->authn);
-	accounts_free(f->accounts);
-	config_release(&f->cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	test_agent_close(f->t);
 	free(f);
 	return 0;
 }
@@ -374,7 +345,7 @@ static void test_cases(void **state)
 		const char *allow, *www;
 		bool ok = true;
 
-		perform(f, &f->real, &c->req, &resp);
+		perform(f, f->real, &c->req, &resp);
 		check_common(&resp);
 		error_id(&resp, id, sizeof(id));
 		snprintf(want_id, sizeof(want_id), "Base.1.22.1.%s", c->message_id ? c->message_id : "");
@@ -417,7 +388,7 @@ static void test_root_and_etag(void **state)
 	char etag[64], list[160];
 	json_t *j;
 
-	perform(f, &f->real, &get, &resp);
+	perform(f, f->real, &get, &resp);
 	assert_int_equal(resp.status, 200);
 	check_common(&resp);
 	assert_string_equal(resp.content_type, JSON_TYPE);
@@ -430,25 +401,25 @@ static void test_root_and_etag(void **state)
 	j = body_json(&resp);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "@odata.id")), "/redfish/v1");
-	assert_string_equal(json_string_value(json_object_get(j, "UUID")), f->real.uuid);
+	assert_string_equal(json_string_value(json_object_get(j, "UUID")), f->real->uuid);
 	json_decref(j);
 
 	/* same content, same tag */
-	perform(f, &f->real, &get, &again);
+	perform(f, f->real, &get, &again);
 	assert_string_equal(http_response_get_header(&again, "ETag"), etag);
 	assert_int_equal(again.text_len, resp.text_len);
 	http_response_release(&again);
 
 	/* HEAD carries the same tag */
 	struct req_spec head = { .method = HTTP_HEAD, .path = "/redfish/v1" };
-	perform(f, &f->real, &head, &again);
+	perform(f, f->real, &head, &again);
 	assert_int_equal(again.status, 200);
 	assert_string_equal(http_response_get_header(&again, "ETag"), etag);
 	http_response_release(&again);
 
 	/* If-None-Match with that tag: 304 without a body, tag repeated */
 	struct req_spec cond = { .method = HTTP_GET, .path = "/redfish/v1", .if_none_match = etag };
-	perform(f, &f->real, &cond, &again);
+	perform(f, f->real, &cond, &again);
 	assert_int_equal(again.status, 304);
 	assert_null(again.text);
 	assert_int_equal(again.text_len, 0);
@@ -459,26 +430,26 @@ static void test_root_and_etag(void **state)
 	/* in a list of tags */
 	snprintf(list, sizeof(list), "\"0000\", %s", etag);
 	cond.if_none_match = list;
-	perform(f, &f->real, &cond, &again);
+	perform(f, f->real, &cond, &again);
 	assert_int_equal(again.status, 304);
 	http_response_release(&again);
 
 	/* "*" matches any current representation */
 	cond.if_none_match = "*";
-	perform(f, &f->real, &cond, &again);
+	perform(f, f->real, &cond, &again);
 	assert_int_equal(again.status, 304);
 	http_response_release(&again);
 
 	/* another tag: the full answer */
 	cond.if_none_match = "\"00000000deadbeef\"";
-	perform(f, &f->real, &cond, &again);
+	perform(f, f->real, &cond, &again);
 	assert_int_equal(again.status, 200);
 	assert_non_null(again.text);
 	http_response_release(&again);
 
 	/* errors carry no ETag */
 	struct req_spec missing = { .method = HTTP_GET, .path = "/redfish/v1/Managers" };
-	perform(f, &f->real, &missing, &again);
+	perform(f, f->real, &missing, &again);
 	assert_int_equal(again.status, 401);
 	assert_null(http_response_get_header(&again, "ETag"));
 	http_response_release(&again);
@@ -494,7 +465,7 @@ static void test_not_found_body(void **state)
 	struct http_response resp;
 	json_t *j, *args;
 
-	perform(f, &f->real, &s, &resp);
+	perform(f, f->real, &s, &resp);
 	assert_int_equal(resp.status, 404);
 	j = body_json(&resp);
 	args = json_object_get(json_array_get(json_object_get(json_object_get(j, "error"),
@@ -512,7 +483,7 @@ static void test_not_found_body(void **state)
 static void test_unsupported_media_type(void **state)
 {
 	struct fixture *f = *state;
-	struct agent *ag = f->post_path[0] ? &f->real : &f->custom;
+	struct agent *ag = f->post_path[0] ? f->real : &f->custom;
 	const char *path = f->post_path[0] ? f->post_path : "/redfish/v1/Echo/1";
 	static const char *const refused[] = { "text/plain", "application/xml", "application/jsonx",
 					       "application/json-patch+json", NULL };
@@ -662,7 +633,7 @@ static void test_admin_still_usable(void **state)
 	struct req_spec s = { .method = HTTP_GET, .path = MANAGERS, .creds = GOOD };
 	struct http_response resp;
 
-	perform(f, &f->real, &s, &resp);
+	perform(f, f->real, &s, &resp);
 	assert_int_equal(resp.status, 200);
 	http_response_release(&resp);
 }

@@ -51,28 +51,38 @@ static char *config_text(const char *config_json, const char *dir)
 	return text;
 }
 
-int test_agent_open(const char *config_json, struct test_agent **out)
+int test_agent_prepare(struct test_agent **out)
 {
 	struct test_agent *t = calloc(1, sizeof(*t));
 	const char *tmp = getenv("TMPDIR");
-	char err[4096] = "";
-	char *text = NULL;
-	struct agent_open_options opt = {
-		.initial_admin_password = TEST_ADMIN_PASSWORD,
-		.password_iterations = TEST_PASSWORD_ITERATIONS,
-	};
-	int rc = -ENOMEM;
+	int rc;
 
 	if (!t)
 		return -ENOMEM;
 	fake_clock_init(&t->clock);
-	opt.clock = &t->clock.source;
 	snprintf(t->dir, sizeof(t->dir), "%s/cxla-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(t->dir)) {
 		rc = -errno;
+		fprintf(stderr, "test_agent_prepare: %s: %s\n", t->dir, strerror(-rc));
 		t->dir[0] = '\0';
-		goto fail;
+		test_agent_close(t);
+		return rc;
 	}
+	*out = t;
+	return 0;
+}
+
+int test_agent_start(struct test_agent *t, const char *config_json)
+{
+	char err[4096] = "";
+	char *text;
+	struct agent_open_options opt = {
+		.initial_admin_password = TEST_ADMIN_PASSWORD,
+		.password_iterations = TEST_PASSWORD_ITERATIONS,
+		.clock = &t->clock.source,
+	};
+	int rc = -ENOMEM;
+
 	if (config_defaults(&t->cfg) || !(text = config_text(config_json, t->dir)))
 		goto fail;
 	rc = config_load_string(&t->cfg, "test configuration", text, err, sizeof(err));
@@ -80,12 +90,25 @@ int test_agent_open(const char *config_json, struct test_agent **out)
 	if (rc || (rc = agent_open(&t->cfg, &opt, &t->ag, err, sizeof(err))))
 		goto fail;
 	test_basic_auth(t->admin_auth, sizeof(t->admin_auth), "admin", TEST_ADMIN_PASSWORD);
-	*out = t;
 	return 0;
 fail:
-	fprintf(stderr, "test_agent_open: %s\n", err[0] ? err : strerror(-rc));
-	test_agent_close(t);
+	fprintf(stderr, "test_agent_start: %s\n", err[0] ? err : strerror(-rc));
 	return rc;
+}
+
+int test_agent_open(const char *config_json, struct test_agent **out)
+{
+	struct test_agent *t;
+	int rc = test_agent_prepare(&t);
+
+	if (rc)
+		return rc;
+	if ((rc = test_agent_start(t, config_json))) {
+		test_agent_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
 }
 
 void test_agent_close(struct test_agent *t)

@@ -32,6 +32,12 @@ struct test_agent {
  * "emulated" are added unless given. The poller stays off. Returns 0 or
  * -errno with the reason printed. *out is new (test_agent_close()). */
 int test_agent_open(const char *config_json, struct test_agent **out);
+
+/* The same in two steps, for a test that writes files the configuration
+ * names (an emulated profile, a catalogue) into t->dir first: prepare makes
+ * the directory and the clock, start opens the agent. */
+int test_agent_prepare(struct test_agent **out);
+int test_agent_start(struct test_agent *t, const char *config_json);
 void test_agent_close(struct test_agent *t);
 
 /* "Basic <base64(user:password)>" into out. */
