@@ -9,7 +9,7 @@ import os
 import ssl
 import subprocess
 
-from agentlib import AGENT, Response, pbkdf2_hash
+from agentlib import AGENT, SEED_ITERATIONS, Response, pbkdf2_hash
 
 try:
     from cryptography import x509
@@ -100,7 +100,7 @@ def issue_client(ca_dir, out_dir, stem, cn=None, emails=(), dns=(), valid_from=N
     return crt, kp
 
 
-def seed_accounts(agent, accounts, roles=(), settings=None, iterations=100000):
+def seed_accounts(agent, accounts, roles=(), settings=None, iterations=SEED_ITERATIONS):
     """Write the accounts file before the agent starts. accounts: (user,
     password, role); roles: (id, [privileges]); settings: lockout settings."""
     os.makedirs(agent.state, mode=0o700, exist_ok=True)

@@ -287,10 +287,18 @@ with Agent(start=False) as a:
     r = a.curl("GET", "/redfish/v1/AccountService")
     got = r.json()
     c.eq({k: got[k] for k in want}, want, "lockout settings persist across a restart")
+    r = a.curl("POST", "/redfish/v1/AccountService/Accounts",
+               body={"UserName": "cost-check", "Password": "cost-check-password-1",
+                     "RoleId": "ReadOnly"})
+    c.eq(r.status, 201, "account created for the cost check")
     with open(os.path.join(a.state, "accounts.json")) as f:
         doc = json.load(f)
     c.check(all(acc["PasswordHash"].startswith("pbkdf2-sha256$") for acc in doc["Accounts"]),
             "only hashes in the accounts file")
+    made = [acc for acc in doc["Accounts"] if acc["UserName"] not in ("admin", "viewer")]
+    c.check(made and all(acc["PasswordHash"].startswith("pbkdf2-sha256$210000$") for acc in made),
+            "accounts the agent created carry the production cost (210000 iterations): %r"
+            % [acc["PasswordHash"].split("$")[1] for acc in made])
 rate_limit()
 corrupt_file()
 c.finish()
