@@ -32,7 +32,8 @@ if not authlib.HAVE_CRYPTOGRAPHY:
 
 c = Checker("auth_matrix")
 PASSWORD = "matrix-password-%s"
-SESSION_TIMEOUT = 30
+# No session of the matrix may expire while it runs, however loaded the machine.
+SESSION_TIMEOUT = 3600
 KINDS = ("none", "wrong_password", "locked_account", "deleted_session",
          "basic", "session", "certificate", "foreign_ca_certificate")
 MISSING = "matrix-missing"

@@ -364,7 +364,9 @@ def contention(a):
         results[key] = a.submit(dev, "emu-read-telemetry", "", user=OPERATOR,
                                 timeout_ms=timeout_ms)
 
-    hold = threading.Thread(target=go, args=("hold", 2500))
+    # Long enough that ten more submissions (each a curl process and a TLS
+    # handshake) arrive while it holds the mailbox, even on a loaded machine.
+    hold = threading.Thread(target=go, args=("hold", 5000))
     hold.start()
     time.sleep(0.4)
     r = a.submit(dev, "emu-read-telemetry", "", user=OPERATOR, timeout_ms=200)
