@@ -305,8 +305,17 @@ def measure_mailbox_commands(a, gets=1000):
     while count == first and time.time() < deadline:
         time.sleep(0.05)
         count = get()
+    refreshed_at = time.time()
     refresh_cost = count - first
     c.check(count > first, "a cache refresh was seen within 15 s (default refresh interval)")
+
+    def allowed(end):
+        """At most 5 commands, plus the background refreshes the window may
+        have reached (default interval 5 s, with a second of slack; a loaded
+        machine can stretch 1000 GETs that far). A GET that itself talked to
+        the device would show as hundreds."""
+        return 5 + refresh_cost * int((end - refreshed_at + 1.0) // 5.0)
+
     before = count
     t0 = time.time()
     after = before
@@ -316,8 +325,9 @@ def measure_mailbox_commands(a, gets=1000):
     delta = after - before
     print("mailbox commands: one cache refresh costs %d; %d GETs of %s in %.2f s caused %d "
           "(counter %d -> %d)" % (refresh_cost, gets, dev, elapsed, delta, before, after))
-    c.check(delta <= 5, "%d GETs of a device resource caused %d mailbox commands (<= 5 wanted), "
-            "%.2f s" % (gets, delta, elapsed))
+    limit = allowed(time.time())
+    c.check(delta <= limit, "%d GETs of a device resource caused %d mailbox commands (<= %d "
+            "wanted), %.2f s" % (gets, delta, limit, elapsed))
     # The same over every resource built from the device's data.
     mixed = [dev, dev + "/CXLLogicalDevices/0", dev + "/CXLLogicalDevices/0/DeviceLog/Entries",
              dev + "/Oem/CxlAgent/CommandEffectsLog", dev + "/Oem/CxlAgent/VendorCommands",
@@ -332,9 +342,10 @@ def measure_mailbox_commands(a, gets=1000):
     conn.close()
     print("mailbox commands: %d GETs over %d resources of the device in %.2f s caused %d "
           "(counter %d -> %d)" % (gets, len(mixed), elapsed2, after2 - before, before, after2))
-    c.check(after2 - before <= 5 or elapsed2 > 4.0,
-            "%d GETs over the device's resources caused %d mailbox commands (<= 5 wanted), %.2f s"
-            % (gets, after2 - before, elapsed2))
+    limit = allowed(time.time())
+    c.check(after2 - before <= limit,
+            "%d GETs over the device's resources caused %d mailbox commands (<= %d wanted), %.2f s"
+            % (gets, after2 - before, limit, elapsed2))
     return delta
 
 
