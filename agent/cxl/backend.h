@@ -41,6 +41,8 @@ struct cxl_backend_ops {
 	 * NULL and a reason. Never blocks on a running command. */
 	void (*delivery)(struct cxl_backend *be, size_t idx, uint16_t opcode,
 			 struct cxl_delivery_info *out);
+	/* Optional: the host kernel's state; NULL for backends without one. */
+	int (*host_state)(struct cxl_backend *be, struct cxl_host_state *out);
 	void (*free)(struct cxl_backend *be);
 };
 

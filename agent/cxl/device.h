@@ -105,6 +105,19 @@ struct cxl_delivery_info {
 /* path->method, or "Unavailable" when there is no path. Static. */
 const char *cxl_delivery_method(const struct cxl_delivery_info *d);
 
+/* What the host kernel says about the agent's use of it (kernel backend). */
+enum cxl_raw_state {
+	CXL_RAW_UNAVAILABLE = 0,    /* no device lists CXL_MEM_COMMAND_ID_RAW */
+	CXL_RAW_AVAILABLE,          /* listed, not used since start */
+	CXL_RAW_USED,               /* a raw command passed the kernel's checks */
+};
+struct cxl_host_state {
+	enum cxl_raw_state raw;
+	bool taint_known;           /* /proc/sys/kernel/tainted was readable */
+	unsigned long taint;        /* its value */
+	char taint_flags[32];       /* one letter per set bit, as in oops reports */
+};
+
 /* A mailbox command and its outcome. */
 struct cxl_cmd {
 	uint16_t opcode;
@@ -200,6 +213,10 @@ void cxl_devset_set_stale_hook(struct cxl_devset *set, void (*hook)(void *arg), 
  * res must be released with cxl_cmd_result_clear(). */
 int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *cmd,
 		      struct cxl_cmd_result *res);
+
+/* The host kernel's state (raw commands, taint). -EOPNOTSUPP for backends
+ * that do not go through a kernel (emulated). */
+int cxl_devset_host_state(struct cxl_devset *set, struct cxl_host_state *out);
 
 /* Number of mailbox commands sent to a device since open (for tests and the
  * Manager's diagnostics). */

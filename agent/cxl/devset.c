@@ -367,6 +367,14 @@ const char *cxl_devset_backend(const struct cxl_devset *set)
 	return set->names;
 }
 
+int cxl_devset_host_state(struct cxl_devset *set, struct cxl_host_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!set->be->ops->host_state)
+		return -EOPNOTSUPP;
+	return set->be->ops->host_state(set->be, out);
+}
+
 size_t cxl_devset_count(const struct cxl_devset *set)
 {
 	return set->n;

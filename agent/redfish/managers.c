@@ -23,6 +23,26 @@ static int h_manager_collection(const struct route_ctx *ctx, struct http_respons
 				   "Manager Collection", json_pack("[o]", rf_link(MANAGER_URI)));
 }
 
+/* Raw mailbox commands taint the kernel (a WARN at first use): an operator
+ * reading the Manager must see both that they were used and the taint. */
+static void kernel_state_json(struct agent *ag, json_t *o)
+{
+	static const char *const raw_names[] = {
+		[CXL_RAW_UNAVAILABLE] = "Unavailable",
+		[CXL_RAW_AVAILABLE] = "Available",
+		[CXL_RAW_USED] = "Used",
+	};
+	struct cxl_host_state hs;
+
+	if (!ag->devices || cxl_devset_host_state(ag->devices, &hs) < 0)
+		return;
+	json_object_set_new(o, "KernelRawCommands", json_string(raw_names[hs.raw]));
+	if (!hs.taint_known)
+		return;
+	json_object_set_new(o, "KernelTaint", json_integer((json_int_t)hs.taint));
+	json_object_set_new(o, "KernelTaintFlags", json_string(hs.taint_flags));
+}
+
 /* The agent's own state: which backend, which catalogue, and whether the
  * audit log can be written (if not, every command is refused: fail closed). */
 static json_t *manager_oem(struct agent *ag, int *audit_bad)
@@ -39,6 +59,7 @@ static json_t *manager_oem(struct agent *ag, int *audit_bad)
 		return NULL;
 	if (ag->backend_why)
 		json_object_set_new(o, "BackendReason", json_string(ag->backend_why));
+	kernel_state_json(ag, o);
 	json_object_set_new(o, "AuditHealthy", json_boolean(!*audit_bad));
 	if (*audit_bad)
 		json_object_set_new(o, "AuditError",

@@ -63,6 +63,7 @@ struct kernel_backend {
 	size_t n;
 	struct kdev *dev;
 	struct cxl_dev_info *info;
+	bool raw_used; /* atomic: set by submitting threads, read by host_state */
 };
 
 static int sys_open(const char *path, int flags)
@@ -239,12 +240,20 @@ static int kernel_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, co
 		if (e == EPERM && cmd.id == KID_RAW)
 			__atomic_fetch_or(&d->raw_refused[opcode / 8], (uint8_t)(1u << (opcode % 8)),
 					  __ATOMIC_RELAXED);
+		/* past the permission check the kernel has already warned and
+		 * tainted itself, whatever the device then did */
+		else if (cmd.id == KID_RAW && e != EINVAL && e != ENOTTY)
+			__atomic_store_n(&kb->raw_used, true, __ATOMIC_RELAXED);
 		return -e;
 	}
+	if (cmd.id == KID_RAW)
+		__atomic_store_n(&kb->raw_used, true, __ATOMIC_RELAXED);
 	if (cmd.retval > 0xFFFF || cmd.out.size > room)
 		return -EPROTO;
 	*mbox_rc = (uint16_t)cmd.retval;
-	*out_len = cmd.out.size;
+	/* On a non-zero status Linux leaves out.size as the caller set it and
+	 * the buffer untouched: the bytes are not the device's. */
+	*out_len = cmd.retval == 0 ? cmd.out.size : 0;
 	return 0;
 }
 
@@ -304,6 +313,42 @@ static void kernel_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 	out->path = &cxl_kernel_path_raw;
 }
 
+/* Letters of the kernel's taint bits (kernel/panic.c taint_flags), bit 0 first. */
+static const char taint_letters[] = "PFSRMBUDAWCIOELKXTNJ";
+
+static int kernel_host_state(struct cxl_backend *be, struct cxl_host_state *out)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	char buf[32];
+	char *end;
+	size_t k = 0;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->raw = CXL_RAW_UNAVAILABLE;
+	for (size_t i = 0; i < kb->n; i++)
+		if (kb->dev[i].raw)
+			out->raw = CXL_RAW_AVAILABLE;
+	if (__atomic_load_n(&kb->raw_used, __ATOMIC_RELAXED))
+		out->raw = CXL_RAW_USED;
+	n = kb->sys->read_file("/proc/sys/kernel/tainted", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0; /* no procfs: taint unknown, not an error */
+	buf[n] = '\0';
+	errno = 0;
+	out->taint = strtoul(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n')) {
+		out->taint = 0;
+		return 0;
+	}
+	out->taint_known = true;
+	for (unsigned bit = 0; bit < sizeof(taint_letters) - 1; bit++)
+		if ((out->taint >> bit) & 1ul && k + 1 < sizeof(out->taint_flags))
+			out->taint_flags[k++] = taint_letters[bit];
+	out->taint_flags[k] = '\0';
+	return 0;
+}
+
 static int kernel_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
 {
 	struct kernel_backend *kb = (struct kernel_backend *)be;
@@ -331,6 +376,7 @@ static const struct cxl_backend_ops kernel_ops = {
 	.enumerate = kernel_enumerate,
 	.submit = kernel_submit,
 	.delivery = kernel_delivery,
+	.host_state = kernel_host_state,
 	.free = kernel_free,
 };
 

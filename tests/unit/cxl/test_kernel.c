@@ -43,6 +43,8 @@ static struct fake {
 	int open_fail_at;      /* open number that fails, -1 none */
 	uint32_t retval;       /* device return code for the next answers */
 	int out_extra;         /* added to out.size of answers */
+	unsigned long taint;   /* /proc/sys/kernel/tainted */
+	bool no_procfs;
 	/* records */
 	int opens, open_fds, queries, sends;
 	char last_open[128];
@@ -88,6 +90,10 @@ static ssize_t f_read_file(const char *path, char *buf, size_t len)
 		v = "0x8086\n";
 	else if (strcmp(path, "/sys/bus/pci/devices/0000:0d:00.0/device") == 0)
 		v = "0x0d93\n";
+	else if (strcmp(path, "/proc/sys/kernel/tainted") == 0 && !fk.no_procfs) {
+		snprintf(buf, len, "%lu\n", fk.taint);
+		return (ssize_t)strlen(buf);
+	}
 	if (!v)
 		return -ENOENT;
 	snprintf(buf, len, "%s", v);
@@ -199,6 +205,12 @@ static int f_send(struct cxl_send_command *c)
 		if (fk.raw_errno) {
 			errno = fk.raw_errno;
 			return -1;
+		}
+		fk.taint |= 1ul << 9; /* dev_WARN_ONCE: TAINT_WARN */
+		if (fk.retval) {
+			/* Linux: a failed command leaves out.size as the caller set it */
+			c->retval = fk.retval;
+			return 0;
 		}
 		memcpy(buf, "raw!", 4);
 		answer(c, buf, 4);
@@ -523,12 +535,24 @@ static void test_raw_path(void **state)
 	assert_ptr_equal(di.path, &cxl_kernel_path_raw);
 	/* events are still left to the kernel */
 	assert_int_equal(fk.sent_ids[CXL_MEM_COMMAND_ID_RAW], 0);
-	fk.retval = CXL_MBOX_BUSY;
 	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
 	assert_int_equal(r.transport, 0);
-	assert_int_equal(r.mbox_rc, CXL_MBOX_BUSY);
+	assert_int_equal(r.mbox_rc, CXL_MBOX_SUCCESS);
 	assert_int_equal(r.out_len, 4);
 	assert_memory_equal(r.out, "raw!", 4);
+	cxl_cmd_result_clear(&r);
+	/* a failed command's buffer is not the device's output */
+	fk.retval = CXL_MBOX_UNSUPPORTED;
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.transport, 0);
+	assert_int_equal(r.mbox_rc, CXL_MBOX_UNSUPPORTED);
+	assert_int_equal(r.out_len, 0);
+	assert_null(r.out);
+	cxl_cmd_result_clear(&r);
+	fk.retval = CXL_MBOX_BUSY;
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.mbox_rc, CXL_MBOX_BUSY);
+	assert_int_equal(r.out_len, 0);
 	cxl_cmd_result_clear(&r);
 	assert_int_equal(fk.last.id, CXL_MEM_COMMAND_ID_RAW);
 	assert_int_equal(fk.last.raw.opcode, 0xC001);
@@ -569,6 +593,57 @@ static void test_raw_path(void **state)
 		assert_int_equal(fk.sends, sends);
 		free(big);
 	}
+	cxl_devset_free(set);
+}
+
+static void test_host_state(void **state)
+{
+	struct cxl_devset *set;
+	struct cxl_host_state hs;
+	struct cxl_cmd_result r;
+	struct cxl_cmd cmd = { .opcode = 0x0102 };
+	(void)state;
+
+	/* no RAW: nothing to use, taint read as is */
+	fk.taint = 1ul << 12; /* O: an out-of-tree module, before the agent */
+	set = open_fake();
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.raw, CXL_RAW_UNAVAILABLE);
+	assert_true(hs.taint_known);
+	assert_int_equal(hs.taint, 1ul << 12);
+	assert_string_equal(hs.taint_flags, "O");
+	cxl_devset_free(set);
+
+	/* RAW built: available until a command passes the kernel's checks,
+	 * then used, with the W taint the kernel's warning adds */
+	fk.raw_built = true;
+	fk.taint = 0;
+	set = open_fake();
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.raw, CXL_RAW_AVAILABLE);
+	assert_int_equal(hs.taint, 0);
+	assert_string_equal(hs.taint_flags, "");
+	fk.raw_errno = EPERM; /* refused before the warning: not used */
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.transport, -EPERM);
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.raw, CXL_RAW_AVAILABLE);
+	fk.raw_errno = 0;
+	cmd.opcode = 0x0103;
+	fk.retval = CXL_MBOX_UNSUPPORTED; /* the device's answer does not matter */
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.transport, 0);
+	cxl_cmd_result_clear(&r);
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.raw, CXL_RAW_USED);
+	assert_true(hs.taint_known);
+	assert_int_equal(hs.taint, 1ul << 9);
+	assert_string_equal(hs.taint_flags, "W");
+	/* no procfs: taint unknown, the rest still reported */
+	fk.no_procfs = true;
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.raw, CXL_RAW_USED);
+	assert_false(hs.taint_known);
 	cxl_devset_free(set);
 }
 
@@ -634,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup(test_health_enotty_in_cel, setup),
 		cmocka_unit_test_setup(test_vendor_without_raw, setup),
 		cmocka_unit_test_setup(test_raw_path, setup),
+		cmocka_unit_test_setup(test_host_state, setup),
 		cmocka_unit_test_setup(test_flags_64, setup),
 		cmocka_unit_test_setup(test_open_failures, setup),
 	};
