@@ -1,8 +1,15 @@
 #!/usr/bin/python3
-"""cxl-agent against the real Linux CXL driver: QEMU (TCG) boots the host's own
-Debian kernel with two emulated CXL Type-3 devices (QEMU 7.2 cxl-type3), an
-initramfs built by build-initramfs runs the agent with the kernel backend, and
-this script talks Redfish to it through a port forwarded to 127.0.0.1.
+"""cxl-agent against the real Linux CXL driver: QEMU (TCG) boots a Debian
+kernel with two emulated CXL Type-3 devices (QEMU 7.2 cxl-type3), an initramfs
+built by build-initramfs runs the agent with the kernel backend, and this
+script talks Redfish to it through a port forwarded to 127.0.0.1.
+
+usage: test_qemu.py [stock|raw|linux-6.12]
+  stock       the host's own kernel (linux-image-amd64, 6.1): no raw commands
+  raw         the small kernel build-kernel makes from linux-source-6.1 with
+              CONFIG_CXL_MEM_RAW_COMMANDS=y: vendor commands reach the device
+  linux-6.12  Debian 12's linux-image-6.12.*+deb12-amd64 (fetch-linux-6.12),
+              booted with pci=nomsi: command flags, no raw commands
 
 Two kinds of checks:
   harness.*  the guest booted, both memdevs appeared, their sysfs values were
@@ -18,13 +25,15 @@ Environment:
   CXLA_QEMU_DEVICES     1 or 2 (default 2)
   CXLA_QEMU_KEEP=1      keep the temporary directory
   CXLA_QEMU_LOG_DIR     where the serial log is copied (default: cwd)
-Exit: 0 all passed, 1 a check failed or a prerequisite (QEMU, a readable
-/boot/vmlinuz-*) is missing: the message says which.
+  CXLA_KERNEL_CACHE     cache of the raw and 6.12 kernels (build-kernel)
+Exit: 0 all passed, 1 a check failed or a prerequisite (QEMU, a kernel) is
+missing: the message says which.
 """
 
 import base64
 import ctypes
 import glob
+import hashlib
 import http.client
 import json
 import os
@@ -49,6 +58,8 @@ CEL = PCIE_DEVICE + "/Oem/CxlAgent/CommandEffectsLog"
 VENDOR_COMMANDS = PCIE_DEVICE + "/Oem/CxlAgent/VendorCommands"
 VENDOR_SUBMIT = "{member}/Actions/CxlAgent.Submit"
 ADMIN = "admin"
+# Accounts seeded in the guest's state directory: name -> (password, role)
+USERS = {}
 AGENT_UID = 999
 
 # QEMU 7.2's CEL (CXL-REFERENCE.md sections 5 and 8): opcode -> effects
@@ -163,16 +174,32 @@ class HttpError(Exception):
 
 
 class Client:
-    def __init__(self, port, cafile, password):
+    def __init__(self, port, cafile, password, user=ADMIN):
         self.port = port
+        self.cafile = cafile
         self.ctx = ssl.create_default_context(cafile=cafile)
-        self.auth = "Basic " + base64.b64encode(("%s:%s" % (ADMIN, password)).encode()).decode()
+        self.auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        self.token = None
+        self.last_token = None
+
+    def as_user(self, user, password):
+        """A client for another account, on a session: one password hash for
+        all its requests (each costs seconds under TCG)."""
+        c = Client(self.port, self.cafile, password, user)
+        status, doc, raw = c.request("POST", "/redfish/v1/SessionService/Sessions",
+                                     body={"UserName": user, "Password": password}, auth=False)
+        if status != 201 or not c.last_token:
+            raise HttpError("login %s: HTTP %d %s" % (user, status, raw[:300]))
+        c.token = c.last_token
+        return c
 
     def request(self, method, path, body=None, auth=True):
         if time.monotonic() - T0 > TOTAL_BUDGET:
             raise HttpError("time budget of %d s used up" % TOTAL_BUDGET)
         headers = {"Accept": "application/json"}
-        if auth:
+        if auth and self.token:
+            headers["X-Auth-Token"] = self.token
+        elif auth:
             headers["Authorization"] = self.auth
         data = None
         if body is not None:
@@ -184,6 +211,7 @@ class Client:
             conn.request(method, path, body=data, headers=headers)
             r = conn.getresponse()
             raw = r.read()
+            self.last_token = r.getheader("X-Auth-Token")
         except (OSError, http.client.HTTPException) as e:
             raise HttpError("%s %s: %s" % (method, path, e)) from None
         finally:
@@ -210,10 +238,11 @@ class Checks:
         self.results = []  # (name, ok, message)
 
     def run(self, name, fn, *args):
+        t = time.monotonic()
         try:
             msg = fn(*args)
             self.results.append((name, True, msg or ""))
-            log("PASS %s%s" % (name, ": " + msg if msg else ""))
+            log("PASS %s (%.1f s)%s" % (name, time.monotonic() - t, ": " + msg if msg else ""))
         except AssertionError as e:
             self.results.append((name, False, str(e)))
             log("FAIL %s: %s" % (name, e))
@@ -368,8 +397,14 @@ def catalogue_ids(catalogue, opcode):
             if int(c.get("opcode", "0"), 16) == opcode]
 
 
-UNDELIVERABLE_ID = "qemu-get-event-int-policy"  # 0x0102: in the CEL, no 6.1 named command
+UNDELIVERABLE_ID = "qemu-get-event-int-policy"  # 0x0102: in the CEL, no named command
 AUDIT_ENTRIES = "/redfish/v1/Managers/agent/LogServices/Audit/Entries"
+MANAGER = "/redfish/v1/Managers/agent"
+# QEMU 7.2 answers Get Event Interrupt Policy with 4 zero bytes
+GET_EVENT_INT_POLICY_REPLY = b"\0\0\0\0"
+TAINT_WARN = 1 << 9
+# A catalogue approving a kernel-owned opcode: --check-config must refuse it
+OWNED_CATALOGUE = "policy-qemu-kernel-owned.json"
 
 
 def check_vendor_commands(client, dev_id, catalogue):
@@ -413,6 +448,148 @@ def check_vendor_commands(client, dev_id, catalogue):
         delivery.get("Reason"), audit_id, result[0].get("Transport"))
 
 
+def audit_records(client, audit_id):
+    """The intent record audit_id and the result records that name it."""
+    entries = client.get_json(AUDIT_ENTRIES).get("Members", [])
+    records = [dig(e, "Oem", "CxlAgent") or {} for e in entries]
+    intent = [r for r in records if r.get("id") == audit_id]
+    result = [r for r in records if r.get("type") == "Result" and r.get("intent") == audit_id]
+    return (intent[0] if intent else None), (result[0] if result else None)
+
+
+def error_audit_id(doc):
+    for info in dig(doc, "error", "@Message.ExtendedInfo") or []:
+        v = dig(info, "Oem", "CxlAgent", "AuditRecordId")
+        if v:
+            return v
+    return None
+
+
+def pbkdf2_hash(password, iterations=100000):
+    """agent/auth/password.c's stored form, at its minimum cost: every hash
+    takes seconds under TCG."""
+    salt = os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations, 32)
+    return "pbkdf2-sha256$%d$%s$%s" % (iterations, base64.b64encode(salt).decode(),
+                                       base64.b64encode(key).decode())
+
+
+def seed_accounts(path, accounts):
+    """The agent's accounts file, written before it starts: (user, password, role)."""
+    doc = {"Version": 1, "Accounts": [
+        {"Id": str(i + 1), "UserName": u, "RoleId": r, "Enabled": True,
+         "PasswordHash": pbkdf2_hash(p)} for i, (u, p, r) in enumerate(accounts)]}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+_users = {}
+
+
+def make_user(client, name, role):
+    """A session of the seeded account name, opened once per run."""
+    if name not in _users:
+        _users[name] = client.as_user(name, USERS[name][0])
+    need(USERS[name][1] == role, "account %s has role %s" % (name, USERS[name][1]))
+    return _users[name]
+
+
+def check_raw_commands(client, dev_id, catalogue):
+    """The raw kernel: 0x0102 is offered with delivery KernelRawCommand; an
+    Operator's Submit reaches the device and comes back with its real bytes and
+    mailbox status Success; a ReadOnly caller is refused with 403; both are
+    audited (intent and result) and read back through the Audit LogService.
+    0xC000 (approved, not in the CEL: the device does not support it) is not
+    offered and a Submit is 404: the CEL gate answers before any mailbox."""
+    need(catalogue, "no catalogue installed")
+    base = VENDOR_COMMANDS.format(id=dev_id)
+    coll = client.get_json(base)
+    members = [m.get("@odata.id", "") for m in coll.get("Members", [])]
+    for cid in catalogue_ids(catalogue, VENDOR_OPCODE):
+        need(base + "/" + cid not in members, "%s is offered though not in the CEL" % cid)
+        status, doc, raw = client.request("POST", VENDOR_SUBMIT.format(member=base + "/" + cid),
+                                          body={"Payload": ""})
+        need(status == 404 and is_redfish_error(doc), "Submit %s: HTTP %d %s" % (cid, status, raw[:300]))
+    member = base + "/" + UNDELIVERABLE_ID
+    need(member in members, "%s not listed: %s" % (UNDELIVERABLE_ID, members))
+    delivery = client.get_json(member).get("Delivery", {})
+    need(delivery.get("Available") is True and delivery.get("Method") == "KernelRawCommand",
+         "%s delivery: %s" % (UNDELIVERABLE_ID, delivery))
+
+    reader = make_user(client, "reader", "ReadOnly")
+    status, doc, raw = reader.request("POST", VENDOR_SUBMIT.format(member=member), body={})
+    need(status == 403 and is_redfish_error(doc), "ReadOnly Submit: HTTP %d %s" % (status, raw[:400]))
+    denied_id = error_audit_id(doc)
+    need(denied_id, "no AuditRecordId in the 403: %s" % raw[:400])
+    intent, _ = audit_records(client, denied_id)
+    need(intent and intent.get("decision") != "Allowed" and intent.get("opcode") == "0x0102",
+         "denied intent %s: %s" % (denied_id, intent))
+
+    operator = make_user(client, "operator", "Operator")
+    status, doc, raw = operator.request("POST", VENDOR_SUBMIT.format(member=member), body={})
+    need(status == 200 and isinstance(doc, dict), "Operator Submit: HTTP %d %s" % (status, raw[:400]))
+    need(doc.get("MailboxReturnCode") == 0 and doc.get("MailboxReturnCodeName") == "Success",
+         "mailbox status %r %r" % (doc.get("MailboxReturnCode"), doc.get("MailboxReturnCodeName")))
+    out = base64.b64decode(doc.get("OutputPayload", ""))
+    need(out == GET_EVENT_INT_POLICY_REPLY, "output %r, QEMU 7.2 answers %r"
+         % (out, GET_EVENT_INT_POLICY_REPLY))
+    audit_id = doc.get("AuditRecordId")
+    intent, result = audit_records(client, audit_id)
+    need(intent and intent.get("decision") == "Allowed" and intent.get("opcode") == "0x0102"
+         and intent.get("device") == dev_id, "intent record %s: %s" % (audit_id, intent))
+    need(result and result.get("transport") == "OK" and result.get("mbox_rc") == 0,
+         "result record for %s: %s" % (audit_id, result))
+    return ("0102 via RAW: 200, %d bytes %s, Success, audited %s -> %s/%s; ReadOnly 403 (%s, %s); "
+            "C000 not offered (404)" % (len(out), out.hex(), audit_id, result.get("transport"),
+                                        result.get("mbox_rc_name"), denied_id,
+                                        intent and "audited"))
+
+
+def check_manager_kernel(client, guest, raw_used):
+    """The Manager says whether raw commands were used and shows the taint."""
+    oem = dig(client.get_json(MANAGER), "Oem", "CxlAgent") or {}
+    state, taint, flags = oem.get("KernelRawCommands"), oem.get("KernelTaint"), oem.get("KernelTaintFlags")
+    need(isinstance(taint, int) and isinstance(flags, str), "no KernelTaint/Flags: %s" % oem)
+    before = guest.first("CXLA-TAINT")
+    need(before is not None and before.isdigit(), "no CXLA-TAINT line")
+    if raw_used:
+        need(state == "Used", "KernelRawCommands %r after a raw command" % state)
+        need(taint & TAINT_WARN and "W" in flags, "taint %r %r lacks W after raw use" % (taint, flags))
+        need(not int(before) & TAINT_WARN, "W already set before the agent ran: %s" % before)
+    else:
+        need(state in ("Unavailable", "Available"), "KernelRawCommands %r" % state)
+        need(not taint & TAINT_WARN, "taint %r has W without raw use" % taint)
+    return "KernelRawCommands=%s KernelTaint=%d (%s), %s at boot" % (state, taint, flags, before)
+
+
+def check_owned_refused(guest):
+    """--check-config on a catalogue approving a kernel-owned opcode fails."""
+    lines = guest.lines("CXLA-PRESTART")
+    need(lines, "no CXLA-PRESTART output")
+    rc = [l for l in lines if l.startswith("check-config rc=")]
+    need(rc and rc[-1] != "check-config rc=0", "kernel-owned approval accepted: %s" % lines)
+    need(any("kernel-owned" in l for l in lines), "no kernel-owned reason: %s" % lines)
+    return [l for l in lines if "kernel-owned" in l][0][:160]
+
+
+def check_flags_612(client, dev_id):
+    """6.12 lists Get Timestamp as a named command, holds Set LSA exclusively
+    for cxl_pmem and has no raw commands: the CEL's Delivery says so."""
+    entries = {e.get("Opcode"): e for e in client.get_json(CEL.format(id=dev_id)).get("Entries", [])}
+    def delivery(op):
+        need(op in entries, "%s not in the CEL" % op)
+        return entries[op].get("Delivery", {})
+    d = delivery("0x0300")
+    need(d.get("Method") == "KernelNamedCommand" and d.get("Available") is True, "0x0300: %s" % d)
+    d = delivery("0x4103")
+    need(d.get("Available") is False and "exclusively" in d.get("Reason", ""), "0x4103: %s" % d)
+    excl = d.get("Reason")
+    d = delivery("0x0102")
+    need(d.get("Available") is False and "CONFIG_CXL_MEM_RAW_COMMANDS" in d.get("Reason", ""),
+         "0x0102: %s" % d)
+    return "0300 named; 4103 %r; 0102 %r" % (excl, d.get("Reason"))
+
+
 def check_redfishtool(port, password, what):
     cmd = ["redfishtool", "-r", "127.0.0.1:%d" % port, "-u", ADMIN, "-p", password,
            "-S", "Always", what, "list"]
@@ -427,15 +604,46 @@ def check_redfishtool(port, password, what):
 
 # ---- main --------------------------------------------------------------------
 
+SCENARIOS = ("stock", "raw", "linux-6.12")
+LOG_NAMES = {"stock": "kernel_backend", "raw": "raw_commands", "linux-6.12": "linux_6_12"}  # ctest names
+
+
+def kernel_for(scenario):
+    """(kernel image, build-initramfs options, extra kernel command line)."""
+    if scenario == "stock":
+        kernels = sorted(glob.glob("/boot/vmlinuz-*"))
+        if not kernels:
+            missing("no /boot/vmlinuz-* (install linux-image-amd64)")
+        if not any(os.access(k, os.R_OK) for k in kernels):
+            missing("/boot/vmlinuz-* not readable by this user")
+        return None, [], ""
+    tool = "build-kernel" if scenario == "raw" else "fetch-linux-6.12"
+    p = subprocess.run([os.path.join(HERE, tool)], stdout=subprocess.PIPE, text=True)
+    if p.returncode == 77:
+        missing("%s: no kernel (see its message)" % tool)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (exit %d)" % (tool, p.returncode))
+    path = p.stdout.strip().splitlines()[-1]
+    if scenario == "raw":
+        return path, ["-B"], ""
+    images = sorted(glob.glob(os.path.join(path, "boot", "vmlinuz-*")))
+    kver = os.path.basename(images[-1])[len("vmlinuz-"):]
+    # QEMU 7.2's CXL devices fail cxl_pci's event interrupt setup under 6.12's
+    # MSI handling ("Failed to get interrupt for event Info log")
+    return images[-1], ["-R", path, "-k", kver], "pci=nomsi"
+
+
 def main():
+    scenario = sys.argv[1] if len(sys.argv) > 1 else "stock"
+    if scenario not in SCENARIOS:
+        log("usage: test_qemu.py [%s]" % "|".join(SCENARIOS))
+        return 2
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
         missing("qemu-system-x86_64 not installed")
-    kernels = sorted(glob.glob("/boot/vmlinuz-*"))
-    if not kernels:
-        missing("no /boot/vmlinuz-* (install linux-image-amd64)")
-    if not any(os.access(k, os.R_OK) for k in kernels):
-        missing("/boot/vmlinuz-* not readable by this user")
+    t = time.monotonic()
+    kernel, initramfs_opts, append = kernel_for(scenario)
+    timings["kernel"] = time.monotonic() - t
 
     standin = os.environ.get("CXLA_QEMU_STANDIN") == "1"
     agent = os.path.join(HERE, "standin-agent") if standin else os.environ.get("CXLA_AGENT", "")
@@ -454,6 +662,9 @@ def main():
     checks = Checks()
     proc = None
     password = "Qemu-" + secrets.token_urlsafe(18)
+    USERS[ADMIN] = (password, "Administrator")
+    USERS["operator"] = ("Operator-" + secrets.token_urlsafe(12), "Operator")
+    USERS["reader"] = ("Reader-" + secrets.token_urlsafe(12), "ReadOnly")
     try:
         # certificates, config, initramfs
         t = time.monotonic()
@@ -472,12 +683,28 @@ def main():
         config_path = os.path.join(work, "config.json")
         with open(config_path, "w") as f:
             json.dump(config, f, indent=2)
+        # the same configuration naming a catalogue with a kernel-owned opcode,
+        # for --check-config in the guest before the agent starts
+        config["policy_file"] = "/etc/cxl-agent/" + OWNED_CATALOGUE
+        owned_config = os.path.join(work, "config-kernel-owned.json")
+        with open(owned_config, "w") as f:
+            json.dump(config, f, indent=2)
+        prestart = os.path.join(work, "prestart")
+        with open(prestart, "w") as f:
+            f.write("#!/bin/sh\n/usr/sbin/cxl-agent --check-config -c /etc/cxl-agent/%s 2>&1\n"
+                    "echo \"check-config rc=$?\"\n" % os.path.basename(owned_config))
         initrd = os.path.join(work, "initramfs.cpio.gz")
         cmd = [os.path.join(HERE, "build-initramfs"), "-o", initrd, "-a", agent, "-c", config_path,
                "-n", str(ndev), "-t", str(GUEST_TIMEOUT),
-               "-e", "CXLA_INITIAL_ADMIN_PASSWORD=" + password]
+               "-e", "CXLA_INITIAL_ADMIN_PASSWORD=" + password] + initramfs_opts
+        if not standin:
+            accounts = os.path.join(work, "accounts.json")
+            seed_accounts(accounts, [(u, p, r) for u, (p, r) in USERS.items()])
+            cmd += ["-s", accounts]
         for name in ("server.crt", "server.key", "ca.crt"):
             cmd += ["-f", os.path.join(certs, name)]
+        if not standin:
+            cmd += ["-p", prestart, "-f", owned_config, "-f", os.path.join(HERE, OWNED_CATALOGUE)]
         if catalogue:
             cmd += ["-f", catalogue]
         if standin:
@@ -493,7 +720,8 @@ def main():
             with open(qemu_out, "wb") as out:
                 proc = subprocess.Popen(
                     [os.path.join(HERE, "run-guest"), "-i", initrd, "-w", os.path.join(work, "vm"),
-                     "-p", str(port), "-l", serial_log, "-n", str(ndev), "-t", str(GUEST_TIMEOUT)],
+                     "-p", str(port), "-l", serial_log, "-n", str(ndev), "-t", str(GUEST_TIMEOUT),
+                     "-A", append] + (["-k", kernel] if kernel else []),
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     preexec_fn=die_with_parent)
             time.sleep(1)
@@ -548,7 +776,9 @@ def main():
 
         if ready:
             t = time.monotonic()
-            client = Client(port, cafile, password)
+            # one session for the administrator's requests (redfishtool below
+            # uses Basic authentication)
+            client = Client(port, cafile, password).as_user(ADMIN, password)
             devs = guest.memdevs()
             ids = {expected_id(n, d): d for n, d in devs.items()}
             checks.run("agent.service_root", check_service_root, client)
@@ -557,8 +787,18 @@ def main():
                 checks.run("agent.pcie_device[%s]" % dev_id, check_pcie_device, client, dev_id, d)
                 checks.run("agent.memory[%s]" % dev_id, check_memory, client, dev_id, d)
                 checks.run("agent.cel[%s]" % dev_id, check_cel, client, dev_id)
-                checks.run("agent.vendor_commands[%s]" % dev_id,
-                           check_vendor_commands, client, dev_id, catalogue)
+                if scenario == "raw":
+                    checks.run("agent.raw_commands[%s]" % dev_id,
+                               check_raw_commands, client, dev_id, catalogue)
+                else:
+                    checks.run("agent.vendor_commands[%s]" % dev_id,
+                               check_vendor_commands, client, dev_id, catalogue)
+                if scenario == "linux-6.12":
+                    checks.run("agent.command_flags[%s]" % dev_id, check_flags_612, client, dev_id)
+            if not standin:
+                checks.run("agent.manager_kernel", check_manager_kernel, client, guest,
+                           scenario == "raw")
+                checks.run("agent.kernel_owned_refused", check_owned_refused, guest)
             if shutil.which("redfishtool"):
                 checks.run("agent.redfishtool_chassis", check_redfishtool, port, password, "Chassis")
                 checks.run("agent.redfishtool_systems", check_redfishtool, port, password, "Systems")
@@ -578,13 +818,13 @@ def main():
         if (os.path.realpath(dest_dir) + "/").startswith(os.path.realpath(source) + "/"):
             dest_dir = tempfile.gettempdir()  # never litter the source tree
         try:
-            dest = os.path.join(dest_dir, "qemu_kernel_backend.serial.log")
+            dest = os.path.join(dest_dir, "qemu_%s.serial.log" % LOG_NAMES[scenario])
             shutil.copyfile(serial_log, dest)
             log("serial log copied to " + dest)
         except OSError as e:
             log("serial log not copied: %s" % e)
         if failed:
-            log("---- guest serial log (tail) ----\n" + guest.tail() + "\n---- end ----")
+            log("---- guest serial log (tail) ----\n" + guest.tail(150) + "\n---- end ----")
         log("timings: " + ", ".join("%s %.1f s" % kv for kv in timings.items()))
         log("%d checks, %d failed%s" % (len(checks.results), len(failed),
                                         ": " + ", ".join(f[0] for f in failed) if failed else ""))
