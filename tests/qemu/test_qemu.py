@@ -157,9 +157,6 @@ class Guest:
                 return "%s: %s" % (tag, v)
         return None
 
-    def tail(self, n=80):
-        return "\n".join(self.text().splitlines()[-n:])
-
 
 def expected_id(name, dev):
     """The agent's stable id: serial as 16 lowercase hex digits, else memN."""
@@ -824,7 +821,7 @@ def main():
         except OSError as e:
             log("serial log not copied: %s" % e)
         if failed:
-            log("---- guest serial log (tail) ----\n" + guest.tail(150) + "\n---- end ----")
+            log("---- guest serial log ----\n" + guest.text() + "\n---- end ----")
         log("timings: " + ", ".join("%s %.1f s" % kv for kv in timings.items()))
         log("%d checks, %d failed%s" % (len(checks.results), len(failed),
                                         ": " + ", ".join(f[0] for f in failed) if failed else ""))
