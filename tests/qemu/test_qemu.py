@@ -449,8 +449,9 @@ def audit_records(client, audit_id):
     """The intent record audit_id and the result records that name it."""
     entries = client.get_json(AUDIT_ENTRIES).get("Members", [])
     records = [dig(e, "Oem", "CxlAgent") or {} for e in entries]
-    intent = [r for r in records if r.get("id") == audit_id]
-    result = [r for r in records if r.get("type") == "Result" and r.get("intent") == audit_id]
+    intent = [r for r in records if r.get("RecordId") == audit_id]
+    result = [r for r in records
+              if r.get("RecordType") == "Result" and r.get("IntentRecordId") == audit_id]
     return (intent[0] if intent else None), (result[0] if result else None)
 
 
@@ -519,7 +520,7 @@ def check_raw_commands(client, dev_id, catalogue):
     denied_id = error_audit_id(doc)
     need(denied_id, "no AuditRecordId in the 403: %s" % raw[:400])
     intent, _ = audit_records(client, denied_id)
-    need(intent and intent.get("decision") != "Allowed" and intent.get("opcode") == "0x0102",
+    need(intent and intent.get("Decision") != "Allowed" and intent.get("Opcode") == "0x0102",
          "denied intent %s: %s" % (denied_id, intent))
 
     operator = make_user(client, "operator", "Operator")
@@ -532,13 +533,13 @@ def check_raw_commands(client, dev_id, catalogue):
          % (out, GET_EVENT_INT_POLICY_REPLY))
     audit_id = doc.get("AuditRecordId")
     intent, result = audit_records(client, audit_id)
-    need(intent and intent.get("decision") == "Allowed" and intent.get("opcode") == "0x0102"
-         and intent.get("device") == dev_id, "intent record %s: %s" % (audit_id, intent))
-    need(result and result.get("transport") == "OK" and result.get("mbox_rc") == 0,
+    need(intent and intent.get("Decision") == "Allowed" and intent.get("Opcode") == "0x0102"
+         and intent.get("Device") == dev_id, "intent record %s: %s" % (audit_id, intent))
+    need(result and result.get("Transport") == "OK" and result.get("MailboxReturnCode") == 0,
          "result record for %s: %s" % (audit_id, result))
     return ("0102 via RAW: 200, %d bytes %s, Success, audited %s -> %s/%s; ReadOnly 403 (%s, %s); "
-            "C000 not offered (404)" % (len(out), out.hex(), audit_id, result.get("transport"),
-                                        result.get("mbox_rc_name"), denied_id,
+            "C000 not offered (404)" % (len(out), out.hex(), audit_id, result.get("Transport"),
+                                        result.get("MailboxReturnCodeName"), denied_id,
                                         intent and "audited"))
 
 
@@ -748,6 +749,11 @@ def main():
                 break
             time.sleep(0.5)
         timings["boot_to_port"] = time.monotonic() - t_boot
+        # /init reports the agent's ids from a 0.1 s poll that can trail the
+        # agent's first answer on a loaded host
+        t = time.monotonic()
+        while ready and not guest.first("CXLA-IDS") and time.monotonic() - t < 20:
+            time.sleep(0.2)
         for name, value in (("first /init line", "CXLA-INIT"), ("memdevs", "CXLA-DEVICES"),
                             ("agent start", "CXLA-READY")):
             v = guest.first(value)
