@@ -369,10 +369,13 @@ const char *cxl_devset_backend(const struct cxl_devset *set)
 
 int cxl_devset_host_state(struct cxl_devset *set, struct cxl_host_state *out)
 {
+	/* The host's kernel state comes from the backend that talks to the
+	 * host's driver; the first one that can tell answers. */
 	memset(out, 0, sizeof(*out));
-	if (!set->be->ops->host_state)
-		return -EOPNOTSUPP;
-	return set->be->ops->host_state(set->be, out);
+	for (size_t i = 0; i < set->nbe; i++)
+		if (set->be[i]->ops->host_state)
+			return set->be[i]->ops->host_state(set->be[i], out);
+	return -EOPNOTSUPP;
 }
 
 size_t cxl_devset_count(const struct cxl_devset *set)
