@@ -209,23 +209,16 @@ static int load_tls(struct runtime *rt, char *err, size_t errlen)
 }
 
 /* Sessions and the authenticator over the accounts just opened. */
-static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+static int open_auth(const struct config *cfg, struct agent *ag)
 {
 	struct authn_config ac = {
 		.cache_ttl_s = CREDENTIAL_CACHE_TTL_S,
-		.client_auth = !cfg->tls_client_ca			     ? AUTHN_CERT_OFF
-			       : strcmp(cfg->tls_client_auth, "required") == 0 ? AUTHN_CERT_REQUIRED
-			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? AUTHN_CERT_OPTIONAL
-									       : AUTHN_CERT_OFF,
-		.cert_identity = strcmp(cfg->tls_client_identity, "san") == 0 ? CERTMAP_SAN : CERTMAP_CN,
+		.client_auth = cfg->tls_client_auth,
+		.cert_identity = cfg->tls_client_identity,
 		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
 	};
 	int rc;
 
-	if (strcmp(cfg->tls_client_auth, "off") != 0 && !cfg->tls_client_ca) {
-		snprintf(err, errlen, "tls_client_auth \"%s\" needs tls_client_ca", cfg->tls_client_auth);
-		return -EINVAL;
-	}
 	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
 			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
 	return rc ? rc : authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
@@ -266,7 +259,7 @@ static int open_state(struct runtime *rt, char *err, size_t errlen)
 		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
 		fflush(stdout);
 	}
-	return open_auth(&rt->cfg, ag, err, errlen);
+	return open_auth(&rt->cfg, ag);
 }
 
 static int open_devices(struct runtime *rt, char *err, size_t errlen)
@@ -313,9 +306,7 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 	if ((rc = catalogue_cell_init(&ag->catalogue, cat)))
 		return rc;
 	rt->catalogue_ready = 1;
-	if (rt->cfg.audit_dir)
-		snprintf(dir, sizeof(dir), "%s", rt->cfg.audit_dir);
-	else if ((rc = config_state_path(&rt->cfg, "audit", dir, sizeof(dir))))
+	if ((rc = config_audit_dir(&rt->cfg, dir, sizeof(dir))))
 		return rc;
 	rc = audit_open(dir, (size_t)rt->cfg.audit_max_bytes, (unsigned)rt->cfg.audit_keep_files,
 			&ag->audit);
@@ -323,7 +314,7 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
 		return rc;
 	}
-	if (strcmp(rt->cfg.audit_forward, "syslog") == 0)
+	if (rt->cfg.audit_forward == AUDIT_FORWARD_SYSLOG)
 		audit_forward_to_syslog(ag->audit);
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
@@ -441,9 +432,7 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 		.cert_pem = rt->cert_pem,
 		.key_pem = rt->key_pem,
 		.client_ca_pem = rt->client_ca_pem,
-		.client_auth = strcmp(cfg->tls_client_auth, "required") == 0   ? HTTP_CLIENT_AUTH_REQUIRED
-			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? HTTP_CLIENT_AUTH_OPTIONAL
-									       : HTTP_CLIENT_AUTH_OFF,
+		.client_auth = cfg->tls_client_auth,
 		.threads = (unsigned)cfg->threads,
 		.connection_limit = connection_limit(cfg),
 		.connections_per_address = (unsigned)cfg->connections_per_address,
@@ -502,7 +491,6 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct runtime rt;
 	char err[8192] = "";
-	enum log_level lvl;
 	sigset_t set;
 	int rc;
 
@@ -529,8 +517,7 @@ int main(int argc, char **argv)
 		config_release(&rt.cfg);
 		return dump ? 0 : 1;
 	}
-	if (log_level_parse(rt.cfg.log_level, &lvl) == 0)
-		log_set_level(lvl);
+	log_set_level(rt.cfg.log_level);
 	rt.agent.cfg = &rt.cfg;
 	clock_gettime(CLOCK_REALTIME, &rt.agent.started);
 

@@ -30,7 +30,7 @@ static json_t *account_service_json(struct agent *ag, char *etag)
 {
 	struct account_settings s;
 	const struct config *cfg = ag->cfg;
-	bool certs = cfg && strcmp(cfg->tls_client_auth, "off") != 0 && cfg->tls_client_ca;
+	bool certs = cfg && cfg->tls_client_auth != HTTP_CLIENT_AUTH_OFF && cfg->tls_client_ca;
 	json_t *o;
 
 	accounts_settings_get(ag->accounts, &s, etag);
@@ -50,7 +50,7 @@ static json_t *account_service_json(struct agent *ag, char *etag)
 		json_t *cc = json_pack("{s:b}", "Enabled", certs);
 		if (cc && cfg)
 			json_object_set_new(cc, "CertificateMappingAttribute",
-					    strcmp(cfg->tls_client_identity, "cn") == 0
+					    cfg->tls_client_identity == CERTMAP_CN
 						    ? json_string("CommonName")
 						    : json_null());
 		json_object_set_new(o, "MultiFactorAuth", json_pack("{s:o}", "ClientCertificate", cc));

@@ -131,7 +131,7 @@ static int group_setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	const struct route *const custom_tables[] = { custom_routes };
 	const struct authn_config acfg = { .cache_ttl_s = 300,
-					   .client_auth = AUTHN_CERT_OFF,
+					   .client_auth = HTTP_CLIENT_AUTH_OFF,
 					   .cert_identity = CERTMAP_CN,
 					   .failures_per_minute = 0 };
 	privset_t admin = role_predefined("Administrator")->privileges;
