@@ -43,6 +43,10 @@ enum account_check {
 int accounts_open(const char *path, unsigned iterations, struct accounts **out, char *err,
 		  size_t errlen);
 void accounts_free(struct accounts *a);
+/* Read and validate the accounts file at path as accounts_open does, but
+ * change nothing (a running agent may be rewriting it). 0 when it is
+ * missing or valid; otherwise as accounts_open. */
+int accounts_check_file(const char *path, char *err, size_t errlen);
 
 /* When the store has no account, create "admin" (Administrator) with
  * password, or a generated one copied into generated (>= 25 bytes).
