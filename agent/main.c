@@ -21,6 +21,7 @@
 #include "auth/sessions.h"
 #include "config/config.h"
 #include "core/agent.h"
+#include "core/check.h"
 #include "core/commands.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
@@ -527,10 +528,8 @@ int main(int argc, char **argv)
 			     &rt.agent.router, err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
-		struct policy_catalogue *cat;
-		if ((rc = load_catalogue(&rt.cfg, &cat, err, sizeof(err))))
+		if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))))
 			goto fail;
-		catalogue_unref(cat);
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
 		return 0;
