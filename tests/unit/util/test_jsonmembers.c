@@ -132,7 +132,7 @@ static void test_problems(void **state)
 		int rc = read_text(bad[i].text, v, &e, &root);
 
 		jm_error_message(&e, msg, sizeof(msg));
-		json_decref(root);
+		/* e.name may point into root: the checks below come before the decref */
 		if (rc != -EINVAL || e.problem != bad[i].problem)
 			fail_msg("%s: rc %d problem %d, want %d", bad[i].text, rc, (int)e.problem,
 				 (int)bad[i].problem);
@@ -146,6 +146,7 @@ static void test_problems(void **state)
 			assert_string_equal(e.member->name, bad[i].name);
 		if (e.problem == JM_MISSING)
 			assert_null(e.value);
+		json_decref(root);
 	}
 }
 
