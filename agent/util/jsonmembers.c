@@ -31,6 +31,7 @@ const char *jm_type_name(enum jm_type t)
 	case JM_BOOLEAN: return "a boolean";
 	case JM_OBJECT: return "an object";
 	case JM_ARRAY: return "an array";
+	case JM_ANY: return "a value";
 	}
 	return "a value";
 }
@@ -43,6 +44,7 @@ static bool type_matches(enum jm_type t, const json_t *v)
 	case JM_BOOLEAN: return json_is_boolean(v);
 	case JM_OBJECT: return json_is_object(v);
 	case JM_ARRAY: return json_is_array(v);
+	case JM_ANY: return true;
 	}
 	return false;
 }
@@ -101,41 +103,59 @@ static int read_value(const struct jm_member *m, json_t *v, struct jm_value *out
 			return fail(e, JM_BAD_LENGTH, m->name, m, v);
 		return 0;
 	case JM_OBJECT:
+	case JM_ANY:
 		return 0;
 	}
 	return fail(e, JM_WRONG_TYPE, m->name, m, v);
 }
 
-int jm_read(const json_t *obj, const struct jm_member *members, size_t n, struct jm_value *out,
-	    struct jm_error *e)
+/* Walk obj, recording up to max problems in errs; stops at the max-th. */
+static size_t read_object(const json_t *obj, const struct jm_member *members, size_t n,
+			  struct jm_value *out, struct jm_error *errs, size_t max)
 {
 	const char *key;
 	json_t *v;
+	size_t found = 0;
 
-	memset(e, 0, sizeof(*e));
 	for (size_t i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].choice = -1;
 	}
-	if (!json_is_object(obj))
-		return fail(e, JM_NOT_OBJECT, NULL, NULL, obj);
+	if (!json_is_object(obj)) {
+		fail(&errs[0], JM_NOT_OBJECT, NULL, NULL, obj);
+		return 1;
+	}
 	/* jansson's iteration does not modify; the macro only lacks a const form. */
 	json_object_foreach((json_t *)obj, key, v) {
 		size_t i = 0;
-		int rc;
 
 		while (i < n && strcmp(members[i].name, key) != 0)
 			i++;
 		if (i == n)
-			return fail(e, JM_UNKNOWN, key, NULL, v);
-		rc = read_value(&members[i], v, &out[i], e);
-		if (rc)
-			return rc;
+			fail(&errs[found++], JM_UNKNOWN, key, NULL, v);
+		else if (read_value(&members[i], v, &out[i], &errs[found]))
+			found++;
+		if (found == max)
+			return found;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && found < max; i++)
 		if ((members[i].flags & JM_REQUIRED) && !out[i].json)
-			return fail(e, JM_MISSING, members[i].name, &members[i], NULL);
-	return 0;
+			fail(&errs[found++], JM_MISSING, members[i].name, &members[i], NULL);
+	return found;
+}
+
+int jm_read(const json_t *obj, const struct jm_member *members, size_t n, struct jm_value *out,
+	    struct jm_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	return read_object(obj, members, n, out, e, 1) ? -EINVAL : 0;
+}
+
+int jm_read_all(const json_t *obj, const struct jm_member *members, size_t n,
+		struct jm_value *out, struct jm_error *errs, size_t max, size_t *nerrs)
+{
+	*nerrs = max ? read_object(obj, members, n, out, errs, max) : 0;
+	return *nerrs ? -EINVAL : 0;
 }
 
 static void join_choices(const char *const *choices, char *buf, size_t len)

@@ -22,6 +22,7 @@ enum jm_type {
 	JM_BOOLEAN,
 	JM_OBJECT,
 	JM_ARRAY,
+	JM_ANY, /* any JSON value, null included */
 };
 
 #define JM_REQUIRED 0x1u /* absent is an error */
@@ -79,6 +80,13 @@ struct jm_error {
  * never reach the reader: jansson keeps one (util/jsonfile refuses them). */
 int jm_read(const json_t *obj, const struct jm_member *members, size_t n, struct jm_value *out,
 	    struct jm_error *e);
+
+/* The same, reporting every problem rather than the first, for answers
+ * that list them all: up to max of them into errs, their count in *nerrs.
+ * Returns 0 when there is none, else -EINVAL. out[i] is usable for each
+ * member that has no error of its own. */
+int jm_read_all(const json_t *obj, const struct jm_member *members, size_t n,
+		struct jm_value *out, struct jm_error *errs, size_t max, size_t *nerrs);
 
 /* The problem in words ("\"port\" must be between 1 and 65535"), into buf. */
 void jm_error_message(const struct jm_error *e, char *buf, size_t len);

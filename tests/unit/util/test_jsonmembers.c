@@ -228,6 +228,49 @@ static void test_file_positions(void **state)
 	assert_non_null(strstr(err, "duplicate"));
 }
 
+/* Every problem at once, in document order and then the missing ones; the
+ * members without a problem are read all the same. */
+static void test_read_all(void **state)
+{
+	static const struct jm_member m[] = {
+		{ "a", JM_INTEGER, JM_REQUIRED, 0, 10, NULL, NULL },
+		{ "b", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+		{ "c", JM_BOOLEAN, 0, 0, 0, NULL, NULL },
+		{ "any", JM_ANY, 0, 0, 0, NULL, NULL },
+	};
+	json_t *root = json_loads("{\"x\": 1, \"a\": 11, \"c\": true, \"y\": 2, \"any\": [null]}",
+				  0, NULL);
+	struct jm_value v[4];
+	struct jm_error e[8];
+	size_t n = 99;
+	(void)state;
+
+	assert_int_equal(jm_read_all(root, m, 4, v, e, 8, &n), -EINVAL);
+	assert_int_equal(n, 4);
+	assert_int_equal(e[0].problem, JM_UNKNOWN);
+	assert_string_equal(e[0].name, "x");
+	assert_int_equal(e[1].problem, JM_OUT_OF_RANGE);
+	assert_string_equal(e[1].name, "a");
+	assert_int_equal(e[2].problem, JM_UNKNOWN);
+	assert_string_equal(e[2].name, "y");
+	assert_int_equal(e[3].problem, JM_MISSING);
+	assert_string_equal(e[3].name, "b");
+	assert_true(v[2].flag);
+	assert_true(json_is_array(v[3].json));
+	/* at most max */
+	assert_int_equal(jm_read_all(root, m, 4, v, e, 2, &n), -EINVAL);
+	assert_int_equal(n, 2);
+	assert_string_equal(e[1].name, "a");
+	json_decref(root);
+
+	root = json_loads("{\"a\": 0, \"b\": \"\", \"any\": null}", 0, NULL);
+	assert_int_equal(jm_read_all(root, m, 4, v, e, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_true(json_is_null(v[3].json));
+	assert_false(v[3].is_null); /* null is simply a value of an ANY member */
+	json_decref(root);
+}
+
 static void test_kinds(void **state)
 {
 	json_t *vals[] = { json_object(), json_array(), json_string("s"), json_integer(1),
@@ -249,7 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type),   cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_unbounded),    cmocka_unit_test(test_file_positions),
-		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_read_all),     cmocka_unit_test(test_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
