@@ -141,6 +141,14 @@ static size_t read_object(const json_t *obj, const struct jm_member *members, si
 	for (size_t i = 0; i < n && found < max; i++)
 		if ((members[i].flags & JM_REQUIRED) && !out[i].json)
 			fail(&errs[found++], JM_MISSING, members[i].name, &members[i], NULL);
+	/* A member with a problem of its own reads as absent from here on. */
+	for (size_t k = 0; k < found; k++) {
+		if (errs[k].member) {
+			struct jm_value *bad = &out[errs[k].member - members];
+			memset(bad, 0, sizeof(*bad));
+			bad->choice = -1;
+		}
+	}
 	return found;
 }
 

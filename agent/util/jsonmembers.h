@@ -27,6 +27,7 @@ enum jm_type {
 
 #define JM_REQUIRED 0x1u /* absent is an error */
 #define JM_NULLABLE 0x2u /* null is accepted (the value then has json set, is_null true) */
+#define JM_SECRET 0x4u   /* the value is never quoted back (passwords) */
 
 struct jm_member {
 	const char *name;
@@ -83,8 +84,8 @@ int jm_read(const json_t *obj, const struct jm_member *members, size_t n, struct
 
 /* The same, reporting every problem rather than the first, for answers
  * that list them all: up to max of them into errs, their count in *nerrs.
- * Returns 0 when there is none, else -EINVAL. out[i] is usable for each
- * member that has no error of its own. */
+ * Returns 0 when there is none, else -EINVAL. A member with a problem of
+ * its own reads as absent in out; the others are read as usual. */
 int jm_read_all(const json_t *obj, const struct jm_member *members, size_t n,
 		struct jm_value *out, struct jm_error *errs, size_t max, size_t *nerrs);
 

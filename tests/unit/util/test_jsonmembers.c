@@ -257,6 +257,7 @@ static void test_read_all(void **state)
 	assert_string_equal(e[3].name, "b");
 	assert_true(v[2].flag);
 	assert_true(json_is_array(v[3].json));
+	assert_null(v[0].json); /* "a" had a problem: it reads as absent */
 	/* at most max */
 	assert_int_equal(jm_read_all(root, m, 4, v, e, 2, &n), -EINVAL);
 	assert_int_equal(n, 2);
