@@ -20,6 +20,7 @@
 #include "app/open.h"
 #include "config/config.h"
 #include "core/agent.h"
+#include "core/check.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -306,9 +307,7 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 		.cert_pem = rt->cert_pem,
 		.key_pem = rt->key_pem,
 		.client_ca_pem = rt->client_ca_pem,
-		.client_auth = strcmp(cfg->tls_client_auth, "required") == 0   ? HTTP_CLIENT_AUTH_REQUIRED
-			       : strcmp(cfg->tls_client_auth, "optional") == 0 ? HTTP_CLIENT_AUTH_OPTIONAL
-									       : HTTP_CLIENT_AUTH_OFF,
+		.client_auth = cfg->tls_client_auth,
 		.threads = (unsigned)cfg->threads,
 		.connection_limit = connection_limit(cfg),
 		.connections_per_address = (unsigned)cfg->connections_per_address,
@@ -367,7 +366,6 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct runtime rt;
 	char err[8192] = "";
-	enum log_level lvl;
 	sigset_t set;
 	int rc;
 
@@ -394,12 +392,12 @@ int main(int argc, char **argv)
 		config_release(&rt.cfg);
 		return dump ? 0 : 1;
 	}
-	if (log_level_parse(rt.cfg.log_level, &lvl) == 0)
-		log_set_level(lvl);
+	log_set_level(rt.cfg.log_level);
 	if ((rc = load_tls(&rt, err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
-		if ((rc = check_config(&rt, err, sizeof(err))))
+		if ((rc = check_config(&rt, err, sizeof(err))) ||
+		    (rc = agent_check_config(&rt.cfg, err, sizeof(err))))
 			goto fail;
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);

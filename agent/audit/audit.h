@@ -117,6 +117,8 @@ void audit_close(struct audit_log *log);
 typedef void (*audit_forward_fn)(void *ctx, const char *line);
 /* Forward every record as written (NULL: stop). */
 void audit_set_forward(struct audit_log *log, audit_forward_fn fn, void *ctx);
+/* Where records go besides the log (configuration key audit_forward). */
+enum audit_forward { AUDIT_FORWARD_OFF, AUDIT_FORWARD_SYSLOG };
 /* Forward every record to syslog (journald under systemd), facility
  * authpriv, ident "cxl-agent-audit": a copy the agent cannot rewrite later. */
 void audit_forward_to_syslog(struct audit_log *log);

@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "util/fileio.h"
 #include "util/jsonfile.h"
+#include "util/jsonmembers.h"
 #include "util/log.h"
 
 #define ACCOUNTS_FILE_MAX (4u << 20)
@@ -51,14 +52,6 @@ struct accounts {
 	const struct clock_source *clock; /* lockout windows run on its monotonic clock */
 };
 
-static const char *const file_keys[] = { "Version", "Accounts", "Roles", "Settings", NULL };
-static const char *const account_keys[] = { "Id", "UserName", "RoleId", "Enabled",
-					    "PasswordHash", NULL };
-static const char *const role_keys[] = { "Id", "Privileges", NULL };
-static const char *const settings_keys[] = { "AccountLockoutThreshold",
-					     "AccountLockoutDuration",
-					     "AccountLockoutCounterResetAfter", NULL };
-
 static privset_t role_privileges(const struct accounts *a, const char *role)
 {
 	const struct role_def *def = role_predefined(role);
@@ -70,13 +63,40 @@ static privset_t role_privileges(const struct accounts *a, const char *role)
 	return 0;
 }
 
-static int copy_str(json_t *v, char *dst, size_t len)
-{
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= len)
-		return -EINVAL;
-	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
+/* What the accounts file may hold (see save_locked for how it is written). */
+enum { A_ID, A_USER, A_ROLE, A_ENABLED, A_HASH, A__N };
+static const struct jm_member account_members[A__N] = {
+	[A_ID] = { "Id", JM_STRING, JM_REQUIRED, 1, ACCOUNT_ID_MAX - 1, NULL, "a non-empty string" },
+	[A_USER] = { "UserName", JM_STRING, JM_REQUIRED, 1, IDENTITY_NAME_MAX - 1, NULL,
+		     "a non-empty string" },
+	[A_ROLE] = { "RoleId", JM_STRING, JM_REQUIRED, 1, IDENTITY_NAME_MAX - 1, NULL,
+		     "a non-empty string" },
+	[A_ENABLED] = { "Enabled", JM_BOOLEAN, JM_REQUIRED, 0, 0, NULL, NULL },
+	[A_HASH] = { "PasswordHash", JM_STRING, JM_REQUIRED, 1, PASSWORD_HASH_MAX - 1, NULL,
+		     "a non-empty string" },
+};
+enum { R_ID, R_PRIVILEGES, R__N };
+static const struct jm_member role_members[R__N] = {
+	[R_ID] = { "Id", JM_STRING, JM_REQUIRED, 1, IDENTITY_NAME_MAX - 1, NULL,
+		   "a string naming no predefined role" },
+	[R_PRIVILEGES] = { "Privileges", JM_ARRAY, JM_REQUIRED, 1, 0, NULL,
+			   "a non-empty array of privilege names" },
+};
+/* Lockout settings are durations in seconds: a year at most. */
+#define SETTING_MAX (86400LL * 365)
+static const struct jm_member settings_members[] = {
+	{ "AccountLockoutThreshold", JM_INTEGER, 0, 0, SETTING_MAX, NULL, NULL },
+	{ "AccountLockoutDuration", JM_INTEGER, 0, 0, SETTING_MAX, NULL, NULL },
+	{ "AccountLockoutCounterResetAfter", JM_INTEGER, 0, 0, SETTING_MAX, NULL, NULL },
+};
+#define N_SETTINGS (sizeof(settings_members) / sizeof(settings_members[0]))
+enum { F_VERSION, F_ACCOUNTS, F_ROLES, F_SETTINGS, F__N };
+static const struct jm_member file_members[F__N] = {
+	[F_VERSION] = { "Version", JM_INTEGER, JM_REQUIRED, 0, 0, NULL, NULL },
+	[F_ACCOUNTS] = { "Accounts", JM_ARRAY, JM_REQUIRED, 0, ACCOUNTS_MAX, NULL, NULL },
+	[F_ROLES] = { "Roles", JM_ARRAY, 0, 0, ACCOUNTS_MAX, NULL, NULL },
+	[F_SETTINGS] = { "Settings", JM_OBJECT, 0, 0, 0, NULL, NULL },
+};
 
 static int parse_account(struct accounts *a, const struct jsonfile *jf, size_t i, json_t *o,
 			 char *err, size_t errlen)
@@ -84,35 +104,19 @@ static int parse_account(struct accounts *a, const struct jsonfile *jf, size_t i
 	char idx[24];
 	const char *path[] = { "Accounts", idx, NULL, NULL };
 	struct account *ac = &a->acct[a->n];
+	struct jm_value v[A__N];
 	int rc;
 
 	snprintf(idx, sizeof(idx), "[%zu]", i);
-	if (!json_is_object(o))
-		return jsonfile_error(jf, path, 0, err, errlen, "account must be an object");
-	rc = jsonfile_only_keys(jf, path, o, account_keys, err, errlen);
-	if (rc)
+	if ((rc = jm_read_file(jf, path, o, account_members, A__N, v, err, errlen)))
 		return rc;
 	memset(ac, 0, sizeof(*ac));
-	static const struct {
-		const char *key;
-		size_t off, len;
-	} fields[] = {
-		{ "Id", offsetof(struct account, id), sizeof(ac->id) },
-		{ "UserName", offsetof(struct account, user), sizeof(ac->user) },
-		{ "RoleId", offsetof(struct account, role), sizeof(ac->role) },
-		{ "PasswordHash", offsetof(struct account, hash), sizeof(ac->hash) },
-	};
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-		path[2] = fields[f].key;
-		if (copy_str(json_object_get(o, fields[f].key), (char *)ac + fields[f].off,
-			     fields[f].len))
-			return jsonfile_error(jf, path, 0, err, errlen,
-					      "%s must be a non-empty string", fields[f].key);
-	}
-	path[2] = "Enabled";
-	if (!json_is_boolean(json_object_get(o, "Enabled")))
-		return jsonfile_error(jf, path, 0, err, errlen, "Enabled must be a boolean");
-	ac->enabled = json_is_true(json_object_get(o, "Enabled"));
+	/* the member bounds leave room for the NUL in each field */
+	memcpy(ac->id, v[A_ID].str, v[A_ID].len + 1);
+	memcpy(ac->user, v[A_USER].str, v[A_USER].len + 1);
+	memcpy(ac->role, v[A_ROLE].str, v[A_ROLE].len + 1);
+	memcpy(ac->hash, v[A_HASH].str, v[A_HASH].len + 1);
+	ac->enabled = v[A_ENABLED].flag;
 	path[2] = "RoleId";
 	if (!role_privileges(a, ac->role))
 		return jsonfile_error(jf, path, 0, err, errlen, "unknown role \"%s\"", ac->role);
@@ -133,26 +137,22 @@ static int parse_role(struct accounts *a, const struct jsonfile *jf, size_t i, j
 	char idx[24], pidx[24];
 	const char *path[] = { "Roles", idx, NULL, NULL, NULL };
 	struct custom_role *r = &a->roles[a->nroles];
-	json_t *privs, *p;
+	struct jm_value v[R__N];
+	json_t *p;
 	size_t k;
 	int rc;
 
 	snprintf(idx, sizeof(idx), "[%zu]", i);
-	if (!json_is_object(o))
-		return jsonfile_error(jf, path, 0, err, errlen, "role must be an object");
-	rc = jsonfile_only_keys(jf, path, o, role_keys, err, errlen);
-	if (rc)
+	if ((rc = jm_read_file(jf, path, o, role_members, R__N, v, err, errlen)))
 		return rc;
 	memset(r, 0, sizeof(*r));
 	path[2] = "Id";
-	if (copy_str(json_object_get(o, "Id"), r->id, sizeof(r->id)) || role_predefined(r->id))
+	if (role_predefined(v[R_ID].str))
 		return jsonfile_error(jf, path, 0, err, errlen,
 				      "Id must be a string naming no predefined role");
+	memcpy(r->id, v[R_ID].str, v[R_ID].len + 1);
 	path[2] = "Privileges";
-	privs = json_object_get(o, "Privileges");
-	if (!json_is_array(privs))
-		return jsonfile_error(jf, path, 0, err, errlen, "Privileges must be an array");
-	json_array_foreach(privs, k, p) {
+	json_array_foreach(v[R_PRIVILEGES].json, k, p) {
 		privset_t bit = json_is_string(p) ? privilege_from_name(json_string_value(p)) : 0;
 		snprintf(pidx, sizeof(pidx), "[%zu]", k);
 		path[3] = pidx;
@@ -160,8 +160,6 @@ static int parse_role(struct accounts *a, const struct jsonfile *jf, size_t i, j
 			return jsonfile_error(jf, path, 0, err, errlen, "unknown privilege");
 		r->privileges |= bit;
 	}
-	if (!r->privileges)
-		return jsonfile_error(jf, path, 0, err, errlen, "a role needs privileges");
 	a->nroles++;
 	return 0;
 }
@@ -170,26 +168,16 @@ static int parse_settings(struct accounts *a, const struct jsonfile *jf, json_t 
 			  size_t errlen)
 {
 	const char *path[] = { "Settings", NULL, NULL };
-	unsigned *slots[] = { &a->lockout_threshold, &a->lockout_duration_s,
-			      &a->lockout_reset_after_s };
+	unsigned *slots[N_SETTINGS] = { &a->lockout_threshold, &a->lockout_duration_s,
+					&a->lockout_reset_after_s };
+	struct jm_value v[N_SETTINGS];
 	int rc;
 
-	if (!json_is_object(o))
-		return jsonfile_error(jf, path, 0, err, errlen, "Settings must be an object");
-	rc = jsonfile_only_keys(jf, path, o, settings_keys, err, errlen);
-	if (rc)
+	if ((rc = jm_read_file(jf, path, o, settings_members, N_SETTINGS, v, err, errlen)))
 		return rc;
-	for (size_t i = 0; settings_keys[i]; i++) {
-		json_t *v = json_object_get(o, settings_keys[i]);
-		if (!v)
-			continue;
-		path[1] = settings_keys[i];
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 86400 * 365)
-			return jsonfile_error(jf, path, 0, err, errlen,
-					      "%s must be a non-negative integer", settings_keys[i]);
-		*slots[i] = (unsigned)json_integer_value(v);
-	}
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		if (v[i].json)
+			*slots[i] = (unsigned)v[i].num;
 	if (a->lockout_duration_s && a->lockout_reset_after_s > a->lockout_duration_s) {
 		path[1] = "AccountLockoutCounterResetAfter";
 		return jsonfile_error(jf, path, 0, err, errlen,
@@ -201,39 +189,26 @@ static int parse_settings(struct accounts *a, const struct jsonfile *jf, json_t 
 static int parse_file(struct accounts *a, const struct jsonfile *jf, char *err, size_t errlen)
 {
 	const char *root[] = { NULL };
-	const char *path[] = { NULL, NULL };
-	json_t *accts, *roles, *v;
+	struct jm_value v[F__N];
+	json_t *item;
 	size_t i;
 	int rc;
 
-	if (!json_is_object(jf->root))
-		return jsonfile_error(jf, root, 0, err, errlen, "must be a JSON object");
-	rc = jsonfile_only_keys(jf, root, jf->root, file_keys, err, errlen);
-	if (rc)
+	if ((rc = jm_read_file(jf, root, jf->root, file_members, F__N, v, err, errlen)))
 		return rc;
-	path[0] = "Version";
-	if (json_integer_value(json_object_get(jf->root, "Version")) != 1)
+	if (v[F_VERSION].num != 1) {
+		const char *path[] = { "Version", NULL };
 		return jsonfile_error(jf, path, 0, err, errlen, "unsupported Version (expected 1)");
-	roles = json_object_get(jf->root, "Roles");
-	if (roles) {
-		path[0] = "Roles";
-		if (!json_is_array(roles) || json_array_size(roles) > ACCOUNTS_MAX)
-			return jsonfile_error(jf, path, 0, err, errlen, "Roles must be an array");
-		json_array_foreach(roles, i, v) {
-			if ((rc = parse_role(a, jf, i, v, err, errlen)))
-				return rc;
-		}
 	}
-	if ((v = json_object_get(jf->root, "Settings")) &&
-	    (rc = parse_settings(a, jf, v, err, errlen)))
+	/* Roles first: accounts name them. */
+	json_array_foreach(v[F_ROLES].json, i, item) {
+		if ((rc = parse_role(a, jf, i, item, err, errlen)))
+			return rc;
+	}
+	if (v[F_SETTINGS].json && (rc = parse_settings(a, jf, v[F_SETTINGS].json, err, errlen)))
 		return rc;
-	accts = json_object_get(jf->root, "Accounts");
-	path[0] = "Accounts";
-	if (!json_is_array(accts) || json_array_size(accts) > ACCOUNTS_MAX)
-		return jsonfile_error(jf, path, 0, err, errlen,
-				      "Accounts must be an array of at most %d", ACCOUNTS_MAX);
-	json_array_foreach(accts, i, v) {
-		if ((rc = parse_account(a, jf, i, v, err, errlen)))
+	json_array_foreach(v[F_ACCOUNTS].json, i, item) {
+		if ((rc = parse_account(a, jf, i, item, err, errlen)))
 			return rc;
 	}
 	return 0;
@@ -325,15 +300,12 @@ static void remove_stale_temporaries(const char *path)
 	closedir(d);
 }
 
-int accounts_open(const char *path, unsigned iterations, struct accounts **out, char *err,
-		  size_t errlen)
+static struct accounts *accounts_alloc(const char *path, unsigned iterations)
 {
 	struct accounts *a = calloc(1, sizeof(*a));
-	struct jsonfile jf;
-	int rc;
 
 	if (!a)
-		return -ENOMEM;
+		return NULL;
 	pthread_mutex_init(&a->lock, NULL);
 	a->path = strdup(path);
 	a->acct = calloc(ACCOUNTS_MAX, sizeof(*a->acct));
@@ -344,27 +316,58 @@ int accounts_open(const char *path, unsigned iterations, struct accounts **out, 
 	a->lockout_reset_after_s = 300;
 	if (!a->path || !a->acct || !a->roles) {
 		accounts_free(a);
-		return -ENOMEM;
+		return NULL;
 	}
-	remove_stale_temporaries(path);
-	rc = jsonfile_load(path, ACCOUNTS_FILE_MAX, &jf, err, errlen);
+	return a;
+}
+
+/* Read a's file into a; a missing file leaves it empty. */
+static int load_file(struct accounts *a, char *err, size_t errlen)
+{
+	struct jsonfile jf;
+	int rc = jsonfile_load(a->path, ACCOUNTS_FILE_MAX, &jf, err, errlen);
+
 	if (rc == -ENOENT) {
 		err[0] = '\0';
-		*out = a;
 		return 0;
 	}
 	if (!rc) {
 		rc = parse_file(a, &jf, err, errlen);
 		jsonfile_release(&jf);
 	}
+	if (rc && !err[0])
+		snprintf(err, errlen, "%s: %s", a->path, strerror(-rc));
+	return rc;
+}
+
+int accounts_open(const char *path, unsigned iterations, struct accounts **out, char *err,
+		  size_t errlen)
+{
+	struct accounts *a = accounts_alloc(path, iterations);
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	remove_stale_temporaries(path);
+	rc = load_file(a, err, errlen);
 	if (rc) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		accounts_free(a);
 		return rc;
 	}
 	*out = a;
 	return 0;
+}
+
+int accounts_check_file(const char *path, char *err, size_t errlen)
+{
+	struct accounts *a = accounts_alloc(path, 0);
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	rc = load_file(a, err, errlen);
+	accounts_free(a);
+	return rc;
 }
 
 void accounts_free(struct accounts *a)

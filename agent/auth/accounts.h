@@ -47,6 +47,10 @@ void accounts_free(struct accounts *a);
 /* Lockout durations and the failure-counter reset run on clock's monotonic
  * clock; clock is borrowed and must outlive a (NULL: the system clocks). */
 void accounts_set_clock(struct accounts *a, const struct clock_source *clock);
+/* Read and validate the accounts file at path as accounts_open does, but
+ * change nothing (a running agent may be rewriting it). 0 when it is
+ * missing or valid; otherwise as accounts_open. */
+int accounts_check_file(const char *path, char *err, size_t errlen);
 
 /* When the store has no account, create "admin" (Administrator) with
  * password, or a generated one copied into generated (>= 25 bytes).

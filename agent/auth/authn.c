@@ -455,10 +455,10 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 {
 	struct identity scratch;
 
-	if (a->cfg.client_auth == AUTHN_CERT_OFF)
+	if (a->cfg.client_auth == HTTP_CLIENT_AUTH_OFF)
 		return AUTHN_OK;
 	if (!req->cert.present) {
-		if (a->cfg.client_auth == AUTHN_CERT_OPTIONAL)
+		if (a->cfg.client_auth == HTTP_CLIENT_AUTH_OPTIONAL)
 			return AUTHN_OK;
 		log_info("request from %s refused: client certificate required",
 			 req->peer ? req->peer : "unknown");
@@ -486,7 +486,7 @@ enum authn_result authn_request(struct authn *a, const struct http_request *req,
 		}
 		return basic(a, hdr, req->peer, who);
 	}
-	if (a->cfg.client_auth != AUTHN_CERT_OFF && req->cert.present)
+	if (a->cfg.client_auth != HTTP_CLIENT_AUTH_OFF && req->cert.present)
 		return certificate(a, req, who);
 	return AUTHN_NO_CREDENTIALS;
 }

@@ -12,6 +12,7 @@
 #include "auth/sessions.h"
 #include "http/message.h"
 #include "util/clock.h"
+#include "http/server.h"
 
 struct authn;
 
@@ -22,15 +23,11 @@ enum authn_result {
 	AUTHN_RATE_LIMITED, /* too many failed password attempts from this source */
 };
 
-enum authn_client_auth {
-	AUTHN_CERT_OFF,      /* certificates are ignored */
-	AUTHN_CERT_OPTIONAL, /* a presented certificate must verify and map */
-	AUTHN_CERT_REQUIRED, /* every request needs a certificate that does */
-};
-
 struct authn_config {
 	unsigned cache_ttl_s;          /* lifetime of a cached Basic credential (0: off) */
-	enum authn_client_auth client_auth;
+	/* off: certificates are ignored; optional: a presented certificate must
+	 * verify and map; required: every request needs one that does. */
+	enum http_client_auth client_auth;
 	enum certmap_field cert_identity;
 	unsigned failures_per_minute;  /* per source address (IPv6: per /64); 0: no limit */
 	const struct clock_source *clock; /* borrowed; NULL: the system clocks */

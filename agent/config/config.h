@@ -7,11 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
+#include "auth/certmap.h"
+#include "http/server.h"
+#include "util/log.h"
+
 #define CONFIG_MAX_LISTEN 8
 
 /* X(type, name, default, min, max, secret, help)
  * type: STR (string or null), INT (integer within [min,max]), STRS (array of
- * strings), ENUM (string from the list in help before the first ':'). */
+ * strings), ENUM (one of the names in config.c's table for the key, held as
+ * the enum its consumer declares: config_<name>_t below; default is a name). */
 #define CONFIG_KEYS(X)                                                                     \
 	X(STRS, listen_addresses, "127.0.0.1 ::1", 0, 0, false,                                \
 	  "addresses to listen on, IPv4 and/or IPv6")                                          \
@@ -20,12 +26,12 @@
 	X(STR, tls_key, NULL, 0, 0, true, "server private key (PEM)")                          \
 	X(STR, tls_client_ca, NULL, 0, 0, false, "CA bundle for client certificates (PEM)")    \
 	X(ENUM, tls_client_auth, "off", 0, 0, false,                                           \
-	  "off|optional|required: whether clients present certificates")                      \
+	  "whether clients present certificates")                      \
 	X(ENUM, tls_client_identity, "cn", 0, 0, false,                                        \
-	  "cn|san: which certificate name maps to an account")                                 \
+	  "which certificate name maps to an account")                                 \
 	X(STR, state_dir, "/var/lib/cxl-agent", 0, 0, false,                                   \
 	  "accounts, identity, emulated label storage")                                       \
-	X(ENUM, log_level, "info", 0, 0, false, "error|warning|info|debug: stderr verbosity")  \
+	X(ENUM, log_level, "info", 0, 0, false, "stderr verbosity")  \
 	X(INT, max_body_bytes, 65536, 256, 16777216, false, "largest accepted request body")  \
 	X(INT, threads, 2, 1, 64, false, "HTTPS worker threads")                               \
 	X(INT, connection_limit, 0, 0, 1048576, false,                                         \
@@ -36,7 +42,7 @@
 	X(INT, shutdown_grace_ms, 5000, 0, 60000, false,                                       \
 	  "how long in-flight requests may finish at shutdown")                                \
 	X(STR, user, NULL, 0, 0, false, "drop privileges to this user after start-up")         \
-	X(ENUM, backend, "auto", 0, 0, false, "auto|kernel|emulated: device backend")          \
+	X(STR, backend, "auto", 0, 0, false, "device backend: auto or a backend table name")     \
 	X(STR, emulated_profile, NULL, 0, 0, false,                                            \
 	  "JSON profile of emulated devices (null: built-in demo)")                            \
 	X(INT, refresh_interval_ms, 5000, 100, 3600000, false, "device data cache lifetime")   \
@@ -50,13 +56,20 @@
 	X(INT, audit_max_bytes, 8388608, 4096, 1073741824, false, "rotate the audit log at")   \
 	X(INT, audit_keep_files, 8, 1, 1000, false, "rotated audit files kept")                \
 	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
-	  "off|syslog: also send each audit record to syslog (authpriv), as it is written")    \
+	  "also send each audit record to syslog (authpriv), as it is written")               \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
 	  "failed logins per source address per minute before 429")
 
+/* The type each ENUM key is parsed into: the one its consumer uses, so
+ * there is no second copy of the same choice to translate. */
+typedef enum http_client_auth config_tls_client_auth_t;
+typedef enum certmap_field config_tls_client_identity_t;
+typedef enum log_level config_log_level_t;
+typedef enum audit_forward config_audit_forward_t;
+
 #define CONFIG_FIELD_STR(name) char *name;
 #define CONFIG_FIELD_INT(name) long long name;
-#define CONFIG_FIELD_ENUM(name) char *name;
+#define CONFIG_FIELD_ENUM(name) config_##name##_t name;
 #define CONFIG_FIELD_STRS(name) \
 	char *name[CONFIG_MAX_LISTEN]; \
 	size_t name##_count;
@@ -67,10 +80,20 @@ struct config {
 	char *source;   /* file it was read from, or NULL for defaults */
 };
 
+/* For every ENUM key, config_<name>_name(cfg): its value as written in the
+ * file ("syslog"), for showing it. Borrowed, static. */
+#define CONFIG_NAME_FN_STR(name)
+#define CONFIG_NAME_FN_INT(name)
+#define CONFIG_NAME_FN_STRS(name)
+#define CONFIG_NAME_FN_ENUM(name) const char *config_##name##_name(const struct config *cfg);
+#define CONFIG_NAME_FN(type, name, def, min, max, secret, help) CONFIG_NAME_FN_##type(name)
+CONFIG_KEYS(CONFIG_NAME_FN)
+
 /* Fill cfg with the defaults. Returns 0 or -ENOMEM. */
 int config_defaults(struct config *cfg);
-/* Read path strictly on top of the defaults. On error returns -errno/-EINVAL
- * and writes "file:line:column: message" into err. */
+/* Read path strictly on top of the defaults, then check the rules between
+ * keys. On error returns -errno/-EINVAL and writes "file:line:column:
+ * message" into err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Same, from a string (name is used in messages). */
 int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
@@ -78,6 +101,8 @@ int config_load_string(struct config *cfg, const char *name, const char *text, c
 void config_release(struct config *cfg);
 /* Effective configuration as a new JSON string, secrets redacted. */
 char *config_dump(const struct config *cfg);
+/* Directory of the audit log: audit_dir, or "<state_dir>/audit". -ENAMETOOLONG. */
+int config_audit_dir(const struct config *cfg, char *buf, size_t len);
 /* Path under state_dir: writes "<state_dir>/<leaf>" into buf. -ENAMETOOLONG. */
 int config_state_path(const struct config *cfg, const char *leaf, char *buf, size_t len);
 

@@ -34,6 +34,21 @@ const struct cxl_backend_desc *cxl_backend_lookup(const struct cxl_backend_desc 
 	return NULL;
 }
 
+bool cxl_backend_known(const char *name)
+{
+	return name && (strcmp(name, "auto") == 0 || cxl_backend_lookup(NULL, 0, name));
+}
+
+void cxl_backend_names(char *buf, size_t len)
+{
+	size_t off = 0, n;
+	const struct cxl_backend_desc *const *tab = cxl_backend_table(&n);
+	int k = snprintf(buf, len, "auto");
+
+	for (size_t i = 0; k >= 0 && (off += (size_t)k) < len && i < n; i++)
+		k = snprintf(buf + off, len - off, "|%s", tab[i]->name);
+}
+
 /* Adds "name: note tail; " to the reasons gathered so far, truncating. */
 static void note_append(char *buf, size_t size, const char *name, const char *note,
 			const char *tail)

@@ -157,6 +157,11 @@ struct cxl_devset_config {
 
 struct cxl_devset;
 
+/* Whether name is "auto" or names a row of the backend table. */
+bool cxl_backend_known(const char *name);
+/* "auto|kernel|emulated|...": the names cxl_backend_known() accepts. */
+void cxl_backend_names(char *buf, size_t len);
+
 /* Open the backends named by cfg (auto: see cxl_backend_choose()); *why is
  * set to a string owned by the set saying which and why. Opens every device
  * so the process can drop privileges afterwards. Returns 0 and a new set in

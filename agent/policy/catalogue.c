@@ -15,12 +15,15 @@
 #include "cxl/cel.h"
 #include "util/fileio.h"
 #include "util/jsonfile.h"
+#include "util/jsonmembers.h"
 
 #define NAME_MAX_LEN 256
 #define DESCRIPTION_MAX_LEN 4096
 #define FIRMWARE_PATTERN_MAX 128
 #define SERIALS_MAX 4096
 #define PATH_DEPTH 8
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct policy_catalogue {
 	atomic_uint refs;
@@ -94,12 +97,13 @@ static const char *const *jp_segs(const struct jpath *p, struct jsegs *s)
 	return s->seg;
 }
 
-static int only_keys(const struct pctx *c, const struct jpath *p, json_t *obj,
-		     const char *const *allowed)
+/* Read obj (found at p) against its declared members. */
+static int read_members(const struct pctx *c, const struct jpath *p, const json_t *obj,
+			const struct jm_member *m, size_t n, struct jm_value *v)
 {
 	struct jsegs s;
 
-	return jsonfile_only_keys(c->jf, jp_segs(p, &s), obj, allowed, c->err, c->errlen);
+	return jm_read_file(c->jf, jp_segs(p, &s), obj, m, n, v, c->err, c->errlen);
 }
 
 static int perr(const struct pctx *c, const struct jpath *p, int key_pos, const char *fmt,
@@ -114,49 +118,6 @@ static int perr(const struct pctx *c, const struct jpath *p, int key_pos, const 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return jsonfile_error(c->jf, jp_segs(p, &s), key_pos, c->err, c->errlen, "%s", msg);
-}
-
-static const char *json_type_name(const json_t *v)
-{
-	if (!v)
-		return "nothing";
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
-/* Fetch obj[key] of the given type. Missing and required: error at the object;
- * wrong type: error at the value. *out is NULL when absent and optional. */
-static int get_member(const struct pctx *c, json_t *obj, const struct jpath *objpath,
-		      const char *key, json_type type, int required, json_t **out)
-{
-	static const char *const want[] = {
-		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
-		[JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
-	};
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return perr(c, objpath, 0, "missing required key \"%s\"", key);
-		return 0;
-	}
-	if (json_typeof(v) != type) {
-		struct jpath p = jp_key(objpath, key);
-		return perr(c, &p, 0, "\"%s\" must be %s, not %s", key, want[type],
-			    json_type_name(v));
-	}
-	*out = v;
-	return 0;
 }
 
 static int parse_hex16(const char *s, uint16_t *out)
@@ -207,39 +168,21 @@ static int id_valid(const char *s)
 	return 1;
 }
 
-static int hex_field(const struct pctx *c, json_t *obj, const struct jpath *objpath,
-		     const char *key, const char *what, uint16_t *out)
+static int hex_value(const struct pctx *c, const struct jpath *objpath, const char *key,
+		     const struct jm_value *v, uint16_t *out)
 {
-	json_t *v;
-	int rc = get_member(c, obj, objpath, key, JSON_STRING, 1, &v);
-
-	if (rc)
-		return rc;
-	if (parse_hex16(json_string_value(v), out) < 0) {
+	if (parse_hex16(v->str, out) < 0) {
 		struct jpath p = jp_key(objpath, key);
-		return perr(c, &p, 0, "%s \"%s\" must be \"0x\" followed by 4 hex digits", what,
-			    json_string_value(v));
+		return perr(c, &p, 0, "%s \"%s\" must be \"0x\" followed by 4 hex digits", key,
+			    v->str);
 	}
 	return 0;
 }
 
-static int text_field(const struct pctx *c, json_t *obj, const struct jpath *objpath,
-		      const char *key, int required, size_t maxlen, char **out)
+/* A copy of a string member; an absent one becomes "". */
+static int dup_text(const struct pctx *c, const struct jm_value *v, char **out)
 {
-	json_t *v;
-	int rc = get_member(c, obj, objpath, key, JSON_STRING, required, &v);
-	const char *s;
-
-	if (rc)
-		return rc;
-	s = v ? json_string_value(v) : "";
-	if (v && (json_string_length(v) == 0 || json_string_length(v) > maxlen ||
-		  strlen(s) != json_string_length(v))) {
-		struct jpath p = jp_key(objpath, key);
-		return perr(c, &p, 0, "\"%s\" must be 1 to %zu characters without NUL", key,
-			    maxlen);
-	}
-	*out = strdup(s);
+	*out = strdup(v->json ? v->str : "");
 	if (!*out) {
 		snprintf(c->err, c->errlen, "%s: out of memory", c->jf->path);
 		return -ENOMEM;
@@ -267,7 +210,7 @@ static int parse_effects(const struct pctx *c, json_t *arr, const struct jpath *
 
 		if (!json_is_string(v))
 			return perr(c, &p, 0, "effect names must be strings, not %s",
-				    json_type_name(v));
+				    jm_kind(v));
 		name = json_string_value(v);
 		for (e = cxl_effect_names; e->name; e++)
 			if (strcmp(e->name, name) == 0)
@@ -319,161 +262,157 @@ static const char *kernel_owned_why(uint16_t op)
 	return "the kernel owns this command";
 }
 
+enum { M_VENDOR, M_DEVICE, M_SERIALS, M_FIRMWARE, M__N };
+static const struct jm_member match_members[M__N] = {
+	[M_VENDOR] = { "vendor_id", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[M_DEVICE] = { "device_id", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[M_SERIALS] = { "serials", JM_ARRAY, 0, 1, SERIALS_MAX, NULL,
+			"an array of 1 to " STRINGIFY(SERIALS_MAX)
+			" serial numbers (omit it to match any serial)" },
+	[M_FIRMWARE] = { "firmware", JM_STRING, 0, 1, FIRMWARE_PATTERN_MAX, NULL, NULL },
+};
+
+static int parse_serials(const struct pctx *c, json_t *serials, const struct jpath *path,
+			 struct policy_match *m)
+{
+	struct jpath sp = jp_key(path, "serials");
+	size_t i;
+	json_t *v;
+
+	m->serials = calloc(json_array_size(serials), sizeof(*m->serials));
+	if (!m->serials) {
+		snprintf(c->err, c->errlen, "%s: out of memory", c->jf->path);
+		return -ENOMEM;
+	}
+	json_array_foreach(serials, i, v) {
+		struct jpath p = jp_index(&sp, i);
+
+		if (!json_is_string(v) || parse_serial(json_string_value(v), &m->serials[i]) < 0)
+			return perr(c, &p, 0, "a serial number must be a string of 1 to 16 hex digits");
+		for (size_t k = 0; k < i; k++)
+			if (m->serials[k] == m->serials[i])
+				return perr(c, &p, 0, "serial number listed twice");
+		m->n_serials++;
+	}
+	return 0;
+}
+
 static int parse_match(const struct pctx *c, json_t *obj, const struct jpath *path,
 		       struct policy_match *m)
 {
-	static const char *const keys[] = { "vendor_id", "device_id", "serials", "firmware",
-					    NULL };
-	json_t *serials, *fw;
-	int rc;
+	struct jm_value v[M__N];
+	int rc = read_members(c, path, obj, match_members, M__N, v);
 
-	rc = only_keys(c, path, obj, keys);
 	if (!rc)
-		rc = hex_field(c, obj, path, "vendor_id", "vendor_id", &m->vendor_id);
+		rc = hex_value(c, path, "vendor_id", &v[M_VENDOR], &m->vendor_id);
 	if (!rc)
-		rc = hex_field(c, obj, path, "device_id", "device_id", &m->device_id);
-	if (!rc)
-		rc = get_member(c, obj, path, "serials", JSON_ARRAY, 0, &serials);
-	if (rc)
-		return rc;
-	if (serials) {
-		struct jpath sp = jp_key(path, "serials");
-		size_t i, n = json_array_size(serials);
-		json_t *v;
-
-		if (n == 0 || n > SERIALS_MAX)
-			return perr(c, &sp, 0,
-				    "\"serials\" must list 1 to %d serial numbers (omit it to "
-				    "match any serial)",
-				    SERIALS_MAX);
-		m->serials = calloc(n, sizeof(*m->serials));
-		if (!m->serials) {
-			snprintf(c->err, c->errlen, "%s: out of memory", c->jf->path);
-			return -ENOMEM;
-		}
-		json_array_foreach(serials, i, v) {
-			struct jpath p = jp_index(&sp, i);
-
-			if (!json_is_string(v) ||
-			    parse_serial(json_string_value(v), &m->serials[i]) < 0)
-				return perr(c, &p, 0,
-					    "a serial number must be a string of 1 to 16 hex "
-					    "digits");
-			for (size_t k = 0; k < i; k++)
-				if (m->serials[k] == m->serials[i])
-					return perr(c, &p, 0, "serial number listed twice");
-			m->n_serials++;
-		}
-	}
-	rc = get_member(c, obj, path, "firmware", JSON_STRING, 0, &fw);
-	if (rc || !fw)
-		return rc;
-	return text_field(c, obj, path, "firmware", 1, FIRMWARE_PATTERN_MAX, &m->firmware);
+		rc = hex_value(c, path, "device_id", &v[M_DEVICE], &m->device_id);
+	if (!rc && v[M_SERIALS].json)
+		rc = parse_serials(c, v[M_SERIALS].json, path, m);
+	if (!rc && v[M_FIRMWARE].json)
+		rc = dup_text(c, &v[M_FIRMWARE], &m->firmware);
+	return rc;
 }
+
+enum { I_MIN, I_MAX, I__N };
+static const struct jm_member input_members[I__N] = {
+	[I_MIN] = { "min_bytes", JM_INTEGER, JM_REQUIRED, 0, POLICY_MAX_INPUT_BYTES, NULL, NULL },
+	[I_MAX] = { "max_bytes", JM_INTEGER, JM_REQUIRED, 0, POLICY_MAX_INPUT_BYTES, NULL, NULL },
+};
 
 static int parse_input(const struct pctx *c, json_t *obj, const struct jpath *path,
 		       struct policy_command *cmd)
 {
-	static const char *const keys[] = { "min_bytes", "max_bytes", NULL };
-	const char *names[2] = { "min_bytes", "max_bytes" };
-	uint32_t *dst[2] = { &cmd->min_bytes, &cmd->max_bytes };
-	int rc = only_keys(c, path, obj, keys);
+	struct jm_value v[I__N];
+	int rc = read_members(c, path, obj, input_members, I__N, v);
 
-	for (int i = 0; !rc && i < 2; i++) {
-		json_t *v;
-		json_int_t n;
-
-		rc = get_member(c, obj, path, names[i], JSON_INTEGER, 1, &v);
-		if (rc)
-			break;
-		n = json_integer_value(v);
-		if (n < 0 || n > (json_int_t)POLICY_MAX_INPUT_BYTES) {
-			struct jpath p = jp_key(path, names[i]);
-			return perr(c, &p, 0, "\"%s\" must be between 0 and %u", names[i],
-				    POLICY_MAX_INPUT_BYTES);
-		}
-		*dst[i] = (uint32_t)n;
-	}
-	if (!rc && cmd->min_bytes > cmd->max_bytes) {
+	if (rc)
+		return rc;
+	cmd->min_bytes = (uint32_t)v[I_MIN].num;
+	cmd->max_bytes = (uint32_t)v[I_MAX].num;
+	if (cmd->min_bytes > cmd->max_bytes) {
 		struct jpath p = jp_key(path, "min_bytes");
 		return perr(c, &p, 0, "min_bytes (%u) is greater than max_bytes (%u)",
 			    cmd->min_bytes, cmd->max_bytes);
 	}
-	return rc;
+	return 0;
 }
 
-static int parse_command(const struct pctx *c, json_t *obj, const struct jpath *path,
-			 struct policy_command *cmd)
+enum { C_ID, C_NAME, C_DESCRIPTION, C_OPCODE, C_MATCH, C_EFFECTS, C_INPUT, C_FLOOR, C__N };
+static const struct jm_member command_members[C__N] = {
+	[C_ID] = { "id", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[C_NAME] = { "name", JM_STRING, JM_REQUIRED, 1, NAME_MAX_LEN, NULL, NULL },
+	[C_DESCRIPTION] = { "description", JM_STRING, 0, 1, DESCRIPTION_MAX_LEN, NULL, NULL },
+	[C_OPCODE] = { "opcode", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[C_MATCH] = { "match", JM_OBJECT, JM_REQUIRED, 0, 0, NULL, NULL },
+	[C_EFFECTS] = { "effects", JM_ARRAY, JM_REQUIRED, 0, 0, NULL, NULL },
+	[C_INPUT] = { "input", JM_OBJECT, JM_REQUIRED, 0, 0, NULL, NULL },
+	[C_FLOOR] = { "privilege_floor", JM_STRING, 0, 0, 0, NULL, NULL },
+};
+
+static int parse_opcode(const struct pctx *c, const struct jpath *path, const struct jm_value *v,
+			struct policy_command *cmd)
 {
-	static const char *const keys[] = { "id",	   "name",	"description",
-					    "opcode",	   "match",	"effects",
-					    "input",	   "privilege_floor", NULL };
-	json_t *v;
-	int rc;
+	int rc = hex_value(c, path, "opcode", v, &cmd->opcode);
 
-	if (!json_is_object(obj))
-		return perr(c, path, 0, "a command must be an object, not %s",
-			    json_type_name(obj));
-	rc = only_keys(c, path, obj, keys);
-	if (!rc)
-		rc = get_member(c, obj, path, "id", JSON_STRING, 1, &v);
-	if (rc)
-		return rc;
-	if (!id_valid(json_string_value(v))) {
-		struct jpath p = jp_key(path, "id");
-		return perr(c, &p, 0, "id \"%s\" must be 1 to %d of [A-Za-z0-9_-]",
-			    json_string_value(v), POLICY_ID_MAX);
-	}
-	snprintf(cmd->id, sizeof(cmd->id), "%s", json_string_value(v)); /* id_valid bounds it */
-
-	rc = text_field(c, obj, path, "name", 1, NAME_MAX_LEN, &cmd->name);
-	if (!rc)
-		rc = text_field(c, obj, path, "description", 0, DESCRIPTION_MAX_LEN,
-				&cmd->description);
-	if (!rc)
-		rc = hex_field(c, obj, path, "opcode", "opcode", &cmd->opcode);
-	if (rc)
-		return rc;
-	if (cxl_opcode_kernel_owned(cmd->opcode)) {
+	if (!rc && cxl_opcode_kernel_owned(cmd->opcode)) {
 		struct jpath p = jp_key(path, "opcode");
 		const char *name = cxl_opcode_name(cmd->opcode);
 		return perr(c, &p, 0, "opcode 0x%04X%s%s%s is kernel-owned and cannot be approved: %s",
 			    cmd->opcode, name ? " (" : "", name ? name : "", name ? ")" : "",
 			    kernel_owned_why(cmd->opcode));
 	}
-
-	rc = get_member(c, obj, path, "match", JSON_OBJECT, 1, &v);
-	if (!rc) {
-		struct jpath p = jp_key(path, "match");
-		rc = parse_match(c, v, &p, &cmd->match);
-	}
-	if (!rc)
-		rc = get_member(c, obj, path, "effects", JSON_ARRAY, 1, &v);
-	if (!rc) {
-		struct jpath p = jp_key(path, "effects");
-		rc = parse_effects(c, v, &p, &cmd->effects);
-	}
-	if (!rc)
-		rc = get_member(c, obj, path, "input", JSON_OBJECT, 1, &v);
-	if (!rc) {
-		struct jpath p = jp_key(path, "input");
-		rc = parse_input(c, v, &p, cmd);
-	}
-	if (!rc)
-		rc = get_member(c, obj, path, "privilege_floor", JSON_STRING, 0, &v);
-	if (!rc && v) {
-		privset_t bit = privilege_from_name(json_string_value(v));
-		if (bit != PRIV_CXL_COMMAND_READ && bit != PRIV_CXL_COMMAND_CONFIGURE &&
-		    bit != PRIV_CXL_COMMAND_WRITE_FULL) {
-			struct jpath p = jp_key(path, "privilege_floor");
-			return perr(c, &p, 0,
-				    "privilege_floor \"%s\" must be CxlCommandRead, "
-				    "CxlCommandConfigure or CxlCommandWriteFull",
-				    json_string_value(v));
-		}
-		cmd->privilege_floor = bit;
-	}
 	return rc;
+}
+
+static int parse_floor(const struct pctx *c, const struct jpath *path, const struct jm_value *v,
+		       struct policy_command *cmd)
+{
+	privset_t bit = privilege_from_name(v->str);
+
+	if (bit != PRIV_CXL_COMMAND_READ && bit != PRIV_CXL_COMMAND_CONFIGURE &&
+	    bit != PRIV_CXL_COMMAND_WRITE_FULL) {
+		struct jpath p = jp_key(path, "privilege_floor");
+		return perr(c, &p, 0,
+			    "privilege_floor \"%s\" must be CxlCommandRead, CxlCommandConfigure or "
+			    "CxlCommandWriteFull",
+			    v->str);
+	}
+	cmd->privilege_floor = bit;
+	return 0;
+}
+
+static int parse_command(const struct pctx *c, json_t *obj, const struct jpath *path,
+			 struct policy_command *cmd)
+{
+	struct jm_value v[C__N];
+	struct jpath p;
+	int rc;
+
+	if (!json_is_object(obj))
+		return perr(c, path, 0, "a command must be an object, not %s", jm_kind(obj));
+	if ((rc = read_members(c, path, obj, command_members, C__N, v)))
+		return rc;
+	if (!id_valid(v[C_ID].str)) {
+		p = jp_key(path, "id");
+		return perr(c, &p, 0, "id \"%s\" must be 1 to %d of [A-Za-z0-9_-]", v[C_ID].str,
+			    POLICY_ID_MAX);
+	}
+	snprintf(cmd->id, sizeof(cmd->id), "%s", v[C_ID].str); /* id_valid bounds it */
+	if ((rc = dup_text(c, &v[C_NAME], &cmd->name)) ||
+	    (rc = dup_text(c, &v[C_DESCRIPTION], &cmd->description)) ||
+	    (rc = parse_opcode(c, path, &v[C_OPCODE], cmd)))
+		return rc;
+	p = jp_key(path, "match");
+	if ((rc = parse_match(c, v[C_MATCH].json, &p, &cmd->match)))
+		return rc;
+	p = jp_key(path, "effects");
+	if ((rc = parse_effects(c, v[C_EFFECTS].json, &p, &cmd->effects)))
+		return rc;
+	p = jp_key(path, "input");
+	if ((rc = parse_input(c, v[C_INPUT].json, &p, cmd)))
+		return rc;
+	return v[C_FLOOR].json ? parse_floor(c, path, &v[C_FLOOR], cmd) : 0;
 }
 
 static int firmware_overlap(const char *a, const char *b)
@@ -549,33 +488,32 @@ static int digest_hex(const char *text, size_t len, char out[65])
 	return 0;
 }
 
+enum { R_SCHEMA, R_VERSION, R_COMMANDS, R__N };
+static const struct jm_member root_members[R__N] = {
+	[R_SCHEMA] = { "$schema", JM_STRING, 0, 0, 0, NULL, NULL },
+	[R_VERSION] = { "version", JM_INTEGER, 0, 0, 0, NULL, NULL },
+	[R_COMMANDS] = { "commands", JM_ARRAY, JM_REQUIRED, 0, 0, NULL, NULL },
+};
+
 static int parse_root(const struct pctx *c, struct policy_catalogue *cat)
 {
-	static const char *const keys[] = { "$schema", "version", "commands", NULL };
 	json_t *root = c->jf->root, *v, *cmds;
+	struct jm_value rv[R__N];
 	struct jpath rootp, cp;
 	size_t i;
 	int rc;
 
 	jp_init(&rootp);
 	if (!json_is_object(root))
-		return perr(c, &rootp, 0, "the catalogue must be an object, not %s",
-			    json_type_name(root));
-	rc = only_keys(c, &rootp, root, keys);
-	if (!rc)
-		rc = get_member(c, root, &rootp, "$schema", JSON_STRING, 0, &v);
-	if (!rc)
-		rc = get_member(c, root, &rootp, "version", JSON_INTEGER, 0, &v);
-	if (rc)
+		return perr(c, &rootp, 0, "the catalogue must be an object, not %s", jm_kind(root));
+	if ((rc = read_members(c, &rootp, root, root_members, R__N, rv)))
 		return rc;
-	if (v && json_integer_value(v) != 1) {
+	if (rv[R_VERSION].json && rv[R_VERSION].num != 1) {
 		struct jpath p = jp_key(&rootp, "version");
-		return perr(c, &p, 0, "unsupported catalogue version %" JSON_INTEGER_FORMAT
-			    " (this agent reads version 1)", json_integer_value(v));
+		return perr(c, &p, 0, "unsupported catalogue version %lld (this agent reads version 1)",
+			    rv[R_VERSION].num);
 	}
-	rc = get_member(c, root, &rootp, "commands", JSON_ARRAY, 1, &cmds);
-	if (rc)
-		return rc;
+	cmds = rv[R_COMMANDS].json;
 	cp = jp_key(&rootp, "commands");
 	if (json_array_size(cmds)) {
 		cat->cmds = calloc(json_array_size(cmds), sizeof(*cat->cmds));

@@ -30,7 +30,7 @@ static json_t *account_service_json(struct agent *ag, char *etag)
 {
 	struct account_settings s;
 	const struct config *cfg = ag->cfg;
-	bool certs = cfg && strcmp(cfg->tls_client_auth, "off") != 0 && cfg->tls_client_ca;
+	bool certs = cfg && cfg->tls_client_auth != HTTP_CLIENT_AUTH_OFF && cfg->tls_client_ca;
 	json_t *o;
 
 	accounts_settings_get(ag->accounts, &s, etag);
@@ -50,7 +50,7 @@ static json_t *account_service_json(struct agent *ag, char *etag)
 		json_t *cc = json_pack("{s:b}", "Enabled", certs);
 		if (cc && cfg)
 			json_object_set_new(cc, "CertificateMappingAttribute",
-					    strcmp(cfg->tls_client_identity, "cn") == 0
+					    cfg->tls_client_identity == CERTMAP_CN
 						    ? json_string("CommonName")
 						    : json_null());
 		json_object_set_new(o, "MultiFactorAuth", json_pack("{s:o}", "ClientCertificate", cc));
@@ -67,43 +67,38 @@ static int h_account_service(const struct route_ctx *ctx, struct http_response *
 
 static int h_account_service_patch(const struct route_ctx *ctx, struct http_response *resp)
 {
-	static const char *const writable[] = { "AccountLockoutThreshold", "AccountLockoutDuration",
-						"AccountLockoutCounterResetAfter", NULL };
+	static const struct jm_member members[] = {
+		{ "AccountLockoutThreshold", JM_INTEGER, 0, 0, LOCKOUT_MAX_S, NULL, NULL },
+		{ "AccountLockoutDuration", JM_INTEGER, 0, 0, LOCKOUT_MAX_S, NULL, NULL },
+		{ "AccountLockoutCounterResetAfter", JM_INTEGER, 0, 0, LOCKOUT_MAX_S, NULL, NULL },
+		{ "@odata.etag", JM_ANY, 0, 0, 0, NULL, NULL },
+	};
 	static const char *const readonly[] = { "Id", "Name", "Description", "ServiceEnabled",
 						"AuthFailureLoggingThreshold", "MinPasswordLength",
 						"MaxPasswordLength", "AccountLockoutCounterResetEnabled",
 						"LocalAccountAuth", "Accounts", "Roles",
 						"MultiFactorAuth", NULL };
+	static const struct rf_body decl = { members, 4, readonly, NULL };
 	struct account_settings s = { 0 };
 	unsigned *slots[] = { &s.lockout_threshold, &s.lockout_duration_s,
 			      &s.lockout_reset_after_s };
+	struct jm_value v[4];
 	char etag[ACCOUNT_ETAG_MAX];
 	json_t *body = rf_body_object(ctx->req, resp);
 	int rc;
 
 	if (!body)
 		return 0;
-	if (rf_check_keys(body, writable, readonly, resp))
+	if ((rc = rf_body_read(body, &decl, v, resp)) == -ENOMEM) {
+		json_decref(body);
+		return rc;
+	}
+	if (rc)
 		goto out;
 	accounts_settings_get(ctx->agent->accounts, &s, NULL);
-	for (size_t i = 0; writable[i]; i++) {
-		json_t *v = json_object_get(body, writable[i]);
-		if (!v)
-			continue;
-		if (!json_is_integer(v)) {
-			rf_type_error(resp, writable[i], v);
-			continue;
-		}
-		if (json_integer_value(v) < 0 || json_integer_value(v) > LOCKOUT_MAX_S) {
-			char text[32];
-			snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
-			rf_property_value_out_of_range(resp, text, writable[i]);
-			continue;
-		}
-		*slots[i] = (unsigned)json_integer_value(v);
-	}
-	if (resp->status == 400)
-		goto out;
+	for (size_t i = 0; i < 3; i++)
+		if (v[i].json)
+			*slots[i] = (unsigned)v[i].num;
 	rc = accounts_settings_set(ctx->agent->accounts, &s,
 				   http_request_header(ctx->req, "If-Match"));
 	if (rc == -ESTALE) {
@@ -236,45 +231,44 @@ static int account_error(int rc, const char *id, const struct account_change *c,
 	}
 }
 
-/* Read the writable ManagerAccount properties of body into c. Returns 0 or
- * -EINVAL with resp filled. */
+enum { A_USER, A_PASSWORD, A_ROLE, A_ENABLED, A_LOCKED, A_TYPES, A_ETAG, A__N };
+static const struct jm_member account_members[A__N] = {
+	[A_USER] = { "UserName", JM_STRING, 0, 0, 0, NULL, NULL },
+	[A_PASSWORD] = { "Password", JM_STRING, JM_SECRET, 0, 0, NULL, NULL },
+	[A_ROLE] = { "RoleId", JM_STRING, 0, 0, 0, NULL, NULL },
+	[A_ENABLED] = { "Enabled", JM_BOOLEAN, 0, 0, 0, NULL, NULL },
+	[A_LOCKED] = { "Locked", JM_BOOLEAN, 0, 0, 0, NULL, NULL },
+	[A_TYPES] = { "AccountTypes", JM_ARRAY, 0, 0, 0, NULL, NULL },
+	[A_ETAG] = { "@odata.etag", JM_ANY, 0, 0, 0, NULL, NULL },
+};
+static const char *const account_readonly[] = { "Id", "Name", "Description", "Links", NULL };
+static const struct rf_body account_body = { account_members, A__N, account_readonly, NULL };
+
+/* Read the writable ManagerAccount properties of body into c (borrowing
+ * from body). Returns 0, -EINVAL with resp filled, or -ENOMEM. */
 static int parse_account_body(json_t *body, struct account_change *c, int *locked,
 			      struct http_response *resp)
 {
-	static const struct {
-		const char *name;
-		int type;
-	} props[] = { { "UserName", JSON_STRING }, { "Password", JSON_STRING },
-		      { "RoleId", JSON_STRING },   { "Enabled", JSON_TRUE },
-		      { "Locked", JSON_TRUE },     { "AccountTypes", JSON_ARRAY } };
-	json_t *v;
+	struct jm_value v[A__N];
+	json_t *types;
+	int rc = rf_body_read(body, &account_body, v, resp);
 
 	*locked = -1;
-	for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-		v = json_object_get(body, props[i].name);
-		if (!v)
-			continue;
-		if (props[i].type == JSON_TRUE ? !json_is_boolean(v)
-					       : json_typeof(v) != (json_type)props[i].type) {
-			rf_type_error(resp, props[i].name, v);
-			continue;
-		}
-		if (strcmp(props[i].name, "UserName") == 0)
-			c->user = json_string_value(v);
-		else if (strcmp(props[i].name, "Password") == 0)
-			c->password = json_string_value(v);
-		else if (strcmp(props[i].name, "RoleId") == 0)
-			c->role = json_string_value(v);
-		else if (strcmp(props[i].name, "Enabled") == 0)
-			c->enabled = json_is_true(v);
-		else if (strcmp(props[i].name, "Locked") == 0)
-			*locked = json_is_true(v);
-		else if (json_array_size(v) != 1 || !json_is_string(json_array_get(v, 0)) ||
-			 strcmp(json_string_value(json_array_get(v, 0)), "Redfish") != 0) {
-			char text[128];
-			rf_value_text(v, text, sizeof(text));
-			rf_property_value_not_in_list(resp, text, "AccountTypes");
-		}
+	if (rc == -EINVAL || rc == -ENOMEM)
+		return rc;
+	c->user = v[A_USER].str;
+	c->password = v[A_PASSWORD].str;
+	c->role = v[A_ROLE].str;
+	if (v[A_ENABLED].json)
+		c->enabled = v[A_ENABLED].flag;
+	if (v[A_LOCKED].json)
+		*locked = v[A_LOCKED].flag;
+	types = v[A_TYPES].json;
+	if (types && (json_array_size(types) != 1 || !json_is_string(json_array_get(types, 0)) ||
+		      strcmp(json_string_value(json_array_get(types, 0)), "Redfish") != 0)) {
+		char text[128];
+		rf_value_text(types, text, sizeof(text));
+		rf_property_value_not_in_list(resp, text, "AccountTypes");
 	}
 	if (*locked == 1) {
 		/* Only the service locks an account; a client may only unlock. */
@@ -282,10 +276,6 @@ static int parse_account_body(json_t *body, struct account_change *c, int *locke
 	}
 	return resp->status == 400 ? -EINVAL : 0;
 }
-
-static const char *const account_writable[] = { "UserName", "Password", "RoleId", "Enabled",
-						"Locked", "AccountTypes", NULL };
-static const char *const account_readonly[] = { "Id", "Name", "Description", "Links", NULL };
 
 static int h_account_create(const struct route_ctx *ctx, struct http_response *resp)
 {
@@ -297,9 +287,10 @@ static int h_account_create(const struct route_ctx *ctx, struct http_response *r
 
 	if (!body)
 		return 0;
-	if (rf_check_keys(body, account_writable, account_readonly, resp) ||
-	    parse_account_body(body, &c, &locked, resp))
+	if ((rc = parse_account_body(body, &c, &locked, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
+	}
 	if (!c.user || !c.password || !c.role) {
 		const char *missing = !c.user ? "UserName" : !c.password ? "Password" : "RoleId";
 		rf_create_failed_missing_req_properties(resp, missing);
@@ -332,9 +323,10 @@ static int h_account_patch(const struct route_ctx *ctx, struct http_response *re
 		return 0;
 	if (!(body = rf_body_object(ctx->req, resp)))
 		return 0;
-	if (rf_check_keys(body, account_writable, account_readonly, resp) ||
-	    parse_account_body(body, &c, &locked, resp))
+	if ((rc = parse_account_body(body, &c, &locked, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
+	}
 	/* ConfigureSelf lets a user change their own password and nothing
 	 * else (PrivilegeRegistry's ManagerAccount property override). */
 	if (ctx->admitted_by == PRIV_CONFIGURE_SELF &&

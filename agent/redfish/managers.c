@@ -133,7 +133,7 @@ static int h_audit_log_service(const struct route_ctx *ctx, struct http_response
 			  "WrapsWhenFull", "Entries", rf_link(AUDIT "/Entries"), "Status", "State",
 			  "Enabled", "Health", bad ? "Critical" : "OK", "Oem", "CxlAgent",
 			  "@odata.type", "#CxlAgent.v1_0_0.AuditLog", "ChainHead", head, "Forwarding",
-			  ctx->agent->cfg->audit_forward));
+			  config_audit_forward_name(ctx->agent->cfg)));
 	return resp->json ? 0 : -ENOMEM;
 }
 

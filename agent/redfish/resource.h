@@ -1,7 +1,7 @@
 /* What the resource files (one per resource family, each with its route
  * table beside its handlers) share: identifiers of the singletons, route
- * declaration shorthands, JSON builders, device lookup and status, request
- * body checks and the body-cache versions. Returned json_t are new
+ * declaration shorthands, JSON builders, device lookup and status, and the
+ * body-cache versions (request bodies: redfish/body.h). Returned json_t are new
  * references (NULL on allocation failure) unless said otherwise. */
 #ifndef CXLA_REDFISH_RESOURCE_H
 #define CXLA_REDFISH_RESOURCE_H
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cxl/device.h"
+#include "redfish/body.h"
 #include "redfish/router.h"
 
 struct agent;
@@ -87,22 +88,6 @@ int rf_device_collection(const struct route_ctx *ctx, struct http_response *resp
  * when fn returns non-zero. 0 or a negative errno from the device layer. */
 int rf_foreach_event(struct agent *ag, size_t idx, int (*fn)(const struct cxl_event *, void *),
 		     void *arg);
-
-/* ---- request bodies ---- */
-
-/* The request body as a JSON object (new reference), or NULL with resp
- * filled. An empty object is refused as well: a PATCH or POST with nothing
- * in it is a client mistake worth telling. */
-json_t *rf_body_object(const struct http_request *req, struct http_response *resp);
-/* Every key of body must be in writable (or be @odata.etag); read-only and
- * unknown ones are all reported in resp. 0 or -EINVAL. */
-int rf_check_keys(json_t *body, const char *const *writable, const char *const *readonly,
-		  struct http_response *resp);
-/* A value as text for a message argument. Never used for passwords. */
-void rf_value_text(json_t *v, char *buf, size_t len);
-/* A PropertyValueTypeError for prop with value v added to resp (the
- * Password's value is never shown). */
-void rf_type_error(struct http_response *resp, const char *prop, json_t *v);
 
 /* ---- content versions for the body cache (route_version) ---- */
 

@@ -64,29 +64,42 @@ static int h_role(const struct route_ctx *ctx, struct http_response *resp)
 	return rf_reply_with_etag(resp, 200, role_json(&ri), ri.etag);
 }
 
+enum { R_ROLE_ID, R_ASSIGNED, R_OEM, R_ETAG, R__N };
+static const struct jm_member role_create_members[R__N] = {
+	[R_ROLE_ID] = { "RoleId", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[R_ASSIGNED] = { "AssignedPrivileges", JM_ARRAY, 0, 0, 0, NULL, NULL },
+	[R_OEM] = { "OemPrivileges", JM_ARRAY, 0, 0, 0, NULL, NULL },
+	[R_ETAG] = { "@odata.etag", JM_ANY, 0, 0, 0, NULL, NULL },
+};
+/* A role's id is fixed once created: PATCH reads the same members but the
+ * first, which is then read-only. */
+static const char *const role_readonly[] = { "Id", "Name", "Description", "IsPredefined",
+					     "AlternateRoleId", "Restricted", "RoleId", NULL };
+static const struct rf_body role_create_body = { role_create_members, R__N, role_readonly, NULL };
+static const struct rf_body role_patch_body = { role_create_members + 1, R__N - 1,
+						role_readonly, NULL };
+
 /* Privileges named in AssignedPrivileges (standard) and OemPrivileges (the
- * agent's CxlCommand* ones). *mask says which of the two were present. */
-static int parse_privileges(json_t *body, privset_t *out, privset_t *mask,
-			    struct http_response *resp)
+ * agent's CxlCommand* ones), both already known to be arrays when present.
+ * *mask says which of the two were present. */
+static int parse_privileges(const json_t *assigned, const json_t *oem, privset_t *out,
+			    privset_t *mask, struct http_response *resp)
 {
-	static const struct {
+	const struct {
 		const char *prop;
+		const json_t *arr;
 		int oem;
-	} lists[] = { { "AssignedPrivileges", 0 }, { "OemPrivileges", 1 } };
+	} lists[] = { { "AssignedPrivileges", assigned, 0 }, { "OemPrivileges", oem, 1 } };
 
 	*out = 0;
 	*mask = 0;
 	for (size_t l = 0; l < 2; l++) {
-		json_t *arr = json_object_get(body, lists[l].prop), *v;
+		json_t *v;
 		size_t i;
-		if (!arr)
+		if (!lists[l].arr)
 			continue;
-		if (!json_is_array(arr)) {
-			rf_type_error(resp, lists[l].prop, arr);
-			continue;
-		}
 		*mask |= lists[l].oem ? PRIV_OEM_MASK : PRIV_STANDARD_MASK;
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(lists[l].arr, i, v) {
 			privset_t bit = json_is_string(v) ? privilege_from_name(json_string_value(v))
 							  : 0;
 			if (!bit || privilege_is_oem(bit) != lists[l].oem) {
@@ -101,13 +114,9 @@ static int parse_privileges(json_t *body, privset_t *out, privset_t *mask,
 	return resp->status == 400 ? -EINVAL : 0;
 }
 
-static const char *const role_readonly[] = { "Id", "Name", "Description", "IsPredefined",
-					     "AlternateRoleId", "Restricted", NULL };
-
 static int h_role_create(const struct route_ctx *ctx, struct http_response *resp)
 {
-	static const char *const writable[] = { "RoleId", "AssignedPrivileges", "OemPrivileges",
-						NULL };
+	struct jm_value v[R__N];
 	struct role_info ri;
 	privset_t privs, mask;
 	const char *id;
@@ -117,17 +126,12 @@ static int h_role_create(const struct route_ctx *ctx, struct http_response *resp
 
 	if (!body)
 		return 0;
-	if (rf_check_keys(body, writable, role_readonly, resp) ||
-	    parse_privileges(body, &privs, &mask, resp))
-		goto out;
-	if (!json_is_string(json_object_get(body, "RoleId"))) {
-		if (json_object_get(body, "RoleId"))
-			rf_type_error(resp, "RoleId", json_object_get(body, "RoleId"));
-		else
-			rf_create_failed_missing_req_properties(resp, "RoleId");
+	if ((rc = rf_body_read(body, &role_create_body, v, resp)) ||
+	    (rc = parse_privileges(v[R_ASSIGNED].json, v[R_OEM].json, &privs, &mask, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
 	}
-	id = json_string_value(json_object_get(body, "RoleId"));
+	id = v[R_ROLE_ID].str;
 	if (!privs) {
 		rf_create_failed_missing_req_properties(resp, "AssignedPrivileges");
 		goto out;
@@ -156,10 +160,8 @@ out:
 
 static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 {
-	static const char *const writable[] = { "AssignedPrivileges", "OemPrivileges", NULL };
-	static const char *const readonly[] = { "Id", "Name", "Description", "IsPredefined",
-						"AlternateRoleId", "Restricted", "RoleId", NULL };
 	const char *id = route_param(ctx->params, "role");
+	struct jm_value v[R__N - 1];
 	struct role_info ri;
 	privset_t privs, mask;
 	json_t *body;
@@ -171,13 +173,15 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 	}
 	if (!(body = rf_body_object(ctx->req, resp)))
 		return 0;
-	if (rf_check_keys(body, writable, readonly, resp) ||
-	    parse_privileges(body, &privs, &mask, resp))
+	if ((rc = rf_body_read(body, &role_patch_body, v, resp)) ||
+	    (rc = parse_privileges(v[0].json, v[1].json, &privs, &mask, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
+	}
 	if (ri.predefined) {
 		const char *key;
-		json_t *v;
-		json_object_foreach(body, key, v)
+		json_t *val;
+		json_object_foreach(body, key, val)
 			rf_property_not_writable(resp, key);
 		goto out;
 	}

@@ -73,13 +73,23 @@ static int h_session_collection(const struct route_ctx *ctx, struct http_respons
 	return resp->json ? 0 : -ENOMEM;
 }
 
-/* {"UserName", "Password", "Context"?}; 0, or -EINVAL with resp filled. */
+enum { L_USER, L_PASSWORD, L_CONTEXT, L__N };
+static const struct jm_member login_members[L__N] = {
+	[L_USER] = { "UserName", JM_STRING, JM_REQUIRED, 0, 0, NULL, NULL },
+	[L_PASSWORD] = { "Password", JM_STRING, JM_REQUIRED | JM_SECRET, 0, 0, NULL, NULL },
+	[L_CONTEXT] = { "Context", JM_STRING, 0, 0, SESSION_CONTEXT_MAX - 1, NULL, NULL },
+};
+static const struct rf_body login_body = { login_members, L__N, NULL, NULL };
+
+/* {"UserName", "Password", "Context"?}, values borrowed from *body; 0, or
+ * -EINVAL with resp filled, or -ENOMEM. An empty object is a login with
+ * nothing in it (CreateFailedMissingReqProperties), not EmptyJSON. */
 static int parse_login(const struct http_request *req, json_t **body, const char **user,
 		       const char **password, const char **context, struct http_response *resp)
 {
 	json_error_t jerr;
-	const char *key;
-	json_t *v;
+	struct jm_value v[L__N];
+	int rc;
 
 	*body = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
 			  : NULL;
@@ -87,30 +97,11 @@ static int parse_login(const struct http_request *req, json_t **body, const char
 		rf_malformed_json(resp);
 		return -EINVAL;
 	}
-	*user = *password = *context = NULL;
-	json_object_foreach(*body, key, v) {
-		const char **slot = strcmp(key, "UserName") == 0   ? user
-				    : strcmp(key, "Password") == 0 ? password
-				    : strcmp(key, "Context") == 0  ? context
-								   : NULL;
-		if (!slot) {
-			rf_property_unknown(resp, key);
-			return -EINVAL;
-		}
-		if (!json_is_string(v)) {
-			rf_property_value_type_error(resp, slot == password ? "(hidden)" : "(not a string)", key);
-			return -EINVAL;
-		}
-		*slot = json_string_value(v);
-	}
-	if (!*user || !*password) {
-		rf_create_failed_missing_req_properties(resp, !*user ? "UserName" : "Password");
-		return -EINVAL;
-	}
-	if (*context && strlen(*context) >= SESSION_CONTEXT_MAX) {
-		rf_string_value_too_long(resp, *context, SESSION_CONTEXT_MAX - 1);
-		return -EINVAL;
-	}
+	if ((rc = rf_body_read(*body, &login_body, v, resp)))
+		return rc == -ENOMEM ? rc : -EINVAL;
+	*user = v[L_USER].str;
+	*password = v[L_PASSWORD].str;
+	*context = v[L_CONTEXT].str;
 	return 0;
 }
 
@@ -126,8 +117,10 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 	json_t *body = NULL;
 	int rc = 0;
 
-	if (parse_login(ctx->req, &body, &user, &password, &context, resp))
+	if ((rc = parse_login(ctx->req, &body, &user, &password, &context, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
+	}
 	if (!ag->sessions) {
 		rf_service_temporarily_unavailable(resp, 60);
 		goto out;

@@ -381,14 +381,21 @@ static void submit_run(void *arg, struct http_response *resp)
 	command_outcome_clear(&o);
 }
 
+enum { S_PAYLOAD, S_TIMEOUT, S__N };
+static const struct jm_member submit_members[S__N] = {
+	[S_PAYLOAD] = { "Payload", JM_STRING, 0, 0, 0, NULL, NULL },
+	[S_TIMEOUT] = { "TimeoutMs", JM_INTEGER, 0, 1, MAX_TIMEOUT_MS, NULL, NULL },
+};
+static const struct rf_body submit_body = { submit_members, S__N, NULL, ACTION_NAME };
+
 /* Parse {"Payload": base64?, "TimeoutMs": int?} strictly. */
 static int parse_submit(const struct http_request *req, struct submit_job *j,
 			struct http_response *resp)
 {
 	json_error_t jerr;
-	json_t *body, *v;
-	const char *key;
-	int rc = -EINVAL;
+	struct jm_value v[S__N];
+	json_t *body;
+	int rc;
 
 	if (!req->body) {
 		j->payload = calloc(1, 1);
@@ -400,40 +407,19 @@ static int parse_submit(const struct http_request *req, struct submit_job *j,
 		json_decref(body);
 		return -EINVAL;
 	}
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "Payload") == 0) {
-			if (!json_is_string(v)) {
-				rf_action_parameter_value_type_error(resp, "<non-string>",
-					  "Payload", ACTION_NAME);
-				goto out;
-			}
-			if (base64_decode(json_string_value(v), json_string_length(v), &j->payload,
-					  &j->payload_len)) {
-				rf_action_parameter_value_format_error(resp, json_string_value(v), "Payload", ACTION_NAME);
-				goto out;
-			}
-		} else if (strcmp(key, "TimeoutMs") == 0) {
-			if (!json_is_integer(v)) {
-				rf_action_parameter_value_type_error(resp, "<non-integer>",
-					  "TimeoutMs", ACTION_NAME);
-				goto out;
-			}
-			if (json_integer_value(v) < 1 || json_integer_value(v) > MAX_TIMEOUT_MS) {
-				rf_action_parameter_value_error(resp, "TimeoutMs",
-					  ACTION_NAME);
-				goto out;
-			}
-			j->timeout_ms = (unsigned)json_integer_value(v);
-		} else {
-			rf_action_parameter_unknown(resp, ACTION_NAME, key);
-			goto out;
-		}
-	}
-	if (!j->payload && !(j->payload = calloc(1, 1))) {
-		rc = -ENOMEM;
+	if ((rc = rf_body_read(body, &submit_body, v, resp)))
+		goto out;
+	if (v[S_PAYLOAD].json &&
+	    base64_decode(v[S_PAYLOAD].str, v[S_PAYLOAD].len, &j->payload, &j->payload_len)) {
+		rf_action_parameter_value_format_error(resp, v[S_PAYLOAD].str, "Payload",
+						       ACTION_NAME);
+		rc = -EINVAL;
 		goto out;
 	}
-	rc = 0;
+	if (v[S_TIMEOUT].json)
+		j->timeout_ms = (unsigned)v[S_TIMEOUT].num;
+	if (!j->payload && !(j->payload = calloc(1, 1)))
+		rc = -ENOMEM;
 out:
 	json_decref(body);
 	return rc;

@@ -15,24 +15,6 @@ void log_set_level(enum log_level lvl)
 	current_level = (int)lvl;
 }
 
-int log_level_parse(const char *s, enum log_level *out)
-{
-	static const struct {
-		const char *name;
-		enum log_level lvl;
-	} names[] = { { "error", LOG_LVL_ERROR },
-		      { "warning", LOG_LVL_WARN },
-		      { "info", LOG_LVL_INFO },
-		      { "debug", LOG_LVL_DEBUG } };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].lvl;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char line[1024];

@@ -12,6 +12,7 @@
 
 #include "util/fileio.h"
 #include "util/jsonfile.h"
+#include "util/jsonmembers.h"
 #include "util/log.h"
 
 #define EMU_CONTROL_MAX 4096u
@@ -80,18 +81,6 @@ static int parse_hex_u16(json_t *v, int *out)
 	return 0;
 }
 
-static int parse_log_name(const char *s, int *log)
-{
-	static const char *const names[] = { "info", "warn", "fail", "fatal" };
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			*log = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 void emu_vendor_event(struct emu_dev *d, int log)
 {
 	uint8_t data[8] = { 0x02 }; /* vendor event type: injected */
@@ -99,13 +88,21 @@ void emu_vendor_event(struct emu_dev *d, int log)
 	emu_push_event(d, log, emu_uuid_vendor, data, sizeof(data));
 }
 
+static const char *const log_names[] = { "info", "warn", "fail", "fatal", NULL };
+enum { F_FAULT, F_COUNT, F_OPCODE, F_EVENT, F__N };
+static const struct jm_member control_members[F__N] = {
+	[F_FAULT] = { "fault", JM_STRING, 0, 0, 0, NULL, NULL },
+	[F_COUNT] = { "count", JM_INTEGER, 0, -1, INT_MAX, NULL, NULL },
+	[F_OPCODE] = { "opcode", JM_ANY, 0, 0, 0, NULL, NULL }, /* integer or "0x..." */
+	[F_EVENT] = { "event", JM_STRING, 0, 0, 0, log_names, NULL },
+};
+
 static void emu_apply_control(struct emu_dev *d, const char *text, size_t len)
 {
-	static const char *const keys[] = { "fault", "count", "opcode", "event", NULL };
 	static const char *const root[] = { NULL };
+	struct jm_value v[F__N];
 	struct jsonfile jf;
 	char err[512];
-	json_t *v;
 	enum cxl_emu_fault f = CXL_EMU_FAULT_NONE;
 	int count = -1, opcode = -1, log = -1;
 
@@ -114,36 +111,22 @@ static void emu_apply_control(struct emu_dev *d, const char *text, size_t len)
 		emu_set_fault(d, CXL_EMU_FAULT_NONE, 0, -1);
 		return;
 	}
-	if (!json_is_object(jf.root)) {
-		log_warn("emulated %s: fault control %s: not a JSON object", d->id, d->p.fault_path);
-		goto bad;
-	}
-	if (jsonfile_only_keys(&jf, root, jf.root, keys, err, sizeof(err))) {
+	if (jm_read_file(&jf, root, jf.root, control_members, F__N, v, err, sizeof(err))) {
 		log_warn("emulated %s: fault control ignored: %s", d->id, err);
 		goto bad;
 	}
-	if ((v = json_object_get(jf.root, "fault")) &&
-	    (!json_is_string(v) || cxl_emu_fault_parse(json_string_value(v), &f))) {
+	if (v[F_FAULT].json && cxl_emu_fault_parse(v[F_FAULT].str, &f)) {
 		log_warn("emulated %s: fault control %s: unknown fault", d->id, d->p.fault_path);
 		goto bad;
 	}
-	if ((v = json_object_get(jf.root, "count"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < -1 ||
-		    json_integer_value(v) > INT_MAX) {
-			log_warn("emulated %s: fault control %s: bad count", d->id, d->p.fault_path);
-			goto bad;
-		}
-		count = (int)json_integer_value(v);
-	}
-	if ((v = json_object_get(jf.root, "opcode")) && parse_hex_u16(v, &opcode)) {
+	if (v[F_COUNT].json)
+		count = (int)v[F_COUNT].num;
+	if (v[F_OPCODE].json && parse_hex_u16(v[F_OPCODE].json, &opcode)) {
 		log_warn("emulated %s: fault control %s: bad opcode", d->id, d->p.fault_path);
 		goto bad;
 	}
-	if ((v = json_object_get(jf.root, "event")) &&
-	    (!json_is_string(v) || parse_log_name(json_string_value(v), &log))) {
-		log_warn("emulated %s: fault control %s: bad event log", d->id, d->p.fault_path);
-		goto bad;
-	}
+	if (v[F_EVENT].json)
+		log = v[F_EVENT].choice;
 	emu_set_fault(d, f, count, opcode);
 	if (log >= 0)
 		emu_vendor_event(d, log);

@@ -15,6 +15,10 @@
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
 #include "util/jsonfile.h"
+#include "util/jsonmembers.h"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 #define EMU_PROFILE_MAX (1u << 20)
 
@@ -62,6 +66,7 @@ struct prof_ctx {
 	size_t errlen;
 };
 
+/* A problem with member key of device c->idx (sub: inside its "health"). */
 static int prof_err(struct prof_ctx *c, const char *key, const char *sub, const char *msg)
 {
 	const char *path[] = { "devices", c->idx, key, sub, NULL };
@@ -70,63 +75,57 @@ static int prof_err(struct prof_ctx *c, const char *key, const char *sub, const 
 	return -EINVAL;
 }
 
-static int prof_hex(struct prof_ctx *c, json_t *dev, const char *key, uint64_t max,
+#define HEX_EXPECT "a hex string like \"0x1f\""
+
+enum { H_TEMP, H_LIFE, H_PER_DEGREE, H_PER_LIFE, H_DIRTY, H__N };
+static const struct jm_member health_members[H__N] = {
+	[H_TEMP] = { "temperature_c", JM_INTEGER, 0, -40, EMU_MAX_TEMP, NULL, NULL },
+	[H_LIFE] = { "life_used_pct", JM_INTEGER, 0, 0, 100, NULL, NULL },
+	[H_PER_DEGREE] = { "commands_per_degree", JM_INTEGER, 0, 1, INT_MAX, NULL, NULL },
+	[H_PER_LIFE] = { "commands_per_life_pct", JM_INTEGER, 0, 1, INT_MAX, NULL, NULL },
+	[H_DIRTY] = { "dirty_shutdowns", JM_INTEGER, 0, 0, UINT32_MAX, NULL, NULL },
+};
+
+enum {
+	D_NAME, D_SERIAL, D_VID, D_DID, D_FW, D_VOL, D_PERS, D_LSA, D_PAYLOAD, D_NUMA,
+	D_HOST, D_FAULT, D_JOURNAL, D_HEALTH, D__N
+};
+static const struct jm_member device_members[D__N] = {
+	[D_NAME] = { "name", JM_STRING, JM_REQUIRED, 1, 31, NULL, "a string of 1 to 31 characters" },
+	[D_SERIAL] = { "serial", JM_STRING, JM_REQUIRED, 3, 18, NULL, HEX_EXPECT },
+	[D_VID] = { "pci_vendor_id", JM_STRING, JM_REQUIRED, 3, 18, NULL, HEX_EXPECT },
+	[D_DID] = { "pci_device_id", JM_STRING, JM_REQUIRED, 3, 18, NULL, HEX_EXPECT },
+	[D_FW] = { "firmware_revision", JM_STRING, JM_REQUIRED, 1, CXL_FW_REV_LEN, NULL, NULL },
+	[D_VOL] = { "volatile_bytes", JM_INTEGER, JM_REQUIRED, 0, 1LL << 50, NULL, NULL },
+	[D_PERS] = { "persistent_bytes", JM_INTEGER, JM_REQUIRED, 0, 1LL << 50, NULL, NULL },
+	[D_LSA] = { "lsa_bytes", JM_INTEGER, JM_REQUIRED, 0, EMU_LSA_MAX, NULL, NULL },
+	[D_PAYLOAD] = { "payload_max", JM_INTEGER, JM_REQUIRED, 256, 1 << 20, NULL, NULL },
+	[D_NUMA] = { "numa_node", JM_INTEGER, JM_REQUIRED, -1, 4095, NULL, NULL },
+	[D_HOST] = { "host", JM_STRING, 0, 1, 63, NULL, NULL },
+	[D_FAULT] = { "fault_control", JM_STRING, 0, 1, PATH_MAX - 1, NULL, NULL },
+	[D_JOURNAL] = { "exec_journal", JM_STRING, 0, 1, PATH_MAX - 1, NULL, NULL },
+	[D_HEALTH] = { "health", JM_OBJECT, 0, 0, 0, NULL, NULL },
+};
+
+static int prof_hex(struct prof_ctx *c, const char *key, const struct jm_value *v, uint64_t max,
 		    uint64_t *out)
 {
-	json_t *v = json_object_get(dev, key);
-	const char *s;
 	char *end;
 	unsigned long long x;
 
-	if (!v)
-		return prof_err(c, key, NULL, "missing");
-	s = json_is_string(v) ? json_string_value(v) : "";
-	if (strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18)
-		return prof_err(c, key, NULL, "expected a hex string like \"0x1f\"");
+	if (strncmp(v->str, "0x", 2) != 0)
+		return prof_err(c, key, NULL, "expected " HEX_EXPECT);
 	errno = 0;
-	x = strtoull(s + 2, &end, 16);
+	x = strtoull(v->str + 2, &end, 16);
 	if (errno || *end || x > max)
 		return prof_err(c, key, NULL, "bad or out-of-range hex value");
 	*out = x;
 	return 0;
 }
 
-static int prof_int(struct prof_ctx *c, json_t *obj, const char *key, const char *sub,
-		    bool required, long long lo, long long hi, long long def, long long *out)
+static int prof_printable(struct prof_ctx *c, const char *key, const struct jm_value *v)
 {
-	json_t *v = json_object_get(obj, sub ? sub : key);
-
-	if (!v) {
-		if (required)
-			return prof_err(c, key, sub, "missing");
-		*out = def;
-		return 0;
-	}
-	if (!json_is_integer(v))
-		return prof_err(c, key, sub, "expected an integer");
-	if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "out of range [%lld, %lld]", lo, hi);
-		return prof_err(c, key, sub, msg);
-	}
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static int prof_str(struct prof_ctx *c, json_t *dev, const char *key, bool required,
-		    size_t maxlen, const char **out)
-{
-	json_t *v = json_object_get(dev, key);
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return prof_err(c, key, NULL, "missing");
-		return 0;
-	}
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > maxlen)
-		return prof_err(c, key, NULL, "expected a non-empty string");
-	*out = json_string_value(v);
-	for (const char *p = *out; *p; p++)
+	for (const char *p = v->str; p && *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			return prof_err(c, key, NULL, "printable ASCII only");
 	return 0;
@@ -134,13 +133,10 @@ static int prof_str(struct prof_ctx *c, json_t *dev, const char *key, bool requi
 
 /* The optional "health" object: where the model's health starts and how
  * fast it moves. */
-static int prof_health(struct prof_ctx *c, json_t *h, struct emu_profile_dev *d)
+static int prof_health(struct prof_ctx *c, const json_t *h, struct emu_profile_dev *d)
 {
-	static const char *const hkeys[] = { "temperature_c", "life_used_pct",
-					     "commands_per_degree", "commands_per_life_pct",
-					     "dirty_shutdowns", NULL };
 	const char *hpath[] = { "devices", c->idx, "health", NULL };
-	long long v;
+	struct jm_value v[H__N];
 	int rc;
 
 	d->base_temp = 35;
@@ -149,104 +145,92 @@ static int prof_health(struct prof_ctx *c, json_t *h, struct emu_profile_dev *d)
 	d->per_life = 1000;
 	if (!h)
 		return 0;
-	if (!json_is_object(h))
-		return prof_err(c, "health", NULL, "expected an object");
-	if ((rc = jsonfile_only_keys(c->jf, hpath, h, hkeys, c->err, c->errlen)))
+	if ((rc = jm_read_file(c->jf, hpath, h, health_members, H__N, v, c->err, c->errlen)))
 		return rc;
-	if ((rc = prof_int(c, h, "health", "temperature_c", false, -40, EMU_MAX_TEMP, 35, &v)))
-		return rc;
-	d->base_temp = (int)v;
-	if ((rc = prof_int(c, h, "health", "life_used_pct", false, 0, 100, 2, &v)))
-		return rc;
-	d->base_life = (int)v;
-	if ((rc = prof_int(c, h, "health", "commands_per_degree", false, 1, INT_MAX, 100, &v)))
-		return rc;
-	d->per_degree = (unsigned)v;
-	if ((rc = prof_int(c, h, "health", "commands_per_life_pct", false, 1, INT_MAX, 1000,
-			   &v)))
-		return rc;
-	d->per_life = (unsigned)v;
-	if ((rc = prof_int(c, h, "health", "dirty_shutdowns", false, 0, UINT32_MAX, 0, &v)))
-		return rc;
-	d->dirty_shutdowns = (uint32_t)v;
+	if (v[H_TEMP].json)
+		d->base_temp = (int)v[H_TEMP].num;
+	if (v[H_LIFE].json)
+		d->base_life = (int)v[H_LIFE].num;
+	if (v[H_PER_DEGREE].json)
+		d->per_degree = (unsigned)v[H_PER_DEGREE].num;
+	if (v[H_PER_LIFE].json)
+		d->per_life = (unsigned)v[H_PER_LIFE].num;
+	if (v[H_DIRTY].json)
+		d->dirty_shutdowns = (uint32_t)v[H_DIRTY].num;
 	return 0;
 }
 
-static int prof_device(struct prof_ctx *c, json_t *dev, struct emu_profile_dev *d)
+static int prof_strings(struct prof_ctx *c, const struct jm_value *v, struct emu_profile_dev *d)
 {
-	static const char *const keys[] = { "name", "serial", "pci_vendor_id", "pci_device_id",
-					    "firmware_revision", "volatile_bytes",
-					    "persistent_bytes", "lsa_bytes", "payload_max",
-					    "numa_node", "host", "fault_control", "exec_journal",
-					    "health", NULL };
-	const char *path[] = { "devices", c->idx, NULL };
-	const char *s;
-	uint64_t x;
-	long long v;
+	static const int printable[] = { D_FW, D_HOST, D_FAULT, D_JOURNAL };
 	int rc;
 
-	if (!json_is_object(dev))
-		return jsonfile_error(c->jf, path, 0, c->err, c->errlen, "expected an object");
-	if ((rc = jsonfile_only_keys(c->jf, path, dev, keys, c->err, c->errlen)))
-		return rc;
-	if ((rc = prof_str(c, dev, "name", true, sizeof(d->name) - 1, &s)))
-		return rc;
-	for (const char *p = s; *p; p++)
+	for (const char *p = v[D_NAME].str; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p))
 			return prof_err(c, "name", NULL, "letters, digits, '_', '.', '-' only");
-	snprintf(d->name, sizeof(d->name), "%s", s);
-	if ((rc = prof_hex(c, dev, "serial", UINT64_MAX, &d->serial)))
-		return rc;
-	if ((rc = prof_hex(c, dev, "pci_vendor_id", 0xFFFF, &x)))
-		return rc;
-	d->vid = (uint16_t)x;
-	if ((rc = prof_hex(c, dev, "pci_device_id", 0xFFFF, &x)))
-		return rc;
-	d->did = (uint16_t)x;
-	if ((rc = prof_str(c, dev, "firmware_revision", true, CXL_FW_REV_LEN, &s)))
-		return rc;
-	snprintf(d->fw, sizeof(d->fw), "%s", s);
-	if ((rc = prof_int(c, dev, "volatile_bytes", NULL, true, 0, 1LL << 50, 0, &v)))
-		return rc;
-	d->vol = (uint64_t)v;
+	for (size_t i = 0; i < sizeof(printable) / sizeof(printable[0]); i++)
+		if ((rc = prof_printable(c, device_members[printable[i]].name, &v[printable[i]])))
+			return rc;
+	snprintf(d->name, sizeof(d->name), "%s", v[D_NAME].str);
+	snprintf(d->fw, sizeof(d->fw), "%s", v[D_FW].str);
+	snprintf(d->host, sizeof(d->host), "%s", v[D_HOST].json ? v[D_HOST].str : "");
+	if (v[D_FAULT].json && !(d->fault_path = strdup(v[D_FAULT].str)))
+		return -ENOMEM;
+	if (v[D_JOURNAL].json && !(d->journal_path = strdup(v[D_JOURNAL].str)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int prof_sizes(struct prof_ctx *c, const struct jm_value *v, struct emu_profile_dev *d)
+{
+	d->vol = (uint64_t)v[D_VOL].num;
 	if (d->vol % CXL_CAPACITY_UNIT)
 		return prof_err(c, "volatile_bytes", NULL, "not a multiple of 256 MiB");
-	if ((rc = prof_int(c, dev, "persistent_bytes", NULL, true, 0, 1LL << 50, 0, &v)))
-		return rc;
-	d->pers = (uint64_t)v;
+	d->pers = (uint64_t)v[D_PERS].num;
 	if (d->pers % CXL_CAPACITY_UNIT)
 		return prof_err(c, "persistent_bytes", NULL, "not a multiple of 256 MiB");
 	if (!d->vol && !d->pers)
 		return prof_err(c, "volatile_bytes", NULL, "a device needs some capacity");
-	if ((rc = prof_int(c, dev, "lsa_bytes", NULL, true, 0, EMU_LSA_MAX, 0, &v)))
-		return rc;
-	d->lsa_size = (uint32_t)v;
-	if ((rc = prof_int(c, dev, "payload_max", NULL, true, 256, 1 << 20, 0, &v)))
-		return rc;
-	if (v & (v - 1))
+	d->lsa_size = (uint32_t)v[D_LSA].num;
+	if (v[D_PAYLOAD].num & (v[D_PAYLOAD].num - 1))
 		return prof_err(c, "payload_max", NULL, "not a power of two");
-	d->payload_max = (uint32_t)v;
-	if ((rc = prof_int(c, dev, "numa_node", NULL, true, -1, 4095, -1, &v)))
-		return rc;
-	d->numa = (int)v;
-	if ((rc = prof_str(c, dev, "host", false, sizeof(d->host) - 1, &s)))
-		return rc;
-	snprintf(d->host, sizeof(d->host), "%s", s ? s : "");
-	if ((rc = prof_str(c, dev, "fault_control", false, PATH_MAX - 1, &s)))
-		return rc;
-	if (s && !(d->fault_path = strdup(s)))
-		return -ENOMEM;
-	if ((rc = prof_str(c, dev, "exec_journal", false, PATH_MAX - 1, &s)))
-		return rc;
-	if (s && !(d->journal_path = strdup(s)))
-		return -ENOMEM;
-	return prof_health(c, json_object_get(dev, "health"), d);
+	d->payload_max = (uint32_t)v[D_PAYLOAD].num;
+	d->numa = (int)v[D_NUMA].num;
+	return 0;
 }
+
+static int prof_device(struct prof_ctx *c, const json_t *dev, struct emu_profile_dev *d)
+{
+	const char *path[] = { "devices", c->idx, NULL };
+	struct jm_value v[D__N];
+	uint64_t x;
+	int rc;
+
+	if ((rc = jm_read_file(c->jf, path, dev, device_members, D__N, v, c->err, c->errlen)))
+		return rc;
+	if ((rc = prof_strings(c, v, d)) || (rc = prof_hex(c, "serial", &v[D_SERIAL], UINT64_MAX,
+							   &d->serial)))
+		return rc;
+	if ((rc = prof_hex(c, "pci_vendor_id", &v[D_VID], 0xFFFF, &x)))
+		return rc;
+	d->vid = (uint16_t)x;
+	if ((rc = prof_hex(c, "pci_device_id", &v[D_DID], 0xFFFF, &x)))
+		return rc;
+	d->did = (uint16_t)x;
+	if ((rc = prof_sizes(c, v, d)))
+		return rc;
+	return prof_health(c, v[D_HEALTH].json, d);
+}
+
+static const struct jm_member profile_members[] = {
+	{ "devices", JM_ARRAY, JM_REQUIRED, 1, CXL_MAX_DEVICES, NULL,
+	  "an array of 1 to " STRINGIFY(CXL_MAX_DEVICES) " devices" },
+};
 
 int emu_profile_load(const char *path, struct emu_profile *out, char *errbuf, size_t errlen)
 {
-	static const char *const top_keys[] = { "devices", NULL };
 	static const char *const root[] = { NULL };
+	struct jm_value top;
 	struct jsonfile jf;
 	struct prof_ctx c;
 	json_t *devs;
@@ -263,20 +247,9 @@ int emu_profile_load(const char *path, struct emu_profile *out, char *errbuf, si
 	c.jf = &jf;
 	c.err = errbuf;
 	c.errlen = errlen;
-	if (!json_is_object(jf.root)) {
-		rc = jsonfile_error(&jf, root, 0, errbuf, errlen, "expected an object");
+	if ((rc = jm_read_file(&jf, root, jf.root, profile_members, 1, &top, errbuf, errlen)))
 		goto fail;
-	}
-	if ((rc = jsonfile_only_keys(&jf, root, jf.root, top_keys, errbuf, errlen)))
-		goto fail;
-	devs = json_object_get(jf.root, "devices");
-	if (!json_is_array(devs) || json_array_size(devs) == 0 ||
-	    json_array_size(devs) > CXL_MAX_DEVICES) {
-		const char *p[] = { "devices", NULL };
-		rc = jsonfile_error(&jf, p, 0, errbuf, errlen,
-				    "\"devices\" must be an array of 1 to %d devices", CXL_MAX_DEVICES);
-		goto fail;
-	}
+	devs = top.json;
 	out->dev = calloc(json_array_size(devs), sizeof(*out->dev));
 	if (!out->dev) {
 		rc = -ENOMEM;

@@ -51,10 +51,10 @@ static void test_defaults(void **state)
 	assert_null(cfg.tls_certificate);
 	assert_null(cfg.tls_key);
 	assert_null(cfg.tls_client_ca);
-	assert_string_equal(cfg.tls_client_auth, "off");
-	assert_string_equal(cfg.tls_client_identity, "cn");
+	assert_int_equal(cfg.tls_client_auth, HTTP_CLIENT_AUTH_OFF);
+	assert_int_equal(cfg.tls_client_identity, CERTMAP_CN);
 	assert_string_equal(cfg.state_dir, "/var/lib/cxl-agent");
-	assert_string_equal(cfg.log_level, "info");
+	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
 	assert_int_equal(cfg.max_body_bytes, 65536);
 	assert_int_equal(cfg.threads, 2);
 	assert_int_equal(cfg.connection_limit, 0); /* derived from the descriptor limit */
@@ -95,10 +95,10 @@ static void test_valid_file(void **state)
 	assert_string_equal(cfg.tls_certificate, "/etc/cxl-agent/cert.pem");
 	assert_string_equal(cfg.tls_key, "/etc/cxl-agent/key.pem");
 	assert_string_equal(cfg.tls_client_ca, "/etc/cxl-agent/ca.pem");
-	assert_string_equal(cfg.tls_client_auth, "optional");
-	assert_string_equal(cfg.tls_client_identity, "san");
+	assert_int_equal(cfg.tls_client_auth, HTTP_CLIENT_AUTH_OPTIONAL);
+	assert_int_equal(cfg.tls_client_identity, CERTMAP_SAN);
 	assert_string_equal(cfg.state_dir, "/srv/cxl-agent");
-	assert_string_equal(cfg.log_level, "debug");
+	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(cfg.max_body_bytes, 256);
 	assert_int_equal(cfg.threads, 64);
 	assert_string_equal(cfg.backend, "emulated");
@@ -285,6 +285,8 @@ static const struct string_case string_cases[] = {
 	{ "{\"backend\": \"emulated\"}", NULL },
 	{ "{\"backend\": \"qemu\"}", "1:13: \"backend\" must be one of auto|kernel|emulated" },
 	{ "{\"log_level\": \"warning\"}", NULL },
+	{ "{\"audit_forward\": \"syslog\"}", NULL },
+	{ "{\"audit_forward\": \"journal\"}", "1:19: \"audit_forward\" must be one of off|syslog" },
 	{ "{\"user\": \"\"}", "1:10: \"user\" must be a non-empty string or null" },
 	{ "{\"user\": null}", NULL },
 	{ "{\"tls_key\": \"/k\", \"tls_certificate\": \"/c\"}", NULL },
@@ -324,6 +326,34 @@ static void test_string_cases(void **state)
 			fail_msg("case %zu %s:\n  got  (%d) %s\n  want %s", i, c->text, rc, err,
 				 want);
 	}
+}
+
+/* Enum-valued keys are held as the enums their consumers take, and shown
+ * under the names the file uses. */
+static void test_enums(void **state)
+{
+	struct config cfg;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_int_equal(cfg.audit_forward, AUDIT_FORWARD_OFF);
+	assert_string_equal(cfg.backend, "auto");
+	assert_string_equal(config_audit_forward_name(&cfg), "off");
+	assert_int_equal(config_load_string(&cfg, "e.json",
+					    "{\"audit_forward\": \"syslog\", \"log_level\": \"error\","
+					    " \"backend\": \"kernel\", \"tls_client_identity\": \"san\"}",
+					    err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.audit_forward, AUDIT_FORWARD_SYSLOG);
+	assert_int_equal(cfg.log_level, LOG_LVL_ERROR);
+	assert_string_equal(cfg.backend, "kernel"); /* a backend table name */
+	assert_int_equal(cfg.tls_client_identity, CERTMAP_SAN);
+	assert_string_equal(config_audit_forward_name(&cfg), "syslog");
+	assert_string_equal(config_log_level_name(&cfg), "error");
+	assert_string_equal(config_tls_client_identity_name(&cfg), "san");
+	assert_string_equal(config_tls_client_auth_name(&cfg), "off");
+	config_release(&cfg);
 }
 
 /* state_dir has no meaningful "unset": every state file lives under it and
@@ -496,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_path),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_string_cases),
+		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_state_dir_null),
 		cmocka_unit_test(test_layering),
 		cmocka_unit_test(test_dump_redacts_and_round_trips),

@@ -749,8 +749,8 @@ static void test_profile_errors(void **state)
 	char path[256];
 	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 
-	assert_int_equal(open_err(fx, "{\"devices\": [], \"x\": 1}", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "bad.json:1:17: unknown key \"x\""));
+	assert_int_equal(open_err(fx, "{\"devices\": [{}], \"x\": 1}", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad.json:1:19: unknown key \"x\""));
 	assert_int_equal(open_err(fx, "{\"devices\": []}", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "array of 1"));
 	assert_int_equal(

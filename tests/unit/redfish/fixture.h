@@ -182,7 +182,7 @@ static inline int rfx_open_commands(struct rfx *f)
 static inline struct rfx *rfx_open_with(unsigned refresh_ms)
 {
 	struct rfx *f = calloc(1, sizeof(*f));
-	const struct authn_config ac = { .cache_ttl_s = 60, .client_auth = AUTHN_CERT_OFF,
+	const struct authn_config ac = { .cache_ttl_s = 60, .client_auth = HTTP_CLIENT_AUTH_OFF,
 					 .cert_identity = CERTMAP_CN };
 	char path[512], err[1024] = "";
 

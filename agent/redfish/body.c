@@ -1,0 +1,195 @@
+#include "redfish/body.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redfish/error.h"
+
+json_t *rf_body_object(const struct http_request *req, struct http_response *resp)
+{
+	json_error_t jerr;
+	json_t *body;
+
+	if (!req->body || !req->body_len) {
+		rf_malformed_json(resp);
+		return NULL;
+	}
+	body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		rf_malformed_json(resp);
+		return NULL;
+	}
+	if (json_object_size(body) == 0) {
+		json_decref(body);
+		rf_empty_json(resp);
+		return NULL;
+	}
+	return body;
+}
+
+void rf_value_text(const json_t *v, char *buf, size_t len)
+{
+	char *s;
+	if (json_is_string(v)) {
+		snprintf(buf, len, "%s", json_string_value(v));
+		return;
+	}
+	s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	snprintf(buf, len, "%s", s ? s : "null");
+	free(s);
+}
+
+static bool in_list(const char *key, const char *const *list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static void value_text(const struct jm_error *e, char *buf, size_t len)
+{
+	if (e->member && (e->member->flags & JM_SECRET))
+		snprintf(buf, len, "(hidden)");
+	else
+		rf_value_text(e->value, buf, len);
+}
+
+static void answer_property(const struct rf_body *decl, const struct jm_error *e,
+			    struct http_response *resp)
+{
+	char text[128];
+
+	switch (e->problem) {
+	case JM_UNKNOWN:
+		if (in_list(e->name, decl->readonly) || strncmp(e->name, "@odata.", 7) == 0)
+			rf_property_not_writable(resp, e->name);
+		else
+			rf_property_unknown(resp, e->name);
+		return;
+	case JM_MISSING:
+		rf_create_failed_missing_req_properties(resp, e->name);
+		return;
+	case JM_NOT_OBJECT:
+		rf_malformed_json(resp);
+		return;
+	default:
+		break;
+	}
+	value_text(e, text, sizeof(text));
+	switch (e->problem) {
+	case JM_OUT_OF_RANGE:
+		rf_property_value_out_of_range(resp, text, e->name);
+		return;
+	case JM_NOT_IN_LIST:
+		rf_property_value_not_in_list(resp, text, e->name);
+		return;
+	case JM_BAD_LENGTH:
+		if (json_is_string(e->value) && e->member->max > 0 &&
+		    (long long)json_string_length(e->value) > e->member->max) {
+			rf_string_value_too_long(resp, text, (int)e->member->max);
+			return;
+		}
+		rf_property_value_out_of_range(resp, text, e->name);
+		return;
+	default:
+		rf_property_value_type_error(resp, text, e->name);
+		return;
+	}
+}
+
+static void answer_parameter(const struct rf_body *decl, const struct jm_error *e,
+			     struct http_response *resp)
+{
+	char text[128];
+
+	switch (e->problem) {
+	case JM_UNKNOWN:
+		rf_action_parameter_unknown(resp, decl->action, e->name);
+		return;
+	case JM_NOT_OBJECT:
+		rf_malformed_json(resp);
+		return;
+	case JM_WRONG_TYPE:
+		value_text(e, text, sizeof(text));
+		rf_action_parameter_value_type_error(resp, text, e->name, decl->action);
+		return;
+	default:
+		rf_action_parameter_value_error(resp, e->name, decl->action);
+		return;
+	}
+}
+
+static void answer(const struct rf_body *decl, const struct jm_error *e,
+		   struct http_response *resp)
+{
+	if (decl->action)
+		answer_parameter(decl, e, resp);
+	else
+		answer_property(decl, e, resp);
+}
+
+/* The stage of a problem (see rf_body_read). */
+static int stage(const struct jm_error *e)
+{
+	return e->problem == JM_UNKNOWN || e->problem == JM_NOT_OBJECT ? 1
+	       : e->problem == JM_MISSING				 ? 3
+									 : 2;
+}
+
+/* Answer the problems of the first stage that has any; returns that stage. */
+static int answer_stage(const struct rf_body *decl, const struct jm_error *errs, size_t nerrs,
+			struct http_response *resp)
+{
+	int first = 3;
+
+	for (size_t k = 0; k < nerrs; k++)
+		if (stage(&errs[k]) < first)
+			first = stage(&errs[k]);
+	if (first == 2) {
+		/* Bad values in declaration order, so answers read like the schema. */
+		for (size_t i = 0; i < decl->n; i++)
+			for (size_t k = 0; k < nerrs; k++)
+				if (errs[k].member == &decl->members[i] && stage(&errs[k]) == 2)
+					answer(decl, &errs[k], resp);
+		return first;
+	}
+	for (size_t k = 0; k < nerrs; k++) {
+		if (stage(&errs[k]) != first)
+			continue;
+		answer(decl, &errs[k], resp);
+		if (first == 3)
+			break; /* the first missing one is enough to tell */
+	}
+	return first;
+}
+
+int rf_body_read(const json_t *body, const struct rf_body *decl, struct jm_value *out,
+		 struct http_response *resp)
+{
+	/* Every member of the body can have at most one problem, and every
+	 * required member absent one more. */
+	size_t max = (json_is_object(body) ? json_object_size(body) : 0) + decl->n + 1;
+	struct jm_error *errs = calloc(max, sizeof(*errs));
+	size_t nerrs = 0;
+	int first;
+
+	if (!errs)
+		return -ENOMEM;
+	if (!jm_read_all(body, decl->members, decl->n, out, errs, max, &nerrs)) {
+		free(errs);
+		return 0;
+	}
+	if (decl->action) {
+		answer(decl, &errs[0], resp);
+		free(errs);
+		return -EINVAL;
+	}
+	first = answer_stage(decl, errs, nerrs, resp);
+	free(errs);
+	return first == 2 ? -ERANGE : -EINVAL;
+}
