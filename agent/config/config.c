@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxl/mctp/endpoint.h"
 #include "util/jsonfile.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
@@ -137,6 +138,15 @@ static int enum_allows(const char *help, const char *value)
 	return 0;
 }
 
+/* Keys whose list items have a syntax of their own. */
+static int check_item(const struct key_desc *k, const char *item, char *why, size_t whylen)
+{
+	struct cxl_mctp_endpoint_spec spec;
+	if (strcmp(k->name, "mctp_endpoints") == 0)
+		return cxl_mctp_endpoint_parse(item, &spec, why, whylen);
+	return 0;
+}
+
 static int apply_key(struct config *cfg, const struct key_desc *k, json_t *v,
 		     const struct jsonfile *jf, char *err, size_t errlen)
 {
@@ -182,18 +192,23 @@ static int apply_key(struct config *cfg, const struct key_desc *k, json_t *v,
 	case T_STRS: {
 		size_t i;
 		json_t *item;
-		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		/* a list empty by default may be emptied again */
+		bool may_empty = k->def_str && !k->def_str[0];
+		if (!json_is_array(v) || (json_array_size(v) == 0 && !may_empty) ||
 		    json_array_size(v) > CONFIG_MAX_LISTEN)
 			return jsonfile_error(jf, path, 0, err, errlen,
 					      "\"%s\" must be an array of 1 to %d strings", k->name,
 					      CONFIG_MAX_LISTEN);
 		json_array_foreach(v, i, item) {
-			if (!json_is_string(item)) {
-				const char *ipath[] = { k->name, seg, NULL };
-				snprintf(seg, sizeof(seg), "[%zu]", i);
+			const char *ipath[] = { k->name, seg, NULL };
+			char why[128];
+			snprintf(seg, sizeof(seg), "[%zu]", i);
+			if (!json_is_string(item))
 				return jsonfile_error(jf, ipath, 0, err, errlen,
 						      "\"%s\" items must be strings", k->name);
-			}
+			if (check_item(k, json_string_value(item), why, sizeof(why)))
+				return jsonfile_error(jf, ipath, 0, err, errlen, "\"%s\"%s: %s",
+						      k->name, seg, why);
 		}
 		clear_key(cfg, k);
 		json_array_foreach(v, i, item) {
@@ -250,6 +265,11 @@ static int apply_file(struct config *cfg, const struct jsonfile *jf, char *err, 
 		return jsonfile_error(jf, path, 1, err, errlen,
 				      "tls_client_auth \"%s\" needs tls_client_ca",
 				      cfg->tls_client_auth);
+	}
+	if (strcmp(cfg->backend, "mctp") == 0 && cfg->mctp_endpoints_count == 0) {
+		const char *path[] = { "backend", NULL };
+		return jsonfile_error(jf, path, 1, err, errlen,
+				      "backend \"mctp\" needs mctp_endpoints");
 	}
 	return 0;
 }

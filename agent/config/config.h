@@ -36,7 +36,13 @@
 	X(INT, shutdown_grace_ms, 5000, 0, 60000, false,                                       \
 	  "how long in-flight requests may finish at shutdown")                                \
 	X(STR, user, NULL, 0, 0, false, "drop privileges to this user after start-up")         \
-	X(ENUM, backend, "auto", 0, 0, false, "auto|kernel|emulated: device backend")          \
+	X(ENUM, backend, "auto", 0, 0, false,                                                  \
+	  "auto|kernel|emulated|mctp: device backend (mctp_endpoints add MCTP devices beside "  \
+	  "any other)")                                                                         \
+	X(STRS, mctp_endpoints, "", 0, 0, false,                                               \
+	  "MCTP endpoints: \"net=N,eid=N[,name=X]\" or \"serial:/dev/PATH[,eid=N][,name=X]\"") \
+	X(INT, mctp_timeout_ms, 1000, 10, 60000, false, "MCTP per-attempt reply timeout")        \
+	X(INT, mctp_retries, 2, 0, 7, false, "MCTP resends after an attempt without a reply")     \
 	X(STR, emulated_profile, NULL, 0, 0, false,                                            \
 	  "JSON profile of emulated devices (null: built-in demo)")                            \
 	X(INT, refresh_interval_ms, 5000, 100, 3600000, false, "device data cache lifetime")   \
