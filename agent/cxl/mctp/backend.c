@@ -33,7 +33,7 @@ struct mctp_backend {
 };
 
 const struct cxl_delivery_path cxl_mctp_path = {
-	.method = "MCTP CCI",
+	.method = "MctpCci",
 	.description = "CXL CCI messages over MCTP (type 08h) to the device's endpoint",
 	.agent_reads = true,
 };
