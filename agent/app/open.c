@@ -118,7 +118,15 @@ static int open_devices(const struct config *cfg, struct agent *ag, char *err, s
 		.default_timeout_ms = (unsigned)cfg->command_timeout_ms,
 		.refresh_interval_ms = (unsigned)cfg->refresh_interval_ms,
 		.event_ring_size = (size_t)cfg->event_ring_size,
+		.mctp_endpoints = (const char *const *)cfg->mctp_endpoints,
+		.mctp_endpoint_count = cfg->mctp_endpoints_count,
+		.mctp_timeout_ms = (unsigned)cfg->mctp_timeout_ms,
+		.mctp_retries = (unsigned)cfg->mctp_retries,
 	};
+	/* Endpoints add MCTP devices beside whatever backend is named, so a
+	 * host's kernel or emulated devices and its MCTP ones share one set. */
+	if (cfg->mctp_endpoints_count && strcmp(cfg->backend, "mctp") != 0)
+		dc.backends[1] = "mctp";
 	int rc = cxl_devset_open(&dc, &ag->devices, &ag->backend_why, err, errlen);
 	if (rc)
 		return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cxl/device.h"
+#include "cxl/mctp/endpoint.h"
 #include "util/jsonfile.h"
 #include "util/jsonmembers.h"
 
@@ -66,9 +67,10 @@ struct key_desc {
 	{ #name, JM_STRING, JM_NULLABLE, 1, 0, NULL, "a non-empty string or null" },
 #define MEMBER_ENUM(name, min, max) \
 	{ #name, JM_STRING, 0, 1, 0, name##_names, "a non-empty string" },
-#define MEMBER_STRS(name, min, max)                        \
-	{ #name, JM_ARRAY, 0, 1, CONFIG_MAX_LISTEN, NULL, \
-	  "an array of 1 to " STRINGIFY(CONFIG_MAX_LISTEN) " strings" },
+/* For STRS keys, min is the fewest items the list may hold. */
+#define MEMBER_STRS(name, min, max)                          \
+	{ #name, JM_ARRAY, 0, min, CONFIG_MAX_LISTEN, NULL, \
+	  "an array of " #min " to " STRINGIFY(CONFIG_MAX_LISTEN) " strings" },
 #define MEMBER_INT(name, min, max) { #name, JM_INTEGER, 0, min, max, NULL, "an integer" },
 #define MEMBER(type, name, def, min, max, secret, help) MEMBER_##type(name, min, max)
 
@@ -182,6 +184,15 @@ void config_release(struct config *cfg)
 	cfg->source = NULL;
 }
 
+/* Keys whose list items have a syntax of their own. */
+static int check_item(const struct key_desc *k, const char *item, char *why, size_t whylen)
+{
+	struct cxl_mctp_endpoint_spec spec;
+	if (strcmp(k->name, "mctp_endpoints") == 0)
+		return cxl_mctp_endpoint_parse(item, &spec, why, whylen);
+	return 0;
+}
+
 /* Items of a STRS key: checked before anything is replaced. */
 static int check_strs_items(const struct key_desc *k, json_t *arr, const struct jsonfile *jf,
 			    char *err, size_t errlen)
@@ -191,12 +202,15 @@ static int check_strs_items(const struct key_desc *k, json_t *arr, const struct 
 	char seg[24];
 
 	json_array_foreach(arr, i, item) {
-		if (!json_is_string(item)) {
-			const char *ipath[] = { k->name, seg, NULL };
-			snprintf(seg, sizeof(seg), "[%zu]", i);
+		const char *ipath[] = { k->name, seg, NULL };
+		char why[128];
+		snprintf(seg, sizeof(seg), "[%zu]", i);
+		if (!json_is_string(item))
 			return jsonfile_error(jf, ipath, 0, err, errlen,
 					      "\"%s\" items must be strings", k->name);
-		}
+		if (check_item(k, json_string_value(item), why, sizeof(why)))
+			return jsonfile_error(jf, ipath, 0, err, errlen, "\"%s\"%s: %s", k->name,
+					      seg, why);
 	}
 	return 0;
 }
@@ -290,6 +304,11 @@ static int check_rules(const struct config *cfg, const struct jsonfile *jf, char
 		return jsonfile_error(jf, path, 1, err, errlen,
 				      "tls_client_auth \"%s\" needs tls_client_ca",
 				      config_tls_client_auth_name(cfg));
+	}
+	if (strcmp(cfg->backend, "mctp") == 0 && cfg->mctp_endpoints_count == 0) {
+		const char *path[] = { "backend", NULL };
+		return jsonfile_error(jf, path, 1, err, errlen,
+				      "backend \"mctp\" needs mctp_endpoints");
 	}
 	return 0;
 }

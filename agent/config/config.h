@@ -16,10 +16,10 @@
 
 /* X(type, name, default, min, max, secret, help)
  * type: STR (string or null), INT (integer within [min,max]), STRS (array of
- * strings), ENUM (one of the names in config.c's table for the key, held as
+ * at least min strings), ENUM (one of the names in config.c's table for the key, held as
  * the enum its consumer declares: config_<name>_t below; default is a name). */
 #define CONFIG_KEYS(X)                                                                     \
-	X(STRS, listen_addresses, "127.0.0.1 ::1", 0, 0, false,                                \
+	X(STRS, listen_addresses, "127.0.0.1 ::1", 1, 0, false,                                \
 	  "addresses to listen on, IPv4 and/or IPv6")                                          \
 	X(INT, port, 8443, 1, 65535, false, "TCP port")                                        \
 	X(STR, tls_certificate, NULL, 0, 0, false, "server certificate chain (PEM)")           \
@@ -43,6 +43,10 @@
 	  "how long in-flight requests may finish at shutdown")                                \
 	X(STR, user, NULL, 0, 0, false, "drop privileges to this user after start-up")         \
 	X(STR, backend, "auto", 0, 0, false, "device backend: auto or a backend table name")     \
+	X(STRS, mctp_endpoints, "", 0, 0, false,                                               \
+	  "MCTP endpoints: \"net=N,eid=N[,name=X]\" or \"serial:/dev/PATH[,eid=N][,name=X]\"") \
+	X(INT, mctp_timeout_ms, 1000, 10, 60000, false, "MCTP per-attempt reply timeout")        \
+	X(INT, mctp_retries, 2, 0, 7, false, "MCTP resends after an attempt without a reply")     \
 	X(STR, emulated_profile, NULL, 0, 0, false,                                            \
 	  "JSON profile of emulated devices (null: built-in demo)")                            \
 	X(INT, refresh_interval_ms, 5000, 100, 3600000, false, "device data cache lifetime")   \

@@ -10,11 +10,13 @@
 
 #include "cxl/emulated/emulated.h"
 #include "cxl/kernel/kernel.h"
+#include "cxl/mctp/backend.h"
 #include "util/log.h"
 
 static const struct cxl_backend_desc *const table[] = {
 	&cxl_kernel_backend_desc,
 	&cxl_emu_backend_desc,
+	&cxl_mctp_backend_desc,
 };
 
 const struct cxl_backend_desc *const *cxl_backend_table(size_t *n)

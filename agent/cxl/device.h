@@ -153,6 +153,12 @@ struct cxl_devset_config {
 	unsigned default_timeout_ms;  /* for submissions without their own */
 	unsigned refresh_interval_ms; /* health/inventory cache lifetime */
 	size_t event_ring_size;       /* per device, bound on kept event records */
+	/* MCTP endpoints (cxl/mctp/endpoint.h syntax), borrowed; and the
+	 * per-attempt timeout and resend count of those that set neither. */
+	const char *const *mctp_endpoints;
+	size_t mctp_endpoint_count;
+	unsigned mctp_timeout_ms;
+	unsigned mctp_retries;
 };
 
 struct cxl_devset;

@@ -136,7 +136,7 @@ static void free_slots(struct cxl_devset *set, size_t n)
 }
 
 /* Whether the device layer may send its own reads of opcode this way. */
-static bool agent_reads(struct devslot *d, uint16_t opcode)
+bool devset_agent_reads(struct devslot *d, uint16_t opcode)
 {
 	struct cxl_delivery_info di;
 	memset(&di, 0, sizeof(di));
@@ -169,8 +169,8 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
 	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
 			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
-			      agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
-			      agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+			      devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
+			      devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
 	devset_refresh_locked(set, idx);
 	return 0;
 }

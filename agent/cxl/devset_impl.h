@@ -77,6 +77,8 @@ struct cxl_devset {
 int devset_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8_t *in,
 		size_t in_len, uint8_t *out, size_t out_max, size_t *out_len, uint16_t *mbox_rc,
 		const struct timespec *deadline);
+/* Whether the device layer may send its own reads of opcode to d. */
+bool devset_agent_reads(struct devslot *d, uint16_t opcode);
 /* Read and decode the CEL of device idx, mbox held (refresh.c). */
 int devset_read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel);
 /* Re-read inventory, health and events of device idx, mbox held. */

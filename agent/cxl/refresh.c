@@ -8,6 +8,7 @@
 
 #include "cxl/devset_impl.h"
 #include "cxl/mbox.h"
+#include "util/log.h"
 
 #define CEL_MAX_BYTES (65536u * 4u)
 #define EVENT_PAGES_PER_LOG 16 /* bound on Get Event Records rounds per refresh */
@@ -193,6 +194,44 @@ static void collect_events(struct cxl_devset *set, size_t idx, const struct time
 	}
 }
 
+/* An absent device that answers Identify again is back: present, with its
+ * CEL read afresh (it may have been unreadable, or the device replaced) and
+ * what depends on the CEL recomputed. Backends whose gone devices never
+ * answer (a removed kernel device node) simply stay absent. Returns whether
+ * the device is present now. Called with the mailbox lock held. */
+static bool revive(struct cxl_devset *set, size_t idx)
+{
+	struct devslot *d = &set->dev[idx];
+	struct cxl_cel cel;
+	struct timespec deadline;
+	size_t out_len = 0;
+	uint16_t mrc = 0;
+	int rc;
+
+	cxl_deadline_in(&deadline, set->timeout_ms);
+	rc = d->be->ops->submit(d->be, d->local, CXL_OP_IDENTIFY, NULL, 0, d->scratch,
+				d->payload_max, &out_len, &mrc, &deadline);
+	if (rc || mrc != CXL_MBOX_SUCCESS)
+		return false;
+	memset(&cel, 0, sizeof(cel));
+	if (devset_read_cel(set, idx, &cel))
+		log_warn("cxl: %s: back, but its Command Effects Log is unreadable", d->id);
+	pthread_mutex_lock(&d->cache);
+	cxl_cel_free(&d->cel);
+	d->cel = cel;
+	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
+	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
+			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
+			      devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
+			      devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+	d->info.present = true;
+	d->info.generation++;
+	pthread_mutex_unlock(&d->cache);
+	log_info("cxl: %s: answering again (%s backend); marked present", d->id,
+		 d->be->ops->name);
+	return true;
+}
+
 void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 {
 	struct devslot *d = &set->dev[idx];
@@ -214,7 +253,7 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	d->refreshed_once = true;
 	d->stale = false;
 	pthread_mutex_unlock(&d->cache);
-	if (!present)
+	if (!present && !revive(set, idx))
 		return;
 
 	cxl_deadline_in(&deadline, set->timeout_ms);
@@ -284,8 +323,7 @@ int cxl_devset_refresh(struct cxl_devset *set, size_t idx, bool force)
 	d = &set->dev[idx];
 	pthread_mutex_lock(&d->cache);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	due = d->info.present &&
-	      (force || !d->refreshed_once || d->stale ||
+	due = (force || !d->refreshed_once || d->stale ||
 	       (now.tv_sec - d->refreshed.tv_sec) * 1000 +
 			       (now.tv_nsec - d->refreshed.tv_nsec) / 1000000L >=
 		       (long)set->refresh_ms);

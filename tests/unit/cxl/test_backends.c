@@ -18,6 +18,7 @@
 #include "cxl/device.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/kernel/kernel.h"
+#include "cxl/mctp/backend.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
@@ -198,9 +199,12 @@ static void test_builtin_table(void **state)
 	(void)state;
 
 	/* real devices first, the emulated model as the fallback that always probes */
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_string_equal(tab[0]->name, "kernel");
 	assert_string_equal(tab[1]->name, "emulated");
+	/* MCTP endpoints come from configuration only: auto never picks them */
+	assert_string_equal(tab[2]->name, "mctp");
+	assert_null(tab[2]->probe);
 	assert_ptr_equal(cxl_backend_lookup(NULL, 0, "kernel"), &cxl_kernel_backend_desc);
 	assert_ptr_equal(cxl_backend_lookup(NULL, 0, "emulated"), &cxl_emu_backend_desc);
 	assert_null(cxl_backend_lookup(NULL, 0, "auto"));
@@ -229,6 +233,7 @@ static void test_builtin_table(void **state)
 	assert_ptr_equal(tab[0]->paths[0], &cxl_kernel_path_named);
 	assert_ptr_equal(tab[0]->paths[1], &cxl_kernel_path_raw);
 	assert_ptr_equal(tab[1]->paths[0], &cxl_emu_path);
+	assert_ptr_equal(tab[2]->paths[0], &cxl_mctp_path);
 	/* what the CEL resource shows as Delivery.Method */
 	{
 		struct cxl_delivery_info d = { .path = &cxl_kernel_path_raw };
