@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(paths[5], sizeof(paths[5]), "/redfish/v1/AccountService");
 		snprintf(paths[6], sizeof(paths[6]),
 			 "/redfish/v1/Chassis/host/PCIeDevices/%s/Oem/CxlAgent/VendorCommands/"
-			 "emu-set-config-after-reset/Actions/CxlVendorCommand.Submit",
+			 "emu-set-config-after-reset/Actions/CxlAgent.Submit",
 			 f->device_id);
 	}
 	which = data[0] % N_ROUTES;

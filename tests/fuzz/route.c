@@ -1,12 +1,16 @@
-/* Path routing and the service edge for any method and path: the first byte
- * picks the method and whether the caller is the administrator, the rest
- * (up to a NUL) is the decoded path. router_match() runs over the real route
- * table, then the whole request goes through service_handle(). */
+/* Path decoding, routing and the service edge for any method and path: the
+ * first byte picks the method and whether the caller is the administrator,
+ * the rest (up to a NUL) is the path as it arrives on the wire. It is
+ * decoded by the strict URI decoder as the HTTP server does (a refused path
+ * is marked, not dropped: the service answers it), router_match() runs over
+ * the real route tables, then the whole request goes through
+ * service_handle(). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_agent.h"
+#include "http/uri.h"
 #include "redfish/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(path, data + 1, len);
 	path[len] = '\0';
+	uri_utf8_valid((const unsigned char *)path, len);
+	req.uri_invalid = uri_unescape(path) < 0 || !uri_path_clean(path);
 
 	req.method = methods[data[0] & 7];
 	req.method_token = tokens[data[0] & 7];
