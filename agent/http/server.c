@@ -414,6 +414,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 						    &srv->ticket_key);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
