@@ -27,6 +27,9 @@
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
+#include "events/bus.h"
+#include "events/device_watch.h"
+#include "events/sse.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -168,6 +171,7 @@ struct runtime {
 	char *client_ca_pem;
 	struct http_server *server;
 	struct poller *poller;
+	struct device_watch *watch;
 	int catalogue_ready;
 };
 
@@ -175,6 +179,8 @@ static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
 	poller_stop(rt->poller);
+	device_watch_free(rt->watch);
+	sse_hub_free(rt->agent.sse);
 	body_cache_free(rt->agent.bodies);
 	tasks_free(rt->agent.tasks);
 	command_queues_free(rt->agent.queues);
@@ -186,6 +192,8 @@ static void runtime_release(struct runtime *rt)
 	sessions_free(rt->agent.sessions);
 	accounts_free(rt->agent.accounts);
 	router_free(rt->agent.router);
+	/* Last: every part above may publish until it is gone. */
+	event_bus_free(rt->agent.events);
 	free(rt->cert_pem);
 	tls_free_secret(rt->key_pem);
 	free(rt->client_ca_pem);
@@ -287,6 +295,34 @@ static int open_devices(struct runtime *rt, char *err, size_t errlen)
 		 rt->agent.backend_why ? rt->agent.backend_why : "configured",
 		 cxl_devset_count(rt->agent.devices));
 	return 0;
+}
+
+/* Event ids start from the clock so that a client's Last-Event-ID from
+ * before a restart never names a newer event. */
+static int open_events(struct runtime *rt)
+{
+	const struct config *cfg = &rt->cfg;
+	struct timespec now;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	rc = event_bus_new((size_t)cfg->event_replay_size,
+			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
+			   &rt->agent.events);
+	if (rc)
+		return rc;
+	return sse_hub_new(rt->agent.events, (unsigned)cfg->sse_max_streams,
+			   (unsigned)cfg->sse_keepalive_s, (unsigned)cfg->event_queue_len,
+			   &rt->agent.sse);
+}
+
+static int start_poller(struct runtime *rt)
+{
+	int rc = device_watch_new(rt->agent.devices, rt->agent.events, &rt->watch);
+	if (rc)
+		return rc;
+	return poller_start_observed(rt->agent.devices, (unsigned)rt->cfg.refresh_interval_ms,
+				     device_watch_poll, rt->watch, &rt->poller);
 }
 
 /* The catalogue of approved commands: none configured means none approved.
@@ -560,13 +596,15 @@ int main(int argc, char **argv)
 
 	if ((rc = open_state(&rt, err, sizeof(err))))
 		goto fail;
+	if ((rc = open_events(&rt)))
+		goto fail;
 	if ((rc = open_devices(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = open_commands(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = audit_reconcile(&rt.agent)) < 0)
 		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
-	if ((rc = poller_start(rt.agent.devices, (unsigned)rt.cfg.refresh_interval_ms, &rt.poller)))
+	if ((rc = start_poller(&rt)))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

@@ -52,7 +52,13 @@
 	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
 	  "off|syslog: also send each audit record to syslog (authpriv), as it is written")    \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
-	  "failed logins per source address per minute before 429")
+	  "failed logins per source address per minute before 429")                           \
+	X(INT, event_replay_size, 1024, 1, 1048576, false,                                     \
+	  "Redfish events kept for Last-Event-ID replay")                                      \
+	X(INT, event_queue_len, 1024, 1, 1048576, false,                                       \
+	  "events queued per stream or subscription before drops")                             \
+	X(INT, sse_max_streams, 32, 0, 4096, false, "open event streams (SSE) at most")         \
+	X(INT, sse_keepalive_s, 15, 1, 3600, false, "comment line on a quiet event stream")
 
 #define CONFIG_FIELD_STR(name) char *name;
 #define CONFIG_FIELD_INT(name) long long name;

@@ -17,6 +17,8 @@ struct audit_log;
 struct command_queues;
 struct tasks;
 struct body_cache;
+struct event_bus;
+struct sse_hub;
 
 struct agent {
 	const struct config *cfg;
@@ -31,6 +33,8 @@ struct agent {
 	struct command_queues *queues;  /* per-device admission of commands */
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
+	struct event_bus *events;       /* Redfish events published by every part */
+	struct sse_hub *sse;            /* open event streams */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,15 @@ static int is_json_media_type(const char *ct)
 /* Query options: Redfish says unsupported $-options get 501, other
  * parameters are ignored. The agent supports none (ProtocolFeaturesSupported
  * says so). */
-static const char *unsupported_query(const struct http_request *req)
+static bool route_accepts_query(const struct route *route, const char *name)
+{
+	return (route->methods & ROUTE_QUERY_FILTER) && strcmp(name, "$filter") == 0;
+}
+
+static const char *unsupported_query(const struct http_request *req, const struct route *route)
 {
 	for (size_t i = 0; i < req->nquery; i++)
-		if (req->query[i].name[0] == '$')
+		if (req->query[i].name[0] == '$' && !route_accepts_query(route, req->query[i].name))
 			return req->query[i].name;
 	return NULL;
 }
@@ -267,7 +273,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_unsupported_media_type(resp);
 		goto out;
 	}
-	if ((q = unsupported_query(req))) {
+	if ((q = unsupported_query(req, route))) {
 		rf_query_parameter_unsupported(resp, q);
 		goto out;
 	}

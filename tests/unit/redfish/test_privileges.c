@@ -77,6 +77,9 @@ static const struct {
 	{ "/redfish/v1/SessionService", "SessionService" },
 	{ "/redfish/v1/SessionService/Sessions", "SessionCollection" },
 	{ "/redfish/v1/SessionService/Sessions/{session}", "Session" },
+	{ "/redfish/v1/EventService", "EventService" },
+	/* the stream is a view of the EventService's events */
+	{ "/redfish/v1/EventService/SSE", "EventService" },
 };
 
 /* OEM resources: not in the registry. Reading them needs Login; what a
