@@ -29,12 +29,14 @@
 #include "cxl/device.h"
 #include "events/bus.h"
 #include "events/device_watch.h"
+#include "events/messages.h"
 #include "events/sse.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
 #include "redfish/body_cache.h"
 #include "redfish/router.h"
+#include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
 #include "util/fileio.h"
@@ -377,7 +379,10 @@ static void reload_catalogue(struct runtime *rt)
 	char err[4096];
 
 	if (load_catalogue(&rt->cfg, &cat, err, sizeof(err))) {
+		const char *args[1] = { err };
 		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
+		event_emit(rt->agent.events, EVM_CATALOGUE_RELOAD_FAILED, NULL,
+			   "/redfish/v1/Managers/" MANAGER_ID, "Manager", args, NULL);
 		return;
 	}
 	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));

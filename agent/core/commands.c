@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "core/agent.h"
+#include "events/sources.h"
 #include "policy/catalogue.h"
 #include "util/log.h"
 
@@ -63,9 +64,9 @@ void command_outcome_clear(struct command_outcome *out)
 	cxl_cmd_result_clear(&out->result);
 }
 
-int command_submit(struct agent *ag, const struct identity *who, size_t idx,
-		   const struct policy_command *approval, const uint8_t *payload,
-		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
+static int submit_audited(struct agent *ag, const struct identity *who, size_t idx,
+			  const struct policy_command *approval, const uint8_t *payload,
+			  size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
 {
 	struct cxl_dev_info info;
 	struct cxl_cel cel = { 0 };
@@ -152,6 +153,21 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 		 opcode, who->user, info.id, out->result.transport, out->result.mbox_rc,
 		 (unsigned long long)out->result.duration_us, out->audit_id);
 	return 0;
+}
+
+int command_submit(struct agent *ag, const struct identity *who, size_t idx,
+		   const struct policy_command *approval, const uint8_t *payload,
+		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
+{
+	struct cxl_dev_info info;
+	int rc = submit_audited(ag, who, idx, approval, payload, payload_len, timeout_ms, out);
+
+	/* Published after the audit trail is written, so an event never names
+	 * a command the audit log does not know. */
+	if (rc == 0 && cxl_devset_info(ag->devices, idx, &info) == 0)
+		events_command(ag->events, info.id, approval ? approval->id : NULL,
+			       approval ? approval->opcode : 0, who->user, out);
+	return rc;
 }
 
 void command_record_completion(struct agent *ag, const char *intent_id, int transport,

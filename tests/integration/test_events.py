@@ -14,8 +14,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, Agent, Checker, set_fault,  # noqa: E402
-                      write_emulated_profile)
+from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, Agent, Checker,  # noqa: E402
+                      set_fault, write_emulated_profile)
 
 SSE = "/redfish/v1/EventService/SSE"
 
@@ -132,6 +132,7 @@ def main():
     c = Checker("events")
     tmp_profile = write_emulated_profile(os.path.join("/tmp", "cxla-ev-%d" % os.getpid()))
     cfg = {"emulated_profile": tmp_profile["profile"], "refresh_interval_ms": 200,
+           "policy_file": POLICY_EXAMPLE,
            "sse_max_streams": 3, "sse_keepalive_s": 1}
     with Agent(config=cfg) as a:
         r = a.curl("GET", "/redfish/v1/EventService")
@@ -199,6 +200,27 @@ def main():
         c.eq(bad.status, 400, "unsupported $filter property")
         c.check(b"QueryParameterValueError" in bad.body, "400 names QueryParameterValueError")
         bad.close()
+
+        # Vendor command decisions and completions, without payload bytes.
+        time.sleep(1.5)
+        cmds = Stream(a, "RegistryPrefix eq 'CxlAgent' and ResourceType eq 'PCIeDevice'")
+        c.eq(cmds.status, 200, "command stream opens")
+        r = a.submit(tmp_profile["ids"][0], "emu-set-config-after-reset", "AQAAAA==")
+        c.eq(r.status, 200, "vendor command runs")
+        seen = []
+        for _ in range(2):
+            got = cmds.next(timeout=2)
+            if got:
+                seen.append(got[2]["Events"][0])
+                c.payloads.append(("command event", got[2]))
+        keys = [e["MessageId"].rsplit(".", 1)[-1] for e in seen]
+        c.eq(keys, ["VendorCommandAllowed", "VendorCommandCompleted"], "command events")
+        c.check(all("AQAAAA" not in json.dumps(e) for e in seen), "no payload bytes in events")
+        r = a.submit(tmp_profile["ids"][0], "emu-set-config-after-reset", "AQAAAA==",
+                     user=("nobody", "x"))
+        got = cmds.next(timeout=1)
+        c.check(got is False, "an unauthenticated attempt makes no decision event")
+        cmds.close()
 
         # A session's stream ends when the session is deleted.
         time.sleep(1.5)
