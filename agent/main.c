@@ -1,4 +1,5 @@
 /* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -31,6 +32,7 @@
 #include "events/device_watch.h"
 #include "events/messages.h"
 #include "events/sse.h"
+#include "events/subscriptions.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -183,6 +185,7 @@ static void runtime_release(struct runtime *rt)
 	poller_stop(rt->poller);
 	device_watch_free(rt->watch);
 	sse_hub_free(rt->agent.sse);
+	subscriptions_close(rt->agent.subs);
 	body_cache_free(rt->agent.bodies);
 	tasks_free(rt->agent.tasks);
 	command_queues_free(rt->agent.queues);
@@ -301,21 +304,47 @@ static int open_devices(struct runtime *rt, char *err, size_t errlen)
 
 /* Event ids start from the clock so that a client's Last-Event-ID from
  * before a restart never names a newer event. */
-static int open_events(struct runtime *rt)
+static int open_subscriptions(struct runtime *rt, char *err, size_t errlen)
+{
+	const struct config *cfg = &rt->cfg;
+	char path[4096];
+	struct subscriptions_config sc = {
+		.path = path,
+		.ca_file = cfg->event_destination_ca,
+		.max = (unsigned)cfg->max_subscriptions,
+		.retry_attempts = (unsigned)cfg->delivery_retry_attempts,
+		.retry_interval_s = (unsigned)cfg->delivery_retry_interval_s,
+		.queue_len = (unsigned)cfg->event_queue_len,
+		.timeout_s = (unsigned)cfg->delivery_timeout_s,
+		.uri_base = "/redfish/v1/EventService/Subscriptions",
+	};
+	int rc = config_state_path(cfg, "subscriptions.json", path, sizeof(path));
+
+	if (rc)
+		return rc;
+	return subscriptions_open(&sc, rt->agent.events, &rt->agent.subs, err, errlen);
+}
+
+static int open_events(struct runtime *rt, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
 	struct timespec now;
 	int rc;
 
+	/* Before the first thread: libcurl's global set-up is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -ENOMEM;
 	clock_gettime(CLOCK_REALTIME, &now);
 	rc = event_bus_new((size_t)cfg->event_replay_size,
 			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
 			   &rt->agent.events);
 	if (rc)
 		return rc;
-	return sse_hub_new(rt->agent.events, (unsigned)cfg->sse_max_streams,
-			   (unsigned)cfg->sse_keepalive_s, (unsigned)cfg->event_queue_len,
-			   &rt->agent.sse);
+	rc = sse_hub_new(rt->agent.events, (unsigned)cfg->sse_max_streams,
+			 (unsigned)cfg->sse_keepalive_s, (unsigned)cfg->event_queue_len, &rt->agent.sse);
+	if (rc)
+		return rc;
+	return open_subscriptions(rt, err, errlen);
 }
 
 static int start_poller(struct runtime *rt)
@@ -601,7 +630,7 @@ int main(int argc, char **argv)
 
 	if ((rc = open_state(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = open_events(&rt)))
+	if ((rc = open_events(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = open_devices(&rt, err, sizeof(err))))
 		goto fail;

@@ -19,6 +19,7 @@ struct tasks;
 struct body_cache;
 struct event_bus;
 struct sse_hub;
+struct subscriptions;
 
 struct agent {
 	const struct config *cfg;
@@ -35,6 +36,7 @@ struct agent {
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
 	struct event_bus *events;       /* Redfish events published by every part */
 	struct sse_hub *sse;            /* open event streams */
+	struct subscriptions *subs;     /* push subscriptions */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };
