@@ -33,6 +33,7 @@
 #include "events/messages.h"
 #include "events/sse.h"
 #include "events/subscriptions.h"
+#include "metrics/metrics.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -199,6 +200,7 @@ static void runtime_release(struct runtime *rt)
 	router_free(rt->agent.router);
 	/* Last: every part above may publish until it is gone. */
 	event_bus_free(rt->agent.events);
+	metrics_free(rt->agent.metrics);
 	free(rt->cert_pem);
 	tls_free_secret(rt->key_pem);
 	free(rt->client_ca_pem);
@@ -334,6 +336,8 @@ static int open_events(struct runtime *rt, char *err, size_t errlen)
 	/* Before the first thread: libcurl's global set-up is not thread-safe. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -ENOMEM;
+	if ((rc = metrics_new(&rt->agent.metrics)))
+		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
 	rc = event_bus_new((size_t)cfg->event_replay_size,
 			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,

@@ -20,6 +20,7 @@ struct body_cache;
 struct event_bus;
 struct sse_hub;
 struct subscriptions;
+struct metrics;
 
 struct agent {
 	const struct config *cfg;
@@ -37,6 +38,7 @@ struct agent {
 	struct event_bus *events;       /* Redfish events published by every part */
 	struct sse_hub *sse;            /* open event streams */
 	struct subscriptions *subs;     /* push subscriptions */
+	struct metrics *metrics;        /* counters for /metrics */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };

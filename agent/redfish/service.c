@@ -13,6 +13,7 @@
 #include "redfish/body_cache.h"
 #include "redfish/error.h"
 #include "redfish/router.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
 
 #define WWW_AUTHENTICATE "Basic realm=\"cxl-agent\", charset=\"UTF-8\""
@@ -315,6 +316,7 @@ static void finish(const struct http_request *req, struct http_response *resp, u
 struct deferred_finish {
 	struct http_deferred inner;
 	unsigned allowed;
+	struct metrics *metrics;
 };
 
 static void deferred_run(void *arg, struct http_response *resp)
@@ -322,6 +324,7 @@ static void deferred_run(void *arg, struct http_response *resp)
 	struct deferred_finish *d = arg;
 	d->inner.run(d->inner.arg, resp);
 	finish(NULL, resp, d->allowed);
+	metrics_http(d->metrics, resp->status);
 }
 
 static void deferred_release(void *arg)
@@ -349,6 +352,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		if (d) {
 			d->inner = resp->defer;
 			d->allowed = allowed;
+			d->metrics = ag->metrics;
 			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
@@ -360,5 +364,8 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		rf_internal_error(resp);
 	}
 	finish(req, resp, allowed);
+	metrics_http(ag->metrics, resp->status);
+	if (resp->status == 401)
+		metrics_auth_failure(ag->metrics);
 	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);
 }

@@ -91,6 +91,7 @@ static const struct {
  * submitted command needs is the policy's decision from the device's CEL
  * effects and the caller's CxlCommand* privileges. */
 static const char *const oem_routes[] = {
+	"/metrics", /* OpenMetrics, outside Redfish: Login (ReadOnly) reads it */
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/CommandEffectsLog",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands/{cmd}",
