@@ -206,23 +206,32 @@ static int refill(struct sse_stream *st)
 	return 0;
 }
 
+/* Fills buf with as many whole or partial events as are pending, so that a
+ * burst leaves in few TLS records rather than one per event. */
 static long stream_read(void *arg, char *buf, size_t max)
 {
 	struct sse_stream *st = arg;
-	size_t n;
+	size_t off = 0;
 
-	if (st->pending_off == st->pending_len) {
-		int rc = refill(st);
-		if (rc <= 0)
-			return rc;
+	while (off < max) {
+		size_t n;
+		if (st->pending_off == st->pending_len) {
+			int rc = refill(st);
+			if (rc < 0 && off == 0)
+				return -1;
+			if (rc <= 0)
+				break;
+		}
+		n = st->pending_len - st->pending_off;
+		if (n > max - off)
+			n = max - off;
+		memcpy(buf + off, st->pending + st->pending_off, n);
+		st->pending_off += n;
+		off += n;
 	}
-	n = st->pending_len - st->pending_off;
-	if (n > max)
-		n = max;
-	memcpy(buf, st->pending + st->pending_off, n);
-	st->pending_off += n;
-	st->last_write = mono_s();
-	return (long)n;
+	if (off)
+		st->last_write = mono_s();
+	return (long)off;
 }
 
 static void stream_release(void *arg)

@@ -297,7 +297,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct http_serv
 	sc->srv = srv;
 	sc->conn = conn;
 	pthread_mutex_init(&sc->lock, NULL);
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, sc,
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, sc,
 					      stream_free);
 	if (!r) {
 		pthread_mutex_destroy(&sc->lock);
