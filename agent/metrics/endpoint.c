@@ -2,7 +2,6 @@
  * with Login (ReadOnly and up): the agent's counters, per-device gauges read
  * from the device cache (never a mailbox command), event bus, streams and
  * subscriptions. */
-#include "metrics/endpoint.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "events/subscriptions.h"
 #include "metrics/metrics.h"
 #include "redfish/resource.h"
+#include "redfish/routes.h"
 
 #define PREFIX "cxl_agent_"
 #define OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -108,7 +108,7 @@ static void write_events(struct agent *ag, FILE *f)
 		(unsigned long long)ss.failed_attempts);
 }
 
-int h_metrics(const struct route_ctx *ctx, struct http_response *resp)
+static int h_metrics(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
 	char *text = NULL;

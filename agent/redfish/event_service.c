@@ -16,7 +16,6 @@
 #include "events/subscriptions.h"
 #include "events/sse.h"
 #include "redfish/error.h"
-#include "redfish/event_service.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 
@@ -25,7 +24,7 @@
 #define SUBSCRIPTIONS_URI EVENT_SERVICE_URI "/Subscriptions"
 #define SUBMIT_TEST_URI EVENT_SERVICE_URI "/Actions/EventService.SubmitTestEvent"
 
-int h_event_service(const struct route_ctx *ctx, struct http_response *resp)
+static int h_event_service(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const struct config *cfg = ctx->agent->cfg;
 	json_t *doc;
@@ -98,7 +97,7 @@ static int last_event_id(const struct http_request *req, uint64_t *out)
 	return errno || *end || h[0] == '-' ? -EINVAL : 0;
 }
 
-int h_event_stream(const struct route_ctx *ctx, struct http_response *resp)
+static int h_event_stream(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
 	const char *filter_text = query_value(ctx->req, "$filter");
@@ -199,7 +198,7 @@ static bool have_subscriptions(const struct route_ctx *ctx, struct http_response
 	return false;
 }
 
-int h_subscription_collection(const struct route_ctx *ctx, struct http_response *resp)
+static int h_subscription_collection(const struct route_ctx *ctx, struct http_response *resp)
 {
 	json_t *members;
 
@@ -212,7 +211,7 @@ int h_subscription_collection(const struct route_ctx *ctx, struct http_response 
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_subscription_create(const struct route_ctx *ctx, struct http_response *resp)
+static int h_subscription_create(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct sub_error e;
 	char id[16], loc[128];
@@ -241,7 +240,7 @@ int h_subscription_create(const struct route_ctx *ctx, struct http_response *res
 	return resp->json ? 0 : -ENOMEM;
 }
 
-int h_subscription(const struct route_ctx *ctx, struct http_response *resp)
+static int h_subscription(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "sub");
 	json_t *doc;
@@ -257,7 +256,7 @@ int h_subscription(const struct route_ctx *ctx, struct http_response *resp)
 	return 0;
 }
 
-int h_subscription_delete(const struct route_ctx *ctx, struct http_response *resp)
+static int h_subscription_delete(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "sub");
 	int rc;
@@ -275,7 +274,7 @@ int h_subscription_delete(const struct route_ctx *ctx, struct http_response *res
 	return 0;
 }
 
-int h_subscription_resume(const struct route_ctx *ctx, struct http_response *resp)
+static int h_subscription_resume(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "sub");
 
@@ -291,7 +290,7 @@ int h_subscription_resume(const struct route_ctx *ctx, struct http_response *res
 
 /* SubmitTestEvent: the caller's message, published like any other so that
  * every stream and subscription whose filter matches receives it. */
-int h_submit_test_event(const struct route_ctx *ctx, struct http_response *resp)
+static int h_submit_test_event(const struct route_ctx *ctx, struct http_response *resp)
 {
 	json_t *body, *args = NULL;
 	const char *mid = NULL, *msg = NULL, *sev = NULL, *origin = NULL, *ignored = NULL;
