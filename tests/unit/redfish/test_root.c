@@ -41,6 +41,7 @@ static void test_service_root(void **state)
 		{ "Tasks", "/redfish/v1/TaskService" },
 		{ "AccountService", "/redfish/v1/AccountService" },
 		{ "SessionService", "/redfish/v1/SessionService" },
+		{ "EventService", "/redfish/v1/EventService" },
 		{ "Links/Sessions", "/redfish/v1/SessionService/Sessions" },
 	};
 	struct rfx_reply r = rfx_get(f, "/redfish/v1", NULL);
@@ -70,7 +71,7 @@ static void test_odata(void **state)
 
 	assert_int_equal(r.status, 200);
 	assert_string_equal(rfx_str(r.body, "@odata.context"), "/redfish/v1/$metadata");
-	assert_int_equal(json_array_size(value), 7);
+	assert_int_equal(json_array_size(value), 8); /* the root and its 7 services */
 	assert_string_equal(rfx_str(value, "0/url"), "/redfish/v1/");
 	json_array_foreach(value, i, v) {
 		const char *name = rfx_str(v, "name");
