@@ -14,6 +14,7 @@ const struct route *const agent_route_tables[] = {
 	role_routes,
 	session_routes,
 	event_service_routes,
+	registry_routes,
 	metrics_routes,
 };
 const size_t agent_route_table_count = sizeof(agent_route_tables) / sizeof(agent_route_tables[0]);

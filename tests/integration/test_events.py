@@ -154,6 +154,16 @@ def main():
         c.check(all(doc.get("SSEFilterPropertiesSupported", {}).get(p) for p in
                     ("EventFormatType", "MessageId", "RegistryPrefix", "ResourceType",
                      "OriginResource")), "SSEFilterPropertiesSupported")
+        # The agent's own registry, for the CxlAgent MessageIds its events carry.
+        regs = c.redfish_json(a.curl("GET", "/redfish/v1/Registries"), "Registries")
+        c.eq([m["@odata.id"] for m in regs.get("Members", [])],
+             ["/redfish/v1/Registries/CxlAgent.1.0.0"], "registry files")
+        rf = c.redfish_json(a.curl("GET", "/redfish/v1/Registries/CxlAgent.1.0.0"), "registry file")
+        uri = rf.get("Location", [{}])[0].get("Uri", "")
+        reg = a.curl("GET", uri, user=None)
+        c.eq(reg.status, 200, "the registry itself is served (%s)" % uri)
+        c.eq(reg.json().get("RegistryPrefix"), "CxlAgent", "served registry prefix")
+        c.payloads.append(("CxlAgent registry", reg.json()))
         r = a.curl("GET", "/redfish/v1/EventService", user=None)
         c.eq(r.status, 401, "EventService needs authentication")
 

@@ -78,6 +78,8 @@ static const struct {
 	{ "/redfish/v1/SessionService/Sessions", "SessionCollection" },
 	{ "/redfish/v1/SessionService/Sessions/{session}", "Session" },
 	{ "/redfish/v1/EventService", "EventService" },
+	{ "/redfish/v1/Registries", "MessageRegistryFileCollection" },
+	{ "/redfish/v1/Registries/{registry}", "MessageRegistryFile" },
 	/* the stream is a view of the EventService's events */
 	{ "/redfish/v1/EventService/SSE", "EventService" },
 	{ "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent", "EventService" },
