@@ -61,9 +61,7 @@ def main():
                    body={"UserName": MONITOR[0], "Password": MONITOR[1], "RoleId": "ReadOnly"})
         c.eq(r.status, 201, "ReadOnly account for monitoring")
         c.eq(a.curl("GET", "/metrics", user=None).status, 401, "/metrics needs credentials")
-        r = a.curl("POST", "/redfish/v1/Chassis/host/PCIeDevices/1000000000000001/Oem/CxlAgent/"
-                   "VendorCommands/emu-set-config-after-reset/Actions/CxlVendorCommand.Submit",
-                   body={"Payload": "AQAAAA=="})
+        r = a.submit("1000000000000001", "emu-set-config-after-reset", "AQAAAA==")
         c.eq(r.status, 200, "a vendor command for the counters")
         r = a.curl("GET", "/metrics", user=MONITOR)
         c.eq(r.status, 200, "ReadOnly reads /metrics")
