@@ -47,6 +47,9 @@
 /* Background operations are polled this often, and declared lost after. */
 #define TASK_POLL_MS 200
 #define TASK_LIMIT_MS (15 * 60 * 1000)
+/* A task monitor answers with the final response this long after the end:
+ * time for a client polling slowly, bounded since tasks are few. */
+#define TASK_MONITOR_KEEP_S (10 * 60)
 
 static void usage(FILE *out)
 {
@@ -305,6 +308,8 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 {
 	struct agent *ag = &rt->agent;
 	struct policy_catalogue *cat;
+	struct tasks_params tp = { TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, TASK_MONITOR_KEEP_S,
+				   NULL };
 	char dir[4096];
 	int rc;
 
@@ -325,9 +330,16 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 	}
 	if (strcmp(rt->cfg.audit_forward, "syslog") == 0)
 		audit_forward_to_syslog(ag->audit);
+	if ((rc = config_state_path(&rt->cfg, "task-id", dir, sizeof(dir))))
+		return rc;
+	tp.id_path = dir;
+	if ((rc = tasks_new(ag, &tp, &ag->tasks))) {
+		snprintf(err, errlen, "task ids from %s: %s", dir,
+			 rc == -EINVAL ? "not an id bound; ids could repeat" : strerror(-rc));
+		return rc;
+	}
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
-	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
 	    (rc = body_cache_new(BODY_CACHE_SLOTS, &ag->bodies)))
 		return rc;
 	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
