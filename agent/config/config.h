@@ -52,7 +52,7 @@
 	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
 	  "off|syslog: also send each audit record to syslog (authpriv), as it is written")    \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
-	  "failed logins per source address per minute before 429")
+	  "failed logins per source address and user name per minute before 429")
 
 #define CONFIG_FIELD_STR(name) char *name;
 #define CONFIG_FIELD_INT(name) long long name;
