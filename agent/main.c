@@ -223,6 +223,7 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 		.cert_identity = strcmp(cfg->tls_client_identity, "san") == 0 ? CERTMAP_SAN : CERTMAP_CN,
 		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
 	};
+	char path[4096];
 	int rc;
 
 	if (strcmp(cfg->tls_client_auth, "off") != 0 && !cfg->tls_client_ca) {
@@ -231,7 +232,18 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 	}
 	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
 			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
-	return rc ? rc : authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
+	if (rc)
+		return rc;
+	/* SessionTimeout set over the API outlives restarts and wins over the
+	 * configured default. */
+	if ((rc = config_state_path(cfg, "session-service.json", path, sizeof(path))))
+		return rc;
+	if ((rc = sessions_open_store(ag->sessions, path))) {
+		snprintf(err, errlen, "session settings %s: %s", path,
+			 rc == -EINVAL ? "not {\"SessionTimeout\": 30..86400}" : strerror(-rc));
+		return rc;
+	}
+	return authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
 }
 
 static int open_state(struct runtime *rt, char *err, size_t errlen)

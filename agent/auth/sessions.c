@@ -1,6 +1,7 @@
 #include "auth/sessions.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/fileio.h"
 
 #define HASH_LEN 32
 
@@ -26,6 +29,7 @@ struct sessions {
 	size_t n;
 	sessions_clock_fn clock;
 	void *clock_arg;
+	char *store; /* settings file, or NULL */
 };
 
 static time_t monotonic_now(void *arg)
@@ -66,6 +70,7 @@ void sessions_free(struct sessions *s)
 		return;
 	OPENSSL_cleanse(s->tab, s->max_total * sizeof(*s->tab));
 	free(s->tab);
+	free(s->store);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -78,9 +83,82 @@ void sessions_set_clock(struct sessions *s, sessions_clock_fn fn, void *arg)
 	pthread_mutex_unlock(&s->lock);
 }
 
-unsigned sessions_timeout(const struct sessions *s)
+unsigned sessions_timeout(struct sessions *s)
 {
-	return s->timeout;
+	unsigned t;
+	pthread_mutex_lock(&s->lock);
+	t = s->timeout;
+	pthread_mutex_unlock(&s->lock);
+	return t;
+}
+
+static int parse_settings(const char *text, size_t len, unsigned *timeout)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *v = json_object_get(doc, "SessionTimeout");
+	int rc = -EINVAL;
+
+	if (json_is_object(doc) && json_object_size(doc) == 1 && json_is_integer(v) &&
+	    json_integer_value(v) >= SESSIONS_TIMEOUT_MIN &&
+	    json_integer_value(v) <= SESSIONS_TIMEOUT_MAX) {
+		*timeout = (unsigned)json_integer_value(v);
+		rc = 0;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+int sessions_open_store(struct sessions *s, const char *path)
+{
+	char *text = NULL, *copy = strdup(path);
+	size_t len = 0;
+	unsigned timeout = 0;
+	int rc;
+
+	if (!copy)
+		return -ENOMEM;
+	rc = file_read_all(path, 4096, &text, &len);
+	if (rc == 0)
+		rc = parse_settings(text, len, &timeout);
+	else if (rc == -ENOENT)
+		rc = 0;
+	free(text);
+	if (rc) {
+		free(copy);
+		return rc;
+	}
+	pthread_mutex_lock(&s->lock);
+	free(s->store);
+	s->store = copy;
+	if (timeout)
+		s->timeout = timeout;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int sessions_set_timeout(struct sessions *s, unsigned timeout_s)
+{
+	json_t *doc;
+	char *text;
+	int rc = 0;
+
+	if (timeout_s < SESSIONS_TIMEOUT_MIN || timeout_s > SESSIONS_TIMEOUT_MAX)
+		return -ERANGE;
+	doc = json_pack("{s:I}", "SessionTimeout", (json_int_t)timeout_s);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	/* the lock orders concurrent changes: the file and memory agree */
+	pthread_mutex_lock(&s->lock);
+	if (!text)
+		rc = -ENOMEM;
+	else if (s->store)
+		rc = file_write_atomic(s->store, text, strlen(text), 0600);
+	if (rc == 0)
+		s->timeout = timeout_s;
+	pthread_mutex_unlock(&s->lock);
+	free(text);
+	return rc;
 }
 
 static int token_hash(const char *token, unsigned char *out)

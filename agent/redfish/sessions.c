@@ -42,11 +42,55 @@ static int h_session_service(const struct route_ctx *ctx, struct http_response *
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:o}", "@odata.id", SERVICE_URI,
 			  "@odata.type", "#SessionService.v1_2_0.SessionService", "Id",
 			  "SessionService", "Name", "Session Service", "Description",
-			  "Redfish sessions of the agent (idle timeout, in memory only)",
+			  "Redfish sessions of the agent (idle timeout, sessions in memory only)",
 			  "ServiceEnabled", 1, "SessionTimeout",
 			  (json_int_t)(s ? sessions_timeout(s) : 0), "AbsoluteSessionTimeoutEnabled", 0,
 			  "Sessions", rf_link(SESSIONS_URI)));
 	return resp->json ? 0 : -ENOMEM;
+}
+
+/* PATCH SessionService: SessionTimeout only; persisted before it applies. */
+static int h_session_service_patch(const struct route_ctx *ctx, struct http_response *resp)
+{
+	static const char *const writable[] = { "SessionTimeout", NULL };
+	static const char *const readonly[] = { "Id", "Name", "Description", "ServiceEnabled",
+						"AbsoluteSessionTimeoutEnabled", "Sessions",
+						"Status", NULL };
+	json_t *body = rf_body_object(ctx->req, resp), *v;
+	char text[32];
+	int rc = 0;
+
+	if (!body)
+		return 0;
+	if (rf_check_keys(body, writable, readonly, resp))
+		goto out;
+	if (!(v = json_object_get(body, "SessionTimeout"))) {
+		rf_no_operation(resp); /* annotations only */
+		goto out;
+	}
+	if (!json_is_integer(v)) {
+		rf_type_error(resp, "SessionTimeout", v);
+		goto out;
+	}
+	if (!ctx->agent->sessions) {
+		rf_service_temporarily_unavailable(resp, 60);
+		goto out;
+	}
+	if (json_integer_value(v) < SESSIONS_TIMEOUT_MIN ||
+	    json_integer_value(v) > SESSIONS_TIMEOUT_MAX) {
+		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+		rf_property_value_out_of_range(resp, text, "SessionTimeout");
+		goto out;
+	}
+	rc = sessions_set_timeout(ctx->agent->sessions, (unsigned)json_integer_value(v));
+	if (rc == 0) {
+		log_info("session timeout set to %lld s by \"%s\"", (long long)json_integer_value(v),
+			 ctx->who->user);
+		rc = h_session_service(ctx, resp);
+	}
+out:
+	json_decref(body);
+	return rc;
 }
 
 static int h_session_collection(const struct route_ctx *ctx, struct http_response *resp)
@@ -214,6 +258,7 @@ static int h_session_delete(const struct route_ctx *ctx, struct http_response *r
  * caller sees and ends only their own sessions (the handler checks). */
 const struct route session_routes[] = {
 	{ GET_HEAD, SERVICE_URI, LOGIN, h_session_service, UNCACHED },
+	{ HTTP_PATCH, SERVICE_URI, MANAGE, h_session_service_patch, UNCACHED },
 	{ GET_HEAD, SESSIONS_URI, LOGIN, h_session_collection, UNCACHED },
 	{ HTTP_POST, SESSIONS_URI, NOAUTH, h_session_create, UNCACHED },
 	{ GET_HEAD, SESSIONS_URI "/{session}", { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF },
