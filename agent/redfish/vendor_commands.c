@@ -379,7 +379,35 @@ static void submit_run(void *arg, struct http_response *resp)
 	command_outcome_clear(&o);
 }
 
-/* Parse {"Payload": base64?, "TimeoutMs": int?} strictly. */
+/* The payload as base64 "Payload" or hexadecimal "PayloadHex"; one of them
+ * at most. 0, or -EINVAL with resp filled. */
+static int parse_payload(const char *key, json_t *v, struct submit_job *j,
+			 struct http_response *resp)
+{
+	bool hex = strcmp(key, "PayloadHex") == 0;
+
+	if (!json_is_string(v)) {
+		rf_action_parameter_value_type_error(resp, "<non-string>", key, ACTION_NAME);
+		return -EINVAL;
+	}
+	if (j->payload) {
+		rf_action_parameter_value_error(resp, key, ACTION_NAME);
+		rf_error_append(resp, rf_general_error_message(
+					      "Give the payload once: as Payload (base64) or as "
+					      "PayloadHex, not both"));
+		return -EINVAL;
+	}
+	if ((hex ? hex_decode : base64_decode)(json_string_value(v), json_string_length(v),
+					       &j->payload, &j->payload_len)) {
+		j->payload = NULL;
+		rf_action_parameter_value_format_error(resp, json_string_value(v), key, ACTION_NAME);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Parse {"Payload": base64? | "PayloadHex": hex?, "TimeoutMs": int?}
+ * strictly. */
 static int parse_submit(const struct http_request *req, struct submit_job *j,
 			struct http_response *resp)
 {
@@ -399,17 +427,9 @@ static int parse_submit(const struct http_request *req, struct submit_job *j,
 		return -EINVAL;
 	}
 	json_object_foreach(body, key, v) {
-		if (strcmp(key, "Payload") == 0) {
-			if (!json_is_string(v)) {
-				rf_action_parameter_value_type_error(resp, "<non-string>",
-					  "Payload", ACTION_NAME);
+		if (strcmp(key, "Payload") == 0 || strcmp(key, "PayloadHex") == 0) {
+			if (parse_payload(key, v, j, resp))
 				goto out;
-			}
-			if (base64_decode(json_string_value(v), json_string_length(v), &j->payload,
-					  &j->payload_len)) {
-				rf_action_parameter_value_format_error(resp, json_string_value(v), "Payload", ACTION_NAME);
-				goto out;
-			}
 		} else if (strcmp(key, "TimeoutMs") == 0) {
 			if (!json_is_integer(v)) {
 				rf_action_parameter_value_type_error(resp, "<non-integer>",
