@@ -264,6 +264,16 @@ static int open_state(struct runtime *rt, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
 		return rc;
 	}
+	/* CXLA_HOST_ROOT: where the host's /sys and /etc are read, for tests
+	 * only (a prepared tree); not a configuration key, since no operator
+	 * has reason to point the agent at another host's files. */
+	if (getenv("CXLA_HOST_ROOT"))
+		log_warn("host identity read under CXLA_HOST_ROOT=%s", getenv("CXLA_HOST_ROOT"));
+	if ((rc = host_identity_read(getenv("CXLA_HOST_ROOT"), &ag->host)))
+		return rc;
+	if (!ag->host.uuid[0])
+		log_warn("no system UUID: neither the DMI product UUID nor /etc/machine-id is "
+			 "readable");
 	if ((rc = config_state_path(&rt->cfg, "accounts.json", path, sizeof(path))))
 		return rc;
 	rc = accounts_open(path, 0, &ag->accounts, err, errlen);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/host.h"
 #include "policy/catalogue.h"
 
 struct router;
@@ -32,6 +33,7 @@ struct agent {
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
 	char uuid[37];                  /* service UUID, stable across restarts */
+	struct host_identity host;      /* read at start-up */
 	struct timespec started;        /* CLOCK_REALTIME at start-up */
 };
 
