@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/notify.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
 #include "core/tasks.h"
@@ -477,8 +478,47 @@ static void shutdown_server(struct runtime *rt)
 	}
 }
 
+/* Alive means the poller keeps finishing rounds over the devices: a round
+ * may take a command timeout per device, so allow that twice over. */
+static int healthy(struct runtime *rt)
+{
+	unsigned long long limit = 2ull * ((unsigned long long)rt->cfg.refresh_interval_ms +
+					   (cxl_devset_count(rt->agent.devices) + 1) *
+						   (unsigned long long)rt->cfg.command_timeout_ms);
+	unsigned long long idle = poller_idle_ms(rt->poller);
+
+	if (idle <= limit)
+		return 1;
+	log_warn("watchdog: device refresh has not completed for %llu ms; not telling the service manager we are alive",
+		 idle);
+	return 0;
+}
+
+static void ready(struct runtime *rt)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu %s device(s) on port %lld",
+		 cxl_devset_count(rt->agent.devices), cxl_devset_backend(rt->agent.devices),
+		 rt->cfg.port);
+	notify_ready(status);
+}
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Signals are taken here, synchronously. The watchdog is pinged every half
+ * interval while healthy, on a deadline so that frequent signals cannot
+ * starve it. */
 static int serve(struct runtime *rt)
 {
+	uint64_t wd_usec = notify_watchdog_usec();
+	uint64_t next_ping = monotonic_usec();
 	sigset_t set;
 	int sig;
 
@@ -486,14 +526,32 @@ static int serve(struct runtime *rt)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	ready(rt);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		uint64_t now = monotonic_usec();
+		uint64_t wait = 3600ull * 1000000u;
+		struct timespec tick;
+
+		if (wd_usec && now >= next_ping) {
+			if (healthy(rt))
+				notify_watchdog();
+			next_ping = now + wd_usec / 2;
+		}
+		if (wd_usec)
+			wait = next_ping > now ? next_ping - now : 0;
+		tick.tv_sec = (time_t)(wait / 1000000u);
+		tick.tv_nsec = (long)(wait % 1000000u) * 1000;
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
+			notify_reloading();
 			reload_catalogue(rt);
+			ready(rt);
 			continue;
 		}
 		log_info("signal %d: shutting down", sig);
+		notify_stopping();
 		shutdown_server(rt);
 		return 0;
 	}

@@ -15,6 +15,7 @@ struct poller {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	struct timespec last_round; /* CLOCK_MONOTONIC, under lock */
 };
 
 static void *run(void *arg)
@@ -38,6 +39,7 @@ static void *run(void *arg)
 		for (size_t i = 0; i < cxl_devset_count(p->devices); i++)
 			cxl_devset_info(p->devices, i, &info);
 		pthread_mutex_lock(&p->lock);
+		clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -54,6 +56,7 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	p->interval_ms = interval_ms ? interval_ms : 1000;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	rc = pthread_create(&p->thread, NULL, run, p);
 	if (rc) {
 		pthread_cond_destroy(&p->wake);
@@ -63,6 +66,18 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	}
 	*out = p;
 	return 0;
+}
+
+unsigned long long poller_idle_ms(struct poller *p)
+{
+	struct timespec now, last;
+
+	pthread_mutex_lock(&p->lock);
+	last = p->last_round;
+	pthread_mutex_unlock(&p->lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned long long)((now.tv_sec - last.tv_sec) * 1000LL +
+				    (now.tv_nsec - last.tv_nsec) / 1000000LL);
 }
 
 void poller_stop(struct poller *p)
