@@ -22,12 +22,14 @@
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/firstboot.h"
 #include "core/notify.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
+#include "auth/password.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -60,7 +62,8 @@ static void usage(FILE *out)
 	      "      --verify-audit DIR  check the hash chain of the audit log in DIR\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
-	      "account created on first start (otherwise one is generated and printed once).\n",
+	      "account created on first start (otherwise one is generated and written to\n"
+	      "STATE_DIR/initial-admin-password, readable by its owner only).\n",
 	      out);
 }
 
@@ -193,18 +196,26 @@ static void runtime_release(struct runtime *rt)
 	config_release(&rt->cfg);
 }
 
-static int load_tls(struct runtime *rt, char *err, size_t errlen)
+/* check: only validate what exists; a start creates the host's certificate
+ * when none is configured. */
+static int load_tls(struct runtime *rt, int check, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
-	int rc;
+	char cert[4096], key[4096];
+	int generated, rc;
 
-	if (!cfg->tls_certificate) {
-		snprintf(err, errlen, "HTTPS only: tls_certificate and tls_key must be configured");
-		return -EINVAL;
+	if ((rc = firstboot_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated, err,
+				      errlen)))
+		return rc;
+	if (check && generated && access(cert, F_OK) != 0 && access(key, F_OK) != 0) {
+		printf("no tls_certificate configured: %s will be created on first start\n", cert);
+	} else {
+		if (!check && (rc = firstboot_tls(cfg, err, errlen)))
+			return rc;
+		if ((rc = tls_load_pair(cert, key, &rt->cert_pem, &rt->key_pem, err, errlen)))
+			return rc;
 	}
-	rc = tls_load_pair(cfg->tls_certificate, cfg->tls_key, &rt->cert_pem, &rt->key_pem, err,
-			   errlen);
-	if (!rc && cfg->tls_client_ca)
+	if (cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
 	return rc;
 }
@@ -232,11 +243,53 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 	return rc ? rc : authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
 }
 
+/* The first administrator: CXLA_INITIAL_ADMIN_PASSWORD, or a generated
+ * password written to a file only the service user and root can read before
+ * the account exists, so that a failed write never leaves an account nobody
+ * can log in to. The password itself is never logged. */
+static int bootstrap_admin(struct runtime *rt, const char *accounts_path, char *err,
+			   size_t errlen)
+{
+	struct account_info *list = NULL;
+	const char *given = getenv("CXLA_INITIAL_ADMIN_PASSWORD");
+	char pw[32] = "", file[4096];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = accounts_list(rt->agent.accounts, &list, &n)))
+		return rc;
+	free(list);
+	if (n > 0)
+		return 0;
+	if (!given) {
+		if ((rc = password_generate(pw, 20)) ||
+		    (rc = config_state_path(&rt->cfg, FIRSTBOOT_PASSWORD_FILE, file, sizeof(file))) ||
+		    (rc = firstboot_password_file(file, pw))) {
+			snprintf(err, errlen, "cannot write the initial administrator password: %s",
+				 strerror(-rc));
+			explicit_bzero(pw, sizeof(pw));
+			return rc;
+		}
+	}
+	rc = accounts_bootstrap(rt->agent.accounts, given ? given : pw, NULL, 0);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create the first account in %s: %s", accounts_path,
+			 strerror(-rc));
+		return rc;
+	}
+	if (given)
+		log_info("created account \"admin\" (Administrator) with the password from CXLA_INITIAL_ADMIN_PASSWORD");
+	else
+		log_info("created account \"admin\" (Administrator); its password is in %s (mode 0600): log in, change it, delete the file",
+			 file);
+	return 0;
+}
+
 static int open_state(struct runtime *rt, char *err, size_t errlen)
 {
 	struct agent *ag = &rt->agent;
 	char path[4096];
-	char generated[32] = "";
 	int rc;
 
 	rc = dir_ensure(rt->cfg.state_dir, 0700);
@@ -255,18 +308,8 @@ static int open_state(struct runtime *rt, char *err, size_t errlen)
 	rc = accounts_open(path, 0, &ag->accounts, err, errlen);
 	if (rc)
 		return rc;
-	rc = accounts_bootstrap(ag->accounts, getenv("CXLA_INITIAL_ADMIN_PASSWORD"), generated,
-				sizeof(generated));
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot create the first account in %s: %s", path,
-			 strerror(-rc));
+	if ((rc = bootstrap_admin(rt, path, err, errlen)))
 		return rc;
-	}
-	if (rc == 1 && generated[0]) {
-		/* Shown once, on the terminal that started the first run; never logged. */
-		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
-		fflush(stdout);
-	}
 	return open_auth(&rt->cfg, ag, err, errlen);
 }
 
@@ -594,7 +637,7 @@ int main(int argc, char **argv)
 	rt.agent.cfg = &rt.cfg;
 	clock_gettime(CLOCK_REALTIME, &rt.agent.started);
 
-	if ((rc = load_tls(&rt, err, sizeof(err))))
+	if ((rc = load_tls(&rt, opt.check, err, sizeof(err))))
 		goto fail;
 	if ((rc = router_new(agent_route_tables, agent_route_table_count,
 			     &rt.agent.router, err, sizeof(err))))
