@@ -26,6 +26,7 @@
 #include "core/notify.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
+#include "core/reload.h"
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
@@ -381,19 +382,6 @@ static int open_commands(struct runtime *rt, char *err, size_t errlen)
 	return 0;
 }
 
-static void reload_catalogue(struct runtime *rt)
-{
-	struct policy_catalogue *cat;
-	char err[4096];
-
-	if (load_catalogue(&rt->cfg, &cat, err, sizeof(err))) {
-		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		return;
-	}
-	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
-	catalogue_cell_replace(&rt->agent.catalogue, cat);
-}
-
 static uid_t chown_uid;
 static gid_t chown_gid;
 
@@ -588,8 +576,10 @@ static int serve(struct runtime *rt)
 		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
+			struct reload_ctx r = { rt->cfg.source, &rt->cfg, rt->server,
+						&rt->agent.catalogue };
 			notify_reloading();
-			reload_catalogue(rt);
+			reload_apply(&r);
 			ready(rt);
 			continue;
 		}
