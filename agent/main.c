@@ -173,6 +173,7 @@ struct runtime {
 	char *client_ca_pem;
 	struct http_server *server;
 	struct poller *poller;
+	struct policy_catalogue *catalogue; /* loaded before any state is touched */
 	int catalogue_ready;
 };
 
@@ -186,6 +187,8 @@ static void runtime_release(struct runtime *rt)
 	audit_close(rt->agent.audit);
 	if (rt->catalogue_ready)
 		catalogue_cell_destroy(&rt->agent.catalogue);
+	else if (rt->catalogue)
+		catalogue_unref(rt->catalogue);
 	cxl_devset_free(rt->agent.devices);
 	authn_free(rt->agent.authn);
 	sessions_free(rt->agent.sessions);
@@ -351,12 +354,10 @@ static int load_catalogue(const struct config *cfg, struct policy_catalogue **ou
 static int open_commands(struct runtime *rt, char *err, size_t errlen)
 {
 	struct agent *ag = &rt->agent;
-	struct policy_catalogue *cat;
+	struct policy_catalogue *cat = rt->catalogue;
 	char dir[4096];
 	int rc;
 
-	if ((rc = load_catalogue(&rt->cfg, &cat, err, errlen)))
-		return rc;
 	if ((rc = catalogue_cell_init(&ag->catalogue, cat)))
 		return rc;
 	rt->catalogue_ready = 1;
@@ -612,6 +613,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.config_path && config_load(&rt.cfg, opt.config_path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		notify_failed(err, EINVAL);
 		config_release(&rt.cfg);
 		return 1;
 	}
@@ -627,16 +629,16 @@ int main(int argc, char **argv)
 	rt.agent.cfg = &rt.cfg;
 	clock_gettime(CLOCK_REALTIME, &rt.agent.started);
 
+	/* Everything that can be wrong in /etc is found before the state
+	 * directory is touched: a failed start leaves it as it was. */
+	if ((rc = load_catalogue(&rt.cfg, &rt.catalogue, err, sizeof(err))))
+		goto fail;
 	if ((rc = load_tls(&rt, opt.check, err, sizeof(err))))
 		goto fail;
 	if ((rc = router_new(agent_route_tables, agent_route_table_count,
 			     &rt.agent.router, err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
-		struct policy_catalogue *cat;
-		if ((rc = load_catalogue(&rt.cfg, &cat, err, sizeof(err))))
-			goto fail;
-		catalogue_unref(cat);
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
 		return 0;
@@ -676,10 +678,10 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	return rc ? 1 : 0;
 fail:
-	if (err[0])
-		fprintf(stderr, "cxl-agent: %s\n", err);
-	else
-		fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+	if (!err[0])
+		snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));
+	fprintf(stderr, "cxl-agent: %s\n", err);
+	notify_failed(err, -rc);
 	runtime_release(&rt);
 	return 1;
 }

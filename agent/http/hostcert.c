@@ -226,14 +226,14 @@ int hostcert_ensure(const char *cert_path, const char *key_path,
 		return rc;
 	/* The key first: a crash in between leaves a key alone, which the next
 	 * start reports instead of pairing it with some other certificate. */
-	const char *failed = key_path;
 	rc = file_write_atomic(key_path, key, strlen(key), 0600);
-	if (!rc && (failed = cert_path))
-		rc = file_write_atomic(cert_path, cert, strlen(cert), 0644);
-	if (rc)
-		snprintf(err, errlen, "cannot write %s: %s", failed, strerror(-rc));
-	else
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", key_path, strerror(-rc));
+	} else if ((rc = file_write_atomic(cert_path, cert, strlen(cert), 0644))) {
+		snprintf(err, errlen, "cannot write %s: %s", cert_path, strerror(-rc));
+	} else {
 		*created = 1;
+	}
 	free(cert);
 	tls_free_secret(key);
 	return rc;
