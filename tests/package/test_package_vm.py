@@ -475,8 +475,19 @@ def check_restart(ga, port, ca, password):
     ga.put("/etc/cxl-agent/policy.json", open(os.path.join(SOURCE_DIR, "tests", "qemu",
                                                             "policy-qemu.json"), "rb").read())
     ga.sh("systemctl reload cxl-agent")
+    # systemd 252 returns from reload once SIGHUP is sent (notify-reload, which
+    # waits for READY=1, came in 253): wait until the catalogue is in force.
     conn = https(port, ca)
-    st, _, _ = request(conn, "POST", UNDELIVERABLE + "/Actions/CxlVendorCommand.Submit",
+    deadline = time.monotonic() + 20
+    doc = {}
+    while time.monotonic() < deadline:
+        st, doc, _ = request(conn, "GET", UNDELIVERABLE, auth=("admin", password))
+        if st == 200:
+            break
+        time.sleep(0.3)
+    targets = [a.get("target") for a in doc.get("Actions", {}).values() if isinstance(a, dict)]
+    check(bool(targets), "the approved command is listed with its Submit action")
+    st, _, _ = request(conn, "POST", targets[0] if targets else UNDELIVERABLE,
                        auth=("admin", password), body={})
     log("vendor command submitted: HTTP %d (audited either way)" % st)
     st, _, _ = request(conn, "POST", "/redfish/v1/AccountService/Accounts",
