@@ -2,8 +2,8 @@
  * A pure function (no I/O, no globals, no allocation), so it can be tested
  * exhaustively and called from any thread.
  *
- * Scope of a command, from its CEL effects (fwctl's rules, DESIGN.md
- * "Authorisation: the CEL is the policy protocol"):
+ * Scope of a command, from its CEL effects (fwctl's rules; agent/README.md,
+ * "Invariants"):
  *   - Refused: security-state change (bit 5), any reserved bit (12-15, and
  *     10-11 when bit 9 "extended effects valid" is clear, as
  *     cxl_effects_reserved_bits() says), or a background operation (bit 6)
