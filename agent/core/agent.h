@@ -21,11 +21,6 @@ struct command_queues;
 struct tasks;
 struct body_cache;
 struct poller;
-struct event_bus;
-struct sse_hub;
-struct subscriptions;
-struct metrics;
-struct device_watch;
 
 struct agent {
 	const struct config *cfg;
@@ -40,11 +35,6 @@ struct agent {
 	struct command_queues *queues;  /* per-device admission of commands */
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
-	struct event_bus *events;       /* Redfish events published by every part */
-	struct sse_hub *sse;            /* open event streams */
-	struct subscriptions *subs;     /* push subscriptions */
-	struct metrics *metrics;        /* counters for /metrics */
-	struct device_watch *watch;     /* device events from the poller's rounds */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct timespec started;        /* wall clock at start-up */
 	const struct clock_source *clock; /* time for expiry and lockout (borrowed) */

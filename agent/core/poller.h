@@ -12,10 +12,6 @@ struct poller;
 /* devices is borrowed and must outlive the poller; the poller installs
  * itself as the set's stale hook until stopped. */
 int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller **out);
-/* Same, and after every round over the devices calls observe(arg) on the
- * poller thread (to publish what changed). observe may be NULL. */
-int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
-			  void (*observe)(void *arg), void *arg, struct poller **out);
 /* Stops the thread (within one device refresh) and frees. NULL is fine. */
 void poller_stop(struct poller *p);
 

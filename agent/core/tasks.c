@@ -10,7 +10,6 @@
 #include "core/commands.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
-#include "events/sources.h"
 #include "util/log.h"
 
 /* A poll is a mailbox command: short, so it never holds the device long. */
@@ -159,11 +158,9 @@ static void *watcher(void *arg)
 			finish(&copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
 			done = 1;
 		}
-		if (done) {
+		if (done)
 			command_record_completion(t->agent, copy.audit_id, copy.transport,
 						  copy.final_rc, elapsed_us(&copy));
-			events_task(t->agent->events, &copy);
-		}
 
 		pthread_mutex_lock(&t->lock);
 		if ((ti = find_locked(t, w->id))) {
@@ -225,7 +222,6 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 	} else {
 		t->watchers++;
 	}
-	events_task(t->agent->events, victim);
 	pthread_mutex_unlock(&t->lock);
 	return id;
 }

@@ -34,14 +34,11 @@ struct http_server;
 
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen);
-/* Stop accepting new connections and end streaming responses; other
- * in-flight requests continue. */
+/* Stop accepting new connections; in-flight requests continue. */
 void http_server_quiesce(struct http_server *s);
 /* Requests received and not yet answered. */
 unsigned http_server_inflight(struct http_server *s);
-/* Streaming responses being sent. */
-unsigned http_server_streams(struct http_server *s);
-/* End streams, close everything and free. */
+/* Close everything and free. */
 void http_server_stop(struct http_server *s);
 
 /* The priority string used for TLS: 1.2 and 1.3 only, AEAD ciphers, forward
