@@ -305,7 +305,8 @@ static int check_rules(const struct config *cfg, const struct jsonfile *jf, char
 				      "tls_client_auth \"%s\" needs tls_client_ca",
 				      config_tls_client_auth_name(cfg));
 	}
-	if (strcmp(cfg->backend, "mctp") == 0 && cfg->mctp_endpoints_count == 0) {
+	/* "backend": null means auto */
+	if (cfg->backend && strcmp(cfg->backend, "mctp") == 0 && cfg->mctp_endpoints_count == 0) {
 		const char *path[] = { "backend", NULL };
 		return jsonfile_error(jf, path, 1, err, errlen,
 				      "backend \"mctp\" needs mctp_endpoints");
