@@ -1,13 +1,54 @@
-/* Between the audit log's file mechanics (audit.c) and its record builders
- * (records.c). Not for use outside agent/audit. */
+/* Between the audit log's file mechanics (audit.c), its record builders
+ * (records.c) and its reader (read.c). Not for use outside agent/audit. */
 #ifndef CXLA_AUDIT_INTERNAL_H
 #define CXLA_AUDIT_INTERNAL_H
 
 #include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "audit/limiter.h"
+
+struct audit_log {
+	pthread_mutex_t lock;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	size_t max_bytes;
+	unsigned keep;
+	int fd;             /* -1 when closed after a failure: reopened next write */
+	off_t size;
+	int need_newline;   /* file ends with a torn line */
+	uint64_t last_id;
+	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
+	struct denial_limiter denials;
+	/* Group commit: writers append under the lock and count written_seq;
+	 * one syncer thread runs fdatasync for everything written so far and
+	 * advances synced_seq, so concurrent intents share a sync. */
+	pthread_cond_t work;      /* written_seq moved, or stopping */
+	pthread_cond_t synced;    /* synced_seq moved */
+	pthread_t syncer;
+	int syncer_started;
+	int syncing;              /* fdatasync in progress outside the lock */
+	int stopping;
+	uint64_t written_seq, synced_seq;
+	struct {
+		uint64_t from, to; /* records (from, to] whose sync failed */
+		int rc;
+	} sync_failures[8];
+	unsigned nsync_failures;
+	audit_forward_fn forward; /* NULL: records stay in the files only */
+	void *forward_ctx;
+	int health_err;     /* 0 or -errno of the last failure */
+	char health_msg[PATH_MAX + 128];
+	struct audit_stats stats;
+};
+
+/* Path of rotated file n (0: the current audit.log). 0 or -ENAMETOOLONG. */
+int audit_rotated_path(const struct audit_log *log, unsigned n, char *buf, size_t len);
 
 /* CLOCK_REALTIME in microseconds. */
 uint64_t audit_now_us(void);
