@@ -55,6 +55,7 @@
 #include "cxl/mctp/cci.h"
 #include "cxl/mctp/packet.h"
 #include "cxl/mctp/serial.h"
+#include "cxl/mctp/serial_io.h"
 #include "util/log.h"
 
 enum fault {
@@ -185,20 +186,6 @@ struct emit_ctx {
 	int bad_crc;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int emit_frame(void *ctx, const uint8_t *pkt, size_t len)
 {
 	const struct emit_ctx *e = ctx;
@@ -209,7 +196,7 @@ static int emit_frame(void *ctx, const uint8_t *pkt, size_t len)
 		return rc;
 	if (e->bad_crc)
 		frame[flen - 2] ^= 0x5A; /* low FCS byte; never a flag or escape */
-	return write_all(e->fd, frame, flen);
+	return cxl_mctp_write_all(e->fd, frame, flen, NULL);
 }
 
 static int send_reply(struct responder *r, const struct cxl_mctp_pkt_hdr *rq, size_t len,
@@ -302,7 +289,7 @@ static void serve_message(struct responder *r, const struct cxl_mctp_pkt_hdr *ph
 		for (size_t i = 0; i < sizeof(junk); i++)
 			junk[i] = rnd8(r);
 		junk[5] = CXL_MCTP_SERIAL_FLAG; /* a false start the decoder must survive */
-		(void)write_all(r->fd, junk, sizeof(junk));
+		(void)cxl_mctp_write_all(r->fd, junk, sizeof(junk), NULL);
 	}
 	if (send_reply(r, ph, rlen, f == F_BAD_CRC) == 0)
 		r->served++;

@@ -65,7 +65,7 @@ struct write_ctx {
 	const struct timespec *deadline;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n, const struct timespec *deadline)
+int cxl_mctp_write_all(int fd, const uint8_t *p, size_t n, const struct timespec *deadline)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -96,7 +96,7 @@ static int emit_frame(void *ctx, const uint8_t *pkt, size_t len)
 	int rc = cxl_mctp_frame(pkt, len, frame, sizeof(frame), &flen);
 	if (rc)
 		return rc;
-	return write_all(w->fd, frame, flen, w->deadline);
+	return cxl_mctp_write_all(w->fd, frame, flen, w->deadline);
 }
 
 int cxl_mctp_serial_write_msg(int fd, uint8_t dest, uint8_t src, int to, uint8_t tag,

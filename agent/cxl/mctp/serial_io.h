@@ -31,6 +31,10 @@ const struct cxl_mctp_io_ops *cxl_mctp_io_serial(void);
 void cxl_mctp_serial_io_counters(const struct cxl_mctp_serial_io *s, uint64_t *frames,
 				 uint64_t *crc_errors, uint64_t *errors, uint64_t *dropped);
 
+/* Write all n bytes to fd (EINTR and short writes retried), waiting at
+ * most until deadline (NULL: block) for it to drain. 0 or -errno. */
+int cxl_mctp_write_all(int fd, const uint8_t *p, size_t n, const struct timespec *deadline);
+
 /* Frame msg as packets from src to dest and write them all to fd, waiting
  * at most until deadline (NULL: block) for the fd to drain. Shared by the
  * channel and the responder. 0 or -errno. */
