@@ -32,6 +32,9 @@
 /* Background operations are polled this often, and declared lost after. */
 #define TASK_POLL_MS 200
 #define TASK_LIMIT_MS (15 * 60 * 1000)
+/* A task monitor answers with the final response this long after the end:
+ * time for a client polling slowly, bounded since tasks are few. */
+#define TASK_MONITOR_KEEP_S (10 * 60)
 
 int agent_router_new(struct router **out, char *err, size_t errlen)
 {
@@ -145,6 +148,23 @@ int agent_catalogue_load(const struct config *cfg, struct policy_catalogue **out
 	return catalogue_load(cfg->policy_file, out, err, errlen);
 }
 
+/* Tasks, with ids continuing after the last block reserved before a restart. */
+static int open_tasks(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	struct tasks_params tp = { TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, TASK_MONITOR_KEEP_S,
+				   NULL };
+	char path[4096];
+	int rc;
+
+	if ((rc = config_state_path(cfg, "task-id", path, sizeof(path))))
+		return rc;
+	tp.id_path = path;
+	if ((rc = tasks_new(ag, &tp, &ag->tasks)))
+		snprintf(err, errlen, "task ids from %s: %s", path,
+			 rc == -EINVAL ? "not an id bound; ids could repeat" : strerror(-rc));
+	return rc;
+}
+
 static int open_commands(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
 {
 	struct policy_catalogue *cat;
@@ -170,9 +190,10 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)
 		audit_forward_to_syslog(ag->audit);
+	if ((rc = open_tasks(cfg, ag, err, errlen)))
+		return rc;
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
-	    (rc = tasks_new(ag, TASKS_MAX, TASK_POLL_MS, TASK_LIMIT_MS, &ag->tasks)) ||
 	    (rc = body_cache_new(BODY_CACHE_SLOTS, &ag->bodies)))
 		return rc;
 	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),

@@ -154,13 +154,15 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 	return 0;
 }
 
-void command_record_completion(struct agent *ag, const char *intent_id, int transport,
-			       uint16_t mbox_rc, uint64_t duration_us)
+int command_record_completion(struct agent *ag, const char *intent_id, int transport,
+			      uint16_t mbox_rc, uint64_t duration_us)
 {
 	struct audit_result result = { .intent_id = intent_id, .transport = transport,
 				       .mbox_rc = mbox_rc, .duration_us = duration_us };
-	if (audit_result(ag->audit, &result, NULL))
+	int rc = audit_result(ag->audit, &result, NULL);
+	if (rc)
 		log_error("audit: completion of record %s could not be written", intent_id);
+	return rc;
 }
 
 void command_record_abandoned(struct agent *ag, const char *intent_id)

@@ -47,8 +47,9 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 void command_outcome_clear(struct command_outcome *out);
 
 /* Record the final result of a background operation that intent_id started:
- * transport 0 and the device's return code, or -errno when it was lost. */
-void command_record_completion(struct agent *ag, const char *intent_id, int transport,
+ * transport 0 and the device's return code, or -errno when it was lost.
+ * 0, or -errno when the record could not be written (already logged). */
+int command_record_completion(struct agent *ag, const char *intent_id, int transport,
 			       uint16_t mbox_rc, uint64_t duration_us);
 
 /* Record that the background operation of intent_id was still running when

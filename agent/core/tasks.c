@@ -10,10 +10,14 @@
 #include "core/commands.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 /* A poll is a mailbox command: short, so it never holds the device long. */
 #define POLL_TIMEOUT_MS 250
+/* Ids reserved per durable write: one fsync per this many tasks, and at most
+ * this many ids skipped by a restart. */
+#define ID_BLOCK 64u
 
 struct tasks {
 	struct agent *agent;
@@ -22,7 +26,10 @@ struct tasks {
 	size_t max;
 	unsigned poll_ms;
 	unsigned limit_ms;
+	unsigned monitor_keep_s;
+	char *id_path;      /* NULL: ids are not persisted */
 	unsigned next_id;
+	unsigned id_bound;  /* ids below it are reserved durably */
 	unsigned watchers;  /* running watcher threads */
 	bool stopping;
 	struct task_info *slot; /* id 0 = free */
@@ -33,22 +40,64 @@ struct watch {
 	unsigned id;
 };
 
-int tasks_new(struct agent *ag, size_t max, unsigned poll_ms, unsigned limit_ms,
-	      struct tasks **out)
+/* The bound written last, or 1 when none was ever written. */
+static int read_id_bound(const char *path, unsigned *out)
+{
+	char *text = NULL, *end;
+	size_t len;
+	unsigned long v;
+	int rc = file_read_all(path, 32, &text, &len);
+
+	if (rc == -ENOENT) {
+		*out = 1;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (end == text || text[0] < '0' || text[0] > '9' || (*end && strcmp(end, "\n")) ||
+	    errno || v < 1 || v > 0xffffffffUL - ID_BLOCK)
+		rc = -EINVAL;
+	else
+		*out = (unsigned)v;
+	free(text);
+	return rc;
+}
+
+static int write_id_bound(const char *path, unsigned bound)
+{
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%u\n", bound);
+	return file_write_atomic(path, text, (size_t)n, 0600);
+}
+
+int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out)
 {
 	struct tasks *t = calloc(1, sizeof(*t));
+	int rc = 0;
+
 	if (!t)
 		return -ENOMEM;
-	t->slot = calloc(max, sizeof(*t->slot));
-	if (!t->slot) {
-		free(t);
-		return -ENOMEM;
-	}
-	t->agent = ag;
-	t->max = max;
-	t->poll_ms = poll_ms;
-	t->limit_ms = limit_ms;
+	t->slot = calloc(p->max, sizeof(*t->slot));
+	t->id_path = p->id_path ? strdup(p->id_path) : NULL;
 	t->next_id = 1;
+	if (!t->slot || (p->id_path && !t->id_path))
+		rc = -ENOMEM;
+	else if (t->id_path)
+		rc = read_id_bound(t->id_path, &t->next_id);
+	if (rc) {
+		free(t->id_path);
+		free(t->slot);
+		free(t);
+		return rc;
+	}
+	t->id_bound = t->next_id;
+	t->agent = ag;
+	t->max = p->max;
+	t->poll_ms = p->poll_ms;
+	t->limit_ms = p->limit_ms;
+	t->monitor_keep_s = p->monitor_keep_s;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->changed, NULL);
 	*out = t;
@@ -72,8 +121,34 @@ void tasks_free(struct tasks *t)
 	pthread_mutex_unlock(&t->lock);
 	pthread_cond_destroy(&t->changed);
 	pthread_mutex_destroy(&t->lock);
+	free(t->id_path);
 	free(t->slot);
 	free(t);
+}
+
+unsigned tasks_monitor_keep_s(const struct tasks *t)
+{
+	return t->monitor_keep_s;
+}
+
+/* The next id, reserving a new block durably first when the last one is
+ * used up. 0 on failure (*err set): an id that a restart could hand out
+ * again is never given. Called locked. */
+static unsigned take_id_locked(struct tasks *t, int *err)
+{
+	if (t->next_id >= t->id_bound && t->id_path) {
+		if (t->next_id > 0xffffffffu - ID_BLOCK) {
+			*err = -EOVERFLOW;
+			return 0;
+		}
+		if ((*err = write_id_bound(t->id_path, t->next_id + ID_BLOCK))) {
+			log_error("tasks: id bound not written to %s: %s", t->id_path,
+				  strerror(-*err));
+			return 0;
+		}
+		t->id_bound = t->next_id + ID_BLOCK;
+	}
+	return t->next_id++;
 }
 
 static struct task_info *find_locked(struct tasks *t, unsigned id)
@@ -159,8 +234,9 @@ static void *watcher(void *arg)
 			done = 1;
 		}
 		if (done)
-			command_record_completion(t->agent, copy.audit_id, copy.transport,
-						  copy.final_rc, elapsed_us(&copy));
+			copy.record_failed =
+				command_record_completion(t->agent, copy.audit_id, copy.transport,
+							  copy.final_rc, elapsed_us(&copy)) != 0;
 
 		pthread_mutex_lock(&t->lock);
 		if ((ti = find_locked(t, w->id))) {
@@ -187,7 +263,8 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 	struct watch *w = malloc(sizeof(*w));
 	pthread_attr_t attr;
 	pthread_t tid;
-	int id, rc;
+	unsigned new_id;
+	int id, rc = -ENOSPC;
 
 	if (!w)
 		return -ENOMEM;
@@ -201,13 +278,13 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
 			victim = s;
 	}
-	if (!victim || t->stopping) {
+	if (!victim || t->stopping || !(new_id = take_id_locked(t, &rc))) {
 		pthread_mutex_unlock(&t->lock);
 		free(w);
-		return -ENOSPC;
+		return rc;
 	}
 	*victim = *info;
-	victim->id = t->next_id++;
+	victim->id = new_id;
 	victim->state = TASK_RUNNING;
 	id = (int)victim->id;
 	w->t = t;

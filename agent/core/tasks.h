@@ -2,7 +2,10 @@
  * Tasks. Each running operation has a watcher thread that polls the device's
  * Background Operation Status and records the completion in the audit log,
  * whether or not anybody reads the Task; reading a Task never touches the
- * device. A bounded table: finished tasks are forgotten oldest first. */
+ * device. A bounded table: finished tasks are forgotten oldest first.
+ * Ids never repeat across restarts: they are handed out from blocks whose
+ * upper bound is written durably before the first id of the block is used,
+ * and a restart continues after the last bound written. */
 #ifndef CXLA_CORE_TASKS_H
 #define CXLA_CORE_TASKS_H
 
@@ -32,13 +35,24 @@ struct task_info {
 	struct timespec ended;    /* when not running */
 	int transport;            /* 0, or -errno when the device was lost */
 	uint16_t final_rc;        /* mailbox return code, meaningful when transport is 0 */
+	bool record_failed;       /* the completion could not be written to the audit log */
 	char message[160];
 };
 
-/* max: tasks kept; poll_ms: interval of the watchers; limit_ms: how long a
- * watcher follows an operation before declaring it lost. */
-int tasks_new(struct agent *ag, size_t max, unsigned poll_ms, unsigned limit_ms,
-	      struct tasks **out);
+struct tasks_params {
+	size_t max;               /* tasks kept */
+	unsigned poll_ms;         /* interval of the watchers */
+	unsigned limit_ms;        /* how long a watcher follows an operation before
+				   * declaring it lost */
+	unsigned monitor_keep_s;  /* how long a task monitor serves the final
+				   * response after completion */
+	const char *id_path;      /* borrowed; where the id bound persists, NULL: ids
+				   * start at 1 on every start (tests) */
+};
+
+/* -EINVAL when the id file exists but does not hold an id bound: ids could
+ * no longer be promised unique, so the caller must not start. */
+int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out);
 /* Stops the watchers (each ends within one poll) and frees. */
 void tasks_free(struct tasks *t);
 /* Register a running operation and start its watcher; returns its id (> 0),
@@ -48,5 +62,7 @@ int tasks_start(struct tasks *t, const struct task_info *info);
 int tasks_get(struct tasks *t, unsigned id, struct task_info *out);
 /* Ids of known tasks in ascending order; returns the count (<= max). */
 size_t tasks_list(struct tasks *t, unsigned *ids, size_t max);
+/* The monitor_keep_s given at creation. */
+unsigned tasks_monitor_keep_s(const struct tasks *t);
 
 #endif

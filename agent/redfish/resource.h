@@ -106,5 +106,13 @@ json_t *cel_delivery_json(struct agent *ag, size_t idx, uint16_t opcode);
 json_t *cel_effects_json(uint16_t effects);
 /* tasks.c: the Task resource for id, or NULL when unknown. */
 json_t *task_json(struct agent *ag, unsigned id);
+/* tasks.c: what the task monitor of id answers: 202 with the Task,
+ * Location and Retry-After while it runs, then the operation's final
+ * response for the monitor retention time. 0, -ENOENT (unknown or no longer
+ * kept; resp untouched) or -ENOMEM. */
+int task_monitor_reply(struct agent *ag, unsigned id, struct http_response *resp);
+struct task_info;
+/* tasks.c: the TaskEvent message key for a task's state. */
+const char *task_event_key(const struct task_info *ti);
 
 #endif

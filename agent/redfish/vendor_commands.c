@@ -222,7 +222,6 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 		       struct http_response *resp)
 {
 	struct task_info ti;
-	char loc[64];
 	int id;
 
 	memset(&ti, 0, sizeof(ti));
@@ -242,9 +241,8 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 		       "The device started a background operation but no task slot is free to follow it");
 		return;
 	}
-	snprintf(loc, sizeof(loc), "/redfish/v1/TaskService/Tasks/%d", id);
-	http_response_json(resp, 202, task_json(j->agent, (unsigned)id));
-	http_response_header(resp, "Location", loc);
+	if (task_monitor_reply(j->agent, (unsigned)id, resp))
+		rf_internal_error(resp);
 }
 
 /* A command that never reached the device: audit failure, full queue or

@@ -186,6 +186,7 @@ static int devices_open(struct fuzz_agent *f)
 struct fuzz_agent *fuzz_agent_new(int with_devices)
 {
 	struct fuzz_agent *f = calloc(1, sizeof(*f));
+	struct tasks_params tp = { 64, 200, 15 * 60 * 1000, 10 * 60, NULL };
 	char err[512] = "";
 
 	if (!f)
@@ -213,7 +214,7 @@ struct fuzz_agent *fuzz_agent_new(int with_devices)
 	if (audit_open(fuzz_scratch_file("audit"), 1 << 20, 2, &f->ag.audit) ||
 	    command_queues_new(f->ag.devices ? cxl_devset_count(f->ag.devices) : 0, 8,
 			       &f->ag.queues) ||
-	    tasks_new(&f->ag, 64, 200, 15 * 60 * 1000, &f->ag.tasks) ||
+	    tasks_new(&f->ag, &tp, &f->ag.tasks) ||
 	    body_cache_new(512, &f->ag.bodies))
 		abort();
 	f->generation = accounts_generation(f->ag.accounts);

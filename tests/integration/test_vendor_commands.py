@@ -133,12 +133,17 @@ def check_denied(a, r, user, cmd, status, message_id, reason, what):
 
 def follow_task(a, r, user, cmd, what, duration_s):
     c.eq(r.status, 202, what + " status")
-    loc = r.header("location") or ""
-    c.check(loc.startswith("/redfish/v1/TaskService/Tasks/"), what + " Location %r" % loc)
-    if r.status != 202 or not loc:
+    mon = r.header("location") or ""
+    c.check(mon.startswith("/redfish/v1/TaskService/TaskMonitors/"), what + " Location %r" % mon)
+    if r.status != 202 or not mon:
         return None
     doc = c.redfish_json(r, what + " (Task)")
-    c.eq(doc.get("@odata.id"), loc, what + " Task @odata.id is the Location")
+    loc = doc.get("@odata.id") or ""
+    c.check(loc.startswith("/redfish/v1/TaskService/Tasks/"), what + " Task link %r" % loc)
+    c.eq(doc.get("TaskMonitor"), mon, what + " TaskMonitor is the Location")
+    m = a.curl("GET", mon, user=READONLY)
+    c.eq(m.status, 202, what + " monitor while running")
+    c.check(m.header("retry-after"), what + " monitor Retry-After")
     c.eq(doc.get("TaskState"), "Running", what + " Task starts Running")
     oem = doc.get("Oem", {}).get("CxlAgent", {})
     c.eq(oem.get("Owner"), user[0], what + " Task owner")
@@ -157,6 +162,9 @@ def follow_task(a, r, user, cmd, what, duration_s):
     c.check("EndTime" in fdoc, what + " EndTime")
     c.eq(fdoc.get("Oem", {}).get("CxlAgent", {}).get("MailboxReturnCode"), 0, what + " final rc")
     c.check(took >= duration_s * 0.7, what + " took %.2fs for a %.2fs operation" % (took, duration_s))
+    m = a.curl("GET", mon, user=READONLY)
+    c.eq(m.status, 200, what + " monitor after completion")
+    c.eq(m.json().get("MailboxReturnCode"), 0, what + " monitor: the command's result")
     coll = a.curl("GET", "/redfish/v1/TaskService/Tasks", user=user)
     c.check(any(m["@odata.id"] == loc for m in coll.json().get("Members", [])),
             what + " Task in the collection")
@@ -348,7 +356,7 @@ def faults(a):
     c.eq(ext_oem(r2).get("MailboxReturnCodeName"), "Busy", "second background op: device Busy")
     c.eq(r2.header("retry-after"), "1", "second background op: Retry-After")
     if r.status == 202:
-        final, _ = a.wait_task(r.header("location"), user=WRITER, timeout=15)
+        final, _ = a.wait_task(r.json()["@odata.id"], user=WRITER, timeout=15)
         c.eq(final.json().get("TaskState"), "Completed", "first background op completes")
 
 
@@ -404,7 +412,8 @@ def vanish(a):
     dev = a.prof["ids"][1]
     r = a.submit(dev, "emu-background-op", le32_b64(3000), user=WRITER)
     c.eq(r.status, 202, "vanish: background op started")
-    loc = r.header("location")
+    mon = r.header("location")
+    loc = r.json().get("@odata.id") if r.status == 202 else None
     rid = r.json().get("Oem", {}).get("CxlAgent", {}).get("AuditRecordId") if r.status == 202 else None
     before = len(journal(a, 1))
     set_fault(a.prof["fault"][1], "vanish")
@@ -419,6 +428,10 @@ def vanish(a):
         doc = c.redfish_json(final, "task of a vanished device")
         c.eq(doc.get("TaskState"), "Exception", "vanish: Task ends in Exception (%r)" % seen)
         c.eq(doc.get("TaskStatus"), "Critical", "vanish: TaskStatus")
+        c.eq([m.get("MessageId") for m in doc.get("Messages", [])],
+             ["TaskEvent.1.0.5.TaskAborted"], "vanish: Task message")
+        m = a.curl("GET", mon, user=WRITER)
+        c.error_body(m, 502, "GeneralError", "vanish: the monitor's final answer")
         c.check(doc.get("Oem", {}).get("CxlAgent", {}).get("MailboxReturnCode") != 0,
                 "vanish: the Task must not report mailbox return code 0 (Success) for an "
                 "operation whose device vanished: %r" % doc.get("Oem"))

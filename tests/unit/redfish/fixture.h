@@ -86,7 +86,7 @@ struct rfx_reply {
 	char *text;   /* the body as sent */
 	char etag[80];
 	char location[256];
-	char retry_after[16];
+	char retry_after[40];
 	char token[80];
 };
 
@@ -158,6 +158,8 @@ static inline int rfx_open_devices(struct rfx *f)
 static inline int rfx_open_commands(struct rfx *f)
 {
 	struct policy_catalogue *cat = NULL;
+	/* a monitor keeps its final answer 1 s here, so tests see it expire */
+	struct tasks_params tp = { 8, 20, 30000, 1, NULL };
 	char path[512], err[1024] = "";
 
 	if (catalogue_parse("fixture", rfx_catalogue, strlen(rfx_catalogue), &cat, err,
@@ -171,8 +173,10 @@ static inline int rfx_open_commands(struct rfx *f)
 	snprintf(path, sizeof(path), "%s/audit", f->dir);
 	if (mkdir(path, 0700) || audit_open(path, 1u << 20, 2, &f->ag.audit))
 		return -1;
+	snprintf(path, sizeof(path), "%s/task-id", f->dir);
+	tp.id_path = path;
 	if (command_queues_new(cxl_devset_count(f->ag.devices), 4, &f->ag.queues) ||
-	    tasks_new(&f->ag, 8, 20, 30000, &f->ag.tasks) || body_cache_new(64, &f->ag.bodies))
+	    tasks_new(&f->ag, &tp, &f->ag.tasks) || body_cache_new(64, &f->ag.bodies))
 		return -1;
 	return 0;
 }

@@ -54,6 +54,8 @@ static const struct {
 	{ "/redfish/v1/TaskService", "TaskService" },
 	{ "/redfish/v1/TaskService/Tasks", "TaskCollection" },
 	{ "/redfish/v1/TaskService/Tasks/{task}", "Task" },
+	/* DSP0266: a task monitor is not a resource; it is read as its Task */
+	{ "/redfish/v1/TaskService/TaskMonitors/{task}", "Task" },
 	{ "/redfish/v1/Chassis", "ChassisCollection" },
 	{ "/redfish/v1/Chassis/{chassis}", "Chassis" },
 	{ "/redfish/v1/Chassis/{chassis}/PCIeDevices", "PCIeDeviceCollection" },

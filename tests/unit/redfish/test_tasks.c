@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "core/tasks.h"
+#include "redfish/resource.h"
+#include "util/fileio.h"
 
 #define TASKS "/redfish/v1/TaskService/Tasks"
 #define BACKGROUND RFX_DEVICES RFX_DEV0 RFX_COMMANDS "emu-background-op/Actions/CxlAgent.Submit"
@@ -74,45 +77,161 @@ static void test_not_found(void **state)
 	}
 }
 
-/* A background operation: 202 with the Task, which runs and completes;
- * any authenticated caller may follow it. */
+#define MONITORS "/redfish/v1/TaskService/TaskMonitors/"
+
+static struct rfx_reply start_background(struct tt *t)
+{
+	return rfx_send(t->f, HTTP_POST, BACKGROUND, t->writer, "{\"Payload\": \"ZAAAAA==\"}",
+			NULL);
+}
+
+/* A background operation: 202 with Location at the task monitor and the
+ * Task in the body; the monitor answers 202 with Retry-After while the
+ * operation runs, then the operation's final response; the Task stays 200
+ * throughout; any authenticated caller may follow both. */
 static void test_task_follows_the_operation(void **state)
 {
 	struct tt *t = *state;
 	const struct timespec tick = { 0, 20 * 1000 * 1000 };
-	struct rfx_reply r = rfx_send(t->f, HTTP_POST, BACKGROUND, t->writer,
-				      "{\"Payload\": \"ZAAAAA==\"}", NULL);
-	char uri[sizeof(r.location)];
+	struct rfx_reply r = start_background(t);
+	char task[sizeof(r.location)], mon[sizeof(r.location)];
+	struct tm tm;
+	int running = 0;
 
 	assert_int_equal(r.status, 202);
-	snprintf(uri, sizeof(uri), "%s", r.location);
+	snprintf(mon, sizeof(mon), "%s", r.location);
+	snprintf(task, sizeof(task), "%s", rfx_str(r.body, "@odata.id"));
+	assert_memory_equal(mon, MONITORS, strlen(MONITORS));
+	assert_memory_equal(task, TASKS "/", strlen(TASKS "/"));
+	assert_string_equal(rfx_str(r.body, "TaskMonitor"), mon);
 	assert_string_equal(rfx_str(r.body, "TaskState"), "Running");
-	assert_string_equal(rfx_str(r.body, "Messages/0/Message"),
-			    "Background operation 0xC003 started");
+	assert_string_equal(rfx_str(r.body, "Messages/0/MessageId"), "TaskEvent.1.0.5.TaskStarted");
+	assert_string_equal(rfx_str(r.body, "Messages/0/MessageArgs/0"), rfx_str(r.body, "Id"));
 	assert_null(rfx_at(r.body, "EndTime"));
+	/* an HTTP-date */
+	memset(&tm, 0, sizeof(tm));
+	assert_non_null(strptime(r.retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm));
 	rfx_free(&r);
 
 	r = rfx_get(t->f, TASKS, t->reader);
 	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 1);
-	assert_string_equal(rfx_str(r.body, "Members/0/@odata.id"), uri);
+	assert_string_equal(rfx_str(r.body, "Members/0/@odata.id"), task);
 	rfx_free(&r);
 
 	for (int i = 0; i < 500; i++) {
-		r = rfx_get(t->f, uri, t->reader);
-		assert_int_equal(r.status, 200);
-		if (strcmp(rfx_str(r.body, "TaskState"), "Running") != 0)
+		r = rfx_get(t->f, mon, t->reader);
+		if (r.status != 202)
 			break;
+		running++;
+		assert_string_equal(rfx_str(r.body, "TaskState"), "Running");
+		assert_string_equal(r.location, mon);
+		assert_true(r.retry_after[0]);
+		rfx_free(&r);
+		r = rfx_get(t->f, task, t->reader);
+		assert_int_equal(r.status, 200);
 		rfx_free(&r);
 		nanosleep(&tick, NULL);
 	}
+	assert_true(running > 0);
+	/* the final response: the command's result as if it had been synchronous */
+	assert_int_equal(r.status, 200);
+	assert_string_equal(rfx_str(r.body, "@odata.type"), "#CxlAgent.v1_0_0.SubmitResult");
+	assert_int_equal(rfx_int(r.body, "MailboxReturnCode"), 0);
+	assert_string_equal(r.retry_after, "");
+	rfx_free(&r);
+	/* served again while kept (a client may retry a lost answer) */
+	r = rfx_get(t->f, mon, t->reader);
+	assert_int_equal(r.status, 200);
+	rfx_free(&r);
+
+	r = rfx_get(t->f, task, t->reader);
+	assert_int_equal(r.status, 200);
 	assert_string_equal(rfx_str(r.body, "TaskState"), "Completed");
 	assert_string_equal(rfx_str(r.body, "TaskStatus"), "OK");
+	assert_string_equal(rfx_str(r.body, "Messages/0/MessageId"), "TaskEvent.1.0.5.TaskCompletedOK");
 	assert_string_equal(rfx_str(r.body, "Messages/0/MessageSeverity"), "OK");
 	assert_non_null(rfx_str(r.body, "EndTime"));
 	assert_int_equal(rfx_int(r.body, "PercentComplete"), 100);
 	assert_int_equal(rfx_int(r.body, "Oem/CxlAgent/MailboxReturnCode"), 0);
 	assert_string_equal(rfx_str(r.body, "Oem/CxlAgent/Command"), "emu-background-op");
 	rfx_free(&r);
+
+	/* the fixture keeps a final answer 1 s: then the monitor is gone, the
+	 * Task stays */
+	sleep(2);
+	r = rfx_get(t->f, mon, t->reader);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageId"),
+			    "Base.1.22.1.ResourceNotFound");
+	rfx_free(&r);
+	r = rfx_get(t->f, task, t->reader);
+	assert_int_equal(r.status, 200);
+	rfx_free(&r);
+}
+
+static void test_monitor_not_found(void **state)
+{
+	struct tt *t = *state;
+	static const char *const ids[] = { "999", "abc", "1x", "+1", "-1", " 1", "0",
+					   "4294967296" };
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		char path[128];
+		snprintf(path, sizeof(path), MONITORS "%s", ids[i]);
+		struct rfx_reply r = rfx_get(t->f, path, t->reader);
+		if (r.status != 404 && r.status != 400)
+			fail_msg("%s: %d", path, r.status);
+		rfx_free(&r);
+	}
+	/* no anonymous access */
+	struct rfx_reply r = rfx_get(t->f, MONITORS "1", NULL);
+	assert_int_equal(r.status, 401);
+	rfx_free(&r);
+}
+
+static void test_event_keys(void **state)
+{
+	struct task_info ti = { 0 };
+
+	(void)state;
+	ti.state = TASK_RUNNING;
+	assert_string_equal(task_event_key(&ti), "TaskStarted");
+	ti.state = TASK_COMPLETED;
+	assert_string_equal(task_event_key(&ti), "TaskCompletedOK");
+	ti.record_failed = true;
+	assert_string_equal(task_event_key(&ti), "TaskCompletedWarning");
+	ti.state = TASK_EXCEPTION;
+	assert_string_equal(task_event_key(&ti), "TaskAborted");
+}
+
+/* Ids continue after a restart (a new table on the same id file), and an
+ * id file that holds no bound stops the start. */
+static void test_ids_never_repeat(void **state)
+{
+	struct tt *t = *state;
+	char path[600];
+	struct tasks_params tp = { 4, 20, 30000, 1, path };
+	struct task_info ti = { 0 };
+	struct tasks *a;
+	int first, second;
+
+	snprintf(path, sizeof(path), "%s/ids-test", t->f->dir);
+	ti.device = 9999; /* no such device: the watcher ends it, which is fine */
+	assert_int_equal(tasks_new(&t->f->ag, &tp, &a), 0);
+	first = tasks_start(a, &ti);
+	assert_int_equal(first, 1);
+	tasks_free(a);
+	assert_int_equal(tasks_new(&t->f->ag, &tp, &a), 0);
+	second = tasks_start(a, &ti);
+	assert_true(second > first);
+	tasks_free(a);
+
+	static const char *const bad[] = { "", "x", "12x", "-5", "0\n", "99999999999999\n", " 7" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(file_write_atomic(path, bad[i], strlen(bad[i]), 0600), 0);
+		if (tasks_new(&t->f->ag, &tp, &a) != -EINVAL)
+			fail_msg("id file \"%s\" accepted", bad[i]);
+	}
 }
 
 int main(void)
@@ -121,6 +240,9 @@ int main(void)
 		cmocka_unit_test(test_service_and_empty_collection),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_task_follows_the_operation),
+		cmocka_unit_test(test_monitor_not_found),
+		cmocka_unit_test(test_event_keys),
+		cmocka_unit_test(test_ids_never_repeat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

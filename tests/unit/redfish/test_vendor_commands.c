@@ -220,8 +220,9 @@ static void test_submit_background(void **state)
 				      "{\"Payload\": \"ZAAAAA==\"}", NULL);
 
 	assert_int_equal(r.status, 202);
-	assert_true(strncmp(r.location, "/redfish/v1/TaskService/Tasks/", 30) == 0);
-	assert_string_equal(rfx_str(r.body, "@odata.id"), r.location);
+	assert_true(strncmp(r.location, "/redfish/v1/TaskService/TaskMonitors/", 37) == 0);
+	assert_string_equal(rfx_str(r.body, "TaskMonitor"), r.location);
+	assert_true(strncmp(rfx_str(r.body, "@odata.id"), "/redfish/v1/TaskService/Tasks/", 30) == 0);
 	assert_string_equal(rfx_str(r.body, "@odata.type"), "#Task.v1_7_4.Task");
 	assert_string_equal(rfx_str(r.body, "Oem/CxlAgent/Command"), "emu-background-op");
 	assert_string_equal(rfx_str(r.body, "Oem/CxlAgent/Owner"), "writer");
