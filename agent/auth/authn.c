@@ -21,6 +21,9 @@
 #define RL_SLOTS 1024
 #define RL_PROBE 8
 #define RL_WINDOW_S 60
+/* source address (16 bytes, IPv4 mapped) then the user name tried */
+#define RL_ADDR_LEN 16
+#define RL_KEY_LEN (RL_ADDR_LEN + IDENTITY_NAME_MAX)
 
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
@@ -35,13 +38,16 @@ struct cache_entry {
 	int used;
 };
 
-/* Failed password attempts per source: a fixed window of RL_WINDOW_S
- * seconds opened by the first failure. IPv6 sources are counted per /64,
- * since one host usually holds a whole /64. A limited source gets 429
+/* Failed password attempts per (source, user name): a fixed window of
+ * RL_WINDOW_S seconds opened by the first failure. IPv6 sources are counted
+ * per /64, since one host usually holds a whole /64. A limited pair gets 429
  * before any KDF work, for right and wrong passwords alike, so the limit
- * caps both guessing and the CPU spent on it. */
+ * caps both guessing and the CPU spent on it. Keyed by the pair, guessing
+ * at one user never locks out another user behind the same address (a
+ * NAT), nor that user from elsewhere; guessing one user from many
+ * addresses is what the account lockout counts. */
 struct rl_entry {
-	unsigned char key[16];
+	unsigned char key[RL_KEY_LEN];
 	bool used;
 	time_t start;
 	unsigned count;
@@ -106,12 +112,15 @@ void authn_log_safe(const char *s, char *out, size_t len)
 	out[i] = '\0';
 }
 
-static void rl_key(const char *peer, unsigned char *key)
+static void rl_key(const char *peer, const char *user, unsigned char *key)
 {
 	struct in6_addr in6;
 	struct in_addr in4;
 
-	memset(key, 0, 16);
+	memset(key, 0, RL_KEY_LEN);
+	/* longer names share their first 63 bytes' counter: never fewer limits */
+	if (user)
+		memcpy(key + RL_ADDR_LEN, user, strnlen(user, IDENTITY_NAME_MAX - 1));
 	if (!peer)
 		return;
 	if (inet_pton(AF_INET, peer, &in4) == 1) {
@@ -128,7 +137,7 @@ static void rl_key(const char *peer, unsigned char *key)
 static uint64_t rl_hash(const struct authn *a, const unsigned char *key)
 {
 	uint64_t h = a->rl_seed ^ 1469598103934665603ull;
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < RL_KEY_LEN; i++) {
 		h ^= key[i];
 		h *= 1099511628211ull;
 	}
@@ -141,7 +150,7 @@ static const struct rl_entry *rl_find(const struct authn *a, const unsigned char
 	uint64_t h = rl_hash(a, key);
 	for (size_t p = 0; p < RL_PROBE; p++) {
 		const struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
-		if (e->used && memcmp(e->key, key, 16) == 0)
+		if (e->used && memcmp(e->key, key, RL_KEY_LEN) == 0)
 			return e;
 	}
 	return NULL;
@@ -156,7 +165,7 @@ static struct rl_entry *rl_slot(struct authn *a, const unsigned char *key, time_
 
 	for (size_t p = 0; p < RL_PROBE; p++) {
 		struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
-		if (e->used && memcmp(e->key, key, 16) == 0)
+		if (e->used && memcmp(e->key, key, RL_KEY_LEN) == 0)
 			return e;
 		if (!e->used || now - e->start >= RL_WINDOW_S) {
 			if (!spare || spare->used)
@@ -166,20 +175,20 @@ static struct rl_entry *rl_slot(struct authn *a, const unsigned char *key, time_
 		}
 	}
 	memset(spare, 0, sizeof(*spare));
-	memcpy(spare->key, key, 16);
+	memcpy(spare->key, key, RL_KEY_LEN);
 	return spare;
 }
 
-/* Seconds the source must wait, 0 when it may try. */
-static unsigned rl_check(struct authn *a, const char *peer)
+/* Seconds the pair must wait, 0 when it may try. */
+static unsigned rl_check(struct authn *a, const char *peer, const char *user)
 {
-	unsigned char key[16];
+	unsigned char key[RL_KEY_LEN];
 	unsigned wait = 0;
 	time_t now = clock_monotonic_s(a->cfg.clock);
 
 	if (!a->cfg.failures_per_minute)
 		return 0;
-	rl_key(peer, key);
+	rl_key(peer, user, key);
 	pthread_mutex_lock(&a->lock);
 	const struct rl_entry *e = rl_find(a, key);
 	if (e && now - e->start < RL_WINDOW_S && e->count >= a->cfg.failures_per_minute)
@@ -188,14 +197,14 @@ static unsigned rl_check(struct authn *a, const char *peer)
 	return wait;
 }
 
-static void rl_fail(struct authn *a, const char *peer)
+static void rl_fail(struct authn *a, const char *peer, const char *user)
 {
-	unsigned char key[16];
+	unsigned char key[RL_KEY_LEN];
 	time_t now = clock_monotonic_s(a->cfg.clock);
 
 	if (!a->cfg.failures_per_minute)
 		return;
-	rl_key(peer, key);
+	rl_key(peer, user, key);
 	pthread_mutex_lock(&a->lock);
 	struct rl_entry *e = rl_slot(a, key, now);
 	if (!e->used || now - e->start >= RL_WINDOW_S) {
@@ -204,16 +213,32 @@ static void rl_fail(struct authn *a, const char *peer)
 		e->count = 0;
 	}
 	e->count++;
-	if (e->count == a->cfg.failures_per_minute)
-		log_warn("authentication: %u failed password attempts from %s within %d s; "
-			 "further attempts refused for the rest of the minute",
-			 e->count, peer ? peer : "unknown", RL_WINDOW_S);
+	if (e->count == a->cfg.failures_per_minute) {
+		char safe[IDENTITY_NAME_MAX];
+		authn_log_safe(user, safe, sizeof(safe));
+		log_warn("authentication: %u failed password attempts for \"%s\" from %s within "
+			 "%d s; further attempts for that user from there refused for the rest of "
+			 "the minute",
+			 e->count, safe, peer ? peer : "unknown", RL_WINDOW_S);
+	}
 	pthread_mutex_unlock(&a->lock);
 }
 
-unsigned authn_retry_after(struct authn *a, const char *peer)
+unsigned authn_retry_after(struct authn *a, const char *peer, const char *user)
 {
-	return rl_check(a, peer);
+	return rl_check(a, peer, user);
+}
+
+unsigned authn_request_retry_after(struct authn *a, const struct http_request *req)
+{
+	const char *hdr = http_request_header(req, "Authorization");
+	char user[IDENTITY_NAME_MAX], pass[256];
+	unsigned wait = 0;
+
+	if (hdr && authn_parse_basic(hdr, user, sizeof(user), pass, sizeof(pass)) == 0)
+		wait = rl_check(a, req->peer, user);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	return wait;
 }
 
 int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, size_t plen)
@@ -324,7 +349,7 @@ static enum authn_result password_attempt(struct authn *a, const char *user, con
 	unsigned wait;
 
 	authn_log_safe(user, safe, sizeof(safe));
-	if ((wait = rl_check(a, peer))) {
+	if ((wait = rl_check(a, peer, user))) {
 		log_warn("authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
 			 safe, peer ? peer : "unknown", how, wait);
 		return AUTHN_RATE_LIMITED;
@@ -354,7 +379,7 @@ cached:
 	if (st == ACCOUNT_OK)
 		return AUTHN_OK;
 failed:
-	rl_fail(a, peer);
+	rl_fail(a, peer, user);
 	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,
 		 peer ? peer : "unknown", how, check_reason(st));
 	return AUTHN_FAILED;

@@ -1,7 +1,7 @@
 /* Authentication of a request: a session token (X-Auth-Token), HTTP Basic
  * against the accounts (with a short-lived keyed cache of verified
  * credentials), or a client certificate mapped to an account. Password
- * attempts are rate-limited per source address; every failure is logged
+ * attempts are rate-limited per (source address, user name); every failure is logged
  * with its reason and never with the secret. */
 #ifndef CXLA_AUTH_AUTHN_H
 #define CXLA_AUTH_AUTHN_H
@@ -29,7 +29,8 @@ struct authn_config {
 	 * verify and map; required: every request needs one that does. */
 	enum http_client_auth client_auth;
 	enum certmap_field cert_identity;
-	unsigned failures_per_minute;  /* per source address (IPv6: per /64); 0: no limit */
+	unsigned failures_per_minute;  /* per source address (IPv6: per /64) and user name;
+					* 0: no limit */
 	const struct clock_source *clock; /* borrowed; NULL: the system clocks */
 };
 
@@ -57,8 +58,11 @@ enum authn_result authn_request(struct authn *a, const struct http_request *req,
 enum authn_result authn_password(struct authn *a, const char *user, const char *password,
 				 const char *peer, struct identity *who);
 
-/* Seconds until peer may try a password again (0: now). */
-unsigned authn_retry_after(struct authn *a, const char *peer);
+/* Seconds until peer may try a password for user again (0: now). */
+unsigned authn_retry_after(struct authn *a, const char *peer, const char *user);
+/* authn_retry_after() for the peer and Basic user name of req (0 without
+ * Basic credentials). */
+unsigned authn_request_retry_after(struct authn *a, const struct http_request *req);
 
 /* Decode an "Authorization: Basic ..." value into user and password buffers.
  * Returns 0 or -EINVAL. */

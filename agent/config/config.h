@@ -62,7 +62,7 @@
 	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
 	  "also send each audit record to syslog (authpriv), as it is written")               \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
-	  "failed logins per source address per minute before 429")
+	  "failed logins per source address and user name per minute before 429")
 
 /* The type each ENUM key is parsed into: the one its consumer uses, so
  * there is no second copy of the same choice to translate. */

@@ -218,7 +218,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
 	if (auth == AUTHN_RATE_LIMITED) {
-		rf_too_many_requests(resp, authn_retry_after(ag->authn, req->peer));
+		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
 		goto out;
 	}
 

@@ -129,7 +129,7 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 	case AUTHN_OK:
 		break;
 	case AUTHN_RATE_LIMITED:
-		rf_too_many_requests(resp, authn_retry_after(ag->authn, ctx->req->peer));
+		rf_too_many_requests(resp, authn_retry_after(ag->authn, ctx->req->peer, user));
 		goto out;
 	default:
 		rf_no_valid_session(resp);

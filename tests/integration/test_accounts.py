@@ -3,7 +3,8 @@ may change only its own password; Password never returned), password length
 rules, ETag / If-Match (412), the last Administrator, roles (predefined ones
 read-only; custom ones the only way to CxlCommandWriteFull), lockout after
 N failures visible as Locked and lifted by an administrator (lifted after
-the duration: tests/unit/auth/test_expiry.c, on a fake clock), the failed-login rate limit per source address, a corrupt
+the duration: tests/unit/auth/test_expiry.c, on a fake clock), the
+failed-login rate limit per source address and user name, a corrupt
 accounts file refused at start-up, and no password in the log."""
 import json
 import os
@@ -228,20 +229,35 @@ def no_password_in_log(a):
 
 
 def rate_limit():
-    with Agent(config={"auth_failures_per_minute": 5}) as a:
+    """Failed logins are counted per (source address, user name): guessing at
+    one user from one address gets that pair 429, for the right password
+    too, and locks out neither another user from that address (a NAT) nor
+    that user from another address."""
+    victim = ("victim", "victim-password-1")
+    with Agent(config={"auth_failures_per_minute": 3},
+               accounts=[("admin", ADMIN[1], "Administrator"),
+                         (victim[0], victim[1], "ReadOnly")]) as a:
         cl = Client(a)
         cl6 = Client(a, host="::1")
-        for i in range(5):
-            r = cl.request("GET", "/redfish/v1/Managers", basic=("nobody-%d" % i, "wrong"))
-            c.eq(r.status, 401, "failure %d from 127.0.0.1" % i)
-        r = cl.request("GET", "/redfish/v1/Managers", basic=ADMIN)
-        c.error_body(r, 429, "ServiceTemporarilyUnavailable", "sixth attempt from the address")
+        for i in range(3):  # below the account lockout threshold (5)
+            r = cl.request("GET", "/redfish/v1/Managers", basic=(victim[0], "wrong-%d" % i))
+            c.eq(r.status, 401, "failure %d for victim from 127.0.0.1" % i)
+        r = cl.request("GET", "/redfish/v1/Managers", basic=victim)
+        c.error_body(r, 429, "ServiceTemporarilyUnavailable", "victim's right password, same address")
         c.check(r.header("retry-after") and 0 < int(r.header("retry-after")) <= 60, "Retry-After")
-        r, _, _ = authlib.login(cl, *ADMIN)
-        c.eq(r.status, 429, "login from the limited address")
-        r = cl6.request("GET", "/redfish/v1/Managers", basic=ADMIN)
-        c.eq(r.status, 200, "another address is not limited")
-        r, tok, _ = authlib.login(cl6, *ADMIN)
+        r, _, _ = authlib.login(cl, *victim)
+        c.eq(r.status, 429, "victim's session login from the limited address")
+        c.check(r.header("retry-after") and 0 < int(r.header("retry-after")) <= 60,
+                "Retry-After on the login")
+        r = cl.request("GET", "/redfish/v1/Managers", basic=ADMIN)
+        c.eq(r.status, 200, "another user from the same address is not limited")
+        r, tok, _ = authlib.login(cl, *ADMIN)
+        c.eq(r.status, 201, "another user's session login from the same address")
+        for i in range(3):
+            r = cl.request("GET", "/redfish/v1/Managers", basic=("nobody-%d" % i, "wrong"))
+            c.eq(r.status, 401, "one failure each for other names: not limited (%d)" % i)
+        r = cl6.request("GET", "/redfish/v1/Managers", basic=victim)
+        c.eq(r.status, 200, "the same user from another address is not limited")
         r = cl.request("GET", "/redfish/v1/Managers", token=tok)
         c.eq(r.status, 200, "a session token still works from the limited address")
         c.check("rate limited" in a.logtext(), "rate limiting is logged")

@@ -4,7 +4,7 @@
  * expired session leaves the collection and stops counting against the
  * limits), the account lockout (locked for AccountLockoutDuration, the
  * failure counter reset after AccountLockoutCounterResetAfter) and the
- * per-address rate limit on failed logins (lifted when its minute is over). */
+ * per-(address, user) rate limit on failed logins (lifted when its minute is over). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +50,7 @@ static int setup(void **state)
 
 static int setup_rate_limited(void **state)
 {
-	return open_with_limit(state, 5);
+	return open_with_limit(state, 3);
 }
 
 static int teardown(void **state)
@@ -308,11 +308,18 @@ static void test_rate_limit_window(void **state)
 	struct http_response resp;
 	struct test_request limited = { .method = "GET", .path = MANAGERS, .auth = t->admin_auth,
 					.peer = "192.0.2.7" };
-	char bad[256];
+	struct test_request elsewhere = limited;
+	struct test_request other_user = limited;
+	char bad[256], other[256];
 	const char *retry;
 
-	test_basic_auth(bad, sizeof(bad), "nobody", "wrong");
-	for (int i = 0; i < 5; i++) {
+	add_account(t, "neighbour", "neighbour-password-1", "ReadOnly");
+	test_basic_auth(other, sizeof(other), "neighbour", "neighbour-password-1");
+	other_user.auth = other;
+	elsewhere.peer = "198.51.100.9";
+	/* below the account lockout threshold, so only the rate limit speaks */
+	test_basic_auth(bad, sizeof(bad), "admin", "wrong");
+	for (int i = 0; i < 3; i++) {
 		struct test_request rq = { .method = "GET", .path = MANAGERS, .auth = bad,
 					   .peer = "192.0.2.7" };
 		assert_int_equal(test_agent_status(t, &rq, NULL), 401);
@@ -325,6 +332,10 @@ static void test_rate_limit_window(void **state)
 	/* The window opened with the first failure, 20 s ago. */
 	assert_int_equal(atoi(retry), 40);
 	http_response_release(&resp);
+	/* Keyed by (address, user): neither another user behind the same
+	 * address nor the same user from elsewhere is held back. */
+	assert_int_equal(test_agent_status(t, &other_user, NULL), 200);
+	assert_int_equal(test_agent_status(t, &elsewhere, NULL), 200);
 	fake_clock_advance(&t->clock, 39);
 	assert_int_equal(test_agent_status(t, &limited, NULL), 429);
 	fake_clock_advance(&t->clock, 1);
