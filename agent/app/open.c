@@ -51,16 +51,21 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
 		.clock = ag->clock,
 	};
+	char path[4096];
 	int rc;
 
 	/* config.c refuses tls_client_auth without tls_client_ca. */
-	(void)err;
-	(void)errlen;
 	rc = sessions_new((unsigned)cfg->session_timeout_s, (unsigned)cfg->max_sessions,
 			  (unsigned)cfg->max_sessions_per_user, &ag->sessions);
 	if (rc)
 		return rc;
 	sessions_set_clock(ag->sessions, ag->clock);
+	/* SessionTimeout set over the API outlives restarts and wins over the
+	 * configured default. */
+	if ((rc = config_state_path(cfg, "session-service.json", path, sizeof(path))))
+		return rc;
+	if ((rc = sessions_open_store(ag->sessions, path, err, errlen)))
+		return rc;
 	return authn_new(ag->accounts, ag->sessions, &ac, &ag->authn);
 }
 

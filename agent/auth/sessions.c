@@ -1,6 +1,7 @@
 #include "auth/sessions.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -8,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/fileio.h"
+#include "util/jsonmembers.h"
 
 #define HASH_LEN 32
 
@@ -25,6 +29,7 @@ struct sessions {
 	struct session *tab; /* max_total slots, the first n used, oldest first */
 	size_t n;
 	const struct clock_source *clock;
+	char *store; /* settings file, or NULL */
 };
 
 int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
@@ -57,6 +62,7 @@ void sessions_free(struct sessions *s)
 		return;
 	OPENSSL_cleanse(s->tab, s->max_total * sizeof(*s->tab));
 	free(s->tab);
+	free(s->store);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -68,9 +74,89 @@ void sessions_set_clock(struct sessions *s, const struct clock_source *clock)
 	pthread_mutex_unlock(&s->lock);
 }
 
-unsigned sessions_timeout(const struct sessions *s)
+unsigned sessions_timeout(struct sessions *s)
 {
-	return s->timeout;
+	unsigned t;
+	pthread_mutex_lock(&s->lock);
+	t = s->timeout;
+	pthread_mutex_unlock(&s->lock);
+	return t;
+}
+
+#define SETTINGS_FILE_MAX 4096
+
+enum { SET_TIMEOUT, SET__N };
+static const struct jm_member settings_members[SET__N] = {
+	[SET_TIMEOUT] = { "SessionTimeout", JM_INTEGER, JM_REQUIRED, SESSIONS_TIMEOUT_MIN,
+			  SESSIONS_TIMEOUT_MAX, NULL, NULL },
+};
+
+/* The timeout kept in path; 0 in *timeout when there is no file. */
+static int load_settings(const char *path, unsigned *timeout, char *err, size_t errlen)
+{
+	struct jm_value v[SET__N];
+	struct jsonfile jf;
+	int rc = jsonfile_load(path, SETTINGS_FILE_MAX, &jf, err, errlen);
+
+	*timeout = 0;
+	if (rc == -ENOENT) {
+		err[0] = '\0';
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = jm_read_file(&jf, NULL, jf.root, settings_members, SET__N, v, err, errlen);
+	if (rc == 0)
+		*timeout = (unsigned)v[SET_TIMEOUT].num;
+	jsonfile_release(&jf);
+	return rc;
+}
+
+int sessions_open_store(struct sessions *s, const char *path, char *err, size_t errlen)
+{
+	char *copy = strdup(path);
+	unsigned timeout;
+	int rc;
+
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if ((rc = load_settings(path, &timeout, err, errlen))) {
+		free(copy);
+		return rc;
+	}
+	pthread_mutex_lock(&s->lock);
+	free(s->store);
+	s->store = copy;
+	if (timeout)
+		s->timeout = timeout;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int sessions_set_timeout(struct sessions *s, unsigned timeout_s)
+{
+	json_t *doc;
+	char *text;
+	int rc = 0;
+
+	if (timeout_s < SESSIONS_TIMEOUT_MIN || timeout_s > SESSIONS_TIMEOUT_MAX)
+		return -ERANGE;
+	doc = json_pack("{s:I}", "SessionTimeout", (json_int_t)timeout_s);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	/* the lock orders concurrent changes: the file and memory agree */
+	pthread_mutex_lock(&s->lock);
+	if (!text)
+		rc = -ENOMEM;
+	else if (s->store)
+		rc = file_write_atomic(s->store, text, strlen(text), 0600);
+	if (rc == 0)
+		s->timeout = timeout_s;
+	pthread_mutex_unlock(&s->lock);
+	free(text);
+	return rc;
 }
 
 static int token_hash(const char *token, unsigned char *out)

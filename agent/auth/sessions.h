@@ -37,7 +37,20 @@ void sessions_free(struct sessions *s);
 /* Idle time runs on clock's monotonic clock, created/expires on its wall
  * clock; clock is borrowed and must outlive s (NULL: the system clocks). */
 void sessions_set_clock(struct sessions *s, const struct clock_source *clock);
-unsigned sessions_timeout(const struct sessions *s);
+unsigned sessions_timeout(struct sessions *s);
+
+/* SessionTimeout's range (DMTF SessionService: 30 s to 24 h). */
+#define SESSIONS_TIMEOUT_MIN 30u
+#define SESSIONS_TIMEOUT_MAX 86400u
+/* Keep the settings in path ({"SessionTimeout": n}, borrowed), loading them
+ * when the file exists: they override the configured timeout. A file that
+ * holds anything else is -EINVAL with "file:line:column: message" in err
+ * (the caller must not start on a guess); or -errno. */
+int sessions_open_store(struct sessions *s, const char *path, char *err, size_t errlen);
+/* Change the idle lifetime, for live sessions too. With a store, the file
+ * is replaced first (atomically): on failure nothing changes. 0, -ERANGE,
+ * or -errno from the write. */
+int sessions_set_timeout(struct sessions *s, unsigned timeout_s);
 
 /* Create a session for user (already authenticated). token receives the
  * secret (toklen >= SESSION_TOKEN_MAX); out (may be NULL) the session.

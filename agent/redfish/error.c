@@ -43,6 +43,7 @@ enum base_id {
 	M_GENERAL_ERROR,
 	M_INVALID_URI,
 	M_HEADER_INVALID,
+	M_NO_OPERATION,
 	M_COUNT
 };
 
@@ -58,6 +59,8 @@ struct base_message {
 static const struct base_message base_messages[M_COUNT] = {
 	[M_MALFORMED_JSON] = { "MalformedJSON", 0, "Critical", "The request body submitted was malformed JSON and could not be parsed by the receiving service.",
 		"Ensure that the request body is valid JSON and resubmit the request." },
+	[M_NO_OPERATION] = { "NoOperation", 0, "Warning", "The request body submitted contain no data to act upon and no changes to the resource took place.",
+		"Add properties in the JSON object and resubmit the request." },
 	[M_EMPTY_JSON] = { "EmptyJSON", 0, "Warning", "The request body submitted contained an empty JSON object and the service is unable to process it.",
 		"Add properties in the JSON object and resubmit the request." },
 	[M_PROPERTY_UNKNOWN] = { "PropertyUnknown", 1, "Warning", "The property %1 is not in the list of valid properties for the resource.",
@@ -255,6 +258,7 @@ static void add(struct http_response *resp, int status, enum base_id id,
 
 MESSAGE0(rf_malformed_json, emit, 400, M_MALFORMED_JSON)
 MESSAGE0(rf_empty_json, emit, 400, M_EMPTY_JSON)
+MESSAGE0(rf_no_operation, emit, 400, M_NO_OPERATION)
 MESSAGE1(rf_property_unknown, add, 400, M_PROPERTY_UNKNOWN, prop)
 MESSAGE1(rf_property_not_writable, add, 400, M_PROPERTY_NOT_WRITABLE, prop)
 MESSAGE2(rf_property_value_type_error, add, 400, M_PROPERTY_VALUE_TYPE_ERROR, value, prop)

@@ -24,6 +24,8 @@
 /* ---- 400: the request body, query or action parameters ---- */
 void rf_malformed_json(struct http_response *resp);
 void rf_empty_json(struct http_response *resp);
+/* A PATCH with nothing to act upon (only annotations). */
+void rf_no_operation(struct http_response *resp);
 void rf_property_unknown(struct http_response *resp, const char *prop);
 void rf_property_not_writable(struct http_response *resp, const char *prop);
 void rf_property_value_type_error(struct http_response *resp, const char *value,

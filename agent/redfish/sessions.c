@@ -42,11 +42,49 @@ static int h_session_service(const struct route_ctx *ctx, struct http_response *
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:o}", "@odata.id", SERVICE_URI,
 			  "@odata.type", "#SessionService.v1_2_0.SessionService", "Id",
 			  "SessionService", "Name", "Session Service", "Description",
-			  "Redfish sessions of the agent (idle timeout, in memory only)",
+			  "Redfish sessions of the agent (idle timeout, sessions in memory only)",
 			  "ServiceEnabled", 1, "SessionTimeout",
 			  (json_int_t)(s ? sessions_timeout(s) : 0), "AbsoluteSessionTimeoutEnabled", 0,
 			  "Sessions", rf_link(SESSIONS_URI)));
 	return resp->json ? 0 : -ENOMEM;
+}
+
+enum { SS_TIMEOUT, SS_ETAG, SS__N };
+static const struct jm_member service_members[SS__N] = {
+	[SS_TIMEOUT] = { "SessionTimeout", JM_INTEGER, 0, SESSIONS_TIMEOUT_MIN, SESSIONS_TIMEOUT_MAX,
+			 NULL, NULL },
+	[SS_ETAG] = { "@odata.etag", JM_ANY, 0, 0, 0, NULL, NULL },
+};
+static const char *const service_readonly[] = { "Id", "Name", "Description", "ServiceEnabled",
+						 "AbsoluteSessionTimeoutEnabled", "Sessions",
+						 "Status", NULL };
+static const struct rf_body service_body = { service_members, SS__N, service_readonly, NULL };
+
+/* PATCH SessionService: SessionTimeout only; persisted before it applies. */
+static int h_session_service_patch(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct jm_value v[SS__N];
+	json_t *body = rf_body_object(ctx->req, resp);
+	int rc;
+
+	if (!body)
+		return 0;
+	rc = rf_body_read(body, &service_body, v, resp);
+	if (rc) {
+		/* a refused body is answered in resp */
+		rc = rc == -ENOMEM ? rc : 0;
+	} else if (!v[SS_TIMEOUT].json) {
+		rf_no_operation(resp); /* annotations only */
+	} else if (!ctx->agent->sessions) {
+		rf_service_temporarily_unavailable(resp, 60);
+	} else if (!(rc = sessions_set_timeout(ctx->agent->sessions,
+					       (unsigned)v[SS_TIMEOUT].num))) {
+		log_info("session timeout set to %lld s by \"%s\"", v[SS_TIMEOUT].num,
+			 ctx->who->user);
+		rc = h_session_service(ctx, resp);
+	}
+	json_decref(body);
+	return rc;
 }
 
 static int h_session_collection(const struct route_ctx *ctx, struct http_response *resp)
@@ -207,6 +245,7 @@ static int h_session_delete(const struct route_ctx *ctx, struct http_response *r
  * caller sees and ends only their own sessions (the handler checks). */
 const struct route session_routes[] = {
 	{ GET_HEAD, SERVICE_URI, LOGIN, h_session_service, UNCACHED },
+	{ HTTP_PATCH, SERVICE_URI, MANAGE, h_session_service_patch, UNCACHED },
 	{ GET_HEAD, SESSIONS_URI, LOGIN, h_session_collection, UNCACHED },
 	{ HTTP_POST, SESSIONS_URI, NOAUTH, h_session_create, UNCACHED },
 	{ GET_HEAD, SESSIONS_URI "/{session}", { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF },

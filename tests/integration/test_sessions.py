@@ -207,6 +207,19 @@ def restart():
         c.error_body(r, 401, "NoValidSession", "no session survives a restart")
         r = cl.request("GET", SESSIONS, basic=ADMIN)
         c.eq(r.json()["Members@odata.count"], 0, "no session in the collection after a restart")
+        # SessionTimeout set over the API does survive, over the configured one.
+        r = cl.request("PATCH", "/redfish/v1/SessionService", body={"SessionTimeout": 900},
+                       basic=ADMIN)
+        c.eq(r.status, 200, "PATCH SessionTimeout")
+        r = cl.request("PATCH", "/redfish/v1/SessionService", body={"SessionTimeout": 10},
+                       basic=ADMIN)
+        c.error_body(r, 400, "PropertyValueOutOfRange", "SessionTimeout below 30 s")
+        cl.close()
+        a.stop()
+        a.start()
+        cl = Client(a)
+        r = cl.request("GET", "/redfish/v1/SessionService", basic=ADMIN)
+        c.eq(r.json().get("SessionTimeout"), 900, "SessionTimeout after a restart")
         cl.close()
 
 

@@ -2,7 +2,8 @@
  * gets its service UUID (stable across opens), the accounts file and the
  * audit log; the first open creates "admin" with the given password or a
  * generated one, later opens create nothing; the clock handed in is the one
- * sessions and accounts run on; a configuration that cannot be opened fails
+ * sessions and accounts run on; settings kept over the API are read back;
+ * a configuration that cannot be opened fails
  * with a reason and leaves nothing behind (the sanitizer build checks). */
 #include <errno.h>
 #include <setjmp.h>
@@ -130,6 +131,42 @@ static void test_clock_reaches_sessions(void **state)
 	agent_close(ag);
 }
 
+static void put(const char *dir, const char *leaf, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, leaf);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A SessionTimeout set over the API (kept in session-service.json) wins
+ * over the configured one; a damaged file stops the open, placed. */
+static void test_session_settings_kept(void **state)
+{
+	struct test_agent *t = *state;
+	struct agent_open_options opt = { .initial_admin_password = "first-password-1",
+					  .password_iterations = 1000 };
+	char err[512] = "";
+	struct agent *ag = NULL;
+
+	load(t, "\"session_timeout_s\": 60");
+	put(t->dir, "session-service.json", "{\"SessionTimeout\": 900}");
+	if (agent_open(&t->cfg, &opt, &ag, err, sizeof(err)))
+		fail_msg("agent_open: %s", err);
+	assert_int_equal(sessions_timeout(ag->sessions), 900);
+	agent_close(ag);
+
+	put(t->dir, "session-service.json", "{\"SessionTimeout\": 900,\n \"Extra\": 1}");
+	ag = NULL;
+	assert_int_equal(agent_open(&t->cfg, &opt, &ag, err, sizeof(err)), -EINVAL);
+	assert_null(ag);
+	assert_non_null(strstr(err, "session-service.json:2:"));
+}
+
 static void test_failures_are_reported(void **state)
 {
 	struct test_agent *t = *state;
@@ -167,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_and_second_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_reaches_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_settings_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_are_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,7 +212,10 @@ static inline struct rfx *rfx_open_with(unsigned refresh_ms)
 	 * the resources, not the hash */
 	if (accounts_open(path, 1000, &f->ag.accounts, err, sizeof(err)) ||
 	    accounts_bootstrap(f->ag.accounts, RFX_ADMIN_PASSWORD, NULL, 0) != 1 ||
-	    sessions_new(1800, 16, 4, &f->ag.sessions) ||
+	    sessions_new(1800, 16, 4, &f->ag.sessions))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/session-service.json", f->dir);
+	if (sessions_open_store(f->ag.sessions, path, err, sizeof(err)) ||
 	    authn_new(f->ag.accounts, f->ag.sessions, &ac, &f->ag.authn))
 		goto fail;
 	if (rfx_basic(f->admin, sizeof(f->admin), "admin", RFX_ADMIN_PASSWORD) ||

@@ -68,6 +68,7 @@ static void c_invalid_uri(struct http_response *r) { rf_invalid_uri(r, A1); }
 static void c_header_invalid(struct http_response *r) { rf_header_invalid_precondition(r, A1); }
 static void c_media(struct http_response *r) { rf_unsupported_media_type(r); }
 static void c_internal(struct http_response *r) { rf_internal_error(r); }
+static void c_no_operation(struct http_response *r) { rf_no_operation(r); }
 static void c_query_unsup(struct http_response *r) { rf_query_parameter_unsupported(r, A1); }
 static void c_action_unsup(struct http_response *r) { rf_action_not_supported(r, A1); }
 static void c_unavailable(struct http_response *r) { rf_service_temporarily_unavailable(r, 17); }
@@ -83,6 +84,7 @@ static void c_general_502(struct http_response *r) { rf_general_error(r, 502); }
 static const struct call calls[] = {
 	{ "MalformedJSON", 400, 0, c_malformed },
 	{ "EmptyJSON", 400, 0, c_empty },
+	{ "NoOperation", 400, 0, c_no_operation },
 	{ "PropertyUnknown", 400, 1, c_unknown },
 	{ "PropertyNotWritable", 400, 1, c_not_writable },
 	{ "PropertyValueTypeError", 400, 2, c_type },

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "util/fileio.h"
 
 #define SERVICE "/redfish/v1/SessionService"
 #define SESSIONS SERVICE "/Sessions"
@@ -194,6 +195,81 @@ static void test_session_limit(void **state)
 	rfx_free(&r);
 }
 
+static void expect_error(struct rfx *f, const char *auth, const char *body, int status,
+			 const char *id)
+{
+	struct rfx_reply r = rfx_send(f, HTTP_PATCH, SERVICE, auth, body, NULL);
+	char want[96];
+
+	snprintf(want, sizeof(want), "Base.1.22.1.%s", id);
+	if (r.status != status)
+		fail_msg("%s: status %d, want %d", body, r.status, status);
+	if (!rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageId") ||
+	    strcmp(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageId"), want) != 0)
+		fail_msg("%s: %s, want %s", body, r.text, want);
+	rfx_free(&r);
+}
+
+/* SessionTimeout is written by ConfigureManager within 30 s..24 h, kept in
+ * the state directory before it applies, and read back at start-up; every
+ * refusal changes nothing. */
+static void test_session_timeout(void **state)
+{
+	struct rfx *f = *state;
+	char ro[256], path[600], err[700], *text = NULL;
+	size_t len;
+	struct sessions *again;
+	struct rfx_reply r;
+	static const struct {
+		const char *body, *id;
+	} bad[] = {
+		{ "{\"SessionTimeout\": \"600\"}", "PropertyValueTypeError" },
+		{ "{\"SessionTimeout\": 600.5}", "PropertyValueTypeError" },
+		{ "{\"SessionTimeout\": null}", "PropertyValueTypeError" },
+		{ "{\"SessionTimeout\": 29}", "PropertyValueOutOfRange" },
+		{ "{\"SessionTimeout\": -1}", "PropertyValueOutOfRange" },
+		{ "{\"SessionTimeout\": 86401}", "PropertyValueOutOfRange" },
+		{ "{\"SessionTimeout\": 99999999999999999}", "PropertyValueOutOfRange" },
+		{ "{\"SessionTimeout\": 600, \"Id\": \"x\"}", "PropertyNotWritable" },
+		{ "{\"SessionTimeout\": 600, \"Bogus\": 1}", "PropertyUnknown" },
+		{ "{\"@odata.etag\": \"W/\\\"1\\\"\"}", "NoOperation" },
+		{ "{\"SessionTimeout\": 600", "MalformedJSON" },
+	};
+
+	snprintf(path, sizeof(path), "%s/session-service.json", f->dir);
+	assert_int_equal(rfx_user(f, "ro-timeout", "ReadOnly", ro, sizeof(ro)), 0);
+	expect_error(f, ro, "{\"SessionTimeout\": 600}", 403, "InsufficientPrivilege");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(f, f->admin, bad[i].body, 400, bad[i].id);
+	assert_int_equal(sessions_timeout(f->ag.sessions), 1800);
+	assert_int_equal(access(path, F_OK), -1);
+
+	r = rfx_send(f, HTTP_PATCH, SERVICE, f->admin, "{\"SessionTimeout\": 600}", NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(rfx_int(r.body, "SessionTimeout"), 600);
+	rfx_free(&r);
+	r = rfx_get(f, SERVICE, f->admin);
+	assert_int_equal(rfx_int(r.body, "SessionTimeout"), 600);
+	rfx_free(&r);
+	assert_int_equal(file_read_all(path, 4096, &text, &len), 0);
+	assert_string_equal(text, "{\"SessionTimeout\":600}");
+	free(text);
+
+	/* a restart reads it back; a damaged file stops the start */
+	assert_int_equal(sessions_new(1800, 4, 4, &again), 0);
+	assert_int_equal(sessions_open_store(again, path, err, sizeof(err)), 0);
+	assert_int_equal(sessions_timeout(again), 600);
+	assert_int_equal(file_write_atomic(path, "{\"SessionTimeout\": 5}", 21, 0600), 0);
+	assert_int_equal(sessions_open_store(again, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "session-service.json:1:"));
+	assert_int_equal(sessions_timeout(again), 600);
+	sessions_free(again);
+
+	r = rfx_send(f, HTTP_PATCH, SERVICE, f->admin, "{\"SessionTimeout\": 1800}", NULL);
+	assert_int_equal(r.status, 200);
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_login_ignores_authorization),
 		cmocka_unit_test(test_login_refusals),
 		cmocka_unit_test(test_session_limit),
+		cmocka_unit_test(test_session_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
