@@ -23,6 +23,7 @@ enum base_id {
 	M_ACTION_PARAMETER_VALUE_ERROR,
 	M_ACTION_PARAMETER_VALUE_TYPE_ERROR,
 	M_ACTION_PARAMETER_VALUE_FORMAT_ERROR,
+	M_ACTION_PARAMETER_VALUE_CONFLICT,
 	M_NO_VALID_SESSION,
 	M_INSUFFICIENT_PRIVILEGE,
 	M_RESOURCE_NOT_FOUND,
@@ -95,6 +96,8 @@ static const struct base_message base_messages[M_COUNT] = {
 		"Correct the value for the parameter in the request body and resubmit the request if the operation failed." },
 	[M_ACTION_PARAMETER_VALUE_FORMAT_ERROR] = { "ActionParameterValueFormatError", 3, "Warning", "The value '%1' for the parameter %2 in the action %3 is not a format that the parameter can accept.",
 		"Correct the value for the parameter in the request body and resubmit the request if the operation failed." },
+	[M_ACTION_PARAMETER_VALUE_CONFLICT] = { "ActionParameterValueConflict", 2, "Warning", "The parameter '%1' with the requested value of '%2' does not meet the constraints of the implementation.",
+		"None." },
 	[M_NO_VALID_SESSION] = { "NoValidSession", 0, "Critical", "There is no valid session established with the implementation.",
 		"Establish a session before attempting any operations." },
 	[M_INSUFFICIENT_PRIVILEGE] = { "InsufficientPrivilege", 0, "Critical", "There are insufficient privileges for the account or credentials associated with the current session to perform the requested operation.",
@@ -278,6 +281,8 @@ MESSAGE3(rf_action_parameter_value_type_error, emit, 400, M_ACTION_PARAMETER_VAL
 	 value, param, action)
 MESSAGE3(rf_action_parameter_value_format_error, emit, 400,
 	 M_ACTION_PARAMETER_VALUE_FORMAT_ERROR, value, param, action)
+MESSAGE2(rf_action_parameter_value_conflict, emit, 400, M_ACTION_PARAMETER_VALUE_CONFLICT,
+	 param, value)
 MESSAGE0(rf_no_valid_session, emit, 401, M_NO_VALID_SESSION)
 MESSAGE0(rf_insufficient_privilege, emit, 403, M_INSUFFICIENT_PRIVILEGE)
 MESSAGE2(rf_resource_not_found, emit, 404, M_RESOURCE_NOT_FOUND, type, name)

@@ -51,6 +51,9 @@ void rf_action_parameter_value_type_error(struct http_response *resp, const char
 					  const char *param, const char *action);
 void rf_action_parameter_value_format_error(struct http_response *resp, const char *value,
 					    const char *param, const char *action);
+/* A parameter whose value clashes with another one of the same request. */
+void rf_action_parameter_value_conflict(struct http_response *resp, const char *param,
+					const char *value);
 
 /* ---- 401 to 415: who may do what to which resource ---- */
 void rf_no_valid_session(struct http_response *resp);          /* 401 */

@@ -169,6 +169,7 @@ struct submit_job {
 	const struct policy_command *approval;
 	uint8_t *payload;
 	size_t payload_len;
+	const char *payload_param; /* the parameter that carried it, for messages */
 	unsigned timeout_ms;
 };
 
@@ -247,7 +248,8 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 
 /* A command that never reached the device: audit failure, full queue or
  * policy refusal. */
-static void not_submitted(const struct command_outcome *o, struct http_response *resp)
+static void not_submitted(const struct submit_job *j, const struct command_outcome *o,
+			  struct http_response *resp)
 {
 	char text[256];
 
@@ -265,7 +267,7 @@ static void not_submitted(const struct command_outcome *o, struct http_response 
 	case COMMAND_DENIED:
 		if (o->decision.reason == POLICY_DENY_PAYLOAD_TOO_LARGE ||
 		    o->decision.reason == POLICY_DENY_PAYLOAD_TOO_SMALL)
-			rf_action_parameter_value_error(resp, "Payload", ACTION_NAME);
+			rf_action_parameter_value_error(resp, j->payload_param, ACTION_NAME);
 		else
 			rf_insufficient_privilege(resp);
 		detail(resp, o, o->decision.detail);
@@ -318,7 +320,7 @@ static void outcome_to_response(struct submit_job *j, const struct command_outco
 	const char *rcname;
 
 	if (o->stage != COMMAND_SUBMITTED) {
-		not_submitted(o, resp);
+		not_submitted(j, o, resp);
 		return;
 	}
 	if (o->result.transport) {
@@ -350,7 +352,7 @@ static void outcome_to_response(struct submit_job *j, const struct command_outco
 		break;
 	case CXL_MBOX_INVALID_INPUT:
 	case CXL_MBOX_INVALID_PAYLOAD_LENGTH:
-		rf_action_parameter_value_error(resp, "Payload", ACTION_NAME);
+		rf_action_parameter_value_error(resp, j->payload_param, ACTION_NAME);
 		break;
 	case CXL_MBOX_UNSUPPORTED:
 		rf_action_not_supported(resp, ACTION_NAME);
@@ -379,14 +381,43 @@ static void submit_run(void *arg, struct http_response *resp)
 	command_outcome_clear(&o);
 }
 
-enum { S_PAYLOAD, S_TIMEOUT, S__N };
+enum { S_PAYLOAD, S_PAYLOAD_HEX, S_TIMEOUT, S__N };
 static const struct jm_member submit_members[S__N] = {
 	[S_PAYLOAD] = { "Payload", JM_STRING, 0, 0, 0, NULL, NULL },
+	[S_PAYLOAD_HEX] = { "PayloadHex", JM_STRING, 0, 0, 0, NULL, NULL },
 	[S_TIMEOUT] = { "TimeoutMs", JM_INTEGER, 0, 1, MAX_TIMEOUT_MS, NULL, NULL },
 };
 static const struct rf_body submit_body = { submit_members, S__N, NULL, ACTION_NAME };
 
-/* Parse {"Payload": base64?, "TimeoutMs": int?} strictly. */
+/* The payload as base64 "Payload" or hexadecimal "PayloadHex", one of them
+ * at most; neither is an empty payload. 0, -EINVAL with resp filled, or
+ * -ENOMEM. */
+static int decode_payload(const struct jm_value *v, struct submit_job *j,
+			  struct http_response *resp)
+{
+	const struct jm_value *b64 = &v[S_PAYLOAD], *hex = &v[S_PAYLOAD_HEX];
+	const struct jm_value *given = hex->json ? hex : b64;
+	const char *name = hex->json ? "PayloadHex" : "Payload";
+	int rc;
+
+	j->payload_param = name;
+	if (b64->json && hex->json) {
+		rf_action_parameter_value_conflict(resp, "PayloadHex", hex->str);
+		return -EINVAL;
+	}
+	if (!given->json) {
+		j->payload = calloc(1, 1);
+		return j->payload ? 0 : -ENOMEM;
+	}
+	rc = (hex->json ? hex_decode : base64_decode)(given->str, given->len, &j->payload,
+						      &j->payload_len);
+	if (rc == -EINVAL)
+		rf_action_parameter_value_format_error(resp, given->str, name, ACTION_NAME);
+	return rc;
+}
+
+/* Parse {"Payload": base64? | "PayloadHex": hex?, "TimeoutMs": int?}
+ * strictly. */
 static int parse_submit(const struct http_request *req, struct submit_job *j,
 			struct http_response *resp)
 {
@@ -395,6 +426,7 @@ static int parse_submit(const struct http_request *req, struct submit_job *j,
 	json_t *body;
 	int rc;
 
+	j->payload_param = "Payload";
 	if (!req->body) {
 		j->payload = calloc(1, 1);
 		return j->payload ? 0 : -ENOMEM;
@@ -405,19 +437,10 @@ static int parse_submit(const struct http_request *req, struct submit_job *j,
 		json_decref(body);
 		return -EINVAL;
 	}
-	if ((rc = rf_body_read(body, &submit_body, v, resp)))
+	if ((rc = rf_body_read(body, &submit_body, v, resp)) || (rc = decode_payload(v, j, resp)))
 		goto out;
-	if (v[S_PAYLOAD].json &&
-	    base64_decode(v[S_PAYLOAD].str, v[S_PAYLOAD].len, &j->payload, &j->payload_len)) {
-		rf_action_parameter_value_format_error(resp, v[S_PAYLOAD].str, "Payload",
-						       ACTION_NAME);
-		rc = -EINVAL;
-		goto out;
-	}
 	if (v[S_TIMEOUT].json)
 		j->timeout_ms = (unsigned)v[S_TIMEOUT].num;
-	if (!j->payload && !(j->payload = calloc(1, 1)))
-		rc = -ENOMEM;
 out:
 	json_decref(body);
 	return rc;

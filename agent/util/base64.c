@@ -45,3 +45,36 @@ char *base64_encode(const uint8_t *data, size_t len)
 	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
 	return out;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(const char *text, size_t len, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf;
+
+	if (len % 2)
+		return -EINVAL;
+	buf = malloc(len / 2 + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(buf);
+			return -EINVAL;
+		}
+		buf[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = buf;
+	*outlen = len / 2;
+	return 0;
+}

@@ -1,4 +1,5 @@
-/* Standard base64 (RFC 4648, with padding) for payloads carried in JSON. */
+/* Payloads carried in JSON: standard base64 (RFC 4648, with padding), and
+ * hexadecimal for operators who read payloads as bytes. */
 #ifndef CXLA_UTIL_BASE64_H
 #define CXLA_UTIL_BASE64_H
 
@@ -11,5 +12,8 @@
 int base64_decode(const char *text, size_t len, uint8_t **out, size_t *outlen);
 /* Encode into a new NUL-terminated string (free()), or NULL. */
 char *base64_encode(const uint8_t *data, size_t len);
+/* Decode hexadecimal text (len characters, an even count of 0-9 a-f A-F,
+ * nothing else) like base64_decode. Returns 0, -EINVAL or -ENOMEM. */
+int hex_decode(const char *text, size_t len, uint8_t **out, size_t *outlen);
 
 #endif

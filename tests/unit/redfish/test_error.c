@@ -53,6 +53,7 @@ static void c_ap_unknown(struct http_response *r) { rf_action_parameter_unknown(
 static void c_ap_value(struct http_response *r) { rf_action_parameter_value_error(r, A1, A2); }
 static void c_ap_type(struct http_response *r) { rf_action_parameter_value_type_error(r, A1, A2, A3); }
 static void c_ap_format(struct http_response *r) { rf_action_parameter_value_format_error(r, A1, A2, A3); }
+static void c_ap_conflict(struct http_response *r) { rf_action_parameter_value_conflict(r, A1, A2); }
 static void c_no_session(struct http_response *r) { rf_no_valid_session(r); }
 static void c_privilege(struct http_response *r) { rf_insufficient_privilege(r); }
 static void c_not_found(struct http_response *r) { rf_resource_not_found(r, A1, A2); }
@@ -101,6 +102,7 @@ static const struct call calls[] = {
 	{ "ActionParameterValueError", 400, 2, c_ap_value },
 	{ "ActionParameterValueTypeError", 400, 3, c_ap_type },
 	{ "ActionParameterValueFormatError", 400, 3, c_ap_format },
+	{ "ActionParameterValueConflict", 400, 2, c_ap_conflict },
 	{ "NoValidSession", 401, 0, c_no_session },
 	{ "InsufficientPrivilege", 403, 0, c_privilege },
 	{ "ResourceNotFound", 404, 2, c_not_found },

@@ -129,6 +129,46 @@ static void test_submit_allowed(void **state)
 	rfx_free(&r);
 }
 
+/* The payload of a reply's audit record, as its SHA-256 (new string). */
+static char *audited_digest(struct vc *v, const struct rfx_reply *r)
+{
+	json_t *rec = NULL;
+	char *d;
+
+	assert_int_equal(audit_find(v->f->ag.audit, rfx_str(r->body, "AuditRecordId"), &rec), 0);
+	d = strdup(rfx_str(rec, "payload_sha256"));
+	json_decref(rec);
+	return d;
+}
+
+/* PayloadHex carries the same bytes as base64 Payload. */
+static void test_submit_payload_hex(void **state)
+{
+	struct vc *v = *state;
+	struct rfx_reply a = rfx_send(v->f, HTTP_POST, SUBMIT("emu-set-config-after-reset"),
+				      v->operator_auth, "{\"Payload\": \"AQIDBA==\"}", NULL);
+	struct rfx_reply b = rfx_send(v->f, HTTP_POST, SUBMIT("emu-set-config-after-reset"),
+				      v->operator_auth, "{\"PayloadHex\": \"01020304\"}", NULL);
+	char *da, *db;
+
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.status, 200);
+	da = audited_digest(v, &a);
+	db = audited_digest(v, &b);
+	assert_string_equal(da, db);
+	free(da);
+	free(db);
+	rfx_free(&a);
+	rfx_free(&b);
+	/* a refusal of the payload names the parameter the caller used */
+	a = rfx_send(v->f, HTTP_POST, SUBMIT("emu-read-telemetry"), v->operator_auth,
+		     "{\"PayloadHex\": \"01000000\"}", NULL);
+	assert_int_equal(a.status, 400);
+	assert_string_equal(rfx_str(a.body, "error/@Message.ExtendedInfo/0/MessageArgs/0"),
+			    "PayloadHex");
+	rfx_free(&a);
+}
+
 static void test_submit_denied(void **state)
 {
 	struct vc *v = *state;
@@ -163,6 +203,14 @@ static void test_submit_bad_input(void **state)
 		{ "{\"Payload\": \"AQAAAA==\"}", "ActionParameterValueError" }, /* over max_bytes */
 		{ "{\"Payload\": 5}", "ActionParameterValueTypeError" },
 		{ "{\"Payload\": \"!!notbase64\"}", "ActionParameterValueFormatError" },
+		{ "{\"PayloadHex\": 5}", "ActionParameterValueTypeError" },
+		{ "{\"PayloadHex\": null}", "ActionParameterValueTypeError" },
+		{ "{\"PayloadHex\": \"0g\"}", "ActionParameterValueFormatError" },
+		{ "{\"PayloadHex\": \"010\"}", "ActionParameterValueFormatError" },
+		{ "{\"PayloadHex\": \"0x01\"}", "ActionParameterValueFormatError" },
+		{ "{\"PayloadHex\": \"01000000\"}", "ActionParameterValueError" }, /* over max */
+		{ "{\"Payload\": \"\", \"PayloadHex\": \"\"}", "ActionParameterValueConflict" },
+		{ "{\"PayloadHex\": \"\", \"Payload\": \"AA==\"}", "ActionParameterValueConflict" },
 		{ "{\"TimeoutMs\": \"1\"}", "ActionParameterValueTypeError" },
 		{ "{\"TimeoutMs\": 0}", "ActionParameterValueError" },
 		{ "{\"TimeoutMs\": 60001}", "ActionParameterValueError" },
@@ -237,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_collection),
 		cmocka_unit_test(test_member),
 		cmocka_unit_test(test_submit_allowed),
+		cmocka_unit_test(test_submit_payload_hex),
 		cmocka_unit_test(test_submit_denied),
 		cmocka_unit_test(test_submit_bad_input),
 		cmocka_unit_test(test_submit_device_refusals),
