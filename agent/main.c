@@ -202,6 +202,9 @@ static int open_agent(struct runtime *rt, char *err, size_t errlen)
 		.generated = generated,
 		.generated_len = sizeof(generated),
 		.poller = true,
+		/* for tests only (a prepared tree); not a configuration key, since
+		 * no operator has reason to point the agent at another host's files */
+		.host_root = getenv("CXLA_HOST_ROOT"),
 	};
 	int rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 

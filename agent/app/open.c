@@ -12,6 +12,7 @@
 #include "auth/authn.h"
 #include "auth/sessions.h"
 #include "core/commands.h"
+#include "core/host.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
 #include "core/tasks.h"
@@ -112,6 +113,16 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
 		return rc;
 	}
+	if (opt->host_root)
+		log_warn("host identity read under %s", opt->host_root);
+	if ((rc = host_identity_read(opt->host_root, &ag->host))) {
+		snprintf(err, errlen, "host identity under %s: %s", opt->host_root,
+			 strerror(-rc));
+		return rc;
+	}
+	if (!ag->host.uuid[0])
+		log_warn("no system UUID: neither the DMI product UUID nor /etc/machine-id is "
+			 "readable");
 	if ((rc = open_accounts(cfg, opt, ag, err, errlen)))
 		return rc;
 	return open_auth(cfg, ag, err, errlen);

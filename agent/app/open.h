@@ -31,6 +31,9 @@ struct agent_open_options {
 	/* The background poller refreshes devices; tests leave it off and
 	 * refresh where they need to. */
 	bool poller;
+	/* Where the host's /sys and /etc are read for its identity: NULL for
+	 * "/", a prepared tree in tests. */
+	const char *host_root;
 };
 
 /* Open an agent over cfg (borrowed: it must outlive the agent). *out is new

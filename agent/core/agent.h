@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/host.h"
 #include "policy/catalogue.h"
 #include "util/clock.h"
 
@@ -36,6 +37,7 @@ struct agent {
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
 	char uuid[37];                  /* service UUID, stable across restarts */
+	struct host_identity host;      /* read at start-up */
 	struct timespec started;        /* wall clock at start-up */
 	const struct clock_source *clock; /* time for expiry and lockout (borrowed) */
 	struct poller *poller;          /* background device refresh, NULL when off */

@@ -16,17 +16,44 @@ static int h_chassis_collection(const struct route_ctx *ctx, struct http_respons
 				   "Chassis Collection", json_pack("[o]", rf_link(CHASSIS_URI)));
 }
 
+/* DMI identity where the firmware filled it in, and the roll-up of the
+ * devices' health. */
+static json_t *add_identity(struct agent *ag, json_t *o)
+{
+	const char *rollup = NULL;
+	const struct {
+		const char *prop, *value;
+	} dmi[] = { { "SerialNumber", ag->host.serial },
+		    { "Manufacturer", ag->host.manufacturer },
+		    { "Model", ag->host.model } };
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < sizeof(dmi) / sizeof(dmi[0]); i++)
+		if (dmi[i].value[0])
+			json_object_set_new(o, dmi[i].prop, json_string(dmi[i].value));
+	for (size_t i = 0; i < rf_device_count(ag); i++) {
+		struct cxl_dev_info info;
+		if (cxl_devset_info(ag->devices, i, &info) == 0 && info.present)
+			rollup = rf_worse_health(rollup, rf_health_of(ag, i, &info));
+	}
+	if (rollup)
+		json_object_set_new(json_object_get(o, "Status"), "HealthRollup",
+				    json_string(rollup));
+	return o;
+}
+
 static int h_chassis(const struct route_ctx *ctx, struct http_response *resp)
 {
 	if (rf_check_id(ctx, "chassis", CHASSIS_ID, "Chassis", resp))
 		return 0;
 	http_response_json(
 		resp, 200,
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:s}, s:{s:[o], s:[o]}}", "@odata.id",
+		add_identity(ctx->agent, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:s}, s:{s:[o], s:[o]}}", "@odata.id",
 			  CHASSIS_URI, "@odata.type", "#Chassis.v1_28_0.Chassis", "Id", CHASSIS_ID,
 			  "Name", "Host", "ChassisType", "Other", "PCIeDevices",
 			  rf_link(CHASSIS_URI "/PCIeDevices"), "Status", "State", "Enabled", "Links",
-			  "ComputerSystems", rf_link(SYSTEM_URI), "ManagedBy", rf_link(MANAGER_URI)));
+			  "ComputerSystems", rf_link(SYSTEM_URI), "ManagedBy", rf_link(MANAGER_URI))));
 	return resp->json ? 0 : -ENOMEM;
 }
 
@@ -98,7 +125,8 @@ static int h_pcie_device(const struct route_ctx *ctx, struct http_response *resp
  * PCIeDeviceCollection are read with Login. */
 const struct route chassis_routes[] = {
 	{ GET_HEAD, "/redfish/v1/Chassis", LOGIN, h_chassis_collection, rf_version_static },
-	{ GET_HEAD, "/redfish/v1/Chassis/{chassis}", LOGIN, h_chassis, rf_version_static },
+	/* not cached: the health roll-up changes with the devices */
+	{ GET_HEAD, "/redfish/v1/Chassis/{chassis}", LOGIN, h_chassis, UNCACHED },
 	{ GET_HEAD, "/redfish/v1/Chassis/{chassis}/PCIeDevices", LOGIN, h_pcie_device_collection,
 	  rf_version_static },
 	{ GET_HEAD, "/redfish/v1/Chassis/{chassis}/PCIeDevices/{dev}", LOGIN, h_pcie_device,

@@ -108,7 +108,7 @@ int rf_chassis_device(const struct route_ctx *ctx, struct http_response *resp,
 }
 
 /* Worst of two Redfish Health values. */
-static const char *worse(const char *a, const char *b)
+const char *rf_worse_health(const char *a, const char *b)
 {
 	static const char *const order[] = { "OK", "Warning", "Critical" };
 	int ia = 0, ib = 0;
@@ -166,21 +166,30 @@ static int worst_severity(const struct cxl_event *ev, void *arg)
 	if (ev->log == CXL_EVENT_LOG_FATAL || ev->log == CXL_EVENT_LOG_FAIL)
 		*worst = "Critical";
 	else if (ev->log == CXL_EVENT_LOG_WARN)
-		*worst = worse(*worst, "Warning");
+		*worst = rf_worse_health(*worst, "Warning");
 	return 0;
+}
+
+const char *rf_health_of(struct agent *ag, size_t idx, const struct cxl_dev_info *info)
+{
+	struct cxl_health h;
+	const char *events = NULL;
+
+	if (!info->present)
+		return NULL;
+	if (cxl_devset_health(ag->devices, idx, &h) < 0)
+		h.valid = false;
+	rf_foreach_event(ag, idx, worst_severity, &events);
+	return rf_worse_health(rf_device_health(&h), events);
 }
 
 json_t *rf_device_status(struct agent *ag, size_t idx, const struct cxl_dev_info *info)
 {
-	struct cxl_health h;
-	const char *events = NULL, *health;
+	const char *health;
 
 	if (!info->present)
 		return json_pack("{s:s}", "State", "Absent");
-	if (cxl_devset_health(ag->devices, idx, &h) < 0)
-		h.valid = false;
-	rf_foreach_event(ag, idx, worst_severity, &events);
-	health = worse(rf_device_health(&h), events);
+	health = rf_health_of(ag, idx, info);
 	if (!health)
 		return json_pack("{s:s}", "State", "Enabled");
 	return json_pack("{s:s, s:s}", "State", "Enabled", "Health", health);

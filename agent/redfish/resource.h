@@ -76,6 +76,10 @@ int rf_chassis_device(const struct route_ctx *ctx, struct http_response *resp,
 /* Redfish Status of a device: Absent once gone; Health from Get Health Info
  * and the severity of kept event records, omitted when neither exists. */
 json_t *rf_device_status(struct agent *ag, size_t idx, const struct cxl_dev_info *info);
+/* The Health of rf_device_status(): NULL when absent or unknown. */
+const char *rf_health_of(struct agent *ag, size_t idx, const struct cxl_dev_info *info);
+/* The worse of two Health values (NULL: unknown, loses to any value). */
+const char *rf_worse_health(const char *a, const char *b);
 /* "OK", "Warning", "Critical" from decoded health info; NULL when invalid. */
 const char *rf_device_health(const struct cxl_health *h);
 /* The URI of a device's PCIeDevice resource into buf. */

@@ -94,9 +94,37 @@ def device_log_seen(a):
 with Agent(config={"policy_file": POLICY_EXAMPLE}) as a:
     validate(a, "on a fresh start")
 
+def host_tree(root):
+    """A host's identity files, as CXLA_HOST_ROOT reads them."""
+    files = {"sys/class/dmi/id/product_uuid": "4C4C4544-0042-3510-8052-B4C04F4A4B32\n",
+             "sys/class/dmi/id/chassis_serial": "CN7475\n",
+             "sys/class/dmi/id/chassis_vendor": "Dell Inc.\n",
+             "sys/class/dmi/id/product_name": "PowerEdge R760\n",
+             "proc/sys/kernel/hostname": "node-17\n"}
+    for leaf, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, leaf)), exist_ok=True)
+        with open(os.path.join(root, leaf), "w") as f:
+            f.write(text)
+    return root
+
+
+def host_identity(a):
+    doc = a.curl("GET", "/redfish/v1/Systems/host").json()
+    c.eq(doc.get("UUID"), "4c4c4544-0042-3510-8052-b4c04f4a4b32", "System UUID from DMI")
+    c.eq(doc.get("HostName"), "node-17", "HostName")
+    c.check(doc.get("Status", {}).get("HealthRollup") in ("OK", "Warning", "Critical"),
+            "System HealthRollup %r" % doc.get("Status"))
+    c.check(doc.get("MemorySummary", {}).get("TotalSystemMemoryGiB", 0) > 0, "MemorySummary")
+    doc = a.curl("GET", "/redfish/v1/Chassis/host").json()
+    c.eq([doc.get(k) for k in ("SerialNumber", "Manufacturer", "Model")],
+         ["CN7475", "Dell Inc.", "PowerEdge R760"], "Chassis identity from DMI")
+
+
 profile_dir = tempfile.mkdtemp(prefix="cxla-conformance-")
 emu = write_emulated_profile(profile_dir)
-with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profile"]}) as a:
+with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profile"]},
+           env={"CXLA_HOST_ROOT": host_tree(os.path.join(profile_dir, "host"))}) as a:
+    host_identity(a)
     accounts_and_roles(a)
     vendor_commands(a, emu["fault"])
     device_log_seen(a)

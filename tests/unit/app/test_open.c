@@ -3,6 +3,7 @@
  * audit log; the first open creates "admin" with the given password or a
  * generated one, later opens create nothing; the clock handed in is the one
  * sessions and accounts run on; settings kept over the API are read back;
+ * the host's identity comes from the root the options name;
  * a configuration that cannot be opened fails
  * with a reason and leaves nothing behind (the sanitizer build checks). */
 #include <errno.h>
@@ -50,6 +51,22 @@ static void load(struct test_agent *t, const char *extra)
 	assert_int_equal(config_defaults(&t->cfg), 0);
 	if (config_load_string(&t->cfg, "test", text, err, sizeof(err)))
 		fail_msg("%s: %s", text, err);
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
 static bool exists(const char *dir, const char *leaf)
@@ -167,6 +184,28 @@ static void test_session_settings_kept(void **state)
 	assert_non_null(strstr(err, "session-service.json:2:"));
 }
 
+/* The host's identity is read under the root the options name. */
+static void test_host_identity_from_root(void **state)
+{
+	struct test_agent *t = *state;
+	struct agent_open_options opt = { .initial_admin_password = "first-password-1",
+					  .password_iterations = 1000,
+					  .host_root = t->dir };
+	char err[512] = "", dir[512];
+	struct agent *ag = NULL;
+
+	load(t, NULL);
+	snprintf(dir, sizeof(dir), "%s/sys/class/dmi/id", t->dir);
+	assert_int_equal(mkdir_p(dir), 0);
+	put(t->dir, "sys/class/dmi/id/product_uuid", "4C4C4544-0042-3510-8052-B4C04F4A4B32\n");
+	put(t->dir, "sys/class/dmi/id/chassis_serial", "CN7475\n");
+	if (agent_open(&t->cfg, &opt, &ag, err, sizeof(err)))
+		fail_msg("agent_open: %s", err);
+	assert_string_equal(ag->host.uuid, "4c4c4544-0042-3510-8052-b4c04f4a4b32");
+	assert_string_equal(ag->host.serial, "CN7475");
+	agent_close(ag);
+}
+
 static void test_failures_are_reported(void **state)
 {
 	struct test_agent *t = *state;
@@ -205,6 +244,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_and_second_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_reaches_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_settings_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_identity_from_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_are_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

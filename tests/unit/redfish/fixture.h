@@ -41,6 +41,7 @@
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
+#include "util/fileio.h"
 #include "util/base64.h"
 
 #define RFX_ADMIN_PASSWORD "fixture-admin-password-1"
@@ -181,6 +182,33 @@ static inline int rfx_open_commands(struct rfx *f)
 	return 0;
 }
 
+/* The host's identity files under <dir>/host, read as the agent reads /. */
+#define RFX_HOST_UUID "4c4c4544-0042-3510-8052-b4c04f4a4b32"
+#define RFX_HOST_SERIAL "RFX-SERIAL-1"
+#define RFX_HOST_NAME "rfx-host"
+static inline int rfx_host_tree(struct rfx *f)
+{
+	static const char *const files[][2] = {
+		{ "sys/class/dmi/id", NULL },
+		{ "sys/class/dmi/id/product_uuid", "4C4C4544-0042-3510-8052-B4C04F4A4B32\n" },
+		{ "sys/class/dmi/id/chassis_serial", RFX_HOST_SERIAL "\n" },
+		{ "sys/class/dmi/id/chassis_vendor", "Fixture Inc.\n" },
+		{ "sys/class/dmi/id/product_name", "Fixture Host\n" },
+		{ "proc/sys/kernel", NULL },
+		{ "proc/sys/kernel/hostname", RFX_HOST_NAME "\n" },
+	};
+	char path[600];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/host/%s", f->dir, files[i][0]);
+		if (!files[i][1] ? dir_ensure(path, 0700) != 0
+				 : file_write_atomic(path, files[i][1], strlen(files[i][1]), 0600) != 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/host", f->dir);
+	return host_identity_read(path, &f->ag.host);
+}
+
 /* A new agent whose device data is refreshed at most every refresh_ms,
  * or NULL (the reason on stderr). */
 static inline struct rfx *rfx_open_with(unsigned refresh_ms)
@@ -204,6 +232,8 @@ static inline struct rfx *rfx_open_with(unsigned refresh_ms)
 	f->ag.cfg = &f->cfg;
 	clock_gettime(CLOCK_REALTIME, &f->ag.started);
 	snprintf(f->ag.uuid, sizeof(f->ag.uuid), "12345678-1234-4234-8234-123456789abc");
+	if (rfx_host_tree(f))
+		goto fail;
 	if (router_new(agent_route_tables, agent_route_table_count, &f->ag.router, err,
 		       sizeof(err)))
 		goto fail;

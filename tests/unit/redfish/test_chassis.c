@@ -36,6 +36,20 @@ static void test_chassis(void **state)
 	assert_string_equal(rfx_str(r.body, "PCIeDevices/@odata.id"), CHASSIS_URI "/PCIeDevices");
 	assert_string_equal(rfx_str(r.body, "Links/ComputerSystems/0/@odata.id"), SYSTEM_URI);
 	assert_string_equal(rfx_str(r.body, "Links/ManagedBy/0/@odata.id"), MANAGER_URI);
+	/* DMI identity, and the devices' worst health as the roll-up */
+	assert_string_equal(rfx_str(r.body, "SerialNumber"), RFX_HOST_SERIAL);
+	assert_string_equal(rfx_str(r.body, "Manufacturer"), "Fixture Inc.");
+	assert_string_equal(rfx_str(r.body, "Model"), "Fixture Host");
+	{
+		const char *worst = NULL;
+		for (size_t i = 0; i < rf_device_count(&f->ag); i++) {
+			struct cxl_dev_info info;
+			assert_int_equal(cxl_devset_info(f->ag.devices, i, &info), 0);
+			worst = rf_worse_health(worst, rf_health_of(&f->ag, i, &info));
+		}
+		assert_non_null(worst);
+		assert_string_equal(rfx_str(r.body, "Status/HealthRollup"), worst);
+	}
 	rfx_free(&r);
 
 	r = rfx_get(f, "/redfish/v1/Chassis/other", f->admin);

@@ -52,6 +52,43 @@ static void test_system(void **state)
 	rfx_free(&r);
 }
 
+/* Identity (DMI UUID, host name), the health roll-up and memory summary
+ * over the CXL devices. */
+static void test_identity(void **state)
+{
+	struct rfx *f = *state;
+	struct rfx_reply r = rfx_get(f, SYSTEM_URI, f->admin);
+	const char *worst = NULL;
+	uint64_t bytes = 0;
+
+	assert_int_equal(r.status, 200);
+	assert_string_equal(rfx_str(r.body, "UUID"), RFX_HOST_UUID);
+	assert_string_equal(rfx_str(r.body, "HostName"), RFX_HOST_NAME);
+	for (size_t i = 0; i < rf_device_count(&f->ag); i++) {
+		struct cxl_dev_info info;
+		assert_int_equal(cxl_devset_info(f->ag.devices, i, &info), 0);
+		bytes += info.total_bytes;
+		worst = rf_worse_health(worst, rf_health_of(&f->ag, i, &info));
+	}
+	assert_true(bytes > 0);
+	assert_non_null(worst);
+	assert_string_equal(rfx_str(r.body, "Status/HealthRollup"), worst);
+	assert_string_equal(rfx_str(r.body, "MemorySummary/Status/HealthRollup"), worst);
+	assert_true(json_real_value(rfx_at(r.body, "MemorySummary/TotalSystemMemoryGiB")) ==
+		    (double)bytes / (1024.0 * 1024.0 * 1024.0));
+	rfx_free(&r);
+
+	/* the host name is read on every GET */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/host/proc/sys/kernel/hostname", f->dir);
+	assert_int_equal(file_write_atomic(path, "renamed\n", 8, 0600), 0);
+	r = rfx_get(f, SYSTEM_URI, f->admin);
+	assert_string_equal(rfx_str(r.body, "HostName"), "renamed");
+	rfx_free(&r);
+	assert_int_equal(file_write_atomic(path, RFX_HOST_NAME "\n", strlen(RFX_HOST_NAME) + 1,
+					   0600), 0);
+}
+
 static void test_errors(void **state)
 {
 	struct rfx *f = *state;
@@ -76,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_collection),
 		cmocka_unit_test(test_system),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
