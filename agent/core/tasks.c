@@ -33,6 +33,8 @@ struct tasks {
 	unsigned watchers;  /* running watcher threads */
 	bool stopping;
 	struct task_info *slot; /* id 0 = free */
+	tasks_observer_fn observer;
+	void *observer_arg;
 };
 
 struct watch {
@@ -104,6 +106,41 @@ int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out
 	return 0;
 }
 
+void tasks_observe(struct tasks *t, tasks_observer_fn fn, void *arg)
+{
+	pthread_mutex_lock(&t->lock);
+	t->observer = fn;
+	t->observer_arg = arg;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Every change of a task's state is announced here, and only here: called
+ * unlocked with a copy of the task as it now stands in the table. */
+static void announce(struct tasks *t, const struct task_info *ti)
+{
+	tasks_observer_fn fn;
+	void *arg;
+
+	pthread_mutex_lock(&t->lock);
+	fn = t->observer;
+	arg = t->observer_arg;
+	pthread_mutex_unlock(&t->lock);
+	if (fn)
+		fn(arg, ti);
+}
+
+static void finish(struct task_info *ti, enum task_state state, int transport, uint16_t rc,
+		   const char *what)
+{
+	clock_gettime(CLOCK_REALTIME, &ti->ended);
+	ti->state = state;
+	ti->transport = transport;
+	ti->final_rc = rc;
+	ti->percent = state == TASK_COMPLETED ? 100 : ti->percent;
+	snprintf(ti->message, sizeof(ti->message), "Background operation 0x%04X: %s", ti->opcode,
+		 what);
+}
+
 void tasks_free(struct tasks *t)
 {
 	if (!t)
@@ -113,12 +150,25 @@ void tasks_free(struct tasks *t)
 	pthread_cond_broadcast(&t->changed);
 	while (t->watchers > 0)
 		pthread_cond_wait(&t->changed, &t->lock);
+	pthread_mutex_unlock(&t->lock);
 	/* Nobody will see these finish: say so in the audit log. Start-up asks
 	 * the device for their completion. */
-	for (size_t i = 0; i < t->max; i++)
-		if (t->slot[i].id && t->slot[i].state == TASK_RUNNING)
-			command_record_abandoned(t->agent, t->slot[i].audit_id);
-	pthread_mutex_unlock(&t->lock);
+	for (size_t i = 0; i < t->max; i++) {
+		struct task_info copy;
+		bool abandoned = false;
+
+		pthread_mutex_lock(&t->lock);
+		if (t->slot[i].id && t->slot[i].state == TASK_RUNNING) {
+			finish(&t->slot[i], TASK_EXCEPTION, -ECANCELED, 0, "abandoned at shutdown");
+			copy = t->slot[i];
+			abandoned = true;
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (abandoned) {
+			command_record_abandoned(t->agent, copy.audit_id);
+			announce(t, &copy);
+		}
+	}
 	pthread_cond_destroy(&t->changed);
 	pthread_mutex_destroy(&t->lock);
 	free(t->id_path);
@@ -157,18 +207,6 @@ static struct task_info *find_locked(struct tasks *t, unsigned id)
 		if (t->slot[i].id == id && id)
 			return &t->slot[i];
 	return NULL;
-}
-
-static void finish(struct task_info *ti, enum task_state state, int transport, uint16_t rc,
-		   const char *what)
-{
-	clock_gettime(CLOCK_REALTIME, &ti->ended);
-	ti->state = state;
-	ti->transport = transport;
-	ti->final_rc = rc;
-	ti->percent = state == TASK_COMPLETED ? 100 : ti->percent;
-	snprintf(ti->message, sizeof(ti->message), "Background operation 0x%04X: %s", ti->opcode,
-		 what);
 }
 
 /* One look at the device (opcode 0002h: byte 0 bit0 running, bits 7:1
@@ -244,6 +282,11 @@ static void *watcher(void *arg)
 			if (done)
 				*ti = copy;
 		}
+		if (done && ti) {
+			pthread_mutex_unlock(&t->lock);
+			announce(t, &copy);
+			pthread_mutex_lock(&t->lock);
+		}
 	}
 	t->watchers--;
 	pthread_cond_broadcast(&t->changed);
@@ -257,50 +300,69 @@ static int ts_before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-int tasks_start(struct tasks *t, const struct task_info *info)
+/* A free slot, or the one of the task that ended first; NULL when every
+ * slot holds a running task. Called locked. */
+static struct task_info *free_slot_locked(struct tasks *t)
 {
 	struct task_info *victim = NULL;
+
+	for (size_t i = 0; i < t->max; i++) {
+		struct task_info *s = &t->slot[i];
+		if (s->id == 0)
+			return s;
+		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
+			victim = s;
+	}
+	return victim;
+}
+
+int tasks_start(struct tasks *t, const struct task_info *info)
+{
+	struct task_info *slot, copy;
 	struct watch *w = malloc(sizeof(*w));
 	pthread_attr_t attr;
 	pthread_t tid;
 	unsigned new_id;
-	int id, rc = -ENOSPC;
+	int rc = -ENOSPC;
 
 	if (!w)
 		return -ENOMEM;
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->max; i++) {
-		struct task_info *s = &t->slot[i];
-		if (s->id == 0) {
-			victim = s;
-			break;
-		}
-		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
-			victim = s;
-	}
-	if (!victim || t->stopping || !(new_id = take_id_locked(t, &rc))) {
+	slot = free_slot_locked(t);
+	if (!slot || t->stopping || !(new_id = take_id_locked(t, &rc))) {
 		pthread_mutex_unlock(&t->lock);
 		free(w);
 		return rc;
 	}
-	*victim = *info;
-	victim->id = new_id;
-	victim->state = TASK_RUNNING;
-	id = (int)victim->id;
+	*slot = *info;
+	slot->id = new_id;
+	slot->state = TASK_RUNNING;
+	copy = *slot;
+	/* Counted before its thread exists, so tasks_free() waits for it and
+	 * the start is announced before the watcher can announce the end. */
+	t->watchers++;
+	pthread_mutex_unlock(&t->lock);
+	announce(t, &copy);
+
 	w->t = t;
-	w->id = victim->id;
+	w->id = new_id;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&tid, &attr, watcher, w);
 	pthread_attr_destroy(&attr);
 	if (rc) {
-		finish(victim, TASK_EXCEPTION, -rc, 0, "cannot be followed");
 		free(w);
-	} else {
-		t->watchers++;
+		pthread_mutex_lock(&t->lock);
+		if ((slot = find_locked(t, new_id))) {
+			finish(slot, TASK_EXCEPTION, -rc, 0, "cannot be followed");
+			copy = *slot;
+		}
+		t->watchers--;
+		pthread_cond_broadcast(&t->changed);
+		pthread_mutex_unlock(&t->lock);
+		announce(t, &copy);
 	}
-	pthread_mutex_unlock(&t->lock);
-	return id;
+	return (int)new_id;
 }
 
 int tasks_get(struct tasks *t, unsigned id, struct task_info *out)

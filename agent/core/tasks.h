@@ -53,8 +53,20 @@ struct tasks_params {
 /* -EINVAL when the id file exists but does not hold an id bound: ids could
  * no longer be promised unique, so the caller must not start. */
 int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out);
-/* Stops the watchers (each ends within one poll) and frees. */
+/* Stops the watchers (each ends within one poll), records every task still
+ * running as abandoned at shutdown (it ends as an Exception) and frees. */
 void tasks_free(struct tasks *t);
+
+/* Whoever follows task state (an event service): called once when a task
+ * starts (TASK_RUNNING) and once when it ends (TASK_COMPLETED or
+ * TASK_EXCEPTION, abandonment at shutdown included), after the change is
+ * visible through tasks_get() and its audit record is written. Called
+ * outside the table's lock, from the thread that made the change (a request
+ * thread, a watcher, or the one in tasks_free(); never after tasks_free()
+ * returns); it must not call tasks_free(). ti is borrowed for the call. */
+typedef void (*tasks_observer_fn)(void *arg, const struct task_info *ti);
+/* Install fn (NULL: none); arg is borrowed and must outlive the table. */
+void tasks_observe(struct tasks *t, tasks_observer_fn fn, void *arg);
 /* Register a running operation and start its watcher; returns its id (> 0),
  * -ENOSPC when every slot holds a running task, or -errno. */
 int tasks_start(struct tasks *t, const struct task_info *info);

@@ -118,5 +118,8 @@ int task_monitor_reply(struct agent *ag, unsigned id, struct http_response *resp
 struct task_info;
 /* tasks.c: the TaskEvent message key for a task's state. */
 const char *task_event_key(const struct task_info *ti);
+/* tasks.c: the TaskEvent registry's Message for a task's state, as a Task's
+ * Messages and an event carry it. */
+json_t *task_event_message(const struct task_info *ti);
 
 #endif

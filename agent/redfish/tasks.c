@@ -33,8 +33,7 @@ const char *task_event_key(const struct task_info *ti)
 	return ti->record_failed ? "TaskCompletedWarning" : "TaskCompletedOK";
 }
 
-/* The TaskEvent message for the task's state (new reference). */
-static json_t *task_message(const struct task_info *ti)
+json_t *task_event_message(const struct task_info *ti)
 {
 	static const struct {
 		const char *key, *text, *severity;
@@ -81,7 +80,7 @@ static json_t *task_info_json(const struct task_info *ti)
 		      "@odata.id", uri, "@odata.type", "#Task.v1_7_4.Task", "Id", sid, "Name",
 		      "Background vendor command", "TaskState", state_name(ti->state),
 		      "TaskStatus", task_status(ti), "TaskMonitor", mon, "StartTime", start,
-		      "PercentComplete", (int)ti->percent, "Messages", task_message(ti), "Oem",
+		      "PercentComplete", (int)ti->percent, "Messages", task_event_message(ti), "Oem",
 		      "CxlAgent", "@odata.type", "#CxlAgent.v1_0_0.TaskDetail", "Device",
 		      ti->device_id, "Command", ti->command_id, "AuditRecordId", ti->audit_id,
 		      "Owner", ti->owner);
@@ -140,7 +139,7 @@ static void final_response(const struct task_info *ti, struct http_response *res
 	/* The device refused the operation (409, as a synchronous refusal),
 	 * or the device or its answer was lost on the way (502). */
 	rf_general_error(resp, ti->transport ? 502 : 409);
-	rf_error_append(resp, task_message(ti));
+	rf_error_append(resp, task_event_message(ti));
 }
 
 int task_monitor_reply(struct agent *ag, unsigned id, struct http_response *resp)

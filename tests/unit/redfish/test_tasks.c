@@ -1,5 +1,6 @@
 /* tasks.c: the TaskService and the Task a background vendor command
  * starts, followed until the device says the operation is done. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,141 @@ static void test_ids_never_repeat(void **state)
 	}
 }
 
+/* Every Task message is DMTF's TaskEvent registry message for its state:
+ * id, text with the task id substituted, severity and resolution. */
+static void test_messages_match_the_registry(void **state)
+{
+	static const struct {
+		enum task_state state;
+		bool record_failed;
+		const char *key;
+	} cases[] = {
+		{ TASK_RUNNING, false, "TaskStarted" },
+		{ TASK_COMPLETED, false, "TaskCompletedOK" },
+		{ TASK_COMPLETED, true, "TaskCompletedWarning" },
+		{ TASK_EXCEPTION, false, "TaskAborted" },
+	};
+	const char *dir = getenv("CXLA_SHARED_DIR");
+	char path[1024], want[160], mid[64];
+	json_error_t jerr;
+	json_t *reg;
+
+	(void)state;
+	if (!dir)
+		fail_msg("CXLA_SHARED_DIR is not set (tests/CMakeLists.txt sets it)");
+	snprintf(path, sizeof(path), "%s/redfish/registries/TaskEvent.1.0.5.json", dir);
+	if (!(reg = json_load_file(path, 0, &jerr)))
+		fail_msg("cannot read DMTF's TaskEvent registry %s: %s", path, jerr.text);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct task_info ti = { .id = 4242, .state = cases[i].state,
+					.record_failed = cases[i].record_failed };
+		json_t *def = json_object_get(json_object_get(reg, "Messages"), cases[i].key);
+		json_t *msg = task_event_message(&ti);
+		const char *text = json_string_value(json_object_get(def, "Message"));
+		const char *arg = strstr(text ? text : "", "%1");
+
+		assert_non_null(def);
+		assert_non_null(msg);
+		assert_non_null(arg);
+		assert_string_equal(task_event_key(&ti), cases[i].key);
+		snprintf(mid, sizeof(mid), "%s.%s", json_string_value(json_object_get(reg, "Id")),
+			 cases[i].key);
+		snprintf(want, sizeof(want), "%.*s4242%s", (int)(arg - text), text, arg + 2);
+		assert_string_equal(json_string_value(json_object_get(msg, "MessageId")), mid);
+		assert_string_equal(json_string_value(json_object_get(msg, "Message")), want);
+		assert_string_equal(json_string_value(json_object_get(msg, "MessageSeverity")),
+				    json_string_value(json_object_get(def, "MessageSeverity")));
+		assert_string_equal(json_string_value(json_object_get(msg, "Resolution")),
+				    json_string_value(json_object_get(def, "Resolution")));
+		assert_int_equal(json_array_size(json_object_get(msg, "MessageArgs")),
+				 json_integer_value(json_object_get(def, "NumberOfArgs")));
+		assert_string_equal(json_string_value(
+					    json_array_get(json_object_get(msg, "MessageArgs"), 0)),
+				    "4242");
+		json_decref(msg);
+	}
+	json_decref(reg);
+}
+
+struct seen {
+	pthread_mutex_t lock;
+	size_t n;
+	unsigned id[8];
+	enum task_state state[8];
+	char key[8][32];
+};
+
+static void observe(void *arg, const struct task_info *ti)
+{
+	struct seen *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->n < 8) {
+		s->id[s->n] = ti->id;
+		s->state[s->n] = ti->state;
+		snprintf(s->key[s->n], sizeof(s->key[0]), "%s", task_event_key(ti));
+		s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static size_t seen_count(struct seen *s)
+{
+	size_t n;
+	pthread_mutex_lock(&s->lock);
+	n = s->n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* The observer hears each task start and end exactly once, in that order,
+ * with the state the table holds by then: a completed operation, and one
+ * still running when the table is freed (abandoned: an Exception). */
+static void test_observer_hears_every_change(void **state)
+{
+	struct tt *t = *state;
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct seen s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct tasks_params tp = { 4, 20, 30000, 1, NULL };
+	struct task_info ti = { 0 }, now;
+	struct rfx_reply r;
+	struct tasks *a;
+	unsigned id;
+	int n;
+
+	tasks_observe(t->f->ag.tasks, observe, &s);
+	r = start_background(t);
+	assert_int_equal(r.status, 202);
+	id = (unsigned)atoi(rfx_str(r.body, "Id"));
+	rfx_free(&r);
+	for (int i = 0; i < 500 && seen_count(&s) < 2; i++)
+		nanosleep(&tick, NULL);
+	tasks_observe(t->f->ag.tasks, NULL, NULL);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.id[0], id);
+	assert_int_equal(s.state[0], TASK_RUNNING);
+	assert_string_equal(s.key[0], "TaskStarted");
+	assert_int_equal(s.id[1], id);
+	assert_int_equal(s.state[1], TASK_COMPLETED);
+	assert_string_equal(s.key[1], "TaskCompletedOK");
+	assert_int_equal(tasks_get(t->f->ag.tasks, id, &now), 0);
+	assert_int_equal(now.state, TASK_COMPLETED);
+
+	s.n = 0;
+	ti.device = 9999; /* no such device: never seen to finish */
+	assert_int_equal(tasks_new(&t->f->ag, &tp, &a), 0);
+	tasks_observe(a, observe, &s);
+	n = tasks_start(a, &ti);
+	assert_true(n > 0);
+	tasks_free(a);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.id[0], (unsigned)n);
+	assert_int_equal(s.state[0], TASK_RUNNING);
+	assert_int_equal(s.state[1], TASK_EXCEPTION);
+	assert_string_equal(s.key[1], "TaskAborted");
+	pthread_mutex_destroy(&s.lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,7 +378,9 @@ int main(void)
 		cmocka_unit_test(test_task_follows_the_operation),
 		cmocka_unit_test(test_monitor_not_found),
 		cmocka_unit_test(test_event_keys),
+		cmocka_unit_test(test_messages_match_the_registry),
 		cmocka_unit_test(test_ids_never_repeat),
+		cmocka_unit_test(test_observer_hears_every_change),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
