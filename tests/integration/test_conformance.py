@@ -1,7 +1,9 @@
 """DMTF's Redfish-Service-Validator against the agent, on a fresh start and
 after activity that creates every kind of resource the agent serves: audit
 records of every decision, device log entries, a finished and a running
-task, custom roles, accounts and sessions. Zero FAIL is the bar."""
+task (the finished one followed through its task monitor, the running one's
+monitor live while the validator walks), custom roles, accounts, sessions
+and the host's identity. Zero FAIL is the bar."""
 import os
 import subprocess
 import shutil
@@ -23,6 +25,7 @@ if not os.access(VALIDATOR, os.X_OK):
 ROLES = "/redfish/v1/AccountService/Roles"
 ACCOUNTS = "/redfish/v1/AccountService/Accounts"
 SESSIONS = "/redfish/v1/SessionService/Sessions"
+MONITORS = "/redfish/v1/TaskService/TaskMonitors/"
 OPERATOR = ("operator", "operator-password-1")
 VIEWER = ("viewer", "viewer-password-1")
 WRITER = ("writer", "writer-password-1")
@@ -66,17 +69,25 @@ def vendor_commands(a, faults):
     set_fault(faults[0], "busy", opcode=0xC000)
     c.eq(a.submit(dev, "emu-read-telemetry", user=OPERATOR).status, 503, "busy device")
     set_fault(faults[0], "none")
-    # A background operation that finishes (and queues a device event).
-    r = a.submit(dev, "emu-background-op", le32_b64(100), user=WRITER)
+    # A background operation that finishes (and queues a device event),
+    # followed as a client does: through its task monitor.
+    r = a.submit(dev, "emu-background-op", le32_b64(1500), user=WRITER)
     c.eq(r.status, 202, "short background operation")
-    task = r.json().get("@odata.id") or r.header("location")
+    task, monitor = r.json().get("@odata.id"), r.header("location")
+    c.check((monitor or "").startswith(MONITORS), "Location is a task monitor: %r" % monitor)
+    c.eq(r.json().get("TaskMonitor"), monitor, "the Task names its monitor")
     deadline = time.time() + 20
+    polls = []
     while time.time() < deadline:
-        state = a.curl("GET", task).json().get("TaskState")
-        if state != "Running":
+        m = a.curl("GET", monitor)
+        polls.append(m.status)
+        if m.status != 202:
             break
-        time.sleep(0.1)
-    c.eq(state, "Completed", "short background operation completed")
+        time.sleep(0.05)
+    c.check(polls[0] == 202 and polls[-1] == 200, "monitor: 202 while running, then 200: %r" % polls)
+    c.eq(m.json().get("MailboxReturnCode"), 0, "the monitor's final answer is the result")
+    c.eq(a.curl("GET", task).json().get("TaskState"), "Completed",
+         "short background operation completed")
 
 
 def device_log_seen(a):
@@ -90,9 +101,6 @@ def device_log_seen(a):
         time.sleep(0.2)
     c.check(False, "device log has entries")
 
-
-with Agent(config={"policy_file": POLICY_EXAMPLE}) as a:
-    validate(a, "on a fresh start")
 
 def host_tree(root):
     """A host's identity files, as CXLA_HOST_ROOT reads them."""
@@ -120,6 +128,9 @@ def host_identity(a):
          ["CN7475", "Dell Inc.", "PowerEdge R760"], "Chassis identity from DMI")
 
 
+with Agent(config={"policy_file": POLICY_EXAMPLE}) as a:
+    validate(a, "on a fresh start")
+
 profile_dir = tempfile.mkdtemp(prefix="cxla-conformance-")
 emu = write_emulated_profile(profile_dir)
 with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profile"]},
@@ -128,9 +139,17 @@ with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profi
     accounts_and_roles(a)
     vendor_commands(a, emu["fault"])
     device_log_seen(a)
-    # Still running while the validator walks the tree.
+    # Still running while the validator walks the tree: the device answers
+    # Busy to every status poll meanwhile, so the task cannot end early.
     r = a.submit(EMU_DEVICE_IDS[1], "emu-background-op", le32_b64(10000), user=WRITER)
     c.eq(r.status, 202, "long background operation")
+    set_fault(emu["fault"][1], "busy", opcode=0x0002)
     validate(a, "after activity")
+    # The validator walked a running and a finished Task beside a live monitor.
+    c.eq(a.curl("GET", r.header("location")).status, 202, "the running task's monitor")
+    tasks = a.curl("GET", "/redfish/v1/TaskService/Tasks").json().get("Members", [])
+    states = sorted(a.curl("GET", t["@odata.id"]).json().get("TaskState") for t in tasks)
+    c.eq(states, ["Completed", "Running"], "Tasks the validator saw")
+    set_fault(emu["fault"][1], "none")
 shutil.rmtree(profile_dir, ignore_errors=True)
 c.finish()
