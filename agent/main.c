@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
 #include "audit/chain.h"
 #include "app/open.h"
+#include "app/serve.h"
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/check.h"
@@ -322,48 +322,6 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 	return http_server_start(&hc, service_handle, rt->agent, &rt->server, err, errlen);
 }
 
-/* Stop accepting, give in-flight requests the grace period, then close. */
-static void shutdown_server(struct runtime *rt)
-{
-	struct timespec start, now, tick = { 0, 10 * 1000 * 1000 };
-	long long grace_ms = rt->cfg.shutdown_grace_ms;
-
-	http_server_quiesce(rt->server);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (http_server_inflight(rt->server) > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    grace_ms) {
-			log_warn("shutdown: %u request(s) still running after %lld ms",
-				 http_server_inflight(rt->server), grace_ms);
-			break;
-		}
-		nanosleep(&tick, NULL);
-	}
-}
-
-static int serve(struct runtime *rt)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			agent_catalogue_reload(rt->agent);
-			continue;
-		}
-		log_info("signal %d: shutting down", sig);
-		shutdown_server(rt);
-		return 0;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -428,7 +386,7 @@ int main(int argc, char **argv)
 		log_info("listening on https://%s%s%s:%lld/redfish/v1", strchr(a, ':') ? "[" : "", a,
 			 strchr(a, ':') ? "]" : "", rt.cfg.port);
 	}
-	rc = serve(&rt);
+	rc = serve_run(&(struct serve_ctx){ &rt.cfg, rt.agent, rt.server });
 	runtime_release(&rt);
 	log_info("stopped");
 	return rc ? 1 : 0;

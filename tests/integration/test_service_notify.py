@@ -1,0 +1,69 @@
+"""The agent speaks systemd's notify protocol to the socket in NOTIFY_SOCKET:
+READY=1 only once HTTPS answers, watchdog pings at about half of
+WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1
+on SIGTERM. The test plays the service manager with its own datagram socket."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import Agent, Checker  # noqa: E402
+
+c = Checker("service_notify")
+
+
+def messages(sock, until, timeout=10):
+    """Datagrams received until one contains `until`."""
+    got = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            msg = sock.recv(4096).decode()
+        except socket.timeout:
+            break
+        got.append(msg)
+        if until in msg:
+            return got
+    raise AssertionError("no %r within %ss; got %r" % (until, timeout, got))
+
+
+with Agent(start=False) as a:
+    path = os.path.join(a.tmp, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    a.env["NOTIFY_SOCKET"] = path
+    a.env["WATCHDOG_USEC"] = "400000"
+    a.log = open(a.log_path, "ab")
+    a.proc = subprocess.Popen([os.environ.get("CXLA_AGENT"), "-c", a.config_path], stdout=a.log,
+                              stderr=subprocess.STDOUT, env=a.env)
+
+    got = messages(sock, "READY=1", timeout=20)
+    ready = [m for m in got if "READY=1" in m][0]
+    # Readiness means listening: the first request right after it succeeds.
+    r = a.curl("GET", "/redfish/v1", user=None)
+    c.eq(r.status, 200, "service root right after READY=1")
+    c.check("STATUS=serving 2 emulated device(s)" in ready, "READY carries a status: %r" % ready)
+
+    t0 = time.time()
+    pings = [m for m in messages(sock, "WATCHDOG=1") + messages(sock, "WATCHDOG=1")
+             if m == "WATCHDOG=1"]
+    elapsed = time.time() - t0
+    c.eq(len(pings), 2, "two watchdog pings")
+    c.check(0.1 < elapsed < 1.5, "pings come every ~0.2 s (two took %.2f s)" % elapsed)
+
+    a.proc.send_signal(signal.SIGHUP)
+    got = messages(sock, "READY=1")
+    order = [m for m in got if "RELOADING=1" in m or "READY=1" in m]
+    c.check(len(order) == 2 and "RELOADING=1" in order[0] and "MONOTONIC_USEC=" in order[0],
+            "SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 (%r)" % order)
+
+    a.proc.send_signal(signal.SIGTERM)
+    messages(sock, "STOPPING=1")
+    c.eq(a.proc.wait(15), 0, "clean exit after STOPPING=1")
+    sock.close()
+
+c.finish()
