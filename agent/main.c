@@ -1,12 +1,12 @@
 /* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "audit/chain.h"
+#include "app/firstboot.h"
 #include "app/open.h"
 #include "app/serve.h"
 #include "config/config.h"
@@ -41,7 +42,8 @@ static void usage(FILE *out)
 	      "      --verify-audit DIR  check the hash chain of the audit log in DIR\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
-	      "account created on first start (otherwise one is generated and printed once).\n",
+	      "account created on first start (otherwise one is generated and written to\n"
+	      "STATE_DIR/initial-admin-password, readable by its owner only).\n",
 	      out);
 }
 
@@ -162,18 +164,19 @@ static void runtime_release(struct runtime *rt)
 	config_release(&rt->cfg);
 }
 
+/* The configured pair, or the host's own, made on the first start. */
 static int load_tls(struct runtime *rt, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
+	char cert[4096], key[4096];
+	bool generated;
 	int rc;
 
-	if (!cfg->tls_certificate) {
-		snprintf(err, errlen, "HTTPS only: tls_certificate and tls_key must be configured");
-		return -EINVAL;
-	}
-	rc = tls_load_pair(cfg->tls_certificate, cfg->tls_key, &rt->cert_pem, &rt->key_pem, err,
-			   errlen);
-	if (!rc && cfg->tls_client_ca)
+	if ((rc = firstboot_tls(cfg, err, errlen)) ||
+	    (rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)) ||
+	    (rc = tls_load_pair(cert, key, &rt->cert_pem, &rt->key_pem, err, errlen)))
+		return rc;
+	if (cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
 	return rc;
 }
@@ -196,25 +199,15 @@ static int check_config(const struct runtime *rt, char *err, size_t errlen)
 
 static int open_agent(struct runtime *rt, char *err, size_t errlen)
 {
-	char generated[32] = "";
 	struct agent_open_options opt = {
 		.initial_admin_password = getenv("CXLA_INITIAL_ADMIN_PASSWORD"),
-		.generated = generated,
-		.generated_len = sizeof(generated),
 		.poller = true,
 		/* for tests only (a prepared tree); not a configuration key, since
 		 * no operator has reason to point the agent at another host's files */
 		.host_root = getenv("CXLA_HOST_ROOT"),
 	};
-	int rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 
-	if (!rc && generated[0]) {
-		/* Shown once, on the terminal that started the first run; never logged. */
-		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
-		fflush(stdout);
-	}
-	OPENSSL_cleanse(generated, sizeof(generated));
-	return rc;
+	return agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 }
 
 static uid_t chown_uid;
@@ -354,8 +347,6 @@ int main(int argc, char **argv)
 		return dump ? 0 : 1;
 	}
 	log_set_level(rt.cfg.log_level);
-	if ((rc = load_tls(&rt, err, sizeof(err))))
-		goto fail;
 	if (opt.check) {
 		if ((rc = check_config(&rt, err, sizeof(err))) ||
 		    (rc = agent_check_config(&rt.cfg, err, sizeof(err))))
@@ -374,7 +365,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = open_agent(&rt, err, sizeof(err))))
+	if ((rc = load_tls(&rt, err, sizeof(err))) || (rc = open_agent(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))
 		goto fail;

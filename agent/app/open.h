@@ -19,8 +19,9 @@ struct router;
 
 struct agent_open_options {
 	/* Password of the "admin" account created on the first start; NULL:
-	 * one is generated and copied into generated (>= 32 bytes; "" when no
-	 * account was created or generated is NULL). */
+	 * one is generated, written to state_dir/initial-admin-password (mode
+	 * 0600) and copied into generated (>= 32 bytes; "" when no password was
+	 * generated; NULL: no copy). */
 	const char *initial_admin_password;
 	char *generated;
 	size_t generated_len;
