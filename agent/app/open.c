@@ -208,19 +208,6 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	return 0;
 }
 
-void agent_catalogue_reload(struct agent *ag)
-{
-	struct policy_catalogue *cat;
-	char err[4096];
-
-	if (agent_catalogue_load(ag->cfg, &cat, err, sizeof(err))) {
-		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		return;
-	}
-	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
-	catalogue_cell_replace(&ag->catalogue, cat);
-}
-
 int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	       struct agent **out, char *err, size_t errlen)
 {

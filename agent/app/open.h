@@ -50,8 +50,5 @@ int agent_router_new(struct router **out, char *err, size_t errlen);
  * approved); *out is new. A configured file must load cleanly. */
 int agent_catalogue_load(const struct config *cfg, struct policy_catalogue **out, char *err,
 			 size_t errlen);
-/* Replace the catalogue in force with a fresh load of the configured file;
- * when that fails the previous one stays and the reason is logged. */
-void agent_catalogue_reload(struct agent *ag);
 
 #endif

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "app/notify.h"
-#include "app/open.h"
+#include "app/reload.h"
 #include "core/poller.h"
 #include "cxl/device.h"
 #include "util/log.h"
@@ -76,7 +76,7 @@ static void shutdown_server(const struct serve_ctx *s)
 static void reload(const struct serve_ctx *s)
 {
 	notify_reloading();
-	agent_catalogue_reload(s->agent);
+	reload_apply(s->cfg, s->agent, s->server);
 	ready(s);
 }
 

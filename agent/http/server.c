@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/tlsstore.h"
 #include "http/uri.h"
 #include "util/workpool.h"
 #include "util/log.h"
@@ -46,6 +47,7 @@ struct http_server {
 	atomic_uint workers;   /* deferred jobs still running */
 	struct workpool *jobs; /* threads that run them */
 	gnutls_datum_t ticket_key;
+	struct tls_store *tls;
 };
 
 /* A deferred response being produced on a worker thread. */
@@ -398,20 +400,52 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* Resuming TLS sessions needs session tickets enabled on every connection. */
+/* Every connection knows its server (the certificate callback below needs
+ * it), and resuming TLS sessions needs session tickets enabled on each. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *srv = cls;
 	const union MHD_ConnectionInfo *ci;
-	(void)socket_context;
 
-	if (code != MHD_CONNECTION_NOTIFY_STARTED || !srv->ticket_key.data)
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	*socket_context = srv;
+	if (!srv->ticket_key.data)
 		return;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (ci && ci->tls_session)
 		gnutls_session_ticket_enable_server((gnutls_session_t)ci->tls_session,
 						    &srv->ticket_key);
+}
+
+/* The certificate is chosen per handshake, so that a reload reaches new
+ * connections without restarting the daemons. libmicrohttpd makes the
+ * connection the session's pointer. */
+static int select_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
+			      int nreqs, const gnutls_pk_algorithm_t *pk_algos,
+			      int pk_algos_length, gnutls_pcert_st **pcert,
+			      unsigned int *pcert_length, gnutls_privkey_t *privkey)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+		conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct http_server *srv = ci ? ci->socket_context : NULL;
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+
+	if (!srv)
+		return -1;
+	tls_store_current(srv->tls, pcert, pcert_length, privkey);
+	return 0;
+}
+
+int http_server_set_certificate(struct http_server *s, const char *cert_pem, const char *key_pem,
+				char *err, size_t errlen)
+{
+	return tls_store_replace(s->tls, cert_pem, key_pem, err, errlen);
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -443,6 +477,16 @@ static int parse_address(const char *addr, unsigned port, struct sockaddr_storag
 	return -EINVAL;
 }
 
+static int ipv6_available(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return 1;
+}
+
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen)
 {
@@ -465,6 +509,10 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->want_client_cert = cfg->client_ca_pem != NULL;
 	if (gnutls_session_ticket_key_generate(&srv->ticket_key) != GNUTLS_E_SUCCESS)
 		srv->ticket_key.data = NULL;
+	if (tls_store_new(cfg->cert_pem, cfg->key_pem, &srv->tls, err, errlen)) {
+		http_server_stop(srv);
+		return -EINVAL;
+	}
 
 	for (size_t i = 0; i < cfg->naddresses; i++) {
 		struct sockaddr_storage ss;
@@ -477,12 +525,18 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 			http_server_stop(srv);
 			return -EINVAL;
 		}
+		if (v6 && !ipv6_available() && cfg->naddresses > 1) {
+			/* The packaged default lists both wildcards; a host booted
+			 * without IPv6 still serves on the rest. */
+			log_warn("IPv6 is not available on this host: not listening on [%s]:%u",
+				 cfg->addresses[i], cfg->port);
+			continue;
+		}
 		if (v6)
 			flags |= MHD_USE_IPv6;
 		struct MHD_OptionItem opts[] = {
 			{ MHD_OPTION_SOCK_ADDR, 0, &ss },
-			{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem },
-			{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem },
+			{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)select_certificate },
 			{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
 			{ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
 			{ MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL },
@@ -496,10 +550,10 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 			  (void *)cfg->client_ca_pem },
 			{ MHD_OPTION_END, 0, NULL },
 		};
-		srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+		srv->daemons[srv->ndaemons] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
 						   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 						   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-		if (!srv->daemons[i]) {
+		if (!srv->daemons[srv->ndaemons]) {
 			snprintf(err, errlen,
 				 "cannot listen on [%s]:%u with TLS (address in use, or a bad certificate/key)",
 				 cfg->addresses[i], cfg->port);
@@ -541,5 +595,6 @@ void http_server_stop(struct http_server *s)
 		MHD_stop_daemon(s->daemons[i]);
 	if (s->ticket_key.data)
 		gnutls_free(s->ticket_key.data);
+	tls_store_free(s->tls);
 	free(s);
 }
