@@ -17,6 +17,7 @@
 #include "audit/audit.h"
 #include "audit/chain.h"
 #include "app/firstboot.h"
+#include "app/notify.h"
 #include "app/open.h"
 #include "app/serve.h"
 #include "config/config.h"
@@ -336,6 +337,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.config_path && config_load(&rt.cfg, opt.config_path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		notify_failed(err, EINVAL);
 		config_release(&rt.cfg);
 		return 1;
 	}
@@ -347,9 +349,12 @@ int main(int argc, char **argv)
 		return dump ? 0 : 1;
 	}
 	log_set_level(rt.cfg.log_level);
+	/* Every file the configuration names is checked before the state
+	 * directory is touched: a start that fails leaves it as it was. */
+	if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))))
+		goto fail;
 	if (opt.check) {
-		if ((rc = check_config(&rt, err, sizeof(err))) ||
-		    (rc = agent_check_config(&rt.cfg, err, sizeof(err))))
+		if ((rc = check_config(&rt, err, sizeof(err))))
 			goto fail;
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
@@ -382,10 +387,11 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	return rc ? 1 : 0;
 fail:
-	if (err[0])
-		fprintf(stderr, "cxl-agent: %s\n", err);
-	else
-		fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+	if (!err[0])
+		snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));
+	fprintf(stderr, "cxl-agent: %s\n", err);
+	if (!opt.check)
+		notify_failed(err, -rc);
 	runtime_release(&rt);
 	return 1;
 }

@@ -32,6 +32,11 @@ int notify_stopping(void)
 	return sent(sd_notify(0, "STOPPING=1\nSTATUS=stopping"));
 }
 
+int notify_failed(const char *why, int errnum)
+{
+	return sent(sd_notifyf(0, "STATUS=%s\nERRNO=%d", why ? why : "", errnum));
+}
+
 int notify_watchdog(void)
 {
 	return sent(sd_notify(0, "WATCHDOG=1"));

@@ -13,6 +13,8 @@ int notify_ready(const char *status);
 int notify_reloading(void);
 /* STOPPING=1 when shutdown begins. */
 int notify_stopping(void);
+/* Start-up failed: STATUS=why (shown by systemctl status) and ERRNO=errnum. */
+int notify_failed(const char *why, int errnum);
 /* WATCHDOG=1: call only while the agent is healthy. */
 int notify_watchdog(void);
 /* The watchdog interval the manager expects pings within, in microseconds,

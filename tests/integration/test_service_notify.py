@@ -2,6 +2,7 @@
 READY=1 only once HTTPS answers, watchdog pings at about half of
 WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1
 on SIGTERM. The test plays the service manager with its own datagram socket."""
+import json
 import os
 import signal
 import socket
@@ -75,5 +76,35 @@ with Agent(start=False) as a:
     messages(sock, "STOPPING=1")
     c.eq(a.proc.wait(15), 0, "clean exit after STOPPING=1")
     sock.close()
+
+# A start that fails says why to the service manager (systemctl status shows
+# STATUS=) and leaves the state directory alone, for a broken configuration
+# and for a broken catalogue alike.
+for name, text, where in (("config", '{"port": 8443,\n  "port2": 1}\n', "config.json:2:"),
+                          ("catalogue", '{"version": 1,\n "commands": 7}\n', "policy.json:2:")):
+    with Agent(start=False) as a:
+        path = os.path.join(a.tmp, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        if name == "config":
+            with open(a.config_path, "w") as f:
+                f.write(text)
+        else:
+            policy = os.path.join(a.tmp, "policy.json")
+            with open(policy, "w") as f:
+                f.write(text)
+            a.config["policy_file"] = policy
+            with open(a.config_path, "w") as f:
+                f.write(json.dumps(a.config))
+        env = dict(a.env, NOTIFY_SOCKET=path)
+        r = subprocess.run([os.environ.get("CXLA_AGENT"), "-c", a.config_path], env=env,
+                           capture_output=True, text=True, timeout=30)
+        c.check(r.returncode != 0, "broken %s: start fails" % name)
+        c.check(where in r.stderr, "broken %s: stderr names %s (%s)" % (name, where, r.stderr.strip()))
+        got = messages(sock, "STATUS=")
+        c.check(any(where in m and "ERRNO=" in m for m in got),
+                "broken %s: STATUS= carries %s (%r)" % (name, where, got))
+        c.check(not os.path.exists(a.state), "broken %s: state directory not created" % name)
+        sock.close()
 
 c.finish()

@@ -74,6 +74,10 @@ static void test_lifecycle_messages(void **state)
 	assert_int_equal(notify_stopping(), 0);
 	receive(&l, msg, sizeof(msg));
 	assert_non_null(strstr(msg, "STOPPING=1"));
+
+	assert_int_equal(notify_failed("/etc/x.json:3:24: bad", 22), 0);
+	receive(&l, msg, sizeof(msg));
+	assert_string_equal(msg, "STATUS=/etc/x.json:3:24: bad\nERRNO=22");
 	listener_close(&l);
 }
 
