@@ -11,6 +11,7 @@
 #include "core/agent.h"
 #include "redfish/body_cache.h"
 #include "redfish/error.h"
+#include "redfish/query.h"
 #include "redfish/router.h"
 #include "util/log.h"
 
@@ -23,17 +24,6 @@ static int is_json_media_type(const char *ct)
 	if (!ct || strncasecmp(ct, "application/json", n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
-/* Query options: Redfish says unsupported $-options get 501, other
- * parameters are ignored. The agent supports none (ProtocolFeaturesSupported
- * says so). */
-static const char *unsupported_query(const struct http_request *req)
-{
-	for (size_t i = 0; i < req->nquery; i++)
-		if (req->query[i].name[0] == '$')
-			return req->query[i].name;
-	return NULL;
 }
 
 /* The refused URI as text safe for a message: every byte outside printable
@@ -168,7 +158,9 @@ static int run_handler(struct agent *ag, const struct route *route, const struct
 	uint64_t version = 0;
 	int rc;
 
-	if (route->version && ag->bodies && (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
+	/* A body shaped by query options is not the resource's body. */
+	if (route->version && ag->bodies && !ctx->query &&
+	    (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
 		version = route->version(ctx);
 	if (version && body_cache_get(ag->bodies, ctx->req->path, version, resp))
 		return 0;
@@ -181,6 +173,62 @@ static int run_handler(struct agent *ag, const struct route *route, const struct
 		body_cache_put(ag->bodies, ctx->req->path, version, resp);
 	}
 	return rc;
+}
+
+/* A GET of path on behalf of the caller of parent, for $expand and only:
+ * the route lookup, the privilege check and the handler (with its body
+ * cache) of a direct GET by the same identity, so a query never shows what
+ * the caller could not GET. Matches rf_query_get_fn. */
+static int subrequest_get(void *arg, const char *path, struct rf_query *q,
+			  struct http_response *resp)
+{
+	const struct route_ctx *parent = arg;
+	struct http_request req = *parent->req;
+	struct route_params params = { 0 };
+	const struct route *route = NULL;
+	struct route_ctx ctx = *parent;
+	size_t scratch_len = strlen(path) + 1;
+	char *scratch = malloc(scratch_len);
+	unsigned allowed;
+	int rc = 0;
+
+	if (!scratch)
+		return -ENOMEM;
+	req.method = HTTP_GET;
+	req.method_token = "GET";
+	req.path = path;
+	req.query = NULL;
+	req.nquery = 0;
+	req.body = NULL;
+	req.body_len = 0;
+	if (router_match(parent->agent->router, HTTP_GET, path, scratch, scratch_len, &route,
+			 &params, &allowed) != ROUTE_FOUND) {
+		rf_resource_not_found(resp, "Resource", path);
+		goto out;
+	}
+	ctx.req = &req;
+	ctx.params = &params;
+	ctx.query = q;
+	ctx.admitted_by = route_admits(route, parent->who->privileges);
+	if (!ctx.admitted_by)
+		rf_insufficient_privilege(resp);
+	else
+		rc = run_handler(parent->agent, route, &ctx, resp);
+out:
+	free(scratch);
+	return rc;
+}
+
+/* The handler's answer shaped by the request's query options. */
+static int run_query(const struct route *route, const struct route_ctx *ctx,
+		     struct http_response *resp)
+{
+	int rc = run_handler(ctx->agent, route, ctx, resp);
+
+	/* A failed or deferred answer is not shaped (DSP0266: errors win). */
+	if (rc || resp->status != 200 || !resp->json || resp->defer.run)
+		return rc;
+	return rf_query_apply(ctx->query, ctx->req->path, resp, subrequest_get, (void *)ctx);
 }
 
 static void route_request(struct agent *ag, const struct http_request *req,
@@ -196,7 +244,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	char *scratch = malloc(scratch_len);
 	enum route_lookup found;
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
-	const char *q;
+	struct rf_query query;
+	struct rf_query_error qerr;
+	int qrc = 0;
 	char allow[64];
 	int rc;
 
@@ -215,8 +265,18 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	}
 	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
-	if (found != ROUTE_FOUND || !route_is_public(route))
+	query.options = 0;
+	if (req->nquery)
+		qrc = rf_query_parse(req->query, req->nquery, &query, &qerr);
+	/* $expand and only fetch resources as the caller, who is then worth
+	 * knowing on a public resource too. */
+	if (found != ROUTE_FOUND || !route_is_public(route) ||
+	    (query.options & (RF_Q_EXPAND | RF_Q_ONLY)))
 		auth = authn_request(ag->authn, req, &who);
+	if (auth != AUTHN_OK) {
+		memset(&who, 0, sizeof(who));
+		who.peer = req->peer;
+	}
 	if (auth == AUTHN_RATE_LIMITED) {
 		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
 		goto out;
@@ -267,11 +327,16 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_unsupported_media_type(resp);
 		goto out;
 	}
-	if ((q = unsupported_query(req))) {
-		rf_query_parameter_unsupported(resp, q);
+	if (qrc) {
+		rf_query_refuse(resp, &qerr);
 		goto out;
 	}
-	rc = run_handler(ag, route, &ctx, resp);
+	if (query.options && !(req->method & (HTTP_GET | HTTP_HEAD))) {
+		rf_query_not_supported_on_operation(resp);
+		goto out;
+	}
+	ctx.query = query.options ? &query : NULL;
+	rc = ctx.query ? run_query(route, &ctx, resp) : run_handler(ag, route, &ctx, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));
