@@ -196,7 +196,7 @@ static json_t *fetched_body(struct http_response *sub, size_t *size)
 }
 
 /* Replace the link with the resource as the caller would GET it; one that
- * the caller may not see, or that is gone, stays a link. */
+ * the caller may not see, or that is gone (4xx), stays a link. */
 static void expand_link(struct expander *x, json_t *link, const char *uri, unsigned remaining)
 {
 	struct rf_query sub_q = { 0 };
@@ -226,8 +226,10 @@ static void expand_link(struct expander *x, json_t *link, const char *uri, unsig
 	rc = x->get(x->arg, target, remaining > 1 ? &sub_q : NULL, &sub);
 	if (rc)
 		x->err = rc;
-	else if (sub.status == 200 && !sub.defer.run)
-		body = fetched_body(&sub, &size);
+	else if (sub.status >= 500)
+		x->err = -EIO; /* a failed part fails the whole, never a silent link */
+	else if (sub.status == 200 && !sub.defer.run && !(body = fetched_body(&sub, &size)))
+		x->err = -ENOMEM;
 	if (json_is_object(body)) {
 		x->bytes += size;
 		if (x->bytes > RF_EXPAND_MAX_BYTES)
