@@ -219,12 +219,48 @@ out:
 	return rc;
 }
 
-/* The handler's answer shaped by the request's query options. */
-static int run_query(const struct route *route, const struct route_ctx *ctx,
-		     struct http_response *resp)
+/* $expand and only on a public resource fetch other resources as the
+ * caller, who is then worth knowing: with credentials that do not verify
+ * the public resource is still served, and expands as for nobody. */
+static enum authn_result public_caller(struct agent *ag, const struct http_request *req,
+				       struct identity *who)
 {
-	int rc = run_handler(ctx->agent, route, ctx, resp);
+	enum authn_result auth = authn_request(ag->authn, req, who);
 
+	if (auth != AUTHN_OK) {
+		memset(who, 0, sizeof(*who));
+		who->peer = req->peer;
+	}
+	return auth;
+}
+
+/* The request's query options into q (q->options 0 without any). 0, or
+ * -EINVAL with the refusal in err. */
+static int query_of(const struct http_request *req, struct rf_query *q,
+		    struct rf_query_error *err)
+{
+	q->options = 0;
+	return req->nquery ? rf_query_parse(req->query, req->nquery, q, err) : 0;
+}
+
+/* The answer of a matched and admitted route: its query refused, or the
+ * handler's answer, shaped by the query options when there are any. */
+static int dispatch(const struct route *route, const struct route_ctx *ctx, int qrc,
+		    const struct rf_query_error *qerr, struct http_response *resp)
+{
+	int rc;
+
+	if (qrc) {
+		rf_query_refuse(resp, qerr);
+		return 0;
+	}
+	if (!ctx->query)
+		return run_handler(ctx->agent, route, ctx, resp);
+	if (!(ctx->req->method & (HTTP_GET | HTTP_HEAD))) {
+		rf_query_not_supported_on_operation(resp);
+		return 0;
+	}
+	rc = run_handler(ctx->agent, route, ctx, resp);
 	/* A failed or deferred answer is not shaped (DSP0266: errors win). */
 	if (rc || resp->status != 200 || !resp->json || resp->defer.run)
 		return rc;
@@ -246,7 +282,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
 	struct rf_query query;
 	struct rf_query_error qerr;
-	int qrc = 0;
+	int qrc = query_of(req, &query, &qerr);
 	char allow[64];
 	int rc;
 
@@ -265,18 +301,10 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	}
 	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
-	query.options = 0;
-	if (req->nquery)
-		qrc = rf_query_parse(req->query, req->nquery, &query, &qerr);
-	/* $expand and only fetch resources as the caller, who is then worth
-	 * knowing on a public resource too. */
-	if (found != ROUTE_FOUND || !route_is_public(route) ||
-	    (query.options & (RF_Q_EXPAND | RF_Q_ONLY)))
+	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
-	if (auth != AUTHN_OK) {
-		memset(&who, 0, sizeof(who));
-		who.peer = req->peer;
-	}
+	else if (query.options & (RF_Q_EXPAND | RF_Q_ONLY))
+		auth = public_caller(ag, req, &who);
 	if (auth == AUTHN_RATE_LIMITED) {
 		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
 		goto out;
@@ -327,16 +355,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_unsupported_media_type(resp);
 		goto out;
 	}
-	if (qrc) {
-		rf_query_refuse(resp, &qerr);
-		goto out;
-	}
-	if (query.options && !(req->method & (HTTP_GET | HTTP_HEAD))) {
-		rf_query_not_supported_on_operation(resp);
-		goto out;
-	}
 	ctx.query = query.options ? &query : NULL;
-	rc = ctx.query ? run_query(route, &ctx, resp) : run_handler(ag, route, &ctx, resp);
+	rc = dispatch(route, &ctx, qrc, &qerr, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));
