@@ -190,6 +190,7 @@ static int subrequest_get(void *arg, const char *path, struct rf_query *q,
 	size_t scratch_len = strlen(path) + 1;
 	char *scratch = malloc(scratch_len);
 	unsigned allowed;
+	char allow[64];
 	int rc = 0;
 
 	if (!scratch)
@@ -210,10 +211,15 @@ static int subrequest_get(void *arg, const char *path, struct rf_query *q,
 	ctx.params = &params;
 	ctx.query = q;
 	ctx.admitted_by = route_admits(route, parent->who->privileges);
-	if (!ctx.admitted_by)
+	if (!ctx.admitted_by) {
 		rf_insufficient_privilege(resp);
-	else
-		rc = run_handler(parent->agent, route, &ctx, resp);
+		goto out;
+	}
+	rc = run_handler(parent->agent, route, &ctx, resp);
+	/* only answers with this resource: its methods, not the collection's */
+	http_methods_format(allowed, allow, sizeof(allow));
+	if (!rc)
+		rc = http_response_header(resp, "Allow", allow);
 out:
 	free(scratch);
 	return rc;

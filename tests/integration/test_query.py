@@ -206,6 +206,13 @@ def check_only(a):
     c.eq(len(doc["Members"]), 2, "only on a two-member collection is the collection")
     doc = get(a, "/redfish/v1/Managers/agent/LogServices?only")
     c.eq(doc["@odata.id"], "/redfish/v1/Managers/agent/LogServices/Audit", "only: LogServices")
+    # ReadOnly sees one account, its own: only answers with it, and with
+    # the methods of an account, not of the collection
+    r = a.curl("GET", "/redfish/v1/AccountService/Accounts?only", user=VIEWER)
+    c.eq(r.json().get("UserName"), "viewer", "only: the caller's own account")
+    c.eq(r.header("allow"), a.curl("GET", r.json()["@odata.id"], user=VIEWER).header("allow"),
+         "only: the member's Allow")
+    c.check("POST" not in (r.header("allow") or ""), "only: not the collection's Allow")
     r = a.curl("GET", "/redfish/v1/Systems/host?only")
     c.error_body(r, 400, "QueryNotSupportedOnResource", "only on a singleton")
     r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices?only", user=VIEWER)
