@@ -250,7 +250,8 @@ static int query_of(const struct http_request *req, struct rf_query *q,
 }
 
 /* The answer of a matched and admitted route: its query refused, or the
- * handler's answer, shaped by the query options when there are any. */
+ * handler's answer, shaped by the query options when there are any. A
+ * request without them goes to run_handler() directly and pays nothing. */
 static int dispatch(const struct route *route, const struct route_ctx *ctx, int qrc,
 		    const struct rf_query_error *qerr, struct http_response *resp)
 {
@@ -362,7 +363,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		goto out;
 	}
 	ctx.query = query.options ? &query : NULL;
-	rc = dispatch(route, &ctx, qrc, &qerr, resp);
+	rc = qrc || ctx.query ? dispatch(route, &ctx, qrc, &qerr, resp)
+			      : run_handler(ag, route, &ctx, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));
