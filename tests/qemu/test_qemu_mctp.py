@@ -59,13 +59,14 @@ TELEMETRY_BYTES = 64
 
 class MctpGuest:
     """The test kernel's guest with the MCTP links, the responders and the
-    agent (config merged over the MCTP defaults). Use as a context manager;
+    agent (config merged over the MCTP defaults; extra_files go to
+    /etc/cxl-agent/). Use as a context manager;
     .agent is an agentlib.Agent (never started on the host) whose curl()
     reaches the guest's agent; .control() talks to mctp-guest."""
 
-    def __init__(self, profile, config=None, name="mctp"):
-        self.name = name
+    def __init__(self, profile, config=None, extra_files=()):
         self.profile = profile
+        self.extra_files = list(extra_files)
         self.agent = Agent(accounts=[("admin", ADMIN_PASSWORD, "Administrator")], start=False)
         self.work = os.path.join(self.agent.tmp, "guest")
         os.makedirs(self.work)
@@ -110,6 +111,8 @@ class MctpGuest:
                # its user with the capability, as systemd would
                "-b", "setpriv", "-L", LAUNCHER,
                "-f", POLICY_EXAMPLE, "-f", guest_profile]
+        for extra in self.extra_files:
+            cmd += ["-f", extra]
         for name in ("server.crt", "server.key", "ca.crt"):
             cmd += ["-f", os.path.join(self.agent.certs, name)]
         subprocess.run(cmd, check=True)
