@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "util/log.h"
 
 #define LISTEN_BACKLOG 4096
+/* After connections have closed, this long without any event counts as the
+ * end of a burst: give freed memory back to the system then. */
+#define TRIM_IDLE_MS 1000
 
 static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
 {
@@ -88,10 +92,21 @@ void *worker_main(void *arg)
 	struct epoll_event ev[MAX_ADDRESSES + 1];
 
 	while (!atomic_load(&srv->stopping)) {
-		int n = epoll_wait(w->epfd, ev, MAX_ADDRESSES + 1, worker_timeout(w));
+		int timeout = worker_timeout(w);
+		int n;
+
+		if (w->closed_since_trim && (timeout < 0 || timeout > TRIM_IDLE_MS))
+			timeout = TRIM_IDLE_MS;
+		n = epoll_wait(w->epfd, ev, MAX_ADDRESSES + 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("https: epoll_wait: %s", strerror(errno));
 			break;
+		}
+		if (n == 0 && w->closed_since_trim) {
+			/* Per-connection buffers freed by many threads stay in
+			 * glibc's arenas otherwise. */
+			malloc_trim(0);
+			w->closed_since_trim = 0;
 		}
 		for (int i = 0; i < n; i++) {
 			uint64_t v;
@@ -145,7 +160,7 @@ int worker_open(struct worker *w, const struct http_server_config *cfg, char *er
 				 cfg->port, strerror(-fd));
 			return fd;
 		}
-		w->daemons[w->ndaemons] = server_daemon_start(w->srv, cfg, fd, v6);
+		w->daemons[w->ndaemons] = server_daemon_start(w, cfg, fd, v6);
 		if (!w->daemons[w->ndaemons]) {
 			close(fd);
 			snprintf(err, errlen, "cannot serve TLS on [%s]:%u (a bad certificate or key?)",

@@ -21,6 +21,11 @@
 #include "util/workpool.h"
 #include "util/log.h"
 
+/* libmicrohttpd's per-connection pool holds the request line and headers
+ * and the response headers; bodies pass outside it. Every byte of it ends up
+ * touched, so it is most of an idle connection's memory: 8 KiB takes
+ * requests with up to about 7 KiB of headers. */
+#define CONNECTION_MEMORY 8192
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
 #define DRAIN_LIMIT (1u << 20)
@@ -424,15 +429,18 @@ static void connection_started(struct http_server *srv, struct MHD_Connection *c
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	struct http_server *srv = cls;
+	struct worker *w = cls;
 	struct conn_info *info = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		connection_started(srv, conn, socket_context);
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && info) {
-		peer_counts_put(srv->peers, (const struct sockaddr *)&info->addr);
-		free(info);
-		*socket_context = NULL;
+		connection_started(w->srv, conn, socket_context);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		w->closed_since_trim++;
+		if (info) {
+			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
+			free(info);
+			*socket_context = NULL;
+		}
 	}
 }
 
@@ -481,9 +489,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("https: %s", msg);
 }
 
-struct MHD_Daemon *server_daemon_start(struct http_server *srv,
-				       const struct http_server_config *cfg, int fd, int v6)
+struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_server_config *cfg,
+				       int fd, int v6)
 {
+	struct http_server *srv = w->srv;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	unsigned limit = (cfg->connection_limit + (unsigned)srv->nworkers - 1) / (unsigned)srv->nworkers;
 
@@ -496,8 +505,9 @@ struct MHD_Daemon *server_daemon_start(struct http_server *srv,
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
 		{ MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
-		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
 		{ cfg->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
 		  (void *)cfg->client_ca_pem },

@@ -32,6 +32,7 @@ struct worker {
 	struct MHD_Daemon *daemons[MAX_ADDRESSES];
 	size_t ndaemons;
 	atomic_bool quiesced;
+	unsigned closed_since_trim; /* only this thread uses it */
 };
 
 /* Per connection, from its start to its close. */
@@ -58,8 +59,8 @@ struct http_server {
 
 /* A daemon on listening socket fd (which it then owns), in external-epoll
  * mode: its thread calls MHD_run. NULL on failure. */
-struct MHD_Daemon *server_daemon_start(struct http_server *srv,
-				       const struct http_server_config *cfg, int fd, int v6);
+struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_server_config *cfg,
+				       int fd, int v6);
 
 /* The thread's listeners, daemons and event loop descriptors: 0 or -errno,
  * err filled. */
