@@ -110,8 +110,10 @@ void *worker_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			uint64_t v;
-			if (ev[i].data.fd == w->wakefd && read(w->wakefd, &v, sizeof(v)) < 0)
-				continue;
+			/* Only clears the eventfd; what it signals is in the flags. */
+			if (ev[i].data.fd == w->wakefd && read(w->wakefd, &v, sizeof(v)) < 0 &&
+			    errno != EAGAIN)
+				log_warn("https: cannot clear a wake-up: %s", strerror(errno));
 		}
 		if (atomic_load(&srv->quiescing) && !atomic_load(&w->quiesced))
 			worker_quiesce(w);
