@@ -45,6 +45,7 @@ const char http_tls_priorities[] =
 struct job {
 	struct MHD_Connection *conn;
 	struct http_server *srv;
+	struct worker *worker; /* NULL: not known, wake them all */
 	struct http_deferred work;
 	struct http_response resp;
 	atomic_int done;
@@ -186,15 +187,39 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+/* In external-epoll mode a resumed connection is only looked at when the
+ * loop runs again: wake the thread that owns it. */
+static void wake_owner(struct http_server *srv, struct worker *w)
+{
+	if (w) {
+		worker_wake(w);
+		return;
+	}
+	for (size_t i = 0; i < srv->nworkers; i++)
+		worker_wake(&srv->workers[i]);
+}
+
 static void job_main(void *arg)
 {
 	struct job *job = arg;
 	struct http_server *srv = job->srv;
+	struct worker *w = job->worker;
+	struct MHD_Connection *conn = job->conn;
 
 	job->work.run(job->work.arg, &job->resp);
+	/* The server thread may free the job once done is set. */
 	atomic_store(&job->done, 1);
-	MHD_resume_connection(job->conn);
+	MHD_resume_connection(conn);
+	wake_owner(srv, w);
 	atomic_fetch_sub(&srv->workers_busy, 1);
+}
+
+static struct worker *owner_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_info *info = ci ? ci->socket_context : NULL;
+	return info ? info->worker : NULL;
 }
 
 /* Park the connection and produce its response on a worker thread: a device
@@ -212,6 +237,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	}
 	job->conn = conn;
 	job->srv = st->srv;
+	job->worker = owner_of(conn);
 	job->work = resp->defer;
 	memset(&resp->defer, 0, sizeof(resp->defer)); /* the job owns it now */
 	http_response_release(resp);
@@ -223,6 +249,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
 		MHD_resume_connection(conn);
+		wake_owner(st->srv, job->worker);
 		job->resp.status = 503;
 		atomic_store(&job->done, 1);
 	}
@@ -394,9 +421,10 @@ static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-static void connection_started(struct http_server *srv, struct MHD_Connection *conn,
+static void connection_started(struct worker *w, struct MHD_Connection *conn,
 			       void **socket_context)
 {
+	struct http_server *srv = w->srv;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct conn_info *info;
@@ -423,6 +451,7 @@ static void connection_started(struct http_server *srv, struct MHD_Connection *c
 		return;
 	}
 	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
+	info->worker = w;
 	*socket_context = info;
 }
 
@@ -433,7 +462,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	struct conn_info *info = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		connection_started(w->srv, conn, socket_context);
+		connection_started(w, conn, socket_context);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
 		if (info) {

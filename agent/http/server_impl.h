@@ -37,6 +37,7 @@ struct worker {
 
 /* Per connection, from its start to its close. */
 struct conn_info {
+	struct worker *worker; /* the thread that serves the connection */
 	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 1];
 };
