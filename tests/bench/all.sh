@@ -23,7 +23,7 @@ echo "== throughput, latency, CPU and handshakes (sidebyside.py)"
 $py "$here/sidebyside.py" "$build" get16 get128 basic16 basic128 handshake \
 	--rounds "$rounds" --seconds "$duration"
 echo "== stalls and spread over the server threads (agent only)"
-$py "$here/sidebyside.py" "$build" stall --stall-runs 10 --stall-seconds 3 \
+$py "$here/sidebyside.py" "$build" stall --stall-runs 5 \
 	--stall-conns "${STALL_CONNS:-1 16 64 127 128 129 256 512 1000}"
 echo "== idle connections and memory (idle_conns.py)"
 # shellcheck disable=SC2086

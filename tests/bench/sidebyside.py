@@ -3,14 +3,14 @@
 ratios. A measurement, not a test: nothing here passes or fails.
 
 usage: /usr/bin/python3 tests/bench/sidebyside.py [BUILD_DIR] [FIGURE ...]
-                        [--rounds R] [--seconds S] [--stall-runs N]
+                        [--rounds R] [--seconds S] [--stall-runs N] [--stall-conns "N ..."]
 FIGUREs (default: all): get16 get128 basic16 basic128 handshake stall idle
   get16/get128   GET of a memory device with a session token, keep-alive,
                  16 / 128 connections: req/s, p99
   basic16/128    the same with a (cached) Basic credential
   handshake      new TLS 1.3 connections/s (Connection: close, 16 conns)
-  stall          agent only: N short 128-connection runs; a run whose rate
-                 falls below half the median is counted as a stall
+  stall          agent only: for each of --stall-conns, that many
+                 connections made ready at once; time until all are answered
   idle           the idle-connection figures (tests/bench/idle_conns.py)
 Rounds alternate agent and nginx, and only one of them runs at a time: each
 round starts its server, measures, and stops it. Prints per figure the
@@ -253,38 +253,74 @@ def thread_cpu(pid, prefix):
     return out
 
 
-def stall(servers, runs, seconds, conns_list):
-    """A stalled server thread leaves its connections unanswered until
-    something else wakes it: the run's rate drops and its max latency jumps
-    towards the connection timeout."""
+def read_response(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return int(head.split()[1])
+
+
+def stall(servers, runs, conns_list):
+    """N kept-alive connections, each answered once; then, with the agent
+    stopped (SIGSTOP), a request on every one of them, so that its threads'
+    waits return them all at once; time from SIGCONT until every one is
+    answered. A server thread that stalls (libmicrohttpd 0.9.75's own epoll
+    loop, when one wait returns exactly 128 events) shows as the connection
+    timeout (the client gives up after 30 s). Also the share of the connections each server
+    thread's CPU time suggests (handshakes included)."""
+    import signal
+    import socket
     for conns in conns_list:
-        # wrk connects from one address; the per-address limit is not what
-        # this measures.
-        srv = servers.agent({"connections_per_address": 4096})
+        srv = servers.agent({"connections_per_address": 4096, "connection_timeout_s": 120})
         try:
-            rates, timeouts, errors = [], 0, set()
-            hdrs = ["X-Auth-Token: " + srv.token]
+            ctx = ssl.create_default_context(cafile=servers.ca)
+            req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n\r\n"
+                   % (DEVICE, srv.token)).encode()
+            socks = []
             before = thread_cpu(srv.proc.pid, "https")
+            for _ in range(conns):
+                sk = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)),
+                                     server_hostname="127.0.0.1")
+                sk.settimeout(30)
+                sk.sendall(req)
+                read_response(sk)
+                socks.append(sk)
+            times, failed = [], 0
             for _ in range(runs):
-                rate, p99, errs = wrk(srv.url(DEVICE), conns, seconds, hdrs)
-                rates.append(rate)
-                if errs:
-                    errors.add(errs)
-                m = re.search(r"timeout (\d+)", errs)
-                timeouts += 1 if m and int(m.group(1)) > 0 else 0
+                os.kill(srv.proc.pid, signal.SIGSTOP)
+                try:
+                    for sk in socks:
+                        sk.sendall(req)
+                    time.sleep(0.2)
+                finally:
+                    os.kill(srv.proc.pid, signal.SIGCONT)
+                t0 = time.monotonic()
+                for sk in socks:
+                    try:
+                        failed += read_response(sk) != 200
+                    except (OSError, ConnectionError):
+                        failed += 1
+                times.append((time.monotonic() - t0) * 1000)
             after = thread_cpu(srv.proc.pid, "https")
-            med = statistics.median(rates)
-            slow = sum(1 for r in rates if r < med / 2)
+            for sk in socks:
+                sk.close()
             used = {k: after[k] - before.get(k, 0) for k in after}
             total = max(1, sum(used.values()))
             share = " ".join("%d%%" % (100 * v / total) for _, v in sorted(used.items()))
-            print("stall check, %4d conns, %d runs of %d s: req/s min %.0f median %.0f max %.0f; "
-                  "runs below half the median: %d, runs with wrk timeouts: %d; "
-                  "CPU share of the server threads: %s" % (conns, runs, seconds, min(rates), med,
-                                                           max(rates), slow, timeouts,
-                                                           share or "n/a"), flush=True)
-            if errors:
-                print("  wrk errors: " + "; ".join(sorted(errors)[:3]))
+            print("%4d connections ready at once, %d rounds: all answered in ms min %.0f median "
+                  "%.0f max %.0f; failed %d; CPU share of the server threads: %s"
+                  % (conns, runs, min(times), statistics.median(times), max(times), failed,
+                     share or "n/a (unnamed threads)"), flush=True)
         finally:
             servers.stop_agent(srv)
 
@@ -295,9 +331,8 @@ def main():
     ap.add_argument("figures", nargs="*")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--stall-runs", type=int, default=20)
-    ap.add_argument("--stall-seconds", type=int, default=2)
-    ap.add_argument("--stall-conns", default="128")
+    ap.add_argument("--stall-runs", type=int, default=5)
+    ap.add_argument("--stall-conns", default="1 16 64 127 128 129 256 512 1000")
     args = ap.parse_args()
     if args.build in FIGURES or args.build in ("stall", "idle"):
         args.figures.insert(0, args.build)
@@ -319,8 +354,7 @@ def main():
         if cmp:
             compare(servers, cmp, args.rounds, args.seconds)
         if "stall" in names:
-            stall(servers, args.stall_runs, args.stall_seconds,
-                  [int(c) for c in args.stall_conns.split()])
+            stall(servers, args.stall_runs, [int(c) for c in args.stall_conns.split()])
         if "idle" in names:
             subprocess.run([sys.executable, os.path.join(HERE, "idle_conns.py"), args.build])
     finally:
