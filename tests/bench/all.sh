@@ -25,6 +25,9 @@ $py "$here/sidebyside.py" "$build" get16 get128 basic16 basic128 handshake \
 echo "== stalls and spread over the server threads (agent only)"
 $py "$here/sidebyside.py" "$build" stall --stall-runs 5 \
 	--stall-conns "${STALL_CONNS:-1 16 64 127 128 129 256 512 1000}"
+# One server thread: every connection is its own, so exactly 128 of them
+# ready at once happens for sure.
+$py "$here/sidebyside.py" "$build" stall --stall-runs 3 --stall-threads 1 --stall-conns "127 128 129"
 echo "== idle connections and memory (idle_conns.py)"
 # shellcheck disable=SC2086
 $py "$here/idle_conns.py" "$build" --conns ${IDLE_CONNS:-1000 10000}

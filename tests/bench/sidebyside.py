@@ -270,7 +270,7 @@ def read_response(sock):
     return int(head.split()[1])
 
 
-def stall(servers, runs, conns_list):
+def stall(servers, runs, conns_list, threads=None):
     """N kept-alive connections, each answered once; then, with the agent
     stopped (SIGSTOP), a request on every one of them, so that its threads'
     waits return them all at once; time from SIGCONT until every one is
@@ -281,7 +281,10 @@ def stall(servers, runs, conns_list):
     import signal
     import socket
     for conns in conns_list:
-        srv = servers.agent({"connections_per_address": 4096, "connection_timeout_s": 120})
+        cfg = {"connections_per_address": 4096, "connection_timeout_s": 120}
+        if threads:
+            cfg["threads"] = threads
+        srv = servers.agent(cfg)
         try:
             ctx = ssl.create_default_context(cafile=servers.ca)
             req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n\r\n"
@@ -302,6 +305,8 @@ def stall(servers, runs, conns_list):
                     for sk in socks:
                         sk.sendall(req)
                     time.sleep(0.2)
+                except OSError:
+                    break  # a connection closed after a stall: the rounds end here
                 finally:
                     os.kill(srv.proc.pid, signal.SIGCONT)
                 t0 = time.monotonic()
@@ -333,6 +338,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--stall-runs", type=int, default=5)
     ap.add_argument("--stall-conns", default="1 16 64 127 128 129 256 512 1000")
+    ap.add_argument("--stall-threads", type=int, help="server threads (default: the agent's)")
     args = ap.parse_args()
     if args.build in FIGURES or args.build in ("stall", "idle"):
         args.figures.insert(0, args.build)
@@ -354,7 +360,8 @@ def main():
         if cmp:
             compare(servers, cmp, args.rounds, args.seconds)
         if "stall" in names:
-            stall(servers, args.stall_runs, [int(c) for c in args.stall_conns.split()])
+            stall(servers, args.stall_runs, [int(c) for c in args.stall_conns.split()],
+                  args.stall_threads)
         if "idle" in names:
             subprocess.run([sys.executable, os.path.join(HERE, "idle_conns.py"), args.build])
     finally:
