@@ -136,6 +136,16 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+static int ipv6_available(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return 1;
+}
+
 /* The thread's listeners, daemons and event loop descriptors. */
 int worker_open(struct worker *w, const struct http_server_config *cfg, char *err,
 		       size_t errlen)
@@ -155,6 +165,14 @@ int worker_open(struct worker *w, const struct http_server_config *cfg, char *er
 			snprintf(err, errlen, "listen address \"%s\" is not a numeric IPv4 or IPv6 address",
 				 cfg->addresses[i]);
 			return -EINVAL;
+		}
+		if (v6 && cfg->naddresses > 1 && !ipv6_available()) {
+			/* The packaged default lists both wildcards; a host booted
+			 * without IPv6 still serves on the rest. */
+			if (w == &w->srv->workers[0])
+				log_warn("IPv6 is not available on this host: not listening on [%s]:%u",
+					 cfg->addresses[i], cfg->port);
+			continue;
 		}
 		fd = open_listener(&ss, v6);
 		if (fd < 0) {

@@ -438,11 +438,14 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 			gnutls_session_ticket_enable_server((gnutls_session_t)ti->tls_session,
 							    &srv->ticket_key);
 	}
+	/* Every connection gets a context: the certificate callback and the
+	 * wake-up of a resumed connection need its thread. */
+	*socket_context = &w->unknown;
 	if (!ci || !ci->client_addr)
 		return;
 	info = calloc(1, sizeof(*info));
 	if (!info)
-		return; /* uncounted, shown as "unknown" */
+		return;
 	memcpy(&info->addr, ci->client_addr,
 	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						     : sizeof(struct sockaddr_in));
@@ -465,7 +468,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		connection_started(w, conn, socket_context);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
-		if (info) {
+		if (info && info != &w->unknown) {
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
 			free(info);
 			*socket_context = NULL;
@@ -491,15 +494,15 @@ static int select_certificate(gnutls_session_t session, const gnutls_datum_t *re
 	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
 	const union MHD_ConnectionInfo *ci =
 		conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-	struct http_server *srv = ci ? ci->socket_context : NULL;
+	const struct conn_info *info = ci ? ci->socket_context : NULL;
 	(void)req_ca_dn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
 
-	if (!srv)
+	if (!info)
 		return -1;
-	tls_store_current(srv->tls, pcert, pcert_length, privkey);
+	tls_store_current(info->worker->srv->tls, pcert, pcert_length, privkey);
 	return 0;
 }
 
@@ -529,8 +532,7 @@ struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_serve
 		flags |= MHD_USE_IPv6;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem },
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)select_certificate },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
 		{ MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
@@ -544,16 +546,6 @@ struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_serve
 	};
 	return MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 				mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-}
-
-static int ipv6_available(void)
-{
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return errno != EAFNOSUPPORT;
-	close(fd);
-	return 1;
 }
 
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
@@ -572,6 +564,8 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->nworkers = cfg->threads < 1 ? 1 : cfg->threads > MAX_WORKERS ? MAX_WORKERS : cfg->threads;
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		srv->workers[i].srv = srv;
+		srv->workers[i].unknown.worker = &srv->workers[i];
+		snprintf(srv->workers[i].unknown.peer, sizeof(srv->workers[i].unknown.peer), "unknown");
 		srv->workers[i].epfd = -1;
 		srv->workers[i].wakefd = -1;
 	}

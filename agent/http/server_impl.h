@@ -12,9 +12,19 @@
 #include <sys/socket.h>
 
 #include "http/server.h"
+#include "http/tlsstore.h"
 
 #define MAX_ADDRESSES 8
 #define MAX_WORKERS 64
+
+struct worker;
+
+/* Per connection, from its start to its close. */
+struct conn_info {
+	struct worker *worker; /* the thread that serves the connection */
+	struct sockaddr_storage addr;
+	char peer[INET6_ADDRSTRLEN + 1];
+};
 
 /* One server thread: its own listener per address (SO_REUSEPORT, so the
  * kernel spreads new connections evenly over the threads) and its own
@@ -33,13 +43,9 @@ struct worker {
 	size_t ndaemons;
 	atomic_bool quiesced;
 	unsigned closed_since_trim; /* only this thread uses it */
-};
-
-/* Per connection, from its start to its close. */
-struct conn_info {
-	struct worker *worker; /* the thread that serves the connection */
-	struct sockaddr_storage addr;
-	char peer[INET6_ADDRSTRLEN + 1];
+	/* The context of a connection whose own could not be made: not
+	 * counted, shown as "unknown". */
+	struct conn_info unknown;
 };
 
 struct http_server {
@@ -56,6 +62,7 @@ struct http_server {
 	atomic_uint workers_busy; /* deferred jobs still running */
 	struct workpool *jobs; /* threads that run them */
 	gnutls_datum_t ticket_key;
+	struct tls_store *tls; /* the certificate, replaced on reload */
 };
 
 /* A daemon on listening socket fd (which it then owns), in external-epoll
