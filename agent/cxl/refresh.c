@@ -194,6 +194,27 @@ static void collect_events(struct cxl_devset *set, size_t idx, const struct time
 	}
 }
 
+bool devset_mailbox_events(struct devslot *d)
+{
+	return !d->be->ops->take_events && cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
+	       cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
+	       devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
+	       devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+}
+
+/* Records the backend gathered itself (the driver's trace events). */
+static void take_events(struct cxl_devset *set, size_t idx)
+{
+	struct devslot *d = &set->dev[idx];
+	int n;
+
+	do {
+		n = d->be->ops->take_events(d->be, d->local, d->page, d->page_max);
+		if (n > 0)
+			ring_push(set, d, d->page, (size_t)n);
+	} while (n > 0 && (size_t)n == d->page_max);
+}
+
 /* An absent device that answers Identify again is back: present, with its
  * CEL read afresh (it may have been unreadable, or the device replaced) and
  * what depends on the CEL recomputed. Backends whose gone devices never
@@ -220,10 +241,7 @@ static bool revive(struct cxl_devset *set, size_t idx)
 	cxl_cel_free(&d->cel);
 	d->cel = cel;
 	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
-	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
-			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+	d->events_supported = devset_mailbox_events(d);
 	d->info.present = true;
 	d->info.generation++;
 	pthread_mutex_unlock(&d->cache);
@@ -275,6 +293,8 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	}
 	if (rc != -ENODEV && events_sup)
 		collect_events(set, idx, &deadline);
+	if (d->be->ops->take_events)
+		take_events(set, idx);
 
 	pthread_mutex_lock(&d->cache);
 	ni = d->info;

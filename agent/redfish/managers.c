@@ -38,6 +38,10 @@ static void kernel_state_json(struct agent *ag, json_t *o)
 	if (!ag->devices || cxl_devset_host_state(ag->devices, &hs) < 0)
 		return;
 	json_object_set_new(o, "KernelRawCommands", json_string(raw_names[hs.raw]));
+	json_object_set_new(o, "DeviceEventRecords",
+			    json_string(hs.events == CXL_EVENTS_DRIVER_TRACE ? "KernelTrace"
+									 : "NotRead"));
+	json_object_set_new(o, "DeviceEventRecordsNote", json_string(hs.events_note));
 	if (!hs.taint_known)
 		return;
 	json_object_set_new(o, "KernelTaint", json_integer((json_int_t)hs.taint));

@@ -57,6 +57,9 @@ MEMORY = "/redfish/v1/Systems/host/Memory/{id}"
 CEL = PCIE_DEVICE + "/Oem/CxlAgent/CommandEffectsLog"
 VENDOR_COMMANDS = PCIE_DEVICE + "/Oem/CxlAgent/VendorCommands"
 VENDOR_SUBMIT = "{member}/Actions/CxlAgent.Submit"
+DEVICE_LOG = PCIE_DEVICE + "/CXLLogicalDevices/0/DeviceLog"
+# the agent's tracefs instance (agent/cxl/kernel/trace.h)
+TRACE_INSTANCE = "cxl-agent"
 ADMIN = "admin"
 # Accounts seeded in the guest's state directory: name -> (password, role)
 USERS = {}
@@ -567,6 +570,41 @@ def check_manager_kernel(client, guest, raw_used):
     return "KernelRawCommands=%s KernelTaint=%d (%s), %s at boot" % (state, taint, flags, before)
 
 
+def check_device_events(client, guest, scenario, ids, t_ready):
+    """Who reads the devices' event records. 6.12's driver does (it has the
+    cxl:cxl_generic_event trace point): the agent attached to its own tracefs
+    instance with the CXL events enabled there, reads them from it, and sends
+    no Get/Clear Event Records itself. QEMU 7.2 cannot inject event records
+    (its cxl-inject-* QMP commands came in 8.1) and answers Get Event Records
+    with none, so no record arrives: the DeviceLog stays empty across several
+    poller refreshes (each one reads the trace pipe) while the agent keeps
+    answering. On 6.1 the driver does not read them and neither does the
+    agent (its Get/Clear Event Records would need raw commands)."""
+    oem = dig(client.get_json(MANAGER), "Oem", "CxlAgent") or {}
+    reader, note = oem.get("DeviceEventRecords"), oem.get("DeviceEventRecordsNote", "")
+    inst = guest.first("CXLA-TRACE")
+    if scenario == "linux-6.12":
+        need(reader == "KernelTrace", "DeviceEventRecords %r: %s" % (reader, note))
+        need("instances/" + TRACE_INSTANCE in note, "note %r names no instance" % note)
+        need(inst and "instance=" + TRACE_INSTANCE in inst and "cxl_generic_event=1" in inst
+             and "global=0" in inst, "guest's tracefs after start: %r" % inst)
+    else:
+        need(reader == "NotRead", "DeviceEventRecords %r on 6.1: %s" % (reader, note))
+        need(note, "no reason given")
+    for dev_id in ids:
+        doc = client.get_json(DEVICE_LOG.format(id=dev_id))
+        need(doc.get("ServiceEnabled") is True, "%s: DeviceLog %s" % (dev_id, doc))
+    # two poller refreshes (refresh_interval_ms 5000) with nothing in the pipe
+    time.sleep(max(0.0, t_ready + 11 - time.monotonic()))
+    for dev_id in ids:
+        entries = client.get_json(DEVICE_LOG.format(id=dev_id) + "/Entries")
+        need(entries.get("Members") == [], "%s: entries %s" % (dev_id, entries.get("Members")))
+    status = client.get_json(MANAGER).get("Status", {})
+    need(status.get("Health") in (None, "OK"), "Manager Status %s" % status)
+    return "%s (%s); DeviceLogs empty %.0f s after start; guest: %s" % (
+        reader, note, time.monotonic() - t_ready, inst)
+
+
 def check_owned_refused(guest):
     """--check-config on a catalogue approving a kernel-owned opcode fails."""
     lines = guest.lines("CXLA-PRESTART")
@@ -849,12 +887,17 @@ def main():
             if not standin:
                 checks.run("agent.manager_kernel", check_manager_kernel, client, guest,
                            scenario == "raw")
+
                 checks.run("agent.kernel_owned_refused", check_owned_refused, guest)
             if shutil.which("redfishtool"):
                 checks.run("agent.redfishtool_chassis", check_redfishtool, port, password, "Chassis")
                 checks.run("agent.redfishtool_systems", check_redfishtool, port, password, "Systems")
             else:
                 log("NOTE redfishtool not installed: its checks not run")
+            if not standin:
+                # last: it waits until two poller refreshes have passed since the port answered
+                checks.run("agent.device_events", check_device_events, client, guest, scenario,
+                           list(ids), t_boot + timings["boot_to_port"])
             timings["checks"] = time.monotonic() - t
     except Exception as e:
         checks.results.append(("harness.setup", False, str(e)))
