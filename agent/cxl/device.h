@@ -47,6 +47,8 @@ struct cxl_dev_info {
 	uint32_t lsa_size;
 	uint32_t payload_max;
 	int numa_node;         /* -1 when none */
+	bool has_timestamp;    /* Get Timestamp answered at the last refresh */
+	uint64_t device_timestamp_ns; /* what it said (ns since the epoch; 0: never set) */
 	bool present;          /* false once the device vanished */
 	uint64_t generation;   /* bumps whenever any cached field changes */
 	struct timespec read_at; /* CLOCK_REALTIME of the last successful refresh */

@@ -31,6 +31,7 @@ missing: the message says which.
 """
 
 import base64
+import calendar
 import ctypes
 import glob
 import hashlib
@@ -570,6 +571,23 @@ def check_manager_kernel(client, guest, raw_used):
     return "KernelRawCommands=%s KernelTaint=%d (%s), %s at boot" % (state, taint, flags, before)
 
 
+def check_device_timestamp(client, dev_id, scenario):
+    """Get Timestamp is read with the inventory where the agent may send it.
+    6.12 names it (id 21) and its driver set the device clock at probe from
+    the guest's clock (QEMU's RTC follows the host's): the PCIeDevice shows it,
+    within a day of now. 6.1 has no named command for it and the agent sends
+    no reads raw: nothing is shown."""
+    oem = dig(client.get_json(PCIE_DEVICE.format(id=dev_id)), "Oem", "CxlAgent") or {}
+    is_set, stamp = oem.get("DeviceTimestampSet"), oem.get("DeviceTimestamp")
+    if scenario != "linux-6.12":
+        need(is_set is None and stamp is None, "timestamp shown on 6.1: %s %s" % (is_set, stamp))
+        return "not read (no named Get Timestamp on 6.1)"
+    need(is_set is True and isinstance(stamp, str), "DeviceTimestampSet %r %r" % (is_set, stamp))
+    when = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+    need(abs(when - time.time()) < 86400, "device clock %s is not near now" % stamp)
+    return "DeviceTimestamp %s" % stamp
+
+
 def check_device_events(client, guest, scenario, ids, t_ready):
     """Who reads the devices' event records. 6.12's driver does (it has the
     cxl:cxl_generic_event trace point): the agent attached to its own tracefs
@@ -884,6 +902,9 @@ def main():
                                check_vendor_commands, client, dev_id, catalogue)
                 if scenario == "linux-6.12":
                     checks.run("agent.command_flags[%s]" % dev_id, check_flags_612, client, dev_id)
+                if not standin:
+                    checks.run("agent.device_timestamp[%s]" % dev_id, check_device_timestamp,
+                               client, dev_id, scenario)
             if not standin:
                 checks.run("agent.manager_kernel", check_manager_kernel, client, guest,
                            scenario == "raw")
