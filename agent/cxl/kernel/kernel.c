@@ -415,7 +415,11 @@ int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root)
 {
 	struct kernel_backend *kb = (struct kernel_backend *)be;
 	char why[sizeof(kb->trace_note)];
-	int rc = cxl_ktrace_open(root, CXL_KTRACE_INSTANCE, &kb->trace, why, sizeof(why));
+	int rc;
+
+	if (kb->trace)
+		return 0;
+	rc = cxl_ktrace_open(root, CXL_KTRACE_INSTANCE, &kb->trace, why, sizeof(why));
 
 	snprintf(kb->trace_note, sizeof(kb->trace_note), "%s", why);
 	if (rc)
