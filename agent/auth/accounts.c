@@ -182,26 +182,25 @@ enum account_check accounts_check_password(struct accounts *a, const char *user,
 	time_t now = clock_monotonic_s(a->clock);
 	int ok;
 
+	/* Every outcome costs one KDF run (unknown users one at the configured
+	 * cost, disabled and locked accounts one against their own hash), so
+	 * the time of a refusal does not tell which account state caused it. */
 	pthread_mutex_lock(&a->lock);
 	ac = find_locked(a, user);
 	if (!ac) {
 		pthread_mutex_unlock(&a->lock);
-		/* Spend the same work on unknown users so timing does not tell. */
-		password_verify(password, "pbkdf2-sha256$210000$AAAAAAAAAAAAAAAAAAAAAA==$"
-					  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+		password_burn(password, a->iterations);
 		return ACCOUNT_BAD_CREDENTIALS;
 	}
 	st = state_locked(ac, now);
 	memcpy(hash, ac->hash, sizeof(hash));
 	pthread_mutex_unlock(&a->lock);
-	if (st != ACCOUNT_OK) {
-		OPENSSL_cleanse(hash, sizeof(hash));
-		return st;
-	}
 
 	/* The KDF runs without the lock: it is the slow part. */
 	ok = password_verify(password, hash);
 	OPENSSL_cleanse(hash, sizeof(hash));
+	if (st != ACCOUNT_OK)
+		return st;
 
 	pthread_mutex_lock(&a->lock);
 	ac = find_locked(a, user);

@@ -88,6 +88,18 @@ int password_verify(const char *password, const char *stored)
 	return ok;
 }
 
+void password_burn(const char *password, unsigned iterations)
+{
+	static const unsigned char salt[SALT_LEN];
+	unsigned char key[KEY_LEN], want[KEY_LEN] = { 0 };
+
+	if (!iterations)
+		iterations = PASSWORD_ITERATIONS_DEFAULT;
+	if (derive(password, salt, SALT_LEN, iterations, key) == 0)
+		(void)CRYPTO_memcmp(key, want, KEY_LEN); /* as verify does */
+	OPENSSL_cleanse(key, sizeof(key));
+}
+
 int password_generate(char *out, size_t len)
 {
 	/* No 0/O, 1/l/I: passwords printed on a console get typed by people. */

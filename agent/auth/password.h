@@ -15,6 +15,10 @@ int password_hash(const char *password, unsigned iterations, char *out, size_t o
 /* 1 if password matches stored, 0 if not, -EINVAL if stored is malformed.
  * The comparison is constant-time. */
 int password_verify(const char *password, const char *stored);
+/* Spend the work of one password_verify against a hash of iterations
+ * (0: the default) and discard the result: failures that have no hash to
+ * check (unknown user) then cost what a wrong password costs. */
+void password_burn(const char *password, unsigned iterations);
 /* A random password of len characters from an unambiguous alphabet, from
  * OpenSSL's CSPRNG. out must hold len + 1 bytes. Returns 0 or -EIO. */
 int password_generate(char *out, size_t len);
