@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/firstboot.h"
 #include "audit/audit.h"
@@ -42,6 +43,14 @@ int agent_router_new(struct router **out, char *err, size_t errlen)
 	return router_new(agent_route_tables, agent_route_table_count, out, err, errlen);
 }
 
+/* Half the CPUs run password checks: a flood of logins then leaves the
+ * other half to the HTTP threads. */
+static unsigned kdf_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 1 ? (unsigned)(n / 2) : 1;
+}
+
 /* Sessions and the authenticator over the accounts just opened. */
 static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
 {
@@ -51,6 +60,7 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 		.cert_identity = cfg->tls_client_identity,
 		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
 		.clock = ag->clock,
+		.kdf_threads = kdf_threads(),
 	};
 	char path[4096];
 	int rc;

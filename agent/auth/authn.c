@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/workpool.h"
 
 #define CACHE_SLOTS 256
 #define MAC_LEN 32
@@ -24,6 +26,10 @@
 /* source address (16 bytes, IPv4 mapped) then the user name tried */
 #define RL_ADDR_LEN 16
 #define RL_KEY_LEN (RL_ADDR_LEN + IDENTITY_NAME_MAX)
+/* Waiting checks per pool thread: a login that would wait longer than a
+ * few KDF runs is better answered 503 with Retry-After at once. */
+#define KDF_QUEUE_PER_THREAD 4
+#define KDF_IDLE_MS 10000
 
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
@@ -66,12 +72,17 @@ struct authn {
 	 * then costs one KDF run, not one per connection. */
 	pthread_mutex_t verifying[CACHE_SLOTS];
 	struct rl_entry rl[RL_SLOTS];
+	struct workpool *kdf; /* where password checks run, off the HTTP threads */
+	atomic_uint kdf_load;  /* checks admitted and not yet done */
+	unsigned kdf_limit;
 };
 
 int authn_new(struct accounts *accounts, struct sessions *sessions,
 	      const struct authn_config *cfg, struct authn **out)
 {
 	struct authn *a = calloc(1, sizeof(*a));
+	unsigned threads;
+
 	if (!a)
 		return -ENOMEM;
 	if (RAND_bytes(a->key, sizeof(a->key)) != 1 ||
@@ -79,6 +90,14 @@ int authn_new(struct accounts *accounts, struct sessions *sessions,
 		free(a);
 		return -EIO;
 	}
+	if (workpool_new(cfg->kdf_threads ? cfg->kdf_threads : 1, KDF_IDLE_MS, &a->kdf)) {
+		free(a);
+		return -ENOMEM;
+	}
+	workpool_name(a->kdf, "password-check");
+	threads = cfg->kdf_threads ? cfg->kdf_threads : 1;
+	a->kdf_limit = threads + (cfg->kdf_queue ? cfg->kdf_queue : KDF_QUEUE_PER_THREAD * threads);
+	atomic_init(&a->kdf_load, 0);
 	a->accounts = accounts;
 	a->sessions = sessions;
 	a->cfg = *cfg;
@@ -93,6 +112,7 @@ void authn_free(struct authn *a)
 {
 	if (!a)
 		return;
+	workpool_free(a->kdf); /* background checks end before what they use */
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	OPENSSL_cleanse(a->cache, sizeof(a->cache));
 	pthread_mutex_destroy(&a->lock);
@@ -325,6 +345,26 @@ static void cache_put(struct authn *a, const unsigned char *mac, const char *use
 	pthread_mutex_unlock(&a->lock);
 }
 
+struct workpool *authn_kdf_pool(struct authn *a)
+{
+	return a->kdf;
+}
+
+int authn_kdf_admit(struct authn *a)
+{
+	unsigned load = atomic_fetch_add(&a->kdf_load, 1);
+
+	if (load < a->kdf_limit)
+		return 0;
+	atomic_fetch_sub(&a->kdf_load, 1);
+	return -EAGAIN;
+}
+
+void authn_kdf_done(struct authn *a)
+{
+	atomic_fetch_sub(&a->kdf_load, 1);
+}
+
 static const char *check_reason(enum account_check st)
 {
 	switch (st) {
@@ -340,7 +380,7 @@ static const char *check_reason(enum account_check st)
 /* One password attempt, from Basic or a session login. */
 static enum authn_result password_attempt(struct authn *a, const char *user, const char *pass,
 					  const char *peer, const char *how, bool cacheable,
-					  struct identity *who)
+					  bool may_block, struct identity *who)
 {
 	unsigned char mac[MAC_LEN];
 	enum account_check st;
@@ -360,6 +400,10 @@ static enum authn_result password_attempt(struct authn *a, const char *user, con
 		credential_mac(a, user, pass, mac);
 		if (cache_hit(a, mac, user, gen))
 			goto cached;
+	}
+	if (!may_block)
+		return AUTHN_WOULD_BLOCK;
+	if (cacheable) {
 		pthread_mutex_lock(&a->verifying[mac[0] % CACHE_SLOTS]);
 		if (cache_hit(a, mac, user, gen)) {
 			pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
@@ -392,14 +436,14 @@ enum authn_result authn_password(struct authn *a, const char *user, const char *
 
 	memset(who, 0, sizeof(*who));
 	who->peer = peer;
-	r = password_attempt(a, user, password, peer, "session login", false, who);
+	r = password_attempt(a, user, password, peer, "session login", false, true, who);
 	if (r == AUTHN_OK)
 		who->method = AUTH_SESSION;
 	return r;
 }
 
 static enum authn_result basic(struct authn *a, const char *header, const char *peer,
-			       struct identity *who)
+			       bool may_block, struct identity *who)
 {
 	char user[IDENTITY_NAME_MAX], pass[256];
 	enum authn_result res;
@@ -409,7 +453,7 @@ static enum authn_result basic(struct authn *a, const char *header, const char *
 			 peer ? peer : "unknown");
 		return AUTHN_FAILED;
 	}
-	res = password_attempt(a, user, pass, peer, "Basic", true, who);
+	res = password_attempt(a, user, pass, peer, "Basic", true, may_block, who);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (res == AUTHN_OK)
 		who->method = AUTH_BASIC;
@@ -493,8 +537,8 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 	return certificate(a, req, &scratch);
 }
 
-enum authn_result authn_request(struct authn *a, const struct http_request *req,
-				struct identity *who)
+static enum authn_result request(struct authn *a, const struct http_request *req,
+				 bool may_block, struct identity *who)
 {
 	const char *token = http_request_header(req, "X-Auth-Token");
 	const char *hdr = http_request_header(req, "Authorization");
@@ -509,11 +553,23 @@ enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				 req->peer ? req->peer : "unknown");
 			return AUTHN_FAILED;
 		}
-		return basic(a, hdr, req->peer, who);
+		return basic(a, hdr, req->peer, may_block, who);
 	}
 	if (a->cfg.client_auth != HTTP_CLIENT_AUTH_OFF && req->cert.present)
 		return certificate(a, req, who);
 	return AUTHN_NO_CREDENTIALS;
+}
+
+enum authn_result authn_request(struct authn *a, const struct http_request *req,
+				struct identity *who)
+{
+	return request(a, req, true, who);
+}
+
+enum authn_result authn_request_nowait(struct authn *a, const struct http_request *req,
+				       struct identity *who)
+{
+	return request(a, req, false, who);
 }
 
 const char *auth_method_name(enum auth_method m)
