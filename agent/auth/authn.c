@@ -42,6 +42,7 @@ struct cache_entry {
 	uint64_t generation;
 	time_t expires;
 	int used;
+	bool refreshing; /* a background re-verification is under way */
 };
 
 /* Failed password attempts per (source, user name): a fixed window of
@@ -318,17 +319,26 @@ static void credential_mac(const struct authn *a, const char *user, const char *
 	EVP_MAC_free(m);
 }
 
+/* 1 on a hit, 2 on a hit whose background re-verification the caller must
+ * now start (the entry is in its last quarter of life and none is under
+ * way), 0 on a miss. */
 static int cache_hit(struct authn *a, const unsigned char *mac, const char *user, uint64_t gen)
 {
 	time_t now = clock_monotonic_s(a->cfg.clock);
+	time_t ahead = (time_t)(a->cfg.cache_ttl_s / 4);
 	int hit = 0;
 	size_t slot = mac[0] % CACHE_SLOTS;
 
 	pthread_mutex_lock(&a->lock);
 	struct cache_entry *e = &a->cache[slot];
 	if (e->used && e->generation == gen && e->expires > now && strcmp(e->user, user) == 0 &&
-	    CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0)
+	    CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0) {
 		hit = 1;
+		if (!e->refreshing && e->expires - now <= (ahead ? ahead : 1)) {
+			e->refreshing = true;
+			hit = 2;
+		}
+	}
 	pthread_mutex_unlock(&a->lock);
 	return hit;
 }
@@ -342,7 +352,67 @@ static void cache_put(struct authn *a, const unsigned char *mac, const char *use
 	e->generation = gen;
 	e->expires = clock_monotonic_s(a->cfg.clock) + (time_t)a->cfg.cache_ttl_s;
 	e->used = 1;
+	e->refreshing = false;
 	pthread_mutex_unlock(&a->lock);
+}
+
+/* The end of a re-verification that did not renew the entry. */
+static void cache_refresh_end(struct authn *a, const unsigned char *mac)
+{
+	struct cache_entry *e = &a->cache[mac[0] % CACHE_SLOTS];
+	pthread_mutex_lock(&a->lock);
+	if (CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0)
+		e->refreshing = false;
+	pthread_mutex_unlock(&a->lock);
+}
+
+struct authn_refresh {
+	struct authn *a;
+	unsigned char mac[MAC_LEN];
+	char user[IDENTITY_NAME_MAX];
+	char pass[256];
+	uint64_t generation;
+};
+
+/* A cached credential verified again on the password pool while its entry
+ * is still valid: its requests keep hitting the cache meanwhile, and the
+ * renewed entry replaces the old one before it expires. */
+static void refresh_run(void *arg)
+{
+	struct authn_refresh *r = arg;
+	struct identity who;
+
+	memset(&who, 0, sizeof(who));
+	if (accounts_check_password(r->a->accounts, r->user, r->pass, &who) == ACCOUNT_OK)
+		cache_put(r->a, r->mac, r->user, r->generation);
+	else
+		cache_refresh_end(r->a, r->mac);
+	authn_kdf_done(r->a);
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+}
+
+static void refresh_ahead(struct authn *a, const unsigned char *mac, const char *user,
+			  const char *pass, uint64_t gen)
+{
+	struct authn_refresh *r = NULL;
+
+	if (strlen(pass) < sizeof(r->pass) && !authn_kdf_admit(a)) {
+		if ((r = calloc(1, sizeof(*r)))) {
+			r->a = a;
+			memcpy(r->mac, mac, MAC_LEN);
+			snprintf(r->user, sizeof(r->user), "%s", user);
+			memcpy(r->pass, pass, strlen(pass) + 1);
+			r->generation = gen;
+			if (workpool_submit(a->kdf, refresh_run, r) == 0)
+				return;
+			OPENSSL_cleanse(r, sizeof(*r));
+			free(r);
+		}
+		authn_kdf_done(a);
+	}
+	/* Not now (pool full): a later request of the credential tries again. */
+	cache_refresh_end(a, mac);
 }
 
 struct workpool *authn_kdf_pool(struct authn *a)
@@ -397,9 +467,14 @@ static enum authn_result password_attempt(struct authn *a, const char *user, con
 	cacheable = cacheable && a->cfg.cache_ttl_s;
 	gen = accounts_generation(a->accounts);
 	if (cacheable) {
+		int hit;
+
 		credential_mac(a, user, pass, mac);
-		if (cache_hit(a, mac, user, gen))
+		if ((hit = cache_hit(a, mac, user, gen))) {
+			if (hit == 2)
+				refresh_ahead(a, mac, user, pass, gen);
 			goto cached;
+		}
 	}
 	if (!may_block)
 		return AUTHN_WOULD_BLOCK;

@@ -62,7 +62,9 @@ enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				struct identity *who);
 
 /* As authn_request, but never runs the KDF: a Basic credential that is not
- * in the cache gives AUTHN_WOULD_BLOCK. */
+ * in the cache gives AUTHN_WOULD_BLOCK. A cached credential in its last
+ * quarter of life is verified again in the background (on the password
+ * pool), so a credential in steady use never waits for a KDF. */
 enum authn_result authn_request_nowait(struct authn *a, const struct http_request *req,
 				       struct identity *who);
 

@@ -1,6 +1,8 @@
 /* Password checks and the HTTP threads: authn_request_nowait never runs the
  * KDF (an uncached Basic credential says AUTHN_WOULD_BLOCK), the password
- * pool admits a bounded number of checks. On a fake clock. */
+ * pool admits a bounded number of checks, and a cached credential in
+ * steady use is verified again in the background before it expires, so its
+ * requests never wait for a KDF. On a fake clock. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +60,13 @@ static enum authn_result basic(struct kfx *k, bool may_block)
 			 : authn_request_nowait(k->authn, &req, &who);
 }
 
+static void drain(struct kfx *k)
+{
+	for (int i = 0; i < 5000 && workpool_pending(authn_kdf_pool(k->authn)); i++)
+		usleep(1000);
+	assert_int_equal(workpool_pending(authn_kdf_pool(k->authn)), 0);
+}
+
 static void test_nowait_never_runs_the_kdf(void **state)
 {
 	struct kfx *k = *state;
@@ -67,6 +76,25 @@ static void test_nowait_never_runs_the_kdf(void **state)
 	assert_int_equal(basic(k, true), AUTHN_OK);
 	assert_int_equal(basic(k, false), AUTHN_OK);
 	/* Expired: the next check needs the KDF again. */
+	fake_clock_advance(&k->clock, TTL + 1);
+	assert_int_equal(basic(k, false), AUTHN_WOULD_BLOCK);
+}
+
+static void test_refresh_ahead(void **state)
+{
+	struct kfx *k = *state;
+
+	assert_int_equal(basic(k, true), AUTHN_OK);
+	/* Used through its lifetime: in its last quarter a use starts a
+	 * background check, and the renewed entry outlives the first one. */
+	for (int t = 0; t < 5 * TTL; t += 10) {
+		fake_clock_advance(&k->clock, 10);
+		if (basic(k, false) != AUTHN_OK)
+			fail_msg("a credential in steady use waited for the KDF %d s after its check",
+				 t + 10);
+		drain(k);
+	}
+	/* Unused for a whole lifetime, it expires as before. */
 	fake_clock_advance(&k->clock, TTL + 1);
 	assert_int_equal(basic(k, false), AUTHN_WOULD_BLOCK);
 }
@@ -89,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nowait_never_runs_the_kdf, ksetup, kteardown),
+		cmocka_unit_test_setup_teardown(test_refresh_ahead, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_admission_is_bounded, ksetup, kteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
