@@ -51,6 +51,19 @@ static unsigned kdf_threads(void)
 	return n > 1 ? (unsigned)(n / 2) : 1;
 }
 
+/* Places in the session table kept for accounts with ConfigureManager or
+ * ConfigureUsers: one administrator's worth (max_sessions_per_user), at
+ * most an eighth of the table, at least one. Reserving rather than evicting
+ * means nobody's session is ever ended to make room for another's. */
+static unsigned session_reserve(const struct config *cfg)
+{
+	long long r = cfg->max_sessions / 8;
+
+	if (r > cfg->max_sessions_per_user)
+		r = cfg->max_sessions_per_user;
+	return (unsigned)(r > 0 ? r : 1);
+}
+
 /* Sessions and the authenticator over the accounts just opened. */
 static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
 {
@@ -71,6 +84,7 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 	if (rc)
 		return rc;
 	sessions_set_clock(ag->sessions, ag->clock);
+	sessions_set_reserve(ag->sessions, session_reserve(cfg));
 	/* SessionTimeout set over the API outlives restarts and wins over the
 	 * configured default. */
 	if ((rc = config_state_path(cfg, "session-service.json", path, sizeof(path))))

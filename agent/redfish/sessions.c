@@ -170,8 +170,13 @@ static int login_finish(struct login_job *j, struct http_response *resp)
 		rf_no_valid_session(resp);
 		return 0;
 	}
-	rc = sessions_create(ag->sessions, who.user, j->peer, j->context, token, sizeof(token),
-			     &si);
+	/* Administrators may take the reserved places of the table. */
+	if (who.privileges & (PRIV_CONFIGURE_MANAGER | PRIV_CONFIGURE_USERS))
+		rc = sessions_create_privileged(ag->sessions, who.user, j->peer, j->context, token,
+						sizeof(token), &si);
+	else
+		rc = sessions_create(ag->sessions, who.user, j->peer, j->context, token,
+				     sizeof(token), &si);
 	if (rc == -EUSERS || rc == -ENOSPC) {
 		log_warn("session for \"%s\" from %s refused: %s session limit reached", who.user,
 			 j->peer, rc == -EUSERS ? "per-user" : "total");

@@ -270,6 +270,46 @@ static void test_session_timeout(void **state)
 	rfx_free(&r);
 }
 
+/* Ordinary accounts filling the table leave the reserved places to an
+ * account with ConfigureManager/ConfigureUsers: the administrator can
+ * still log in (and end the others' sessions). */
+static void test_reserve_for_administrators(void **state)
+{
+	static const char *const users[] = { "reader", "other", "third", "fourth" };
+	struct rfx *f = *state;
+	char token[80], uri[256], auth[256];
+	struct rfx_reply r;
+	json_t *m;
+	size_t i;
+
+	sessions_set_reserve(f->ag.sessions, 2); /* 16 places, 14 for ordinary accounts */
+	assert_int_equal(rfx_user(f, "third", "ReadOnly", auth, sizeof(auth)), 0);
+	assert_int_equal(rfx_user(f, "fourth", "Operator", auth, sizeof(auth)), 0);
+	r = rfx_get(f, SESSIONS, f->admin);
+	json_array_foreach(rfx_at(r.body, "Members"), i, m) {
+		struct rfx_reply d = rfx_send(f, HTTP_DELETE, rfx_str(m, "@odata.id"), f->admin,
+					      NULL, NULL);
+		assert_int_equal(d.status, 204);
+		rfx_free(&d);
+	}
+	rfx_free(&r);
+	for (i = 0; i < 14; i++)
+		login(f, users[i / 4], RFX_PASSWORD, token, uri);
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+		     "{\"UserName\": \"fourth\", \"Password\": \"" RFX_PASSWORD "\"}", NULL);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(rfx_message_id(&r), "SessionLimitExceeded");
+	rfx_free(&r);
+	for (i = 0; i < 2; i++)
+		login(f, "admin", RFX_ADMIN_PASSWORD, token, uri);
+	/* The reserve is a reserve, not a second table. */
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+		     "{\"UserName\": \"admin\", \"Password\": \"" RFX_ADMIN_PASSWORD "\"}",
+		     NULL);
+	assert_int_equal(r.status, 503);
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_login_refusals),
 		cmocka_unit_test(test_session_limit),
 		cmocka_unit_test(test_session_timeout),
+		cmocka_unit_test(test_reserve_for_administrators),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
