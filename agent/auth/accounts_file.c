@@ -217,8 +217,9 @@ int acct_save_locked(struct accounts *a)
 	OPENSSL_cleanse(text, strlen(text));
 	free(text);
 	if (rc)
-		log_error("cannot rewrite %s: %s", a->path, strerror(-rc));
-	return rc;
+		log_error("cannot rewrite %s: %s; the change is not made", a->path, strerror(-rc));
+	/* A full file system is told apart from a full store (-ENOSPC). */
+	return rc == -ENOSPC ? -EDQUOT : rc;
 }
 
 /* A crash between mkstemp and rename leaves "<file>.tmp.XXXXXX" behind; the
