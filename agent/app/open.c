@@ -125,7 +125,10 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 	}
 	if ((rc = config_state_path(cfg, "service-uuid", path, sizeof(path))) ||
 	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
-		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path,
+			 rc == -EBADMSG ? "it holds no UUID (remove it to have a new one made)"
+			 : rc == -EINVAL ? "not a regular file"
+					 : strerror(-rc));
 		return rc;
 	}
 	if (opt->host_root)
@@ -216,7 +219,10 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	rc = audit_open(dir, (size_t)cfg->audit_max_bytes, (unsigned)cfg->audit_keep_files,
 			&ag->audit);
 	if (rc) {
-		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
+		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir,
+			 rc == -EINVAL ? "a file in it is not a regular file (a FIFO, device or "
+					 "directory in the place of a log file)"
+				       : strerror(-rc));
 		return rc;
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,19 @@ static int parse_account(struct accounts *a, const struct jsonfile *jf, size_t i
 	memcpy(ac->role, v[A_ROLE].str, v[A_ROLE].len + 1);
 	memcpy(ac->hash, v[A_HASH].str, v[A_HASH].len + 1);
 	ac->enabled = v[A_ENABLED].flag;
+	path[2] = "Id";
+	if (ac->id[strspn(ac->id, "0123456789")] != '\0')
+		return jsonfile_error(jf, path, 0, err, errlen, "Id must be a decimal number");
+	path[2] = "UserName";
+	if (!accounts_valid_user_name(ac->user))
+		return jsonfile_error(jf, path, 0, err, errlen,
+				      "UserName must be 1 to 63 of A-Z a-z 0-9 . _ @ -");
+	path[2] = "PasswordHash";
+	if ((rc = password_hash_check(ac->hash)))
+		return jsonfile_error(jf, path, 0, err, errlen,
+				      rc == -ERANGE ? "PasswordHash iterations must be between %u and %u"
+						    : "PasswordHash is not a pbkdf2-sha256 hash",
+				      PASSWORD_ITERATIONS_FLOOR, PASSWORD_ITERATIONS_CEILING);
 	path[2] = "RoleId";
 	if (!acct_role_privileges(a, ac->role))
 		return jsonfile_error(jf, path, 0, err, errlen, "unknown role \"%s\"", ac->role);
@@ -103,6 +117,9 @@ static int parse_role(struct accounts *a, const struct jsonfile *jf, size_t i, j
 	if (role_predefined(v[R_ID].str))
 		return jsonfile_error(jf, path, 0, err, errlen,
 				      "Id must be a string naming no predefined role");
+	if (!accounts_valid_role_id(v[R_ID].str))
+		return jsonfile_error(jf, path, 0, err, errlen,
+				      "Id must be 1 to 63 of A-Z a-z 0-9 _ -");
 	memcpy(r->id, v[R_ID].str, v[R_ID].len + 1);
 	path[2] = "Privileges";
 	json_array_foreach(v[R_PRIVILEGES].json, k, p) {
@@ -163,6 +180,13 @@ static int parse_file(struct accounts *a, const struct jsonfile *jf, char *err, 
 	json_array_foreach(v[F_ACCOUNTS].json, i, item) {
 		if ((rc = parse_account(a, jf, i, item, err, errlen)))
 			return rc;
+	}
+	/* Never re-create the first account over a file someone emptied: the
+	 * operator must look at it (or remove it to start anew). */
+	if (a->n == 0) {
+		const char *path[] = { "Accounts", NULL };
+		return jsonfile_error(jf, path, 0, err, errlen,
+				      "no account; remove the file to have the first one created");
 	}
 	return 0;
 }
@@ -258,16 +282,23 @@ static void remove_stale_temporaries(const char *path)
 static int load_file(struct accounts *a, char *err, size_t errlen)
 {
 	struct jsonfile jf;
-	int rc = jsonfile_load(a->path, ACCOUNTS_FILE_MAX, &jf, err, errlen);
+	/* The state directory belongs to the service user: a link there could
+	 * point a root start at any file. */
+	int rc = jsonfile_load_flags(a->path, O_NOFOLLOW, ACCOUNTS_FILE_MAX, &jf, err, errlen);
 
 	if (rc == -ENOENT) {
 		err[0] = '\0';
 		return 0;
 	}
-	if (!rc) {
+	if (!rc && (jf.mode & 077)) {
+		/* Password hashes: for the service's eyes only. */
+		snprintf(err, errlen, "%s:0:0: mode %04o lets others read the password hashes "
+			 "(chmod 600)", a->path, jf.mode);
+		rc = -EINVAL;
+	} else if (!rc) {
 		rc = parse_file(a, &jf, err, errlen);
-		jsonfile_release(&jf);
 	}
+	jsonfile_release(&jf); /* zeroed by a failed load */
 	if (rc && !err[0])
 		snprintf(err, errlen, "%s: %s", a->path, strerror(-rc));
 	return rc;
