@@ -82,6 +82,9 @@ static int h_session_service_patch(const struct route_ctx *ctx, struct http_resp
 		log_info("session timeout set to %lld s by \"%s\"", v[SS_TIMEOUT].num,
 			 ctx->who->user);
 		rc = h_session_service(ctx, resp);
+	} else if (rc == -ENOSPC || rc == -EDQUOT) {
+		rf_storage_full(resp); /* the file could not be written: nothing changed */
+		rc = 0;
 	}
 	json_decref(body);
 	return rc;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "support/io_fail.h"
 #include "util/fileio.h"
 
 #define SERVICE "/redfish/v1/SessionService"
@@ -310,6 +311,25 @@ static void test_reserve_for_administrators(void **state)
 	rfx_free(&r);
 }
 
+/* A full disk: the SessionTimeout change answers 507 and changes nothing. */
+static void test_timeout_disk_full(void **state)
+{
+	struct rfx *f = *state;
+	struct rfx_reply r;
+
+	io_fail_writes(ENOSPC);
+	r = rfx_send(f, HTTP_PATCH, SERVICE, f->admin, "{\"SessionTimeout\": 900}", NULL);
+	io_fail_writes(0);
+	assert_int_equal(r.status, 507);
+	assert_string_equal(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageId"),
+			    "Base.1.22.1.GeneralError");
+	rfx_free(&r);
+	assert_int_equal(sessions_timeout(f->ag.sessions), 1800);
+	r = rfx_get(f, SERVICE, f->admin);
+	assert_int_equal(rfx_int(r.body, "SessionTimeout"), 1800);
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_session_limit),
 		cmocka_unit_test(test_session_timeout),
 		cmocka_unit_test(test_reserve_for_administrators),
+		cmocka_unit_test(test_timeout_disk_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
