@@ -3,6 +3,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
+#include <openssl/crypto.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "audit/chain.h"
 #include "app/firstboot.h"
 #include "app/notify.h"
+#include "auth/accounts.h"
 #include "app/open.h"
 #include "app/serve.h"
 #include "config/config.h"
@@ -34,6 +36,7 @@
 #include "redfish/routes.h"
 #include "redfish/service.h"
 #include "util/log.h"
+#include "util/secretenv.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -204,15 +207,24 @@ static int check_config(const struct runtime *rt, char *err, size_t errlen)
 
 static int open_agent(struct runtime *rt, char *err, size_t errlen)
 {
+	char initial[ACCOUNT_PASSWORD_MAX + 1];
 	struct agent_open_options opt = {
-		.initial_admin_password = getenv("CXLA_INITIAL_ADMIN_PASSWORD"),
 		.poller = true,
 		/* for tests only (a prepared tree); not a configuration key, since
 		 * no operator has reason to point the agent at another host's files */
 		.host_root = getenv("CXLA_HOST_ROOT"),
 	};
+	int rc = secretenv_take("CXLA_INITIAL_ADMIN_PASSWORD", initial, sizeof(initial));
 
-	return agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
+	if (rc == -E2BIG) {
+		snprintf(err, errlen, "CXLA_INITIAL_ADMIN_PASSWORD is longer than %d characters",
+			 ACCOUNT_PASSWORD_MAX);
+		return rc;
+	}
+	opt.initial_admin_password = rc == 0 ? initial : NULL;
+	rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
+	OPENSSL_cleanse(initial, sizeof(initial));
+	return rc;
 }
 
 static uid_t chown_uid;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/firstboot.h"
 #include "audit/audit.h"
@@ -42,6 +43,27 @@ int agent_router_new(struct router **out, char *err, size_t errlen)
 	return router_new(agent_route_tables, agent_route_table_count, out, err, errlen);
 }
 
+/* Half the CPUs run password checks: a flood of logins then leaves the
+ * other half to the HTTP threads. */
+static unsigned kdf_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 1 ? (unsigned)(n / 2) : 1;
+}
+
+/* Places in the session table kept for accounts with ConfigureManager or
+ * ConfigureUsers: one administrator's worth (max_sessions_per_user), at
+ * most an eighth of the table, at least one. Reserving rather than evicting
+ * means nobody's session is ever ended to make room for another's. */
+static unsigned session_reserve(const struct config *cfg)
+{
+	long long r = cfg->max_sessions / 8;
+
+	if (r > cfg->max_sessions_per_user)
+		r = cfg->max_sessions_per_user;
+	return (unsigned)(r > 0 ? r : 1);
+}
+
 /* Sessions and the authenticator over the accounts just opened. */
 static int open_auth(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
 {
@@ -51,6 +73,7 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 		.cert_identity = cfg->tls_client_identity,
 		.failures_per_minute = (unsigned)cfg->auth_failures_per_minute,
 		.clock = ag->clock,
+		.kdf_threads = kdf_threads(),
 	};
 	char path[4096];
 	int rc;
@@ -61,6 +84,7 @@ static int open_auth(const struct config *cfg, struct agent *ag, char *err, size
 	if (rc)
 		return rc;
 	sessions_set_clock(ag->sessions, ag->clock);
+	sessions_set_reserve(ag->sessions, session_reserve(cfg));
 	/* SessionTimeout set over the API outlives restarts and wins over the
 	 * configured default. */
 	if ((rc = config_state_path(cfg, "session-service.json", path, sizeof(path))))
@@ -101,7 +125,10 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 	}
 	if ((rc = config_state_path(cfg, "service-uuid", path, sizeof(path))) ||
 	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
-		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path,
+			 rc == -EBADMSG ? "it holds no UUID (remove it to have a new one made)"
+			 : rc == -EINVAL ? "not a regular file"
+					 : strerror(-rc));
 		return rc;
 	}
 	if (opt->host_root)
@@ -192,7 +219,10 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	rc = audit_open(dir, (size_t)cfg->audit_max_bytes, (unsigned)cfg->audit_keep_files,
 			&ag->audit);
 	if (rc) {
-		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir, strerror(-rc));
+		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir,
+			 rc == -EINVAL ? "a file in it is not a regular file (a FIFO, device or "
+					 "directory in the place of a log file)"
+				       : strerror(-rc));
 		return rc;
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)

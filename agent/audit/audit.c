@@ -121,7 +121,7 @@ static int scan_tail(const char *path, uint64_t *id, char head[AUDIT_CHAIN_HEX],
 	off_t from;
 	ssize_t n;
 	size_t got = 0, want;
-	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	*id = 0;
 	if (torn)
@@ -130,6 +130,10 @@ static int scan_tail(const char *path, uint64_t *id, char head[AUDIT_CHAIN_HEX],
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	from = st.st_size > TAIL_SCAN_BYTES ? st.st_size - TAIL_SCAN_BYTES : 0;
@@ -162,7 +166,9 @@ static int open_current(struct audit_log *log)
 	struct stat st;
 	int created = 0, fd;
 
-	fd = open(log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	/* Non-blocking: a FIFO in the log's place (no reader: ENXIO) is refused,
+	 * never waited on. It changes nothing for a regular file. */
+	fd = open(log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
@@ -175,7 +181,7 @@ static int open_current(struct audit_log *log)
 		close(fd);
 		return rc;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, O_APPEND) < 0) {
 		close(fd);
 		return -EINVAL;
 	}

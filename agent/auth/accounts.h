@@ -7,7 +7,8 @@
  *   -ENOENT no such account/role, -EEXIST name taken, -EINVAL malformed name
  *   or unknown role, -ERANGE password length, -ESTALE If-Match mismatch,
  *   -EBUSY would remove the last enabled Administrator or delete a role in
- *   use, -EPERM predefined role, -ENOSPC store full, others: I/O. */
+ *   use, -EPERM predefined role, -ENOSPC store full, -EDQUOT no space on
+ *   the file system for the rewrite (nothing changed), others: I/O. */
 #ifndef CXLA_AUTH_ACCOUNTS_H
 #define CXLA_AUTH_ACCOUNTS_H
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/workpool.h"
 
 #define CACHE_SLOTS 256
 #define MAC_LEN 32
@@ -24,6 +26,10 @@
 /* source address (16 bytes, IPv4 mapped) then the user name tried */
 #define RL_ADDR_LEN 16
 #define RL_KEY_LEN (RL_ADDR_LEN + IDENTITY_NAME_MAX)
+/* Waiting checks per pool thread: a login that would wait longer than a
+ * few KDF runs is better answered 503 with Retry-After at once. */
+#define KDF_QUEUE_PER_THREAD 4
+#define KDF_IDLE_MS 10000
 
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
@@ -36,6 +42,7 @@ struct cache_entry {
 	uint64_t generation;
 	time_t expires;
 	int used;
+	bool refreshing; /* a background re-verification is under way */
 };
 
 /* Failed password attempts per (source, user name): a fixed window of
@@ -66,12 +73,17 @@ struct authn {
 	 * then costs one KDF run, not one per connection. */
 	pthread_mutex_t verifying[CACHE_SLOTS];
 	struct rl_entry rl[RL_SLOTS];
+	struct workpool *kdf; /* where password checks run, off the HTTP threads */
+	atomic_uint kdf_load;  /* checks admitted and not yet done */
+	unsigned kdf_limit;
 };
 
 int authn_new(struct accounts *accounts, struct sessions *sessions,
 	      const struct authn_config *cfg, struct authn **out)
 {
 	struct authn *a = calloc(1, sizeof(*a));
+	unsigned threads;
+
 	if (!a)
 		return -ENOMEM;
 	if (RAND_bytes(a->key, sizeof(a->key)) != 1 ||
@@ -79,6 +91,14 @@ int authn_new(struct accounts *accounts, struct sessions *sessions,
 		free(a);
 		return -EIO;
 	}
+	if (workpool_new(cfg->kdf_threads ? cfg->kdf_threads : 1, KDF_IDLE_MS, &a->kdf)) {
+		free(a);
+		return -ENOMEM;
+	}
+	workpool_name(a->kdf, "password-check");
+	threads = cfg->kdf_threads ? cfg->kdf_threads : 1;
+	a->kdf_limit = threads + (cfg->kdf_queue ? cfg->kdf_queue : KDF_QUEUE_PER_THREAD * threads);
+	atomic_init(&a->kdf_load, 0);
 	a->accounts = accounts;
 	a->sessions = sessions;
 	a->cfg = *cfg;
@@ -93,6 +113,7 @@ void authn_free(struct authn *a)
 {
 	if (!a)
 		return;
+	workpool_free(a->kdf); /* background checks end before what they use */
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	OPENSSL_cleanse(a->cache, sizeof(a->cache));
 	pthread_mutex_destroy(&a->lock);
@@ -298,17 +319,26 @@ static void credential_mac(const struct authn *a, const char *user, const char *
 	EVP_MAC_free(m);
 }
 
+/* 1 on a hit, 2 on a hit whose background re-verification the caller must
+ * now start (the entry is in its last quarter of life and none is under
+ * way), 0 on a miss. */
 static int cache_hit(struct authn *a, const unsigned char *mac, const char *user, uint64_t gen)
 {
 	time_t now = clock_monotonic_s(a->cfg.clock);
+	time_t ahead = (time_t)(a->cfg.cache_ttl_s / 4);
 	int hit = 0;
 	size_t slot = mac[0] % CACHE_SLOTS;
 
 	pthread_mutex_lock(&a->lock);
 	struct cache_entry *e = &a->cache[slot];
 	if (e->used && e->generation == gen && e->expires > now && strcmp(e->user, user) == 0 &&
-	    CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0)
+	    CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0) {
 		hit = 1;
+		if (!e->refreshing && e->expires - now <= (ahead ? ahead : 1)) {
+			e->refreshing = true;
+			hit = 2;
+		}
+	}
 	pthread_mutex_unlock(&a->lock);
 	return hit;
 }
@@ -322,7 +352,87 @@ static void cache_put(struct authn *a, const unsigned char *mac, const char *use
 	e->generation = gen;
 	e->expires = clock_monotonic_s(a->cfg.clock) + (time_t)a->cfg.cache_ttl_s;
 	e->used = 1;
+	e->refreshing = false;
 	pthread_mutex_unlock(&a->lock);
+}
+
+/* The end of a re-verification that did not renew the entry. */
+static void cache_refresh_end(struct authn *a, const unsigned char *mac)
+{
+	struct cache_entry *e = &a->cache[mac[0] % CACHE_SLOTS];
+	pthread_mutex_lock(&a->lock);
+	if (CRYPTO_memcmp(e->mac, mac, MAC_LEN) == 0)
+		e->refreshing = false;
+	pthread_mutex_unlock(&a->lock);
+}
+
+struct authn_refresh {
+	struct authn *a;
+	unsigned char mac[MAC_LEN];
+	char user[IDENTITY_NAME_MAX];
+	char pass[256];
+	uint64_t generation;
+};
+
+/* A cached credential verified again on the password pool while its entry
+ * is still valid: its requests keep hitting the cache meanwhile, and the
+ * renewed entry replaces the old one before it expires. */
+static void refresh_run(void *arg)
+{
+	struct authn_refresh *r = arg;
+	struct identity who;
+
+	memset(&who, 0, sizeof(who));
+	if (accounts_check_password(r->a->accounts, r->user, r->pass, &who) == ACCOUNT_OK)
+		cache_put(r->a, r->mac, r->user, r->generation);
+	else
+		cache_refresh_end(r->a, r->mac);
+	authn_kdf_done(r->a);
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+}
+
+static void refresh_ahead(struct authn *a, const unsigned char *mac, const char *user,
+			  const char *pass, uint64_t gen)
+{
+	struct authn_refresh *r = NULL;
+
+	if (strlen(pass) < sizeof(r->pass) && !authn_kdf_admit(a)) {
+		if ((r = calloc(1, sizeof(*r)))) {
+			r->a = a;
+			memcpy(r->mac, mac, MAC_LEN);
+			snprintf(r->user, sizeof(r->user), "%s", user);
+			memcpy(r->pass, pass, strlen(pass) + 1);
+			r->generation = gen;
+			if (workpool_submit(a->kdf, refresh_run, r) == 0)
+				return;
+			OPENSSL_cleanse(r, sizeof(*r));
+			free(r);
+		}
+		authn_kdf_done(a);
+	}
+	/* Not now (pool full): a later request of the credential tries again. */
+	cache_refresh_end(a, mac);
+}
+
+struct workpool *authn_kdf_pool(struct authn *a)
+{
+	return a->kdf;
+}
+
+int authn_kdf_admit(struct authn *a)
+{
+	unsigned load = atomic_fetch_add(&a->kdf_load, 1);
+
+	if (load < a->kdf_limit)
+		return 0;
+	atomic_fetch_sub(&a->kdf_load, 1);
+	return -EAGAIN;
+}
+
+void authn_kdf_done(struct authn *a)
+{
+	atomic_fetch_sub(&a->kdf_load, 1);
 }
 
 static const char *check_reason(enum account_check st)
@@ -340,7 +450,7 @@ static const char *check_reason(enum account_check st)
 /* One password attempt, from Basic or a session login. */
 static enum authn_result password_attempt(struct authn *a, const char *user, const char *pass,
 					  const char *peer, const char *how, bool cacheable,
-					  struct identity *who)
+					  bool may_block, struct identity *who)
 {
 	unsigned char mac[MAC_LEN];
 	enum account_check st;
@@ -357,9 +467,18 @@ static enum authn_result password_attempt(struct authn *a, const char *user, con
 	cacheable = cacheable && a->cfg.cache_ttl_s;
 	gen = accounts_generation(a->accounts);
 	if (cacheable) {
+		int hit;
+
 		credential_mac(a, user, pass, mac);
-		if (cache_hit(a, mac, user, gen))
+		if ((hit = cache_hit(a, mac, user, gen))) {
+			if (hit == 2)
+				refresh_ahead(a, mac, user, pass, gen);
 			goto cached;
+		}
+	}
+	if (!may_block)
+		return AUTHN_WOULD_BLOCK;
+	if (cacheable) {
 		pthread_mutex_lock(&a->verifying[mac[0] % CACHE_SLOTS]);
 		if (cache_hit(a, mac, user, gen)) {
 			pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
@@ -392,14 +511,14 @@ enum authn_result authn_password(struct authn *a, const char *user, const char *
 
 	memset(who, 0, sizeof(*who));
 	who->peer = peer;
-	r = password_attempt(a, user, password, peer, "session login", false, who);
+	r = password_attempt(a, user, password, peer, "session login", false, true, who);
 	if (r == AUTHN_OK)
 		who->method = AUTH_SESSION;
 	return r;
 }
 
 static enum authn_result basic(struct authn *a, const char *header, const char *peer,
-			       struct identity *who)
+			       bool may_block, struct identity *who)
 {
 	char user[IDENTITY_NAME_MAX], pass[256];
 	enum authn_result res;
@@ -409,7 +528,7 @@ static enum authn_result basic(struct authn *a, const char *header, const char *
 			 peer ? peer : "unknown");
 		return AUTHN_FAILED;
 	}
-	res = password_attempt(a, user, pass, peer, "Basic", true, who);
+	res = password_attempt(a, user, pass, peer, "Basic", true, may_block, who);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (res == AUTHN_OK)
 		who->method = AUTH_BASIC;
@@ -493,8 +612,8 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 	return certificate(a, req, &scratch);
 }
 
-enum authn_result authn_request(struct authn *a, const struct http_request *req,
-				struct identity *who)
+static enum authn_result request(struct authn *a, const struct http_request *req,
+				 bool may_block, struct identity *who)
 {
 	const char *token = http_request_header(req, "X-Auth-Token");
 	const char *hdr = http_request_header(req, "Authorization");
@@ -509,11 +628,23 @@ enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				 req->peer ? req->peer : "unknown");
 			return AUTHN_FAILED;
 		}
-		return basic(a, hdr, req->peer, who);
+		return basic(a, hdr, req->peer, may_block, who);
 	}
 	if (a->cfg.client_auth != HTTP_CLIENT_AUTH_OFF && req->cert.present)
 		return certificate(a, req, who);
 	return AUTHN_NO_CREDENTIALS;
+}
+
+enum authn_result authn_request(struct authn *a, const struct http_request *req,
+				struct identity *who)
+{
+	return request(a, req, true, who);
+}
+
+enum authn_result authn_request_nowait(struct authn *a, const struct http_request *req,
+				       struct identity *who)
+{
+	return request(a, req, false, who);
 }
 
 const char *auth_method_name(enum auth_method m)

@@ -21,6 +21,9 @@ enum authn_result {
 	AUTHN_NO_CREDENTIALS,
 	AUTHN_FAILED,       /* wrong, unknown, malformed, locked, disabled, expired */
 	AUTHN_RATE_LIMITED, /* too many failed password attempts from this source */
+	/* authn_request_nowait only: a password needs the KDF; authenticate
+	 * again with authn_request on the password pool (authn_kdf_pool). */
+	AUTHN_WOULD_BLOCK,
 };
 
 struct authn_config {
@@ -32,6 +35,11 @@ struct authn_config {
 	unsigned failures_per_minute;  /* per source address (IPv6: per /64) and user name;
 					* 0: no limit */
 	const struct clock_source *clock; /* borrowed; NULL: the system clocks */
+	/* Password checks (PBKDF2) run on a pool of kdf_threads (0: 1); at most
+	 * kdf_queue more wait (0: 4 per thread); beyond that authn_kdf_admit
+	 * refuses. */
+	unsigned kdf_threads;
+	unsigned kdf_queue;
 };
 
 /* accounts and sessions (may be NULL: no session authentication) are
@@ -53,8 +61,23 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				struct identity *who);
 
+/* As authn_request, but never runs the KDF: a Basic credential that is not
+ * in the cache gives AUTHN_WOULD_BLOCK. A cached credential in its last
+ * quarter of life is verified again in the background (on the password
+ * pool), so a credential in steady use never waits for a KDF. */
+enum authn_result authn_request_nowait(struct authn *a, const struct http_request *req,
+				       struct identity *who);
+
+/* The pool that password checks run on (borrowed, lives as long as a). */
+struct workpool *authn_kdf_pool(struct authn *a);
+/* Take a place for one password check on the pool: 0, or -EAGAIN when the
+ * pool and its queue are full (answer 503 with Retry-After). Every 0 is
+ * paired with one authn_kdf_done when the check has finished. */
+int authn_kdf_admit(struct authn *a);
+void authn_kdf_done(struct authn *a);
+
 /* A password login (session creation) from peer, under the same rate limit
- * and logging as Basic. */
+ * and logging as Basic. Runs the KDF: call it on the password pool. */
 enum authn_result authn_password(struct authn *a, const char *user, const char *password,
 				 const char *peer, struct identity *who);
 

@@ -60,32 +60,68 @@ static int b64_exact(const char *s, size_t slen, unsigned char *out, size_t want
 	return 0;
 }
 
-int password_verify(const char *password, const char *stored)
+/* Split stored into its cost, salt and key. 0, -EINVAL or -ERANGE. */
+static int parse_stored(const char *stored, unsigned long *iterations, unsigned char *salt,
+			unsigned char *key)
 {
-	unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
 	const char *p, *salt_s, *key_s;
 	char *end;
-	unsigned long iterations;
-	int ok;
 
 	if (strncmp(stored, PREFIX, strlen(PREFIX)) != 0)
 		return -EINVAL;
 	p = stored + strlen(PREFIX);
-	iterations = strtoul(p, &end, 10);
-	if (end == p || *end != '$' || iterations < 1000 || iterations > 10000000)
+	if (*p < '0' || *p > '9')
 		return -EINVAL;
+	errno = 0;
+	*iterations = strtoul(p, &end, 10);
+	if (*end != '$')
+		return -EINVAL;
+	if (errno || *iterations < PASSWORD_ITERATIONS_FLOOR ||
+	    *iterations > PASSWORD_ITERATIONS_CEILING)
+		return -ERANGE;
 	salt_s = end + 1;
 	key_s = strchr(salt_s, '$');
 	if (!key_s)
 		return -EINVAL;
 	if (b64_exact(salt_s, (size_t)(key_s - salt_s), salt, SALT_LEN) ||
-	    b64_exact(key_s + 1, strlen(key_s + 1), want, KEY_LEN))
+	    b64_exact(key_s + 1, strlen(key_s + 1), key, KEY_LEN))
+		return -EINVAL;
+	return 0;
+}
+
+int password_hash_check(const char *stored)
+{
+	unsigned char salt[SALT_LEN], key[KEY_LEN];
+	unsigned long iterations;
+
+	return parse_stored(stored, &iterations, salt, key);
+}
+
+int password_verify(const char *password, const char *stored)
+{
+	unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
+	unsigned long iterations;
+	int ok;
+
+	if (parse_stored(stored, &iterations, salt, want))
 		return -EINVAL;
 	if (derive(password, salt, SALT_LEN, (unsigned)iterations, got))
 		return -EIO;
 	ok = CRYPTO_memcmp(got, want, KEY_LEN) == 0;
 	OPENSSL_cleanse(got, sizeof(got));
 	return ok;
+}
+
+void password_burn(const char *password, unsigned iterations)
+{
+	static const unsigned char salt[SALT_LEN];
+	unsigned char key[KEY_LEN], want[KEY_LEN] = { 0 };
+
+	if (!iterations)
+		iterations = PASSWORD_ITERATIONS_DEFAULT;
+	if (derive(password, salt, SALT_LEN, iterations, key) == 0)
+		(void)CRYPTO_memcmp(key, want, KEY_LEN); /* as verify does */
+	OPENSSL_cleanse(key, sizeof(key));
 }
 
 int password_generate(char *out, size_t len)

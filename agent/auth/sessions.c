@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct sessions {
 	unsigned timeout;
 	unsigned max_total;
 	unsigned max_per_user;
+	unsigned reserved; /* places only privileged sessions may take */
 	struct session *tab; /* max_total slots, the first n used, oldest first */
 	size_t n;
 	const struct clock_source *clock;
@@ -218,8 +220,15 @@ static void hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int sessions_create(struct sessions *s, const char *user, const char *peer, const char *context,
-		    char *token, size_t toklen, struct session_info *out)
+void sessions_set_reserve(struct sessions *s, unsigned reserved)
+{
+	pthread_mutex_lock(&s->lock);
+	s->reserved = reserved < s->max_total ? reserved : s->max_total - 1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int create(struct sessions *s, const char *user, const char *peer, const char *context,
+		  bool privileged, char *token, size_t toklen, struct session_info *out)
 {
 	unsigned char raw[SESSION_TOKEN_BYTES], idraw[8];
 	struct session se;
@@ -248,7 +257,7 @@ int sessions_create(struct sessions *s, const char *user, const char *peer, cons
 		mine += strcmp(s->tab[i].info.user, user) == 0;
 	if (mine >= s->max_per_user)
 		rc = -EUSERS;
-	else if (s->n >= s->max_total)
+	else if (s->n >= s->max_total || (!privileged && s->n >= s->max_total - s->reserved))
 		rc = -ENOSPC;
 	if (!rc) {
 		se.last_used = now;
@@ -263,6 +272,19 @@ int sessions_create(struct sessions *s, const char *user, const char *peer, cons
 fail:
 	OPENSSL_cleanse(token, toklen);
 	return rc;
+}
+
+int sessions_create(struct sessions *s, const char *user, const char *peer, const char *context,
+		    char *token, size_t toklen, struct session_info *out)
+{
+	return create(s, user, peer, context, false, token, toklen, out);
+}
+
+int sessions_create_privileged(struct sessions *s, const char *user, const char *peer,
+			       const char *context, char *token, size_t toklen,
+			       struct session_info *out)
+{
+	return create(s, user, peer, context, true, token, toklen, out);
 }
 
 int sessions_lookup(struct sessions *s, const char *token, struct session_info *out)

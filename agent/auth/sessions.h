@@ -57,6 +57,15 @@ int sessions_set_timeout(struct sessions *s, unsigned timeout_s);
  * Returns 0, -EUSERS (per-user limit), -ENOSPC (total limit), -EIO. */
 int sessions_create(struct sessions *s, const char *user, const char *peer, const char *context,
 		    char *token, size_t toklen, struct session_info *out);
+/* The last reserved places of the table are kept for
+ * sessions_create_privileged: ordinary accounts filling the table cannot
+ * lock out an administrator. 0 by default; at most max_total - 1. */
+void sessions_set_reserve(struct sessions *s, unsigned reserved);
+/* As sessions_create, for an account that administers the service (the
+ * caller decides which): it may also take a reserved place. */
+int sessions_create_privileged(struct sessions *s, const char *user, const char *peer,
+			       const char *context, char *token, size_t toklen,
+			       struct session_info *out);
 /* Find the live session of token and restart its idle timer. 0 or -ENOENT. */
 int sessions_lookup(struct sessions *s, const char *token, struct session_info *out);
 /* The live session with id, without touching its timer. 0 or -ENOENT. */

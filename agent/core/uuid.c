@@ -36,6 +36,13 @@ int service_uuid_load(const char *path, char *out, size_t len)
 		return 0;
 	}
 	free(text);
+	/* Only a missing file is made anew: clients know the service by its
+	 * UUID, so one that is unreadable or damaged is for the operator to
+	 * look at, never silently replaced. */
+	if (rc == -EFBIG || !rc)
+		return -EBADMSG;
+	if (rc != -ENOENT)
+		return rc;
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		return -EIO;
 	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */

@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 /* Load or create path; writes the canonical 36-character form into out
- * (at least 37 bytes). Returns 0 or -errno. */
+ * (at least 37 bytes). Only a missing file is created: -EBADMSG when it
+ * holds no UUID, -EINVAL when it is not a regular file (neither changed),
+ * other -errno from reading or writing. */
 int service_uuid_load(const char *path, char *out, size_t len);
 
 #endif

@@ -46,6 +46,78 @@ const char *http_request_header(const struct http_request *req, const char *name
 	return NULL;
 }
 
+/* Sizes of what a copy holds after the struct, each string with its NUL. */
+static size_t copy_size(const struct http_request *req)
+{
+	size_t n = strlen(req->method_token) + strlen(req->path) + 2;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		n += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 2;
+	for (size_t i = 0; i < req->nquery; i++)
+		n += strlen(req->query[i].name) + strlen(req->query[i].value) + 2;
+	return n + (req->peer ? strlen(req->peer) + 1 : 0) + req->body_len + 1 + req->cert.der_len;
+}
+
+static char *put(char **p, const void *src, size_t len, bool nul)
+{
+	char *at = *p;
+	memcpy(at, src, len);
+	if (nul)
+		at[len] = '\0';
+	*p += len + nul;
+	return at;
+}
+
+static const char *put_str(char **p, const char *s)
+{
+	return put(p, s, strlen(s), true);
+}
+
+/* One allocation: the struct, the header and query arrays, then the bytes. */
+int http_request_copy(const struct http_request *req, struct http_request **out)
+{
+	size_t arrays = (req->nheaders + req->nquery) * sizeof(struct http_header);
+	struct http_request *c = malloc(sizeof(*c) + arrays + copy_size(req));
+	struct http_header *h;
+	char *p;
+
+	if (!c)
+		return -ENOMEM;
+	*c = *req;
+	h = (struct http_header *)(c + 1);
+	p = (char *)h + arrays;
+	c->headers = h;
+	for (size_t i = 0; i < req->nheaders; i++, h++) {
+		h->name = put_str(&p, req->headers[i].name);
+		h->value = put_str(&p, req->headers[i].value);
+	}
+	c->query = h;
+	for (size_t i = 0; i < req->nquery; i++, h++) {
+		h->name = put_str(&p, req->query[i].name);
+		h->value = put_str(&p, req->query[i].value);
+	}
+	c->method_token = put_str(&p, req->method_token);
+	c->path = put_str(&p, req->path);
+	c->peer = req->peer ? put_str(&p, req->peer) : NULL;
+	c->body = req->body ? put(&p, req->body, req->body_len, true) : NULL;
+	c->cert.der = req->cert.der_len ? (const unsigned char *)put(&p, req->cert.der,
+								     req->cert.der_len, false)
+					: NULL;
+	*out = c;
+	return 0;
+}
+
+/* The copy may hold credentials (Authorization, a login body): wiped. */
+void http_request_free(struct http_request *req)
+{
+	if (!req)
+		return;
+	explicit_bzero(req, sizeof(*req) +
+				    (req->nheaders + req->nquery) * sizeof(struct http_header) +
+				    copy_size(req));
+	free(req);
+}
+
 void http_response_init(struct http_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));

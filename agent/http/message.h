@@ -59,6 +59,11 @@ struct http_request {
 
 /* Case-insensitive header lookup; borrowed value or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
+/* A deep copy of req that outlives the connection's buffers, for work that
+ * finishes the request on another thread. *out is new (http_request_free).
+ * 0 or -ENOMEM. */
+int http_request_copy(const struct http_request *req, struct http_request **out);
+void http_request_free(struct http_request *req);
 
 #define HTTP_MAX_RESP_HEADERS 12
 
@@ -68,10 +73,15 @@ struct http_response;
  * sets http_response.defer leaves the response empty; the server parks the
  * connection, calls run on a worker thread to fill a fresh response, sends
  * it, then calls release. Other connections keep being served meanwhile. */
+struct workpool;
 struct http_deferred {
 	void (*run)(void *arg, struct http_response *resp);
 	void (*release)(void *arg);
 	void *arg;
+	/* Where run goes (borrowed; NULL: the server's own pool). Password
+	 * checks have a small pool of their own, so that a flood of them
+	 * neither waits behind device commands nor takes every CPU. */
+	struct workpool *pool;
 };
 
 /* A response under construction. The handler sets status and exactly one of

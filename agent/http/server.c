@@ -245,7 +245,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	st->job = job;
 	MHD_suspend_connection(conn);
 	atomic_fetch_add(&st->srv->workers_busy, 1);
-	rc = workpool_submit(st->srv->jobs, job_main, job);
+	rc = workpool_submit(job->work.pool ? job->work.pool : st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
 		MHD_resume_connection(conn);

@@ -106,6 +106,8 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 	} else if (rc == -EINVAL) {
 		rf_property_value_conflict(resp, "AccountLockoutCounterResetAfter",
 			  "AccountLockoutDuration");
+	} else if (rc == -EDQUOT) {
+		rf_storage_full(resp);
 	} else if (rc) {
 		json_decref(body);
 		return rc;
@@ -225,6 +227,9 @@ static int account_error(int rc, const char *id, const struct account_change *c,
 		return 0;
 	case -ENOSPC:
 		rf_create_limit_reached_for_resource(resp);
+		return 0;
+	case -EDQUOT:
+		rf_storage_full(resp);
 		return 0;
 	default:
 		return rc;

@@ -368,6 +368,14 @@ void rf_general_error(struct http_response *resp, int status)
 	emit(resp, status, M_GENERAL_ERROR, NULL, 0);
 }
 
+void rf_storage_full(struct http_response *resp)
+{
+	emit(resp, 507, M_GENERAL_ERROR, NULL, 0);
+	rf_error_append(resp, rf_general_error_message(
+				      "The change was not made: no space is left on the file "
+				      "system that holds the service's state. Free space and retry."));
+}
+
 json_t *rf_general_error_message(const char *text)
 {
 	json_t *msg = message(M_GENERAL_ERROR, NULL, 0);

@@ -100,6 +100,11 @@ void rf_operation_timeout(struct http_response *resp);         /* 504 */
  * device's refusal, 502 when the path to a device failed). */
 void rf_general_error(struct http_response *resp, int status);
 
+/* 507 Insufficient Storage: a change could not be written for want of
+ * space and was not made. Base has no message for a full disk: a
+ * GeneralError, and a second one whose text says what happened. */
+void rf_storage_full(struct http_response *resp);
+
 /* A GeneralError Message object whose Message is text (for details the
  * Base registry has no message for). New reference, NULL on failure. */
 json_t *rf_general_error_message(const char *text);

@@ -146,6 +146,9 @@ static int h_role_create(const struct route_ctx *ctx, struct http_response *resp
 	} else if (rc == -ENOSPC) {
 		rf_create_limit_reached_for_resource(resp);
 		rc = 0;
+	} else if (rc == -EDQUOT) {
+		rf_storage_full(resp);
+		rc = 0;
 	} else if (!rc) {
 		log_info("role \"%s\" created by \"%s\" (privileges 0x%x)", ri.id, ctx->who->user,
 			 ri.privileges);
@@ -194,6 +197,9 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 	} else if (rc == -EINVAL) {
 		rf_property_value_incorrect(resp, "AssignedPrivileges", "[]");
 		rc = 0;
+	} else if (rc == -EDQUOT) {
+		rf_storage_full(resp);
+		rc = 0;
 	} else if (rc == -ENOENT) {
 		rf_resource_not_found(resp, "Role", id);
 		rc = 0;
@@ -225,6 +231,9 @@ static int h_role_delete(const struct route_ctx *ctx, struct http_response *resp
 		return 0;
 	case -EBUSY:
 		rf_resource_in_use(resp);
+		return 0;
+	case -EDQUOT:
+		rf_storage_full(resp);
 		return 0;
 	default:
 		return rc;

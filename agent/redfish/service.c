@@ -229,11 +229,12 @@ out:
  * caller, who is then worth knowing: with credentials that do not verify
  * the public resource is still served, and expands as for nobody. */
 static enum authn_result public_caller(struct agent *ag, const struct http_request *req,
-				       struct identity *who)
+				       bool may_block, struct identity *who)
 {
-	enum authn_result auth = authn_request(ag->authn, req, who);
+	enum authn_result auth = may_block ? authn_request(ag->authn, req, who)
+					   : authn_request_nowait(ag->authn, req, who);
 
-	if (auth != AUTHN_OK) {
+	if (auth != AUTHN_OK && auth != AUTHN_WOULD_BLOCK) {
 		memset(who, 0, sizeof(*who));
 		who->peer = req->peer;
 	}
@@ -274,8 +275,27 @@ static int dispatch(const struct route *route, const struct route_ctx *ctx, int 
 	return rf_query_apply(ctx->query, ctx->req->path, resp, subrequest_get, (void *)ctx);
 }
 
+static void defer_password_check(struct agent *ag, const struct http_request *req,
+				 struct http_response *resp);
+
+/* Answers that authentication gives before routing goes on: a password
+ * check to finish on the password pool, or the rate limit. true when resp
+ * holds the answer. */
+static bool auth_answered(struct agent *ag, const struct http_request *req,
+			  enum authn_result auth, struct http_response *resp)
+{
+	if (auth == AUTHN_WOULD_BLOCK)
+		defer_password_check(ag, req, resp);
+	else if (auth == AUTHN_RATE_LIMITED)
+		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
+	else
+		return false;
+	return true;
+}
+
+/* may_block: on a worker thread, where authentication may run the KDF. */
 static void route_request(struct agent *ag, const struct http_request *req,
-			  struct http_response *resp, unsigned *allowed)
+			  struct http_response *resp, unsigned *allowed, bool may_block)
 {
 	const struct route *route = NULL;
 	struct route_params params = { 0 };
@@ -309,13 +329,12 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
 	if (found != ROUTE_FOUND || !route_is_public(route))
-		auth = authn_request(ag->authn, req, &who);
+		auth = may_block ? authn_request(ag->authn, req, &who)
+				 : authn_request_nowait(ag->authn, req, &who);
 	else if (query.options & (RF_Q_EXPAND | RF_Q_ONLY))
-		auth = public_caller(ag, req, &who);
-	if (auth == AUTHN_RATE_LIMITED) {
-		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
+		auth = public_caller(ag, req, may_block, &who);
+	if (auth_answered(ag, req, auth, resp))
 		goto out;
-	}
 
 	/* Unknown paths are 404 only for authenticated callers, so the
 	 * resource tree cannot be probed anonymously. */
@@ -399,6 +418,62 @@ static void finish(const struct http_request *req, struct http_response *resp, u
 	}
 }
 
+/* A request whose credential needs the KDF, finished on the password pool:
+ * the HTTP thread moves on to other connections meanwhile. */
+struct password_job {
+	struct agent *agent;
+	struct http_request *req; /* a copy: the connection's buffers are reused */
+};
+
+static void password_job_run(void *arg, struct http_response *resp)
+{
+	struct password_job *j = arg;
+	unsigned allowed = 0;
+
+	route_request(j->agent, j->req, resp, &allowed, true);
+	if (resp->defer.run) {
+		/* The handler deferred its own work (a device command): this is
+		 * already a worker thread, so it runs here. */
+		struct http_deferred d = resp->defer;
+		memset(&resp->defer, 0, sizeof(resp->defer));
+		d.run(d.arg, resp);
+		if (d.release)
+			d.release(d.arg);
+	}
+}
+
+static void password_job_release(void *arg)
+{
+	struct password_job *j = arg;
+
+	authn_kdf_done(j->agent->authn);
+	http_request_free(j->req);
+	free(j);
+}
+
+static void defer_password_check(struct agent *ag, const struct http_request *req,
+				 struct http_response *resp)
+{
+	struct password_job *j;
+
+	if (authn_kdf_admit(ag->authn)) {
+		log_warn("request from %s refused: too many password checks waiting",
+			 req->peer ? req->peer : "unknown");
+		rf_service_temporarily_unavailable(resp, 1);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || http_request_copy(req, &j->req)) {
+		free(j);
+		authn_kdf_done(ag->authn);
+		rf_internal_error(resp);
+		return;
+	}
+	j->agent = ag;
+	resp->defer = (struct http_deferred){ password_job_run, password_job_release, j,
+					      authn_kdf_pool(ag->authn) };
+}
+
 struct deferred_finish {
 	struct http_deferred inner;
 	unsigned allowed;
@@ -429,7 +504,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
 		rf_payload_too_large(resp);
 	else if (!refuse_request(req, resp))
-		route_request(ag, req, resp, &allowed);
+		route_request(ag, req, resp, &allowed, false);
 
 	if (resp->defer.run) {
 		struct deferred_finish *d = malloc(sizeof(*d));
@@ -437,7 +512,8 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 			d->inner = resp->defer;
 			d->allowed = allowed;
 			/* d now belongs to the deferred work; the server releases it. */
-			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d };
+			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d,
+							      d->inner.pool };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
 			// cppcheck-suppress memleak
 			return;

@@ -82,6 +82,9 @@ static int h_session_service_patch(const struct route_ctx *ctx, struct http_resp
 		log_info("session timeout set to %lld s by \"%s\"", v[SS_TIMEOUT].num,
 			 ctx->who->user);
 		rc = h_session_service(ctx, resp);
+	} else if (rc == -ENOSPC || rc == -EDQUOT) {
+		rf_storage_full(resp); /* the file could not be written: nothing changed */
+		rc = 0;
 	}
 	json_decref(body);
 	return rc;
@@ -143,57 +146,111 @@ static int parse_login(const struct http_request *req, json_t **body, const char
 	return 0;
 }
 
-/* Any Authorization header on this request is ignored, not refused: some
- * clients send Basic credentials with the login (see REDFISH-NOTES). */
-static int h_session_create(const struct route_ctx *ctx, struct http_response *resp)
+/* A login, finished on the password pool: the KDF never runs on an HTTP
+ * thread, so a flood of logins does not slow other callers' requests. */
+struct login_job {
+	struct agent *agent;
+	json_t *body; /* owns user, password and context */
+	const char *user, *password, *context;
+	char peer[64];
+};
+
+static int login_finish(struct login_job *j, struct http_response *resp)
 {
-	struct agent *ag = ctx->agent;
-	const char *user = NULL, *password = NULL, *context = NULL;
+	struct agent *ag = j->agent;
 	char token[SESSION_TOKEN_MAX], loc[96];
 	struct session_info si;
 	struct identity who;
-	json_t *body = NULL;
-	int rc = 0;
+	int rc;
 
-	if ((rc = parse_login(ctx->req, &body, &user, &password, &context, resp))) {
-		rc = rc == -ENOMEM ? rc : 0;
-		goto out;
-	}
-	if (!ag->sessions) {
-		rf_service_temporarily_unavailable(resp, 60);
-		goto out;
-	}
-	switch (authn_password(ag->authn, user, password, ctx->req->peer, &who)) {
+	switch (authn_password(ag->authn, j->user, j->password, j->peer, &who)) {
 	case AUTHN_OK:
 		break;
 	case AUTHN_RATE_LIMITED:
-		rf_too_many_requests(resp, authn_retry_after(ag->authn, ctx->req->peer, user));
-		goto out;
+		rf_too_many_requests(resp, authn_retry_after(ag->authn, j->peer, j->user));
+		return 0;
 	default:
 		rf_no_valid_session(resp);
-		goto out;
+		return 0;
 	}
-	rc = sessions_create(ag->sessions, who.user, ctx->req->peer, context, token,
-			     sizeof(token), &si);
+	/* Administrators may take the reserved places of the table. */
+	if (who.privileges & (PRIV_CONFIGURE_MANAGER | PRIV_CONFIGURE_USERS))
+		rc = sessions_create_privileged(ag->sessions, who.user, j->peer, j->context, token,
+						sizeof(token), &si);
+	else
+		rc = sessions_create(ag->sessions, who.user, j->peer, j->context, token,
+				     sizeof(token), &si);
 	if (rc == -EUSERS || rc == -ENOSPC) {
 		log_warn("session for \"%s\" from %s refused: %s session limit reached", who.user,
-			 ctx->req->peer ? ctx->req->peer : "unknown",
-			 rc == -EUSERS ? "per-user" : "total");
+			 j->peer, rc == -EUSERS ? "per-user" : "total");
 		rf_session_limit_exceeded(resp);
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (rc)
-		goto out;
+		return rc;
 	log_info("session %s created for \"%s\" from %s", si.id, si.user, si.peer);
 	snprintf(loc, sizeof(loc), SESSIONS_URI "/%s", si.id);
 	http_response_json(resp, 201, session_json(&si));
 	http_response_header(resp, "Location", loc);
 	http_response_header(resp, "X-Auth-Token", token);
 	OPENSSL_cleanse(token, sizeof(token));
-	if (!resp->json)
+	return resp->json ? 0 : -ENOMEM;
+}
+
+static void login_run(void *arg, struct http_response *resp)
+{
+	if (login_finish(arg, resp)) {
+		http_response_release(resp);
+		http_response_init(resp);
+		rf_internal_error(resp);
+	}
+}
+
+static void login_release(void *arg)
+{
+	struct login_job *j = arg;
+
+	authn_kdf_done(j->agent->authn);
+	OPENSSL_cleanse((char *)j->password, strlen(j->password));
+	json_decref(j->body);
+	free(j);
+}
+
+/* Any Authorization header on this request is ignored, not refused: some
+ * clients send Basic credentials with the login (see REDFISH-NOTES). */
+static int h_session_create(const struct route_ctx *ctx, struct http_response *resp)
+{
+	struct agent *ag = ctx->agent;
+	const char *user = NULL, *password = NULL, *context = NULL;
+	struct login_job *j;
+	json_t *body = NULL;
+	int rc = 0;
+
+	if ((rc = parse_login(ctx->req, &body, &user, &password, &context, resp))) {
+		rc = rc == -ENOMEM ? rc : 0;
+		goto fail;
+	}
+	if (!ag->sessions) {
+		rf_service_temporarily_unavailable(resp, 60);
+		goto fail;
+	}
+	if (authn_kdf_admit(ag->authn)) {
+		log_warn("login from %s refused: too many password checks waiting",
+			 ctx->req->peer ? ctx->req->peer : "unknown");
+		rf_service_temporarily_unavailable(resp, 1);
+		goto fail;
+	}
+	if (!(j = calloc(1, sizeof(*j)))) {
+		authn_kdf_done(ag->authn);
 		rc = -ENOMEM;
-out:
+		goto fail;
+	}
+	*j = (struct login_job){ ag, body, user, password, context, "" };
+	snprintf(j->peer, sizeof(j->peer), "%s", ctx->req->peer ? ctx->req->peer : "unknown");
+	resp->defer = (struct http_deferred){ login_run, login_release, j,
+					      authn_kdf_pool(ag->authn) };
+	return 0;
+fail:
 	if (body && password)
 		OPENSSL_cleanse((char *)password, strlen(password));
 	json_decref(body);

@@ -480,7 +480,7 @@ static int h_vendor_command_submit(const struct route_ctx *ctx, struct http_resp
 		submit_job_release(j);
 		return rc == -EINVAL ? 0 : rc;
 	}
-	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j };
+	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j, NULL };
 	return 0;
 }
 

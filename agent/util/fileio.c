@@ -75,7 +75,8 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 	char *buf;
 	size_t got = 0;
 	int rc = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking, so that a FIFO is refused below rather than waited on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;

@@ -12,7 +12,8 @@
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Read a whole file of at most max bytes into a new NUL-terminated buffer.
- * Returns 0 or -errno (-EFBIG when larger than max). */
+ * Returns 0 or -errno (-EFBIG when larger than max, -EINVAL for anything but
+ * a regular file, which is never waited on: a FIFO does not block). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
 /* Append data to fd in one write and fsync it. Returns 0 or -errno. */

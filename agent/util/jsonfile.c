@@ -249,16 +249,25 @@ int jsonfile_parse(const char *name, const char *text, size_t len, struct jsonfi
 int jsonfile_load(const char *path, size_t max_bytes, struct jsonfile *jf, char *err,
 		  size_t errlen)
 {
+	return jsonfile_load_flags(path, 0, max_bytes, jf, err, errlen);
+}
+
+int jsonfile_load_flags(const char *path, int oflags, size_t max_bytes, struct jsonfile *jf,
+			char *err, size_t errlen)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	int rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | oflags);
 
 	memset(jf, 0, sizeof(*jf));
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s:0:0: cannot open: %s", path, strerror(errno));
+		if (rc == -ELOOP && (oflags & O_NOFOLLOW))
+			snprintf(err, errlen, "%s:0:0: is a symbolic link (refused here)", path);
+		else
+			snprintf(err, errlen, "%s:0:0: cannot open: %s", path, strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -289,6 +298,7 @@ int jsonfile_load(const char *path, size_t max_bytes, struct jsonfile *jf, char 
 		got += (size_t)n;
 	}
 	rc = jsonfile_parse(path, buf, got, jf, err, errlen);
+	jf->mode = (unsigned)(st.st_mode & 07777);
 out:
 	free(buf);
 	close(fd);

@@ -12,12 +12,18 @@ struct jsonfile {
 	char *text;   /* owned, NUL-terminated raw file contents */
 	size_t len;
 	json_t *root; /* owned reference */
+	unsigned mode; /* the file's permission bits as loaded */
 };
 
 /* Read and parse path (at most max_bytes). On failure returns -errno or
  * -EINVAL and writes "path:line:col: message" into err. */
 int jsonfile_load(const char *path, size_t max_bytes, struct jsonfile *jf, char *err,
 		  size_t errlen);
+/* The same with extra open(2) flags (O_NOFOLLOW for a file in a directory
+ * another user may write). Anything but a regular file is refused without
+ * blocking: a FIFO is opened non-blocking, never waited on. */
+int jsonfile_load_flags(const char *path, int oflags, size_t max_bytes, struct jsonfile *jf,
+			char *err, size_t errlen);
 /* Same, from a buffer; name is used in messages. */
 int jsonfile_parse(const char *name, const char *text, size_t len, struct jsonfile *jf,
 		   char *err, size_t errlen);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@ struct workpool {
 	unsigned idle;        /* waiting for work */
 	unsigned pending;     /* queued or running */
 	unsigned queued;      /* waiting for a thread */
+	char name[16];        /* thread name ("": inherited from the creator) */
 	int stopping;
 	/* Threads are detached; the last thing each does is count itself out
 	 * here, touching nothing of the pool afterwards, so that free() can
@@ -62,6 +64,8 @@ static void *worker(void *arg)
 	struct timespec until;
 
 	pthread_mutex_lock(&p->lock);
+	if (p->name[0])
+		pthread_setname_np(pthread_self(), p->name);
 	for (;;) {
 		struct item *it;
 		int timed_out = 0;
@@ -91,6 +95,13 @@ static void *worker(void *arg)
 	pthread_mutex_unlock(&p->lock);
 	atomic_fetch_sub(&p->alive, 1);
 	return NULL;
+}
+
+void workpool_name(struct workpool *p, const char *name)
+{
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	pthread_mutex_unlock(&p->lock);
 }
 
 int workpool_submit(struct workpool *p, void (*fn)(void *arg), void *arg)

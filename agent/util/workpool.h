@@ -12,6 +12,9 @@ struct workpool;
 /* max_threads: at most this many run at once (items beyond wait in order);
  * idle_ms: how long an idle thread waits for work before it ends. */
 int workpool_new(unsigned max_threads, unsigned idle_ms, struct workpool **out);
+/* Name the pool's threads (at most 15 characters kept), so that they are
+ * told apart from the thread that happened to start them. */
+void workpool_name(struct workpool *p, const char *name);
 /* Run fn(arg) on a pool thread. 0, or -ENOMEM / -EAGAIN when neither a
  * queue entry nor (with no thread at all) a thread could be had. */
 int workpool_submit(struct workpool *p, void (*fn)(void *arg), void *arg);

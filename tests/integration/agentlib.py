@@ -79,6 +79,12 @@ class Response:
         return "<%d %s>" % (self.status, self.body[:300])
 
 
+def open_private(path):
+    """Open path for writing as the agent wants its state files: mode 0600
+    (it refuses an accounts file others can read)."""
+    return open(path, "w", opener=lambda p, flags: os.open(p, flags, 0o600))
+
+
 class Agent:
     """A running cxl-agent. Use as a context manager."""
 
@@ -124,7 +130,7 @@ class Agent:
              "PasswordHash": pbkdf2_hash(p)} for i, (u, p, r) in enumerate(accounts)]}
         if roles:
             doc["Roles"] = [{"Id": rid, "Privileges": list(privs)} for rid, privs in roles]
-        with open(os.path.join(self.state, "accounts.json"), "w") as f:
+        with open_private(os.path.join(self.state, "accounts.json")) as f:
             json.dump(doc, f)
 
     def start(self, timeout=20):

@@ -9,7 +9,7 @@ import os
 import ssl
 import subprocess
 
-from agentlib import AGENT, SEED_ITERATIONS, Response, pbkdf2_hash
+from agentlib import AGENT, SEED_ITERATIONS, Response, open_private, pbkdf2_hash
 
 try:
     from cryptography import x509
@@ -111,7 +111,7 @@ def seed_accounts(agent, accounts, roles=(), settings=None, iterations=SEED_ITER
         doc["Roles"] = [{"Id": rid, "Privileges": list(p)} for rid, p in roles]
     if settings:
         doc["Settings"] = settings
-    with open(os.path.join(agent.state, "accounts.json"), "w") as f:
+    with open_private(os.path.join(agent.state, "accounts.json")) as f:
         json.dump(doc, f)
 
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import ADMIN_PASSWORD, AGENT, Agent, Checker  # noqa: E402
+from agentlib import ADMIN_PASSWORD, AGENT, Agent, Checker, open_private  # noqa: E402
 import authlib  # noqa: E402
 from authlib import Client  # noqa: E402
 
@@ -271,7 +271,7 @@ def corrupt_file():
         os.makedirs(a.state, exist_ok=True)
         path = os.path.join(a.state, "accounts.json")
         bad = '{"Version": 1,\n "Accounts": [\n  {"Id": "1", "UserName": "admin", "RoleId": "Root"}\n ]\n}\n'
-        with open(path, "w") as f:
+        with open_private(path) as f:
             f.write(bad)
         p = subprocess.run([AGENT, "-c", a.config_path], capture_output=True, text=True, timeout=20,
                            env=a.env)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import AGENT, Agent, Checker  # noqa: E402
+from agentlib import AGENT, Agent, Checker, open_private  # noqa: E402
 
 c = Checker("check_config")
 
@@ -70,7 +70,7 @@ with Agent(start=False) as a:
                                '"localhost" is not a numeric')
 
     os.makedirs(a.state, mode=0o700, exist_ok=True)
-    with open(os.path.join(a.state, "accounts.json"), "w") as f:
+    with open_private(os.path.join(a.state, "accounts.json")) as f:
         f.write('{"Version": 1, "Accounts": [{"Id": "1", "UserName": 5}]}')
     refused_by_check_and_start(a, "badaccounts.json", {},
                                os.path.join(a.state, "accounts.json") + ":1:")

@@ -176,17 +176,22 @@ def limits():
                body={"UserName": "u2", "Password": "u2-password-123", "RoleId": "ReadOnly"})
         a.curl("POST", "/redfish/v1/AccountService/Accounts",
                body={"UserName": "u3", "Password": "u3-password-123", "RoleId": "ReadOnly"})
-        for i in range(2):
-            r, tok, _ = login(cl, *ADMIN)
-            c.eq(r.status, 201, "admin session %d within the per-user limit" % i)
-        r, _, _ = login(cl, *ADMIN)
-        c.error_body(r, 503, "SessionLimitExceeded", "third admin session")
+        a.curl("POST", "/redfish/v1/AccountService/Accounts",
+               body={"UserName": "u4", "Password": "u4-password-123", "RoleId": "Operator"})
         for i in range(2):
             r, _, _ = login(cl, "u2", "u2-password-123")
-            c.eq(r.status, 201, "u2 session %d" % i)
-        r, _, _ = login(cl, "u3", "u3-password-123")
-        c.eq(r.status, 201, "fifth session in total")
-        r, _, _ = login(cl, "u3", "u3-password-123")
+            c.eq(r.status, 201, "u2 session %d within the per-user limit" % i)
+        r, _, _ = login(cl, "u2", "u2-password-123")
+        c.error_body(r, 503, "SessionLimitExceeded", "third u2 session")
+        for i in range(2):
+            r, _, _ = login(cl, "u3", "u3-password-123")
+            c.eq(r.status, 201, "u3 session %d" % i)
+        # The last place of the five is kept for administrators.
+        r, _, _ = login(cl, "u4", "u4-password-123")
+        c.error_body(r, 503, "SessionLimitExceeded", "an Operator does not get the reserved place")
+        r, _, _ = login(cl, *ADMIN)
+        c.eq(r.status, 201, "the administrator gets the reserved place (fifth in total)")
+        r, _, _ = login(cl, *ADMIN)
         c.error_body(r, 503, "SessionLimitExceeded", "sixth session in total")
         cl.close()
 

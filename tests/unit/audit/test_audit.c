@@ -467,6 +467,13 @@ static void test_unwritable_path(void **state)
 	assert_int_equal(mkdir(f->path, 0700), 0);
 	assert_true(audit_open(f->dir, 0, 0, &log) < 0);
 	assert_int_equal(rmdir(f->path), 0);
+	/* A FIFO in the log's place is refused at once (opening it would wait
+	 * for a reader for ever: the start hung), and left as it is. */
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	alarm(10);
+	assert_int_equal(audit_open(f->dir, 0, 0, &log), -EINVAL);
+	alarm(0);
+	assert_int_equal(unlink(f->path), 0);
 
 	/* while running: a failed write closes the file; the reopen then finds
 	 * a directory in its place */

@@ -1,7 +1,6 @@
-/* The account store: create/update/delete with rollback-free atomic saves,
- * the last Administrator, ETags and If-Match, roles, settings, lockout,
- * strict loading (a corrupt file is refused and left alone), and removal
- * of temporaries left by an interrupted rewrite. */
+/* The account store: create/update/delete with atomic saves, the last
+ * Administrator, ETags and If-Match, settings and lockout. Roles and the
+ * file format have their own tests (test_roles.c, test_accounts_file.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,50 +14,7 @@
 
 #include <cmocka.h>
 
-#include "auth/accounts.h"
-#include "util/fileio.h"
-
-#define ITER 1000 /* cheap hashes: these tests are about the store */
-
-struct fx {
-	char dir[64];
-	char path[128];
-	struct accounts *a;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[512];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-acct-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/accounts.json", f->dir);
-	assert_int_equal(accounts_open(f->path, ITER, &f->a, err, sizeof(err)), 0);
-	assert_int_equal(accounts_bootstrap(f->a, "admin-password-1", NULL, 0), 1);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-	accounts_free(f->a);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static struct accounts *reopen(struct fx *f)
-{
-	char err[512];
-	accounts_free(f->a);
-	f->a = NULL;
-	assert_int_equal(accounts_open(f->path, ITER, &f->a, err, sizeof(err)), 0);
-	return f->a;
-}
+#include "accounts_fx.h"
 
 static void test_crud(void **state)
 {
@@ -134,33 +90,6 @@ static void test_etag(void **state)
 	assert_int_equal(accounts_update(f->a, "1", &c, NULL, NULL), -ESTALE);
 }
 
-static void test_roles(void **state)
-{
-	struct fx *f = *state;
-	struct role_info ri, *list;
-	size_t n;
-	struct identity who;
-
-	assert_int_equal(accounts_role_create(f->a, "Administrator", PRIV_LOGIN, NULL), -EEXIST);
-	assert_int_equal(accounts_role_create(f->a, "bad id", PRIV_LOGIN, NULL), -EINVAL);
-	assert_int_equal(accounts_role_create(f->a, "Empty", 0, NULL), -EINVAL);
-	assert_int_equal(accounts_role_create(f->a, "Writer",
-					      PRIV_LOGIN | PRIV_CXL_COMMAND_WRITE_FULL, &ri), 0);
-	assert_false(ri.predefined);
-	assert_int_equal(accounts_role_update(f->a, "Operator", PRIV_LOGIN, NULL, NULL), -EPERM);
-	assert_int_equal(accounts_role_delete(f->a, "ReadOnly"), -EPERM);
-	assert_int_equal(accounts_create(f->a, "w", "writer-password", "Writer", true, NULL), 0);
-	assert_int_equal(accounts_role_delete(f->a, "Writer"), -EBUSY);
-	assert_int_equal(accounts_check_password(reopen(f), "w", "writer-password", &who), ACCOUNT_OK);
-	assert_true(who.privileges & PRIV_CXL_COMMAND_WRITE_FULL);
-	assert_int_equal(accounts_roles_list(f->a, &list, &n), 0);
-	assert_int_equal(n, 4);
-	for (size_t i = 0; i < n; i++)
-		if (list[i].predefined)
-			assert_false(list[i].privileges & PRIV_CXL_COMMAND_WRITE_FULL);
-	free(list);
-}
-
 static void test_lockout(void **state)
 {
 	struct fx *f = *state;
@@ -197,93 +126,13 @@ static void test_lockout(void **state)
 	assert_int_equal(got.lockout_duration_s, 2);
 }
 
-static void test_strict_load(void **state)
-{
-	struct fx *f = *state;
-	static const char bad[] = "{\"Version\": 1, \"Accounts\": [], \"Extra\": 1}";
-	char err[512], tmp[160], *text;
-	size_t len;
-	struct accounts *a2 = NULL;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.AbC123", f->path);
-	assert_int_equal(file_write_atomic(tmp, "x", 1, 0600), 0);
-	assert_int_equal(file_write_atomic(f->path, bad, strlen(bad), 0600), 0);
-	assert_int_equal(accounts_open(f->path, ITER, &a2, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, f->path));
-	assert_non_null(strstr(err, "Extra"));
-	assert_int_equal(file_read_all(f->path, 4096, &text, &len), 0);
-	assert_string_equal(text, bad); /* never replaced */
-	free(text);
-	assert_int_equal(access(tmp, F_OK), -1); /* the leftover is gone */
-}
-
-/* Each problem in the file is named and placed at line:column; the check
- * used by --check-config refuses exactly what opening refuses. */
-static void test_invalid_files(void **state)
-{
-	static const char hash[] = "\"PasswordHash\": \"pbkdf2-sha256$1000$AAAA$AAAA\"";
-	static const struct {
-		const char *text;
-		const char *want; /* "line:col: message" */
-	} cases[] = {
-		{ "[]", "1:1: expected an object, not an array" },
-		{ "{\"Accounts\": []}", "1:1: missing required key \"Version\"" },
-		{ "{\"Version\": 2, \"Accounts\": []}", "1:13: unsupported Version (expected 1)" },
-		{ "{\"Version\": 1, \"Accounts\": {}}",
-		  "1:28: \"Accounts\" must be an array, not an object" },
-		{ "{\"Version\": 1,\n \"Accounts\": [{\"Id\": \"1\", \"UserName\": \"\"}]}",
-		  "2:39: \"UserName\" must be a non-empty string" },
-		{ "{\"Version\": 1,\n \"Accounts\": [{\"Id\": \"1\", \"Extra\": 1}]}",
-		  "2:27: unknown key \"Extra\"" },
-		{ "{\"Version\": 1,\n \"Accounts\": [{\"Id\": \"1\"}]}",
-		  "2:15: missing required key \"UserName\"" },
-		{ "{\"Version\": 1, \"Accounts\": [],\n \"Settings\": {\"AccountLockoutDuration\": -1}}",
-		  "2:41: \"AccountLockoutDuration\" must be between 0 and 31536000" },
-		{ "{\"Version\": 1, \"Accounts\": [],\n \"Roles\": [{\"Id\": \"R\", \"Privileges\": []}]}",
-		  "2:38: \"Privileges\" must be a non-empty array of privilege names" },
-		{ "{\"Version\": 1, \"Accounts\": [],\n \"Roles\": [{\"Id\": \"Operator\", \"Privileges\": [\"Login\"]}]}",
-		  "2:19: Id must be a string naming no predefined role" },
-	};
-	struct fx *f = *state;
-	char err[512], want[600], good[400];
-	struct accounts *a2 = NULL;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc;
-
-		assert_int_equal(file_write_atomic(f->path, cases[i].text, strlen(cases[i].text),
-						   0600),
-				 0);
-		snprintf(want, sizeof(want), "%s:%s", f->path, cases[i].want);
-		err[0] = '\0';
-		rc = accounts_open(f->path, ITER, &a2, err, sizeof(err));
-		if (rc != -EINVAL || strcmp(err, want) != 0)
-			fail_msg("open %s:\n  got  (%d) %s\n  want %s", cases[i].text, rc, err, want);
-		err[0] = '\0';
-		rc = accounts_check_file(f->path, err, sizeof(err));
-		if (rc != -EINVAL || strcmp(err, want) != 0)
-			fail_msg("check %s:\n  got  (%d) %s\n  want %s", cases[i].text, rc, err, want);
-	}
-	snprintf(good, sizeof(good),
-		 "{\"Version\": 1, \"Accounts\": [{\"Id\": \"1\", \"UserName\": \"u\", \"RoleId\": "
-		 "\"Operator\", \"Enabled\": true, %s}]}",
-		 hash);
-	assert_int_equal(file_write_atomic(f->path, good, strlen(good), 0600), 0);
-	assert_int_equal(accounts_check_file(f->path, err, sizeof(err)), 0);
-	assert_int_equal(unlink(f->path), 0);
-	assert_int_equal(accounts_check_file(f->path, err, sizeof(err)), 0); /* missing is fine */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_etag, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_strict_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,29 @@ static void test_limits(void **state)
 	sessions_free(s);
 }
 
+static void test_reserve(void **state)
+{
+	struct sessions *s = make(30, 4, 4);
+	char t[SESSION_TOKEN_MAX];
+	(void)state;
+
+	sessions_set_reserve(s, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sessions_create(s, "a", "", NULL, t, sizeof(t), NULL), 0);
+	assert_int_equal(sessions_create(s, "b", "", NULL, t, sizeof(t), NULL), -ENOSPC);
+	assert_int_equal(sessions_create_privileged(s, "root", "", NULL, t, sizeof(t), NULL), 0);
+	assert_int_equal(sessions_create_privileged(s, "root", "", NULL, t, sizeof(t), NULL),
+			 -ENOSPC);
+	sessions_free(s);
+	/* A reserve as large as the table still leaves one ordinary place. */
+	s = make(30, 2, 2);
+	sessions_set_reserve(s, 99);
+	assert_int_equal(sessions_create(s, "a", "", NULL, t, sizeof(t), NULL), 0);
+	assert_int_equal(sessions_create(s, "b", "", NULL, t, sizeof(t), NULL), -ENOSPC);
+	assert_int_equal(sessions_create_privileged(s, "c", "", NULL, t, sizeof(t), NULL), 0);
+	sessions_free(s);
+}
+
 static void test_delete(void **state)
 {
 	struct sessions *s = make(30, 8, 8);
@@ -141,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_token_not_stored),
 		cmocka_unit_test(test_sliding_timeout),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_delete),
 	};
 	int failed;

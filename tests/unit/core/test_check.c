@@ -291,6 +291,7 @@ static void test_accounts_file(void **state)
 	snprintf(path, sizeof(path), "%s/accounts.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/accounts.json.tmp.a1B2c3", dir);
 	write_text(path, "{\"Version\": 1, \"Accounts\": [{\"Id\": 3}]}");
+	assert_int_equal(chmod(path, 0600), 0);
 	write_text(tmp, "partial");
 	snprintf(extra, sizeof(extra), "{\"state_dir\": \"%s\"}", dir);
 	snprintf(want, sizeof(want), "%s:1:", path);

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "support/io_fail.h"
+#include "util/fileio.h"
 
 #define SERVICE "/redfish/v1/AccountService"
 #define ACCOUNTS SERVICE "/Accounts"
@@ -245,6 +247,65 @@ static void test_sessions_follow_the_account(void **state)
 	expect(t->f, HTTP_GET, t->reader_uri, token, NULL, 401, "NoValidSession");
 }
 
+/* A full disk: every change of accounts, roles and settings answers 507
+ * with a message that says so, and changes nothing (neither in memory nor
+ * on disk, and no temporary file is left). */
+static void test_disk_full(void **state)
+{
+	static const char role[] = "{\"RoleId\": \"Auditor\", \"AssignedPrivileges\": [\"Login\"]}";
+	struct at *t = *state;
+	char path[512], *before, *after, cmd[600];
+	size_t blen, alen;
+	struct rfx_reply r;
+
+	expect(t->f, HTTP_POST, SERVICE "/Roles", t->f->admin, role, 201, NULL);
+	snprintf(path, sizeof(path), "%s/accounts.json", t->f->dir);
+	assert_int_equal(file_read_all(path, 1 << 20, &before, &blen), 0);
+
+	io_fail_writes(ENOSPC);
+	expect(t->f, HTTP_POST, ACCOUNTS, t->f->admin,
+	       "{\"UserName\": \"carol\", \"Password\": \"" RFX_PASSWORD
+	       "\", \"RoleId\": \"Operator\"}",
+	       507, "GeneralError,GeneralError");
+	expect(t->f, HTTP_PATCH, t->reader_uri, t->f->admin, "{\"RoleId\": \"Operator\"}", 507,
+	       "GeneralError,GeneralError");
+	expect(t->f, HTTP_DELETE, t->reader_uri, t->f->admin, NULL, 507, "GeneralError,GeneralError");
+	expect(t->f, HTTP_PATCH, SERVICE, t->f->admin, "{\"AccountLockoutThreshold\": 9}", 507,
+	       "GeneralError,GeneralError");
+	expect(t->f, HTTP_POST, SERVICE "/Roles", t->f->admin,
+	       "{\"RoleId\": \"Other\", \"AssignedPrivileges\": [\"Login\"]}", 507,
+	       "GeneralError,GeneralError");
+	expect(t->f, HTTP_PATCH, SERVICE "/Roles/Auditor", t->f->admin,
+	       "{\"AssignedPrivileges\": [\"Login\", \"ConfigureSelf\"]}", 507,
+	       "GeneralError,GeneralError");
+	expect(t->f, HTTP_DELETE, SERVICE "/Roles/Auditor", t->f->admin, NULL, 507,
+	       "GeneralError,GeneralError");
+	assert_true(io_fail_count() > 0);
+	io_fail_writes(0);
+
+	/* Nothing changed: the file, the accounts, the roles, the settings. */
+	assert_int_equal(file_read_all(path, 1 << 20, &after, &alen), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -q tmp", t->f->dir);
+	assert_int_not_equal(system(cmd), 0);
+	r = rfx_get(t->f, t->reader_uri, t->f->admin);
+	assert_string_equal(rfx_str(r.body, "RoleId"), "ReadOnly");
+	rfx_free(&r);
+	r = rfx_get(t->f, SERVICE, t->f->admin);
+	assert_int_not_equal(rfx_int(r.body, "AccountLockoutThreshold"), 9);
+	rfx_free(&r);
+	r = rfx_get(t->f, SERVICE "/Roles/Other", t->f->admin);
+	assert_int_equal(r.status, 404);
+	rfx_free(&r);
+	r = rfx_get(t->f, SERVICE "/Roles/Auditor", t->f->admin);
+	assert_int_equal(json_array_size(rfx_at(r.body, "AssignedPrivileges")), 1);
+	rfx_free(&r);
+	expect(t->f, HTTP_DELETE, SERVICE "/Roles/Auditor", t->f->admin, NULL, 204, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_last_administrator),
 		cmocka_unit_test(test_sessions_follow_the_account),
+		cmocka_unit_test(test_disk_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

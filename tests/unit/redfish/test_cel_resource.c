@@ -157,8 +157,7 @@ static struct reply get(struct test_agent *f, const char *path, const char *if_n
 	req.nquery = nquery;
 	req.peer = "127.0.0.1";
 	http_response_init(&resp);
-	service_handle(f->ag, &req, &resp);
-	assert_null(resp.defer.run);
+	test_service_handle(f->ag, &req, &resp);
 	r.status = resp.status;
 	if (resp.text && resp.text_len) {
 		json_error_t jerr;

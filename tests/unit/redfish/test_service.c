@@ -237,7 +237,7 @@ static void perform(struct fixture *f, struct agent *ag, const struct req_spec *
 	}
 	req.body_too_large = s->too_large;
 	http_response_init(resp);
-	service_handle(ag, &req, resp);
+	test_service_handle(ag, &req, resp);
 }
 
 /* Body as JSON (new reference) or NULL. */

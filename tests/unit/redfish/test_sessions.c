@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "support/io_fail.h"
 #include "util/fileio.h"
 
 #define SERVICE "/redfish/v1/SessionService"
@@ -270,6 +271,65 @@ static void test_session_timeout(void **state)
 	rfx_free(&r);
 }
 
+/* Ordinary accounts filling the table leave the reserved places to an
+ * account with ConfigureManager/ConfigureUsers: the administrator can
+ * still log in (and end the others' sessions). */
+static void test_reserve_for_administrators(void **state)
+{
+	static const char *const users[] = { "reader", "other", "third", "fourth" };
+	struct rfx *f = *state;
+	char token[80], uri[256], auth[256];
+	struct rfx_reply r;
+	json_t *m;
+	size_t i;
+
+	sessions_set_reserve(f->ag.sessions, 2); /* 16 places, 14 for ordinary accounts */
+	assert_int_equal(rfx_user(f, "third", "ReadOnly", auth, sizeof(auth)), 0);
+	assert_int_equal(rfx_user(f, "fourth", "Operator", auth, sizeof(auth)), 0);
+	r = rfx_get(f, SESSIONS, f->admin);
+	json_array_foreach(rfx_at(r.body, "Members"), i, m) {
+		struct rfx_reply d = rfx_send(f, HTTP_DELETE, rfx_str(m, "@odata.id"), f->admin,
+					      NULL, NULL);
+		assert_int_equal(d.status, 204);
+		rfx_free(&d);
+	}
+	rfx_free(&r);
+	for (i = 0; i < 14; i++)
+		login(f, users[i / 4], RFX_PASSWORD, token, uri);
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+		     "{\"UserName\": \"fourth\", \"Password\": \"" RFX_PASSWORD "\"}", NULL);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(rfx_message_id(&r), "SessionLimitExceeded");
+	rfx_free(&r);
+	for (i = 0; i < 2; i++)
+		login(f, "admin", RFX_ADMIN_PASSWORD, token, uri);
+	/* The reserve is a reserve, not a second table. */
+	r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+		     "{\"UserName\": \"admin\", \"Password\": \"" RFX_ADMIN_PASSWORD "\"}",
+		     NULL);
+	assert_int_equal(r.status, 503);
+	rfx_free(&r);
+}
+
+/* A full disk: the SessionTimeout change answers 507 and changes nothing. */
+static void test_timeout_disk_full(void **state)
+{
+	struct rfx *f = *state;
+	struct rfx_reply r;
+
+	io_fail_writes(ENOSPC);
+	r = rfx_send(f, HTTP_PATCH, SERVICE, f->admin, "{\"SessionTimeout\": 900}", NULL);
+	io_fail_writes(0);
+	assert_int_equal(r.status, 507);
+	assert_string_equal(rfx_str(r.body, "error/@Message.ExtendedInfo/0/MessageId"),
+			    "Base.1.22.1.GeneralError");
+	rfx_free(&r);
+	assert_int_equal(sessions_timeout(f->ag.sessions), 1800);
+	r = rfx_get(f, SERVICE, f->admin);
+	assert_int_equal(rfx_int(r.body, "SessionTimeout"), 1800);
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +339,8 @@ int main(void)
 		cmocka_unit_test(test_login_refusals),
 		cmocka_unit_test(test_session_limit),
 		cmocka_unit_test(test_session_timeout),
+		cmocka_unit_test(test_reserve_for_administrators),
+		cmocka_unit_test(test_timeout_disk_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -123,6 +123,21 @@ void test_agent_close(struct test_agent *t)
 	free(t);
 }
 
+void test_service_handle(struct agent *ag, const struct http_request *req,
+			 struct http_response *resp)
+{
+	service_handle(ag, req, resp);
+	if (resp->defer.run) {
+		struct http_deferred d = resp->defer;
+		memset(&resp->defer, 0, sizeof(resp->defer)); /* d owns it now */
+		http_response_release(resp);
+		http_response_init(resp);
+		d.run(d.arg, resp);
+		if (d.release)
+			d.release(d.arg);
+	}
+}
+
 void test_agent_call(struct test_agent *t, const struct test_request *rq,
 		     struct http_response *resp)
 {
@@ -150,16 +165,7 @@ void test_agent_call(struct test_agent *t, const struct test_request *rq,
 	req.headers = h;
 	req.nheaders = n;
 	http_response_init(resp);
-	service_handle(t->ag, &req, resp);
-	if (resp->defer.run) {
-		struct http_deferred d = resp->defer;
-		memset(&resp->defer, 0, sizeof(resp->defer)); /* d owns it now */
-		http_response_release(resp);
-		http_response_init(resp);
-		d.run(d.arg, resp);
-		if (d.release)
-			d.release(d.arg);
-	}
+	test_service_handle(t->ag, &req, resp);
 }
 
 int test_agent_status(struct test_agent *t, const struct test_request *rq, json_t **body)

@@ -53,6 +53,12 @@ struct test_request {
 	const char *if_match;
 };
 
+/* service_handle(ag, req, resp), then any work it deferred (a device
+ * command, a password check) run at once, as the server's worker would;
+ * resp is initialised by the caller and holds the final answer. */
+void test_service_handle(struct agent *ag, const struct http_request *req,
+			 struct http_response *resp);
+
 /* Hand rq to the service edge, running deferred work in place as the
  * server would; resp is initialised here and released by the caller
  * (http_response_release()). */

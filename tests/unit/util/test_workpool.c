@@ -135,6 +135,25 @@ static void test_idle_threads_end(void **state)
 	assert_int_equal(atomic_load(&ran), 2);
 }
 
+static void read_name(void *arg)
+{
+	pthread_getname_np(pthread_self(), arg, 16);
+}
+
+/* A named pool's threads carry its name, not their creator's. */
+static void test_named_threads(void **state)
+{
+	struct workpool *p;
+	char name[16] = "";
+	(void)state;
+
+	assert_int_equal(workpool_new(1, 1000, &p), 0);
+	workpool_name(p, "password-check-long");
+	assert_int_equal(workpool_submit(p, read_name, name), 0);
+	workpool_free(p);
+	assert_string_equal(name, "password-check-"); /* 15 characters kept */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_slow_items_do_not_block_others),
 		cmocka_unit_test(test_burst_runs_in_parallel),
 		cmocka_unit_test(test_idle_threads_end),
+		cmocka_unit_test(test_named_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

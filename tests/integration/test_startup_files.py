@@ -1,0 +1,106 @@
+"""Start-up refuses what it must not accept or repair, at once and with a
+message that names the file: a FIFO (or anything but a regular file) in the
+place of the audit log, the accounts file or the catalogue (the start used
+to hang on a FIFO for ever); an accounts file with a malformed hash, a bad
+user name, a cost of 10 million iterations, no account at all (it used to be
+silently re-populated and rewritten) or mode 0644; a service-uuid file that
+holds no UUID (it used to be silently replaced). Nothing refused is
+rewritten."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import AGENT, Agent, Checker, open_private, pbkdf2_hash  # noqa: E402
+
+c = Checker("startup_files")
+SALT, KEY = "A" * 22 + "==", "A" * 43 + "="
+
+
+def start(a):
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([AGENT, "-c", a.config_path], capture_output=True, text=True,
+                           timeout=15, env=a.env)
+    except subprocess.TimeoutExpired:
+        return None, "(still running after 15 s)", 15
+    return p.returncode, p.stderr, time.monotonic() - t0
+
+
+def refused(a, what, needles, path):
+    before = os.lstat(path)
+    content = open(path, "rb").read() if os.path.isfile(path) else None
+    rc, err, took = start(a)
+    c.check(rc not in (0, None), "%s: the start fails (rc %s)" % (what, rc))
+    c.check(took < 10, "%s: at once (%.1f s)" % (what, took))
+    for n in needles:
+        c.check(n in err, "%s: message has %r: %r" % (what, n, err[-400:]))
+    after = os.lstat(path)
+    c.eq((after.st_mode, after.st_ino), (before.st_mode, before.st_ino), "%s: left as it was" % what)
+    if content is not None:
+        c.eq(open(path, "rb").read(), content, "%s: content unchanged" % what)
+
+
+def accounts_doc(hash_=None, user="admin", accounts=True):
+    acc = [{"Id": "1", "UserName": user, "RoleId": "Administrator", "Enabled": True,
+            "PasswordHash": hash_ or pbkdf2_hash("admin-password-1")}]
+    return json.dumps({"Version": 1, "Accounts": acc if accounts else []})
+
+
+with Agent(start=False) as a:
+    a.expect_clean_exit = False
+    os.makedirs(a.state, mode=0o700)
+    accounts = os.path.join(a.state, "accounts.json")
+
+    os.mkfifo(accounts, 0o600)
+    refused(a, "FIFO accounts file", [accounts, "not a regular file"], accounts)
+    os.unlink(accounts)
+
+    for what, doc, needle in [
+            ("malformed hash", accounts_doc("pbkdf2-sha256$1000$AAAA$AAAA"), "PasswordHash is not"),
+            ("10 million iterations", accounts_doc("pbkdf2-sha256$10000000$%s$%s" % (SALT, KEY)),
+             "iterations must be between"),
+            ("bad user name", accounts_doc(user="ad min"), "UserName must be"),
+            ("empty account list", accounts_doc(accounts=False), "no account")]:
+        with open_private(accounts) as f:
+            f.write(doc)
+        refused(a, what, [accounts + ":1:", needle], accounts)
+    with open_private(accounts) as f:
+        f.write(accounts_doc())
+    os.chmod(accounts, 0o644)
+    refused(a, "mode 0644", [accounts, "mode 0644", "chmod 600"], accounts)
+    os.chmod(accounts, 0o600)
+
+    uuid = os.path.join(a.state, "service-uuid")
+    with open(uuid, "w") as f:
+        f.write("garbage\n")
+    refused(a, "garbage service-uuid", [uuid, "holds no UUID"], uuid)
+    os.unlink(uuid)
+
+    audit = os.path.join(a.state, "audit")
+    os.makedirs(audit, mode=0o700)
+    os.mkfifo(os.path.join(audit, "audit.log"), 0o600)
+    refused(a, "FIFO audit log", [audit, "not a regular file"], os.path.join(audit, "audit.log"))
+    os.unlink(os.path.join(audit, "audit.log"))
+
+    catalogue = os.path.join(a.tmp, "catalogue.json")
+    os.mkfifo(catalogue, 0o600)
+    with open(a.config_path) as f:
+        cfg = json.load(f)
+    cfg["policy_file"] = catalogue
+    with open(a.config_path, "w") as f:
+        json.dump(cfg, f)
+    refused(a, "FIFO catalogue", [catalogue, "not a regular file"], catalogue)
+    os.unlink(catalogue)
+    del cfg["policy_file"]
+    with open(a.config_path, "w") as f:
+        json.dump(cfg, f)
+
+    # With every file in order the same state starts and serves.
+    a.expect_clean_exit = True
+    a.start()
+    c.eq(a.curl("GET", "/redfish/v1/Systems", user=("admin", "admin-password-1")).status, 200,
+         "the agent starts with the files in order")
+c.finish()
