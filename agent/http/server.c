@@ -48,6 +48,25 @@ struct http_server {
 	struct workpool *jobs; /* threads that run them */
 	gnutls_datum_t ticket_key;
 	struct tls_store *tls;
+	pthread_mutex_t streams_lock;
+	struct stream_conn *streams; /* streaming responses being sent */
+	atomic_uint nstreams;
+	bool streams_closing;
+};
+
+/* A streaming response on one connection. The connection is suspended while
+ * the producer has nothing to send, so an idle stream holds no thread; wake
+ * resumes it. lock orders suspended/woken against wake from other threads
+ * and is never held while calling into the producer. */
+struct stream_conn {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct http_stream s;
+	pthread_mutex_t lock;
+	bool suspended;
+	bool woken;
+	bool closing;
+	struct stream_conn *prev, *next;
 };
 
 /* A deferred response being produced on a worker thread. */
@@ -201,6 +220,131 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+static void stream_wake(void *arg)
+{
+	struct stream_conn *sc = arg;
+
+	pthread_mutex_lock(&sc->lock);
+	if (sc->suspended) {
+		sc->suspended = false;
+		MHD_resume_connection(sc->conn);
+	} else {
+		sc->woken = true;
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream_conn *sc = cls;
+	long n;
+	(void)pos;
+
+	for (;;) {
+		pthread_mutex_lock(&sc->lock);
+		if (sc->closing) {
+			pthread_mutex_unlock(&sc->lock);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		sc->woken = false;
+		pthread_mutex_unlock(&sc->lock);
+		n = sc->s.read(sc->s.arg, buf, max);
+		if (n < 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (n > 0)
+			return (ssize_t)n;
+		/* Nothing pending: park the connection unless a wake came in
+		 * while the producer was being asked. Returning 0 is allowed
+		 * only together with a suspension (no busy loop). */
+		pthread_mutex_lock(&sc->lock);
+		if (!sc->woken && !sc->closing) {
+			sc->suspended = true;
+			MHD_suspend_connection(sc->conn);
+			pthread_mutex_unlock(&sc->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&sc->lock);
+	}
+}
+
+static void stream_free(void *cls)
+{
+	struct stream_conn *sc = cls;
+	struct http_server *srv = sc->srv;
+
+	/* After release the producer calls wake no more. */
+	sc->s.release(sc->s.arg);
+	pthread_mutex_lock(&srv->streams_lock);
+	if (sc->prev)
+		sc->prev->next = sc->next;
+	else
+		srv->streams = sc->next;
+	if (sc->next)
+		sc->next->prev = sc->prev;
+	pthread_mutex_unlock(&srv->streams_lock);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+	atomic_fetch_sub(&srv->nstreams, 1);
+}
+
+static enum MHD_Result send_stream(struct MHD_Connection *conn, struct http_server *srv,
+				   struct http_response *resp)
+{
+	struct stream_conn *sc = calloc(1, sizeof(*sc));
+	struct MHD_Response *r = NULL;
+	enum MHD_Result ret;
+
+	if (!sc)
+		return MHD_NO; /* resp still owns the stream and releases it */
+	sc->srv = srv;
+	sc->conn = conn;
+	pthread_mutex_init(&sc->lock, NULL);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, sc,
+					      stream_free);
+	if (!r) {
+		pthread_mutex_destroy(&sc->lock);
+		free(sc);
+		return MHD_NO;
+	}
+	sc->s = resp->stream;
+	memset(&resp->stream, 0, sizeof(resp->stream)); /* stream_free releases it now */
+	atomic_fetch_add(&srv->nstreams, 1);
+	pthread_mutex_lock(&srv->streams_lock);
+	sc->closing = srv->streams_closing;
+	sc->next = srv->streams;
+	if (sc->next)
+		sc->next->prev = sc;
+	srv->streams = sc;
+	pthread_mutex_unlock(&srv->streams_lock);
+	if (sc->s.attach)
+		sc->s.attach(sc->s.arg, stream_wake, sc);
+	for (size_t i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	if (resp->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* End every stream: they never finish by themselves, and libmicrohttpd must
+ * not be stopped with suspended connections. */
+static void close_streams(struct http_server *s)
+{
+	pthread_mutex_lock(&s->streams_lock);
+	s->streams_closing = true;
+	for (struct stream_conn *sc = s->streams; sc; sc = sc->next) {
+		pthread_mutex_lock(&sc->lock);
+		sc->closing = true;
+		if (sc->suspended) {
+			sc->suspended = false;
+			MHD_resume_connection(sc->conn);
+		}
+		pthread_mutex_unlock(&sc->lock);
+	}
+	pthread_mutex_unlock(&s->streams_lock);
+}
+
 static void job_main(void *arg)
 {
 	struct job *job = arg;
@@ -287,7 +431,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	st->srv->handler(st->srv->ctx, &req, &resp);
 	if (resp.defer.run)
 		return start_job(conn, st, &resp);
-	ret = send_response(conn, &resp);
+	if (resp.stream.read)
+		ret = send_stream(conn, st->srv, &resp);
+	else
+		ret = send_response(conn, &resp);
 	http_response_release(&resp);
 	st->answered = 1;
 	return ret;
@@ -506,6 +653,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->handler = handler;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
+	pthread_mutex_init(&srv->streams_lock, NULL);
 	srv->want_client_cert = cfg->client_ca_pem != NULL;
 	if (gnutls_session_ticket_key_generate(&srv->ticket_key) != GNUTLS_E_SUCCESS)
 		srv->ticket_key.data = NULL;
@@ -568,6 +716,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 
 void http_server_quiesce(struct http_server *s)
 {
+	close_streams(s);
 	for (size_t i = 0; i < s->ndaemons; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
 		if (fd != MHD_INVALID_SOCKET)
@@ -580,6 +729,11 @@ unsigned http_server_inflight(struct http_server *s)
 	return atomic_load(&s->inflight);
 }
 
+unsigned http_server_streams(struct http_server *s)
+{
+	return atomic_load(&s->nstreams);
+}
+
 void http_server_stop(struct http_server *s)
 {
 	if (!s)
@@ -590,9 +744,15 @@ void http_server_stop(struct http_server *s)
 		struct timespec t = { 0, 5000000 };
 		nanosleep(&t, NULL);
 	}
+	close_streams(s);
+	for (int i = 0; i < 200 && atomic_load(&s->nstreams) > 0; i++) {
+		struct timespec t = { 0, 10000000 };
+		nanosleep(&t, NULL);
+	}
 	workpool_free(s->jobs);
 	for (size_t i = 0; i < s->ndaemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
+	pthread_mutex_destroy(&s->streams_lock);
 	if (s->ticket_key.data)
 		gnutls_free(s->ticket_key.data);
 	tls_store_free(s->tls);

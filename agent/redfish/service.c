@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "redfish/body_cache.h"
 #include "redfish/error.h"
 #include "redfish/router.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
 
 #define WWW_AUTHENTICATE "Basic realm=\"cxl-agent\", charset=\"UTF-8\""
@@ -28,10 +30,15 @@ static int is_json_media_type(const char *ct)
 /* Query options: Redfish says unsupported $-options get 501, other
  * parameters are ignored. The agent supports none (ProtocolFeaturesSupported
  * says so). */
-static const char *unsupported_query(const struct http_request *req)
+static bool route_accepts_query(const struct route *route, const char *name)
+{
+	return (route->methods & ROUTE_QUERY_FILTER) && strcmp(name, "$filter") == 0;
+}
+
+static const char *unsupported_query(const struct http_request *req, const struct route *route)
 {
 	for (size_t i = 0; i < req->nquery; i++)
-		if (req->query[i].name[0] == '$')
+		if (req->query[i].name[0] == '$' && !route_accepts_query(route, req->query[i].name))
 			return req->query[i].name;
 	return NULL;
 }
@@ -267,7 +274,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_unsupported_media_type(resp);
 		goto out;
 	}
-	if ((q = unsupported_query(req))) {
+	if ((q = unsupported_query(req, route))) {
 		rf_query_parameter_unsupported(resp, q);
 		goto out;
 	}
@@ -309,6 +316,7 @@ static void finish(const struct http_request *req, struct http_response *resp, u
 struct deferred_finish {
 	struct http_deferred inner;
 	unsigned allowed;
+	struct metrics *metrics;
 };
 
 static void deferred_run(void *arg, struct http_response *resp)
@@ -316,6 +324,7 @@ static void deferred_run(void *arg, struct http_response *resp)
 	struct deferred_finish *d = arg;
 	d->inner.run(d->inner.arg, resp);
 	finish(NULL, resp, d->allowed);
+	metrics_http(d->metrics, resp->status);
 }
 
 static void deferred_release(void *arg)
@@ -343,6 +352,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		if (d) {
 			d->inner = resp->defer;
 			d->allowed = allowed;
+			d->metrics = ag->metrics;
 			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
@@ -354,5 +364,8 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		rf_internal_error(resp);
 	}
 	finish(req, resp, allowed);
+	metrics_http(ag->metrics, resp->status);
+	if (resp->status == 401)
+		metrics_auth_failure(ag->metrics);
 	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);
 }
