@@ -1,143 +1,17 @@
 """EventService and its server-sent event stream with real clients: a stream
 sees a device vanish within a second of the fault, filters keep other
 streams quiet, Last-Event-ID replays, the stream limit answers 503, and a
-stream ends when its session is deleted."""
-import base64
+stream ends when its session is deleted or its account loses Login."""
 import json
 import os
-import queue
-import socket
-import ssl
 import sys
-import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, Agent, Checker,  # noqa: E402
                       set_fault, write_emulated_profile)
+from sselib import SSE, Stream, open_stream  # noqa: E402
 
-SSE = "/redfish/v1/EventService/SSE"
-
-
-class Stream:
-    """An SSE client on a raw TLS socket: events go to a queue as
-    (arrival time, id, parsed data); end-of-stream puts None."""
-
-    def __init__(self, agent, filt=None, user=("admin", ADMIN_PASSWORD), token=None,
-                 last_id=None):
-        path = SSE
-        if filt is not None:
-            path += "?" + urllib.parse.urlencode({"$filter": filt}, quote_via=urllib.parse.quote)
-        ctx = ssl.create_default_context(cafile=agent.ca)
-        raw = socket.create_connection(("127.0.0.1", agent.port), timeout=10)
-        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
-        req = "GET %s HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n" % path
-        if token:
-            req += "X-Auth-Token: %s\r\n" % token
-        elif user:
-            req += "Authorization: Basic %s\r\n" % base64.b64encode(
-                ("%s:%s" % user).encode()).decode()
-        if last_id is not None:
-            req += "Last-Event-ID: %s\r\n" % last_id
-        self.sock.sendall((req + "\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n")
-        self.status = int(lines[0].split()[1])
-        self.headers = {k.strip().lower(): v.strip() for k, v in
-                        (line.split(":", 1) for line in lines[1:] if ":" in line)}
-        self.events = queue.Queue()
-        self.ended = threading.Event()
-        if self.status == 200:
-            self.sock.settimeout(None)
-            threading.Thread(target=self._run, daemon=True).start()
-        else:
-            want = int(self.headers.get("content-length", "0"))
-            while len(self.buf) < want:
-                chunk = self.sock.recv(4096)
-                if not chunk:
-                    break
-                self.buf += chunk
-            self.body = self.buf
-
-    def _chunks(self):
-        """Undo chunked transfer coding, yielding payload bytes."""
-        data = self.buf
-        chunked = self.headers.get("transfer-encoding", "") == "chunked"
-        while True:
-            if not chunked:
-                if data:
-                    yield data
-                data = self.sock.recv(65536)
-                if not data:
-                    return
-                continue
-            while b"\r\n" not in data:
-                more = self.sock.recv(65536)
-                if not more:
-                    return
-                data += more
-            size_line, _, data = data.partition(b"\r\n")
-            size = int(size_line.split(b";")[0], 16)
-            if size == 0:
-                return
-            while len(data) < size + 2:
-                more = self.sock.recv(65536)
-                if not more:
-                    return
-                data += more
-            yield data[:size]
-            data = data[size + 2:]
-
-    def _run(self):
-        text = ""
-        try:
-            for chunk in self._chunks():
-                text += chunk.decode()
-                while "\n\n" in text:
-                    block, text = text.split("\n\n", 1)
-                    ev_id, data = None, []
-                    for line in block.split("\n"):
-                        if line.startswith("id: "):
-                            ev_id = line[4:]
-                        elif line.startswith("data: "):
-                            data.append(line[6:])
-                    if data:
-                        self.events.put((time.time(), ev_id, json.loads("\n".join(data))))
-        except (OSError, ValueError):
-            pass
-        self.ended.set()
-        self.events.put(None)
-
-    def next(self, timeout):
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-def open_stream(agent, *args, **kw):
-    """A stream, waiting while closed ones still count against the limit
-    (a closed client is noticed at the next keepalive write)."""
-    deadline = time.time() + 8
-    st = Stream(agent, *args, **kw)
-    while st.status == 503 and time.time() < deadline:
-        st.close()
-        time.sleep(0.3)
-        st = Stream(agent, *args, **kw)
-    return st
 
 
 def main():
@@ -251,6 +125,40 @@ def main():
         c.eq(r.status, 204, "session deleted")
         c.check(s.ended.wait(3), "stream ends within 3 s of its session's deletion")
         s.close()
+
+        # An account that loses Login loses its stream: by its role losing
+        # the privilege, or by being disabled.
+        r = a.curl("POST", "/redfish/v1/AccountService/Roles",
+                   body={"RoleId": "Watcher", "AssignedPrivileges": ["Login", "ConfigureSelf"]})
+        c.eq(r.status, 201, "custom role with Login")
+        for name in ("watcher", "disabled"):
+            r = a.curl("POST", "/redfish/v1/AccountService/Accounts",
+                       body={"UserName": name, "Password": name + "-password-1",
+                             "RoleId": "Watcher"})
+            c.eq(r.status, 201, "account %s" % name)
+            if name == "disabled":
+                disabled_uri = r.header("location")
+        time.sleep(1.5)
+        w = open_stream(a, user=("watcher", "watcher-password-1"))
+        d = open_stream(a, user=("disabled", "disabled-password-1"))
+        c.eq((w.status, d.status), (200, 200), "streams of both accounts open")
+        r = a.curl("PATCH", "/redfish/v1/AccountService/Roles/Watcher",
+                   body={"AssignedPrivileges": ["ConfigureSelf"]})
+        c.eq(r.status, 200, "Login taken from the role")
+        c.check(w.ended.wait(3) and d.ended.wait(3),
+                "streams end within 3 s of their role losing Login")
+        w.close()
+        d.close()
+        r = a.curl("PATCH", "/redfish/v1/AccountService/Roles/Watcher",
+                   body={"AssignedPrivileges": ["Login", "ConfigureSelf"]})
+        c.eq(r.status, 200, "Login given back to the role")
+        time.sleep(1.5)
+        d = open_stream(a, user=("disabled", "disabled-password-1"))
+        c.eq(d.status, 200, "stream opens again")
+        r = a.curl("PATCH", disabled_uri, body={"Enabled": False})
+        c.eq(r.status, 200, "account disabled")
+        c.check(d.ended.wait(3), "stream ends within 3 s of its account being disabled")
+        d.close()
     c.finish()
 
 
