@@ -72,6 +72,17 @@ class Stream(threading.Thread):
         self.seq_of = {}
         self.status = None
 
+    def end(self):
+        """Shut down, wait for the reader, then release the descriptor: a
+        descriptor closed under a blocked reader is reused by the next
+        connection while the reader's TLS object still reads by number."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.join(10)
+        self.sock.close()
+
     def run(self):
         buf = b""
         seq_re = re.compile(rb'"Message":"bench (\d+)"')
@@ -113,7 +124,7 @@ def reader_group(port, ca, n, mapper, ready, results):
         time.sleep(0.5)
     results.put(([st.arrivals for st in streams], streams[0].seq_of if mapper else {}))
     for st in streams:
-        st.sock.close()
+        st.end()
 
 
 def publisher(port, ca, seqs, out):
@@ -156,7 +167,7 @@ def hold_streams(port, ca, n, ready, stop):
     ready.put(sum(1 for st in streams if st.status == 200))
     stop.get()
     for st in streams:
-        st.sock.close()
+        st.end()
 
 
 def wrk_with_streams(port, ca):
