@@ -113,8 +113,12 @@ def main():
         c.check(got is False, "an unauthenticated attempt makes no decision event")
         cmds.close()
 
-        # A session's stream ends when the session is deleted.
+        # A session's stream ends when the session is deleted. Meanwhile
+        # a stream of everything watches that account and session events
+        # carry no secret.
         time.sleep(1.5)
+        watch = open_stream(a)
+        c.eq(watch.status, 200, "watching stream opens")
         r = a.curl("POST", "/redfish/v1/SessionService/Sessions", user=None,
                    body={"UserName": "admin", "Password": ADMIN_PASSWORD})
         c.eq(r.status, 201, "login")
@@ -159,6 +163,22 @@ def main():
         c.eq(r.status, 200, "account disabled")
         c.check(d.ended.wait(3), "stream ends within 3 s of its account being disabled")
         d.close()
+        seen = []
+        while True:
+            got = watch.next(timeout=1)
+            if not got:
+                break
+            seen.append(got[2])
+        watch.close()
+        kinds = {(e["Events"][0]["MessageId"].rsplit(".", 1)[-1],
+                  e["Events"][0].get("OriginOfCondition", {}).get("@odata.id", "").rsplit("/", 2)[-2])
+                 for e in seen}
+        c.check({("ResourceCreated", "Sessions"), ("ResourceRemoved", "Sessions"),
+                 ("ResourceCreated", "Accounts"), ("ResourceChanged", "Accounts")} <= kinds,
+                 "account and session events seen (%r)" % sorted(kinds))
+        text = json.dumps(seen)
+        c.check(token not in text and "-password-1" not in text and ADMIN_PASSWORD not in text,
+                "no password or session token in any event")
     c.finish()
 
 

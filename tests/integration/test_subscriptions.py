@@ -15,7 +15,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import Agent, Checker, free_port, set_fault, write_emulated_profile  # noqa: E402
+from agentlib import (Agent, Checker, free_port, make_certs, set_fault,  # noqa: E402
+                      write_emulated_profile)
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
@@ -24,8 +25,9 @@ TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
 class Listener:
     """An HTTPS endpoint collecting POSTed Events in a queue."""
 
-    def __init__(self, agent, port):
+    def __init__(self, agent, port, certs=None):
         self.port = port
+        certs = certs or agent.certs
         self.events = queue.Queue()
         got = self.events
 
@@ -43,8 +45,8 @@ class Listener:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.allow_reuse_address = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(agent.certs, "server.crt"),
-                            os.path.join(agent.certs, "server.key"))
+        ctx.load_cert_chain(os.path.join(certs, "server.crt"),
+                            os.path.join(certs, "server.key"))
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -98,6 +100,27 @@ def bad_input(c, a, port):
         r = a.curl("POST", SUBS, body=body)
         c.error_body(r, 400, msg, what)
     c.eq(members(a), before, "bad subscriptions create nothing")
+
+
+def untrusted_destination(c, a):
+    """A destination whose certificate the configured CA bundle did not
+    sign gets nothing: the handshake is refused before any event leaves."""
+    certs = make_certs(os.path.join(a.tmp, "other-ca"))
+    port = free_port()
+    other = Listener(a, port, certs=certs)
+    r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/events" % port,
+                                   "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"]})
+    c.eq(r.status, 201, "subscription to a destination of another CA")
+    loc = r.header("location")
+    a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                     "Message": "secret", "MessageArgs": ["a", "b", "c", "d"]})
+    c.check(other.next(3) is None, "nothing is delivered to a destination the CA bundle did not sign")
+    health = wait_for(lambda: a.curl("GET", loc).json().get("Status", {}).get("Health")
+                      == "Warning", 5)
+    c.check(health, "the untrusted destination's subscription shows Warning")
+    c.check("certificate" in a.logtext().lower(), "the refusal is logged with its reason")
+    c.eq(a.curl("DELETE", loc).status, 204, "untrusted subscription deleted")
+    other.close()
 
 
 def main():
@@ -154,6 +177,10 @@ def main():
         r = a.curl("POST", TEST_EVENT, body={"MessageId": "TaskEvent.1.0.TaskStarted"})
         c.eq(r.status, 204, "SubmitTestEvent outside the filter")
         c.check(listener.next(1.5) is None, "an event outside RegistryPrefixes is not pushed")
+
+        untrusted_destination(c, a)
+        while listener.next(0.5):
+            pass
 
         # A device vanishing reaches the subscriber.
         set_fault(prof["fault"][1], "vanish")
