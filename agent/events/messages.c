@@ -1,5 +1,6 @@
 #include "events/messages.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,17 @@ static const struct event_message messages[EVM_COUNT] = {
 				       "The audit log cannot be written: %1. Vendor commands are refused." },
 	[EVM_CATALOGUE_RELOAD_FAILED] = { "CxlAgent", "1.0", "CatalogueReloadFailed", "Warning", 1,
 					  "The vendor command catalogue was not reloaded: %1. The previous catalogue stays in force." },
+	[EVM_VENDOR_COMMAND_DENIALS_SUPPRESSED] = { "CxlAgent", "1.0", "VendorCommandDenialsSuppressed",
+						    "Warning", 3,
+						    "%1 further denials of vendor commands for user '%2' from %3 were counted, not recorded one by one." },
+	[EVM_VENDOR_COMMAND_RESULT] = { "CxlAgent", "1.0", "VendorCommandResult", "OK", 2,
+					"The vendor command of audit record %1 returned %2." },
+	[EVM_VENDOR_COMMAND_DEVICE_ERROR] = { "CxlAgent", "1.0", "VendorCommandDeviceError", "Warning", 2,
+					      "The device refused the vendor command of audit record %1: %2." },
+	[EVM_VENDOR_COMMAND_NOT_DELIVERED] = { "CxlAgent", "1.0", "VendorCommandNotDelivered", "Critical", 2,
+					       "The vendor command of audit record %1 did not reach the device: %2." },
+	[EVM_VENDOR_COMMAND_OUTCOME_UNKNOWN] = { "CxlAgent", "1.0", "VendorCommandOutcomeUnknown", "Warning", 2,
+						 "The outcome of the vendor command of audit record %1 is not known: %2." },
 };
 
 const struct event_message *event_message_get(enum event_msg msg)
@@ -86,12 +98,28 @@ static json_t *message_args(const char *const *args, unsigned nargs)
 {
 	json_t *a = json_array();
 	for (unsigned i = 0; a && i < nargs; i++) {
-		if (json_array_append_new(a, json_string(args[i] ? args[i] : ""))) {
+		if (json_array_append_new(a, json_string(args && args[i] ? args[i] : ""))) {
 			json_decref(a);
 			return NULL;
 		}
 	}
 	return a;
+}
+
+int event_message_set(json_t *obj, enum event_msg msg, const char *const *args)
+{
+	const struct event_message *m = event_message_get(msg);
+	char id[EVENT_MESSAGE_ID_MAX], text[512];
+
+	if (!m)
+		return -EINVAL;
+	snprintf(id, sizeof(id), "%s.%s.%s", m->prefix, m->version, m->key);
+	event_message_format(m->text, args, m->nargs, text, sizeof(text));
+	if (json_object_set_new(obj, "MessageId", json_string(id)) ||
+	    json_object_set_new(obj, "Message", json_string(text)) ||
+	    json_object_set_new(obj, "MessageArgs", message_args(args, m->nargs)))
+		return -ENOMEM;
+	return 0;
 }
 
 uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *severity,
@@ -100,7 +128,7 @@ uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *sever
 {
 	const struct event_message *m = event_message_get(msg);
 	struct event_desc d = { 0 };
-	char id[EVENT_MESSAGE_ID_MAX], text[512];
+	char id[EVENT_MESSAGE_ID_MAX];
 	json_t *rec;
 
 	if (!bus || !m) {
@@ -108,10 +136,12 @@ uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *sever
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%s.%s.%s", m->prefix, m->version, m->key);
-	event_message_format(m->text, args, m->nargs, text, sizeof(text));
-	rec = json_pack("{s:s, s:s, s:s, s:o, s:s}", "EventType", "Other", "MessageId", id,
-			"Message", text, "MessageArgs", message_args(args, m->nargs),
-			"MessageSeverity", severity ? severity : m->severity);
+	rec = json_pack("{s:s, s:s}", "EventType", "Other", "MessageSeverity",
+			severity ? severity : m->severity);
+	if (rec && event_message_set(rec, msg, args)) {
+		json_decref(rec);
+		rec = NULL;
+	}
 	if (rec && origin && origin[0] &&
 	    json_object_set_new(rec, "OriginOfCondition", json_pack("{s:s}", "@odata.id", origin))) {
 		json_decref(rec);

@@ -2,7 +2,8 @@
  * message, its arguments and its origin into a published event. Message
  * text and default severity come from the registries (DMTF ResourceEvent
  * 1.4, TaskEvent 1.0, and the agent's own CxlAgent 1.0), so a MessageId
- * always names a message that exists. */
+ * always names a message that exists. Log entries (audit log, device log)
+ * take their MessageId from the same table. */
 #ifndef CXLA_EVENTS_MESSAGES_H
 #define CXLA_EVENTS_MESSAGES_H
 
@@ -30,6 +31,11 @@ enum event_msg {
 	EVM_VENDOR_COMMAND_COMPLETED,
 	EVM_AUDIT_LOG_UNWRITABLE,
 	EVM_CATALOGUE_RELOAD_FAILED,
+	EVM_VENDOR_COMMAND_DENIALS_SUPPRESSED,
+	EVM_VENDOR_COMMAND_RESULT,
+	EVM_VENDOR_COMMAND_DEVICE_ERROR,
+	EVM_VENDOR_COMMAND_NOT_DELIVERED,
+	EVM_VENDOR_COMMAND_OUTCOME_UNKNOWN,
 	EVM_COUNT
 };
 
@@ -54,6 +60,11 @@ int event_registry_known(const char *prefix);
 uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *severity,
 		    const char *origin, const char *resource_type, const char *const *args,
 		    json_t *oem);
+
+/* Set MessageId, Message and MessageArgs of msg with args (borrowed, the
+ * message's nargs strings; NULL reads as "") on obj, an Event record or a
+ * LogEntry. 0, -EINVAL (msg out of range) or -ENOMEM. */
+int event_message_set(json_t *obj, enum event_msg msg, const char *const *args);
 
 /* Substitute %1..%9 in text with args into buf (truncated). */
 void event_message_format(const char *text, const char *const *args, unsigned nargs, char *buf,

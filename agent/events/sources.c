@@ -1,5 +1,6 @@
 #include "events/sources.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,8 +60,12 @@ void events_command(struct event_bus *bus, const char *device_id, const char *co
 	completion_text(o, text, sizeof(text));
 	ok = o->stage == COMMAND_SUBMITTED && o->result.transport == 0 &&
 	     (o->result.mbox_rc == CXL_MBOX_SUCCESS || o->result.mbox_rc == CXL_MBOX_BACKGROUND_STARTED);
-	event_emit(bus, EVM_VENDOR_COMMAND_COMPLETED, ok ? "OK" : "Warning", origin, "PCIeDevice",
-		   done_args, NULL);
+	/* As in the audit log: a command that never reached the device is
+	 * critical, one the device refused or never got to run a warning. */
+	event_emit(bus, EVM_VENDOR_COMMAND_COMPLETED,
+		   ok ? "OK" : o->stage == COMMAND_SUBMITTED && o->result.transport &&
+				       o->result.transport != -EBUSY ? "Critical" : "Warning",
+		   origin, "PCIeDevice", done_args, NULL);
 }
 
 void events_task(void *bus, const struct task_info *ti)

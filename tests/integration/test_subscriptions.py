@@ -109,7 +109,8 @@ def untrusted_destination(c, a):
     port = free_port()
     other = Listener(a, port, certs=certs)
     r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/events" % port,
-                                   "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"]})
+                                   "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"],
+                                   "DeliveryRetryPolicy": "RetryForever"})
     c.eq(r.status, 201, "subscription to a destination of another CA")
     loc = r.header("location")
     a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
