@@ -29,10 +29,12 @@ AUTH = {"Authorization": "Basic " + __import__("base64").b64encode(
 
 def fresh_request(agent, ctx):
     """One request on a new TLS connection: None when it completed its
-    handshake and got 200 for the service root, else what went wrong."""
+    handshake and got 200 for the service root, else what went wrong. The
+    timeout is generous: on a loaded machine the sanitizer build can take
+    seconds for a handshake; a failure must be a refusal, not slowness."""
     req = b"GET /redfish/v1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
     try:
-        with socket.create_connection(("127.0.0.1", agent.port), timeout=10) as raw:
+        with socket.create_connection(("127.0.0.1", agent.port), timeout=30) as raw:
             with ctx.wrap_socket(raw, server_hostname="localhost") as s:
                 s.sendall(req)
                 data = b""
