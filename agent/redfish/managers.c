@@ -216,8 +216,10 @@ static const char *rec_str(json_t *rec, const char *key)
 /* The registry message of an audit record and its arguments, which say
  * how much an operator should care: a denial is a warning, a command the
  * device refused or whose end nobody saw is one too, a command that never
- * reached the device is critical. text holds arguments built here. */
-static enum event_msg audit_message(json_t *rec, const char *args[4], char *text, size_t len)
+ * reached the device is critical. severity is set where it differs from
+ * the message's. text holds arguments built here. */
+static enum event_msg audit_message(json_t *rec, const char *args[4], const char **severity,
+				    char *text, size_t len)
 {
 	const char *type = rec_str(rec, "type");
 	const char *transport = json_string_value(json_object_get(rec, "transport"));
@@ -247,6 +249,10 @@ static enum event_msg audit_message(json_t *rec, const char *args[4], char *text
 		return EVM_VENDOR_COMMAND_OUTCOME_UNKNOWN;
 	}
 	if (transport && strcmp(transport, "OK") != 0) {
+		/* Too many commands waited for the device: refused for load,
+		 * the path to the device is not in doubt. */
+		if (strcmp(transport, "EBUSY") == 0)
+			*severity = "Warning";
 		snprintf(text, len, "%s", transport);
 		return EVM_VENDOR_COMMAND_NOT_DELIVERED;
 	}
@@ -263,7 +269,7 @@ static json_t *entry_json(json_t *rec)
 {
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	const char *time = json_string_value(json_object_get(rec, "time"));
-	const char *args[4] = { 0 };
+	const char *args[4] = { 0 }, *severity = NULL;
 	char uri[128], text[96];
 	enum event_msg msg;
 	json_t *o;
@@ -271,10 +277,11 @@ static json_t *entry_json(json_t *rec)
 	if (!id)
 		return NULL;
 	snprintf(uri, sizeof(uri), AUDIT "/Entries/%s", id);
-	msg = audit_message(rec, args, text, sizeof(text));
+	msg = audit_message(rec, args, &severity, text, sizeof(text));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "@odata.id", uri, "@odata.type",
 		      "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record", "EntryType",
-		      "Event", "Severity", event_message_get(msg)->severity, "Oem", "CxlAgent",
+		      "Event", "Severity", severity ? severity : event_message_get(msg)->severity,
+		      "Oem", "CxlAgent",
 		      audit_record_json(rec));
 	if (o && event_message_set(o, msg, args)) {
 		json_decref(o);

@@ -170,6 +170,7 @@ static void test_audit_messages(void **state)
 		{ 0, 0x15, AUDIT_OUTCOME_REPORTED, "VendorCommandDeviceError", "Warning", NULL },
 		{ -ETIMEDOUT, 0, AUDIT_OUTCOME_REPORTED, "VendorCommandNotDelivered", "Critical",
 		  "ETIMEDOUT" },
+		{ -EBUSY, 0, AUDIT_OUTCOME_REPORTED, "VendorCommandNotDelivered", "Warning", "EBUSY" },
 		{ 0, 0, AUDIT_OUTCOME_UNKNOWN, "VendorCommandOutcomeUnknown", "Warning", "Unknown" },
 		{ 0, 0, AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN, "VendorCommandOutcomeUnknown", "Warning",
 		  "AbandonedAtShutdown" },
