@@ -33,7 +33,8 @@ class Stream:
         if filt is not None:
             path += "?" + urllib.parse.urlencode({"$filter": filt}, quote_via=urllib.parse.quote)
         ctx = ctx or ssl.create_default_context(cafile=agent.ca)
-        raw = socket.create_connection(("127.0.0.1", agent.port), timeout=10)
+        # Generous: the sanitizer build on a loaded machine is slow to answer.
+        raw = socket.create_connection(("127.0.0.1", agent.port), timeout=30)
         self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
         self.thread = None
         self.closed = False

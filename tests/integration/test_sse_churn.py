@@ -83,21 +83,30 @@ def end_stream(agent, ctx, stream, how, results):
 
 
 def publisher(agent, stop, counts):
-    """Keeps events flowing so that streams are being written when they end."""
+    """Keeps events flowing so that streams are being written when they end.
+    A slow answer (a loaded machine) reconnects rather than ends the flow."""
     ctx = ssl.create_default_context(cafile=agent.ca)
-    conn = http.client.HTTPSConnection("127.0.0.1", agent.port, context=ctx, timeout=10)
+    conn = None
     n = 0
     while not stop.is_set():
         body = json.dumps({"MessageId": "ResourceEvent.1.4.ResourceChanged",
                            "Message": "churn %d" % n})
-        conn.request("POST", TEST_EVENT, body=body,
-                     headers=dict(AUTH, **{"Content-Type": "application/json"}))
-        r = conn.getresponse()
-        r.read()
-        counts.append(r.status)
+        try:
+            if conn is None:
+                conn = http.client.HTTPSConnection("127.0.0.1", agent.port, context=ctx,
+                                                   timeout=60)
+            conn.request("POST", TEST_EVENT, body=body,
+                         headers=dict(AUTH, **{"Content-Type": "application/json"}))
+            r = conn.getresponse()
+            r.read()
+            counts.append(r.status)
+        except (OSError, http.client.HTTPException) as e:
+            counts.append(repr(e))
+            conn = None
         n += 1
         time.sleep(0.05)
-    conn.close()
+    if conn:
+        conn.close()
 
 
 def sse_clients(a):
@@ -138,7 +147,7 @@ def main():
             c.eq(len(good), len(streams), "round %d: every stream opens" % rnd)
             opened += len(good)
             # Let events reach them, then end them all at once, three ways.
-            got = sum(1 for s in good if s.next(3))
+            got = sum(1 for s in good if s.next(20))
             c.eq(got, len(good), "round %d: every stream gets events" % rnd)
             closers = []
             for i, st in enumerate(streams):
@@ -161,7 +170,8 @@ def main():
         c.eq([r for r in results if r][:5], [],
              "every stream ends and the new connection after it is answered")
         c.check(statuses and all(s == 204 for s in statuses),
-                "events submitted throughout (%d)" % len(statuses))
+                "events submitted throughout (%d, not 204: %r)"
+                % (len(statuses), [s for s in statuses if s != 204][:3]))
         # Streams whose client left are noticed at the next keepalive write.
         deadline = time.time() + 10
         while sse_clients(a) != 0 and time.time() < deadline:
