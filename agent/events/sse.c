@@ -24,6 +24,7 @@ struct sse_stream {
 	void *waker;
 	bool tick;
 	bool opened;                    /* the opening comment was sent */
+	bool ended;                     /* refused or failed: every read ends it */
 	char *pending;                  /* bytes not yet handed to the server */
 	size_t pending_len, pending_off;
 	time_t last_write;              /* CLOCK_MONOTONIC seconds */
@@ -184,12 +185,18 @@ static int refill(struct sse_stream *st)
 	bool tick;
 	int n;
 
+	/* Sticky: a refusal found after this read already copied an event
+	 * must end the stream at the next read, not wait for another tick. */
+	if (st->ended)
+		return -1;
 	pthread_mutex_lock(&st->lock);
 	tick = st->tick;
 	st->tick = false;
 	pthread_mutex_unlock(&st->lock);
-	if (tick && st->allowed && !st->allowed(st->allowed_arg))
+	if (tick && st->allowed && !st->allowed(st->allowed_arg)) {
+		st->ended = true;
 		return -1;
+	}
 	if (!st->opened) {
 		st->opened = true;
 		return set_pending(st, open_line, sizeof(open_line) - 1, "", 0, "", 0) ? -1 : 1;
