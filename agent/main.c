@@ -9,9 +9,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/capability.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -23,6 +26,7 @@
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/check.h"
+#include "cxl/mctp/endpoint.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -232,6 +236,37 @@ static int chown_tree(const char *dir, const struct passwd *pw)
 	return nftw(dir, chown_entry, 16, FTW_PHYS) == 0 ? 0 : -errno;
 }
 
+/* AF_MCTP checks CAP_NET_RAW on every send, in the sending thread. By the
+ * time the agent switches user its threads exist (server, poller, audit),
+ * and a capability kept across setuid would stay with the calling thread
+ * alone. So kernel MCTP endpoints need an agent started as its user with
+ * the capability already (systemd: User= and AmbientCapabilities=
+ * CAP_NET_RAW), or one that stays root; anything else would fail each send
+ * with EACCES, so it does not start. */
+static int check_net_raw(const char *user, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	const struct passwd *pw = user ? getpwnam(user) : NULL;
+
+	if (geteuid() == 0 && pw && pw->pw_uid != 0) {
+		snprintf(err, errlen, "kernel MCTP endpoints need CAP_NET_RAW in every thread, which "
+			 "switching from root to \"%s\" cannot keep: start the agent as \"%s\" "
+			 "with CAP_NET_RAW (systemd: User=%s, AmbientCapabilities=CAP_NET_RAW)",
+			 user, user, user);
+		return -EPERM;
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (!(data[CAP_TO_INDEX(CAP_NET_RAW)].effective & CAP_TO_MASK(CAP_NET_RAW))) {
+		snprintf(err, errlen, "kernel MCTP endpoints need CAP_NET_RAW, which the agent "
+			 "was not started with (systemd: AmbientCapabilities=CAP_NET_RAW)");
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int drop_privileges(const char *user, const char *state_dir, const char *audit_dir,
 			   char *err, size_t errlen)
 {
@@ -371,6 +406,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* before anything listens: a refused start must not answer first */
+	if (cxl_mctp_endpoints_need_net_raw((const char *const *)rt.cfg.mctp_endpoints,
+					    rt.cfg.mctp_endpoints_count) &&
+	    (rc = check_net_raw(rt.cfg.user, err, sizeof(err))))
+		goto fail;
 	if ((rc = load_tls(&rt, err, sizeof(err))) || (rc = open_agent(&rt, err, sizeof(err))))
 		goto fail;
 	if ((rc = start_server(&rt, err, sizeof(err))))

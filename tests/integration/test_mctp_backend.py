@@ -7,7 +7,8 @@ reaches them through "serial:" endpoints. Checked from the REST side:
    delivered by the "MCTP CCI" path;
  - responder faults map: no answer -> 504, garbage -> 502; the agent lives;
  - a responder killed makes its device Absent (the other stays Enabled), and
-   restarted on the same line brings it back."""
+   restarted on the same line brings it back;
+ - kernel MCTP endpoints and a switch of user from root: refused at start."""
 import os
 import signal
 import subprocess
@@ -123,7 +124,27 @@ def main():
     finally:
         for ln in lines:
             ln.close()
+    refuses_without_net_raw()
     c.finish()
+
+
+def refuses_without_net_raw():
+    """AF_MCTP wants CAP_NET_RAW in the sending thread: an agent with kernel
+    endpoints that would switch user from root (or lacks the capability)
+    does not start, and says why."""
+    a = Agent({"backend": "mctp", "mctp_endpoints": ["net=1,eid=8,name=k0"], "user": "nobody"},
+              start=False)
+    try:
+        a.start()
+        started = True
+    except RuntimeError:
+        started = False
+    finally:
+        a.stop()
+    c.check(not started, "kernel MCTP endpoints with a switch of user: refused at start")
+    c.check("CAP_NET_RAW" in a.logtext(), "the refusal names CAP_NET_RAW: %s" % a.logtext()[-300:])
+    a.expect_clean_exit = False
+    a.__exit__(None, None, None)
 
 
 def run(a, prof, want, lines, audit_dir):
