@@ -278,6 +278,8 @@ static int dispatch(const struct route *route, const struct route_ctx *ctx, int 
 {
 	int rc;
 
+	if (qrc == -ENOMEM)
+		return qrc; /* an internal error, not a refusal */
 	if (qrc) {
 		rf_query_refuse(resp, qerr);
 		return 0;
@@ -310,9 +312,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
 	struct rf_query query;
 	struct rf_query_error qerr;
-	int qrc;
 	char allow[64];
-	int rc;
+	int qrc, rc;
 
 	memset(&who, 0, sizeof(who));
 	who.peer = req->peer;
@@ -330,10 +331,6 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
 	qrc = query_of(req, found == ROUTE_FOUND ? route : NULL, &query, &qerr);
-	if (qrc == -ENOMEM) {
-		rf_internal_error(resp);
-		goto out;
-	}
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
 	else if (query.options & (RF_Q_EXPAND | RF_Q_ONLY))
