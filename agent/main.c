@@ -33,6 +33,7 @@
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
 #include "redfish/router.h"
+#include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
 #include "util/log.h"

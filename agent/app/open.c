@@ -1,5 +1,6 @@
 #include "app/open.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,10 +17,18 @@
 #include "core/host.h"
 #include "core/poller.h"
 #include "core/reconcile.h"
+#include "events/bus.h"
+#include "events/device_watch.h"
+#include "events/sources.h"
+#include "events/messages.h"
+#include "events/sse.h"
+#include "events/subscriptions.h"
+#include "metrics/metrics.h"
 #include "core/tasks.h"
 #include "core/uuid.h"
 #include "cxl/device.h"
 #include "redfish/body_cache.h"
+#include "redfish/resource.h"
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "util/fileio.h"
@@ -193,10 +202,15 @@ static int open_tasks(const struct config *cfg, struct agent *ag, char *err, siz
 	if ((rc = config_state_path(cfg, "task-id", path, sizeof(path))))
 		return rc;
 	tp.id_path = path;
-	if ((rc = tasks_new(ag, &tp, &ag->tasks)))
+	if ((rc = tasks_new(ag, &tp, &ag->tasks))) {
 		snprintf(err, errlen, "task ids from %s: %s", path,
 			 rc == -EINVAL ? "not an id bound; ids could repeat" : strerror(-rc));
-	return rc;
+		return rc;
+	}
+	/* The bus is closed after the tasks, whose abandonment at shutdown
+	 * is announced too. */
+	tasks_observe(ag->tasks, events_task, ag->events);
+	return 0;
 }
 
 static int open_commands(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
@@ -238,6 +252,53 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	return 0;
 }
 
+/* Event ids start from the clock so that a client's Last-Event-ID from
+ * before a restart never names a newer event. */
+static int open_events(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	char path[4096];
+	struct subscriptions_config sc = {
+		.path = path,
+		.ca_file = cfg->event_destination_ca,
+		.max = (unsigned)cfg->max_subscriptions,
+		.retry_attempts = (unsigned)cfg->delivery_retry_attempts,
+		.retry_interval_s = (unsigned)cfg->delivery_retry_interval_s,
+		.queue_len = (unsigned)cfg->event_queue_len,
+		.timeout_s = (unsigned)cfg->delivery_timeout_s,
+		.uri_base = "/redfish/v1/EventService/Subscriptions",
+	};
+	struct timespec now;
+	int rc;
+
+	/* Before the first thread: libcurl's global set-up is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -ENOMEM;
+	if ((rc = metrics_new(&ag->metrics)))
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &now);
+	rc = event_bus_new((size_t)cfg->event_replay_size,
+			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
+			   &ag->events);
+	if (rc)
+		return rc;
+	rc = sse_hub_new(ag->events, (unsigned)cfg->sse_max_streams,
+			 (unsigned)cfg->sse_keepalive_s, (unsigned)cfg->event_queue_len, &ag->sse);
+	if (rc || (rc = config_state_path(cfg, "subscriptions.json", path, sizeof(path))))
+		return rc;
+	return subscriptions_open(&sc, ag->events, &ag->subs, err, errlen);
+}
+
+/* The poller refreshes the devices; the watch turns what changed between
+ * its rounds into events. */
+static int start_poller(const struct config *cfg, struct agent *ag)
+{
+	int rc = device_watch_new(ag->devices, ag->events, &ag->watch);
+	if (rc)
+		return rc;
+	return poller_start_observed(ag->devices, (unsigned)cfg->refresh_interval_ms,
+				     device_watch_poll, ag->watch, &ag->poller);
+}
+
 int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	       struct agent **out, char *err, size_t errlen)
 {
@@ -254,6 +315,7 @@ int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	clock_realtime(ag->clock, &ag->started);
 	if ((rc = agent_router_new(&ag->router, err, errlen)) ||
 	    (rc = open_state(cfg, opt, ag, err, errlen)) ||
+	    (rc = open_events(cfg, ag, err, errlen)) ||
 	    (rc = open_devices(cfg, ag, err, errlen)) ||
 	    (rc = open_commands(cfg, ag, err, errlen)))
 		goto fail;
@@ -261,8 +323,7 @@ int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	 * new one is admitted. */
 	if ((rc = audit_reconcile(ag)) < 0)
 		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
-	if (opt->poller &&
-	    (rc = poller_start(ag->devices, (unsigned)cfg->refresh_interval_ms, &ag->poller)))
+	if (opt->poller && (rc = start_poller(cfg, ag)))
 		goto fail;
 	*out = ag;
 	return 0;
@@ -276,6 +337,9 @@ void agent_close(struct agent *ag)
 	if (!ag)
 		return;
 	poller_stop(ag->poller);
+	device_watch_free(ag->watch);
+	sse_hub_free(ag->sse);
+	subscriptions_close(ag->subs);
 	body_cache_free(ag->bodies);
 	tasks_free(ag->tasks);
 	command_queues_free(ag->queues);
@@ -287,5 +351,8 @@ void agent_close(struct agent *ag)
 	sessions_free(ag->sessions);
 	accounts_free(ag->accounts);
 	router_free(ag->router);
+	/* Last: every part above may publish until it is gone. */
+	event_bus_free(ag->events);
+	metrics_free(ag->metrics);
 	free(ag);
 }

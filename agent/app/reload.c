@@ -9,9 +9,12 @@
 
 #include "app/firstboot.h"
 #include "app/open.h"
+#include "core/agent.h"
+#include "events/messages.h"
 #include "http/hostcert.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
+#include "redfish/resource.h"
 #include "util/log.h"
 
 static const char *const live_keys[] = { "log_level", "tls_certificate", "tls_key",
@@ -90,7 +93,10 @@ static int reload_catalogue(const struct config *cfg, struct agent *ag)
 	int rc = agent_catalogue_load(cfg, &cat, err, sizeof(err));
 
 	if (rc) {
+		const char *args[1] = { err };
 		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
+		event_emit(ag->events, EVM_CATALOGUE_RELOAD_FAILED, NULL, MANAGER_URI, "Manager",
+			   args, NULL);
 		return rc;
 	}
 	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));

@@ -62,7 +62,19 @@
 	X(ENUM, audit_forward, "off", 0, 0, false,                                             \
 	  "also send each audit record to syslog (authpriv), as it is written")               \
 	X(INT, auth_failures_per_minute, 30, 1, 100000, false,                                 \
-	  "failed logins per source address and user name per minute before 429")
+	  "failed logins per source address and user name per minute before 429")         \
+	X(INT, event_replay_size, 1024, 1, 1048576, false,                                     \
+	  "Redfish events kept for Last-Event-ID replay")                                      \
+	X(INT, event_queue_len, 1024, 1, 1048576, false,                                       \
+	  "events queued per stream or subscription before drops")                             \
+	X(INT, sse_max_streams, 32, 0, 4096, false, "open event streams (SSE) at most")         \
+	X(INT, sse_keepalive_s, 15, 1, 3600, false, "comment line on a quiet event stream")     \
+	X(INT, max_subscriptions, 16, 0, 1024, false, "push subscriptions at most")            \
+	X(STR, event_destination_ca, NULL, 0, 0, false,                                        \
+	  "CA bundle for subscription destinations (PEM; null: the system's)")                 \
+	X(INT, delivery_retry_attempts, 3, 0, 1000, false, "failed deliveries before the policy") \
+	X(INT, delivery_retry_interval_s, 30, 1, 86400, false, "between delivery attempts")      \
+	X(INT, delivery_timeout_s, 10, 1, 300, false, "one delivery attempt at most")
 
 /* The type each ENUM key is parsed into: the one its consumer uses, so
  * there is no second copy of the same choice to translate. */

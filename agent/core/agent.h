@@ -22,6 +22,11 @@ struct command_queues;
 struct tasks;
 struct body_cache;
 struct poller;
+struct event_bus;
+struct sse_hub;
+struct subscriptions;
+struct metrics;
+struct device_watch;
 
 struct agent {
 	const struct config *cfg;
@@ -36,6 +41,11 @@ struct agent {
 	struct command_queues *queues;  /* per-device admission of commands */
 	struct tasks *tasks;            /* background operations being followed */
 	struct body_cache *bodies;      /* serialised GET bodies by URI and version */
+	struct event_bus *events;       /* Redfish events published by every part */
+	struct sse_hub *sse;            /* open event streams */
+	struct subscriptions *subs;     /* push subscriptions */
+	struct metrics *metrics;        /* counters for /metrics */
+	struct device_watch *watch;     /* device events from the poller's rounds */
 	char uuid[37];                  /* service UUID, stable across restarts */
 	struct host_identity host;      /* read at start-up */
 	struct timespec started;        /* wall clock at start-up */

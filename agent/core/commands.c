@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "core/agent.h"
+#include "events/sources.h"
+#include "metrics/metrics.h"
 #include "policy/catalogue.h"
 #include "util/log.h"
 
@@ -63,9 +66,9 @@ void command_outcome_clear(struct command_outcome *out)
 	cxl_cmd_result_clear(&out->result);
 }
 
-int command_submit(struct agent *ag, const struct identity *who, size_t idx,
-		   const struct policy_command *approval, const uint8_t *payload,
-		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
+static int submit_audited(struct agent *ag, const struct identity *who, size_t idx,
+			  const struct policy_command *approval, const uint8_t *payload,
+			  size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
 {
 	struct cxl_dev_info info;
 	struct cxl_cel cel = { 0 };
@@ -107,7 +110,14 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 
 	/* The intent is on disk before the device sees anything; denials are
 	 * recorded the same way. */
-	rc = audit_intent(ag->audit, &intent, out->audit_id);
+	{
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = audit_intent(ag->audit, &intent, out->audit_id);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_audit_write(ag->metrics, (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+							 (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000u);
+	}
 	if (rc) {
 		out->audit_error = rc;
 		out->audit_id[0] = '\0';
@@ -152,6 +162,45 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 		 opcode, who->user, info.id, out->result.transport, out->result.mbox_rc,
 		 (unsigned long long)out->result.duration_us, out->audit_id);
 	return 0;
+}
+
+static void count_outcome(struct metrics *m, uint16_t opcode, const struct command_outcome *o)
+{
+	enum command_result r = CMD_RESULT_OK;
+
+	if (o->stage == COMMAND_AUDIT_FAILED) {
+		metrics_command(m, opcode, CMD_RESULT_AUDIT_FAILED, 0, 0);
+		return;
+	}
+	metrics_decision(m, o->decision.reason);
+	if (o->stage == COMMAND_DENIED)
+		r = CMD_RESULT_DENIED;
+	else if (o->stage == COMMAND_QUEUE_FULL || o->result.transport == -EBUSY)
+		r = CMD_RESULT_BUSY;
+	else if (o->result.transport)
+		r = CMD_RESULT_TRANSPORT_ERROR;
+	else if (o->result.mbox_rc != CXL_MBOX_SUCCESS &&
+		 o->result.mbox_rc != CXL_MBOX_BACKGROUND_STARTED)
+		r = CMD_RESULT_DEVICE_ERROR;
+	metrics_command(m, opcode, r, o->result.duration_us,
+			o->stage == COMMAND_SUBMITTED && o->result.transport != -EBUSY);
+}
+
+int command_submit(struct agent *ag, const struct identity *who, size_t idx,
+		   const struct policy_command *approval, const uint8_t *payload,
+		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
+{
+	struct cxl_dev_info info;
+	int rc = submit_audited(ag, who, idx, approval, payload, payload_len, timeout_ms, out);
+
+	if (rc == 0)
+		count_outcome(ag->metrics, approval ? approval->opcode : 0, out);
+	/* Published after the audit trail is written, so an event never names
+	 * a command the audit log does not know. */
+	if (rc == 0 && cxl_devset_info(ag->devices, idx, &info) == 0)
+		events_command(ag->events, info.id, approval ? approval->id : NULL,
+			       approval ? approval->opcode : 0, who->user, out);
+	return rc;
 }
 
 int command_record_completion(struct agent *ag, const char *intent_id, int transport,

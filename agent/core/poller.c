@@ -11,6 +11,8 @@
 struct poller {
 	struct cxl_devset *devices;
 	unsigned interval_ms;
+	void (*observe)(void *arg);
+	void *observe_arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -54,6 +56,8 @@ static void *run(void *arg)
 		p->kicked = false;
 		pthread_mutex_unlock(&p->lock);
 		refresh_due(p);
+		if (p->observe)
+			p->observe(p->observe_arg);
 		pthread_mutex_lock(&p->lock);
 		clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	}
@@ -72,6 +76,12 @@ static void kick(void *arg)
 
 int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller **out)
 {
+	return poller_start_observed(devices, interval_ms, NULL, NULL, out);
+}
+
+int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
+			  void (*observe)(void *arg), void *arg, struct poller **out)
+{
 	struct poller *p = calloc(1, sizeof(*p));
 	pthread_condattr_t ca;
 	int rc;
@@ -80,6 +90,8 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 		return -ENOMEM;
 	p->devices = devices;
 	p->interval_ms = interval_ms ? interval_ms : 1000;
+	p->observe = observe;
+	p->observe_arg = arg;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

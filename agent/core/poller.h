@@ -15,6 +15,10 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 /* Milliseconds since the thread last finished a round over the devices (or
  * started): the liveness the service watchdog is fed from. */
 unsigned long long poller_idle_ms(struct poller *p);
+/* Same, and after every round over the devices calls observe(arg) on the
+ * poller thread (to publish what changed). observe may be NULL. */
+int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
+			  void (*observe)(void *arg), void *arg, struct poller **out);
 /* Stops the thread (within one device refresh) and frees. NULL is fine. */
 void poller_stop(struct poller *p);
 

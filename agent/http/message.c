@@ -128,6 +128,8 @@ void http_response_release(struct http_response *resp)
 {
 	if (resp->defer.release)
 		resp->defer.release(resp->defer.arg);
+	if (resp->stream.release)
+		resp->stream.release(resp->stream.arg);
 	json_decref(resp->json);
 	free(resp->text);
 	for (size_t i = 0; i < resp->nheaders; i++) {

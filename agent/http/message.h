@@ -84,8 +84,24 @@ struct http_deferred {
 	struct workpool *pool;
 };
 
+/* A body produced over time (an event stream), sent until the producer ends
+ * it or the client goes away. The server calls attach once, before the first
+ * read, with a wake function; the producer calls wake(waker) from any thread
+ * whenever read may have something new (cheap, never blocks, safe to call
+ * with the producer's own locks held). read copies up to max pending bytes
+ * and returns their count, 0 when nothing is pending (the connection then
+ * waits for the next wake without holding a server thread), or -1 to end the
+ * response. release is called exactly once, when the stream is over or was
+ * never sent; wake must not be called once release has returned. */
+struct http_stream {
+	void (*attach)(void *arg, void (*wake)(void *waker), void *waker);
+	long (*read)(void *arg, char *buf, size_t max);
+	void (*release)(void *arg);
+	void *arg;
+};
+
 /* A response under construction. The handler sets status and exactly one of
- * json (taken over) or text/text_len (owned copy). */
+ * json (taken over), text/text_len (owned copy) or stream (taken over). */
 struct http_response {
 	int status;
 	json_t *json;
@@ -98,6 +114,7 @@ struct http_response {
 	} headers[HTTP_MAX_RESP_HEADERS];
 	size_t nheaders;
 	struct http_deferred defer;
+	struct http_stream stream;
 };
 
 void http_response_init(struct http_response *resp);

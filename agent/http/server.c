@@ -189,7 +189,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 
 /* In external-epoll mode a resumed connection is only looked at when the
  * loop runs again: wake the thread that owns it. */
-static void wake_owner(struct http_server *srv, struct worker *w)
+void server_wake_owner(struct http_server *srv, struct worker *w)
 {
 	if (w) {
 		worker_wake(w);
@@ -210,11 +210,11 @@ static void job_main(void *arg)
 	/* The server thread may free the job once done is set. */
 	atomic_store(&job->done, 1);
 	MHD_resume_connection(conn);
-	wake_owner(srv, w);
+	server_wake_owner(srv, w);
 	atomic_fetch_sub(&srv->workers_busy, 1);
 }
 
-static struct worker *owner_of(struct MHD_Connection *conn)
+struct worker *server_conn_owner(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -237,7 +237,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	}
 	job->conn = conn;
 	job->srv = st->srv;
-	job->worker = owner_of(conn);
+	job->worker = server_conn_owner(conn);
 	job->work = resp->defer;
 	memset(&resp->defer, 0, sizeof(resp->defer)); /* the job owns it now */
 	http_response_release(resp);
@@ -249,7 +249,7 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
 		MHD_resume_connection(conn);
-		wake_owner(st->srv, job->worker);
+		server_wake_owner(st->srv, job->worker);
 		job->resp.status = 503;
 		atomic_store(&job->done, 1);
 	}
@@ -297,7 +297,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	st->srv->handler(st->srv->ctx, &req, &resp);
 	if (resp.defer.run)
 		return start_job(conn, st, &resp);
-	ret = send_response(conn, &resp);
+	if (resp.stream.read)
+		ret = stream_send(conn, st->srv, &resp);
+	else
+		ret = send_response(conn, &resp);
 	http_response_release(&resp);
 	st->answered = 1;
 	return ret;
@@ -561,6 +564,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
+	pthread_mutex_init(&srv->streams_lock, NULL);
 	srv->nworkers = cfg->threads < 1 ? 1 : cfg->threads > MAX_WORKERS ? MAX_WORKERS : cfg->threads;
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		srv->workers[i].srv = srv;
@@ -610,6 +614,7 @@ void http_server_quiesce(struct http_server *s)
 {
 	struct timespec t = { 0, 1000000 };
 
+	streams_close(s);
 	atomic_store(&s->quiescing, true);
 	for (size_t i = 0; i < s->nworkers; i++) {
 		worker_wake(&s->workers[i]);
@@ -623,6 +628,11 @@ unsigned http_server_inflight(struct http_server *s)
 	return atomic_load(&s->inflight);
 }
 
+unsigned http_server_streams(struct http_server *s)
+{
+	return atomic_load(&s->nstreams);
+}
+
 void http_server_stop(struct http_server *s)
 {
 	if (!s)
@@ -631,6 +641,11 @@ void http_server_stop(struct http_server *s)
 	 * command timeouts, so this wait ends. */
 	while (atomic_load(&s->workers_busy) > 0) {
 		struct timespec t = { 0, 5000000 };
+		nanosleep(&t, NULL);
+	}
+	streams_close(s);
+	for (int i = 0; i < 200 && atomic_load(&s->nstreams) > 0; i++) {
+		struct timespec t = { 0, 10000000 };
 		nanosleep(&t, NULL);
 	}
 	workpool_free(s->jobs);
@@ -649,6 +664,7 @@ void http_server_stop(struct http_server *s)
 			close(w->wakefd);
 	}
 	peer_counts_free(s->peers);
+	pthread_mutex_destroy(&s->streams_lock);
 	if (s->ticket_key.data)
 		gnutls_free(s->ticket_key.data);
 	tls_store_free(s->tls);

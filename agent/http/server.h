@@ -34,7 +34,8 @@ struct http_server;
 
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen);
-/* Stop accepting new connections; in-flight requests continue. */
+/* Stop accepting new connections and end streaming responses; other
+ * in-flight requests continue. */
 void http_server_quiesce(struct http_server *s);
 /* Requests received and not yet answered. */
 unsigned http_server_inflight(struct http_server *s);
@@ -43,7 +44,9 @@ unsigned http_server_inflight(struct http_server *s);
  * and err says why. Returns 0 or -errno. */
 int http_server_set_certificate(struct http_server *s, const char *cert_pem, const char *key_pem,
 				char *err, size_t errlen);
-/* Close everything and free. */
+/* Streaming responses being sent. */
+unsigned http_server_streams(struct http_server *s);
+/* End streams, close everything and free. */
 void http_server_stop(struct http_server *s);
 
 /* The priority string used for TLS: 1.2 and 1.3 only, AEAD ciphers, forward

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "http/message.h"
 #include "http/server.h"
 #include "http/tlsstore.h"
 
@@ -18,6 +19,7 @@
 #define MAX_WORKERS 64
 
 struct worker;
+struct stream_conn;
 
 /* Per connection, from its start to its close. */
 struct conn_info {
@@ -63,6 +65,10 @@ struct http_server {
 	struct workpool *jobs; /* threads that run them */
 	gnutls_datum_t ticket_key;
 	struct tls_store *tls; /* the certificate, replaced on reload */
+	pthread_mutex_t streams_lock;
+	struct stream_conn *streams; /* streaming responses being sent */
+	atomic_uint nstreams;
+	bool streams_closing;
 };
 
 /* A daemon on listening socket fd (which it then owns), in external-epoll
@@ -76,5 +82,21 @@ int worker_open(struct worker *w, const struct http_server_config *cfg, char *er
 void *worker_main(void *arg);
 /* Make the thread look at srv->quiescing and srv->stopping. */
 void worker_wake(struct worker *w);
+
+/* The thread that serves conn (borrowed), NULL if not known. */
+struct worker *server_conn_owner(struct MHD_Connection *conn);
+/* After MHD_resume_connection from another thread: in external-epoll mode
+ * the resume is seen only when the owner's loop runs, so wake it (w NULL:
+ * wake every thread). */
+void server_wake_owner(struct http_server *srv, struct worker *w);
+
+/* Send resp->stream on conn, taking the stream over (on MHD_NO resp still
+ * owns it). Called on the thread that serves conn. */
+enum MHD_Result stream_send(struct MHD_Connection *conn, struct http_server *srv,
+			    struct http_response *resp);
+/* End every stream (now and those sent later): they never finish by
+ * themselves, and libmicrohttpd must not be stopped with suspended
+ * connections. */
+void streams_close(struct http_server *srv);
 
 #endif

@@ -9,6 +9,7 @@
 #include "auth/accounts.h"
 #include "auth/sessions.h"
 #include "core/agent.h"
+#include "events/messages.h"
 #include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
@@ -310,11 +311,19 @@ static int h_account_create(const struct route_ctx *ctx, struct http_response *r
 	log_info("account \"%s\" (%s, role %s) created by \"%s\"", ai.user, ai.id, ai.role,
 		 ctx->who->user);
 	snprintf(loc, sizeof(loc), ACCOUNTS_URI "/%s", ai.id);
+	event_emit(ctx->agent->events, EVM_RESOURCE_CREATED, NULL, loc, "ManagerAccount", NULL, NULL);
 	rc = rf_reply_with_etag(resp, 201, account_json(&ai), ai.etag);
 	http_response_header(resp, "Location", loc);
 out:
 	json_decref(body);
 	return rc;
+}
+
+static void account_event(const struct route_ctx *ctx, enum event_msg msg, const char *id)
+{
+	char uri[128];
+	snprintf(uri, sizeof(uri), ACCOUNTS_URI "/%s", id);
+	event_emit(ctx->agent->events, msg, NULL, uri, "ManagerAccount", NULL, NULL);
 }
 
 static int h_account_patch(const struct route_ctx *ctx, struct http_response *resp)
@@ -362,6 +371,7 @@ static int h_account_patch(const struct route_ctx *ctx, struct http_response *re
 	log_info("account \"%s\" (%s) changed by \"%s\":%s%s%s%s%s", old.user, ai.id,
 		 ctx->who->user, c.user ? " user name" : "", c.password ? " password" : "",
 		 c.role ? " role" : "", c.enabled >= 0 ? " enabled" : "", c.unlock ? " unlocked" : "");
+	account_event(ctx, EVM_RESOURCE_CHANGED, ai.id);
 	rc = rf_reply_with_etag(resp, 200, account_json(&ai), ai.etag);
 out:
 	json_decref(body);
@@ -384,6 +394,7 @@ static int h_account_delete(const struct route_ctx *ctx, struct http_response *r
 	if (ctx->agent->sessions)
 		sessions_delete_user(ctx->agent->sessions, ai.user, NULL);
 	log_info("account \"%s\" (%s) deleted by \"%s\"", ai.user, ai.id, ctx->who->user);
+	account_event(ctx, EVM_RESOURCE_REMOVED, ai.id);
 	resp->status = 204;
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/agent.h"
 #include "cxl/device.h"
+#include "events/messages.h"
 #include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
@@ -117,16 +118,20 @@ static int h_device_log(const struct route_ctx *ctx, struct http_response *resp)
 		resp, 200,
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:s, s:o, s:{s:s}}", "@odata.id", base,
 			  "@odata.type", "#LogService.v1_9_0.LogService", "Id", "DeviceLog", "Name",
-			  "CXL device event records", "LogEntryType", "CXL", "ServiceEnabled", 1,
+			  "CXL device event records", "LogEntryType", "Event", "ServiceEnabled", 1,
 			  "MaxNumberOfRecords", (json_int_t)ctx->agent->cfg->event_ring_size,
 			  "OverWritePolicy", "WrapsWhenFull", "Entries",
 			  rf_link("%s/Entries", base), "Status", "State", "Enabled"));
 	return resp->json ? 0 : -ENOMEM;
 }
 
-static json_t *event_entry(const struct cxl_event *ev, const char *base)
+/* A drained CXL event record as an event LogEntry of the agent's registry,
+ * with the same message and arguments as the event it was published as;
+ * the record itself rides in Oem. */
+static json_t *event_entry(const struct cxl_event *ev, const char *device_id, const char *base)
 {
-	char id[24], uuid[40], data[2 * sizeof(ev->data) + 1], created[32];
+	char id[24], uuid[40], data[2 * sizeof(ev->data) + 1], created[32], handle[8], uri[512];
+	const char *args[4] = { device_id, cxl_entry_type(ev->log), uuid, handle };
 	const uint8_t *u = ev->uuid;
 	json_t *e;
 
@@ -135,30 +140,29 @@ static json_t *event_entry(const struct cxl_event *ev, const char *base)
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
 		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
 		 u[15]);
+	snprintf(handle, sizeof(handle), "0x%04x", ev->handle);
+	snprintf(uri, sizeof(uri), "%s/Entries/%s", base, id);
 	data[0] = '\0';
 	for (size_t i = 0; i < ev->data_len && i < sizeof(ev->data); i++)
 		snprintf(data + 2 * i, 3, "%02x", ev->data[i]);
-	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s, s:i, s:i, s:s, s:s}}}",
-		      "@odata.id", "", "@odata.type", "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name",
-		      "CXL event record", "EntryType", "CXL", "CXLEntryType",
-		      cxl_entry_type(ev->log), "Severity", entry_severity(ev->log), "Message", "",
-		      "Oem", "CxlAgent", "@odata.type", "#CxlAgent.v1_0_0.EventRecord", "RecordUUID",
-		      uuid, "Handle", ev->handle, "Flags", ev->flags, "Data", data, "Source",
+	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s, s:i, s:i, s:s, s:s}}}",
+		      "@odata.id", uri, "@odata.type", "#LogEntry.v1_21_0.LogEntry", "Id", id,
+		      "Name", "CXL event record", "EntryType", "Event", "Severity",
+		      entry_severity(ev->log), "Oem", "CxlAgent", "@odata.type",
+		      "#CxlAgent.v1_0_0.EventRecord", "RecordUUID", uuid, "Handle", ev->handle,
+		      "Flags", ev->flags, "Data", data, "Source",
 		      ev->source == CXL_EVENT_SOURCE_KERNEL_TRACE ? "KernelTrace" : "Mailbox");
-	if (!e)
+	if (e && event_message_set(e, EVM_DEVICE_EVENT_RECORD, args)) {
+		json_decref(e);
 		return NULL;
-	char uri[512], msg[192 + sizeof(ev->detail)];
-	snprintf(uri, sizeof(uri), "%s/Entries/%s", base, id);
-	json_object_set_new(e, "@odata.id", json_string(uri));
-	if (ev->source == CXL_EVENT_SOURCE_KERNEL_TRACE)
-		snprintf(msg, sizeof(msg),
-			 "%s event record %s from the device's %s log, read by the kernel driver: %s",
-			 cxl_entry_type(ev->log), uuid, cxl_entry_type(ev->log), ev->detail);
-	else
-		snprintf(msg, sizeof(msg), "%s event record %s from the device's %s log",
-			 cxl_entry_type(ev->log), uuid, cxl_entry_type(ev->log));
-	json_object_set_new(e, "Message", json_string(msg));
-	if (ev->timestamp_ns) {
+	}
+	if (e && ev->source == CXL_EVENT_SOURCE_KERNEL_TRACE && ev->detail[0] &&
+	    json_object_set_new(json_object_get(json_object_get(e, "Oem"), "CxlAgent"), "Detail",
+				json_string(ev->detail))) {
+		json_decref(e);
+		return NULL;
+	}
+	if (e && ev->timestamp_ns) {
 		struct timespec ts = { (time_t)(ev->timestamp_ns / 1000000000ull),
 				       (long)(ev->timestamp_ns % 1000000000ull) };
 		rf_datetime(ts, created, sizeof(created));
@@ -169,6 +173,7 @@ static json_t *event_entry(const struct cxl_event *ev, const char *base)
 
 struct entries_ctx {
 	json_t *members;
+	const char *device_id;
 	const char *base;
 	uint64_t want;
 	json_t *found;
@@ -177,7 +182,7 @@ struct entries_ctx {
 static int add_entry(const struct cxl_event *ev, void *arg)
 {
 	struct entries_ctx *c = arg;
-	json_array_append_new(c->members, event_entry(ev, c->base));
+	json_array_append_new(c->members, event_entry(ev, c->device_id, c->base));
 	return 0;
 }
 
@@ -192,6 +197,7 @@ static int h_device_log_entries(const struct route_ctx *ctx, struct http_respons
 		return 0;
 	c.members = json_array();
 	c.base = base;
+	c.device_id = info.id;
 	if (!c.members)
 		return -ENOMEM;
 	rf_foreach_event(ctx->agent, (size_t)idx, add_entry, &c);
@@ -204,7 +210,7 @@ static int find_entry(const struct cxl_event *ev, void *arg)
 	struct entries_ctx *c = arg;
 	if (ev->seq != c->want)
 		return 0;
-	c->found = event_entry(ev, c->base);
+	c->found = event_entry(ev, c->device_id, c->base);
 	return 1;
 }
 
@@ -219,6 +225,7 @@ static int h_device_log_entry(const struct route_ctx *ctx, struct http_response 
 	if ((idx = log_base(ctx, resp, &info, base, sizeof(base))) < 0)
 		return 0;
 	c.base = base;
+	c.device_id = info.id;
 	c.want = strtoull(id, &end, 10);
 	if (*end == '\0' && end != id)
 		rf_foreach_event(ctx->agent, (size_t)idx, find_entry, &c);

@@ -10,6 +10,7 @@
 #include "audit/audit.h"
 #include "core/agent.h"
 #include "cxl/device.h"
+#include "events/messages.h"
 #include "policy/catalogue.h"
 #include "redfish/error.h"
 #include "redfish/query.h"
@@ -134,7 +135,7 @@ static int h_audit_log_service(const struct route_ctx *ctx, struct http_response
 			  "@odata.id", AUDIT, "@odata.type", "#LogService.v1_9_0.LogService", "Id",
 			  "Audit", "Name", "Vendor command audit log", "Description",
 			  "Every vendor command attempt: intent recorded before submission, result after",
-			  "LogEntryType", "OEM", "ServiceEnabled", 1, "OverWritePolicy",
+			  "LogEntryType", "Event", "ServiceEnabled", 1, "OverWritePolicy",
 			  "WrapsWhenFull", "Entries", rf_link(AUDIT "/Entries"), "Status", "State",
 			  "Enabled", "Health", bad ? "Critical" : "OK", "Oem", "CxlAgent",
 			  "@odata.type", "#CxlAgent.v1_0_0.AuditLog", "ChainHead", head, "Forwarding",
@@ -211,68 +212,89 @@ static json_t *audit_record_json(json_t *rec)
 	return out;
 }
 
-/* How much an operator should care: a denial is a warning, a command the
- * device refused or that never reached it is one too, a lost command path
- * is critical. */
-static const char *audit_severity(json_t *rec)
+static const char *rec_str(json_t *rec, const char *key)
 {
-	const char *decision = json_string_value(json_object_get(rec, "decision"));
+	const char *v = json_string_value(json_object_get(rec, key));
+	return v ? v : "?";
+}
+
+/* The registry message of an audit record and its arguments, which say
+ * how much an operator should care: a denial is a warning, a command the
+ * device refused or whose end nobody saw is one too, a command that never
+ * reached the device is critical. severity is set where it differs from
+ * the message's. text holds arguments built here. */
+static enum event_msg audit_message(json_t *rec, const char *args[4], const char **severity,
+				    char *text, size_t len)
+{
+	const char *type = rec_str(rec, "type");
 	const char *transport = json_string_value(json_object_get(rec, "transport"));
 	json_t *mbox = json_object_get(rec, "mbox_rc");
 
-	if (decision)
-		return strcmp(decision, "Allowed") == 0 ? "OK" : "Warning";
-	if (json_object_get(rec, "outcome"))
-		return "Warning";
-	if (transport && strcmp(transport, "OK") != 0)
-		return "Critical";
+	if (strcmp(type, "Intent") == 0) {
+		const char *cmd = json_string_value(json_object_get(rec, "command"));
+		args[0] = cmd ? cmd : text;
+		snprintf(text, len, "opcode %s", rec_str(rec, "opcode"));
+		args[1] = rec_str(rec, "device");
+		args[2] = rec_str(rec, "user");
+		args[3] = rec_str(rec, "reason");
+		return strcmp(rec_str(rec, "decision"), "Allowed") == 0 ? EVM_VENDOR_COMMAND_ALLOWED
+									: EVM_VENDOR_COMMAND_DENIED;
+	}
+	if (strcmp(type, "Suppressed") == 0) {
+		snprintf(text, len, "%lld", json_integer_value(json_object_get(rec, "suppressed")));
+		args[0] = text;
+		args[1] = rec_str(rec, "user");
+		args[2] = rec_str(rec, "source");
+		return EVM_VENDOR_COMMAND_DENIALS_SUPPRESSED;
+	}
+	args[0] = rec_str(rec, "intent");
+	args[1] = text;
+	if (json_object_get(rec, "outcome")) {
+		snprintf(text, len, "%s", rec_str(rec, "outcome"));
+		return EVM_VENDOR_COMMAND_OUTCOME_UNKNOWN;
+	}
+	if (transport && strcmp(transport, "OK") != 0) {
+		/* Too many commands waited for the device: refused for load,
+		 * the path to the device is not in doubt. */
+		if (strcmp(transport, "EBUSY") == 0)
+			*severity = "Warning";
+		snprintf(text, len, "%s", transport);
+		return EVM_VENDOR_COMMAND_NOT_DELIVERED;
+	}
+	snprintf(text, len, "mailbox return code %lld (%s)", json_integer_value(mbox),
+		 rec_str(rec, "mbox_rc_name"));
 	/* 0 Success, 1 Background Command Started */
-	if (json_is_integer(mbox) && json_integer_value(mbox) > 1)
-		return "Warning";
-	return "OK";
+	return json_is_integer(mbox) && json_integer_value(mbox) > 1 ? EVM_VENDOR_COMMAND_DEVICE_ERROR
+								     : EVM_VENDOR_COMMAND_RESULT;
 }
 
-/* An audit record as a LogEntry: the record itself rides in Oem. */
+/* An audit record as an event LogEntry of the agent's registry; the record
+ * itself rides in Oem. */
 static json_t *entry_json(json_t *rec)
 {
 	const char *id = json_string_value(json_object_get(rec, "id"));
-	const char *type = json_string_value(json_object_get(rec, "type"));
 	const char *time = json_string_value(json_object_get(rec, "time"));
-	char uri[128], msg[256];
+	const char *args[4] = { 0 }, *severity = NULL;
+	char uri[128], text[96];
+	enum event_msg msg;
 	json_t *o;
 
 	if (!id)
 		return NULL;
 	snprintf(uri, sizeof(uri), AUDIT "/Entries/%s", id);
-	if (type && strcmp(type, "Intent") == 0)
-		snprintf(msg, sizeof(msg), "%s by %s on device %s: %s (%s)",
-			 json_string_value(json_object_get(rec, "opcode")) ?: "?",
-			 json_string_value(json_object_get(rec, "user")) ?: "?",
-			 json_string_value(json_object_get(rec, "device")) ?: "?",
-			 json_string_value(json_object_get(rec, "decision")) ?: "?",
-			 json_string_value(json_object_get(rec, "reason")) ?: "?");
-	else if (type && strcmp(type, "Suppressed") == 0)
-		snprintf(msg, sizeof(msg), "%lld further denials of %s from %s counted, not recorded one by one",
-			 json_integer_value(json_object_get(rec, "suppressed")),
-			 json_string_value(json_object_get(rec, "user")) ?: "?",
-			 json_string_value(json_object_get(rec, "source")) ?: "?");
-	else if (json_object_get(rec, "outcome"))
-		snprintf(msg, sizeof(msg), "Result of record %s: outcome %s",
-			 json_string_value(json_object_get(rec, "intent")) ?: "?",
-			 json_string_value(json_object_get(rec, "outcome")) ?: "?");
-	else
-		snprintf(msg, sizeof(msg), "Result of record %s: transport %s",
-			 json_string_value(json_object_get(rec, "intent")) ?: "?",
-			 json_string_value(json_object_get(rec, "transport")) ?: "?");
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "@odata.id", uri,
-		      "@odata.type", "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record",
-		      "EntryType", "Oem", "Severity", audit_severity(rec), "Message", msg, "Oem",
-		      "CxlAgent", audit_record_json(rec));
+	msg = audit_message(rec, args, &severity, text, sizeof(text));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "@odata.id", uri, "@odata.type",
+		      "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name", "Audit record", "EntryType",
+		      "Event", "Severity", severity ? severity : event_message_get(msg)->severity,
+		      "Oem", "CxlAgent",
+		      audit_record_json(rec));
+	if (o && event_message_set(o, msg, args)) {
+		json_decref(o);
+		return NULL;
+	}
 	/* The record's RFC 3339 time with milliseconds is a valid Edm.DateTimeOffset. */
 	if (o && time)
 		json_object_set_new(o, "Created", json_string(time));
-	if (o)
-		json_object_set_new(o, "OemRecordFormat", json_string("CxlAgentAudit"));
 	return o;
 }
 

@@ -34,6 +34,8 @@ static const struct {
 	{ "Tasks", "/redfish/v1/TaskService" },
 	{ "AccountService", "/redfish/v1/AccountService" },
 	{ "SessionService", "/redfish/v1/SessionService" },
+	{ "EventService", "/redfish/v1/EventService" },
+	{ "Registries", "/redfish/v1/Registries" },
 };
 
 static int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
@@ -116,6 +118,12 @@ static const struct {
 	{ "ManagerAccount", "v1_14_1" },
 	{ "RoleCollection", NULL },
 	{ "Role", "v1_3_3" },
+	{ "EventService", "v1_10_0" },
+	{ "EventDestinationCollection", NULL },
+	{ "EventDestination", "v1_13_0" },
+	{ "Event", "v1_13_0" },
+	{ "MessageRegistryFileCollection", NULL },
+	{ "MessageRegistryFile", "v1_1_5" },
 	{ "Message", "v1_3_0" },
 	{ "Resource", "v1_23_0" },
 	{ "RedfishExtensions", "v1_0_0" },

@@ -130,7 +130,7 @@ int router_new(const struct route *const *tables, size_t ntables, struct router 
 			r->count++;
 			for (size_t i = 0; !rc && i + 1 < r->count; i++) {
 				const struct compiled_route *o = &r->routes[i];
-				if (same_shape(o, c) && (o->route->methods & c->route->methods)) {
+				if (same_shape(o, c) && (o->route->methods & c->route->methods & ~ROUTE_FLAGS)) {
 					snprintf(err, errlen, "routes %s and %s both answer the same method",
 						 o->route->pattern, rt->pattern);
 					rc = -EINVAL;
@@ -223,7 +223,7 @@ enum route_lookup router_match(const struct router *r, enum http_method method,
 		}
 		if (c->literals < best_literals)
 			continue;
-		*allowed |= c->route->methods;
+		*allowed |= c->route->methods & ~ROUTE_FLAGS;
 		if (c->route->methods & want)
 			best = c;
 	}

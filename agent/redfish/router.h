@@ -63,6 +63,12 @@ struct route {
 	route_version version;
 };
 
+/* Not methods: flags a route may add to its methods. By default any "$"
+ * query parameter gets 501 QueryParameterUnsupported; this one lets the
+ * handler read $filter itself. */
+#define ROUTE_QUERY_FILTER (1u << 15)
+#define ROUTE_FLAGS ROUTE_QUERY_FILTER
+
 struct router;
 
 /* Build a router from tables (each ends with a zeroed entry). Validates every

@@ -13,5 +13,8 @@ const struct route *const agent_route_tables[] = {
 	account_routes,
 	role_routes,
 	session_routes,
+	event_service_routes,
+	registry_routes,
+	metrics_routes,
 };
 const size_t agent_route_table_count = sizeof(agent_route_tables) / sizeof(agent_route_tables[0]);

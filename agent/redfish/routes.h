@@ -23,6 +23,9 @@ extern const struct route memory_routes[];          /* memory.c */
 extern const struct route account_routes[];         /* accounts.c */
 extern const struct route role_routes[];            /* roles.c */
 extern const struct route session_routes[];         /* sessions.c */
+extern const struct route event_service_routes[];   /* event_service.c */
+extern const struct route registry_routes[];        /* registries.c */
+extern const struct route metrics_routes[];         /* metrics/endpoint.c */
 
 /* The tables above, in the order --print-routes lists them; for router_new. */
 extern const struct route *const agent_route_tables[];

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "redfish/error.h"
 #include "redfish/query.h"
 #include "redfish/router.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
 
 #define WWW_AUTHENTICATE "Basic realm=\"cxl-agent\", charset=\"UTF-8\""
@@ -241,13 +243,32 @@ static enum authn_result public_caller(struct agent *ag, const struct http_reque
 	return auth;
 }
 
-/* The request's query options into q (q->options 0 without any). 0, or
+/* The request's query options into q (q->options 0 without any). A route
+ * marked ROUTE_QUERY_FILTER (borrowed, NULL when none matched) reads
+ * $filter itself, so it is not an unsupported option there. 0, -ENOMEM, or
  * -EINVAL with the refusal in err. */
-static int query_of(const struct http_request *req, struct rf_query *q,
-		    struct rf_query_error *err)
+static int query_of(const struct http_request *req, const struct route *route,
+		    struct rf_query *q, struct rf_query_error *err)
 {
+	struct http_header *args;
+	size_t n = 0;
+	int rc;
+
 	q->options = 0;
-	return req->nquery ? rf_query_parse(req->query, req->nquery, q, err) : 0;
+	if (!req->nquery)
+		return 0;
+	if (!route || !(route->methods & ROUTE_QUERY_FILTER))
+		return rf_query_parse(req->query, req->nquery, q, err);
+	/* q borrows the values, never this array */
+	args = calloc(req->nquery, sizeof(*args));
+	if (!args)
+		return -ENOMEM;
+	for (size_t i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].name, "$filter") != 0)
+			args[n++] = req->query[i];
+	rc = rf_query_parse(args, n, q, err);
+	free(args);
+	return rc;
 }
 
 /* The answer of a matched and admitted route: its query refused, or the
@@ -258,6 +279,8 @@ static int dispatch(const struct route *route, const struct route_ctx *ctx, int 
 {
 	int rc;
 
+	if (qrc == -ENOMEM)
+		return qrc; /* an internal error, not a refusal */
 	if (qrc) {
 		rf_query_refuse(resp, qerr);
 		return 0;
@@ -309,9 +332,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
 	struct rf_query query;
 	struct rf_query_error qerr;
-	int qrc = query_of(req, &query, &qerr);
 	char allow[64];
-	int rc;
+	int qrc, rc;
 
 	memset(&who, 0, sizeof(who));
 	who.peer = req->peer;
@@ -328,6 +350,7 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	}
 	found = router_match(ag->router, req->method, path, scratch, scratch_len, &route,
 			     &params, allowed);
+	qrc = query_of(req, found == ROUTE_FOUND ? route : NULL, &query, &qerr);
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = may_block ? authn_request(ag->authn, req, &who)
 				 : authn_request_nowait(ag->authn, req, &who);
@@ -477,6 +500,7 @@ static void defer_password_check(struct agent *ag, const struct http_request *re
 struct deferred_finish {
 	struct http_deferred inner;
 	unsigned allowed;
+	struct metrics *metrics;
 };
 
 static void deferred_run(void *arg, struct http_response *resp)
@@ -484,6 +508,7 @@ static void deferred_run(void *arg, struct http_response *resp)
 	struct deferred_finish *d = arg;
 	d->inner.run(d->inner.arg, resp);
 	finish(NULL, resp, d->allowed);
+	metrics_http(d->metrics, resp->status);
 }
 
 static void deferred_release(void *arg)
@@ -511,6 +536,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		if (d) {
 			d->inner = resp->defer;
 			d->allowed = allowed;
+			d->metrics = ag->metrics;
 			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d,
 							      d->inner.pool };
@@ -523,5 +549,8 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 		rf_internal_error(resp);
 	}
 	finish(req, resp, allowed);
+	metrics_http(ag->metrics, resp->status);
+	if (resp->status == 401)
+		metrics_auth_failure(ag->metrics);
 	log_debug("%s %s %s -> %d", req->peer, req->method_token, req->path, resp->status);
 }

@@ -10,6 +10,7 @@
 #include "auth/authn.h"
 #include "auth/sessions.h"
 #include "core/agent.h"
+#include "events/messages.h"
 #include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
@@ -190,6 +191,7 @@ static int login_finish(struct login_job *j, struct http_response *resp)
 		return rc;
 	log_info("session %s created for \"%s\" from %s", si.id, si.user, si.peer);
 	snprintf(loc, sizeof(loc), SESSIONS_URI "/%s", si.id);
+	event_emit(ag->events, EVM_RESOURCE_CREATED, NULL, loc, "Session", NULL, NULL);
 	http_response_json(resp, 201, session_json(&si));
 	http_response_header(resp, "Location", loc);
 	http_response_header(resp, "X-Auth-Token", token);
@@ -292,6 +294,12 @@ static int h_session_delete(const struct route_ctx *ctx, struct http_response *r
 		return 0;
 	}
 	log_info("session %s of \"%s\" ended by \"%s\"", si.id, si.user, ctx->who->user);
+	{
+		char uri[128];
+		snprintf(uri, sizeof(uri), SESSIONS_URI "/%s", si.id);
+		event_emit(ctx->agent->events, EVM_RESOURCE_REMOVED, NULL, uri, "Session", NULL,
+			   NULL);
+	}
 	resp->status = 204;
 	return 0;
 }

@@ -24,6 +24,8 @@ SCHEMA_DIR = os.path.join(SHARED, "redfish", "json-schema")
 # OEM objects nested at "Oem"/"CxlAgent" are checked against its definitions.
 OEM_SCHEMA = os.path.join(SOURCE_DIR, "schemas", "CxlAgent.v1_0_0.json")
 OEM_TYPE_PREFIX = "#CxlAgent."
+# The agent's message registry, of its events and log entries.
+AGENT_REGISTRY = os.path.join(SOURCE_DIR, "schemas", "CxlAgent.1.0.0.json")
 ADMIN_PASSWORD = "admin-test-password-1"
 
 
@@ -456,7 +458,38 @@ class Checker:
         self.check(False, "OEM schema validation failed (%s):\n%s%s" % (
             os.path.basename(OEM_SCHEMA), r.stdout[-6000:], r.stderr[-2000:]))
 
+    def check_log_entries(self):
+        """Every kept LogEntry, alone or as a collection member, is an event
+        entry whose MessageId names a message of the agent's registry
+        (schemas/CxlAgent.1.0.0.json), with its number of arguments and its
+        text filled from them."""
+        entries = []
+        for what, doc in self.payloads:
+            for d in [doc] + list(doc.get("Members", []) if isinstance(doc, dict) else []):
+                if isinstance(d, dict) and str(d.get("@odata.type", "")).startswith("#LogEntry."):
+                    entries.append((what, d))
+        if not entries:
+            return
+        with open(AGENT_REGISTRY) as f:
+            messages = json.load(f)["Messages"]
+        for what, e in entries:
+            mid = e.get("MessageId", "")
+            parts = mid.split(".")
+            m = messages.get(parts[-1]) if mid.startswith("CxlAgent.1.0.") else None
+            if not m:
+                self.check(False, "%s: LogEntry %s MessageId %r is not in the CxlAgent registry"
+                           % (what, e.get("Id"), mid))
+                continue
+            args = e.get("MessageArgs", [])
+            text = m["Message"]
+            for i, a in enumerate(args):
+                text = text.replace("%%%d" % (i + 1), a)
+            self.check(e.get("EntryType") == "Event" and len(args) == m["NumberOfArgs"] and
+                       e.get("Message") == text and e.get("Severity") in ("OK", "Warning", "Critical"),
+                       "%s: LogEntry %s is not its registry message %r" % (what, e.get("Id"), e))
+
     def finish(self):
+        self.check_log_entries()
         self.validate_oem_schemas()
         self.validate_schemas()
         print("%s: %d passed, %d failed" % (self.name, self.passed, len(self.failures)))

@@ -161,8 +161,14 @@ class Client:
             try:
                 self.conn.request(method, path, body=data, headers=hdrs)
                 r = self.conn.getresponse()
+                hdrs_in = {k.lower(): v for k, v in r.getheaders()}
+                if hdrs_in.get("content-type", "").startswith("text/event-stream"):
+                    # An event stream never ends by itself: status and
+                    # headers are the answer; the connection is dropped.
+                    self.close()
+                    return Response(r.status, hdrs_in, "")
                 text = r.read().decode(errors="replace")
-                out = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, text)
+                out = Response(r.status, hdrs_in, text)
                 if r.will_close:
                     self.close()
                 return out

@@ -61,6 +61,8 @@ with Agent(config={"policy_file": POLICY_EXAMPLE},
     c.eq([x.get("outcome") for x in res], ["Unknown"], "closed as outcome Unknown")
     r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices/Audit/Entries/" + res[0]["id"])
     c.eq(r.json().get("Severity"), "Warning", "served as a warning")
+    c.eq(r.json().get("MessageId"), "CxlAgent.1.0.VendorCommandOutcomeUnknown", "its MessageId")
+    c.payloads.append(("closed record", r.json()))
     c.eq(r.json().get("Oem", {}).get("CxlAgent", {}).get("Outcome"), "Unknown", "with its Outcome")
     r = a.curl("GET", "/redfish/v1/Managers/agent/LogServices/Audit")
     head = r.json().get("Oem", {}).get("CxlAgent", {}).get("ChainHead")

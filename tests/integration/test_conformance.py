@@ -2,8 +2,9 @@
 after activity that creates every kind of resource the agent serves: audit
 records of every decision, device log entries, a finished and a running
 task (the finished one followed through its task monitor, the running one's
-monitor live while the validator walks), custom roles, accounts, sessions
-and the host's identity. Zero FAIL is the bar."""
+monitor live while the validator walks), custom roles, accounts, sessions,
+the host's identity and an event subscription. Zero FAIL is the bar; every
+log entry served is a message of the agent's registry."""
 import os
 import subprocess
 import shutil
@@ -13,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, EMU_DEVICE_IDS, POLICY_EXAMPLE, SHARED, SOURCE_DIR,  # noqa: E402
-                      Agent, Checker, le32_b64, set_fault, write_emulated_profile)
+                      Agent, Checker, free_port, le32_b64, set_fault, write_emulated_profile)
 
 c = Checker("conformance")
 VALIDATOR = os.path.join(SHARED, "tools", "redfish-service-validator")
@@ -90,6 +91,26 @@ def vendor_commands(a, faults):
          "short background operation completed")
 
 
+def subscription(a):
+    # Nothing listens there: the subscription stays, retrying, while the
+    # validator reads it.
+    r = a.curl("POST", "/redfish/v1/EventService/Subscriptions",
+               body={"Destination": "https://127.0.0.1:%d/events" % free_port(),
+                     "Protocol": "Redfish", "Context": "conformance",
+                     "DeliveryRetryPolicy": "RetryForever"})
+    c.eq(r.status, 201, "event subscription")
+
+
+def log_entries(a):
+    """Keep every audit and device log entry for the registry check."""
+    dev = EMU_DEVICE_IDS[0]
+    for uri in ("/redfish/v1/Managers/agent/LogServices/Audit/Entries",
+                "/redfish/v1/Chassis/host/PCIeDevices/%s/CXLLogicalDevices/0/DeviceLog/Entries"
+                % dev):
+        doc = c.redfish_json(a.curl("GET", uri), uri) or {}
+        c.check(doc.get("Members"), "%s has entries" % uri)
+
+
 def device_log_seen(a):
     dev = EMU_DEVICE_IDS[0]
     uri = "/redfish/v1/Chassis/host/PCIeDevices/%s/CXLLogicalDevices/0/DeviceLog/Entries" % dev
@@ -139,6 +160,8 @@ with Agent(config={"policy_file": POLICY_EXAMPLE, "emulated_profile": emu["profi
     accounts_and_roles(a)
     vendor_commands(a, emu["fault"])
     device_log_seen(a)
+    subscription(a)
+    log_entries(a)
     # Still running while the validator walks the tree: the device answers
     # Busy to every status poll meanwhile, so the task cannot end early.
     r = a.submit(EMU_DEVICE_IDS[1], "emu-background-op", le32_b64(10000), user=WRITER)

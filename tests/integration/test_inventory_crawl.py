@@ -227,8 +227,11 @@ def check_crawl(a):
         c.eq(pd.get("Status", {}).get("State"), "Enabled", "PCIeDevice %s Enabled" % i)
         c.eq(pd.get("Oem", {}).get("CxlAgent", {}).get("Backend"), "emulated", "PCIeDevice %s backend" % i)
     entry = docs.get(dev + "/CXLLogicalDevices/0/DeviceLog/Entries/1") or {}
-    c.eq(entry.get("EntryType"), "CXL", "injected event record is a CXL LogEntry")
-    c.eq(entry.get("CXLEntryType"), "Warning", "injected event record came from the warning log")
+    c.eq((entry.get("EntryType"), entry.get("MessageId")), ("Event", "CxlAgent.1.0.DeviceEventRecord"),
+         "injected event record is an event LogEntry of the agent's registry")
+    c.eq((entry.get("MessageArgs") or [None, None])[1], "Warning",
+         "injected event record came from the warning log")
+    c.eq(entry.get("Severity"), "Warning", "a warning-log record is served as a warning")
     cel_docs = {p: d for p, d in docs.items() if d and p.endswith("/Oem/CxlAgent/CommandEffectsLog")}
     c.eq(len(cel_docs), len(a.ids), "one CEL resource per device reached")
     check_cel_against_model(cel_docs)

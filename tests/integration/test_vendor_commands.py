@@ -113,6 +113,8 @@ def check_audit_pair(a, rid, user, cmd, decision, what, reason=None):
     c.eq(rec.get("Decision"), decision, what + ": audit decision")
     c.eq(r.json().get("Severity"), "OK" if decision == "Allowed" else "Warning",
          what + ": audit entry severity")
+    c.eq(r.json().get("MessageId"), "CxlAgent.1.0.VendorCommand" + decision,
+         what + ": audit entry MessageId")
     if reason:
         c.eq(rec.get("Reason"), reason, what + ": audit reason")
     res = results_of(audit_records(a), rid)

@@ -86,7 +86,7 @@ static void test_device_log(void **state)
 
 	assert_int_equal(r.status, 200);
 	assert_string_equal(rfx_str(r.body, "@odata.type"), "#LogService.v1_9_0.LogService");
-	assert_string_equal(rfx_str(r.body, "LogEntryType"), "CXL");
+	assert_string_equal(rfx_str(r.body, "LogEntryType"), "Event");
 	assert_int_equal(rfx_int(r.body, "MaxNumberOfRecords"), f->cfg.event_ring_size);
 	assert_string_equal(rfx_str(r.body, "Entries/@odata.id"), LOG "/Entries");
 	rfx_free(&r);
@@ -117,16 +117,21 @@ static void test_entries(void **state)
 	assert_int_equal(json_array_size(rfx_at(after.body, "Members")), n0 + 2);
 	assert_int_equal(rfx_int(after.body, "Members@odata.count"), n0 + 2);
 	assert_string_not_equal(before.etag, after.etag);
-	assert_string_equal(rfx_str(after.body, "Members/0/EntryType"), "CXL");
+	/* event entries of the agent's registry, as the events they were
+	 * published as: the CXL log rides in the arguments */
+	assert_string_equal(rfx_str(after.body, "Members/0/EntryType"), "Event");
+	assert_null(rfx_at(after.body, "Members/0/CXLEntryType"));
 	/* the two new ones, in the order the poller drained the logs */
 	json_t *a = json_array_get(rfx_at(after.body, "Members"), n0);
 	json_t *last = json_array_get(rfx_at(after.body, "Members"), n0 + 1);
-	json_t *fail = strcmp(rfx_str(a, "CXLEntryType"), "Failure") == 0 ? a : last;
+	json_t *fail = strcmp(rfx_str(a, "MessageArgs/1"), "Failure") == 0 ? a : last;
 	json_t *warn = fail == a ? last : a;
 	assert_string_equal(rfx_str(a, "@odata.type"), "#LogEntry.v1_21_0.LogEntry");
-	assert_string_equal(rfx_str(fail, "CXLEntryType"), "Failure");
+	assert_string_equal(rfx_str(fail, "MessageId"), "CxlAgent.1.0.DeviceEventRecord");
+	assert_string_equal(rfx_str(fail, "MessageArgs/1"), "Failure");
 	assert_string_equal(rfx_str(fail, "Severity"), "Critical");
-	assert_string_equal(rfx_str(warn, "CXLEntryType"), "Warning");
+	assert_non_null(strstr(rfx_str(fail, "Message"), "reported an event record in its Failure log"));
+	assert_string_equal(rfx_str(warn, "MessageArgs/1"), "Warning");
 	assert_string_equal(rfx_str(warn, "Severity"), "Warning");
 	assert_non_null(rfx_str(last, "Oem/CxlAgent/RecordUUID"));
 	uri = rfx_str(last, "@odata.id");

@@ -2,7 +2,9 @@
  * and the audit log as its LogService, read with ConfigureManager only. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -105,9 +107,16 @@ static void test_audit_log(void **state)
 	assert_string_equal(rfx_str(r.body, "Members/0/Id"), rfx_str(cmd.body, "AuditRecordId"));
 	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/RecordType"), "Intent");
 	assert_string_equal(rfx_str(r.body, "Members/0/Oem/CxlAgent/UserName"), "operator");
-	assert_string_equal(rfx_str(r.body, "Members/0/OemRecordFormat"), "CxlAgentAudit");
-	assert_non_null(strstr(rfx_str(r.body, "Members/0/Message"), "by operator on device"));
+	/* event entries of the agent's registry: the decision, then the result */
+	assert_string_equal(rfx_str(r.body, "Members/0/EntryType"), "Event");
+	assert_string_equal(rfx_str(r.body, "Members/0/MessageId"), "CxlAgent.1.0.VendorCommandAllowed");
+	assert_string_equal(rfx_str(r.body, "Members/0/MessageArgs/2"), "operator");
+	assert_string_equal(rfx_str(r.body, "Members/0/Severity"), "OK");
+	assert_non_null(strstr(rfx_str(r.body, "Members/0/Message"), "was allowed for user 'operator'"));
 	last = rfx_at(r.body, "Members/1");
+	assert_string_equal(rfx_str(last, "MessageId"), "CxlAgent.1.0.VendorCommandResult");
+	assert_string_equal(rfx_str(last, "MessageArgs/0"), rfx_str(cmd.body, "AuditRecordId"));
+	assert_string_equal(rfx_str(last, "Severity"), "OK");
 	assert_string_equal(rfx_str(last, "Oem/CxlAgent/IntentRecordId"), rfx_str(cmd.body, "AuditRecordId"));
 	id = rfx_str(last, "@odata.id");
 	snprintf(last_id, sizeof(last_id), "%s", id);
@@ -149,12 +158,94 @@ static void test_audit_log(void **state)
 	rfx_free(&r);
 }
 
+static json_t *audit_entry(struct mt *m, const char *id, struct rfx_reply *r)
+{
+	char uri[128];
+
+	snprintf(uri, sizeof(uri), AUDIT "/Entries/%s", id);
+	*r = rfx_get(m->f, uri, m->f->admin);
+	assert_int_equal(r->status, 200);
+	assert_string_equal(rfx_str(r->body, "EntryType"), "Event");
+	return r->body;
+}
+
+/* Every kind of audit record is served with its message of the agent's
+ * registry: denials and failures as warnings, a command that never reached
+ * its device as critical. */
+static void test_audit_messages(void **state)
+{
+	static const struct {
+		int transport;
+		uint16_t mbox_rc;
+		enum audit_outcome outcome;
+		const char *id, *severity, *arg;
+	} results[] = {
+		{ 0, 0, AUDIT_OUTCOME_REPORTED, "VendorCommandResult", "OK",
+		  "mailbox return code 0 (Success)" },
+		{ 0, 1, AUDIT_OUTCOME_REPORTED, "VendorCommandResult", "OK", NULL },
+		{ 0, 0x15, AUDIT_OUTCOME_REPORTED, "VendorCommandDeviceError", "Warning", NULL },
+		{ -ETIMEDOUT, 0, AUDIT_OUTCOME_REPORTED, "VendorCommandNotDelivered", "Critical",
+		  "ETIMEDOUT" },
+		{ -EBUSY, 0, AUDIT_OUTCOME_REPORTED, "VendorCommandNotDelivered", "Warning", "EBUSY" },
+		{ 0, 0, AUDIT_OUTCOME_UNKNOWN, "VendorCommandOutcomeUnknown", "Warning", "Unknown" },
+		{ 0, 0, AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN, "VendorCommandOutcomeUnknown", "Warning",
+		  "AbandonedAtShutdown" },
+	};
+	struct mt *m = *state;
+	struct audit_log *log = m->f->ag.audit;
+	struct audit_intent in = { .user = "viewer", .auth_method = "Basic", .source = "192.0.2.7",
+				   .device = "dev0", .opcode = 0xC000, .reason = "NotApproved" };
+	struct rfx_reply r;
+	char intent[AUDIT_ID_MAX], id[AUDIT_ID_MAX];
+	char want[96];
+	json_t *e;
+
+	assert_int_equal(audit_intent(log, &in, intent), 0);
+	e = audit_entry(m, intent, &r);
+	assert_string_equal(rfx_str(e, "MessageId"), "CxlAgent.1.0.VendorCommandDenied");
+	assert_string_equal(rfx_str(e, "Severity"), "Warning");
+	assert_string_equal(rfx_str(e, "MessageArgs/0"), "opcode 0xC000");
+	assert_string_equal(rfx_str(e, "Message"),
+			    "Vendor command 'opcode 0xC000' on device 'dev0' was denied for user "
+			    "'viewer': NotApproved.");
+	rfx_free(&r);
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		struct audit_result res = { .intent_id = intent, .transport = results[i].transport,
+					    .mbox_rc = results[i].mbox_rc,
+					    .outcome = results[i].outcome };
+		assert_int_equal(audit_result(log, &res, id), 0);
+		e = audit_entry(m, id, &r);
+		snprintf(want, sizeof(want), "CxlAgent.1.0.%s", results[i].id);
+		assert_string_equal(rfx_str(e, "MessageId"), want);
+		assert_string_equal(rfx_str(e, "Severity"), results[i].severity);
+		assert_string_equal(rfx_str(e, "MessageArgs/0"), intent);
+		if (results[i].arg)
+			assert_string_equal(rfx_str(e, "MessageArgs/1"), results[i].arg);
+		rfx_free(&r);
+	}
+	/* denials past the burst are counted into one record */
+	audit_set_denial_limit(log, 1, 3600);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(audit_intent(log, &in, id), 0);
+	audit_flush_denials(log, 1);
+	r = rfx_get(m->f, AUDIT "/Entries", m->f->admin);
+	assert_int_equal(r.status, 200);
+	e = json_array_get(rfx_at(r.body, "Members"),
+			   json_array_size(rfx_at(r.body, "Members")) - 1);
+	assert_string_equal(rfx_str(e, "MessageId"), "CxlAgent.1.0.VendorCommandDenialsSuppressed");
+	assert_string_equal(rfx_str(e, "Severity"), "Warning");
+	assert_string_equal(rfx_str(e, "MessageArgs/1"), "viewer");
+	assert_string_equal(rfx_str(e, "MessageArgs/2"), "192.0.2.7");
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manager),
 		cmocka_unit_test(test_audit_needs_configure_manager),
 		cmocka_unit_test(test_audit_log),
+		cmocka_unit_test(test_audit_messages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

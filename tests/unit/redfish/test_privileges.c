@@ -79,12 +79,23 @@ static const struct {
 	{ "/redfish/v1/SessionService", "SessionService" },
 	{ "/redfish/v1/SessionService/Sessions", "SessionCollection" },
 	{ "/redfish/v1/SessionService/Sessions/{session}", "Session" },
+	{ "/redfish/v1/EventService", "EventService" },
+	{ "/redfish/v1/Registries", "MessageRegistryFileCollection" },
+	{ "/redfish/v1/Registries/{registry}", "MessageRegistryFile" },
+	/* the stream is a view of the EventService's events */
+	{ "/redfish/v1/EventService/SSE", "EventService" },
+	{ "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent", "EventService" },
+	{ "/redfish/v1/EventService/Subscriptions", "EventDestinationCollection" },
+	{ "/redfish/v1/EventService/Subscriptions/{sub}", "EventDestination" },
+	{ "/redfish/v1/EventService/Subscriptions/{sub}/Actions/EventDestination.ResumeSubscription",
+	  "EventDestination" },
 };
 
 /* OEM resources: not in the registry. Reading them needs Login; what a
  * submitted command needs is the policy's decision from the device's CEL
  * effects and the caller's CxlCommand* privileges. */
 static const char *const oem_routes[] = {
+	"/metrics", /* OpenMetrics, outside Redfish: Login (ReadOnly) reads it */
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/CommandEffectsLog",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands",
 	CHASSIS_URI "/PCIeDevices/{dev}/Oem/CxlAgent/VendorCommands/{cmd}",
@@ -138,6 +149,14 @@ static const struct deviation {
 	  "role may define what the role holds" },
 	{ "/redfish/v1/SessionService/Sessions", HTTP_POST, ALT(PRIV_NOAUTH),
 	  "login needs no prior authentication: it is how a client authenticates" },
+	{ "/redfish/v1/EventService/Subscriptions", HTTP_POST, ALT(CM),
+	  "a subscription sends every matching event, other users' sessions and commands "
+	  "included, to an address of the subscriber's choosing: ConfigureManager only" },
+	{ "/redfish/v1/EventService/Subscriptions/{sub}", HTTP_DELETE, ALT(CM),
+	  "subscriptions are created with ConfigureManager only, so only it removes them" },
+	{ "/redfish/v1/EventService/Subscriptions/{sub}/Actions/EventDestination.ResumeSubscription",
+	  HTTP_POST, ALT(CM),
+	  "subscriptions are created with ConfigureManager only, so only it resumes them" },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,324 @@
+#include "events/sse.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events/bus.h"
+#include "events/filter.h"
+#include "util/log.h"
+
+struct sse_stream {
+	struct sse_hub *hub;
+	struct sse_stream *prev, *next; /* hub list, under hub->lock */
+	struct event_consumer *consumer;
+	struct event_filter *filter;
+	sse_allowed_fn allowed;
+	void *allowed_arg;
+	pthread_mutex_t lock;           /* wake, waker, tick */
+	void (*wake)(void *waker);
+	void *waker;
+	bool tick;
+	bool opened;                    /* the opening comment was sent */
+	bool ended;                     /* refused or failed: every read ends it */
+	char *pending;                  /* bytes not yet handed to the server */
+	size_t pending_len, pending_off;
+	time_t last_write;              /* CLOCK_MONOTONIC seconds */
+};
+
+struct sse_hub {
+	struct event_bus *bus;
+	unsigned max_streams;
+	unsigned keepalive_s;
+	unsigned queue_len;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sse_stream *streams;
+	unsigned count;
+	bool stopping;
+	pthread_t ticker;
+};
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void stream_kick(struct sse_stream *st, bool tick)
+{
+	pthread_mutex_lock(&st->lock);
+	if (tick)
+		st->tick = true;
+	if (st->wake)
+		st->wake(st->waker);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Bus notify: with the bus lock held; only wakes the connection. */
+static void on_event(void *arg)
+{
+	stream_kick(arg, false);
+}
+
+static bool on_match(void *arg, const struct event *ev)
+{
+	struct sse_stream *st = arg;
+	return event_filter_match(st->filter, ev);
+}
+
+static void *ticker_main(void *arg)
+{
+	struct sse_hub *hub = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&hub->lock);
+	while (!hub->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&hub->cond, &hub->lock, &until);
+		for (struct sse_stream *st = hub->streams; st && !hub->stopping; st = st->next)
+			stream_kick(st, true);
+	}
+	pthread_mutex_unlock(&hub->lock);
+	return NULL;
+}
+
+int sse_hub_new(struct event_bus *bus, unsigned max_streams, unsigned keepalive_s,
+		unsigned queue_len, struct sse_hub **out)
+{
+	struct sse_hub *hub;
+	int rc;
+
+	if (!bus || !queue_len)
+		return -EINVAL;
+	hub = calloc(1, sizeof(*hub));
+	if (!hub)
+		return -ENOMEM;
+	hub->bus = bus;
+	hub->max_streams = max_streams;
+	hub->keepalive_s = keepalive_s ? keepalive_s : 15;
+	hub->queue_len = queue_len;
+	pthread_mutex_init(&hub->lock, NULL);
+	pthread_cond_init(&hub->cond, NULL);
+	rc = pthread_create(&hub->ticker, NULL, ticker_main, hub);
+	if (rc) {
+		pthread_cond_destroy(&hub->cond);
+		pthread_mutex_destroy(&hub->lock);
+		free(hub);
+		return -rc;
+	}
+	*out = hub;
+	return 0;
+}
+
+void sse_hub_free(struct sse_hub *hub)
+{
+	if (!hub)
+		return;
+	pthread_mutex_lock(&hub->lock);
+	hub->stopping = true;
+	pthread_cond_signal(&hub->cond);
+	pthread_mutex_unlock(&hub->lock);
+	pthread_join(hub->ticker, NULL);
+	if (hub->count)
+		log_warn("sse: %u stream(s) still open at shutdown", hub->count);
+	pthread_cond_destroy(&hub->cond);
+	pthread_mutex_destroy(&hub->lock);
+	free(hub);
+}
+
+unsigned sse_hub_streams(struct sse_hub *hub)
+{
+	unsigned n;
+	if (!hub)
+		return 0;
+	pthread_mutex_lock(&hub->lock);
+	n = hub->count;
+	pthread_mutex_unlock(&hub->lock);
+	return n;
+}
+
+unsigned sse_hub_max_streams(struct sse_hub *hub)
+{
+	return hub ? hub->max_streams : 0;
+}
+
+static void stream_attach(void *arg, void (*wake)(void *waker), void *waker)
+{
+	struct sse_stream *st = arg;
+	pthread_mutex_lock(&st->lock);
+	st->wake = wake;
+	st->waker = waker;
+	pthread_mutex_unlock(&st->lock);
+}
+
+static int set_pending(struct sse_stream *st, const char *a, size_t alen, const char *b,
+		       size_t blen, const char *c, size_t clen)
+{
+	char *p = malloc(alen + blen + clen);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, a, alen);
+	memcpy(p + alen, b, blen);
+	memcpy(p + alen + blen, c, clen);
+	free(st->pending);
+	st->pending = p;
+	st->pending_len = alen + blen + clen;
+	st->pending_off = 0;
+	return 0;
+}
+
+/* Refill pending: the next event, or a keepalive comment when quiet.
+ * Returns 1 when there is something, 0 when not, -1 to end the stream. */
+static int refill(struct sse_stream *st)
+{
+	static const char open_line[] = ": cxl-agent event stream\n\n";
+	static const char keepalive[] = ": keepalive\n\n";
+	struct event *ev;
+	char head[40];
+	bool tick;
+	int n;
+
+	/* Sticky: a refusal found after this read already copied an event
+	 * must end the stream at the next read, not wait for another tick. */
+	if (st->ended)
+		return -1;
+	pthread_mutex_lock(&st->lock);
+	tick = st->tick;
+	st->tick = false;
+	pthread_mutex_unlock(&st->lock);
+	if (tick && st->allowed && !st->allowed(st->allowed_arg)) {
+		st->ended = true;
+		return -1;
+	}
+	if (!st->opened) {
+		st->opened = true;
+		return set_pending(st, open_line, sizeof(open_line) - 1, "", 0, "", 0) ? -1 : 1;
+	}
+	ev = event_consumer_next(st->consumer);
+	if (ev) {
+		n = snprintf(head, sizeof(head), "id: %" PRIu64 "\ndata: ", ev->id);
+		int rc = set_pending(st, head, (size_t)n, ev->text, ev->text_len, "\n\n", 2);
+		event_unref(ev);
+		return rc ? -1 : 1;
+	}
+	if (tick && mono_s() - st->last_write >= (time_t)st->hub->keepalive_s)
+		return set_pending(st, keepalive, sizeof(keepalive) - 1, "", 0, "", 0) ? -1 : 1;
+	return 0;
+}
+
+/* Fills buf with as many whole or partial events as are pending, so that a
+ * burst leaves in few TLS records rather than one per event. */
+static long stream_read(void *arg, char *buf, size_t max)
+{
+	struct sse_stream *st = arg;
+	size_t off = 0;
+
+	while (off < max) {
+		size_t n;
+		if (st->pending_off == st->pending_len) {
+			int rc = refill(st);
+			if (rc < 0 && off == 0)
+				return -1;
+			if (rc <= 0)
+				break;
+		}
+		n = st->pending_len - st->pending_off;
+		if (n > max - off)
+			n = max - off;
+		memcpy(buf + off, st->pending + st->pending_off, n);
+		st->pending_off += n;
+		off += n;
+	}
+	if (off)
+		st->last_write = mono_s();
+	return (long)off;
+}
+
+static void stream_release(void *arg)
+{
+	struct sse_stream *st = arg;
+	struct sse_hub *hub = st->hub;
+
+	/* Off the bus and out of the hub first: nothing calls wake after. */
+	event_consumer_free(st->consumer);
+	pthread_mutex_lock(&hub->lock);
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		hub->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	hub->count--;
+	pthread_mutex_unlock(&hub->lock);
+	event_filter_free(st->filter);
+	free(st->allowed_arg);
+	free(st->pending);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+int sse_stream_open(struct sse_hub *hub, struct sse_open *o, struct http_stream *out)
+{
+	struct sse_stream *st = NULL;
+	struct event_consumer_config cc = { .name = "event stream" };
+	int rc = -ENOMEM;
+
+	pthread_mutex_lock(&hub->lock);
+	if (hub->count >= hub->max_streams) {
+		pthread_mutex_unlock(&hub->lock);
+		rc = -EBUSY;
+		goto fail;
+	}
+	hub->count++;
+	pthread_mutex_unlock(&hub->lock);
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		goto fail_count;
+	st->hub = hub;
+	st->filter = o->filter;
+	st->allowed = o->allowed;
+	st->allowed_arg = o->allowed_arg;
+	o->filter = NULL;
+	o->allowed_arg = NULL;
+	st->last_write = mono_s();
+	pthread_mutex_init(&st->lock, NULL);
+	cc.queue_len = hub->queue_len;
+	cc.match = on_match;
+	cc.notify = on_event;
+	cc.arg = st;
+	cc.replay_after = o->last_event_id;
+	rc = event_consumer_new(hub->bus, &cc, &st->consumer);
+	if (rc)
+		goto fail_stream;
+	pthread_mutex_lock(&hub->lock);
+	st->next = hub->streams;
+	if (st->next)
+		st->next->prev = st;
+	hub->streams = st;
+	pthread_mutex_unlock(&hub->lock);
+	*out = (struct http_stream){ stream_attach, stream_read, stream_release, st };
+	return 0;
+fail_stream:
+	pthread_mutex_destroy(&st->lock);
+	event_filter_free(st->filter);
+	free(st->allowed_arg);
+	free(st);
+fail_count:
+	pthread_mutex_lock(&hub->lock);
+	hub->count--;
+	pthread_mutex_unlock(&hub->lock);
+	return rc;
+fail:
+	event_filter_free(o->filter);
+	free(o->allowed_arg);
+	o->filter = NULL;
+	o->allowed_arg = NULL;
+	return rc;
+}

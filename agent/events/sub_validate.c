@@ -1,0 +1,145 @@
+#include "events/sub_validate.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "events/bus.h"
+#include "events/messages.h"
+
+/* Resource types this agent names in events (ResourceTypes filter). */
+static const char *const resource_types[] = {
+	"PCIeDevice", "Task", "Manager", "Session", "ManagerAccount", "EventDestination", NULL,
+};
+
+void sub_set_error(struct sub_error *e, int status, const char *id, const char *a1,
+		      const char *a2)
+{
+	memset(e, 0, sizeof(*e));
+	e->status = status;
+	e->message_id = id;
+	if (a1)
+		snprintf(e->args[e->nargs++], sizeof(e->args[0]), "%s", a1);
+	if (a2)
+		snprintf(e->args[e->nargs++], sizeof(e->args[0]), "%s", a2);
+}
+
+bool sub_in_list(const char *const *list, const char *v)
+{
+	for (; *list; list++)
+		if (strcmp(*list, v) == 0)
+			return true;
+	return false;
+}
+
+int sub_check_destination(const char *dest, struct sub_error *e)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = 0;
+
+	if (strlen(dest) > SUB_DESTINATION_MAX) {
+		sub_set_error(e, 400, "StringValueTooLong", "Destination", "1024");
+		curl_url_cleanup(u);
+		return -EINVAL;
+	}
+	if (!u || curl_url_set(u, CURLUPART_URL, dest, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
+		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
+		rc = -EINVAL;
+	} else if (strcmp(scheme, "https") != 0) {
+		/* Events name devices and users: never in clear text. */
+		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
+		rc = -EINVAL;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* An array of strings, each accepted by ok (NULL: any). */
+int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t **out,
+		      struct sub_error *e)
+{
+	size_t i;
+	json_t *item;
+
+	if (!v) {
+		*out = json_array();
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!json_is_array(v) || json_array_size(v) > SUB_LIST_MAX) {
+		sub_set_error(e, 400, "PropertyValueTypeError", "(value)", prop);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			sub_set_error(e, 400, "PropertyValueTypeError", "(value)", prop);
+			return -EINVAL;
+		}
+		if (ok && !ok(json_string_value(item))) {
+			sub_set_error(e, 400, "PropertyValueNotInList", json_string_value(item), prop);
+			return -EINVAL;
+		}
+	}
+	*out = json_incref(v);
+	return 0;
+}
+
+bool sub_known_prefix(const char *p)
+{
+	return event_registry_known(p) != 0;
+}
+
+bool sub_known_type(const char *t)
+{
+	return sub_in_list(resource_types, t);
+}
+
+bool sub_valid_message_id(const char *m)
+{
+	char prefix[EVENT_PREFIX_MAX];
+	const char *dot = strchr(m, '.');
+
+	if (!dot || (size_t)(dot - m) >= sizeof(prefix) || !strrchr(dot, '.')[1])
+		return false;
+	memcpy(prefix, m, (size_t)(dot - m));
+	prefix[dot - m] = '\0';
+	return event_registry_known(prefix) != 0;
+}
+
+/* OriginResources: [{"@odata.id": "/redfish/v1/..."}] -> ["/redfish/v1/..."]. */
+int sub_check_origins(json_t *v, json_t **out, struct sub_error *e)
+{
+	size_t i;
+	json_t *item;
+
+	*out = json_array();
+	if (!*out)
+		return -ENOMEM;
+	if (!v)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > SUB_LIST_MAX)
+		goto bad;
+	json_array_foreach(v, i, item) {
+		const char *uri = json_string_value(json_object_get(item, "@odata.id"));
+		if (!json_is_object(item) || json_object_size(item) != 1 || !uri ||
+		    strncmp(uri, "/redfish/v1/", 12) != 0 || strlen(uri) >= EVENT_ORIGIN_MAX) {
+			sub_set_error(e, 400, "PropertyValueFormatError", uri ? uri : "(value)",
+				  "OriginResources");
+			goto fail;
+		}
+		json_array_append_new(*out, json_string(uri));
+	}
+	return 0;
+bad:
+	sub_set_error(e, 400, "PropertyValueTypeError", "(value)", "OriginResources");
+fail:
+	json_decref(*out);
+	*out = NULL;
+	return -EINVAL;
+}
+

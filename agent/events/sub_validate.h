@@ -1,0 +1,31 @@
+/* Validation of EventDestination create bodies (and of the persisted set,
+ * which is checked the same way when it is loaded). */
+#ifndef CXLA_EVENTS_SUB_VALIDATE_H
+#define CXLA_EVENTS_SUB_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "events/subscriptions.h"
+
+#define SUB_CONTEXT_MAX 256
+#define SUB_DESTINATION_MAX 1024
+#define SUB_LIST_MAX 32
+
+void sub_set_error(struct sub_error *e, int status, const char *id, const char *a1,
+		   const char *a2);
+/* Whether v is in the NULL-terminated list. */
+bool sub_in_list(const char *const *list, const char *v);
+/* An absolute https:// URL with a host. 0 or -EINVAL with e filled. */
+int sub_check_destination(const char *dest, struct sub_error *e);
+/* An array of at most SUB_LIST_MAX strings, each accepted by ok (NULL:
+ * any); *out is a new reference (an empty array when v is NULL). */
+int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t **out,
+		   struct sub_error *e);
+bool sub_known_prefix(const char *p);
+bool sub_known_type(const char *t);
+bool sub_valid_message_id(const char *m);
+/* OriginResources [{"@odata.id": "/redfish/v1/..."}] to a new array of URIs. */
+int sub_check_origins(json_t *v, json_t **out, struct sub_error *e);
+
+#endif

@@ -1,0 +1,730 @@
+#include "events/subscriptions.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events/bus.h"
+#include "events/filter.h"
+#include "events/https_post.h"
+#include "events/messages.h"
+#include "events/sub_validate.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#define FILE_MAX (4u << 20)
+#define BACKOFF_MAX 32u
+
+enum retry_policy { RP_TERMINATE, RP_SUSPEND, RP_FOREVER, RP_BACKOFF, RP_COUNT };
+static const char *const policy_names[RP_COUNT] = {
+	"TerminateAfterRetries", "SuspendRetries", "RetryForever", "RetryForeverWithBackoff",
+};
+
+struct sub {
+	struct subscriptions *owner;
+	struct sub *next;
+	char id[16];
+	/* Immutable after creation; read by the bus under its lock. */
+	json_t *spec;           /* the persisted create body, normalised */
+	const char *destination;
+	const char *context;
+	json_t *prefixes, *types, *origins, *message_ids;
+	enum retry_policy policy;
+	struct event_consumer *consumer;
+	/* Worker state, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool pending;
+	bool stopping;
+	bool suspended;
+	bool failing;
+	uint64_t delivered, failed;
+};
+
+struct subscriptions {
+	struct subscriptions_config cfg;
+	char *path, *ca_file, *uri_base;
+	struct event_bus *bus;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	struct sub *list;
+	unsigned count;
+	unsigned workers;
+	unsigned next_id;
+	uint64_t delivered, failed; /* of subscriptions gone */
+};
+
+static json_t *origin_links(json_t *uris)
+{
+	json_t *a = json_array(), *u;
+	size_t i;
+	json_array_foreach(uris, i, u)
+		json_array_append_new(a, json_pack("{s:O}", "@odata.id", u));
+	return a;
+}
+
+static const char *const known_keys[] = {
+	"Destination", "Protocol", "Context", "RegistryPrefixes", "ResourceTypes",
+	"OriginResources", "MessageIds", "DeliveryRetryPolicy", "SubscriptionType",
+	"EventFormatType", "Id", "Suspended", NULL,
+};
+
+static int check_enum(json_t *body, const char *key, const char *want, struct sub_error *e)
+{
+	json_t *v = json_object_get(body, key);
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0) {
+		sub_set_error(e, 400, "PropertyValueNotInList",
+			  json_is_string(v) ? json_string_value(v) : "(value)", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Validate body (a create request, or a persisted entry when stored is
+ * true) into a new sub. Nothing is started. */
+static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_error *e)
+{
+	const char *key, *dest, *ctx, *pol;
+	json_t *v;
+	struct sub *sb;
+	int rc, policy;
+
+	if (!json_is_object(body)) {
+		sub_set_error(e, 400, "MalformedJSON", NULL, NULL);
+		return -EINVAL;
+	}
+	json_object_foreach(body, key, v) {
+		if (!sub_in_list(known_keys, key) ||
+		    (!stored && (strcmp(key, "Id") == 0 || strcmp(key, "Suspended") == 0))) {
+			sub_set_error(e, 400, "PropertyUnknown", key, NULL);
+			return -EINVAL;
+		}
+	}
+	dest = json_string_value(json_object_get(body, "Destination"));
+	if (!dest) {
+		sub_set_error(e, 400, "PropertyMissing", "Destination", NULL);
+		return -EINVAL;
+	}
+	if (!json_object_get(body, "Protocol")) {
+		sub_set_error(e, 400, "PropertyMissing", "Protocol", NULL);
+		return -EINVAL;
+	}
+	if ((rc = sub_check_destination(dest, e)) || (rc = check_enum(body, "Protocol", "Redfish", e)) ||
+	    (rc = check_enum(body, "SubscriptionType", "RedfishEvent", e)) ||
+	    (rc = check_enum(body, "EventFormatType", "Event", e)))
+		return rc;
+	v = json_object_get(body, "Context");
+	if (v && !json_is_string(v)) {
+		sub_set_error(e, 400, "PropertyValueTypeError", "(value)", "Context");
+		return -EINVAL;
+	}
+	ctx = v ? json_string_value(v) : "";
+	if (strlen(ctx) > SUB_CONTEXT_MAX) {
+		sub_set_error(e, 400, "StringValueTooLong", "Context", "256");
+		return -EINVAL;
+	}
+	v = json_object_get(body, "DeliveryRetryPolicy");
+	pol = v ? json_string_value(v) : policy_names[RP_SUSPEND];
+	for (policy = 0; pol && policy < RP_COUNT; policy++)
+		if (strcmp(pol, policy_names[policy]) == 0)
+			break;
+	if (!pol || policy == RP_COUNT) {
+		sub_set_error(e, 400, "PropertyValueNotInList", pol ? pol : "(value)",
+			  "DeliveryRetryPolicy");
+		return -EINVAL;
+	}
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->policy = (enum retry_policy)policy;
+	if ((rc = sub_check_list(json_object_get(body, "RegistryPrefixes"), "RegistryPrefixes",
+			     sub_known_prefix, &sb->prefixes, e)) ||
+	    (rc = sub_check_list(json_object_get(body, "ResourceTypes"), "ResourceTypes", sub_known_type,
+			     &sb->types, e)) ||
+	    (rc = sub_check_list(json_object_get(body, "MessageIds"), "MessageIds", sub_valid_message_id,
+			     &sb->message_ids, e)) ||
+	    (rc = sub_check_origins(json_object_get(body, "OriginResources"), &sb->origins, e)))
+		goto fail;
+	sb->spec = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:s, s:o}", "Destination", dest,
+			     "Protocol", "Redfish", "Context", ctx, "RegistryPrefixes", sb->prefixes,
+			     "ResourceTypes", sb->types, "MessageIds", sb->message_ids,
+			     "DeliveryRetryPolicy", policy_names[sb->policy], "OriginResources",
+			     origin_links(sb->origins));
+	if (!sb->spec) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	sb->destination = json_string_value(json_object_get(sb->spec, "Destination"));
+	sb->context = json_string_value(json_object_get(sb->spec, "Context"));
+	sb->suspended = stored && json_is_true(json_object_get(body, "Suspended"));
+	pthread_mutex_init(&sb->lock, NULL);
+	pthread_cond_init(&sb->cond, NULL);
+	*out = sb;
+	return 0;
+fail:
+	json_decref(sb->prefixes);
+	json_decref(sb->types);
+	json_decref(sb->message_ids);
+	json_decref(sb->origins);
+	json_decref(sb->spec);
+	free(sb);
+	return rc;
+}
+
+static void sub_free(struct sub *sb)
+{
+	pthread_cond_destroy(&sb->cond);
+	pthread_mutex_destroy(&sb->lock);
+	json_decref(sb->prefixes);
+	json_decref(sb->types);
+	json_decref(sb->message_ids);
+	json_decref(sb->origins);
+	json_decref(sb->spec);
+	free(sb);
+}
+
+static bool list_has(json_t *list, const char *v, bool (*eq)(const char *, const char *))
+{
+	size_t i;
+	json_t *item;
+
+	if (json_array_size(list) == 0)
+		return true;
+	json_array_foreach(list, i, item)
+		if (eq(json_string_value(item), v))
+			return true;
+	return false;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* Under the bus lock; only immutable fields. */
+static bool sub_match(void *arg, const struct event *ev)
+{
+	struct sub *sb = arg;
+	return list_has(sb->prefixes, ev->registry_prefix, str_eq) &&
+	       list_has(sb->types, ev->resource_type, str_eq) &&
+	       list_has(sb->message_ids, ev->message_id, event_message_id_match) &&
+	       list_has(sb->origins, ev->origin, event_origin_match);
+}
+
+static void sub_notify(void *arg)
+{
+	struct sub *sb = arg;
+	pthread_mutex_lock(&sb->lock);
+	sb->pending = true;
+	pthread_cond_signal(&sb->cond);
+	pthread_mutex_unlock(&sb->lock);
+}
+
+/* The Event with this subscription's Context, as sent. New string. */
+static char *event_body(struct sub *sb, const struct event *ev)
+{
+	json_t *doc = json_loads(ev->text, 0, NULL);
+	char *text = NULL;
+
+	if (doc && json_object_set_new(doc, "Context", json_string(sb->context)) == 0)
+		text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return text;
+}
+
+static int stop_requested(void *arg)
+{
+	struct sub *sb = arg;
+	bool stop;
+	pthread_mutex_lock(&sb->lock);
+	stop = sb->stopping;
+	pthread_mutex_unlock(&sb->lock);
+	return stop;
+}
+
+/* One POST. 0 when the destination answered 2xx. */
+static int post_event(struct sub *sb, const struct event *ev)
+{
+	const struct subscriptions *s = sb->owner;
+	struct https_post p = { .url = sb->destination, .ca_file = s->ca_file,
+				.timeout_s = s->cfg.timeout_s, .cancel = stop_requested,
+				.cancel_arg = sb };
+	char err[CURL_ERROR_SIZE];
+	int rc;
+
+	p.body = event_body(sb, ev);
+	if (!p.body)
+		return -ENOMEM;
+	rc = https_post_json(&p, err, sizeof(err));
+	if (rc)
+		log_debug("events: subscription %s: delivery of event %llu failed: %s", sb->id,
+			  (unsigned long long)ev->id, err);
+	free(p.body);
+	return rc;
+}
+
+/* With s->lock held. */
+static int persist_locked(struct subscriptions *s)
+{
+	json_t *doc = json_pack("{s:i, s:[]}", "Version", 1, "Subscriptions");
+	json_t *arr = json_object_get(doc, "Subscriptions");
+	char *text;
+	int rc;
+
+	for (struct sub *sb = s->list; doc && sb; sb = sb->next) {
+		json_t *e = json_deep_copy(sb->spec);
+		bool suspended;
+		pthread_mutex_lock(&sb->lock);
+		suspended = sb->suspended;
+		pthread_mutex_unlock(&sb->lock);
+		if (!e || json_object_set_new(e, "Id", json_string(sb->id)) ||
+		    json_object_set_new(e, "Suspended", json_boolean(suspended)) ||
+		    json_array_append_new(arr, e)) {
+			json_decref(doc);
+			return -ENOMEM;
+		}
+	}
+	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	rc = file_write_atomic(s->path, text, strlen(text), 0600);
+	free(text);
+	if (rc)
+		log_error("events: cannot write %s: %s", s->path, strerror(-rc));
+	return rc;
+}
+
+/* With s->lock held: take sb off the list (the worker frees it). */
+static void unlink_locked(struct subscriptions *s, struct sub *sb)
+{
+	for (struct sub **p = &s->list; *p; p = &(*p)->next) {
+		if (*p == sb) {
+			*p = sb->next;
+			s->count--;
+			return;
+		}
+	}
+}
+
+static void stop_worker(struct sub *sb)
+{
+	pthread_mutex_lock(&sb->lock);
+	sb->stopping = true;
+	pthread_cond_signal(&sb->cond);
+	pthread_mutex_unlock(&sb->lock);
+}
+
+/* Wait up to seconds or until woken (stop, resume, new event when idle). */
+static void wait_locked(struct sub *sb, unsigned seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_cond_timedwait(&sb->cond, &sb->lock, &until);
+}
+
+/* After retry_attempts failed attempts: what the policy says. Returns true
+ * when the subscription is to be deleted. With sb->lock held. */
+static bool give_up_locked(struct sub *sb, unsigned *attempts)
+{
+	switch (sb->policy) {
+	case RP_TERMINATE:
+		log_warn("events: subscription %s: %u failed attempts, deleted (TerminateAfterRetries)",
+			 sb->id, *attempts);
+		return true;
+	case RP_SUSPEND:
+		log_warn("events: subscription %s: %u failed attempts, suspended", sb->id, *attempts);
+		sb->suspended = true;
+		*attempts = 0;
+		return false;
+	default:
+		return false;
+	}
+}
+
+static unsigned retry_delay(const struct sub *sb, unsigned attempts)
+{
+	unsigned base = sb->owner->cfg.retry_interval_s, over, factor = 1;
+
+	if (sb->policy != RP_BACKOFF || attempts <= sb->owner->cfg.retry_attempts)
+		return base;
+	over = attempts - sb->owner->cfg.retry_attempts;
+	while (over-- && factor < BACKOFF_MAX)
+		factor *= 2;
+	return base * factor;
+}
+
+static void worker_exit(struct sub *sb, bool terminated, struct event *cur)
+{
+	struct subscriptions *s = sb->owner;
+
+	event_unref(cur);
+	if (terminated) {
+		pthread_mutex_lock(&s->lock);
+		unlink_locked(s, sb);
+		persist_locked(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	event_consumer_free(sb->consumer); /* no notify after this */
+	pthread_mutex_lock(&s->lock);
+	s->delivered += sb->delivered;
+	s->failed += sb->failed;
+	s->workers--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	sub_free(sb);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sub *sb = arg;
+	struct event *cur = NULL;
+	unsigned attempts = 0;
+	bool terminated = false;
+
+	pthread_mutex_lock(&sb->lock);
+	while (!sb->stopping) {
+		if (sb->suspended) {
+			wait_locked(sb, 3600);
+			continue;
+		}
+		if (!cur) {
+			sb->pending = false;
+			pthread_mutex_unlock(&sb->lock);
+			cur = event_consumer_next(sb->consumer);
+			pthread_mutex_lock(&sb->lock);
+			if (!cur) {
+				while (!sb->pending && !sb->stopping)
+					pthread_cond_wait(&sb->cond, &sb->lock);
+				continue;
+			}
+		}
+		pthread_mutex_unlock(&sb->lock);
+		int rc = post_event(sb, cur);
+		pthread_mutex_lock(&sb->lock);
+		if (rc == 0) {
+			sb->delivered++;
+			sb->failing = false;
+			attempts = 0;
+			event_unref(cur);
+			cur = NULL;
+			continue;
+		}
+		sb->failed++;
+		sb->failing = true;
+		if (++attempts > sb->owner->cfg.retry_attempts && sb->policy <= RP_SUSPEND) {
+			terminated = give_up_locked(sb, &attempts);
+			if (terminated)
+				break;
+			pthread_mutex_unlock(&sb->lock);
+			pthread_mutex_lock(&sb->owner->lock);
+			persist_locked(sb->owner);
+			pthread_mutex_unlock(&sb->owner->lock);
+			pthread_mutex_lock(&sb->lock);
+			continue;
+		}
+		if (!sb->stopping)
+			wait_locked(sb, retry_delay(sb, attempts));
+	}
+	pthread_mutex_unlock(&sb->lock);
+	worker_exit(sb, terminated, cur);
+	return NULL;
+}
+
+/* With s->lock held: attach sb to the bus, start its worker, link it. */
+static int start_locked(struct subscriptions *s, struct sub *sb)
+{
+	struct event_consumer_config cc = { .name = NULL };
+	char name[48];
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	snprintf(name, sizeof(name), "subscription %s", sb->id);
+	sb->owner = s;
+	cc.name = name;
+	cc.queue_len = s->cfg.queue_len;
+	cc.match = sub_match;
+	cc.notify = sub_notify;
+	cc.arg = sb;
+	if ((rc = event_consumer_new(s->bus, &cc, &sb->consumer)))
+		return rc;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, worker_main, sb);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		event_consumer_free(sb->consumer);
+		return -rc;
+	}
+	s->workers++;
+	sb->next = s->list;
+	s->list = sb;
+	s->count++;
+	return 0;
+}
+
+static struct sub *find_locked(struct subscriptions *s, const char *id)
+{
+	for (struct sub *sb = s->list; sb; sb = sb->next)
+		if (strcmp(sb->id, id) == 0)
+			return sb;
+	return NULL;
+}
+
+int subscriptions_create(struct subscriptions *s, json_t *body, char *id, size_t idlen,
+			 struct sub_error *e)
+{
+	struct sub *sb = NULL;
+	int rc = sub_parse(body, false, &sb, e);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&s->lock);
+	if (s->count >= s->cfg.max) {
+		pthread_mutex_unlock(&s->lock);
+		sub_free(sb);
+		sub_set_error(e, 400, "CreateLimitReachedForResource", NULL, NULL);
+		return -ENOSPC;
+	}
+	snprintf(sb->id, sizeof(sb->id), "%u", s->next_id++);
+	rc = start_locked(s, sb);
+	if (rc) {
+		pthread_mutex_unlock(&s->lock);
+		sub_free(sb);
+		return rc;
+	}
+	snprintf(id, idlen, "%s", sb->id);
+	if (persist_locked(s)) {
+		/* Not on disk: not created. The worker frees it. */
+		unlink_locked(s, sb);
+		stop_worker(sb);
+		pthread_mutex_unlock(&s->lock);
+		return -EIO;
+	}
+	pthread_mutex_unlock(&s->lock);
+	log_info("events: subscription %s created for %s", id, sb->destination);
+	return 0;
+}
+
+json_t *subscriptions_get(struct subscriptions *s, const char *id)
+{
+	json_t *doc = NULL;
+	struct sub *sb;
+	char uri[256];
+	bool suspended, failing;
+
+	pthread_mutex_lock(&s->lock);
+	sb = find_locked(s, id);
+	if (sb) {
+		pthread_mutex_lock(&sb->lock);
+		suspended = sb->suspended;
+		failing = sb->failing;
+		pthread_mutex_unlock(&sb->lock);
+		snprintf(uri, sizeof(uri), "%s/%s", s->uri_base, sb->id);
+		doc = json_deep_copy(sb->spec);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!doc)
+		return NULL;
+	json_t *extra = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:b, s:{s:{s:s+}}}", "@odata.id", uri,
+		"@odata.type", "#EventDestination.v1_13_0.EventDestination", "Id", id, "Name",
+		"Event subscription", "SubscriptionType", "RedfishEvent", "EventFormatType", "Event",
+		"Status", "State", suspended ? "Disabled" : "Enabled", "Health",
+		suspended ? "Critical" : failing ? "Warning" : "OK", "VerifyCertificate", 1,
+		"Actions", "#EventDestination.ResumeSubscription", "target", uri,
+		"/Actions/EventDestination.ResumeSubscription");
+	if (!extra || json_object_update(doc, extra)) {
+		json_decref(extra);
+		json_decref(doc);
+		return NULL;
+	}
+	json_decref(extra);
+	return doc;
+}
+
+json_t *subscriptions_members(struct subscriptions *s)
+{
+	json_t *a = json_array();
+	char uri[256];
+
+	pthread_mutex_lock(&s->lock);
+	for (struct sub *sb = s->list; a && sb; sb = sb->next) {
+		snprintf(uri, sizeof(uri), "%s/%s", s->uri_base, sb->id);
+		if (json_array_insert_new(a, 0, json_pack("{s:s}", "@odata.id", uri))) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+int subscriptions_delete(struct subscriptions *s, const char *id)
+{
+	struct sub *sb;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	sb = find_locked(s, id);
+	if (!sb) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOENT;
+	}
+	unlink_locked(s, sb);
+	rc = persist_locked(s);
+	/* The worker leaves on its own (a transfer in progress is aborted);
+	 * nobody waits for a hanging destination here. */
+	stop_worker(sb);
+	pthread_mutex_unlock(&s->lock);
+	log_info("events: subscription %s deleted", id);
+	return rc ? -EIO : 0;
+}
+
+int subscriptions_resume(struct subscriptions *s, const char *id)
+{
+	struct sub *sb;
+
+	pthread_mutex_lock(&s->lock);
+	sb = find_locked(s, id);
+	if (!sb) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&sb->lock);
+	sb->suspended = false;
+	pthread_cond_signal(&sb->cond);
+	pthread_mutex_unlock(&sb->lock);
+	persist_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void subscriptions_stats(struct subscriptions *s, struct subscriptions_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	out->count = s->count;
+	out->delivered = s->delivered;
+	out->failed_attempts = s->failed;
+	for (struct sub *sb = s->list; sb; sb = sb->next) {
+		pthread_mutex_lock(&sb->lock);
+		out->delivered += sb->delivered;
+		out->failed_attempts += sb->failed;
+		pthread_mutex_unlock(&sb->lock);
+		out->dropped += event_consumer_dropped(sb->consumer);
+		out->queued += event_consumer_depth(sb->consumer);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int load(struct subscriptions *s, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc, *arr, *item;
+	size_t i;
+	int rc = 0;
+
+	doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		if (access(s->path, F_OK) != 0)
+			return 0;
+		snprintf(err, errlen, "%s:%d:%d: %s", s->path, je.line, je.column, je.text);
+		return -EINVAL;
+	}
+	arr = json_object_get(doc, "Subscriptions");
+	if (!json_is_array(arr)) {
+		snprintf(err, errlen, "%s: \"Subscriptions\" must be an array", s->path);
+		json_decref(doc);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->lock);
+	json_array_foreach(arr, i, item) {
+		struct sub_error e;
+		struct sub *sb = NULL;
+		const char *id = json_string_value(json_object_get(item, "Id"));
+		unsigned long n = id ? strtoul(id, NULL, 10) : 0;
+
+		rc = sub_parse(item, true, &sb, &e);
+		if (!rc && (!id || n == 0 || strlen(id) >= sizeof(sb->id) || find_locked(s, id)))
+			rc = -EINVAL, e.message_id = "bad or duplicate Id", e.nargs = 0;
+		if (!rc) {
+			snprintf(sb->id, sizeof(sb->id), "%s", id);
+			if (n >= s->next_id)
+				s->next_id = (unsigned)n + 1;
+			rc = start_locked(s, sb);
+		}
+		if (rc) {
+			snprintf(err, errlen, "%s: subscription %zu: %s%s%s", s->path, i,
+				 e.message_id ? e.message_id : strerror(-rc), e.nargs ? " " : "",
+				 e.nargs ? e.args[0] : "");
+			if (sb)
+				sub_free(sb);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	json_decref(doc);
+	return rc;
+}
+
+int subscriptions_open(const struct subscriptions_config *cfg, struct event_bus *bus,
+		       struct subscriptions **out, char *err, size_t errlen)
+{
+	struct subscriptions *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->path = strdup(cfg->path);
+	s->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	s->uri_base = strdup(cfg->uri_base);
+	s->bus = bus;
+	s->next_id = 1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	if (!s->path || !s->uri_base || (cfg->ca_file && !s->ca_file)) {
+		subscriptions_close(s);
+		return -ENOMEM;
+	}
+	rc = load(s, err, errlen);
+	if (rc) {
+		subscriptions_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void subscriptions_close(struct subscriptions *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (struct sub *sb = s->list; sb; sb = sb->next)
+		stop_worker(sb);
+	s->list = NULL;
+	s->count = 0;
+	while (s->workers > 0)
+		pthread_cond_wait(&s->idle, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s->ca_file);
+	free(s->uri_base);
+	free(s);
+}

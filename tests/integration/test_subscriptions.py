@@ -1,0 +1,248 @@
+"""Push subscriptions with a real HTTPS listener (Python http.server + ssl on
+127.0.0.1, certificate from the test CA): events are delivered with the
+subscription's Context and filters, bad subscriptions create nothing, a
+destination that is down for a while gets its events once it is back, one
+that keeps failing is suspended and can be resumed, and subscriptions
+survive a restart."""
+import http.server
+import json
+import os
+import queue
+import socket
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import (Agent, Checker, free_port, make_certs, set_fault,  # noqa: E402
+                      write_emulated_profile)
+
+SUBS = "/redfish/v1/EventService/Subscriptions"
+TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
+
+
+class Listener:
+    """An HTTPS endpoint collecting POSTed Events in a queue."""
+
+    def __init__(self, agent, port, certs=None):
+        self.port = port
+        certs = certs or agent.certs
+        self.events = queue.Queue()
+        got = self.events
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                got.put((self.path, self.headers.get("Content-Type"), json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.allow_reuse_address = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(certs, "server.crt"),
+                            os.path.join(certs, "server.key"))
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def next(self, timeout):
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def wait_for(fn, timeout, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    return fn()
+
+
+def members(a):
+    return [m["@odata.id"] for m in a.curl("GET", SUBS).json().get("Members", [])]
+
+
+def bad_input(c, a, port):
+    dest = "https://127.0.0.1:%d/events" % port
+    cases = [
+        ("non-HTTPS destination", {"Destination": "http://127.0.0.1:%d/" % port,
+                                   "Protocol": "Redfish"}, "PropertyValueFormatError"),
+        ("malformed URL", {"Destination": "https://", "Protocol": "Redfish"},
+         "PropertyValueFormatError"),
+        ("unknown registry", {"Destination": dest, "Protocol": "Redfish",
+                              "RegistryPrefixes": ["NoSuchRegistry"]}, "PropertyValueNotInList"),
+        ("unknown resource type", {"Destination": dest, "Protocol": "Redfish",
+                                   "ResourceTypes": ["Toaster"]}, "PropertyValueNotInList"),
+        ("oversized Context", {"Destination": dest, "Protocol": "Redfish",
+                               "Context": "x" * 257}, "StringValueTooLong"),
+        ("unknown property", {"Destination": dest, "Protocol": "Redfish", "HttpHeaders": []},
+         "PropertyUnknown"),
+        ("missing Protocol", {"Destination": dest}, "CreateFailedMissingReqProperties"),
+        ("other protocol", {"Destination": dest, "Protocol": "SNMPv2c"}, "PropertyValueNotInList"),
+        ("unknown retry policy", {"Destination": dest, "Protocol": "Redfish",
+                                  "DeliveryRetryPolicy": "Sometimes"}, "PropertyValueNotInList"),
+    ]
+    before = members(a)
+    for what, body, msg in cases:
+        r = a.curl("POST", SUBS, body=body)
+        c.error_body(r, 400, msg, what)
+    c.eq(members(a), before, "bad subscriptions create nothing")
+
+
+def untrusted_destination(c, a):
+    """A destination whose certificate the configured CA bundle did not
+    sign gets nothing: the handshake is refused before any event leaves."""
+    certs = make_certs(os.path.join(a.tmp, "other-ca"))
+    port = free_port()
+    other = Listener(a, port, certs=certs)
+    r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/events" % port,
+                                   "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"],
+                                   "DeliveryRetryPolicy": "RetryForever"})
+    c.eq(r.status, 201, "subscription to a destination of another CA")
+    loc = r.header("location")
+    a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                     "Message": "secret", "MessageArgs": ["a", "b", "c", "d"]})
+    c.check(other.next(3) is None, "nothing is delivered to a destination the CA bundle did not sign")
+    health = wait_for(lambda: a.curl("GET", loc).json().get("Status", {}).get("Health")
+                      == "Warning", 5)
+    c.check(health, "the untrusted destination's subscription shows Warning")
+    c.check("certificate" in a.logtext().lower(), "the refusal is logged with its reason")
+    c.eq(a.curl("DELETE", loc).status, 204, "untrusted subscription deleted")
+    other.close()
+
+
+def main():
+    c = Checker("subscriptions")
+    prof = write_emulated_profile(os.path.join("/tmp", "cxla-subs-%d" % os.getpid()))
+    lport = free_port()
+    a = Agent(start=False, config={"emulated_profile": prof["profile"],
+                                   "refresh_interval_ms": 200,
+                                   "delivery_retry_attempts": 2,
+                                   "delivery_retry_interval_s": 1})
+    with a:
+        a.config["event_destination_ca"] = a.ca
+        with open(a.config_path, "w") as f:
+            json.dump(a.config, f)
+        a.start()
+        listener = Listener(a, lport)
+        dest = "https://127.0.0.1:%d/events" % lport
+
+        doc = c.redfish_json(a.curl("GET", "/redfish/v1/EventService"), "EventService")
+        c.eq(doc.get("Subscriptions", {}).get("@odata.id"), SUBS, "Subscriptions link")
+        c.eq(doc.get("DeliveryRetryAttempts"), 2, "DeliveryRetryAttempts")
+        c.eq(doc.get("DeliveryRetryIntervalSeconds"), 1, "DeliveryRetryIntervalSeconds")
+        bad_input(c, a, lport)
+
+        r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
+                                       "Context": "fleet-1", "DeliveryRetryPolicy": "RetryForever",
+                                       "RegistryPrefixes": ["ResourceEvent", "CxlAgent"]})
+        c.eq(r.status, 201, "subscription created")
+        loc = r.header("location")
+        sub = c.redfish_json(r, "created subscription")
+        c.eq(sub.get("Context"), "fleet-1", "Context kept")
+        c.eq(sub.get("@odata.id"), loc, "Location is the subscription")
+        c.redfish_json(a.curl("GET", SUBS), "subscription collection")
+
+        # Its own creation is the first event it gets.
+        got = listener.next(5)
+        c.check(got and got[2]["Events"][0]["MessageId"].endswith(".ResourceCreated") and
+                got[2]["Events"][0]["OriginOfCondition"]["@odata.id"] == loc,
+                "subscription sees its own creation (%r)" % (got,))
+        # SubmitTestEvent goes through the filters like any event.
+        r = a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                             "Message": "test", "MessageArgs": ["a", "b", "c", "d"],
+                                             "OriginOfCondition": "/redfish/v1/Managers/agent"})
+        c.eq(r.status, 204, "SubmitTestEvent")
+        got = listener.next(5)
+        c.check(got is not None, "test event delivered")
+        if got:
+            path, ctype, ev = got
+            c.eq(path, "/events", "POSTed to the destination path")
+            c.check((ctype or "").startswith("application/json"), "JSON content type")
+            c.eq(ev.get("Context"), "fleet-1", "event carries the Context")
+            c.eq(ev["Events"][0]["MessageId"], "CxlAgent.1.0.DeviceEventRecord", "test MessageId")
+            c.payloads.append(("pushed Event", ev))
+        r = a.curl("POST", TEST_EVENT, body={"MessageId": "TaskEvent.1.0.TaskStarted"})
+        c.eq(r.status, 204, "SubmitTestEvent outside the filter")
+        c.check(listener.next(1.5) is None, "an event outside RegistryPrefixes is not pushed")
+
+        untrusted_destination(c, a)
+        while listener.next(0.5):
+            pass
+
+        # A device vanishing reaches the subscriber.
+        set_fault(prof["fault"][1], "vanish")
+        got = listener.next(5)
+        c.check(got and got[2]["Events"][0]["MessageId"].endswith(".ResourceRemoved"),
+                "device removal pushed (%r)" % (got,))
+
+        # Down for a while: retried, then delivered in order once back.
+        listener.close()
+        for i in range(3):
+            a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
+                                             "Message": "while down %d" % i})
+        time.sleep(3)
+        doc = a.curl("GET", loc).json()
+        c.eq(doc.get("Status", {}).get("Health"), "Warning", "failing subscription shows Warning")
+        c.eq(doc.get("Status", {}).get("State"), "Enabled", "RetryForever stays enabled")
+        listener = Listener(a, lport)
+        texts = []
+        for _ in range(3):
+            got = listener.next(8)
+            if got:
+                texts.append(got[2]["Events"][0]["Message"])
+        c.eq(texts, ["while down 0", "while down 1", "while down 2"],
+             "events held while down arrive in order")
+
+        # SuspendRetries: a destination that keeps refusing is suspended.
+        dead = free_port()
+        r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/x" % dead,
+                                       "Protocol": "Redfish", "DeliveryRetryPolicy": "SuspendRetries"})
+        c.eq(r.status, 201, "second subscription")
+        loc2 = r.header("location")
+        a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged"})
+        state = wait_for(lambda: a.curl("GET", loc2).json().get("Status", {}).get("State")
+                         == "Disabled", 10)
+        c.check(state, "suspended after repeated failure")
+        r = a.curl("POST", loc2 + "/Actions/EventDestination.ResumeSubscription", body={})
+        c.eq(r.status, 204, "ResumeSubscription")
+        c.eq(a.curl("GET", loc2).json().get("Status", {}).get("State"), "Enabled", "resumed")
+        # the one event still queued is delivered to the first subscription too
+        while listener.next(0.5):
+            pass
+
+        # Persisted: both subscriptions survive a restart, and delivery works.
+        a.stop()
+        a.start()
+        c.check(loc in members(a) and loc2 in members(a), "subscriptions survive a restart")
+        after = a.curl("GET", loc).json()
+        c.eq(after.get("Context"), "fleet-1", "Context survives a restart")
+        a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
+                                         "Message": "after restart"})
+        got = listener.next(5)
+        c.check(got and got[2]["Events"][0]["Message"] == "after restart",
+                "delivered after a restart (%r)" % (got,))
+        r = a.curl("DELETE", loc2)
+        c.eq(r.status, 204, "subscription deleted")
+        c.eq(a.curl("GET", loc2).status, 404, "deleted subscription is gone")
+        r = a.curl("DELETE", loc)
+        c.eq(r.status, 204, "first subscription deleted")
+        listener.close()
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()

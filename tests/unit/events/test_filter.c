@@ -1,0 +1,100 @@
+/* $filter parsing and matching as DSP0266 defines them for event streams. */
+#include <setjmp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "events/bus.h"
+#include "events/filter.h"
+
+static struct event make(const char *prefix, const char *id, const char *type, const char *origin)
+{
+	struct event ev;
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.registry_prefix, sizeof(ev.registry_prefix), "%s", prefix);
+	snprintf(ev.message_id, sizeof(ev.message_id), "%s", id);
+	snprintf(ev.resource_type, sizeof(ev.resource_type), "%s", type);
+	snprintf(ev.origin, sizeof(ev.origin), "%s", origin);
+	return ev;
+}
+
+static bool matches(const char *text, const struct event *ev)
+{
+	struct event_filter *f = NULL;
+	char err[160];
+	bool m;
+	assert_int_equal(event_filter_parse(text, &f, err, sizeof(err)), 0);
+	m = event_filter_match(f, ev);
+	event_filter_free(f);
+	return m;
+}
+
+static void test_matching(void **state)
+{
+	struct event removed = make("ResourceEvent", "ResourceEvent.1.4.ResourceRemoved", "PCIeDevice",
+				    "/redfish/v1/Chassis/host/PCIeDevices/1");
+	(void)state;
+
+	assert_true(matches(NULL, &removed));
+	assert_true(matches("  ", &removed));
+	assert_true(matches("EventFormatType eq 'Event'", &removed));
+	assert_false(matches("EventFormatType eq 'MetricReport'", &removed));
+	assert_true(matches("MessageId eq 'ResourceEvent.1.0.ResourceRemoved'", &removed));
+	assert_false(matches("MessageId eq 'ResourceEvent.1.0.ResourceCreated'", &removed));
+	assert_false(matches("MessageId eq 'TaskEvent.1.4.ResourceRemoved'", &removed));
+	assert_true(matches("RegistryPrefix eq 'ResourceEvent'", &removed));
+	assert_true(matches("ResourceType eq 'PCIeDevice'", &removed));
+	assert_false(matches("ResourceType eq 'Memory'", &removed));
+	assert_true(matches("OriginResource eq '/redfish/v1/Chassis/host/PCIeDevices/1/'", &removed));
+	assert_false(matches("OriginResource eq '/redfish/v1/Chassis/host/PCIeDevices/2'", &removed));
+	assert_true(matches("(MessageId eq 'Base.1.0.Success') or (MessageId eq "
+			    "'ResourceEvent.1.0.ResourceRemoved')",
+			    &removed));
+	assert_false(matches("RegistryPrefix eq 'ResourceEvent' and ResourceType eq 'Memory'",
+			     &removed));
+	/* and binds tighter than or */
+	assert_true(matches("ResourceType eq 'Memory' and RegistryPrefix eq 'X' or "
+			    "ResourceType eq 'PCIeDevice'",
+			    &removed));
+	assert_false(matches("ResourceType eq 'Memory' and (RegistryPrefix eq 'X' or "
+			     "ResourceType eq 'PCIeDevice')",
+			     &removed));
+}
+
+static void test_syntax_errors(void **state)
+{
+	static const char *const bad[] = {
+		"Severity eq 'OK'",
+		"MessageId ne 'A.1.0.B'",
+		"MessageId eq A",
+		"MessageId eq 'unterminated",
+		"(MessageId eq 'A.1.0.B'",
+		"MessageId eq 'A.1.0.B' xor MessageId eq 'C.1.0.D'",
+		"MessageId eq 'A.1.0.B' or",
+		"((((((((((MessageId eq 'A.1.0.B'))))))))))",
+	};
+	char err[160];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct event_filter *f = NULL;
+		err[0] = '\0';
+		assert_int_equal(event_filter_parse(bad[i], &f, err, sizeof(err)), -EINVAL);
+		assert_null(f);
+		assert_true(strncmp(err, "$filter:", 8) == 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_syntax_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
