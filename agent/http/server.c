@@ -348,7 +348,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (!atomic_load(&st->job->done))
 			return MHD_YES;
-		ret = send_response(conn, &st->job->resp);
+		/* a request held for a password check may open an event stream */
+		if (st->job->resp.stream.read)
+			ret = stream_send(conn, st->srv, &st->job->resp);
+		else
+			ret = send_response(conn, &st->job->resp);
 		job_free(st->job);
 		st->job = NULL;
 		st->answered = 1;
