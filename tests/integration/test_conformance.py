@@ -72,13 +72,17 @@ def vendor_commands(a, faults):
     set_fault(faults[0], "none")
     # A background operation that finishes (and queues a device event),
     # followed as a client does: through its task monitor.
+    # Status polls answer Busy until the monitor has been seen running, so a
+    # slow machine cannot let the operation finish before the first poll.
+    set_fault(faults[0], "busy", opcode=0x0002)
     r = a.submit(dev, "emu-background-op", le32_b64(1500), user=WRITER)
     c.eq(r.status, 202, "short background operation")
     task, monitor = r.json().get("@odata.id"), r.header("location")
     c.check((monitor or "").startswith(MONITORS), "Location is a task monitor: %r" % monitor)
     c.eq(r.json().get("TaskMonitor"), monitor, "the Task names its monitor")
+    polls = [a.curl("GET", monitor).status]
+    set_fault(faults[0], "none")
     deadline = time.time() + 20
-    polls = []
     while time.time() < deadline:
         m = a.curl("GET", monitor)
         polls.append(m.status)
