@@ -168,8 +168,55 @@ static int answer_stage(const struct rf_body *decl, const struct jm_error *errs,
 	return first;
 }
 
+/* A new object of body's members without its annotations ("@odata.etag",
+ * "Password@Redfish.AllowableValues"): DSP0266 has a service ignore them in
+ * what it is asked to write. NULL: no memory. */
+static json_t *without_annotations(const json_t *body)
+{
+	json_t *copy = json_object(), *v;
+	const char *key;
+
+	if (!copy)
+		return NULL;
+	/* jansson's iteration does not modify; the macro only lacks a const form. */
+	json_object_foreach((json_t *)body, key, v) {
+		if (strchr(key, '@'))
+			continue;
+		if (json_object_set(copy, key, v)) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+static int read_members(const json_t *body, const struct rf_body *decl, struct jm_value *out,
+			struct http_response *resp);
+
 int rf_body_read(const json_t *body, const struct rf_body *decl, struct jm_value *out,
 		 struct http_response *resp)
+{
+	json_t *plain;
+	int rc;
+
+	if (decl->action || !json_is_object(body))
+		return read_members(body, decl, out, resp);
+	plain = without_annotations(body);
+	if (!plain)
+		return -ENOMEM;
+	if (json_object_size(plain) == 0 && json_object_size(body) > 0) {
+		json_decref(plain);
+		rf_no_operation(resp); /* annotations only */
+		return -EINVAL;
+	}
+	/* out borrows the values, which body still holds after plain goes */
+	rc = read_members(plain, decl, out, resp);
+	json_decref(plain);
+	return rc;
+}
+
+static int read_members(const json_t *body, const struct rf_body *decl, struct jm_value *out,
+			struct http_response *resp)
 {
 	/* Every member of the body can have at most one problem, and every
 	 * required member absent one more. */

@@ -49,6 +49,14 @@ def nul_cannot_reach_an_account(a):
     r = a.curl("DELETE", uri + "%00")
     c.error_body(r, 400, "InvalidURI", "DELETE with %00")
     c.eq(a.curl("GET", uri).status, 200, "account still there after the %00 DELETE")
+    # Annotations beside properties are ignored; alone they ask for nothing.
+    r = a.curl("PATCH", uri, body={"@odata.id": uri, "@odata.etag": before.get("@odata.etag", "x"),
+                                   "Enabled": False})
+    c.eq(r.status, 200, "PATCH with annotations beside a property")
+    c.eq(a.curl("GET", uri).json().get("Enabled"), False, "the property was written")
+    r = a.curl("PATCH", uri, body={"@odata.id": uri, "@odata.type": "#ManagerAccount.x"})
+    c.error_body(r, 400, "NoOperation", "PATCH of annotations only")
+    c.eq(a.curl("GET", uri).json().get("Enabled"), False, "annotation-only PATCH changed nothing")
 
 
 def odata_version(a):

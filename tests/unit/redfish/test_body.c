@@ -56,7 +56,12 @@ static const struct body_case cases[] = {
 	{ "{\"Name\": \"n\", \"On\": true}", &decl, 0, "" },
 	/* stage 1: every undeclared member, and nothing else */
 	{ "{\"Id\": 1, \"Zap\": 2, \"@odata.type\": 3, \"Count\": 99}", &decl, -EINVAL,
-	  "PropertyNotWritable:Id;PropertyUnknown:Zap;PropertyNotWritable:@odata.type" },
+	  "PropertyNotWritable:Id;PropertyUnknown:Zap" },
+	/* annotations are ignored beside properties; alone they ask for nothing */
+	{ "{\"@odata.id\": \"/x\", \"@odata.etag\": \"W/1\", \"Name\": \"n\", "
+	  "\"Name@Redfish.AllowableValues\": [], \"On\": true}",
+	  &decl, 0, "" },
+	{ "{\"@odata.id\": \"/x\", \"@odata.etag\": \"W/1\"}", &decl, -EINVAL, "NoOperation:" },
 	/* stage 2: every bad value, in declaration order, whatever the body's */
 	{ "{\"On\": 1, \"Colour\": \"green\", \"Count\": 10, \"Secret\": 5, \"Name\": 7}", &decl,
 	  -ERANGE,
