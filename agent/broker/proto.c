@@ -429,6 +429,7 @@ static void put_body(struct wire_out *w, const struct broker_msg *m)
 		wout_str(w, m->u.audit_find.id, sizeof(m->u.audit_find.id));
 		break;
 	case BROKER_MSG_AUDIT_STATUS:
+	case BROKER_MSG_STOP:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:
 		wout_i32(w, m->u.audit_status.bad);
@@ -517,6 +518,7 @@ static int get_body(struct wire_in *r, struct broker_msg *m)
 		win_str(r, m->u.audit_find.id, sizeof(m->u.audit_find.id));
 		break;
 	case BROKER_MSG_AUDIT_STATUS:
+	case BROKER_MSG_STOP:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:
 		m->u.audit_status.bad = win_i32(r);
@@ -580,6 +582,7 @@ static const struct {
 	{ BROKER_MSG_AUDIT_FIND_REPLY, 0, "audit-find-reply" },
 	{ BROKER_MSG_AUDIT_STATUS, BROKER_MSG_AUDIT_STATUS_REPLY, "audit-status" },
 	{ BROKER_MSG_AUDIT_STATUS_REPLY, 0, "audit-status-reply" },
+	{ BROKER_MSG_STOP, 0, "stop" },
 };
 
 bool broker_msg_is_request(uint16_t type)

@@ -62,8 +62,11 @@ enum broker_msg_type {
 	BROKER_MSG_AUDIT_FIND_REPLY,
 	BROKER_MSG_AUDIT_STATUS,  /* the audit log's health and chain head */
 	BROKER_MSG_AUDIT_STATUS_REPLY,
+	/* broker -> front, push: the service is stopping; finish what is under
+	 * way (the broker still answers) and exit */
+	BROKER_MSG_STOP,
 };
-#define BROKER_MSG_TYPE_MAX BROKER_MSG_AUDIT_STATUS_REPLY
+#define BROKER_MSG_TYPE_MAX BROKER_MSG_STOP
 
 struct broker_hello {
 	uint32_t version;

@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "core/agent.h"
+#include "core/remote.h"
 #include "cxl/device.h"
 #include "policy/catalogue.h"
 #include "redfish/error.h"
@@ -54,7 +55,8 @@ static json_t *manager_oem(struct agent *ag, int *audit_bad)
 			      "ApprovedCommands", (json_int_t)(cat ? catalogue_count(cat) : 0),
 			      "CatalogueDigest", cat && catalogue_digest(cat) ? catalogue_digest(cat) : "");
 	catalogue_unref(cat);
-	*audit_bad = ag->audit ? audit_health(ag->audit, msg, sizeof(msg)) != 0 : 1;
+	char head[65];
+	*audit_bad = agent_audit_status(ag, msg, sizeof(msg), head) != 0;
 	if (!o)
 		return NULL;
 	if (ag->backend_why)
@@ -62,8 +64,7 @@ static json_t *manager_oem(struct agent *ag, int *audit_bad)
 	kernel_state_json(ag, o);
 	json_object_set_new(o, "AuditHealthy", json_boolean(!*audit_bad));
 	if (*audit_bad)
-		json_object_set_new(o, "AuditError",
-				    json_string(ag->audit ? msg : "audit log not open"));
+		json_object_set_new(o, "AuditError", json_string(msg));
 	return o;
 }
 
@@ -118,8 +119,7 @@ static int h_audit_log_service(const struct route_ctx *ctx, struct http_response
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
-	bad = audit_health(ctx->agent->audit, health_msg, sizeof(health_msg));
-	audit_chain_head(ctx->agent->audit, head);
+	bad = agent_audit_status(ctx->agent, health_msg, sizeof(health_msg), head);
 	/* The chain head, copied elsewhere now and then, lets a later reader
 	 * prove that nothing before it was rewritten (cxl-agent --verify-audit). */
 	http_response_json(
@@ -294,7 +294,7 @@ static int h_audit_entries(const struct route_ctx *ctx, struct http_response *re
 			return 0;
 		}
 	}
-	rc = audit_read(ctx->agent->audit, skip, PAGE, &recs, &total);
+	rc = agent_audit_read(ctx->agent, skip, PAGE, &recs, &total);
 	if (rc) {
 		json_decref(members);
 		return rc;
@@ -322,7 +322,7 @@ static int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
-	if (audit_find(ctx->agent->audit, id, &rec)) {
+	if (agent_audit_find(ctx->agent, id, &rec)) {
 		rf_resource_not_found(resp, "LogEntry", id);
 		return 0;
 	}

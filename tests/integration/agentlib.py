@@ -98,6 +98,9 @@ class Agent:
             "state_dir": self.state,
             "backend": "emulated",
             "log_level": "debug",
+            # Named explicitly: with no user the agent refuses to run as
+            # root. Both processes keep uid 0 but lose every capability.
+            "user": "root",
         }
         self.config.update(config or {})
         self.config_path = os.path.join(self.tmp, "config.json")
