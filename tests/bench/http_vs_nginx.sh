@@ -31,7 +31,7 @@ password=bench-password-123
 cat > "$work/agent.json" <<JSON
 {"listen_addresses": ["127.0.0.1"], "port": $aport, "tls_certificate": "$work/certs/server.crt",
  "tls_key": "$work/certs/server.key", "state_dir": "$work/state", "backend": "emulated",
- "log_level": "warning", "connection_limit": 4096}
+ "log_level": "warning", "connection_limit": 4096, "user": "root"}
 JSON
 CXLA_INITIAL_ADMIN_PASSWORD=$password "$agent" -c "$work/agent.json" > "$work/agent.log" 2>&1 &
 agent_pid=$!
