@@ -27,6 +27,10 @@ def front_of(a):
     with open("/proc/%d/task/%d/children" % (a.proc.pid, a.proc.pid)) as f:
         kids = [int(x) for x in f.read().split()]
     c.eq(len(kids), 1, "the broker has exactly one child, the front")
+    # The front confines itself right after its server starts listening.
+    deadline = time.time() + 20
+    while "front: running as" not in a.logtext() and time.time() < deadline:
+        time.sleep(0.05)
     return kids[0]
 
 
