@@ -77,14 +77,14 @@ static int add_rules(scmp_filter_ctx ctx)
 	/* New sockets only of the local kind (syslog); no network sockets. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	/* The kill(2) of the broker-gone path goes to this process only. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	return rc;
 }
 
