@@ -85,5 +85,10 @@ for c in $conns; do
 	n=$(rate "https://127.0.0.1:$nport$dev" "$auth")
 	printf '%-34s %6s %12s %12s %7.2f\n' "Memory (Basic auth, cached)" "$c" "$a" "$n" "$(echo "$a $n" | awk '{print $1/$2}')"
 done
-rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
-echo "agent RSS after the run: ${rss} kB"
+# The agent is the broker (the process started) and its front (the child
+# that serves HTTPS): both count.
+rss=0
+for p in $agent_pid $(cat /proc/$agent_pid/task/*/children 2>/dev/null); do
+	rss=$((rss + $(awk '/VmRSS/ {print $2}' /proc/$p/status)))
+done
+echo "agent RSS after the run: ${rss} kB (broker and front)"
