@@ -275,6 +275,10 @@ int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	 * new one is admitted. */
 	if (opt->part != AGENT_FRONT && (rc = audit_reconcile(ag)) < 0)
 		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
+	/* ...and are on disk before the service answers anybody: a front
+	 * started beside the broker is ready the moment the broker is. */
+	if (opt->part != AGENT_FRONT && (rc = audit_sync(ag->audit)) < 0)
+		log_warn("audit: start-up records not synced: %s", strerror(-rc));
 	if (opt->poller && opt->part != AGENT_FRONT &&
 	    (rc = poller_start(ag->devices, (unsigned)cfg->refresh_interval_ms, &ag->poller)))
 		goto fail;
