@@ -191,6 +191,7 @@ static int apply_device(struct cxl_devset *set, struct broker_device *d)
 		dl[i].path = d->delivery[i].path;
 		memcpy(dl[i].reason, d->delivery[i].reason, sizeof(dl[i].reason));
 	}
+	cxl_mirror_host(set, d->has_host ? &d->host : NULL);
 	return cxl_mirror_update(set, d->idx, &d->info, &d->health, &d->cel, d->mailbox_count, dl,
 				 d->ndelivery);
 }

@@ -33,6 +33,8 @@ struct pushed {
 	struct timespec read_at, health_at;
 	bool health_valid;
 	uint64_t mailbox_count;
+	bool has_host;
+	struct cxl_host_state host;
 	uint64_t event_seq;
 	unsigned catalogue_epoch;
 };

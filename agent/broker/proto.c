@@ -208,6 +208,8 @@ static void put_device(struct wire_out *w, const struct broker_device *d)
 	put_info(w, &d->info);
 	put_health(w, &d->health);
 	wout_u64(w, d->mailbox_count);
+	put_bool(w, d->has_host);
+	put_host(w, &d->host);
 	if (d->cel.count > BROKER_CEL_MAX || d->ndelivery > BROKER_DELIVERY_MAX) {
 		if (!w->err)
 			w->err = -EINVAL;
@@ -234,6 +236,8 @@ static int get_device(struct wire_in *r, struct broker_device *d)
 	get_info(r, &d->info);
 	get_health(r, &d->health);
 	d->mailbox_count = win_u64(r);
+	d->has_host = get_bool(r);
+	get_host(r, &d->host);
 	n = win_u32(r);
 	/* Each entry takes 4 bytes: a count the datagram cannot hold is refused
 	 * before anything is allocated for it. */

@@ -91,6 +91,10 @@ struct broker_device {
 	struct cxl_dev_info info;
 	struct cxl_health health;
 	uint64_t mailbox_count;
+	/* the host kernel's state (raw commands used, taint) as of now: it
+	 * changes with the commands sent, so it travels with each snapshot */
+	bool has_host;
+	struct cxl_host_state host;
 	struct cxl_cel cel;                  /* new after decode */
 	size_t ndelivery;
 	struct broker_delivery *delivery;    /* new after decode */

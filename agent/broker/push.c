@@ -71,7 +71,9 @@ static int push_device(struct broker *b, size_t idx, bool force)
 	    (rc = cxl_devset_health(b->ag->devices, idx, &d->health)))
 		return rc;
 	d->mailbox_count = cxl_devset_mailbox_count(b->ag->devices, idx);
+	d->has_host = cxl_devset_host_state(b->ag->devices, &d->host) == 0;
 	if (!force && p->sent && p->generation == d->info.generation &&
+	    p->has_host == d->has_host && memcmp(&p->host, &d->host, sizeof(d->host)) == 0 &&
 	    ts_eq(&p->read_at, &d->info.read_at) && ts_eq(&p->health_at, &d->health.read_at) &&
 	    p->health_valid == d->health.valid && p->mailbox_count == d->mailbox_count &&
 	    p->catalogue_epoch == b->catalogue_epoch)
@@ -92,6 +94,8 @@ static int push_device(struct broker *b, size_t idx, bool force)
 	p->health_at = d->health.read_at;
 	p->health_valid = d->health.valid;
 	p->mailbox_count = d->mailbox_count;
+	p->has_host = d->has_host;
+	p->host = d->host;
 	p->catalogue_epoch = b->catalogue_epoch;
 	return 0;
 }

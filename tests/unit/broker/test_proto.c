@@ -49,6 +49,9 @@ static void fill_device(struct broker_msg *m, struct cxl_cel_entry *cel, size_t 
 	m->u.device.health.temperature_c = -12;
 	m->u.device.health.dirty_shutdowns = 3;
 	m->u.device.mailbox_count = 42;
+	m->u.device.has_host = true;
+	m->u.device.host.raw = CXL_RAW_USED;
+	m->u.device.host.taint = 0x2000;
 	m->u.device.cel.entries = cel;
 	m->u.device.cel.count = ncel;
 	m->u.device.delivery = dl;
@@ -80,6 +83,8 @@ static void test_device_roundtrip(void **state)
 	assert_memory_equal(&out.u.device.health, &in.u.device.health,
 			    sizeof(in.u.device.health));
 	assert_int_equal(out.u.device.mailbox_count, 42);
+	assert_true(out.u.device.has_host);
+	assert_memory_equal(&out.u.device.host, &in.u.device.host, sizeof(in.u.device.host));
 	assert_int_equal(out.u.device.cel.count, 3);
 	assert_memory_equal(out.u.device.cel.entries, cel, sizeof(cel));
 	assert_int_equal(out.u.device.ndelivery, 2);
