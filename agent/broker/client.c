@@ -209,8 +209,8 @@ static int apply_push(struct broker_client *c, struct broker_msg *m)
 					 m->u.events.count) ? -EPROTO : 0;
 	case BROKER_MSG_CATALOGUE:
 		if (apply_catalogue(c, &m->u.catalogue, &cat) == 0) {
-			log_info("%zu approved vendor command(s) now in force",
-				 catalogue_count(cat));
+			log_debug("front: the broker's catalogue (%zu approved command(s)) applied",
+				  catalogue_count(cat));
 			catalogue_cell_replace(&c->ag->catalogue, cat);
 		}
 		return 0;

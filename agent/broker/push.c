@@ -165,6 +165,7 @@ int broker_push_catalogue(struct broker *b)
 			free(text);
 			return 0;
 		}
+		log_info("%zu approved vendor command(s) now in force", catalogue_count(cat));
 		catalogue_cell_replace(&b->ag->catalogue, cat);
 		snprintf(m.u.catalogue.name, sizeof(m.u.catalogue.name), "%s", cfg->policy_file);
 	}
