@@ -1,33 +1,39 @@
 /* cxl-agent: serves the host's CXL memory devices as Redfish over HTTPS. */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/capability.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
 #include "audit/chain.h"
+#include "app/firstboot.h"
+#include "app/notify.h"
 #include "app/open.h"
+#include "app/serve.h"
 #include "broker/client.h"
 #include "broker/sandbox.h"
 #include "broker/server.h"
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/check.h"
+#include "core/poller.h"
+#include "cxl/mctp/endpoint.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -48,7 +54,8 @@ static void usage(FILE *out)
 	      "      --verify-audit DIR  check the hash chain of the audit log in DIR\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
-	      "account created on first start (otherwise one is generated and printed once).\n",
+	      "account created on first start (otherwise one is generated and written to\n"
+	      "STATE_DIR/initial-admin-password, readable by its owner only).\n",
 	      out);
 }
 
@@ -174,18 +181,19 @@ static void runtime_release(struct runtime *rt)
 	config_release(&rt->cfg);
 }
 
+/* The configured pair, or the host's own, made on the first start. */
 static int load_tls(struct runtime *rt, char *err, size_t errlen)
 {
 	const struct config *cfg = &rt->cfg;
+	char cert[4096], key[4096];
+	bool generated;
 	int rc;
 
-	if (!cfg->tls_certificate) {
-		snprintf(err, errlen, "HTTPS only: tls_certificate and tls_key must be configured");
-		return -EINVAL;
-	}
-	rc = tls_load_pair(cfg->tls_certificate, cfg->tls_key, &rt->cert_pem, &rt->key_pem, err,
-			   errlen);
-	if (!rc && cfg->tls_client_ca)
+	if ((rc = firstboot_tls(cfg, err, errlen)) ||
+	    (rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)) ||
+	    (rc = tls_load_pair(cert, key, &rt->cert_pem, &rt->key_pem, err, errlen)))
+		return rc;
+	if (cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
 	return rc;
 }
@@ -210,11 +218,8 @@ static int check_config(const struct runtime *rt, char *err, size_t errlen)
 static int open_front(struct runtime *rt, struct cxl_devset *devices,
 		      struct policy_catalogue *cat, char *err, size_t errlen)
 {
-	char generated[32] = "";
 	struct agent_open_options opt = {
 		.initial_admin_password = getenv("CXLA_INITIAL_ADMIN_PASSWORD"),
-		.generated = generated,
-		.generated_len = sizeof(generated),
 		/* for tests only (a prepared tree); not a configuration key, since
 		 * no operator has reason to point the agent at another host's files */
 		.host_root = getenv("CXLA_HOST_ROOT"),
@@ -224,15 +229,8 @@ static int open_front(struct runtime *rt, struct cxl_devset *devices,
 		.remote = &broker_client_remote,
 		.remote_ctx = rt->broker,
 	};
-	int rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 
-	if (!rc && generated[0]) {
-		/* Shown once, on the terminal that started the first run; never logged. */
-		printf("Created account \"admin\" (Administrator) with password: %s\n", generated);
-		fflush(stdout);
-	}
-	OPENSSL_cleanse(generated, sizeof(generated));
-	return rc;
+	return agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
 }
 
 static uid_t chown_uid;
@@ -253,6 +251,27 @@ static int chown_tree(const char *dir, const struct passwd *pw)
 	chown_uid = pw->pw_uid;
 	chown_gid = pw->pw_gid;
 	return nftw(dir, chown_entry, 16, FTW_PHYS) == 0 ? 0 : -errno;
+}
+
+/* AF_MCTP checks CAP_NET_RAW on every send, in the sending thread. The
+ * broker holds the MCTP sockets and keeps the capability across its change
+ * of user (the front never has it); started without root, the agent needs
+ * it already (systemd: AmbientCapabilities=CAP_NET_RAW). Anything else
+ * would fail each send with EACCES, so it does not start. */
+static int check_net_raw(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (!(data[CAP_TO_INDEX(CAP_NET_RAW)].effective & CAP_TO_MASK(CAP_NET_RAW))) {
+		snprintf(err, errlen, "kernel MCTP endpoints need CAP_NET_RAW, which the agent "
+			 "was not started with (systemd: AmbientCapabilities=CAP_NET_RAW)");
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* Files created while root must stay usable by the unprivileged user. */
@@ -314,67 +333,26 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 	return http_server_start(&hc, service_handle, rt->agent, &rt->server, err, errlen);
 }
 
-/* Stop accepting, give in-flight requests the grace period, then close. */
-static void shutdown_server(struct runtime *rt)
-{
-	struct timespec start, now, tick = { 0, 10 * 1000 * 1000 };
-	long long grace_ms = rt->cfg.shutdown_grace_ms;
-
-	http_server_quiesce(rt->server);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (http_server_inflight(rt->server) > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    grace_ms) {
-			log_warn("shutdown: %u request(s) still running after %lld ms",
-				 http_server_inflight(rt->server), grace_ms);
-			break;
-		}
-		nanosleep(&tick, NULL);
-	}
-}
-
-static int serve(struct runtime *rt)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 #ifdef CXLA_TEST_HOOKS
-	sigaddset(&set, SIGUSR1);
-#endif
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			/* The catalogue is the broker's: it reloads on its SIGHUP and
-			 * sends the result here. */
-			continue;
-		}
-#ifdef CXLA_TEST_HOOKS
-		if (sig == SIGUSR1) {
-			/* Test builds only: a system call outside the front's filter,
-			 * harmless if it ran (kexec needs CAP_SYS_BOOT), so a test can
-			 * see the filter kill the process. */
-			log_warn("test hook: calling kexec_load");
-			syscall(SYS_kexec_load, 0, 0, NULL, 0);
-			continue;
-		}
-#endif
-		log_info("signal %d: shutting down", sig);
-		shutdown_server(rt);
-		return 0;
-	}
+/* Test builds only: a system call outside the front's filter, harmless if
+ * it ran (kexec needs CAP_SYS_BOOT), so a test can see the filter kill the
+ * process. */
+static void test_hook(void)
+{
+	log_warn("test hook: calling kexec_load");
+	syscall(SYS_kexec_load, 0, 0, NULL, 0);
 }
+#endif
 
 /* The broker: devices, catalogue, audit log and poller, then the front's
  * requests until the front ends. Its exit status is the pair's. */
 static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sandbox_user *u)
 {
-	struct agent_open_options opt = { .poller = true, .part = AGENT_BROKER };
+	/* The poller starts after the drop, so that its thread inherits
+	 * CAP_NET_RAW when MCTP endpoints keep it. */
+	struct agent_open_options opt = { .part = AGENT_BROKER };
+	bool net_raw = cxl_mctp_endpoints_need_net_raw(
+		(const char *const *)rt->cfg.mctp_endpoints, rt->cfg.mctp_endpoints_count);
 	char err[8192] = "", audit_dir[4096];
 	int rc, status;
 
@@ -389,16 +367,20 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 	if (!rc && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		rc = -errno;
 	if (!rc)
-		rc = sandbox_drop(u, err, sizeof(err));
+		rc = sandbox_drop_keep(u, net_raw, err, sizeof(err));
+	if (!rc)
+		rc = poller_start(rt->agent->devices, (unsigned)rt->cfg.refresh_interval_ms,
+				  &rt->agent->poller);
 	if (rc) {
 		fprintf(stderr, "cxl-agent: broker: %s\n", err[0] ? err : strerror(-rc));
+		notify_failed(err[0] ? err : strerror(-rc), -rc);
 		close(fd);
 		while (waitpid(front, &status, 0) < 0 && errno == EINTR)
 			;
 		return 1;
 	}
-	log_info("broker: running as %s (uid %u), %zu device(s)", u->name, (unsigned)u->uid,
-		 cxl_devset_count(rt->agent->devices));
+	log_info("broker: running as %s (uid %u), %zu device(s)%s", u->name, (unsigned)u->uid,
+		 cxl_devset_count(rt->agent->devices), net_raw ? ", CAP_NET_RAW kept for MCTP" : "");
 	return broker_serve(rt->agent, fd, front);
 }
 
@@ -440,11 +422,19 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 	 * of the session also stops it, more gently, when the broker ends.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != broker)
 		return 1;
+	/* Started without root (as the service user, perhaps with CAP_NET_RAW
+	 * for the broker): nothing here needs a capability, so none reaches a
+	 * thread of the front. */
+	if (geteuid() != 0 && sandbox_drop(u, err, sizeof(err))) {
+		fprintf(stderr, "cxl-agent: front: %s\n", err);
+		return 1;
+	}
 	if ((rc = broker_client_open(fd, &rt->broker, &devices, &cat, err, sizeof(err))) ||
 	    (rc = open_front(rt, devices, cat, err, sizeof(err))) ||
 	    (rc = broker_client_start(rt->broker, rt->agent)) ||
 	    (rc = start_server(rt, err, sizeof(err))) ||
-	    (rc = confine_front(rt, broker, u, err, sizeof(err)))) {
+	    (rc = confine_front(rt, broker, u, err, sizeof(err))) ||
+	    (rc = broker_client_ready(rt->broker))) {
 		if (err[0])
 			fprintf(stderr, "cxl-agent: %s\n", err);
 		else
@@ -459,7 +449,14 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 		log_info("listening on https://%s%s%s:%lld/redfish/v1", strchr(a, ':') ? "[" : "", a,
 			 strchr(a, ':') ? "]" : "", rt->cfg.port);
 	}
-	rc = serve(rt);
+	rc = serve_run(&(struct serve_ctx){
+		.cfg = &rt->cfg,
+		.agent = rt->agent,
+		.server = rt->server,
+#ifdef CXLA_TEST_HOOKS
+		.on_usr1 = test_hook,
+#endif
+	});
 	runtime_release(rt);
 	log_info("front stopped");
 	return rc ? 1 : 0;
@@ -524,6 +521,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.config_path && config_load(&rt.cfg, opt.config_path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		notify_failed(err, EINVAL);
 		config_release(&rt.cfg);
 		return 1;
 	}
@@ -535,11 +533,12 @@ int main(int argc, char **argv)
 		return dump ? 0 : 1;
 	}
 	log_set_level(rt.cfg.log_level);
-	if ((rc = load_tls(&rt, err, sizeof(err))))
+	/* Every file the configuration names is checked before the state
+	 * directory is touched: a start that fails leaves it as it was. */
+	if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))))
 		goto fail;
 	if (opt.check) {
-		if ((rc = check_config(&rt, err, sizeof(err))) ||
-		    (rc = agent_check_config(&rt.cfg, err, sizeof(err))))
+		if ((rc = check_config(&rt, err, sizeof(err))))
 			goto fail;
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
@@ -560,12 +559,21 @@ int main(int argc, char **argv)
 
 	if ((rc = sandbox_user_resolve(rt.cfg.user, &user, err, sizeof(err))))
 		goto fail;
+	/* before anything listens: a refused start must not answer first */
+	if (cxl_mctp_endpoints_need_net_raw((const char *const *)rt.cfg.mctp_endpoints,
+					    rt.cfg.mctp_endpoints_count) &&
+	    (rc = check_net_raw(err, sizeof(err))))
+		goto fail;
+	/* the host's certificate is made on the first start, while root */
+	if ((rc = load_tls(&rt, err, sizeof(err))))
+		goto fail;
 	return split(&rt, &user);
 fail:
-	if (err[0])
-		fprintf(stderr, "cxl-agent: %s\n", err);
-	else
-		fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+	if (!err[0])
+		snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));
+	fprintf(stderr, "cxl-agent: %s\n", err);
+	if (!opt.check)
+		notify_failed(err, -rc);
 	runtime_release(&rt);
 	return 1;
 }

@@ -1,12 +1,12 @@
 #include "app/open.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/firstboot.h"
 #include "audit/audit.h"
 #include "auth/accounts.h"
 #include "auth/authn.h"
@@ -74,7 +74,6 @@ static int open_accounts(const struct config *cfg, const struct agent_open_optio
 			 struct agent *ag, char *err, size_t errlen)
 {
 	char path[4096];
-	char generated[32] = "";
 	int rc;
 
 	if ((rc = config_state_path(cfg, "accounts.json", path, sizeof(path))))
@@ -83,17 +82,9 @@ static int open_accounts(const struct config *cfg, const struct agent_open_optio
 	if (rc)
 		return rc;
 	accounts_set_clock(ag->accounts, ag->clock);
-	rc = accounts_bootstrap(ag->accounts, opt->initial_admin_password, generated,
-				sizeof(generated));
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot create the first account in %s: %s", path,
-			 strerror(-rc));
-		return rc;
-	}
-	if (opt->generated && opt->generated_len)
-		snprintf(opt->generated, opt->generated_len, "%s", rc == 1 ? generated : "");
-	OPENSSL_cleanse(generated, sizeof(generated));
-	return 0;
+	rc = firstboot_admin(cfg, ag->accounts, opt->initial_admin_password, opt->generated,
+			     opt->generated_len, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
 static int open_state(const struct config *cfg, const struct agent_open_options *opt,
@@ -220,19 +211,6 @@ queues:
 	log_info("%zu approved vendor command(s)%s%s", catalogue_count(cat),
 		 cfg->policy_file ? " from " : "", cfg->policy_file ? cfg->policy_file : "");
 	return 0;
-}
-
-void agent_catalogue_reload(struct agent *ag)
-{
-	struct policy_catalogue *cat;
-	char err[4096];
-
-	if (agent_catalogue_load(ag->cfg, &cat, err, sizeof(err))) {
-		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		return;
-	}
-	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
-	catalogue_cell_replace(&ag->catalogue, cat);
 }
 
 int agent_open(const struct config *cfg, const struct agent_open_options *opt,

@@ -31,8 +31,9 @@ enum agent_part {
 
 struct agent_open_options {
 	/* Password of the "admin" account created on the first start; NULL:
-	 * one is generated and copied into generated (>= 32 bytes; "" when no
-	 * account was created or generated is NULL). */
+	 * one is generated, written to state_dir/initial-admin-password (mode
+	 * 0600) and copied into generated (>= 32 bytes; "" when no password was
+	 * generated; NULL: no copy). */
 	const char *initial_admin_password;
 	char *generated;
 	size_t generated_len;
@@ -69,8 +70,5 @@ int agent_router_new(struct router **out, char *err, size_t errlen);
  * approved); *out is new. A configured file must load cleanly. */
 int agent_catalogue_load(const struct config *cfg, struct policy_catalogue **out, char *err,
 			 size_t errlen);
-/* Replace the catalogue in force with a fresh load of the configured file;
- * when that fails the previous one stays and the reason is logged. */
-void agent_catalogue_reload(struct agent *ag);
 
 #endif

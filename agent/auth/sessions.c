@@ -30,6 +30,9 @@ struct sessions {
 	size_t n;
 	const struct clock_source *clock;
 	char *store; /* settings file, or NULL */
+	/* Fetched once: an implicit fetch on every token check costs more than
+	 * the hash itself. */
+	EVP_MD *sha256;
 };
 
 int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
@@ -44,6 +47,12 @@ int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
 		return -ENOMEM;
 	s->tab = calloc(max_total, sizeof(*s->tab));
 	if (!s->tab) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	if (!s->sha256) {
+		free(s->tab);
 		free(s);
 		return -ENOMEM;
 	}
@@ -63,6 +72,7 @@ void sessions_free(struct sessions *s)
 	OPENSSL_cleanse(s->tab, s->max_total * sizeof(*s->tab));
 	free(s->tab);
 	free(s->store);
+	EVP_MD_free(s->sha256);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -159,10 +169,10 @@ int sessions_set_timeout(struct sessions *s, unsigned timeout_s)
 	return rc;
 }
 
-static int token_hash(const char *token, unsigned char *out)
+static int token_hash(const struct sessions *s, const char *token, unsigned char *out)
 {
 	unsigned int len = 0;
-	return EVP_Digest(token, strlen(token), out, &len, EVP_sha256(), NULL) == 1 &&
+	return EVP_Digest(token, strlen(token), out, &len, s->sha256, NULL) == 1 &&
 			       len == HASH_LEN
 		       ? 0
 		       : -EIO;
@@ -224,7 +234,7 @@ int sessions_create(struct sessions *s, const char *user, const char *peer, cons
 		return -EIO;
 	hex(raw, sizeof(raw), token);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	if ((rc = token_hash(token, se.token_hash)))
+	if ((rc = token_hash(s, token, se.token_hash)))
 		goto fail;
 	hex(idraw, sizeof(idraw), se.info.id);
 	snprintf(se.info.user, sizeof(se.info.user), "%s", user);
@@ -261,7 +271,7 @@ int sessions_lookup(struct sessions *s, const char *token, struct session_info *
 	size_t found = (size_t)-1;
 	time_t now;
 
-	if (strlen(token) != 2 * SESSION_TOKEN_BYTES || token_hash(token, h))
+	if (strlen(token) != 2 * SESSION_TOKEN_BYTES || token_hash(s, token, h))
 		return -ENOENT;
 	pthread_mutex_lock(&s->lock);
 	now = sweep_locked(s);

@@ -584,6 +584,18 @@ static int r_audit_status(void *ctx, char *msg, size_t len, char head[65])
 	return bad;
 }
 
+int broker_client_ready(struct broker_client *c)
+{
+	struct broker_msg req = { .type = BROKER_MSG_READY };
+	struct slot *s;
+	int rc;
+
+	if (!(s = call(c, &req, &rc)))
+		return rc;
+	slot_put(c, s);
+	return 0;
+}
+
 const struct agent_remote broker_client_remote = {
 	.submit = r_submit,
 	.bg_poll = r_bg_poll,

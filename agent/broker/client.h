@@ -29,6 +29,9 @@ int broker_client_open(int fd, struct broker_client **out, struct cxl_devset **d
 /* Start applying the broker's pushes to ag (its devices and catalogue, which
  * must be the ones open() returned). */
 int broker_client_start(struct broker_client *c, struct agent *ag);
+/* Tell the broker the front listens and is confined (once); returns when
+ * the broker has passed it on to the service manager. 0 or -errno. */
+int broker_client_ready(struct broker_client *c);
 /* Stop applying pushes (before the agent's devices are freed); requests
  * still work. NULL is fine. */
 void broker_client_detach(struct broker_client *c);

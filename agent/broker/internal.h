@@ -52,6 +52,8 @@ struct broker {
 	struct pushed pushed[CXL_MAX_DEVICES];
 	bool audit_sent;
 	struct broker_audit_status audit_last;
+	uint64_t watchdog_usec;           /* 0: no watchdog armed */
+	uint64_t next_ping;               /* CLOCK_MONOTONIC microseconds */
 };
 
 /* Encode and send one message; 0 or -errno (the session then ends). */

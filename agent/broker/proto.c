@@ -434,6 +434,8 @@ static void put_body(struct wire_out *w, const struct broker_msg *m)
 		break;
 	case BROKER_MSG_AUDIT_STATUS:
 	case BROKER_MSG_STOP:
+	case BROKER_MSG_READY:
+	case BROKER_MSG_READY_REPLY:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:
 		wout_i32(w, m->u.audit_status.bad);
@@ -523,6 +525,8 @@ static int get_body(struct wire_in *r, struct broker_msg *m)
 		break;
 	case BROKER_MSG_AUDIT_STATUS:
 	case BROKER_MSG_STOP:
+	case BROKER_MSG_READY:
+	case BROKER_MSG_READY_REPLY:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:
 		m->u.audit_status.bad = win_i32(r);
@@ -587,6 +591,8 @@ static const struct {
 	{ BROKER_MSG_AUDIT_STATUS, BROKER_MSG_AUDIT_STATUS_REPLY, "audit-status" },
 	{ BROKER_MSG_AUDIT_STATUS_REPLY, 0, "audit-status-reply" },
 	{ BROKER_MSG_STOP, 0, "stop" },
+	{ BROKER_MSG_READY, BROKER_MSG_READY_REPLY, "ready" },
+	{ BROKER_MSG_READY_REPLY, 0, "ready-reply" },
 };
 
 bool broker_msg_is_request(uint16_t type)

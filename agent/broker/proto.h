@@ -65,8 +65,12 @@ enum broker_msg_type {
 	/* broker -> front, push: the service is stopping; finish what is under
 	 * way (the broker still answers) and exit */
 	BROKER_MSG_STOP,
+	/* front -> broker, once: the front listens and is confined; the
+	 * broker tells the service manager the service is ready */
+	BROKER_MSG_READY,
+	BROKER_MSG_READY_REPLY,
 };
-#define BROKER_MSG_TYPE_MAX BROKER_MSG_STOP
+#define BROKER_MSG_TYPE_MAX BROKER_MSG_READY_REPLY
 
 struct broker_hello {
 	uint32_t version;

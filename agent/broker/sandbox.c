@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -90,37 +91,51 @@ static int last_cap(void)
 	return n;
 }
 
-static int caps_clear(void)
+/* keep: capabilities (CAP_TO_MASK bits of the first word) left permitted,
+ * effective, inheritable and ambient; 0 clears everything. */
+static int caps_set(uint32_t keep)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
 	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = d[0].inheritable = keep;
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;
+	for (int c = 0; c < 32; c++)
+		if ((keep & (1u << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			return -errno;
 	return 0;
 }
 
-static int caps_any(void)
+/* Any capability beyond keep. */
+static int caps_beyond(uint32_t keep)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d) < 0)
 		return 1;
-	return d[0].effective || d[0].permitted || d[1].effective || d[1].permitted;
+	return (d[0].effective & ~keep) || (d[0].permitted & ~keep) || d[1].effective ||
+	       d[1].permitted;
 }
 
 int sandbox_drop(const struct sandbox_user *u, char *err, size_t errlen)
 {
+	return sandbox_drop_keep(u, false, err, errlen);
+}
+
+int sandbox_drop_keep(const struct sandbox_user *u, bool net_raw, char *err, size_t errlen)
+{
+	uint32_t keep = net_raw ? CAP_TO_MASK(CAP_NET_RAW) : 0;
 	int top = last_cap();
 
 	/* The bounding set first, while CAP_SETPCAP is still held: nothing
 	 * executed later can gain a capability back. */
 	for (int c = 0; c <= top; c++)
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+		if (!(c < 32 && (keep & (1u << c))) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			/* Started without privileges: the bounding set cannot be
 			 * changed, and no_new_privs below already stops an execve
 			 * from gaining anything through it. */
@@ -130,15 +145,25 @@ int sandbox_drop(const struct sandbox_user *u, char *err, size_t errlen)
 				 c, strerror(errno));
 			return -errno;
 		}
+	/* Kept across the change of user in this thread only: the caller
+	 * starts the threads that need the capability afterwards. */
+	if (keep && u->change && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "cannot keep capabilities: %s", strerror(errno));
+		return -errno;
+	}
 	if (u->change && (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)) {
 		snprintf(err, errlen, "cannot switch to user \"%s\": %s", u->name, strerror(errno));
 		return -errno;
 	}
-	if (caps_clear() < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (caps_set(keep) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
 		return -errno;
 	}
-	if (caps_any() || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
+	if (keep && u->change && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "cannot clear keep-capabilities: %s", strerror(errno));
+		return -errno;
+	}
+	if (caps_beyond(keep) || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
 	    (u->uid != 0 && setuid(0) == 0)) {
 		snprintf(err, errlen, "privileges could be regained after dropping them");
 		return -EPERM;

@@ -35,6 +35,11 @@ int sandbox_user_resolve(const char *configured, struct sandbox_user *out, char 
 int sandbox_hide_paths(const char *const *paths, char *err, size_t errlen);
 /* Switch to u and drop every capability, set no_new_privs; verified. */
 int sandbox_drop(const struct sandbox_user *u, char *err, size_t errlen);
+/* The same, but with net_raw CAP_NET_RAW stays permitted, effective and
+ * ambient in the calling thread and the threads it starts from then on
+ * (AF_MCTP checks it on every send, in the sending thread); it must be held
+ * on entry. */
+int sandbox_drop_keep(const struct sandbox_user *u, bool net_raw, char *err, size_t errlen);
 /* Load the front's system call filter (all threads). */
 int sandbox_front_filter(char *err, size_t errlen);
 

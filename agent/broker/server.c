@@ -13,12 +13,17 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "app/notify.h"
+#include "app/serve.h"
 #include "audit/audit.h"
 #include "broker/internal.h"
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/poller.h"
+#include "cxl/device.h"
 #include "policy/catalogue.h"
 #include "util/log.h"
 #include "util/workpool.h"
@@ -284,7 +289,29 @@ static void do_audit_status(void *arg)
 	job_free(j);
 }
 
+/* The service is ready when the front listens: the broker is the process
+ * the service manager watches, so it is the one that says so. */
+static void notify_front_ready(const struct agent *ag)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu %s device(s) on port %lld",
+		 cxl_devset_count(ag->devices), cxl_devset_backend(ag->devices), ag->cfg->port);
+	notify_ready(status);
+}
+
+static void do_ready(void *arg)
+{
+	struct job *j = arg;
+	struct broker_msg m = { .type = BROKER_MSG_READY_REPLY };
+
+	notify_front_ready(j->b->ag);
+	reply(j, &m);
+	job_free(j);
+}
+
 static void (*const handlers[BROKER_MSG_TYPE_MAX + 1])(void *) = {
+	[BROKER_MSG_READY] = do_ready,
 	[BROKER_MSG_SUBMIT] = do_submit,
 	[BROKER_MSG_BG_POLL] = do_bg_poll,
 	[BROKER_MSG_BG_CLOSE] = do_bg_close,
@@ -371,8 +398,14 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			/* The catalogue here; the certificate and the log level in
+			 * the front, which runs as the same user. */
+			notify_reloading();
 			log_info("SIGHUP: reloading the catalogue");
 			broker_push_catalogue(b);
+			if (kill(front, SIGHUP) < 0)
+				log_error("SIGHUP: cannot pass it to the front: %s", strerror(errno));
+			notify_front_ready(b->ag);
 		} else if (si.ssi_signo == SIGCHLD) {
 			if (reap(front, status, false))
 				return 1;
@@ -381,11 +414,40 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			 * have switched users yet. */
 			struct broker_msg m = { .type = BROKER_MSG_STOP };
 			log_info("signal %u: stopping the front", si.ssi_signo);
+			notify_stopping();
 			*told = true;
 			broker_send(b, &m);
 		}
 	}
 	return 0;
+}
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Pinged every half interval while the device poller keeps finishing its
+ * rounds: what the watchdog attests is the broker's own work. */
+static void watchdog(struct broker *b)
+{
+	struct agent *ag = b->ag;
+	uint64_t now = monotonic_usec();
+	unsigned long long idle;
+
+	if (!b->watchdog_usec || now < b->next_ping)
+		return;
+	b->next_ping = now + b->watchdog_usec / 2;
+	idle = ag->poller ? poller_idle_ms(ag->poller) : 0;
+	if (serve_healthy(ag->cfg, cxl_devset_count(ag->devices), idle)) {
+		notify_watchdog();
+		return;
+	}
+	log_warn("watchdog: device refresh has not completed for %llu ms; not telling the service manager we are alive",
+		 idle);
 }
 
 static int session(struct broker *b, pid_t front, bool *told, int *status, bool *reaped)
@@ -414,6 +476,7 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 			}
 		}
 		broker_push_changes(b);
+		watchdog(b);
 	}
 	close(sfd);
 	return rc;
@@ -436,6 +499,7 @@ int broker_serve(struct agent *ag, int fd, pid_t front)
 	}
 	b->ag = ag;
 	b->fd = fd;
+	b->watchdog_usec = notify_watchdog_usec();
 	pthread_mutex_init(&b->send_lock, NULL);
 	pthread_mutex_init(&b->bg_lock, NULL);
 	rc = session(b, front, &told, &status, &reaped);

@@ -425,3 +425,20 @@ int config_state_path(const struct config *cfg, const char *leaf, char *buf, siz
 	int n = snprintf(buf, len, "%s/%s", cfg->state_dir, leaf);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
+
+int config_tls_paths(const struct config *cfg, char *cert, size_t certlen, char *key,
+		     size_t keylen, bool *generated)
+{
+	int n, m, rc;
+
+	if (!cfg->tls_certificate != !cfg->tls_key)
+		return -EINVAL;
+	*generated = !cfg->tls_certificate;
+	if (*generated) {
+		rc = config_state_path(cfg, CONFIG_TLS_GENERATED_CERT, cert, certlen);
+		return rc ? rc : config_state_path(cfg, CONFIG_TLS_GENERATED_KEY, key, keylen);
+	}
+	n = snprintf(cert, certlen, "%s", cfg->tls_certificate);
+	m = snprintf(key, keylen, "%s", cfg->tls_key);
+	return n < 0 || (size_t)n >= certlen || m < 0 || (size_t)m >= keylen ? -ENAMETOOLONG : 0;
+}

@@ -108,6 +108,15 @@ void config_release(struct config *cfg);
 char *config_dump(const struct config *cfg);
 /* Directory of the audit log: audit_dir, or "<state_dir>/audit". -ENAMETOOLONG. */
 int config_audit_dir(const struct config *cfg, char *buf, size_t len);
+/* Where a first start puts the certificate and key it generates when
+ * neither tls_certificate nor tls_key is configured, under state_dir. */
+#define CONFIG_TLS_GENERATED_CERT "tls/server.crt"
+#define CONFIG_TLS_GENERATED_KEY "tls/server.key"
+/* The TLS pair in force: tls_certificate and tls_key when configured, else
+ * the generated pair under state_dir; *generated says which. Returns 0,
+ * -ENAMETOOLONG, or -EINVAL when only one of the two keys is set. */
+int config_tls_paths(const struct config *cfg, char *cert, size_t certlen, char *key,
+		     size_t keylen, bool *generated);
 /* Path under state_dir: writes "<state_dir>/<leaf>" into buf. -ENAMETOOLONG. */
 int config_state_path(const struct config *cfg, const char *leaf, char *buf, size_t len);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,20 @@
 static int check_tls(const struct config *cfg, char *err, size_t errlen)
 {
 	char *cert = NULL, *key = NULL, *ca = NULL;
+	char cert_path[4096], key_path[4096];
+	bool generated;
 	int rc;
 
-	if (!cfg->tls_certificate) {
-		snprintf(err, errlen, "HTTPS only: tls_certificate and tls_key must be configured");
-		return -EINVAL;
+	if ((rc = config_tls_paths(cfg, cert_path, sizeof(cert_path), key_path, sizeof(key_path),
+				   &generated))) {
+		snprintf(err, errlen, "tls_certificate and tls_key: %s", strerror(-rc));
+		return rc;
 	}
-	rc = tls_load_pair(cfg->tls_certificate, cfg->tls_key, &cert, &key, err, errlen);
+	/* Neither half of the host's own pair yet: the first start makes it. */
+	if (generated && access(cert_path, F_OK) != 0 && access(key_path, F_OK) != 0)
+		rc = 0;
+	else
+		rc = tls_load_pair(cert_path, key_path, &cert, &key, err, errlen);
 	if (!rc && cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &ca, err, errlen);
 	free(cert);

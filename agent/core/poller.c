@@ -16,6 +16,7 @@ struct poller {
 	pthread_cond_t wake;
 	bool stopping; /* under lock */
 	bool kicked;   /* under lock: some device went stale */
+	struct timespec last_round; /* CLOCK_MONOTONIC, under lock */
 };
 
 static void deadline_in(struct timespec *until, unsigned ms)
@@ -54,6 +55,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		refresh_due(p);
 		pthread_mutex_lock(&p->lock);
+		clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -83,6 +85,7 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->wake, &ca);
 	pthread_condattr_destroy(&ca);
+	clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	rc = pthread_create(&p->thread, NULL, run, p);
 	if (rc) {
 		pthread_cond_destroy(&p->wake);
@@ -93,6 +96,18 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	cxl_devset_set_stale_hook(devices, kick, p);
 	*out = p;
 	return 0;
+}
+
+unsigned long long poller_idle_ms(struct poller *p)
+{
+	struct timespec now, last;
+
+	pthread_mutex_lock(&p->lock);
+	last = p->last_round;
+	pthread_mutex_unlock(&p->lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned long long)((now.tv_sec - last.tv_sec) * 1000LL +
+				    (now.tv_nsec - last.tv_nsec) / 1000000LL);
 }
 
 void poller_stop(struct poller *p)

@@ -12,6 +12,9 @@ struct poller;
 /* devices is borrowed and must outlive the poller; the poller installs
  * itself as the set's stale hook until stopped. */
 int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller **out);
+/* Milliseconds since the thread last finished a round over the devices (or
+ * started): the liveness the service watchdog is fed from. */
+unsigned long long poller_idle_ms(struct poller *p);
 /* Stops the thread (within one device refresh) and frees. NULL is fine. */
 void poller_stop(struct poller *p);
 

@@ -41,6 +41,11 @@ struct cxl_backend_ops {
 	 * NULL and a reason. Never blocks on a running command. */
 	void (*delivery)(struct cxl_backend *be, size_t idx, uint16_t opcode,
 			 struct cxl_delivery_info *out);
+	/* Optional: event records that reached the backend by a way of its own
+	 * (the kernel driver's trace events) for device idx: up to max, oldest
+	 * first, each handed out once. Returns the count or -errno. The device
+	 * set never drains the event logs of a backend that has it. */
+	int (*take_events)(struct cxl_backend *be, size_t idx, struct cxl_event *out, size_t max);
 	/* Optional: the host kernel's state; NULL for backends without one. */
 	int (*host_state)(struct cxl_backend *be, struct cxl_host_state *out);
 	void (*free)(struct cxl_backend *be);

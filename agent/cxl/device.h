@@ -47,6 +47,8 @@ struct cxl_dev_info {
 	uint32_t lsa_size;
 	uint32_t payload_max;
 	int numa_node;         /* -1 when none */
+	bool has_timestamp;    /* Get Timestamp answered at the last refresh */
+	uint64_t device_timestamp_ns; /* what it said (ns since the epoch; 0: never set) */
 	bool present;          /* false once the device vanished */
 	uint64_t generation;   /* bumps whenever any cached field changes */
 	struct timespec read_at; /* CLOCK_REALTIME of the last successful refresh */
@@ -76,6 +78,12 @@ enum cxl_event_log {
 	CXL_EVENT_LOG_FAIL = 2,
 	CXL_EVENT_LOG_FATAL = 3,
 };
+/* Where a record came from: the device's mailbox (the agent read and cleared
+ * it), or the kernel driver's trace events (the driver read and cleared it). */
+enum cxl_event_source {
+	CXL_EVENT_SOURCE_MAILBOX = 0,
+	CXL_EVENT_SOURCE_KERNEL_TRACE = 1,
+};
 struct cxl_event {
 	uint64_t seq;              /* agent-assigned, monotonic per device */
 	enum cxl_event_log log;
@@ -84,6 +92,9 @@ struct cxl_event {
 	uint8_t uuid[16];
 	uint8_t flags;
 	uint8_t data[0x50];
+	uint8_t data_len;          /* bytes of data known: 0x50, or 0 when only decoded */
+	enum cxl_event_source source;
+	char detail[256];          /* the kernel's decoding of a traced record, else "" */
 };
 
 /* A way a backend carries commands to a device ("a named kernel command",
@@ -111,8 +122,15 @@ enum cxl_raw_state {
 	CXL_RAW_AVAILABLE,          /* listed, not used since start */
 	CXL_RAW_USED,               /* a raw command passed the kernel's checks */
 };
+/* Who reads the devices' event records on this host. */
+enum cxl_event_reader {
+	CXL_EVENTS_NOT_READ = 0,    /* nobody the agent can see */
+	CXL_EVENTS_DRIVER_TRACE,    /* the driver; the agent reads its trace events */
+};
 struct cxl_host_state {
 	enum cxl_raw_state raw;
+	enum cxl_event_reader events;
+	char events_note[192];      /* why, or where the trace events are read */
 	bool taint_known;           /* /proc/sys/kernel/tainted was readable */
 	unsigned long taint;        /* its value */
 	char taint_flags[32];       /* one letter per set bit, as in oops reports */

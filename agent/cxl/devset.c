@@ -167,10 +167,7 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	if (rc)
 		log_warn("cxl: %s: cannot read the Command Effects Log: %s", d->id, strerror(-rc));
 	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
-	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
-			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+	d->events_supported = devset_mailbox_events(d);
 	devset_refresh_locked(set, idx);
 	return 0;
 }

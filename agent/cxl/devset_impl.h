@@ -79,6 +79,10 @@ int devset_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8
 		const struct timespec *deadline);
 /* Whether the device layer may send its own reads of opcode to d. */
 bool devset_agent_reads(struct devslot *d, uint16_t opcode);
+/* Whether the device layer drains d's event logs through its mailbox: the
+ * CEL has Get and Clear Event Records, the agent may send them, and the
+ * backend has no event records of its own (take_events). Cache held. */
+bool devset_mailbox_events(struct devslot *d);
 /* Read and decode the CEL of device idx, mbox held (refresh.c). */
 int devset_read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel);
 /* Re-read inventory, health and events of device idx, mbox held. */

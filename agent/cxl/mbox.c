@@ -83,6 +83,7 @@ int cxl_parse_event_records(const uint8_t *buf, size_t len, enum cxl_event_log l
 		e->handle = cxl_get_le16(r + 0x14);
 		e->timestamp_ns = cxl_get_le64(r + 0x18);
 		memcpy(e->data, r + 0x30, sizeof(e->data));
+		e->data_len = sizeof(e->data);
 	}
 	return 0;
 }

@@ -113,7 +113,8 @@ static bool info_same(const struct cxl_dev_info *a, const struct cxl_dev_info *b
 	       a->next_volatile_bytes == b->next_volatile_bytes &&
 	       a->next_persistent_bytes == b->next_persistent_bytes && a->lsa_size == b->lsa_size &&
 	       a->payload_max == b->payload_max && a->numa_node == b->numa_node &&
-	       a->present == b->present;
+	       a->present == b->present && a->has_timestamp == b->has_timestamp;
+	/* device_timestamp_ns moves with every read: not a change of the device */
 }
 
 static bool health_same(const struct cxl_health *a, const struct cxl_health *b)
@@ -194,6 +195,27 @@ static void collect_events(struct cxl_devset *set, size_t idx, const struct time
 	}
 }
 
+bool devset_mailbox_events(struct devslot *d)
+{
+	return !d->be->ops->take_events && cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
+	       cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
+	       devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
+	       devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+}
+
+/* Records the backend gathered itself (the driver's trace events). */
+static void take_events(struct cxl_devset *set, size_t idx)
+{
+	struct devslot *d = &set->dev[idx];
+	int n;
+
+	do {
+		n = d->be->ops->take_events(d->be, d->local, d->page, d->page_max);
+		if (n > 0)
+			ring_push(set, d, d->page, (size_t)n);
+	} while (n > 0 && (size_t)n == d->page_max);
+}
+
 /* An absent device that answers Identify again is back: present, with its
  * CEL read afresh (it may have been unreadable, or the device replaced) and
  * what depends on the CEL recomputed. Backends whose gone devices never
@@ -220,10 +242,7 @@ static bool revive(struct cxl_devset *set, size_t idx)
 	cxl_cel_free(&d->cel);
 	d->cel = cel;
 	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
-	d->events_supported = cxl_cel_find(&d->cel, CXL_OP_GET_EVENT_RECORDS) &&
-			      cxl_cel_find(&d->cel, CXL_OP_CLEAR_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_GET_EVENT_RECORDS) &&
-			      devset_agent_reads(d, CXL_OP_CLEAR_EVENT_RECORDS);
+	d->events_supported = devset_mailbox_events(d);
 	d->info.present = true;
 	d->info.generation++;
 	pthread_mutex_unlock(&d->cache);
@@ -240,8 +259,9 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	struct cxl_identify id;
 	struct cxl_partition part;
 	struct timespec deadline;
-	bool ok_id = false, ok_part = false, ok_health = false, health_gone = false;
-	bool health_sup, events_sup, present;
+	bool ok_id = false, ok_part = false, ok_health = false, health_gone = false, ok_ts = false;
+	bool health_sup, events_sup, ts_sup, present;
+	uint64_t ts = 0;
 	size_t out_len;
 	int rc;
 
@@ -249,6 +269,9 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	present = d->info.present;
 	health_sup = d->health_supported;
 	events_sup = d->events_supported;
+	/* the device clock the driver set at probe (6.3+), where the agent may ask */
+	ts_sup = cxl_cel_find(&d->cel, CXL_OP_GET_TIMESTAMP) &&
+		 devset_agent_reads(d, CXL_OP_GET_TIMESTAMP);
 	clock_gettime(CLOCK_MONOTONIC, &d->refreshed);
 	d->refreshed_once = true;
 	d->stale = false;
@@ -265,6 +288,13 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 		if (!rc && !cxl_parse_partition(d->scratch, out_len, &part))
 			ok_part = true;
 	}
+	if (rc != -ENODEV && ts_sup) {
+		rc = dev_cmd(set, idx, CXL_OP_GET_TIMESTAMP, NULL, 0, &out_len, &deadline);
+		if (!rc && out_len >= CXL_TIMESTAMP_LEN) {
+			ts = cxl_get_le64(d->scratch);
+			ok_ts = true;
+		}
+	}
 	if (rc != -ENODEV && health_sup) {
 		memset(&nh, 0, sizeof(nh));
 		rc = dev_cmd(set, idx, CXL_OP_GET_HEALTH_INFO, NULL, 0, &out_len, &deadline);
@@ -275,6 +305,8 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	}
 	if (rc != -ENODEV && events_sup)
 		collect_events(set, idx, &deadline);
+	if (d->be->ops->take_events)
+		take_events(set, idx);
 
 	pthread_mutex_lock(&d->cache);
 	ni = d->info;
@@ -293,6 +325,8 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 		ni.next_volatile_bytes = part.next_volatile_bytes;
 		ni.next_persistent_bytes = part.next_persistent_bytes;
 	}
+	ni.has_timestamp = ok_ts;
+	ni.device_timestamp_ns = ts;
 	if (ok_id || ok_part)
 		clock_gettime(CLOCK_REALTIME, &ni.read_at);
 	if (!info_same(&ni, &d->info))

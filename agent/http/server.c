@@ -15,11 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/peers.h"
+#include "http/server_impl.h"
 #include "http/uri.h"
 #include "util/workpool.h"
 #include "util/log.h"
 
-#define MAX_DAEMONS 8
+/* libmicrohttpd's per-connection pool holds the request line and headers
+ * and the response headers; bodies pass outside it. Every byte of it ends up
+ * touched, so it is most of an idle connection's memory: 8 KiB takes
+ * requests with up to about 7 KiB of headers. */
+#define CONNECTION_MEMORY 8192
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
 #define DRAIN_LIMIT (1u << 20)
@@ -35,23 +41,11 @@ const char http_tls_priorities[] =
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
 
-struct http_server {
-	struct MHD_Daemon *daemons[MAX_DAEMONS];
-	size_t ndaemons;
-	http_handler_fn handler;
-	void *ctx;
-	size_t max_body;
-	int want_client_cert;
-	atomic_uint inflight;
-	atomic_uint workers;   /* deferred jobs still running */
-	struct workpool *jobs; /* threads that run them */
-	gnutls_datum_t ticket_key;
-};
-
 /* A deferred response being produced on a worker thread. */
 struct job {
 	struct MHD_Connection *conn;
 	struct http_server *srv;
+	struct worker *worker; /* NULL: not known, wake them all */
 	struct http_deferred work;
 	struct http_response resp;
 	atomic_int done;
@@ -116,20 +110,14 @@ static bool uri_refused(const char *url, const struct http_header *query, size_t
 	return false;
 }
 
-static void peer_address(struct MHD_Connection *conn, char *buf, size_t len)
+/* The client's address as text, formatted once when its connection
+ * started rather than on every request. */
+static const char *peer_address(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(buf, len, "unknown");
-	if (!ci || !ci->client_addr)
-		return;
-	if (ci->client_addr->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
-		inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
-	} else if (ci->client_addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ci->client_addr;
-		inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
-	}
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_info *info = ci ? ci->socket_context : NULL;
+	return info ? info->peer : "unknown";
 }
 
 static void peer_certificate(struct MHD_Connection *conn, struct http_peer_cert *cert)
@@ -199,15 +187,39 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+/* In external-epoll mode a resumed connection is only looked at when the
+ * loop runs again: wake the thread that owns it. */
+static void wake_owner(struct http_server *srv, struct worker *w)
+{
+	if (w) {
+		worker_wake(w);
+		return;
+	}
+	for (size_t i = 0; i < srv->nworkers; i++)
+		worker_wake(&srv->workers[i]);
+}
+
 static void job_main(void *arg)
 {
 	struct job *job = arg;
 	struct http_server *srv = job->srv;
+	struct worker *w = job->worker;
+	struct MHD_Connection *conn = job->conn;
 
 	job->work.run(job->work.arg, &job->resp);
+	/* The server thread may free the job once done is set. */
 	atomic_store(&job->done, 1);
-	MHD_resume_connection(job->conn);
-	atomic_fetch_sub(&srv->workers, 1);
+	MHD_resume_connection(conn);
+	wake_owner(srv, w);
+	atomic_fetch_sub(&srv->workers_busy, 1);
+}
+
+static struct worker *owner_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_info *info = ci ? ci->socket_context : NULL;
+	return info ? info->worker : NULL;
 }
 
 /* Park the connection and produce its response on a worker thread: a device
@@ -225,17 +237,19 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	}
 	job->conn = conn;
 	job->srv = st->srv;
+	job->worker = owner_of(conn);
 	job->work = resp->defer;
 	memset(&resp->defer, 0, sizeof(resp->defer)); /* the job owns it now */
 	http_response_release(resp);
 	http_response_init(&job->resp);
 	st->job = job;
 	MHD_suspend_connection(conn);
-	atomic_fetch_add(&st->srv->workers, 1);
+	atomic_fetch_add(&st->srv->workers_busy, 1);
 	rc = workpool_submit(st->srv->jobs, job_main, job);
 	if (rc) {
-		atomic_fetch_sub(&st->srv->workers, 1);
+		atomic_fetch_sub(&st->srv->workers_busy, 1);
 		MHD_resume_connection(conn);
+		wake_owner(st->srv, job->worker);
 		job->resp.status = 503;
 		atomic_store(&job->done, 1);
 	}
@@ -257,14 +271,12 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 {
 	struct http_header headers[MAX_HEADERS], query[MAX_QUERY];
 	struct kv_collect hc = { headers, 0, MAX_HEADERS }, qc = { query, 0, MAX_QUERY };
-	char peer[INET6_ADDRSTRLEN + 1];
 	struct http_request req;
 	struct http_response resp;
 	enum MHD_Result ret;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &hc);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
-	peer_address(conn, peer, sizeof(peer));
 	memset(&req, 0, sizeof(req));
 	req.method = http_method_parse(method);
 	req.method_token = method;
@@ -277,7 +289,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	req.body = st->len ? st->body : NULL;
 	req.body_len = st->len;
 	req.body_too_large = st->too_large;
-	req.peer = peer;
+	req.peer = peer_address(conn);
 	if (st->srv->want_client_cert)
 		peer_certificate(conn, &req.cert);
 
@@ -398,20 +410,106 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* Resuming TLS sessions needs session tickets enabled on every connection. */
+static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr = NULL;
+	if (sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "unknown");
+}
+
+static void connection_started(struct worker *w, struct MHD_Connection *conn,
+			       void **socket_context)
+{
+	struct http_server *srv = w->srv;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct conn_info *info;
+
+	/* Resuming TLS sessions needs session tickets enabled on every
+	 * connection. */
+	if (srv->ticket_key.data) {
+		const union MHD_ConnectionInfo *ti =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ti && ti->tls_session)
+			gnutls_session_ticket_enable_server((gnutls_session_t)ti->tls_session,
+							    &srv->ticket_key);
+	}
+	/* Every connection gets a context: the certificate callback and the
+	 * wake-up of a resumed connection need its thread. */
+	*socket_context = &w->unknown;
+	if (!ci || !ci->client_addr)
+		return;
+	info = calloc(1, sizeof(*info));
+	if (!info)
+		return;
+	memcpy(&info->addr, ci->client_addr,
+	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in));
+	if (peer_counts_get(srv->peers, (const struct sockaddr *)&info->addr)) {
+		free(info);
+		return;
+	}
+	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
+	info->worker = w;
+	*socket_context = info;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	struct http_server *srv = cls;
-	const union MHD_ConnectionInfo *ci;
-	(void)socket_context;
+	struct worker *w = cls;
+	struct conn_info *info = *socket_context;
 
-	if (code != MHD_CONNECTION_NOTIFY_STARTED || !srv->ticket_key.data)
-		return;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci && ci->tls_session)
-		gnutls_session_ticket_enable_server((gnutls_session_t)ci->tls_session,
-						    &srv->ticket_key);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		connection_started(w, conn, socket_context);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		w->closed_since_trim++;
+		if (info && info != &w->unknown) {
+			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
+			free(info);
+			*socket_context = NULL;
+		}
+	}
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	(void)addrlen;
+	return peer_counts_allowed(srv->peers, addr) ? MHD_YES : MHD_NO;
+}
+
+/* The certificate is chosen per handshake, so that a reload reaches new
+ * connections without restarting the daemons. libmicrohttpd makes the
+ * connection the session's pointer. */
+static int select_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
+			      int nreqs, const gnutls_pk_algorithm_t *pk_algos,
+			      int pk_algos_length, gnutls_pcert_st **pcert,
+			      unsigned int *pcert_length, gnutls_privkey_t *privkey)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+		conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	const struct conn_info *info = ci ? ci->socket_context : NULL;
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+
+	if (!info)
+		return -1;
+	tls_store_current(info->worker->srv->tls, pcert, pcert_length, privkey);
+	return 0;
+}
+
+int http_server_set_certificate(struct http_server *s, const char *cert_pem, const char *key_pem,
+				char *err, size_t errlen)
+{
+	return tls_store_replace(s->tls, cert_pem, key_pem, err, errlen);
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -423,40 +521,57 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("https: %s", msg);
 }
 
-static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
+struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_server_config *cfg,
+				       int fd, int v6)
 {
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		*v6 = 0;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*v6 = 1;
-		return 0;
-	}
-	return -EINVAL;
+	struct http_server *srv = w->srv;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned limit = (cfg->connection_limit + (unsigned)srv->nworkers - 1) / (unsigned)srv->nworkers;
+
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)select_certificate },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
+		{ MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
+		{ cfg->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+		  (void *)cfg->client_ca_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	return MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen)
 {
 	struct http_server *srv;
+	int rc = 0;
 
-	if (cfg->naddresses == 0 || cfg->naddresses > MAX_DAEMONS) {
-		snprintf(err, errlen, "between 1 and %d listen addresses are needed", MAX_DAEMONS);
+	if (cfg->naddresses == 0 || cfg->naddresses > MAX_ADDRESSES) {
+		snprintf(err, errlen, "between 1 and %d listen addresses are needed", MAX_ADDRESSES);
 		return -EINVAL;
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	if (workpool_new(JOB_THREADS_MAX, JOB_IDLE_MS, &srv->jobs)) {
-		free(srv);
+	srv->nworkers = cfg->threads < 1 ? 1 : cfg->threads > MAX_WORKERS ? MAX_WORKERS : cfg->threads;
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		srv->workers[i].srv = srv;
+		srv->workers[i].unknown.worker = &srv->workers[i];
+		snprintf(srv->workers[i].unknown.peer, sizeof(srv->workers[i].unknown.peer), "unknown");
+		srv->workers[i].epfd = -1;
+		srv->workers[i].wakefd = -1;
+	}
+	if (workpool_new(JOB_THREADS_MAX, JOB_IDLE_MS, &srv->jobs) ||
+	    peer_counts_new(cfg->connections_per_address, &srv->peers)) {
+		http_server_stop(srv);
 		return -ENOMEM;
 	}
 	srv->handler = handler;
@@ -465,48 +580,27 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->want_client_cert = cfg->client_ca_pem != NULL;
 	if (gnutls_session_ticket_key_generate(&srv->ticket_key) != GNUTLS_E_SUCCESS)
 		srv->ticket_key.data = NULL;
+	if (tls_store_new(cfg->cert_pem, cfg->key_pem, &srv->tls, err, errlen)) {
+		http_server_stop(srv);
+		return -EINVAL;
+	}
 
-	for (size_t i = 0; i < cfg->naddresses; i++) {
-		struct sockaddr_storage ss;
-		int v6;
-		unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-				 MHD_ALLOW_SUSPEND_RESUME;
-		if (parse_address(cfg->addresses[i], cfg->port, &ss, &v6)) {
-			snprintf(err, errlen, "listen address \"%s\" is not a numeric IPv4 or IPv6 address",
-				 cfg->addresses[i]);
-			http_server_stop(srv);
-			return -EINVAL;
+	for (size_t i = 0; i < srv->nworkers && !rc; i++)
+		rc = worker_open(&srv->workers[i], cfg, err, errlen);
+	for (size_t i = 0; i < srv->nworkers && !rc; i++) {
+		rc = -pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		srv->workers[i].started = rc == 0;
+		if (!rc) {
+			char name[16];
+			snprintf(name, sizeof(name), "https-%u", (unsigned)(i % MAX_WORKERS));
+			pthread_setname_np(srv->workers[i].thread, name);
 		}
-		if (v6)
-			flags |= MHD_USE_IPv6;
-		struct MHD_OptionItem opts[] = {
-			{ MHD_OPTION_SOCK_ADDR, 0, &ss },
-			{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem },
-			{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem },
-			{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)http_tls_priorities },
-			{ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL },
-			{ MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL },
-			{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_address, NULL },
-			{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
-			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
-			{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },
-			{ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
-			{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
-			{ cfg->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
-			  (void *)cfg->client_ca_pem },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-		srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-						   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-						   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-		if (!srv->daemons[i]) {
-			snprintf(err, errlen,
-				 "cannot listen on [%s]:%u with TLS (address in use, or a bad certificate/key)",
-				 cfg->addresses[i], cfg->port);
-			http_server_stop(srv);
-			return -EADDRINUSE;
-		}
-		srv->ndaemons++;
+		if (rc)
+			snprintf(err, errlen, "cannot start a server thread: %s", strerror(-rc));
+	}
+	if (rc) {
+		http_server_stop(srv);
+		return rc;
 	}
 	*out = srv;
 	return 0;
@@ -514,10 +608,13 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 
 void http_server_quiesce(struct http_server *s)
 {
-	for (size_t i = 0; i < s->ndaemons; i++) {
-		MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
+	struct timespec t = { 0, 1000000 };
+
+	atomic_store(&s->quiescing, true);
+	for (size_t i = 0; i < s->nworkers; i++) {
+		worker_wake(&s->workers[i]);
+		while (s->workers[i].started && !atomic_load(&s->workers[i].quiesced))
+			nanosleep(&t, NULL);
 	}
 }
 
@@ -532,14 +629,28 @@ void http_server_stop(struct http_server *s)
 		return;
 	/* Workers resume their connection when done; they are bounded by the
 	 * command timeouts, so this wait ends. */
-	while (atomic_load(&s->workers) > 0) {
+	while (atomic_load(&s->workers_busy) > 0) {
 		struct timespec t = { 0, 5000000 };
 		nanosleep(&t, NULL);
 	}
 	workpool_free(s->jobs);
-	for (size_t i = 0; i < s->ndaemons; i++)
-		MHD_stop_daemon(s->daemons[i]);
+	atomic_store(&s->stopping, true);
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		worker_wake(w);
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		/* Each daemon closes the listener it was given. */
+		for (size_t j = 0; j < w->ndaemons; j++)
+			MHD_stop_daemon(w->daemons[j]);
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->wakefd >= 0)
+			close(w->wakefd);
+	}
+	peer_counts_free(s->peers);
 	if (s->ticket_key.data)
 		gnutls_free(s->ticket_key.data);
+	tls_store_free(s->tls);
 	free(s);
 }

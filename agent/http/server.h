@@ -38,6 +38,11 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 void http_server_quiesce(struct http_server *s);
 /* Requests received and not yet answered. */
 unsigned http_server_inflight(struct http_server *s);
+/* Serve new connections with this certificate chain and key (PEM text,
+ * borrowed); established connections keep theirs. On error nothing changes
+ * and err says why. Returns 0 or -errno. */
+int http_server_set_certificate(struct http_server *s, const char *cert_pem, const char *key_pem,
+				char *err, size_t errlen);
 /* Close everything and free. */
 void http_server_stop(struct http_server *s);
 

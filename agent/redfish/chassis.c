@@ -92,6 +92,18 @@ static json_t *pcie_oem(struct agent *ag, size_t idx, const struct cxl_dev_info 
 		json_object_set_new(oem, "HostAddress", json_string(info->host));
 	if (info->numa_node >= 0)
 		json_object_set_new(oem, "NumaNode", json_integer(info->numa_node));
+	/* Get Timestamp, read with the inventory: a device clock never set (0)
+	 * or far from DataReadAt explains odd event record times */
+	if (info->has_timestamp) {
+		json_object_set_new(oem, "DeviceTimestampSet",
+				    json_boolean(info->device_timestamp_ns != 0));
+		if (info->device_timestamp_ns) {
+			struct timespec ts = { (time_t)(info->device_timestamp_ns / 1000000000ull),
+					       (long)(info->device_timestamp_ns % 1000000000ull) };
+			rf_datetime(ts, read_at, sizeof(read_at));
+			json_object_set_new(oem, "DeviceTimestamp", json_string(read_at));
+		}
+	}
 	return oem;
 }
 

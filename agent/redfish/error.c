@@ -19,6 +19,12 @@ enum base_id {
 	M_CREATE_FAILED_MISSING_REQ_PROPERTIES,
 	M_PASSWORD_INCORRECT_LENGTH,
 	M_QUERY_PARAMETER_VALUE_ERROR,
+	M_QUERY_PARAMETER_VALUE_TYPE_ERROR,
+	M_QUERY_PARAMETER_VALUE_FORMAT_ERROR,
+	M_QUERY_PARAMETER_OUT_OF_RANGE,
+	M_QUERY_NOT_SUPPORTED_ON_RESOURCE,
+	M_QUERY_NOT_SUPPORTED_ON_OPERATION,
+	M_QUERY_COMBINATION_INVALID,
 	M_ACTION_PARAMETER_UNKNOWN,
 	M_ACTION_PARAMETER_VALUE_ERROR,
 	M_ACTION_PARAMETER_VALUE_TYPE_ERROR,
@@ -88,6 +94,18 @@ static const struct base_message base_messages[M_COUNT] = {
 		"Resubmit the request with a password that meets the password length requirements as specified by the `MinPasswordLength` and `MaxPasswordLength` properties in the `AccountService` resource." },
 	[M_QUERY_PARAMETER_VALUE_ERROR] = { "QueryParameterValueError", 1, "Warning", "The value for the parameter %1 is invalid.",
 		"Correct the value for the query parameter in the request and resubmit the request if the operation failed." },
+	[M_QUERY_PARAMETER_VALUE_TYPE_ERROR] = { "QueryParameterValueTypeError", 2, "Warning", "The value '%1' for the query parameter %2 is not a type that the parameter can accept.",
+		"Correct the value for the query parameter in the request and resubmit the request if the operation failed." },
+	[M_QUERY_PARAMETER_VALUE_FORMAT_ERROR] = { "QueryParameterValueFormatError", 2, "Warning", "The value '%1' for the parameter %2 is not a format that the parameter can accept.",
+		"Correct the value for the query parameter in the request and resubmit the request if the operation failed." },
+	[M_QUERY_PARAMETER_OUT_OF_RANGE] = { "QueryParameterOutOfRange", 3, "Warning", "The value '%1' for the query parameter %2 is out of range %3.",
+		"Reduce the value for the query parameter to a value that is within range, such as a start or count value that is within bounds of the number of resources in a collection or a page number that is within the range of valid pages." },
+	[M_QUERY_NOT_SUPPORTED_ON_RESOURCE] = { "QueryNotSupportedOnResource", 0, "Warning", "Querying is not supported on the requested resource.",
+		"Remove the query parameters and resubmit the request if the operation failed." },
+	[M_QUERY_NOT_SUPPORTED_ON_OPERATION] = { "QueryNotSupportedOnOperation", 0, "Warning", "Querying is not supported with the requested operation.",
+		"Remove the query parameters and resubmit the request if the operation failed." },
+	[M_QUERY_COMBINATION_INVALID] = { "QueryCombinationInvalid", 0, "Warning", "Two or more query parameters in the request cannot be used together.",
+		"Remove one or more of the query parameters and resubmit the request if the operation failed." },
 	[M_ACTION_PARAMETER_UNKNOWN] = { "ActionParameterUnknown", 2, "Warning", "The action %1 was submitted with the invalid parameter %2.",
 		"Correct the invalid action parameter and resubmit the request if the operation failed." },
 	[M_ACTION_PARAMETER_VALUE_ERROR] = { "ActionParameterValueError", 2, "Warning", "The value for the parameter %1 in the action %2 is invalid.",
@@ -274,6 +292,15 @@ MESSAGE1(rf_create_failed_missing_req_properties, emit, 400,
 	 M_CREATE_FAILED_MISSING_REQ_PROPERTIES, prop)
 MESSAGE0(rf_password_incorrect_length, emit, 400, M_PASSWORD_INCORRECT_LENGTH)
 MESSAGE1(rf_query_parameter_value_error, emit, 400, M_QUERY_PARAMETER_VALUE_ERROR, param)
+MESSAGE2(rf_query_parameter_value_type_error, emit, 400, M_QUERY_PARAMETER_VALUE_TYPE_ERROR, value,
+	 param)
+MESSAGE2(rf_query_parameter_value_format_error, emit, 400, M_QUERY_PARAMETER_VALUE_FORMAT_ERROR,
+	 value, param)
+MESSAGE3(rf_query_parameter_out_of_range, emit, 400, M_QUERY_PARAMETER_OUT_OF_RANGE, value, param,
+	 range)
+MESSAGE0(rf_query_not_supported_on_resource, emit, 400, M_QUERY_NOT_SUPPORTED_ON_RESOURCE)
+MESSAGE0(rf_query_not_supported_on_operation, emit, 400, M_QUERY_NOT_SUPPORTED_ON_OPERATION)
+MESSAGE0(rf_query_combination_invalid, emit, 400, M_QUERY_COMBINATION_INVALID)
 MESSAGE2(rf_action_parameter_unknown, emit, 400, M_ACTION_PARAMETER_UNKNOWN, action, param)
 MESSAGE2(rf_action_parameter_value_error, emit, 400, M_ACTION_PARAMETER_VALUE_ERROR, param,
 	 action)

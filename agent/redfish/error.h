@@ -43,6 +43,17 @@ void rf_string_value_too_long(struct http_response *resp, const char *value, int
 void rf_create_failed_missing_req_properties(struct http_response *resp, const char *prop);
 void rf_password_incorrect_length(struct http_response *resp);
 void rf_query_parameter_value_error(struct http_response *resp, const char *param);
+void rf_query_parameter_value_type_error(struct http_response *resp, const char *value,
+					 const char *param);
+void rf_query_parameter_value_format_error(struct http_response *resp, const char *value,
+					   const char *param);
+void rf_query_parameter_out_of_range(struct http_response *resp, const char *value,
+				     const char *param, const char *range);
+/* $top, $skip or only on a resource that is not a collection. */
+void rf_query_not_supported_on_resource(struct http_response *resp);
+/* Query options on a method other than GET and HEAD. */
+void rf_query_not_supported_on_operation(struct http_response *resp);
+void rf_query_combination_invalid(struct http_response *resp);
 void rf_action_parameter_unknown(struct http_response *resp, const char *action,
 				 const char *param);
 void rf_action_parameter_value_error(struct http_response *resp, const char *param,

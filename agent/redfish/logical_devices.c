@@ -135,21 +135,28 @@ static json_t *event_entry(const struct cxl_event *ev, const char *base)
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
 		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
 		 u[15]);
-	for (size_t i = 0; i < sizeof(ev->data); i++)
+	data[0] = '\0';
+	for (size_t i = 0; i < ev->data_len && i < sizeof(ev->data); i++)
 		snprintf(data + 2 * i, 3, "%02x", ev->data[i]);
-	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s, s:i, s:i, s:s}}}",
+	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s, s:i, s:i, s:s, s:s}}}",
 		      "@odata.id", "", "@odata.type", "#LogEntry.v1_21_0.LogEntry", "Id", id, "Name",
 		      "CXL event record", "EntryType", "CXL", "CXLEntryType",
 		      cxl_entry_type(ev->log), "Severity", entry_severity(ev->log), "Message", "",
 		      "Oem", "CxlAgent", "@odata.type", "#CxlAgent.v1_0_0.EventRecord", "RecordUUID",
-		      uuid, "Handle", ev->handle, "Flags", ev->flags, "Data", data);
+		      uuid, "Handle", ev->handle, "Flags", ev->flags, "Data", data, "Source",
+		      ev->source == CXL_EVENT_SOURCE_KERNEL_TRACE ? "KernelTrace" : "Mailbox");
 	if (!e)
 		return NULL;
-	char uri[512], msg[128];
+	char uri[512], msg[192 + sizeof(ev->detail)];
 	snprintf(uri, sizeof(uri), "%s/Entries/%s", base, id);
 	json_object_set_new(e, "@odata.id", json_string(uri));
-	snprintf(msg, sizeof(msg), "%s event record %s from the device's %s log",
-		 cxl_entry_type(ev->log), uuid, cxl_entry_type(ev->log));
+	if (ev->source == CXL_EVENT_SOURCE_KERNEL_TRACE)
+		snprintf(msg, sizeof(msg),
+			 "%s event record %s from the device's %s log, read by the kernel driver: %s",
+			 cxl_entry_type(ev->log), uuid, cxl_entry_type(ev->log), ev->detail);
+	else
+		snprintf(msg, sizeof(msg), "%s event record %s from the device's %s log",
+			 cxl_entry_type(ev->log), uuid, cxl_entry_type(ev->log));
 	json_object_set_new(e, "Message", json_string(msg));
 	if (ev->timestamp_ns) {
 		struct timespec ts = { (time_t)(ev->timestamp_ns / 1000000000ull),

@@ -13,6 +13,7 @@
 #include "cxl/device.h"
 #include "policy/catalogue.h"
 #include "redfish/error.h"
+#include "redfish/query.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "version.h"
@@ -38,6 +39,10 @@ static void kernel_state_json(struct agent *ag, json_t *o)
 	if (!ag->devices || cxl_devset_host_state(ag->devices, &hs) < 0)
 		return;
 	json_object_set_new(o, "KernelRawCommands", json_string(raw_names[hs.raw]));
+	json_object_set_new(o, "DeviceEventRecords",
+			    json_string(hs.events == CXL_EVENTS_DRIVER_TRACE ? "KernelTrace"
+									 : "NotRead"));
+	json_object_set_new(o, "DeviceEventRecordsNote", json_string(hs.events_note));
 	if (!hs.taint_known)
 		return;
 	json_object_set_new(o, "KernelTaint", json_integer((json_int_t)hs.taint));
@@ -271,30 +276,27 @@ static json_t *entry_json(json_t *rec)
 	return o;
 }
 
+/* The audit log pages itself: reading it back parses every record, so only
+ * the page asked for ($skip, $top, at most PAGE without $top) is built. Its
+ * members are the entries themselves (as bmcweb's log collections), so
+ * $expand has nothing to fetch one by one. */
 static int h_audit_entries(const struct route_ctx *ctx, struct http_response *resp)
 {
+	struct rf_query *q = ctx->query;
+	size_t total = 0, skip = 0, max = PAGE, i, got;
 	json_t *recs = NULL, *members, *rec;
-	size_t total = 0, skip = 0, i, got;
-	const char *s = NULL;
 	int rc;
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
+	if (q) {
+		skip = q->options & RF_Q_SKIP ? q->skip : 0;
+		max = q->options & RF_Q_TOP ? q->top : PAGE;
+		q->paged = true;
+	}
 	if (!(members = json_array()))
 		return -ENOMEM;
-	for (size_t q = 0; q < ctx->req->nquery; q++)
-		if (strcmp(ctx->req->query[q].name, "skip") == 0)
-			s = ctx->req->query[q].value;
-	if (s) {
-		char *end;
-		skip = strtoul(s, &end, 10);
-		if (*end || end == s) {
-			json_decref(members);
-			rf_query_parameter_value_error(resp, "skip");
-			return 0;
-		}
-	}
-	rc = agent_audit_read(ctx->agent, skip, PAGE, &recs, &total);
+	rc = agent_audit_read(ctx->agent, skip, max, &recs, &total);
 	if (rc) {
 		json_decref(members);
 		return rc;
@@ -310,12 +312,7 @@ static int h_audit_entries(const struct route_ctx *ctx, struct http_response *re
 	if (!resp->json)
 		return -ENOMEM;
 	json_object_set_new(resp->json, "Members@odata.count", json_integer((json_int_t)total));
-	if (got && skip + got < total) {
-		char next[96];
-		snprintf(next, sizeof(next), AUDIT "/Entries?skip=%zu", skip + got);
-		json_object_set_new(resp->json, "Members@odata.nextLink", json_string(next));
-	}
-	return 0;
+	return rf_query_next_link(q, AUDIT "/Entries", skip, got, total, resp->json);
 }
 
 static int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp)

@@ -7,6 +7,7 @@
 
 #include "core/agent.h"
 #include "redfish/error.h"
+#include "redfish/query.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "redfish/schemas.h"
@@ -38,14 +39,17 @@ static const struct {
 static int h_service_root(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
+	/* What redfish/query.h implements; $filter and excerpt are not. */
 	json_t *root = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o}, s:{s:{s:b, s:b, s:b, s:b}, s:b, s:b, s:b, s:b, s:b}}",
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o},"
+		" s:{s:{s:b, s:b, s:b, s:b, s:i}, s:b, s:b, s:b, s:b, s:b, s:b}}",
 		"@odata.id", "/redfish/v1", "@odata.type", "#ServiceRoot.v1_20_0.ServiceRoot", "Id",
 		"RootService", "Name", "CXL Agent Service", "RedfishVersion", REDFISH_VERSION, "UUID",
 		ag->uuid, "Product", "cxl-agent", "Vendor", "cxl-agent", "Links", "Sessions",
 		rf_link("/redfish/v1/SessionService/Sessions"), "ProtocolFeaturesSupported",
-		"ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0, "FilterQuery", 0,
-		"SelectQuery", 0, "OnlyMemberQuery", 0, "ExcerptQuery", 0, "DeepOperations", 0);
+		"ExpandQuery", "ExpandAll", 1, "Levels", 1, "Links", 1, "NoLinks", 1, "MaxLevels",
+		RF_QUERY_MAX_LEVELS, "FilterQuery", 0, "SelectQuery", 1, "OnlyMemberQuery", 1,
+		"TopSkipQuery", 1, "ExcerptQuery", 0, "DeepOperations", 0);
 
 	if (!root)
 		return -ENOMEM;

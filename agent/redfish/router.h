@@ -13,6 +13,7 @@
 #include "http/message.h"
 
 struct agent;
+struct rf_query;
 
 #define ROUTE_MAX_PARAMS 6
 #define ROUTE_MAX_SEGMENTS 16
@@ -36,6 +37,10 @@ struct route_ctx {
 	/* the alternative of the route's privileges that admitted the caller
 	 * (e.g. PRIV_CONFIGURE_SELF when only "self" access was granted) */
 	privset_t admitted_by;
+	/* The request's query options (redfish/query.h), NULL when it has
+	 * none. A handler may apply $skip and $top itself (and set paged) or
+	 * embed members for $expand; its route then has no body cache. */
+	struct rf_query *query;
 };
 
 /* A handler fills resp. Its return value is 0, or a negative errno for an

@@ -11,6 +11,7 @@
 #include "core/agent.h"
 #include "redfish/body_cache.h"
 #include "redfish/error.h"
+#include "redfish/query.h"
 #include "redfish/router.h"
 #include "util/log.h"
 
@@ -23,17 +24,6 @@ static int is_json_media_type(const char *ct)
 	if (!ct || strncasecmp(ct, "application/json", n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
-/* Query options: Redfish says unsupported $-options get 501, other
- * parameters are ignored. The agent supports none (ProtocolFeaturesSupported
- * says so). */
-static const char *unsupported_query(const struct http_request *req)
-{
-	for (size_t i = 0; i < req->nquery; i++)
-		if (req->query[i].name[0] == '$')
-			return req->query[i].name;
-	return NULL;
 }
 
 /* The refused URI as text safe for a message: every byte outside printable
@@ -168,7 +158,9 @@ static int run_handler(struct agent *ag, const struct route *route, const struct
 	uint64_t version = 0;
 	int rc;
 
-	if (route->version && ag->bodies && (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
+	/* A body shaped by query options is not the resource's body. */
+	if (route->version && ag->bodies && !ctx->query &&
+	    (ctx->req->method & (HTTP_GET | HTTP_HEAD)))
 		version = route->version(ctx);
 	if (version && body_cache_get(ag->bodies, ctx->req->path, version, resp))
 		return 0;
@@ -181,6 +173,105 @@ static int run_handler(struct agent *ag, const struct route *route, const struct
 		body_cache_put(ag->bodies, ctx->req->path, version, resp);
 	}
 	return rc;
+}
+
+/* A GET of path on behalf of the caller of parent, for $expand and only:
+ * the route lookup, the privilege check and the handler (with its body
+ * cache) of a direct GET by the same identity, so a query never shows what
+ * the caller could not GET. Matches rf_query_get_fn. */
+static int subrequest_get(void *arg, const char *path, struct rf_query *q,
+			  struct http_response *resp)
+{
+	const struct route_ctx *parent = arg;
+	struct http_request req = *parent->req;
+	struct route_params params = { 0 };
+	const struct route *route = NULL;
+	struct route_ctx ctx = *parent;
+	size_t scratch_len = strlen(path) + 1;
+	char *scratch = malloc(scratch_len);
+	unsigned allowed;
+	char allow[64];
+	int rc = 0;
+
+	if (!scratch)
+		return -ENOMEM;
+	req.method = HTTP_GET;
+	req.method_token = "GET";
+	req.path = path;
+	req.query = NULL;
+	req.nquery = 0;
+	req.body = NULL;
+	req.body_len = 0;
+	if (router_match(parent->agent->router, HTTP_GET, path, scratch, scratch_len, &route,
+			 &params, &allowed) != ROUTE_FOUND) {
+		rf_resource_not_found(resp, "Resource", path);
+		goto out;
+	}
+	ctx.req = &req;
+	ctx.params = &params;
+	ctx.query = q;
+	ctx.admitted_by = route_admits(route, parent->who->privileges);
+	if (!ctx.admitted_by) {
+		rf_insufficient_privilege(resp);
+		goto out;
+	}
+	rc = run_handler(parent->agent, route, &ctx, resp);
+	/* only answers with this resource: its methods, not the collection's */
+	http_methods_format(allowed, allow, sizeof(allow));
+	if (!rc)
+		rc = http_response_header(resp, "Allow", allow);
+out:
+	free(scratch);
+	return rc;
+}
+
+/* $expand and only on a public resource fetch other resources as the
+ * caller, who is then worth knowing: with credentials that do not verify
+ * the public resource is still served, and expands as for nobody. */
+static enum authn_result public_caller(struct agent *ag, const struct http_request *req,
+				       struct identity *who)
+{
+	enum authn_result auth = authn_request(ag->authn, req, who);
+
+	if (auth != AUTHN_OK) {
+		memset(who, 0, sizeof(*who));
+		who->peer = req->peer;
+	}
+	return auth;
+}
+
+/* The request's query options into q (q->options 0 without any). 0, or
+ * -EINVAL with the refusal in err. */
+static int query_of(const struct http_request *req, struct rf_query *q,
+		    struct rf_query_error *err)
+{
+	q->options = 0;
+	return req->nquery ? rf_query_parse(req->query, req->nquery, q, err) : 0;
+}
+
+/* The answer of a matched and admitted route: its query refused, or the
+ * handler's answer, shaped by the query options when there are any. A
+ * request without them goes to run_handler() directly and pays nothing. */
+static int dispatch(const struct route *route, const struct route_ctx *ctx, int qrc,
+		    const struct rf_query_error *qerr, struct http_response *resp)
+{
+	int rc;
+
+	if (qrc) {
+		rf_query_refuse(resp, qerr);
+		return 0;
+	}
+	if (!ctx->query)
+		return run_handler(ctx->agent, route, ctx, resp);
+	if (!(ctx->req->method & (HTTP_GET | HTTP_HEAD))) {
+		rf_query_not_supported_on_operation(resp);
+		return 0;
+	}
+	rc = run_handler(ctx->agent, route, ctx, resp);
+	/* A failed or deferred answer is not shaped (DSP0266: errors win). */
+	if (rc || resp->status != 200 || !resp->json || resp->defer.run)
+		return rc;
+	return rf_query_apply(ctx->query, ctx->req->path, resp, subrequest_get, (void *)ctx);
 }
 
 static void route_request(struct agent *ag, const struct http_request *req,
@@ -196,7 +287,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 	char *scratch = malloc(scratch_len);
 	enum route_lookup found;
 	enum authn_result auth = AUTHN_NO_CREDENTIALS;
-	const char *q;
+	struct rf_query query;
+	struct rf_query_error qerr;
+	int qrc = query_of(req, &query, &qerr);
 	char allow[64];
 	int rc;
 
@@ -217,6 +310,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 			     &params, allowed);
 	if (found != ROUTE_FOUND || !route_is_public(route))
 		auth = authn_request(ag->authn, req, &who);
+	else if (query.options & (RF_Q_EXPAND | RF_Q_ONLY))
+		auth = public_caller(ag, req, &who);
 	if (auth == AUTHN_RATE_LIMITED) {
 		rf_too_many_requests(resp, authn_request_retry_after(ag->authn, req));
 		goto out;
@@ -267,11 +362,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_unsupported_media_type(resp);
 		goto out;
 	}
-	if ((q = unsupported_query(req))) {
-		rf_query_parameter_unsupported(resp, q);
-		goto out;
-	}
-	rc = run_handler(ag, route, &ctx, resp);
+	ctx.query = query.options ? &query : NULL;
+	rc = qrc || ctx.query ? dispatch(route, &ctx, qrc, &qerr, resp)
+			      : run_handler(ag, route, &ctx, resp);
 	if (rc) {
 		log_error("handler for %s %s failed: %s", req->method_token, req->path,
 			  strerror(-rc));

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <linux/cxl_mem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include <cxl/libcxl.h>
 
+#include "cxl/kernel/trace.h"
 #include "util/log.h"
 
 /* Added to the UAPI in 6.4; the 6.1 header lacks them and 6.1 reports 0. */
@@ -45,6 +47,7 @@
 #define KID_RAW 2u
 #define KID_SLOTS 64u /* ids the backend tracks; the kernel has 25 in 6.17 */
 #define QUERY_MAX 1024u
+#define TRACE_QUEUE 64u /* traced records kept per device between refreshes */
 
 struct kdev {
 	char name[32];
@@ -55,6 +58,9 @@ struct kdev {
 	bool reports_flags; /* some slot has ENABLED: a >= 6.4 kernel */
 	bool raw;
 	uint8_t raw_refused[65536 / 8]; /* opcodes the kernel answered EPERM for */
+	/* traced records not yet taken, under trace_lock */
+	struct cxl_event queue[TRACE_QUEUE];
+	size_t q_start, q_len;
 };
 
 struct kernel_backend {
@@ -64,6 +70,10 @@ struct kernel_backend {
 	struct kdev *dev;
 	struct cxl_dev_info *info;
 	bool raw_used; /* atomic: set by submitting threads, read by host_state */
+	pthread_mutex_t trace_lock; /* the reader and every device's queue */
+	struct cxl_ktrace *trace;   /* NULL: the driver's events are not read */
+	char trace_note[192];       /* why not, or where from; set once at open */
+	uint64_t trace_dropped;     /* records lost to a full queue */
 };
 
 static int sys_open(const char *path, int flags)
@@ -331,6 +341,8 @@ static int kernel_host_state(struct cxl_backend *be, struct cxl_host_state *out)
 			out->raw = CXL_RAW_AVAILABLE;
 	if (__atomic_load_n(&kb->raw_used, __ATOMIC_RELAXED))
 		out->raw = CXL_RAW_USED;
+	out->events = kb->trace ? CXL_EVENTS_DRIVER_TRACE : CXL_EVENTS_NOT_READ;
+	snprintf(out->events_note, sizeof(out->events_note), "%s", kb->trace_note);
 	n = kb->sys->read_file("/proc/sys/kernel/tainted", buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return 0; /* no procfs: taint unknown, not an error */
@@ -347,6 +359,74 @@ static int kernel_host_state(struct cxl_backend *be, struct cxl_host_state *out)
 			out->taint_flags[k++] = taint_letters[bit];
 	out->taint_flags[k] = '\0';
 	return 0;
+}
+
+/* A traced record goes to the device whose serial it names (names can be
+ * reused across a hot-unplug), else to the one with its name. */
+static void trace_route(void *arg, const struct cxl_trace_rec *rec)
+{
+	struct kernel_backend *kb = arg;
+	struct kdev *d = NULL;
+
+	for (size_t i = 0; i < kb->n && !d; i++)
+		if (rec->serial && kb->info[i].serial == rec->serial)
+			d = &kb->dev[i];
+	for (size_t i = 0; i < kb->n && !d; i++)
+		if (!rec->serial && strcmp(kb->dev[i].name, rec->memdev) == 0)
+			d = &kb->dev[i];
+	if (!d)
+		return; /* a device the agent did not open */
+	if (d->q_len == TRACE_QUEUE) {
+		d->q_start = (d->q_start + 1) % TRACE_QUEUE;
+		d->q_len--;
+		kb->trace_dropped++;
+	}
+	d->queue[(d->q_start + d->q_len) % TRACE_QUEUE] = rec->ev;
+	d->q_len++;
+}
+
+static int kernel_take_events(struct cxl_backend *be, size_t idx, struct cxl_event *out,
+			      size_t max)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	struct kdev *d;
+	size_t n = 0;
+	int rc = 0;
+
+	if (idx >= kb->n)
+		return -ENODEV;
+	if (!kb->trace)
+		return 0;
+	d = &kb->dev[idx];
+	pthread_mutex_lock(&kb->trace_lock);
+	rc = cxl_ktrace_poll(kb->trace, trace_route, kb);
+	if (rc < 0)
+		log_warn("cxl: reading %s/trace_pipe: %s", cxl_ktrace_path(kb->trace), strerror(-rc));
+	while (n < max && d->q_len) {
+		out[n++] = d->queue[d->q_start];
+		d->q_start = (d->q_start + 1) % TRACE_QUEUE;
+		d->q_len--;
+	}
+	pthread_mutex_unlock(&kb->trace_lock);
+	return (int)n;
+}
+
+int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root)
+{
+	struct kernel_backend *kb = (struct kernel_backend *)be;
+	char why[sizeof(kb->trace_note)];
+	int rc;
+
+	if (kb->trace)
+		return 0;
+	rc = cxl_ktrace_open(root, CXL_KTRACE_INSTANCE, &kb->trace, why, sizeof(why));
+
+	snprintf(kb->trace_note, sizeof(kb->trace_note), "%s", why);
+	if (rc)
+		log_info("cxl: device event records not read: %s", why);
+	else
+		log_info("cxl: device event records: %s", why);
+	return rc;
 }
 
 static int kernel_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
@@ -366,6 +446,8 @@ static void kernel_free(struct cxl_backend *be)
 	for (size_t i = 0; i < kb->n; i++)
 		if (kb->dev[i].fd >= 0)
 			kb->sys->close(kb->dev[i].fd);
+	cxl_ktrace_free(kb->trace);
+	pthread_mutex_destroy(&kb->trace_lock);
 	free(kb->dev);
 	free(kb->info);
 	free(kb);
@@ -376,6 +458,7 @@ static const struct cxl_backend_ops kernel_ops = {
 	.enumerate = kernel_enumerate,
 	.submit = kernel_submit,
 	.delivery = kernel_delivery,
+	.take_events = kernel_take_events,
 	.host_state = kernel_host_state,
 	.free = kernel_free,
 };
@@ -393,6 +476,8 @@ int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct c
 		return -ENOMEM;
 	kb->be.ops = &kernel_ops;
 	kb->sys = sys;
+	pthread_mutex_init(&kb->trace_lock, NULL);
+	snprintf(kb->trace_note, sizeof(kb->trace_note), "the driver's trace events are not read");
 	kb->dev = calloc(n ? n : 1, sizeof(*kb->dev));
 	kb->info = calloc(n ? n : 1, sizeof(*kb->info));
 	if (!kb->dev || !kb->info) {
@@ -504,8 +589,12 @@ static bool kernel_probe(char *note, size_t len)
 static int kernel_open(const struct cxl_devset_config *cfg, struct cxl_backend **out,
 		       char *errbuf, size_t errlen)
 {
+	int rc = cxl_kernel_backend_new(out, errbuf, errlen);
+
 	(void)cfg;
-	return cxl_kernel_backend_new(out, errbuf, errlen);
+	if (rc == 0)
+		(void)cxl_kernel_backend_trace(*out, NULL); /* the reason is kept and shown */
+	return rc;
 }
 
 const struct cxl_backend_desc cxl_kernel_backend_desc = {

@@ -41,6 +41,13 @@ extern const struct cxl_kernel_sys cxl_kernel_sys_default;
 int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct cxl_dev_info *devs,
 				size_t n, struct cxl_backend **out, char *errbuf, size_t errlen);
 
+/* Read the driver's CXL trace events (cxl/kernel/trace.h) from tracefs
+ * under root (NULL: the usual mounts) instead of leaving the devices' event
+ * logs unread. Called by the backend's open while still privileged. 0, or
+ * -errno when the kernel or tracefs does not allow it: the reason is then
+ * what the host state reports, and no event records are read. */
+int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root);
+
 /* Kernel command id (CXL_MEM_COMMAND_ID_*) naming opcode, or 0 when the
  * kernel has no named command for it. */
 unsigned cxl_kernel_cmd_id(uint16_t opcode);

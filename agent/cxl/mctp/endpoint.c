@@ -156,3 +156,15 @@ int cxl_mctp_endpoint_parse(const char *text, struct cxl_mctp_endpoint_spec *o, 
 	}
 	return 0;
 }
+
+bool cxl_mctp_endpoints_need_net_raw(const char *const *texts, size_t n)
+{
+	struct cxl_mctp_endpoint_spec spec;
+	char why[128];
+
+	for (size_t i = 0; i < n; i++)
+		if (cxl_mctp_endpoint_parse(texts[i], &spec, why, sizeof(why)) != 0 ||
+		    !spec.serial_path[0])
+			return true;
+	return false;
+}

@@ -34,4 +34,11 @@ struct cxl_mctp_endpoint_spec {
 int cxl_mctp_endpoint_parse(const char *text, struct cxl_mctp_endpoint_spec *out, char *why,
 			    size_t whylen);
 
+/* Whether any of the n endpoint texts is reached through kernel MCTP
+ * (AF_MCTP): the kernel asks CAP_NET_RAW of every message sent on such a
+ * socket, so the agent must keep that capability when it drops root.
+ * Texts that do not parse count as kernel endpoints (the configuration
+ * refuses them anyway). */
+bool cxl_mctp_endpoints_need_net_raw(const char *const *texts, size_t n);
+
 #endif

@@ -81,18 +81,22 @@ static int sock_send(void *ctx, int h, const struct cxl_mctp_addr *peer, const u
 	ssize_t n;
 	(void)ctx;
 
+	/* AF_MCTP carries the message type byte in the address, not in the
+	 * data: sendmsg puts smctp_type in front of what it is given. */
+	if (len < 1)
+		return -EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.smctp_family = AF_MCTP;
 	a.smctp_network = peer->network;
 	a.smctp_addr.s_addr = peer->eid;
-	a.smctp_type = peer->type;
+	a.smctp_type = msg[0];
 	a.smctp_tag = MCTP_TAG_OWNER;
 	do
-		n = sendto(h, msg, len, 0, (const struct sockaddr *)&a, sizeof(a));
+		n = sendto(h, msg + 1, len - 1, 0, (const struct sockaddr *)&a, sizeof(a));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return (size_t)n == len - 1 ? 0 : -EIO;
 }
 
 static int sock_recv(void *ctx, int h, const struct cxl_mctp_addr *peer, uint8_t *buf,
@@ -100,6 +104,8 @@ static int sock_recv(void *ctx, int h, const struct cxl_mctp_addr *peer, uint8_t
 {
 	(void)ctx;
 	*len = 0;
+	if (max < 1)
+		return -EINVAL;
 	for (;;) {
 		struct pollfd pfd = { .fd = h, .events = POLLIN };
 		struct sockaddr_mctp a;
@@ -113,9 +119,12 @@ static int sock_recv(void *ctx, int h, const struct cxl_mctp_addr *peer, uint8_t
 		if (rc == 0)
 			return -ETIMEDOUT;
 		memset(&a, 0, sizeof(a));
-		/* MSG_TRUNC returns the real length, so an oversized message is
+		/* recvmsg strips the type byte into smctp_type: it goes back in
+		 * front, so the message is whole as the codec expects it.
+		 * MSG_TRUNC returns the real length, so an oversized message is
 		 * recognised instead of silently cut to the buffer. */
-		n = recvfrom(h, buf, max, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&a, &alen);
+		n = recvfrom(h, buf + 1, max - 1, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&a,
+			     &alen);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
@@ -123,9 +132,10 @@ static int sock_recv(void *ctx, int h, const struct cxl_mctp_addr *peer, uint8_t
 		if (alen < sizeof(a) || a.smctp_family != AF_MCTP || a.smctp_addr.s_addr != peer->eid ||
 		    (peer->network && a.smctp_network != peer->network))
 			continue;
-		if ((size_t)n > max)
+		if ((size_t)n > max - 1)
 			return -EMSGSIZE;
-		*len = (size_t)n;
+		buf[0] = a.smctp_type;
+		*len = (size_t)n + 1;
 		return 0;
 	}
 }

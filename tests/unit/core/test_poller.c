@@ -51,6 +51,8 @@ static void test_collects_without_readers(void **state)
 	/* Refreshes happened on their own: the count moved without any read. */
 	assert_true(cxl_devset_mailbox_count(set, 0) > before);
 	assert_true(cxl_devset_mailbox_count(set, 1) > 0);
+	/* Rounds complete, so the watchdog's liveness measure stays small. */
+	assert_true(poller_idle_ms(p) < 300);
 	t0 = now_s();
 	poller_stop(p);
 	assert_true(now_s() - t0 < 1.0);
@@ -266,6 +268,29 @@ static void test_stale_wakes_poller(void **state)
 	assert_int_equal(system(rm), 0);
 }
 
+/* Without a finished round the idle time grows: that is what stops the
+ * service watchdog when device refreshes hang. */
+static void test_idle_grows_between_rounds(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct cxl_devset *set = NULL;
+	struct poller *p = NULL;
+	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256], cmd[64];
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	cfg.state_dir = dir;
+	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
+	assert_int_equal(poller_start(set, 60000, &p), 0);
+	assert_true(poller_idle_ms(p) < 100);
+	usleep(250 * 1000);
+	assert_true(poller_idle_ms(p) >= 200);
+	poller_stop(p);
+	cxl_devset_free(set);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_stop_null(void **state)
 {
 	(void)state;
@@ -278,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_collects_without_readers),
 		cmocka_unit_test(test_only_the_poller_talks_to_devices),
 		cmocka_unit_test(test_stale_wakes_poller),
+		cmocka_unit_test(test_idle_grows_between_rounds),
 		cmocka_unit_test(test_stop_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cxl/backend.h"
 #include "cxl/device.h"
 #include "cxl/kernel/kernel.h"
+#include "cxl/kernel/trace.h"
 #include "cxl/mbox.h"
 #include "util/log.h"
 
@@ -698,6 +701,85 @@ static void test_open_failures(void **state)
 	}
 }
 
+
+/* On a kernel whose driver reads the event logs (6.3+), the backend reads
+ * the driver's trace events into the device's ring: records for its device
+ * (by serial, else by name) arrive on refresh, nothing goes to the mailbox
+ * for them, and the host state says where they come from. */
+static void test_trace_events(void **state)
+{
+	static const char rec[] =
+		"cxl_memory_module: memdev=mem0 host=0000:0d:00.0 serial=0 log=Warning : "
+		"time=5 uuid=fe927475-dd59-4339-a586-79bab113b774 len=128 flags='' handle=7 "
+		"related_handle=0 maint_op_class=0 : event_type='Temperature Change' "
+		"health_status='' media_status='Normal' as_life_used=Normal as_dev_temp=Warning "
+		"as_cor_vol_err_cnt=Normal as_cor_per_err_cnt=Normal life_used=0 device_temp=80 "
+		"dirty_shutdown_cnt=0 cor_vol_err_cnt=0 cor_per_err_cnt=0\n";
+	static const char other[] =
+		"cxl_generic_event: memdev=mem9 host=0000:0f:00.0 serial=0 log=Warning : time=5 "
+		"uuid=fe927475-dd59-4339-a586-79bab113b774 len=128 flags='' handle=7 "
+		"related_handle=0 maint_op_class=0 : 00\n";
+	char root[] = "/tmp/cxla-ktrace.XXXXXX", path[256], cmd[1024];
+	struct cxl_dev_info d = qemu_dev("mem0");
+	struct cxl_devset_config cfg = { .refresh_interval_ms = 3600000, .event_ring_size = 8 };
+	struct cxl_host_state hs;
+	struct cxl_backend *be;
+	struct cxl_devset *set;
+	struct cxl_event ev[4];
+	char err[256];
+	int w;
+	(void)state;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/events/cxl/cxl_generic_event %s/events/cxl/cxl_memory_module "
+		 "%s/instances/%s/events/cxl/cxl_generic_event "
+		 "%s/instances/%s/events/cxl/cxl_memory_module && "
+		 "touch %s/instances/%s/events/cxl/cxl_generic_event/enable "
+		 "%s/instances/%s/events/cxl/cxl_memory_module/enable && "
+		 "mkfifo %s/instances/%s/trace_pipe",
+		 root, root, root, CXL_KTRACE_INSTANCE, root, CXL_KTRACE_INSTANCE, root,
+		 CXL_KTRACE_INSTANCE, root, CXL_KTRACE_INSTANCE, root, CXL_KTRACE_INSTANCE);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(cxl_kernel_backend_new_with(&fake_sys, &d, 1, &be, err, sizeof(err)), 0);
+	assert_int_equal(cxl_kernel_backend_trace(be, root), 0);
+	snprintf(path, sizeof(path), "%s/instances/%s/trace_pipe", root, CXL_KTRACE_INSTANCE);
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	assert_true(w >= 0);
+	assert_int_equal(cxl_devset_open_backend(&cfg, be, &set, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 4), 0);
+
+	assert_int_equal(write(w, rec, strlen(rec)), (ssize_t)strlen(rec));
+	assert_int_equal(write(w, other, strlen(other)), (ssize_t)strlen(other));
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 4), 1);
+	assert_int_equal(ev[0].source, CXL_EVENT_SOURCE_KERNEL_TRACE);
+	assert_int_equal(ev[0].log, CXL_EVENT_LOG_WARN);
+	assert_int_equal(ev[0].handle, 7);
+	assert_true(ev[0].seq == 1);
+	assert_non_null(strstr(ev[0].detail, "device_temp=80"));
+	/* read from the trace, never from the device */
+	assert_int_equal(fk.sent_ids[CXL_MEM_COMMAND_ID_RAW], 0);
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.events, CXL_EVENTS_DRIVER_TRACE);
+	assert_non_null(strstr(hs.events_note, CXL_KTRACE_INSTANCE));
+	/* no new lines: the next refresh adds nothing and does not block */
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 4), 1);
+	close(w);
+	cxl_devset_free(set);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+
+	/* without the trace points the backend says why, and reads nothing */
+	fake_reset();
+	set = open_fake();
+	assert_int_equal(cxl_devset_host_state(set, &hs), 0);
+	assert_int_equal(hs.events, CXL_EVENTS_NOT_READ);
+	assert_non_null(strstr(hs.events_note, "not read"));
+	cxl_devset_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup(test_host_state, setup),
 		cmocka_unit_test_setup(test_flags_64, setup),
 		cmocka_unit_test_setup(test_open_failures, setup),
+		cmocka_unit_test_setup(test_trace_events, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,21 @@ static void test_endpoint_syntax(void **state)
 	assert_string_equal(s.serial_path, "");
 }
 
+/* The kernel's AF_MCTP wants CAP_NET_RAW on every send; serial lines do not. */
+static void test_need_net_raw(void **state)
+{
+	static const char *const serial[] = { "serial:/dev/pts/3", "serial:/dev/ttyS1,eid=20" };
+	static const char *const mixed[] = { "serial:/dev/pts/3", "net=1,eid=8" };
+	static const char *const broken[] = { "serial:" };
+	(void)state;
+
+	assert_false(cxl_mctp_endpoints_need_net_raw(serial, 0));
+	assert_false(cxl_mctp_endpoints_need_net_raw(serial, 2));
+	assert_true(cxl_mctp_endpoints_need_net_raw(mixed, 2));
+	assert_true(cxl_mctp_endpoints_need_net_raw(mixed + 1, 1));
+	assert_true(cxl_mctp_endpoints_need_net_raw(broken, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_silence_is_timeout_then_gone),
 		cmocka_unit_test(test_absent_and_back),
 		cmocka_unit_test(test_endpoint_syntax),
+		cmocka_unit_test(test_need_net_raw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,7 +289,8 @@ static inline void rfx_copy_header(const struct http_response *resp, const char 
 
 /* method on path with an Authorization header ("Basic ..." or a session
  * token; NULL: none), an optional JSON body and optional extra headers
- * (name, value pairs, NULL-ended). path may end in one "?name=value". */
+ * (name, value pairs, NULL-ended). path may end in a query ("?a=1&b"), split
+ * into arguments as the server does (no percent-decoding). */
 static inline struct rfx_reply rfx_send(struct rfx *f, enum http_method method, const char *path,
 					const char *auth, const char *body,
 					const char *const *extra)
@@ -297,7 +298,7 @@ static inline struct rfx_reply rfx_send(struct rfx *f, enum http_method method, 
 	struct http_header h[8];
 	struct http_request req;
 	struct http_response resp;
-	struct http_header query;
+	struct http_header query[8];
 	struct rfx_reply r;
 	char target[512], *q;
 	size_t n = 0;
@@ -322,13 +323,18 @@ static inline struct rfx_reply rfx_send(struct rfx *f, enum http_method method, 
 						   : "OTHER";
 	req.path = target;
 	if ((q = strchr(target, '?'))) {
+		char *save = NULL;
 		*q++ = '\0';
-		query.name = q;
-		query.value = strchr(q, '=') ? strchr(q, '=') + 1 : "";
-		if (strchr(q, '='))
-			*strchr(q, '=') = '\0';
-		req.query = &query;
-		req.nquery = 1;
+		for (char *arg = strtok_r(q, "&", &save); arg && req.nquery < 8;
+		     arg = strtok_r(NULL, "&", &save)) {
+			char *eq = strchr(arg, '=');
+			if (eq)
+				*eq++ = '\0';
+			query[req.nquery].name = arg;
+			query[req.nquery].value = eq ? eq : "";
+			req.nquery++;
+		}
+		req.query = query;
 	}
 	req.headers = h;
 	req.nheaders = n;

@@ -391,6 +391,7 @@ static void test_cel_resource_etag_and_304(void **state)
 static void test_cel_resource_errors(void **state)
 {
 	struct test_agent *f = *state;
+	const struct http_header filter[] = { { "$filter", "Opcode eq 1" } };
 	const struct http_header select[] = { { "$select", "Entries" } };
 	const struct http_header other[] = { { "unrelated", "1" } };
 	struct reply r;
@@ -402,9 +403,20 @@ static void test_cel_resource_errors(void **state)
 	r = get(f, "/redfish/v1/Chassis/other/PCIeDevices/" DEV0 CEL_SUFFIX, NULL, NULL, 0, 1);
 	assert_int_equal(r.status, 404);
 	reply_free(&r);
-	r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, select, 1, 1);
+	r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, filter, 1, 1);
 	assert_int_equal(r.status, 501);
 	assert_true(ends_with(error_message_id(&r), ".QueryParameterUnsupported"));
+	reply_free(&r);
+	/* $select keeps what was named, its annotations and the resource's
+	 * identity */
+	r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, select, 1, 1);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_object_size(r.body), 4);
+	assert_int_equal(json_integer_value(json_object_get(r.body, "Entries@odata.count")),
+			 json_array_size(json_object_get(r.body, "Entries")));
+	assert_non_null(json_object_get(r.body, "@odata.id"));
+	assert_non_null(json_object_get(r.body, "@odata.type"));
+	assert_true(json_is_array(json_object_get(r.body, "Entries")));
 	reply_free(&r);
 	r = get(f, DEVICES DEV0 CEL_SUFFIX, NULL, other, 1, 1);
 	assert_int_equal(r.status, 200);

@@ -104,6 +104,12 @@ static void test_device(void **state)
 			    RFX_DEVICES RFX_DEV1 "/Oem/CxlAgent/CommandEffectsLog");
 	assert_string_equal(rfx_str(r.body, "Oem/CxlAgent/VendorCommands/@odata.id"),
 			    RFX_DEVICES RFX_DEV1 "/Oem/CxlAgent/VendorCommands");
+	/* Get Timestamp is in the emulated CEL and its clock runs: read with the
+	 * inventory, shown as a date */
+	assert_true(json_is_true(rfx_at(r.body, "Oem/CxlAgent/DeviceTimestampSet")));
+	assert_non_null(rfx_str(r.body, "Oem/CxlAgent/DeviceTimestamp"));
+	assert_int_equal(strlen(rfx_str(r.body, "Oem/CxlAgent/DeviceTimestamp")),
+			 strlen("1970-01-01T00:00:00Z"));
 	rfx_free(&r);
 }
 

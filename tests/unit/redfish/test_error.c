@@ -49,6 +49,12 @@ static void c_too_long(struct http_response *r) { rf_string_value_too_long(r, A1
 static void c_missing(struct http_response *r) { rf_create_failed_missing_req_properties(r, A1); }
 static void c_pw_length(struct http_response *r) { rf_password_incorrect_length(r); }
 static void c_query_value(struct http_response *r) { rf_query_parameter_value_error(r, A1); }
+static void c_query_type(struct http_response *r) { rf_query_parameter_value_type_error(r, A1, A2); }
+static void c_query_format(struct http_response *r) { rf_query_parameter_value_format_error(r, A1, A2); }
+static void c_query_range(struct http_response *r) { rf_query_parameter_out_of_range(r, A1, A2, A3); }
+static void c_query_resource(struct http_response *r) { rf_query_not_supported_on_resource(r); }
+static void c_query_operation(struct http_response *r) { rf_query_not_supported_on_operation(r); }
+static void c_query_combination(struct http_response *r) { rf_query_combination_invalid(r); }
 static void c_ap_unknown(struct http_response *r) { rf_action_parameter_unknown(r, A1, A2); }
 static void c_ap_value(struct http_response *r) { rf_action_parameter_value_error(r, A1, A2); }
 static void c_ap_type(struct http_response *r) { rf_action_parameter_value_type_error(r, A1, A2, A3); }
@@ -98,6 +104,12 @@ static const struct call calls[] = {
 	{ "CreateFailedMissingReqProperties", 400, 1, c_missing },
 	{ "PasswordIncorrectLength", 400, 0, c_pw_length },
 	{ "QueryParameterValueError", 400, 1, c_query_value },
+	{ "QueryParameterValueTypeError", 400, 2, c_query_type },
+	{ "QueryParameterValueFormatError", 400, 2, c_query_format },
+	{ "QueryParameterOutOfRange", 400, 3, c_query_range },
+	{ "QueryNotSupportedOnResource", 400, 0, c_query_resource },
+	{ "QueryNotSupportedOnOperation", 400, 0, c_query_operation },
+	{ "QueryCombinationInvalid", 400, 0, c_query_combination },
 	{ "ActionParameterUnknown", 400, 2, c_ap_unknown },
 	{ "ActionParameterValueError", 400, 2, c_ap_value },
 	{ "ActionParameterValueTypeError", 400, 3, c_ap_type },

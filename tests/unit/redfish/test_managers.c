@@ -84,6 +84,7 @@ static void test_audit_log(void **state)
 	struct mt *m = *state;
 	struct rfx_reply r = rfx_get(m->f, LOGS, m->f->admin), cmd, entry;
 	const char *id;
+	char last_id[160];
 	json_t *last;
 
 	assert_int_equal(r.status, 200);
@@ -109,6 +110,7 @@ static void test_audit_log(void **state)
 	last = rfx_at(r.body, "Members/1");
 	assert_string_equal(rfx_str(last, "Oem/CxlAgent/IntentRecordId"), rfx_str(cmd.body, "AuditRecordId"));
 	id = rfx_str(last, "@odata.id");
+	snprintf(last_id, sizeof(last_id), "%s", id);
 	entry = rfx_get(m->f, id, m->f->admin);
 	assert_int_equal(entry.status, 200);
 	assert_true(json_equal(entry.body, last));
@@ -116,15 +118,29 @@ static void test_audit_log(void **state)
 	rfx_free(&r);
 	rfx_free(&cmd);
 
-	/* paging */
-	r = rfx_get(m->f, AUDIT "/Entries?skip=1", m->f->admin);
+	/* paging: the log reads only the page asked for and links the next */
+	r = rfx_get(m->f, AUDIT "/Entries?$skip=1", m->f->admin);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(json_array_size(rfx_at(r.body, "Members")), 1);
 	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 2);
+	assert_string_equal(rfx_str(r.body, "Members/0/@odata.id"), last_id);
+	assert_null(rfx_at(r.body, "Members@odata.nextLink"));
 	rfx_free(&r);
-	r = rfx_get(m->f, AUDIT "/Entries?skip=x", m->f->admin);
+	r = rfx_get(m->f, AUDIT "/Entries?$top=1", m->f->admin);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(rfx_at(r.body, "Members")), 1);
+	assert_int_equal(rfx_int(r.body, "Members@odata.count"), 2);
+	assert_string_equal(rfx_str(r.body, "Members@odata.nextLink"),
+			    AUDIT "/Entries?$skip=1&$top=1");
+	rfx_free(&r);
+	r = rfx_get(m->f, AUDIT "/Entries?$skip=x", m->f->admin);
 	assert_int_equal(r.status, 400);
-	assert_string_equal(rfx_message_id(&r), "QueryParameterValueError");
+	assert_string_equal(rfx_message_id(&r), "QueryParameterValueTypeError");
+	rfx_free(&r);
+	/* the private parameter of earlier versions is just another unknown one */
+	r = rfx_get(m->f, AUDIT "/Entries?skip=1", m->f->admin);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(rfx_at(r.body, "Members")), 2);
 	rfx_free(&r);
 	r = rfx_get(m->f, AUDIT "/Entries/no-such-record", m->f->admin);
 	assert_int_equal(r.status, 404);

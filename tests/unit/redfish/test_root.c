@@ -54,9 +54,17 @@ static void test_service_root(void **state)
 		snprintf(path, sizeof(path), "%s/@odata.id", links[i][0]);
 		assert_string_equal(rfx_str(r.body, path), links[i][1]);
 	}
-	/* no query option is supported, and the root says so */
-	assert_true(json_is_false(rfx_at(r.body, "ProtocolFeaturesSupported/ExpandQuery/ExpandAll")));
-	assert_true(json_is_false(rfx_at(r.body, "ProtocolFeaturesSupported/SelectQuery")));
+	/* the query options of redfish/query.h, and no others */
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/ExpandQuery/ExpandAll")));
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/ExpandQuery/Levels")));
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/ExpandQuery/Links")));
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/ExpandQuery/NoLinks")));
+	assert_int_equal(rfx_int(r.body, "ProtocolFeaturesSupported/ExpandQuery/MaxLevels"), 2);
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/SelectQuery")));
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/OnlyMemberQuery")));
+	assert_true(json_is_true(rfx_at(r.body, "ProtocolFeaturesSupported/TopSkipQuery")));
+	assert_true(json_is_false(rfx_at(r.body, "ProtocolFeaturesSupported/FilterQuery")));
+	assert_true(json_is_false(rfx_at(r.body, "ProtocolFeaturesSupported/ExcerptQuery")));
 	rfx_free(&r);
 }
 

@@ -183,6 +183,7 @@ struct req_spec {
 	const char *body;
 	bool too_large;
 	const char *query;        /* one query argument name ("$expand") */
+	const char *query_value;  /* its value ("1" when NULL) */
 	const char *if_none_match;
 };
 
@@ -226,7 +227,7 @@ static void perform(struct fixture *f, struct agent *ag, const struct req_spec *
 	req.headers = h;
 	req.nheaders = nh;
 	if (s->query) {
-		q[0] = (struct http_header){ s->query, "1" };
+		q[0] = (struct http_header){ s->query, s->query_value ? s->query_value : "1" };
 		req.query = q;
 		req.nquery = 1;
 	}
@@ -317,14 +318,28 @@ static const struct service_case cases[] = {
 	 * an anonymous caller by its 405 and Allow list. */
 	{ "DELETE on a protected route without credentials",
 	  { .method = HTTP_DELETE, .path = MANAGERS }, 401, "NoValidSession", NULL, true },
-	{ "$expand is not supported", { GET(MANAGERS), .creds = GOOD, .query = "$expand" }, 501,
+	{ "$filter is not supported", { GET(MANAGERS), .creds = GOOD, .query = "$filter" }, 501,
 	  "QueryParameterUnsupported", NULL, false },
-	{ "$select on a public route", { GET("/redfish/v1"), .query = "$select" }, 501,
-	  "QueryParameterUnsupported", NULL, false },
-	{ "other query parameters are ignored", { GET(MANAGERS), .creds = GOOD, .query = "only" },
+	{ "$select on a public route", { GET("/redfish/v1"), .query = "$select", .query_value = "Id" },
 	  200, NULL, NULL, false },
-	{ "$expand without credentials is still 401", { GET(MANAGERS), .query = "$expand" }, 401,
-	  "NoValidSession", NULL, true },
+	{ "a malformed $expand", { GET(MANAGERS), .creds = GOOD, .query = "$expand" }, 400,
+	  "QueryParameterValueFormatError", NULL, false },
+	{ "only with a value", { GET(MANAGERS), .creds = GOOD, .query = "only" }, 400,
+	  "QueryParameterValueFormatError", NULL, false },
+	{ "$top on a resource that is no collection",
+	  { GET("/redfish/v1"), .query = "$top", .query_value = "1" }, 400,
+	  "QueryNotSupportedOnResource", NULL, false },
+	{ "query options on a method other than GET",
+	  { .method = HTTP_POST, .path = "/redfish/v1/SessionService/Sessions", .content_type = "application/json",
+	    .body = "{}", .query = "$top" },
+	  400, "QueryNotSupportedOnOperation", NULL, false },
+	{ "other query parameters are ignored",
+	  { GET(MANAGERS), .creds = GOOD, .query = "unrelated" }, 200, NULL, NULL, false },
+	{ "$expand without credentials is still 401",
+	  { GET(MANAGERS), .query = "$expand", .query_value = "." }, 401, "NoValidSession", NULL,
+	  true },
+	{ "a bad $top without credentials is still 401", { GET(MANAGERS), .query = "$top", .query_value = "x" },
+	  401, "NoValidSession", NULL, true },
 	{ "oversized body on POST, refused before authentication",
 	  { .method = HTTP_POST, .path = "/redfish/v1/NoSuchThing",
 	    .content_type = "application/json", .too_large = true },

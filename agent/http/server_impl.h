@@ -1,0 +1,80 @@
+/* Inside the HTTPS front end: what server.c (requests) and loop.c (server
+ * threads and their event loops) share. Not for use outside agent/http. */
+#ifndef CXLA_HTTP_SERVER_IMPL_H
+#define CXLA_HTTP_SERVER_IMPL_H
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "http/server.h"
+#include "http/tlsstore.h"
+
+#define MAX_ADDRESSES 8
+#define MAX_WORKERS 64
+
+struct worker;
+
+/* Per connection, from its start to its close. */
+struct conn_info {
+	struct worker *worker; /* the thread that serves the connection */
+	struct sockaddr_storage addr;
+	char peer[INET6_ADDRSTRLEN + 1];
+};
+
+/* One server thread: its own listener per address (SO_REUSEPORT, so the
+ * kernel spreads new connections evenly over the threads) and its own
+ * libmicrohttpd daemon per listener, driven by this thread's event loop.
+ * libmicrohttpd's internal epoll thread (0.9.75) re-waits with the blocking
+ * timeout when one wait returns exactly 128 events and then stalls every
+ * ready connection of that thread; MHD_run() always waits with 0, and this
+ * loop does the blocking wait. */
+struct worker {
+	struct http_server *srv;
+	pthread_t thread;
+	bool started;
+	int epfd;
+	int wakefd; /* eventfd: quiesce or stop */
+	struct MHD_Daemon *daemons[MAX_ADDRESSES];
+	size_t ndaemons;
+	atomic_bool quiesced;
+	unsigned closed_since_trim; /* only this thread uses it */
+	/* The context of a connection whose own could not be made: not
+	 * counted, shown as "unknown". */
+	struct conn_info unknown;
+};
+
+struct http_server {
+	struct worker workers[MAX_WORKERS];
+	size_t nworkers;
+	struct peer_counts *peers;
+	atomic_bool stopping;
+	atomic_bool quiescing;
+	http_handler_fn handler;
+	void *ctx;
+	size_t max_body;
+	int want_client_cert;
+	atomic_uint inflight;
+	atomic_uint workers_busy; /* deferred jobs still running */
+	struct workpool *jobs; /* threads that run them */
+	gnutls_datum_t ticket_key;
+	struct tls_store *tls; /* the certificate, replaced on reload */
+};
+
+/* A daemon on listening socket fd (which it then owns), in external-epoll
+ * mode: its thread calls MHD_run. NULL on failure. */
+struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_server_config *cfg,
+				       int fd, int v6);
+
+/* The thread's listeners, daemons and event loop descriptors: 0 or -errno,
+ * err filled. */
+int worker_open(struct worker *w, const struct http_server_config *cfg, char *err, size_t errlen);
+void *worker_main(void *arg);
+/* Make the thread look at srv->quiescing and srv->stopping. */
+void worker_wake(struct worker *w);
+
+#endif

@@ -1,0 +1,136 @@
+"""The server threads' event loop: when one wait hands a thread 128 or more
+ready connections at once, every one of them is answered at once (nothing
+waits for the connection timeout), new connections spread over the
+threads, and requests with large headers fit each connection's buffer."""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import Agent, Checker  # noqa: E402
+
+c = Checker("event_loop")
+PATH = "/redfish/v1/Systems/host/Memory/1000000000000001"
+
+
+def get_request(token, extra=""):
+    return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n%s\r\n"
+            % (PATH, token, extra)).encode()
+
+
+def read_response(s):
+    """Status of one response read whole off a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(rest) < length:
+        rest += s.recv(65536)
+    return int(head.split()[1])
+
+
+def login(a):
+    r = a.curl("POST", "/redfish/v1/SessionService/Sessions", user=None,
+               body={"UserName": "admin", "Password": a.env["CXLA_INITIAL_ADMIN_PASSWORD"]})
+    return r.header("X-Auth-Token")
+
+
+def burst(a, token, n):
+    """n kept-alive connections, each answered once; then, with the agent
+    stopped, a request on every one of them, so that its wait returns them
+    all at once. Returns how many were answered and how long that took."""
+    ctx = ssl.create_default_context(cafile=a.ca)
+    socks = []
+    for _ in range(n):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port)),
+                            server_hostname="127.0.0.1")
+        s.sendall(get_request(token))
+        read_response(s)
+        s.settimeout(10)
+        socks.append(s)
+    front = a.children()[0]  # the process that serves HTTPS
+    os.kill(front, signal.SIGSTOP)
+    try:
+        for s in socks:
+            s.sendall(get_request(token))
+        time.sleep(0.2)
+    finally:
+        os.kill(front, signal.SIGCONT)
+    t0 = time.monotonic()
+    ok = 0
+    for s in socks:
+        try:
+            ok += read_response(s) == 200
+        except (OSError, ConnectionError):
+            pass
+    took = time.monotonic() - t0
+    for s in socks:
+        s.close()
+    return ok, took
+
+
+def thread_ticks(pid):
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            name = f.read().strip()
+        if name.startswith("https"):
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            out[name] = int(st[11]) + int(st[12])
+    return out
+
+
+# One server thread, so that all of the connections are its own; a long
+# connection timeout, so that a stalled wait would show.
+with Agent(config={"threads": 1, "connections_per_address": 2048,
+                   "connection_timeout_s": 30, "log_level": "warning"}) as a:
+    token = login(a)
+    for n in (127, 128, 129, 256):
+        ok, took = burst(a, token, n)
+        c.eq(ok, n, "%d connections ready at once: all answered" % n)
+        c.check(took < 5, "%d connections ready at once: answered in %.2f s, not after the "
+                "connection timeout" % (n, took))
+
+with Agent(config={"threads": 2, "connections_per_address": 2048, "log_level": "warning"}) as a:
+    token = login(a)
+    front = a.children()[0]  # the server threads are the front's
+    names = sorted(thread_ticks(front))
+    c.eq(len(names), 2, "two server threads, named for what they do")
+    # Many short connections: each thread takes a share of them.
+    before = thread_ticks(front)
+    p = subprocess.run(["curl", "-s", "--cacert", a.ca, "-H", "X-Auth-Token: " + token,
+                        "--parallel", "--parallel-max", "32", "-w", "%{http_code}\n"]
+                       + ["-o", "/dev/null", a.url(PATH)] * 400,
+                       capture_output=True, text=True, timeout=120)
+    after = thread_ticks(front)
+    used = [after[k] - before.get(k, 0) for k in names]
+    c.eq(p.stdout.split().count("200"), 400, "400 parallel GETs answered")
+    c.check(min(used) > 0.2 * sum(used),
+            "connections spread over both threads (CPU ticks %s)" % used)
+    # The per-connection buffer takes ordinary large headers; past it, 431.
+    ctx = ssl.create_default_context(cafile=a.ca)
+    for pad, want in ((6000, 200), (12000, 431)):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port)),
+                            server_hostname="127.0.0.1")
+        s.settimeout(10)
+        s.sendall(get_request(token, "X-Pad: %s\r\n" % ("a" * pad)))
+        try:
+            got = read_response(s)
+        except (OSError, ConnectionError) as e:
+            got = repr(e)
+        c.eq(got, want, "a request with %d bytes of headers" % pad)
+        s.close()
+
+c.finish()
