@@ -40,6 +40,8 @@ static bool get_bool(struct wire_in *r)
 static void put_host(struct wire_out *w, const struct cxl_host_state *h)
 {
 	wout_u8(w, (uint8_t)h->raw);
+	wout_u8(w, (uint8_t)h->events);
+	wout_str(w, h->events_note, sizeof(h->events_note));
 	put_bool(w, h->taint_known);
 	wout_u64(w, (uint64_t)h->taint);
 	wout_str(w, h->taint_flags, sizeof(h->taint_flags));
@@ -51,6 +53,11 @@ static void get_host(struct wire_in *r, struct cxl_host_state *h)
 	if (raw > CXL_RAW_USED)
 		r->bad = true;
 	h->raw = (enum cxl_raw_state)raw;
+	raw = win_u8(r);
+	if (raw > CXL_EVENTS_DRIVER_TRACE)
+		r->bad = true;
+	h->events = (enum cxl_event_reader)raw;
+	win_str(r, h->events_note, sizeof(h->events_note));
 	h->taint_known = get_bool(r);
 	h->taint = (unsigned long)win_u64(r);
 	win_str(r, h->taint_flags, sizeof(h->taint_flags));

@@ -176,6 +176,9 @@ static void test_small_messages_roundtrip(void **state)
 	in.u.hello.host.raw = CXL_RAW_USED;
 	in.u.hello.host.taint = 0x400;
 	snprintf(in.u.hello.host.taint_flags, sizeof(in.u.hello.host.taint_flags), "O");
+	in.u.hello.host.events = CXL_EVENTS_DRIVER_TRACE;
+	snprintf(in.u.hello.host.events_note, sizeof(in.u.hello.host.events_note),
+		 "trace instance cxl-agent");
 	roundtrip(&in, &out, &buf);
 	assert_memory_equal(&out.u.hello, &in.u.hello, sizeof(in.u.hello));
 	free(buf);
@@ -359,6 +362,9 @@ static void test_request_table(void **state)
 	assert_false(broker_msg_is_request(BROKER_MSG_SUBMIT_REPLY));
 	assert_false(broker_msg_is_request(0));
 	assert_string_equal(broker_msg_name(BROKER_MSG_BG_POLL), "bg-poll");
+	/* the front's readiness is a request: the broker answers once it told systemd */
+	assert_int_equal(broker_msg_reply_type(BROKER_MSG_READY), BROKER_MSG_READY_REPLY);
+	assert_false(broker_msg_is_request(BROKER_MSG_READY_REPLY));
 	assert_string_equal(broker_msg_name(999), "unknown");
 }
 
