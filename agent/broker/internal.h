@@ -65,5 +65,8 @@ int broker_push_initial(struct broker *b);
 int broker_push_changes(struct broker *b);
 /* The catalogue in force. */
 int broker_push_catalogue(struct broker *b);
+/* The same from policy_file (borrowed; NULL: none configured, an empty
+ * catalogue). A file that does not load keeps the one in force. */
+int broker_push_catalogue_from(struct broker *b, const char *policy_file);
 
 #endif

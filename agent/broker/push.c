@@ -150,24 +150,28 @@ int broker_push_changes(struct broker *b)
  * text installed here: both sides then hold the same one. */
 int broker_push_catalogue(struct broker *b)
 {
-	const struct config *cfg = b->ag->cfg;
+	return broker_push_catalogue_from(b, b->ag->cfg->policy_file);
+}
+
+int broker_push_catalogue_from(struct broker *b, const char *policy_file)
+{
 	struct broker_msg m = { .type = BROKER_MSG_CATALOGUE };
 	struct policy_catalogue *cat = NULL;
 	char *text = NULL, err[1024];
 	size_t len = 0;
 	int rc = 0;
 
-	if (cfg->policy_file) {
-		if ((rc = file_read_all(cfg->policy_file, BROKER_MSG_MAX / 2, &text, &len)) ||
-		    (rc = catalogue_parse(cfg->policy_file, text, len, &cat, err, sizeof(err)))) {
+	if (policy_file) {
+		if ((rc = file_read_all(policy_file, BROKER_MSG_MAX / 2, &text, &len)) ||
+		    (rc = catalogue_parse(policy_file, text, len, &cat, err, sizeof(err)))) {
 			log_error("broker: catalogue %s not reloaded, the previous one stays: %s",
-				  cfg->policy_file, rc == -EINVAL ? err : strerror(-rc));
+				  policy_file, rc == -EINVAL ? err : strerror(-rc));
 			free(text);
 			return 0;
 		}
 		log_info("%zu approved vendor command(s) now in force", catalogue_count(cat));
 		catalogue_cell_replace(&b->ag->catalogue, cat);
-		snprintf(m.u.catalogue.name, sizeof(m.u.catalogue.name), "%s", cfg->policy_file);
+		snprintf(m.u.catalogue.name, sizeof(m.u.catalogue.name), "%s", policy_file);
 	}
 	m.u.catalogue.text = text ? text : "";
 	m.u.catalogue.len = len;

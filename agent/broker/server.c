@@ -391,6 +391,28 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* The configuration read again for the broker's part: the log level and
+ * the catalogue (policy_file may name another file now). A configuration
+ * that does not load keeps everything as it was. */
+static void reload(struct broker *b)
+{
+	const struct config *cfg = b->ag->cfg;
+	struct config next;
+	char err[4096];
+
+	if (config_defaults(&next))
+		return;
+	if (cfg->source && config_load(&next, cfg->source, err, sizeof(err))) {
+		log_error("SIGHUP: configuration not reloaded, everything stays as it was: %s", err);
+		config_release(&next);
+		return;
+	}
+	log_set_level(next.log_level);
+	log_info("SIGHUP: reloading the catalogue");
+	broker_push_catalogue_from(b, next.policy_file);
+	config_release(&next);
+}
+
 /* A signal: 0 to go on, 1 when the front has exited. */
 static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *status)
 {
@@ -401,8 +423,7 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			/* The catalogue here; the certificate and the log level in
 			 * the front, which runs as the same user. */
 			notify_reloading();
-			log_info("SIGHUP: reloading the catalogue");
-			broker_push_catalogue(b);
+			reload(b);
 			if (kill(front, SIGHUP) < 0)
 				log_error("SIGHUP: cannot pass it to the front: %s", strerror(errno));
 			notify_front_ready(b->ag);

@@ -87,4 +87,17 @@ with Agent(start=False) as a:
                 "%s: --check-config refuses it: %r" % (what, p.stderr))
     r = a.curl("GET", "/redfish/v1/Managers/agent")
     c.eq(r.status, 200, "still serving after refused reloads")
+
+    # policy_file itself takes effect at a reload: the configuration is read
+    # again, and the catalogue it now names is the one in force.
+    other = os.path.join(a.tmp, "other-policy.json")
+    two = dict(example, commands=example["commands"][:2])
+    with open(other, "w") as f:
+        json.dump(two, f)
+    a.config["policy_file"] = other
+    with open(a.config_path, "w") as f:
+        json.dump(a.config, f)
+    log = reload(a, json.dumps(one), policy)
+    c.check("2 approved vendor command(s) now in force" in log, "renamed policy_file logged: %r" % log)
+    c.eq(approved(a), [x["id"] for x in two["commands"]], "the newly named catalogue is in force")
 c.finish()
