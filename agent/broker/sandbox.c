@@ -98,9 +98,16 @@ static int caps_set(uint32_t keep)
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
+	/* Already so (a service started without capabilities): no capset,
+	 * which the unit's system call filter may refuse. */
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	bool same = d[0].effective == keep && d[0].permitted == keep &&
+		    d[0].inheritable == keep && !d[1].effective && !d[1].permitted &&
+		    !d[1].inheritable;
 	memset(d, 0, sizeof(d));
 	d[0].effective = d[0].permitted = d[0].inheritable = keep;
-	if (syscall(SYS_capset, &h, d) < 0)
+	if (!same && syscall(SYS_capset, &h, d) < 0)
 		return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;
