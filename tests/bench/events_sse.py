@@ -181,6 +181,14 @@ def wrk_with_streams(port, ca):
     return rps
 
 
+def sse_clients(port, ca):
+    out = subprocess.run(["curl", "-s", "--cacert", ca, "-H", "Authorization: " + AUTH,
+                          "https://127.0.0.1:%d/metrics" % port],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"^cxl_agent_sse_clients (\d+)", out, re.M)
+    return int(m.group(1)) if m else -1
+
+
 def pct(sorted_vals, p):
     if not sorted_vals:
         return float("nan")
@@ -195,7 +203,8 @@ def main():
     cfg = {"listen_addresses": ["127.0.0.1"], "port": port,
            "tls_certificate": work + "/certs/server.crt", "tls_key": work + "/certs/server.key",
            "state_dir": work + "/state", "backend": "emulated", "log_level": "warning",
-           "connection_limit": 4096, "sse_max_streams": STREAMS + 8,
+           "connection_limit": 4096, "connections_per_address": 4096,
+           "sse_max_streams": STREAMS + 8,
            "event_queue_len": EVENTS + 100, "event_replay_size": 1024}
     with open(work + "/agent.json", "w") as f:
         json.dump(cfg, f)
@@ -265,6 +274,12 @@ def main():
               % (rss0 / 1024, rss1 / 1024, STREAMS, rss2 / 1024))
         print("agent CPU during the burst: %.2f s (%.0f%% of one core over %.2f s)"
               % (cpu2 - cpu1, 100 * (cpu2 - cpu1) / t_all, t_all))
+        # A closed stream is noticed at its next write: wait until the agent
+        # has let go of the burst's streams before opening the next set.
+        for _ in range(60):
+            if sse_clients(port, ca) == 0:
+                break
+            time.sleep(0.5)
         after_rps = wrk(port, work)
         open_rps = wrk_with_streams(port, ca)
         print("GET %s (wrk -c%d, %ds): %.0f req/s before the streams, %.0f req/s after they "
