@@ -3,16 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/base64.h"
 
 /* A UTF-8 checker fed one byte at a time: need is how many continuation
  * bytes are still expected, lo..hi the range the next one must fall in. */
@@ -77,8 +68,8 @@ static int next_byte(const char *s, size_t *i)
 		(*i)++;
 		return c;
 	}
-	/* hexval('\0') is -1, so a truncated escape stops here. */
-	if ((h = hexval((unsigned char)s[*i + 1])) < 0 || (l = hexval((unsigned char)s[*i + 2])) < 0)
+	/* hex_digit('\0') is -1, so a truncated escape stops here. */
+	if ((h = hex_digit(s[*i + 1])) < 0 || (l = hex_digit(s[*i + 2])) < 0)
 		return -1;
 	*i += 3;
 	return h * 16 + l;

@@ -46,7 +46,7 @@ char *base64_encode(const uint8_t *data, size_t len)
 	return out;
 }
 
-static int hex_digit(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

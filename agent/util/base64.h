@@ -15,5 +15,8 @@ char *base64_encode(const uint8_t *data, size_t len);
 /* Decode hexadecimal text (len characters, an even count of 0-9 a-f A-F,
  * nothing else) like base64_decode. Returns 0, -EINVAL or -ENOMEM. */
 int hex_decode(const char *text, size_t len, uint8_t **out, size_t *outlen);
+/* The value of one hexadecimal digit (0-9 a-f A-F), or -1 for any other
+ * character, NUL included. */
+int hex_digit(char c);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/base64.h"
+
 #define LINE_MAX_BYTES 2048u
 #define FIELDS_MAX 48u
 
@@ -155,17 +157,6 @@ static int num(const struct field *f, int base, bool is_signed, uint64_t max, ui
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %pUb: 36 characters, the 16 bytes in order with dashes after 4, 6, 8, 10. */
 static int uuid(const struct field *f, uint8_t out[16])
 {
@@ -180,8 +171,8 @@ static int uuid(const struct field *f, uint8_t out[16])
 				return -EPROTO;
 			continue;
 		}
-		hi = hexval(f->val[i]);
-		lo = hexval(f->val[i + 1]);
+		hi = hex_digit(f->val[i]);
+		lo = hex_digit(f->val[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EPROTO;
 		out[k++] = (uint8_t)(hi << 4 | lo);
@@ -201,8 +192,8 @@ static int hexdump(const struct field *f, uint8_t *out, size_t max)
 		int hi, lo;
 		if (k == max || i + 2 > f->vlen)
 			return -EPROTO;
-		hi = hexval(f->val[i]);
-		lo = hexval(f->val[i + 1]);
+		hi = hex_digit(f->val[i]);
+		lo = hex_digit(f->val[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EPROTO;
 		out[k++] = (uint8_t)(hi << 4 | lo);
