@@ -160,7 +160,6 @@ static void peer_certificate(struct MHD_Connection *conn, struct http_peer_cert 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *text = resp->text;
 	size_t len = resp->text_len;
 
@@ -178,6 +177,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		free(text);
 		return MHD_NO;
 	}
+	return server_queue(conn, resp, r);
+}
+
+/* Add resp's headers to r and queue it on conn; r is released either way. */
+enum MHD_Result server_queue(struct MHD_Connection *conn, const struct http_response *resp,
+			     struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
 	for (size_t i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
 	if (resp->content_type)

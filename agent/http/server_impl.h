@@ -92,6 +92,9 @@ void server_wake_owner(struct http_server *srv, struct worker *w);
 
 /* Send resp->stream on conn, taking the stream over (on MHD_NO resp still
  * owns it). Called on the thread that serves conn. */
+/* Add resp's headers to r and queue it on conn; r is released either way. */
+enum MHD_Result server_queue(struct MHD_Connection *conn, const struct http_response *resp,
+			     struct MHD_Response *r);
 enum MHD_Result stream_send(struct MHD_Connection *conn, struct http_server *srv,
 			    struct http_response *resp);
 /* End every stream (now and those sent later): they never finish by

@@ -104,7 +104,6 @@ enum MHD_Result stream_send(struct MHD_Connection *conn, struct http_server *srv
 {
 	struct stream_conn *sc = calloc(1, sizeof(*sc));
 	struct MHD_Response *r = NULL;
-	enum MHD_Result ret;
 
 	if (!sc)
 		return MHD_NO; /* resp still owns the stream and releases it */
@@ -131,13 +130,7 @@ enum MHD_Result stream_send(struct MHD_Connection *conn, struct http_server *srv
 	pthread_mutex_unlock(&srv->streams_lock);
 	if (sc->s.attach)
 		sc->s.attach(sc->s.arg, stream_wake, sc);
-	for (size_t i = 0; i < resp->nheaders; i++)
-		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-	if (resp->content_type)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
-	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return server_queue(conn, resp, r);
 }
 
 void streams_close(struct http_server *srv)
