@@ -44,8 +44,12 @@ struct http_request {
 	const char *method_token;
 	const char *path;          /* percent-decoded, without the query */
 	/* The path or a query argument was refused by uri_unescape or holds a
-	 * dot segment; path then keeps the bytes as they arrived. */
+	 * dot segment, or more query arguments arrived than the server keeps;
+	 * path then keeps the bytes as they arrived. */
 	bool uri_invalid;
+	/* More header fields than the server keeps: refused rather than
+	 * answered on a part of them. */
+	bool headers_overflow;
 	const struct http_header *headers; /* request headers */
 	size_t nheaders;
 	const struct http_header *query;   /* decoded query arguments */

@@ -67,6 +67,7 @@ struct kv_collect {
 	struct http_header *items;
 	size_t n;
 	size_t max;
+	bool overflow; /* more arrived than fit: the request is refused, never read in part */
 };
 
 static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -74,11 +75,13 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 {
 	struct kv_collect *c = cls;
 	(void)kind;
-	if (c->n < c->max) {
-		c->items[c->n].name = key;
-		c->items[c->n].value = value ? value : "";
-		c->n++;
+	if (c->n == c->max) {
+		c->overflow = true;
+		return MHD_NO;
 	}
+	c->items[c->n].name = key;
+	c->items[c->n].value = value ? value : "";
+	c->n++;
 	return MHD_YES;
 }
 
@@ -278,7 +281,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 				const char *method)
 {
 	struct http_header headers[MAX_HEADERS], query[MAX_QUERY];
-	struct kv_collect hc = { headers, 0, MAX_HEADERS }, qc = { query, 0, MAX_QUERY };
+	struct kv_collect hc = { headers, 0, MAX_HEADERS, false }, qc = { query, 0, MAX_QUERY, false };
 	struct http_request req;
 	struct http_response resp;
 	enum MHD_Result ret;
@@ -289,7 +292,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	req.method = http_method_parse(method);
 	req.method_token = method;
 	req.path = url;
-	req.uri_invalid = uri_refused(url, query, qc.n);
+	req.uri_invalid = qc.overflow || uri_refused(url, query, qc.n);
+	req.headers_overflow = hc.overflow;
 	req.headers = headers;
 	req.nheaders = hc.n;
 	req.query = query;

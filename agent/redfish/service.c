@@ -54,6 +54,13 @@ static int refuse_request(const struct http_request *req, struct http_response *
 	const char *odata = http_request_header(req, "OData-Version");
 	char uri[256];
 
+	if (req->headers_overflow) {
+		rf_general_error(resp, 431);
+		rf_error_append(resp, rf_general_error_message(
+					      "The request carries more header fields than the "
+					      "service accepts; nothing was done."));
+		return 1;
+	}
 	if (req->uri_invalid) {
 		printable_uri(req->path, uri, sizeof(uri));
 		rf_invalid_uri(resp, uri);

@@ -36,6 +36,22 @@ def refused_uris(a):
             c.check("Members" not in r.body, "GET %s serves no collection" % path)
 
 
+def too_many_parts(a):
+    # Past what the server keeps, a request is refused whole: never routed
+    # on the arguments or headers that happened to fit.
+    many = "&".join("a%d=1" % i for i in range(17))
+    r = a.curl("GET", "/redfish/v1/Chassis?" + many)
+    c.error_body(r, 400, "InvalidURI", "17 query arguments")
+    r = a.curl("GET", "/redfish/v1/Chassis?" + "&".join("a%d=1" % i for i in range(16)))
+    c.eq(r.status, 200, "16 unknown query arguments are ignored")
+    extra = []
+    for i in range(70):
+        extra += ["-H", "X-Filler-%d: 1" % i]
+    r = a.curl("GET", "/redfish/v1/Chassis", extra=extra)
+    c.eq(r.status, 431, "70 extra header fields")
+    c.check("GeneralError" in r.body and "header fields" in r.body, "431 says why: %s" % r.body[:200])
+
+
 def nul_cannot_reach_an_account(a):
     r = a.curl("POST", "/redfish/v1/AccountService/Accounts",
                body={"UserName": "victim", "Password": "victim-password-1", "RoleId": "ReadOnly"})
@@ -105,6 +121,7 @@ def post_to_members(a):
 
 with Agent() as a:
     refused_uris(a)
+    too_many_parts(a)
     nul_cannot_reach_an_account(a)
     odata_version(a)
     describedby(a)
