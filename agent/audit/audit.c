@@ -23,6 +23,10 @@
 
 /* How much of the end of a file is scanned for the last id at open. */
 #define TAIL_SCAN_BYTES 65536
+/* How long a record nobody waits for may stay unsynced when no intent's
+ * sync comes along to cover it. A crash before then loses at most results,
+ * whose intents start-up reconciliation closes as outcome Unknown. */
+#define LAZY_SYNC_MS 20
 
 
 void audit_format_time(const struct timespec *t, char *buf, size_t len)
@@ -270,19 +274,55 @@ static void sync_locked(struct audit_log *log, int unlock_while_syncing)
 	pthread_cond_broadcast(&log->synced);
 }
 
+/* Wait until record seq is covered by a sync, running that sync here when
+ * none is in progress: the first writer to find the file unsynced leads and
+ * covers everything appended so far, and those who append while it syncs
+ * wait for it and then elect the next leader among themselves, so
+ * concurrent writers share one fdatasync with no thread hand-over.
+ * log->lock held. The error of a failed sync that covered seq, or 0. */
+static int wait_durable(struct audit_log *log, uint64_t seq)
+{
+	while (log->synced_seq < seq) {
+		if (log->syncing)
+			pthread_cond_wait(&log->synced, &log->lock);
+		else
+			sync_locked(log, 1);
+	}
+	return sync_error_of(log, seq);
+}
+
+/* Records nobody waits for (results, summaries) lie unsynced for up to
+ * LAZY_SYNC_MS: the next intent's sync covers them as well, so a caller who
+ * submits again at once does not queue behind a sync of the previous
+ * command's result, and the syncer is woken once per window, not once per
+ * record (writers wake it only while it is not armed). */
 static void *syncer_main(void *arg)
 {
 	struct audit_log *log = arg;
+	struct timespec until;
 
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		while (log->written_seq == log->synced_seq && !log->stopping)
+		while (log->written_seq == log->synced_seq && !log->stopping) {
+			log->syncer_armed = 0;
 			pthread_cond_wait(&log->work, &log->lock);
+		}
 		if (log->written_seq == log->synced_seq && log->stopping)
 			break;
-		/* The lock is free during the sync: the next writers append
-		 * meanwhile and share the following one. */
-		sync_locked(log, 1);
+		log->syncer_armed = 1;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += LAZY_SYNC_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!log->stopping &&
+		       pthread_cond_timedwait(&log->work, &log->lock, &until) != ETIMEDOUT)
+			;
+		/* The lock is free during the sync: writers append meanwhile
+		 * and share the following one. */
+		if (log->syncing)
+			pthread_cond_wait(&log->synced, &log->lock);
+		else
+			sync_locked(log, 1);
 	}
 	pthread_mutex_unlock(&log->lock);
 	return NULL;
@@ -296,6 +336,22 @@ static void settle_locked(struct audit_log *log)
 	while (log->syncing)
 		pthread_cond_wait(&log->synced, &log->lock);
 	sync_locked(log, 0);
+}
+
+/* The syncer's waits are timed: against a clock that setting the time of
+ * day does not move. 0 or -errno. */
+static int init_monotonic_cond(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc = pthread_condattr_init(&attr);
+
+	if (rc)
+		return -rc;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return -rc;
 }
 
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out)
@@ -341,8 +397,19 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 		close(log->fd);
 		goto fail;
 	}
-	pthread_cond_init(&log->work, NULL);
-	pthread_cond_init(&log->synced, NULL);
+	rc = init_monotonic_cond(&log->work);
+	if (rc) {
+		pthread_mutex_destroy(&log->lock);
+		close(log->fd);
+		goto fail;
+	}
+	rc = -pthread_cond_init(&log->synced, NULL);
+	if (rc) {
+		pthread_cond_destroy(&log->work);
+		pthread_mutex_destroy(&log->lock);
+		close(log->fd);
+		goto fail;
+	}
 	rc = -pthread_create(&log->syncer, NULL, syncer_main, log);
 	if (rc) {
 		pthread_cond_destroy(&log->work);
@@ -461,97 +528,118 @@ static int prepare_file(struct audit_log *log, size_t len)
 	return 0;
 }
 
-/* The record's line: rec stamped with the next id, type, time and the link
- * to the chain head, in *line (new) with room for a newline before and
- * after in *buf (new). log->lock held. */
-static int build_line(struct audit_log *log, json_t *rec, const char *type, uint64_t *next,
-		      char id[AUDIT_ID_MAX], char **line, char **buf)
+/* Room for the stamp build_line puts before a body of body_len bytes, the
+ * newlines around the line and the NUL. */
+static size_t line_room(size_t body_len, const char *type)
+{
+	return body_len + strlen(type) + AUDIT_ID_MAX + AUDIT_CHAIN_HEX + 96;
+}
+
+/* The record's line: body (an object serialised compactly, members in
+ * order) stamped with the next id, type, time and the link to the chain
+ * head, written at buf + 1 (buf has line_room() bytes; buf[0] is kept for
+ * the newline that ends a torn line). The same bytes jansson would make of
+ * the stamp followed by the body's members; serialising the body before
+ * the lock is taken keeps the lock short. Returns the line's length.
+ * log->lock held. */
+static size_t build_line(struct audit_log *log, const char *body, const char *type,
+			 uint64_t *next, char id[AUDIT_ID_MAX], char *buf, size_t room)
 {
 	char when[40];
-	json_t *full;
+	int more = body[1] != '}';
+	int w;
 
-	free(*line);
-	free(*buf);
-	*line = *buf = NULL;
 	*next = audit_now_us();
 	if (*next <= log->last_id)
 		*next = log->last_id + 1;
 	snprintf(id, AUDIT_ID_MAX, "%" PRIu64, *next);
 	now_string(when, sizeof(when));
-	full = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "type", type, "time", when,
-			 AUDIT_CHAIN_MEMBER, log->head);
-	if (full && json_object_update(full, rec) == 0)
-		*line = json_dumps(full, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(full);
-	if (*line)
-		*buf = malloc(strlen(*line) + 2);
-	return *buf ? 0 : -ENOMEM;
+	w = snprintf(buf + 1, room - 2,
+		     "{\"id\":\"%s\",\"type\":\"%s\",\"time\":\"%s\",\"" AUDIT_CHAIN_MEMBER
+		     "\":\"%s\"%s%s",
+		     id, type, when, log->head, more ? "," : "}", more ? body + 1 : "");
+	return w > 0 ? (size_t)w : 0;
 }
 
-int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
-		       char id_out[AUDIT_ID_MAX], int durable)
+/* Append the line at buf + 1 (len bytes) and its newline, with a newline
+ * before when the file ends torn. On failure a partial line is taken back
+ * and the file closed, to be reopened by the next write: the fd may point
+ * at a file that was replaced or a filesystem that went away.
+ * log->lock held. 0 or -errno. */
+static int append_line(struct audit_log *log, char *buf, size_t len)
 {
-	char id[AUDIT_ID_MAX];
-	char *line = NULL, *buf = NULL;
-	size_t len;
-	uint64_t next, seq, gen;
-	off_t before;
+	char *from = log->need_newline ? buf : buf + 1;
+	size_t n = len + 1 + (size_t)log->need_newline;
+	off_t before = log->size;
 	int rc;
 
-	if (!rec)
-		return -ENOMEM;
-	pthread_mutex_lock(&log->lock);
-	/* Getting the file ready may wait for the syncer, and another writer
-	 * may append meanwhile: then the id and the chain link are taken
-	 * again. */
-	do {
-		if ((rc = build_line(log, rec, type, &next, id, &line, &buf)))
-			goto out;
-		len = strlen(line);
-		gen = log->written_seq;
-		if ((rc = prepare_file(log, len)))
-			goto out;
-	} while (gen != log->written_seq || next <= log->last_id);
-	{
-		size_t off = 0;
-		if (log->need_newline)
-			buf[off++] = '\n';
-		memcpy(buf + off, line, len);
-		off += len;
-		buf[off++] = '\n';
-		len = off;
-	}
-	before = log->size;
-	rc = file_append(log->fd, buf, len);
-	log->last_id = next; /* never reuse an id, even one that failed to land */
+	buf[0] = '\n';
+	buf[1 + len] = '\n';
+	rc = file_append(log->fd, from, n);
 	if (rc) {
-		/* Take back a partial line, then reopen next time: the fd may point
-		 * at a file that was replaced or a filesystem that went away. */
 		if (ftruncate(log->fd, before) < 0)
 			log->need_newline = 1;
 		settle_locked(log);
 		close(log->fd);
 		log->fd = -1;
 		set_failure(log, rc, "write");
-		goto out;
+		return rc;
 	}
-	seq = ++log->written_seq;
-	pthread_cond_signal(&log->work);
-	log->size = before + (off_t)len;
+	log->size = before + (off_t)n;
 	log->need_newline = 0;
-	/* line is the record exactly as written, less the newline. */
-	if (audit_chain_hash(line, strlen(line), log->head) < 0)
+	return 0;
+}
+
+int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
+		       char id_out[AUDIT_ID_MAX], int durable)
+{
+	char id[AUDIT_ID_MAX];
+	char *body, *buf = NULL, *line;
+	size_t len, room = 0;
+	uint64_t next, seq, gen;
+	int rc = -ENOMEM;
+
+	if (!rec)
+		return -ENOMEM;
+	body = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (body && body[0] == '{') {
+		room = line_room(strlen(body), type);
+		buf = malloc(room);
+	}
+	pthread_mutex_lock(&log->lock);
+	if (!buf)
+		goto out;
+	line = buf + 1;
+	/* Getting the file ready may wait for a sync, and another writer may
+	 * append meanwhile: then the id and the chain link are taken again. */
+	do {
+		len = build_line(log, body, type, &next, id, buf, room);
+		gen = log->written_seq;
+		if ((rc = prepare_file(log, len)))
+			goto out;
+	} while (gen != log->written_seq || next <= log->last_id);
+	rc = append_line(log, buf, len);
+	log->last_id = next; /* never reuse an id, even one that failed to land */
+	if (rc)
+		goto out;
+	seq = ++log->written_seq;
+	if (!durable && !log->syncer_armed) {
+		log->syncer_armed = 1;
+		pthread_cond_signal(&log->work);
+	}
+	if (audit_chain_hash(line, len, log->head) < 0)
 		log_error("audit: cannot hash record %s; the chain will break here", id);
 	/* An intent returns only once a sync covers it; other records are
-	 * settled by the next sync without holding their caller. */
-	while (durable && log->synced_seq < seq)
-		pthread_cond_wait(&log->synced, &log->lock);
-	if (durable && (rc = sync_error_of(log, seq)))
+	 * settled soon after without holding their caller. */
+	if (durable && (rc = wait_durable(log, seq)))
 		goto out_counted;
 	/* Forwarded in write order, so a copy elsewhere shows any later
 	 * rewrite of the file. */
-	if (log->forward)
+	if (log->forward) {
+		line[len] = '\0';
 		log->forward(log->forward_ctx, line);
+	}
 	log->stats.records++;
 	if (!log->health_err || durable)
 		clear_failure(log);
@@ -563,8 +651,7 @@ out:
 out_counted:
 	pthread_mutex_unlock(&log->lock);
 	free(buf);
-	free(line);
-	json_decref(rec);
+	free(body);
 	return rc;
 }
 
@@ -594,9 +681,7 @@ int audit_sync(struct audit_log *log)
 
 	pthread_mutex_lock(&log->lock);
 	seq = log->written_seq;
-	while (log->synced_seq < seq)
-		pthread_cond_wait(&log->synced, &log->lock);
-	rc = sync_error_of(log, seq);
+	rc = wait_durable(log, seq);
 	pthread_mutex_unlock(&log->lock);
 	return rc;
 }

@@ -25,10 +25,14 @@ struct audit_log {
 	uint64_t last_id;
 	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
 	struct denial_limiter denials;
-	/* Group commit: writers append under the lock and count written_seq;
-	 * one syncer thread runs fdatasync for everything written so far and
-	 * advances synced_seq, so concurrent intents share a sync. */
-	pthread_cond_t work;      /* written_seq moved, or stopping */
+	/* Group commit: writers append under the lock and count written_seq.
+	 * A writer that must wait for durability (an intent) runs the
+	 * fdatasync itself unless one is in progress, covering everything
+	 * written so far, and advances synced_seq: concurrent intents share a
+	 * sync. Records nobody waits for are left to the next such sync, or
+	 * to the syncer thread after a short delay. */
+	pthread_cond_t work;      /* unsynced records for the syncer, or stopping */
+	int syncer_armed;         /* the syncer will look within LAZY_SYNC_MS */
 	pthread_cond_t synced;    /* synced_seq moved */
 	pthread_t syncer;
 	int syncer_started;
