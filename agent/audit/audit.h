@@ -6,8 +6,12 @@
  *      command is refused, e.g. 503) and the failure shows in audit_health();
  *   3. if allowed, submit, then audit_result() with the intent's id.
  * A denial is one intent record with "decision": "Denied" and no result.
- * Every record is built with jansson, written with one write() and
- * fdatasync()ed before the call returns.
+ * Every record is built with jansson and written with one write(). An
+ * intent returns only once an fdatasync() covers it; concurrent intents
+ * share one (group commit). Other records return at once and are covered
+ * by the next intent's sync, or by a sync within about 20 ms: a crash
+ * before that can lose only results, and start-up closes their intents
+ * (audit_pending()).
  *
  * Intent record:
  *   {"id": "1733912345678901", "type": "Intent",
@@ -141,7 +145,8 @@ void audit_flush_denials(struct audit_log *log, int all);
  * when that caller's window ends, by audit_flush_denials or at close. */
 int audit_intent(struct audit_log *log, const struct audit_intent *in,
 		 char id_out[AUDIT_ID_MAX]);
-/* Append and sync a result record; id_out may be NULL. 0 or -errno. */
+/* Append a result record, synced soon after without holding the caller
+ * (see above); id_out may be NULL. 0 or -errno. */
 int audit_result(struct audit_log *log, const struct audit_result *res,
 		 char id_out[AUDIT_ID_MAX]);
 

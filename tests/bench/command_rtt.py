@@ -9,7 +9,9 @@ usage: /usr/bin/python3 tests/bench/command_rtt.py [BUILD_DIR] [-n N] [--audit-d
   audit log elsewhere (e.g. a tmpfs, to see the cost of its syncs).
   --wrk CONNS: instead, wrk drives CONNS kept-alive connections for S
   seconds (default 10), alternating between the two emulated devices, and
-  prints commands/s and latency percentiles.
+  prints commands/s, latency percentiles, and the agent's CPU time and
+  context switches per command (figures the machine's load disturbs less),
+  with the load average.
 Loopback only. Each request: Basic auth (cached), policy decision, audit
 intent (fsynced), mailbox command on the emulated device, audit result
 (fsynced), JSON response."""
@@ -96,6 +98,25 @@ end
 """
 
 
+def agent_cpu_us(pid):
+    """User and system CPU time of the process, in microseconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def agent_switches(pid):
+    """Context switches of the process's threads alive now."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                n += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+        except OSError:
+            pass
+    return n
+
+
 def run_wrk(a, agentlib, user, password, args):
     import subprocess
     import tempfile
@@ -106,15 +127,25 @@ def run_wrk(a, agentlib, user, password, args):
         f.write(WRK_SCRIPT % (paths, auth))
         script = f.name
     threads = min(args.wrk, 2)
+    pid = a.proc.pid
+    cpu0, sw0 = agent_cpu_us(pid), agent_switches(pid)
     p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % args.wrk, "-d%ds" % args.seconds,
                         "--latency", "-s", script, "https://127.0.0.1:%d" % a.port],
                        capture_output=True, text=True)
+    cpu1, sw1 = agent_cpu_us(pid), agent_switches(pid)
     os.unlink(script)
     print("emu-read-telemetry on both emulated devices, wrk %d connections for %d s, "
           "audit log in %s" % (args.wrk, args.seconds, args.audit_dir or "state_dir/audit"))
+    done = 0
     for line in p.stdout.splitlines():
+        if "requests in" in line:
+            done = int(line.split()[0])
         if "Requests/sec" in line or "%" in line or "Non-2xx" in line:
             print(line.strip())
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print("agent CPU per command %.0f us, context switches per command %.1f, load average %s"
+          % ((cpu1 - cpu0) / max(done, 1), (sw1 - sw0) / max(done, 1), load))
 
 
 if __name__ == "__main__":
