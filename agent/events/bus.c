@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,6 @@ void event_unref(struct event *ev)
 {
 	if (!ev || atomic_fetch_sub(&ev->refs, 1) != 1)
 		return;
-	json_decref(ev->record);
 	free(ev->text);
 	free(ev);
 }
@@ -101,31 +101,53 @@ static void timestamp_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Give the record its id and serialise the whole Event once, so that every
- * stream sends the same bytes without touching JSON again. */
-static int finish_event(struct event *ev)
+/* The Event around a record is serialised once, so that every stream sends
+ * the same bytes without touching JSON again. The record is serialised
+ * before the bus lock is taken (publishers on several threads do not queue
+ * behind each other's JSON work); under the lock only the id, which must
+ * follow ring order, and the time are stamped in. The bytes are those
+ * jansson makes of {"@odata.type", "Id", "Name", "Events": [record]} with
+ * EventId, MemberId and (when the record has none) EventTimestamp added to
+ * the record last. */
+struct event_draft {
+	char *record;      /* the record compactly, "{...}" (new) */
+	bool has_time;     /* the record brings its own EventTimestamp */
+	char *text;        /* room for the whole Event (new) */
+	size_t room;
+};
+
+static int draft_event(json_t *record, struct event_draft *d)
 {
-	char id[24], ts[32];
-	json_t *doc;
+	d->record = json_dumps(record, JSON_COMPACT);
+	d->has_time = json_object_get(record, "EventTimestamp") != NULL;
+	if (!d->record || d->record[0] != '{')
+		return -ENOMEM;
+	d->room = strlen(d->record) + sizeof(EVENT_ODATA_TYPE) + 192;
+	d->text = malloc(d->room);
+	return d->text ? 0 : -ENOMEM;
+}
+
+/* With the bus lock held: ev->id is set. Takes over d->text. */
+static int finish_event(struct event *ev, struct event_draft *d)
+{
+	char id[24], ts[32] = "";
+	size_t rlen = strlen(d->record);
+	int more = d->record[1] != '}', w;
 
 	snprintf(id, sizeof(id), "%" PRIu64, ev->id);
-	if (json_object_set_new(ev->record, "EventId", json_string(id)) ||
-	    json_object_set_new(ev->record, "MemberId", json_string("0")))
-		return -ENOMEM;
-	if (!json_object_get(ev->record, "EventTimestamp")) {
+	if (!d->has_time)
 		timestamp_now(ts, sizeof(ts));
-		if (json_object_set_new(ev->record, "EventTimestamp", json_string(ts)))
-			return -ENOMEM;
-	}
-	doc = json_pack("{s:s, s:s, s:s, s:[O]}", "@odata.type", EVENT_ODATA_TYPE, "Id", id,
-			"Name", "Event", "Events", ev->record);
-	if (!doc)
+	/* The record's members less its closing brace, then the stamps. */
+	w = snprintf(d->text, d->room,
+		     "{\"@odata.type\":\"" EVENT_ODATA_TYPE "\",\"Id\":\"%s\",\"Name\":\"Event\","
+		     "\"Events\":[%.*s%s\"EventId\":\"%s\",\"MemberId\":\"0\"%s%s%s}]}",
+		     id, (int)(rlen - 1), d->record, more ? "," : "", id,
+		     d->has_time ? "" : ",\"EventTimestamp\":\"", ts, d->has_time ? "" : "\"");
+	if (w < 0 || (size_t)w >= d->room)
 		return -ENOMEM;
-	ev->text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	if (!ev->text)
-		return -ENOMEM;
-	ev->text_len = strlen(ev->text);
+	ev->text = d->text;
+	ev->text_len = (size_t)w;
+	d->text = NULL;
 	return 0;
 }
 
@@ -151,15 +173,17 @@ static void consumer_offer(struct event_consumer *c, struct event *ev)
 uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 {
 	struct event *ev = NULL, *old = NULL;
-	uint64_t id;
+	struct event_draft d = { 0 };
+	uint64_t id = 0;
 
 	if (!bus || !desc->record)
 		goto drop;
 	ev = calloc(1, sizeof(*ev));
-	if (!ev)
+	if (ev)
+		atomic_init(&ev->refs, 1);
+	if (!ev || draft_event(desc->record, &d))
 		goto drop;
-	atomic_init(&ev->refs, 1);
-	ev->record = desc->record;
+	json_decref(desc->record);
 	desc->record = NULL;
 	copy_field(ev->registry_prefix, sizeof(ev->registry_prefix), desc->registry_prefix);
 	copy_field(ev->message_id, sizeof(ev->message_id), desc->message_id);
@@ -168,11 +192,10 @@ uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 
 	pthread_mutex_lock(&bus->lock);
 	ev->id = bus->next_id++;
-	if (finish_event(ev)) {
+	if (finish_event(ev, &d)) {
 		bus->dropped++;
 		pthread_mutex_unlock(&bus->lock);
-		event_unref(ev);
-		return 0;
+		goto out;
 	}
 	if (bus->ring_count == bus->ring_cap) {
 		old = bus->ring[bus->ring_head];
@@ -190,8 +213,9 @@ uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 			c->notify(c->arg);
 	}
 	pthread_mutex_unlock(&bus->lock);
+	ev = NULL;
 	event_unref(old);
-	return id;
+	goto out;
 drop:
 	if (desc->record) {
 		json_decref(desc->record);
@@ -202,7 +226,11 @@ drop:
 		bus->dropped++;
 		pthread_mutex_unlock(&bus->lock);
 	}
-	return 0;
+out:
+	event_unref(ev);
+	free(d.record);
+	free(d.text);
+	return id;
 }
 
 int event_consumer_new(struct event_bus *bus, const struct event_consumer_config *cfg,

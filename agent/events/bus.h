@@ -31,7 +31,6 @@ struct event {
 	char message_id[EVENT_MESSAGE_ID_MAX];  /* "ResourceEvent.1.4.ResourceRemoved" */
 	char resource_type[EVENT_TYPE_MAX];     /* "PCIeDevice", "" when none */
 	char origin[EVENT_ORIGIN_MAX];          /* OriginOfCondition URI, "" when none */
-	json_t *record;                         /* the EventRecord; read only */
 	char *text;                             /* the whole Event, serialised once */
 	size_t text_len;
 };
@@ -41,7 +40,8 @@ struct event *event_ref(struct event *ev);
 void event_unref(struct event *ev);
 
 /* What a source publishes. Strings are borrowed and copied (truncated to the
- * sizes above); record is taken over (it gets EventId and MemberId). */
+ * sizes above); record is taken over: the Event's text is made from it (with
+ * EventId and MemberId added) and it is released. */
 struct event_desc {
 	const char *registry_prefix;
 	const char *message_id;

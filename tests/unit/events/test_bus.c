@@ -1,10 +1,12 @@
 /* The event bus: ids, replay from the ring, per-consumer bounded queues with
  * counted drops, filters, and publishers on several threads. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -12,6 +14,7 @@
 #include "events/bus.h"
 #include "events/filter.h"
 #include "events/messages.h"
+#include "support/alloc_fail.h"
 
 static uint64_t emit_removed(struct event_bus *bus, const char *origin)
 {
@@ -219,6 +222,83 @@ static void test_concurrent_publishers(void **state)
 	event_bus_free(bus);
 }
 
+/* The Event text is stamped from a record serialised beforehand: the same
+ * bytes as jansson makes of the whole Event built as an object, for a
+ * record with members, an empty one and one with its own time. */
+static void check_text(json_t *record)
+{
+	struct event_bus *bus;
+	struct event_consumer *c;
+	struct event_consumer_config cc = { .name = "t", .queue_len = 4 };
+	struct event_desc d = { "ResourceEvent", "ResourceEvent.1.4.ResourceRemoved", "", "", NULL };
+	struct event *ev;
+	json_t *want_rec = json_deep_copy(record), *doc;
+	char *want;
+
+	assert_int_equal(event_bus_new(4, 77, &bus), 0);
+	assert_int_equal(event_consumer_new(bus, &cc, &c), 0);
+	d.record = record;
+	assert_int_equal(event_bus_publish(bus, &d), 77);
+	assert_null(d.record);
+	ev = event_consumer_next(c);
+	assert_non_null(ev);
+	json_object_set_new(want_rec, "EventId", json_string("77"));
+	json_object_set_new(want_rec, "MemberId", json_string("0"));
+	if (!json_object_get(want_rec, "EventTimestamp")) {
+		json_t *got = json_loads(ev->text, 0, NULL);
+		json_t *rec = json_array_get(json_object_get(got, "Events"), 0);
+		const char *ts = json_string_value(json_object_get(rec, "EventTimestamp"));
+		assert_non_null(ts);
+		assert_int_equal(strlen(ts), 20); /* 2026-01-02T03:04:05Z */
+		json_object_set_new(want_rec, "EventTimestamp", json_string(ts));
+		json_decref(got);
+	}
+	doc = json_pack("{s:s, s:s, s:s, s:[o]}", "@odata.type", "#Event.v1_13_0.Event", "Id",
+			"77", "Name", "Event", "Events", want_rec);
+	want = json_dumps(doc, JSON_COMPACT);
+	assert_string_equal(ev->text, want);
+	assert_int_equal(ev->text_len, strlen(want));
+	free(want);
+	json_decref(doc);
+	event_unref(ev);
+	event_consumer_free(c);
+	event_bus_free(bus);
+}
+
+static void test_text_as_jansson_makes_it(void **state)
+{
+	(void)state;
+	check_text(json_pack("{s:s, s:s, s:[s], s:{s:s}}", "MessageId", "Base.1.0.Success",
+			     "Message", "quote \" and \u00e9", "MessageArgs", "a",
+			     "OriginOfCondition", "@odata.id", "/redfish/v1"));
+	check_text(json_object());
+	check_text(json_pack("{s:s, s:s}", "EventTimestamp", "2020-01-01T00:00:00Z", "Severity",
+			     "OK"));
+}
+
+/* Every allocation failing in turn: nothing is published half made, the
+ * drop is counted, the ids of events that made it stay in order, and
+ * nothing leaks (the sanitizer build checks that). */
+static int publish_one(void *arg)
+{
+	struct event_bus *bus = arg;
+	struct event_desc d = { "ResourceEvent", "ResourceEvent.1.4.ResourceRemoved", "", "",
+				json_pack("{s:s}", "Message", "m") };
+
+	return event_bus_publish(bus, &d) ? 0 : -ENOMEM;
+}
+
+static void test_publish_allocation_failure(void **state)
+{
+	struct event_bus *bus;
+	(void)state;
+
+	alloc_fail_install();
+	assert_int_equal(event_bus_new(2, 1, &bus), 0);
+	assert_true(alloc_fail_each(publish_one, NULL, bus, 100) > 1);
+	event_bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_filtered_consumer),
 		cmocka_unit_test(test_null_bus_releases),
 		cmocka_unit_test(test_concurrent_publishers),
+		cmocka_unit_test(test_text_as_jansson_makes_it),
+		cmocka_unit_test(test_publish_allocation_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
