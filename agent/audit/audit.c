@@ -540,8 +540,8 @@ static size_t line_room(size_t body_len, const char *type)
  * head, written at buf + 1 (buf has line_room() bytes; buf[0] is kept for
  * the newline that ends a torn line). The same bytes jansson would make of
  * the stamp followed by the body's members; serialising the body before
- * the lock is taken keeps the lock short. Returns the line's length.
- * log->lock held. */
+ * the lock is taken keeps the lock short. Returns the line's length (0:
+ * it did not fit, which line_room() rules out). log->lock held. */
 static size_t build_line(struct audit_log *log, const char *body, const char *type,
 			 uint64_t *next, char id[AUDIT_ID_MAX], char *buf, size_t room)
 {
@@ -558,7 +558,7 @@ static size_t build_line(struct audit_log *log, const char *body, const char *ty
 		     "{\"id\":\"%s\",\"type\":\"%s\",\"time\":\"%s\",\"" AUDIT_CHAIN_MEMBER
 		     "\":\"%s\"%s%s",
 		     id, type, when, log->head, more ? "," : "}", more ? body + 1 : "");
-	return w > 0 ? (size_t)w : 0;
+	return w > 0 && (size_t)w < room - 2 ? (size_t)w : 0;
 }
 
 /* Append the line at buf + 1 (len bytes) and its newline, with a newline
@@ -615,6 +615,10 @@ int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 	 * append meanwhile: then the id and the chain link are taken again. */
 	do {
 		len = build_line(log, body, type, &next, id, buf, room);
+		if (!len) {
+			rc = -EOVERFLOW;
+			goto out;
+		}
 		gen = log->written_seq;
 		if ((rc = prepare_file(log, len)))
 			goto out;

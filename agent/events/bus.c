@@ -118,6 +118,9 @@ struct event_draft {
 
 static int draft_event(json_t *record, struct event_draft *d)
 {
+	/* The stamps are the bus's alone: a record never brings its own. */
+	json_object_del(record, "EventId");
+	json_object_del(record, "MemberId");
 	d->record = json_dumps(record, JSON_COMPACT);
 	d->has_time = json_object_get(record, "EventTimestamp") != NULL;
 	if (!d->record || d->record[0] != '{')
