@@ -8,14 +8,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "http/waitplan.h"
 #include "util/log.h"
 
 #define LISTEN_BACKLOG 4096
-/* After connections have closed, this long without any event counts as the
- * end of a burst: give freed memory back to the system then. */
-#define TRIM_IDLE_MS 1000
 
 static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
 {
@@ -59,20 +58,29 @@ static int open_listener(const struct sockaddr_storage *ss, int v6)
 	return fd;
 }
 
-/* The earliest connection timeout of this thread's daemons, in ms; -1 for
- * none. 0 when a daemon has work already (buffered TLS data, resumed
- * connections). */
-static int worker_timeout(struct worker *w)
+/* The earliest timeout of this thread's daemons in ms, -1 for none; 0 when
+ * one has work already (buffered TLS data, resumed connections, connections
+ * the last pass left ready). */
+static long long worker_timeout(struct worker *w)
 {
 	long long best = -1;
 
 	for (size_t i = 0; i < w->ndaemons; i++) {
 		MHD_UNSIGNED_LONG_LONG t;
-		if (MHD_get_timeout(w->daemons[i], &t) == MHD_YES &&
-		    (best < 0 || (long long)t < best))
-			best = t > 60000 ? 60000 : (long long)t;
+		if (MHD_get_timeout(w->daemons[i], &t) == MHD_YES) {
+			long long ms = t > WAIT_MAX_MS ? WAIT_MAX_MS : (long long)t;
+			if (best < 0 || ms < best)
+				best = ms;
+		}
 	}
-	return (int)best;
+	return best;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void worker_quiesce(struct worker *w)
@@ -85,35 +93,58 @@ static void worker_quiesce(struct worker *w)
 	atomic_store(&w->quiesced, true);
 }
 
+/* Wait up to timeout ms for the thread's descriptors: the number of events,
+ * 0 when none came, -1 on a failure that ends the loop. */
+static int worker_wait(struct worker *w, int timeout)
+{
+	struct epoll_event ev[MAX_ADDRESSES + 1];
+	int n = epoll_wait(w->epfd, ev, MAX_ADDRESSES + 1, timeout);
+
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		log_error("https: epoll_wait: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t v;
+		/* Only clears the eventfd; what it signals is in the flags. */
+		if (ev[i].data.fd == w->wakefd && read(w->wakefd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			log_warn("https: cannot clear a wake-up: %s", strerror(errno));
+	}
+	return n;
+}
+
+/* One pass: wait for events only when no daemon has work already, then run
+ * every daemon. Each MHD_run polls its own descriptors without waiting, so a
+ * busy thread makes one poll per daemon per pass, and the quiesce and stop
+ * flags are read on every pass whether or not the eventfd was. */
 void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct http_server *srv = w->srv;
-	struct epoll_event ev[MAX_ADDRESSES + 1];
+	long long active = monotonic_ms(); /* when something last happened */
 
 	while (!atomic_load(&srv->stopping)) {
-		int timeout = worker_timeout(w);
-		int n;
+		long long now = monotonic_ms();
+		int timeout;
 
-		if (w->closed_since_trim && (timeout < 0 || timeout > TRIM_IDLE_MS))
-			timeout = TRIM_IDLE_MS;
-		n = epoll_wait(w->epfd, ev, MAX_ADDRESSES + 1, timeout);
-		if (n < 0 && errno != EINTR) {
-			log_error("https: epoll_wait: %s", strerror(errno));
-			break;
-		}
-		if (n == 0 && w->closed_since_trim) {
+		if (wait_trim_due(w->closed_since_trim > 0, now - active)) {
 			/* Per-connection buffers freed by many threads stay in
 			 * glibc's arenas otherwise. */
 			malloc_trim(0);
 			w->closed_since_trim = 0;
 		}
-		for (int i = 0; i < n; i++) {
-			uint64_t v;
-			/* Only clears the eventfd; what it signals is in the flags. */
-			if (ev[i].data.fd == w->wakefd && read(w->wakefd, &v, sizeof(v)) < 0 &&
-			    errno != EAGAIN)
-				log_warn("https: cannot clear a wake-up: %s", strerror(errno));
+		timeout = wait_plan_ms(worker_timeout(w), w->closed_since_trim > 0, now - active);
+		if (timeout == 0) {
+			active = now;
+		} else {
+			int n = worker_wait(w, timeout);
+			if (n < 0)
+				break;
+			if (n > 0)
+				active = monotonic_ms();
 		}
 		if (atomic_load(&srv->quiescing) && !atomic_load(&w->quiesced))
 			worker_quiesce(w);
