@@ -116,18 +116,21 @@ static int worker_wait(struct worker *w, int timeout)
 	return n;
 }
 
-/* One pass: wait for events only when no daemon has work already, then run
- * every daemon. Each MHD_run polls its own descriptors without waiting, so a
- * busy thread makes one poll per daemon per pass, and the quiesce and stop
- * flags are read on every pass whether or not the eventfd was. */
+/* One pass: wait for events only when no daemon has work already (or when
+ * the last pass moved nothing: see http/tlsio.h), then run every daemon.
+ * Each MHD_run polls its own descriptors without waiting, so a busy thread
+ * makes one poll per daemon per pass, and the quiesce and stop flags are
+ * read on every pass whether or not the eventfd was. */
 void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct http_server *srv = w->srv;
 	long long active = monotonic_ms(); /* when something last happened */
+	bool stuck = false;                 /* the last pass moved nothing */
 
 	while (!atomic_load(&srv->stopping)) {
 		long long now = monotonic_ms();
+		unsigned long progress = w->progress;
 		int timeout;
 
 		if (wait_trim_due(w->closed_since_trim > 0, now - active)) {
@@ -136,7 +139,8 @@ void *worker_main(void *arg)
 			malloc_trim(0);
 			w->closed_since_trim = 0;
 		}
-		timeout = wait_plan_ms(worker_timeout(w), w->closed_since_trim > 0, now - active);
+		timeout = wait_plan_ms(worker_timeout(w), stuck, w->closed_since_trim > 0,
+				       now - active);
 		if (timeout == 0) {
 			active = now;
 		} else {
@@ -150,6 +154,7 @@ void *worker_main(void *arg)
 			worker_quiesce(w);
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
+		stuck = w->progress == progress;
 	}
 	return NULL;
 }

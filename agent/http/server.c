@@ -331,8 +331,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *srv = cls;
 	struct req_state *st = *con_cls;
+	struct worker *w = server_conn_owner(conn);
 	(void)version;
 
+	/* Request data taken from GnuTLS's buffer moves no bytes on the socket
+	 * but is progress all the same. */
+	if (w)
+		w->progress++;
 	if (!st) {
 		/* First call: only set up. Queuing a response here makes
 		 * libmicrohttpd close the connection afterwards, which would cost
@@ -446,13 +451,13 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	struct http_server *srv = w->srv;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ti, *fi;
 	struct conn_info *info;
 
 	/* Resuming TLS sessions needs session tickets enabled on every
 	 * connection. */
 	if (srv->ticket_key.data) {
-		const union MHD_ConnectionInfo *ti =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ti && ti->tls_session)
 			gnutls_session_ticket_enable_server((gnutls_session_t)ti->tls_session,
 							    &srv->ticket_key);
@@ -475,6 +480,15 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
 	info->worker = w;
 	*socket_context = info;
+	/* Counted reads and writes let the loop wait for a peer that is slow
+	 * to answer a handshake instead of polling it. */
+	ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ti && ti->tls_session && fi) {
+		info->io.fd = fi->connect_fd;
+		info->io.progress = &w->progress;
+		tls_io_attach((gnutls_session_t)ti->tls_session, &info->io);
+	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

@@ -13,6 +13,7 @@
 
 #include "http/message.h"
 #include "http/server.h"
+#include "http/tlsio.h"
 #include "http/tlsstore.h"
 
 #define MAX_ADDRESSES 8
@@ -26,6 +27,7 @@ struct conn_info {
 	struct worker *worker; /* the thread that serves the connection */
 	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 1];
+	struct tls_io io; /* the session's transport, counted in worker->progress */
 };
 
 /* One server thread: its own listener per address (SO_REUSEPORT, so the
@@ -45,6 +47,9 @@ struct worker {
 	size_t ndaemons;
 	atomic_bool quiesced;
 	unsigned closed_since_trim; /* only this thread uses it */
+	/* Bumped whenever a connection of this thread moves bytes or hands
+	 * request data to the handler; only this thread uses it. */
+	unsigned long progress;
 	/* The context of a connection whose own could not be made: not
 	 * counted, shown as "unknown". */
 	struct conn_info unknown;

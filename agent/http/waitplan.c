@@ -1,8 +1,11 @@
 #include "http/waitplan.h"
 
-int wait_plan_ms(long long mhd_ms, bool closed, long long idle_ms)
+int wait_plan_ms(long long mhd_ms, bool stuck, bool closed, long long idle_ms)
 {
 	long long ms = mhd_ms < 0 ? -1 : mhd_ms > WAIT_MAX_MS ? WAIT_MAX_MS : mhd_ms;
+
+	if (ms == 0 && stuck)
+		ms = WAIT_STUCK_MS;
 
 	/* Pending work is never delayed, and a trim never shortens it to 0:
 	 * one that is due is done before planning the wait. */

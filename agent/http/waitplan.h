@@ -11,13 +11,19 @@
 #define WAIT_TRIM_IDLE_MS 1000
 /* The longest single wait; the loop then simply asks again. */
 #define WAIT_MAX_MS 60000
+/* The wait when the daemons ask for another pass at once although the last
+ * one moved nothing: what they wait for comes as an event, and this only
+ * bounds the delay of any work an event would not announce. */
+#define WAIT_STUCK_MS 10
 
 /* The wait before the next pass in ms: -1 until an event, 0 not at all (the
  * daemons already have work: run them now). mhd_ms is the daemons' earliest
- * timeout (-1 none, 0 work pending); closed says whether connections closed
+ * timeout (-1 none, 0 work pending); stuck says the last pass moved no bytes
+ * and handled no request data, so that its "work pending" is a connection
+ * waiting on its peer (a handshake); closed says whether connections closed
  * since memory was last given back; idle_ms is how long nothing has
  * happened on the thread. */
-int wait_plan_ms(long long mhd_ms, bool closed, long long idle_ms);
+int wait_plan_ms(long long mhd_ms, bool stuck, bool closed, long long idle_ms);
 
 /* Whether freed memory goes back to the system now: connections closed and
  * the thread has been idle for WAIT_TRIM_IDLE_MS since. Trimming while
