@@ -477,7 +477,7 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
 	info->worker = w;
 	if (session && fi)
-		tls_transport_attach(&info->tls, session, fi->connect_fd, &w->tls_last);
+		tls_transport_attach(&info->tls, session, fi->connect_fd, &w->tls_io);
 	*socket_context = info;
 }
 
@@ -492,8 +492,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
-			if (w->tls_last == &info->tls)
-				w->tls_last = NULL;
+			if (w->tls_io.last == &info->tls)
+				w->tls_io.last = NULL;
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
 			free(info);
 			*socket_context = NULL;
@@ -549,11 +549,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	struct worker *w = cls;
 	char msg[512];
 
-	if (w && w->tls_last && strcmp(fmt, MHD_HANDSHAKE_FAILED) == 0) {
+	if (w && w->tls_io.last && strcmp(fmt, MHD_HANDSHAKE_FAILED) == 0) {
 		/* The session that failed did I/O last: GnuTLS fails a handshake
 		 * on what it has just read or written. */
-		tls_handshake_alert(w->tls_last, TLS_MIN_VERSION);
-		w->tls_last = NULL;
+		tls_handshake_alert(w->tls_io.last, TLS_MIN_VERSION);
+		w->tls_io.last = NULL;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	log_debug("https: %s", msg);

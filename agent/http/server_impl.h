@@ -47,9 +47,10 @@ struct worker {
 	size_t ndaemons;
 	atomic_bool quiesced;
 	unsigned closed_since_trim; /* only this thread uses it */
-	/* The connection that did TLS I/O last on this thread: the one whose
-	 * handshake libmicrohttpd has just given up on when it says so. */
-	struct tls_transport *tls_last;
+	/* The TLS I/O of this thread's connections. The connection that did
+	 * I/O last is the one whose handshake libmicrohttpd has just given up
+	 * on when it says so. */
+	struct tls_io tls_io;
 	/* The context of a connection whose own could not be made: not
 	 * counted, shown as "unknown". */
 	struct conn_info unknown;

@@ -69,9 +69,14 @@ int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, ti
 static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct tls_transport *t = ptr;
+	ssize_t n = recv(t->fd, buf, len, 0);
 
-	*t->last = t;
-	return recv(t->fd, buf, len, 0);
+	t->io->last = t;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		t->io->waits++;
+	else
+		t->io->moves++;
+	return n;
 }
 
 static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
@@ -79,7 +84,8 @@ static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, i
 	struct tls_transport *t = ptr;
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 
-	*t->last = t;
+	t->io->last = t;
+	t->io->moves++;
 	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
 }
 
@@ -106,11 +112,11 @@ static int hello_seen(gnutls_session_t session, unsigned htype, unsigned when, u
 }
 
 void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int fd,
-			  struct tls_transport **last)
+			  struct tls_io *io)
 {
 	t->session = session;
 	t->fd = fd;
-	t->last = last;
+	t->io = io;
 	t->client_hello_version = 0;
 	gnutls_transport_set_ptr(session, t);
 	gnutls_transport_set_pull_function(session, transport_pull);

@@ -31,13 +31,22 @@ void tls_tickets_free(struct tls_tickets *t);
  * of the period that holds now (seconds since the epoch). 0 or -EIO. */
 int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, time_t now);
 
-/* A connection's transport. GnuTLS reads and writes fd through it; every
- * call stores the transport in *last, a slot of the thread that serves the
- * connection (only that thread drives the session). */
+struct tls_transport;
+
+/* What the TLS connections of one thread did on their sockets; only that
+ * thread drives their sessions. */
+struct tls_io {
+	struct tls_transport *last; /* the connection that did I/O last */
+	unsigned long waits; /* reads that found nothing (EAGAIN) */
+	unsigned long moves; /* reads that got something, and writes */
+};
+
+/* A connection's transport: GnuTLS reads and writes fd through it, and
+ * each call is counted in io. */
 struct tls_transport {
 	gnutls_session_t session;
 	int fd;
-	struct tls_transport **last;
+	struct tls_io *io;
 	/* The version in the client's hello (GNUTLS_SSL3 .. GNUTLS_TLS1_2;
 	 * TLS 1.3 clients also say 1.2 there), 0 before it came. */
 	unsigned client_hello_version;
@@ -47,7 +56,7 @@ struct tls_transport {
  * the session's use of it (until gnutls_deinit), and note the version the
  * client's hello offers. */
 void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int fd,
-			  struct tls_transport **last);
+			  struct tls_io *io);
 
 /* Tell the peer of t's session, whose handshake has just failed, why, as
  * RFC 8446 asks instead of a bare close: protocol_version when the client's

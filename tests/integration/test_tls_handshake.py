@@ -1,12 +1,16 @@
 """TLS handshakes as common clients make them: no HelloRetryRequest for the
 key shares OpenSSL, GnuTLS and curl send first, a SHA-256 suite preferred,
 sessions resumed from a ticket (by OpenSSL and curl) that another instance
-of the agent does not accept, and a handshake the agent refuses answered
-with a TLS alert rather than a bare close."""
+of the agent does not accept, a handshake the agent refuses answered with a
+TLS alert rather than a bare close, and no CPU spent while a handshake waits
+for the client."""
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import Agent, Checker  # noqa: E402
@@ -101,9 +105,50 @@ def failed_handshake_alerts(a):
     c.check(rc == 0 and "HTTP/1.1 200" in out, "a good handshake after the refused ones")
 
 
+def cpu_seconds(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def waiting_handshakes(a):
+    # Clients that sent their hello and have not answered the server's
+    # flight yet: a server thread polling their sockets until they do burns
+    # a core each (libmicrohttpd keeps such a connection ready).
+    ctx = ssl.create_default_context(cafile=a.ca)
+    held = []
+    for _ in range(4):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port)),
+                            server_hostname="localhost", do_handshake_on_connect=False)
+        s.setblocking(False)
+        try:
+            s.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        held.append(s)
+    time.sleep(0.3)
+    t0 = cpu_seconds(a.proc.pid)
+    time.sleep(2)
+    used = cpu_seconds(a.proc.pid) - t0
+    c.check(used < 0.2, "4 handshakes waiting for their clients cost %.2f s of CPU in 2 s" % used)
+    t0 = time.monotonic()
+    rc, out = s_client(a)
+    c.check(rc == 0 and "HTTP/1.1 200" in out and time.monotonic() - t0 < 5,
+            "another client is served meanwhile")
+    # The waiting ones finish their handshakes and are served.
+    for s in held:
+        s.setblocking(True)
+        s.settimeout(10)
+        s.do_handshake()
+    held[0].sendall(REQUEST)
+    c.check(held[0].recv(64).startswith(b"HTTP/1.1 200"), "a client that waited is served")
+    for s in held:
+        s.close()
+
+
 with Agent() as a, Agent() as other:
     openssl_key_shares(a)
     gnutls_and_curl(a)
     ticket_resumption(a, other)
     failed_handshake_alerts(a)
+    waiting_handshakes(a)
 c.finish()

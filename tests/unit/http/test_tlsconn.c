@@ -35,7 +35,7 @@ struct conn {
 	gnutls_session_t server, client;
 	int fds[2];
 	struct tls_transport tr;
-	struct tls_transport *last;
+	struct tls_io io;
 	int server_rc, client_rc;
 };
 
@@ -86,7 +86,7 @@ static void conn_open(struct conn *c, const struct fixture *f, const struct tls_
 	assert_int_equal(gnutls_credentials_set(c->server, GNUTLS_CRD_CERTIFICATE, f->server_cred), 0);
 	if (tickets)
 		assert_int_equal(tls_tickets_enable(tickets, c->server, fake_now), 0);
-	tls_transport_attach(&c->tr, c->server, c->fds[0], &c->last);
+	tls_transport_attach(&c->tr, c->server, c->fds[0], &c->io);
 
 	assert_int_equal(gnutls_init(&c->client, GNUTLS_CLIENT | GNUTLS_NONBLOCK), 0);
 	assert_int_equal(gnutls_priority_set_direct(c->client, client_priorities, NULL), 0);
@@ -117,8 +117,8 @@ static void conn_handshake(struct conn *c)
 				/* What the HTTPS server does when libmicrohttpd
 				 * reports the failure: the slot names the
 				 * connection. */
-				assert_ptr_equal(c->last, &c->tr);
-				tls_handshake_alert(c->last, GNUTLS_TLS1_2);
+				assert_ptr_equal(c->io.last, &c->tr);
+				tls_handshake_alert(c->io.last, GNUTLS_TLS1_2);
 			}
 		}
 	}
@@ -254,6 +254,30 @@ static void test_alert_handshake_failure(void **state)
 			 GNUTLS_A_HANDSHAKE_FAILURE);
 }
 
+/* The thread's counts tell a pass that only found empty sockets from one
+ * that moved data. */
+static void test_io_counts(void **state)
+{
+	struct conn c;
+	unsigned long moves;
+
+	conn_open(&c, *state, NULL, "NORMAL", NULL);
+	/* Nothing sent yet: the server's read finds nothing. */
+	assert_int_equal(gnutls_handshake(c.server), GNUTLS_E_AGAIN);
+	assert_int_equal(c.io.waits, 1);
+	assert_int_equal(c.io.moves, 0);
+	assert_ptr_equal(c.io.last, &c.tr);
+	c.server_rc = GNUTLS_E_AGAIN;
+	conn_handshake(&c);
+	assert_int_equal(c.server_rc, 0);
+	/* The hello read, the flight written, the client's finish read. */
+	assert_true(c.io.moves >= 3);
+	moves = c.io.moves;
+	assert_int_equal(gnutls_record_send(c.server, "x", 1), 1);
+	assert_int_equal(c.io.moves, moves + 1);
+	conn_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_tickets_new_refuses_zero_lifetime),
 		cmocka_unit_test(test_alert_protocol_version),
 		cmocka_unit_test(test_alert_handshake_failure),
+		cmocka_unit_test(test_io_counts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
