@@ -16,6 +16,10 @@
 /* After connections have closed, this long without any event counts as the
  * end of a burst: give freed memory back to the system then. */
 #define TRIM_IDLE_MS 1000
+/* See worker_main: the first wait after a pass that found only empty
+ * sockets, doubled after each further one up to the longest. */
+#define HANDSHAKE_POLL_MS 1
+#define HANDSHAKE_POLL_MAX_SHIFT 4
 
 static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
 {
@@ -90,19 +94,36 @@ void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct http_server *srv = w->srv;
 	struct epoll_event ev[MAX_ADDRESSES + 1];
+	unsigned idle_passes = 0; /* in a row, that only found empty sockets */
 
 	while (!atomic_load(&srv->stopping)) {
 		int timeout = worker_timeout(w);
+		unsigned long waits = w->tls_io.waits, moves = w->tls_io.moves;
+		bool trim_wait;
 		int n;
 
-		if (w->closed_since_trim && (timeout < 0 || timeout > TRIM_IDLE_MS))
+		/* libmicrohttpd 0.9.75 keeps a connection whose handshake waits
+		 * for the client's next flight on its ready list, and so asks
+		 * for a zero timeout, until the client answers: the thread
+		 * would poll the empty socket the whole round trip (half the
+		 * CPU of a new connection). When the last pass only found empty
+		 * sockets, wait for the next event (the flight is one), but not
+		 * long: a connection may still have data buffered in GnuTLS.
+		 * Clients that never answer are polled less and less often. */
+		if (timeout == 0 && idle_passes)
+			timeout = HANDSHAKE_POLL_MS
+				  << (idle_passes > HANDSHAKE_POLL_MAX_SHIFT ? HANDSHAKE_POLL_MAX_SHIFT
+									     : idle_passes - 1);
+		/* Only a wait that long without an event ends a burst. */
+		trim_wait = w->closed_since_trim && (timeout < 0 || timeout >= TRIM_IDLE_MS);
+		if (trim_wait)
 			timeout = TRIM_IDLE_MS;
 		n = epoll_wait(w->epfd, ev, MAX_ADDRESSES + 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("https: epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if (n == 0 && w->closed_since_trim) {
+		if (n == 0 && trim_wait) {
 			/* Per-connection buffers freed by many threads stay in
 			 * glibc's arenas otherwise. */
 			malloc_trim(0);
@@ -119,6 +140,10 @@ void *worker_main(void *arg)
 			worker_quiesce(w);
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
+		if (w->tls_io.moves == moves && w->tls_io.waits != waits)
+			idle_passes++;
+		else
+			idle_passes = 0;
 	}
 	return NULL;
 }
