@@ -117,7 +117,8 @@ static int worker_wait(struct worker *w, int timeout)
 }
 
 /* One pass: wait for events only when no daemon has work already (or when
- * the last pass moved nothing: see http/tlsio.h), then run every daemon.
+ * the last passes only found empty sockets: see http/waitplan.h), then run
+ * every daemon.
  * Each MHD_run polls its own descriptors without waiting, so a busy thread
  * makes one poll per daemon per pass, and the quiesce and stop flags are
  * read on every pass whether or not the eventfd was. */
@@ -126,11 +127,12 @@ void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct http_server *srv = w->srv;
 	long long active = monotonic_ms(); /* when something last happened */
-	bool stuck = false;                 /* the last pass moved nothing */
+	unsigned idle_passes = 0;          /* in a row, that only found empty sockets */
 
 	while (!atomic_load(&srv->stopping)) {
 		long long now = monotonic_ms();
-		unsigned long progress = w->progress;
+		unsigned long waits = w->tls_io.waits, moves = w->tls_io.moves;
+		unsigned long handled = w->handled;
 		int timeout;
 
 		if (wait_trim_due(w->closed_since_trim > 0, now - active)) {
@@ -139,7 +141,7 @@ void *worker_main(void *arg)
 			malloc_trim(0);
 			w->closed_since_trim = 0;
 		}
-		timeout = wait_plan_ms(worker_timeout(w), stuck, w->closed_since_trim > 0,
+		timeout = wait_plan_ms(worker_timeout(w), idle_passes, w->closed_since_trim > 0,
 				       now - active);
 		if (timeout == 0) {
 			active = now;
@@ -154,7 +156,9 @@ void *worker_main(void *arg)
 			worker_quiesce(w);
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
-		stuck = w->progress == progress;
+		idle_passes = wait_idle_passes(idle_passes,
+					       w->tls_io.moves != moves || w->handled != handled,
+					       w->tls_io.waits != waits);
 	}
 	return NULL;
 }

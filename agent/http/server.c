@@ -35,6 +35,8 @@
 #define JOB_THREADS_MAX 64
 #define JOB_IDLE_MS 10000
 
+/* The lowest version http_tls_priorities allows. */
+#define TLS_MIN_VERSION GNUTLS_TLS1_2
 const char http_tls_priorities[] =
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
 	"-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM:"
@@ -335,9 +337,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	/* Request data taken from GnuTLS's buffer moves no bytes on the socket
-	 * but is progress all the same. */
+	 * but is progress all the same (see worker_main). */
 	if (w)
-		w->progress++;
+		w->handled++;
 	if (!st) {
 		/* First call: only set up. Queuing a response here makes
 		 * libmicrohttpd close the connection afterwards, which would cost
@@ -451,17 +453,17 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	struct http_server *srv = w->srv;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const union MHD_ConnectionInfo *ti, *fi;
+	const union MHD_ConnectionInfo *ti =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *fi =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	gnutls_session_t session = ti ? (gnutls_session_t)ti->tls_session : NULL;
 	struct conn_info *info;
 
 	/* Resuming TLS sessions needs session tickets enabled on every
 	 * connection. */
-	if (srv->ticket_key.data) {
-		ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-		if (ti && ti->tls_session)
-			gnutls_session_ticket_enable_server((gnutls_session_t)ti->tls_session,
-							    &srv->ticket_key);
-	}
+	if (session && tls_tickets_enable(srv->tickets, session, time(NULL)))
+		log_warn("https: cannot enable session tickets on a connection");
 	/* Every connection gets a context: the certificate callback and the
 	 * wake-up of a resumed connection need its thread. */
 	*socket_context = &w->unknown;
@@ -479,16 +481,9 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	}
 	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
 	info->worker = w;
+	if (session && fi)
+		tls_transport_attach(&info->tls, session, fi->connect_fd, &w->tls_io);
 	*socket_context = info;
-	/* Counted reads and writes let the loop wait for a peer that is slow
-	 * to answer a handshake instead of polling it. */
-	ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ti && ti->tls_session && fi) {
-		info->io.fd = fi->connect_fd;
-		info->io.progress = &w->progress;
-		tls_io_attach((gnutls_session_t)ti->tls_session, &info->io);
-	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -502,6 +497,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
+			if (w->tls_io.last == &info->tls)
+				w->tls_io.last = NULL;
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
 			free(info);
 			*socket_context = NULL;
@@ -545,11 +542,24 @@ int http_server_set_certificate(struct http_server *s, const char *cert_pem, con
 	return tls_store_replace(s->tls, cert_pem, key_pem, err, errlen);
 }
 
+/* libmicrohttpd 0.9.75 closes a connection whose handshake failed without
+ * a word to the peer; this message, logged on the connection's thread right
+ * after gnutls_handshake failed and before the close, is the only sign of it
+ * an application gets. */
+#define MHD_HANDSHAKE_FAILED "Error: received handshake message out of context.\n"
+
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct worker *w = cls;
 	char msg[512];
-	(void)cls;
+
+	if (w && w->tls_io.last && strcmp(fmt, MHD_HANDSHAKE_FAILED) == 0) {
+		/* The session that failed did I/O last: GnuTLS fails a handshake
+		 * on what it has just read or written. */
+		tls_handshake_alert(w->tls_io.last, TLS_MIN_VERSION);
+		w->tls_io.last = NULL;
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	log_debug("https: %s", msg);
 }
@@ -578,7 +588,7 @@ struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_serve
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	return MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+				mhd_log, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 int http_server_start(const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
@@ -612,8 +622,11 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
 	srv->want_client_cert = cfg->client_ca_pem != NULL;
-	if (gnutls_session_ticket_key_generate(&srv->ticket_key) != GNUTLS_E_SUCCESS)
-		srv->ticket_key.data = NULL;
+	if (tls_tickets_new(TLS_TICKET_LIFETIME_S, &srv->tickets)) {
+		snprintf(err, errlen, "cannot make a session ticket key");
+		http_server_stop(srv);
+		return -EIO;
+	}
 	if (tls_store_new(cfg->cert_pem, cfg->key_pem, &srv->tls, err, errlen)) {
 		http_server_stop(srv);
 		return -EINVAL;
@@ -695,8 +708,7 @@ void http_server_stop(struct http_server *s)
 	}
 	peer_counts_free(s->peers);
 	pthread_mutex_destroy(&s->streams_lock);
-	if (s->ticket_key.data)
-		gnutls_free(s->ticket_key.data);
+	tls_tickets_free(s->tickets);
 	tls_store_free(s->tls);
 	free(s);
 }

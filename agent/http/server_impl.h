@@ -13,7 +13,7 @@
 
 #include "http/message.h"
 #include "http/server.h"
-#include "http/tlsio.h"
+#include "http/tlsconn.h"
 #include "http/tlsstore.h"
 
 #define MAX_ADDRESSES 8
@@ -27,7 +27,7 @@ struct conn_info {
 	struct worker *worker; /* the thread that serves the connection */
 	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 1];
-	struct tls_io io; /* the session's transport, counted in worker->progress */
+	struct tls_transport tls; /* unused in the thread's "unknown" context */
 };
 
 /* One server thread: its own listener per address (SO_REUSEPORT, so the
@@ -47,9 +47,14 @@ struct worker {
 	size_t ndaemons;
 	atomic_bool quiesced;
 	unsigned closed_since_trim; /* only this thread uses it */
-	/* Bumped whenever a connection of this thread moves bytes or hands
-	 * request data to the handler; only this thread uses it. */
-	unsigned long progress;
+	/* The TLS I/O of this thread's connections. The connection that did
+	 * I/O last is the one whose handshake libmicrohttpd has just given up
+	 * on when it says so. */
+	struct tls_io tls_io;
+	/* Bumped whenever the handler is given request data, which may come
+	 * out of GnuTLS's buffer without a read on the socket; only this
+	 * thread uses it. */
+	unsigned long handled;
 	/* The context of a connection whose own could not be made: not
 	 * counted, shown as "unknown". */
 	struct conn_info unknown;
@@ -68,7 +73,7 @@ struct http_server {
 	atomic_uint inflight;
 	atomic_uint workers_busy; /* deferred jobs still running */
 	struct workpool *jobs; /* threads that run them */
-	gnutls_datum_t ticket_key;
+	struct tls_tickets *tickets;
 	struct tls_store *tls; /* the certificate, replaced on reload */
 	pthread_mutex_t streams_lock;
 	struct stream_conn *streams; /* streaming responses being sent */

@@ -1,11 +1,21 @@
 #include "http/waitplan.h"
 
-int wait_plan_ms(long long mhd_ms, bool stuck, bool closed, long long idle_ms)
+unsigned wait_idle_passes(unsigned idle_passes, bool moved, bool empty)
+{
+	if (moved || !empty)
+		return 0;
+	/* Past the longest wait, more passes change nothing. */
+	return idle_passes > WAIT_IDLE_MAX_SHIFT ? idle_passes : idle_passes + 1;
+}
+
+int wait_plan_ms(long long mhd_ms, unsigned idle_passes, bool closed, long long idle_ms)
 {
 	long long ms = mhd_ms < 0 ? -1 : mhd_ms > WAIT_MAX_MS ? WAIT_MAX_MS : mhd_ms;
 
-	if (ms == 0 && stuck)
-		ms = WAIT_STUCK_MS;
+	if (ms == 0 && idle_passes)
+		ms = (long long)WAIT_IDLE_MS << (idle_passes > WAIT_IDLE_MAX_SHIFT
+							 ? WAIT_IDLE_MAX_SHIFT
+							 : idle_passes - 1);
 
 	/* Pending work is never delayed, and a trim never shortens it to 0:
 	 * one that is due is done before planning the wait. */

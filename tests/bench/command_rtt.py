@@ -17,16 +17,14 @@ intent (fsynced), mailbox command on the emulated device, audit result
 (fsynced), JSON response."""
 import argparse
 import base64
-import http.client
-import json
 import os
-import ssl
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+
+from benchlib import command_rtt, pct, use_build  # noqa: E402
 
 
 def main():
@@ -38,7 +36,7 @@ def main():
     ap.add_argument("--wrk", type=int, metavar="CONNS")
     ap.add_argument("--seconds", type=int, default=10)
     args = ap.parse_args()
-    os.environ["CXLA_AGENT"] = os.path.abspath(os.path.join(args.build, "agent", "cxl-agent"))
+    use_build(args.build)
     import agentlib  # after CXLA_AGENT is set
     if not os.access(agentlib.AGENT, os.X_OK):
         sys.exit("build the agent first (%s missing)" % agentlib.AGENT)
@@ -51,39 +49,15 @@ def main():
                                                  (user, password, "Operator")]) as a:
         if args.wrk:
             return run_wrk(a, agentlib, user, password, args)
-        ctx = ssl.create_default_context(cafile=a.ca)
-        conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=30)
-        path = agentlib.vendor_command_path(agentlib.EMU_DEVICE_IDS[0], "emu-read-telemetry",
-                                            submit=True)
-        headers = {"Authorization": "Basic " + base64.b64encode(
-                       ("%s:%s" % (user, password)).encode()).decode(),
-                   "Content-Type": "application/json"}
-        body = json.dumps({"Payload": ""})
-        samples = []
-        device_us = []
-        for i in range(args.warmup + args.n):
-            t0 = time.perf_counter_ns()
-            conn.request("POST", path, body, headers)
-            r = conn.getresponse()
-            data = r.read()
-            t1 = time.perf_counter_ns()
-            if r.status != 200:
-                sys.exit("unexpected %d: %s" % (r.status, data[:300]))
-            if i >= args.warmup:
-                samples.append((t1 - t0) / 1000.0)
-                device_us.append(json.loads(data)["DurationUs"])
-        conn.close()
+        device_us, samples = command_rtt(agentlib, a, agentlib.EMU_DEVICE_IDS[0], args.n,
+                                         args.warmup, user, password)
     samples.sort()
-
-    def pct(p):
-        return samples[min(len(samples) - 1, int(round(p / 100.0 * (len(samples) - 1))))]
-
     print("emu-read-telemetry over one kept-alive TLS connection, %d requests "
           "(after %d warm-up), audit log in %s" % (args.n, args.warmup,
                                                   args.audit_dir or "state_dir/audit"))
     print("round trip us: min %.0f  median %.0f  mean %.0f  p90 %.0f  p99 %.0f  max %.0f"
-          % (samples[0], statistics.median(samples), statistics.fmean(samples), pct(90), pct(99),
-             samples[-1]))
+          % (samples[0], statistics.median(samples), statistics.fmean(samples),
+             pct(samples, 90), pct(samples, 99), samples[-1]))
     print("device DurationUs: median %.0f" % statistics.median(device_us))
 
 

@@ -26,22 +26,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 
-
-def rss_kib(pid):
-    total = 0
-    pids = [pid]
-    try:
-        pids += [int(x) for x in open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
-    except OSError:
-        pass
-    for p in pids:
-        for line in open("/proc/%d/status" % p):
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
+from benchlib import rss_kib, use_build  # noqa: E402
 
 
 async def one(ctx, host, port, src, path, headers, hold, opened, sem):
@@ -123,7 +110,7 @@ def main():
     ap.add_argument("--per-address", type=int, default=200)
     ap.add_argument("--no-nginx", action="store_true")
     args = ap.parse_args()
-    os.environ["CXLA_AGENT"] = os.path.abspath(os.path.join(args.build, "agent", "cxl-agent"))
+    use_build(args.build)
     import agentlib
     import sidebyside
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

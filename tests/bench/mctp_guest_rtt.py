@@ -24,8 +24,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "qemu"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
+
+from benchlib import command_rtt, pct, use_build  # noqa: E402
 
 EMU_SERIAL = 0x2000000000000001  # apart from the MCTP devices' serials
 
@@ -36,13 +37,9 @@ def main():
     ap.add_argument("-n", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=20)
     args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    os.environ["CXLA_AGENT"] = os.path.join(build, "agent", "cxl-agent")
-    os.environ["CXLA_MCTP_RESPONDER"] = os.path.join(build, "tests", "mctp", "mctp-responder")
-    os.environ["CXLA_MCTP_LINK"] = os.path.join(build, "tests", "mctp", "mctp-serial-link")
+    use_build(args.build, mctp=True)
     import agentlib  # after the environment is set
     import test_qemu_mctp as qm
-    from mctp_rtt import measure, pct
 
     tmp = agentlib.tempfile.mkdtemp(prefix="cxla-mctp-guest-bench-")
     prof = agentlib.write_emulated_profile(os.path.join(tmp, "mctp"))
@@ -65,7 +62,7 @@ def main():
                 sys.exit("guest agent not answering: %s\n%s" % (g.guest.fatal(), g.guest.text()))
             for name, dev in (("emulated (guest)", "%016x" % EMU_SERIAL),
                               ("mctp (kernel AF_MCTP)", prof["ids"][0])):
-                results[name] = measure(agentlib, g.agent, dev, args.n, args.warmup)
+                results[name] = command_rtt(agentlib, g.agent, dev, args.n, args.warmup)
             stats = [g.stats(i) for i in range(2)]
         finally:
             qm.tq.stop_guest(g.proc)

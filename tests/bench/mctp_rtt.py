@@ -13,47 +13,15 @@ usage: /usr/bin/python3 tests/bench/mctp_rtt.py [BUILD_DIR] [-n N] [--warmup W]
   both directions, the responder and the reply's validation) and the whole
   HTTPS request, p50 and p99 in microseconds."""
 import argparse
-import base64
-import http.client
-import json
 import os
 import shutil
-import ssl
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
-
-
-def measure(agentlib, a, dev, n, warmup):
-    import time
-    ctx = ssl.create_default_context(cafile=a.ca)
-    conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=30)
-    path = agentlib.vendor_command_path(dev, "emu-read-telemetry", submit=True)
-    headers = {"Authorization": "Basic " + base64.b64encode(
-                   ("admin:%s" % agentlib.ADMIN_PASSWORD).encode()).decode(),
-               "Content-Type": "application/json"}
-    body = json.dumps({"Payload": ""})
-    dev_us, req_us = [], []
-    for i in range(warmup + n):
-        t0 = time.perf_counter_ns()
-        conn.request("POST", path, body, headers)
-        r = conn.getresponse()
-        data = r.read()
-        t1 = time.perf_counter_ns()
-        if r.status != 200:
-            sys.exit("unexpected %d: %s" % (r.status, data[:300]))
-        if i >= warmup:
-            dev_us.append(json.loads(data)["DurationUs"])
-            req_us.append((t1 - t0) / 1000.0)
-    conn.close()
-    return dev_us, req_us
+from benchlib import command_rtt, pct, use_build  # noqa: E402
 
 
 def main():
@@ -62,9 +30,7 @@ def main():
     ap.add_argument("-n", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=20)
     args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    os.environ["CXLA_AGENT"] = os.path.join(build, "agent", "cxl-agent")
-    os.environ["CXLA_MCTP_RESPONDER"] = os.path.join(build, "tests", "mctp", "mctp-responder")
+    use_build(args.build, mctp=True)
     import agentlib  # after CXLA_AGENT is set
     from test_mctp_backend import Line
     for exe in (agentlib.AGENT, os.environ["CXLA_MCTP_RESPONDER"]):
@@ -78,14 +44,14 @@ def main():
               "refresh_interval_ms": 3600000}
     results = {}
     with agentlib.Agent(dict(common, backend="emulated", emulated_profile=prof["profile"])) as a:
-        results["emulated"] = measure(agentlib, a, dev, args.n, args.warmup)
+        results["emulated"] = command_rtt(agentlib, a, dev, args.n, args.warmup)
     lines = [Line(tmp, prof, i) for i in range(2)]
     try:
         cfg = dict(common, backend="mctp",
                    mctp_endpoints=["serial:%s,eid=8,name=mctp%d" % (ln.path, i)
                                    for i, ln in enumerate(lines)])
         with agentlib.Agent(cfg) as a:
-            results["mctp (serial pty)"] = measure(agentlib, a, dev, args.n, args.warmup)
+            results["mctp (serial pty)"] = command_rtt(agentlib, a, dev, args.n, args.warmup)
     finally:
         for ln in lines:
             ln.close()

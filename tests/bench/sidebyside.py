@@ -36,15 +36,12 @@ import urllib.request
 import ssl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+
+from benchlib import cpu_ticks, need, read_response, thread_cpu, use_build  # noqa: E402
 
 DEVICE = "/redfish/v1/Systems/host/Memory/1000000000000001"
 USER, PASSWORD = "admin", "bench-password-123"
-
-
-def need(tool, package):
-    if shutil.which(tool) is None:
-        sys.exit("%s is missing: apt-get install %s" % (tool, package))
 
 
 class Servers:
@@ -156,23 +153,6 @@ def wrk(url, conns, seconds, headers=(), script=None):
     return rate, p99, (errs.group(1) if errs else "") + (" non2xx " + non2xx.group(1) if non2xx else "")
 
 
-def cpu_ticks(pid):
-    """utime+stime of a process and its children still running (nginx workers)."""
-    total = 0
-    pids = [pid]
-    try:
-        pids += [int(x) for x in open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            f = open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()
-            total += int(f[11]) + int(f[12])
-        except OSError:
-            pass
-    return total
-
-
 FIGURES = {
     # name: (description, conns, header kind, close)
     "get16": ("GET device, session token, keep-alive, 16 conns", 16, "token", False),
@@ -237,37 +217,6 @@ def compare(servers, names, rounds, seconds):
             statistics.median(x["cpu_us"] for x in res["agent"]),
             statistics.median(x["cpu_us"] for x in res["nginx"]),
             "  errors: " + errs if errs else ""), flush=True)
-
-
-def thread_cpu(pid, prefix):
-    """CPU ticks of each thread whose name starts with prefix."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            name = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
-            f = open("/proc/%d/task/%s/stat" % (pid, tid)).read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if name.startswith(prefix):
-            out[name] = out.get(name, 0) + int(f[11]) + int(f[12])
-    return out
-
-
-def read_response(sock):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    return int(head.split()[1])
 
 
 def stall(servers, runs, conns_list, threads=None):
@@ -343,7 +292,7 @@ def main():
     if args.build in FIGURES or args.build in ("stall", "idle"):
         args.figures.insert(0, args.build)
         args.build = os.path.join(HERE, "..", "..", "build")
-    os.environ["CXLA_AGENT"] = os.path.abspath(os.path.join(args.build, "agent", "cxl-agent"))
+    use_build(args.build)
     need("wrk", "wrk")
     need("nginx", "nginx-light")
     import agentlib

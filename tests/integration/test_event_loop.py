@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import Agent, Checker  # noqa: E402
+from rawlib import read_response, thread_cpu  # noqa: E402
 
 c = Checker("event_loop")
 PATH = "/redfish/v1/Systems/host/Memory/1000000000000001"
@@ -23,24 +24,6 @@ PATH = "/redfish/v1/Systems/host/Memory/1000000000000001"
 def get_request(token, extra=""):
     return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n%s\r\n"
             % (PATH, token, extra)).encode()
-
-
-def read_response(s):
-    """Status of one response read whole off a kept-alive connection."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    while len(rest) < length:
-        rest += s.recv(65536)
-    return int(head.split()[1])
 
 
 def login(a):
@@ -80,18 +63,6 @@ def burst(a, token, n):
     for s in socks:
         s.close()
     return ok, took
-
-
-def thread_ticks(pid):
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-            name = f.read().strip()
-        if name.startswith("https"):
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                st = f.read().rsplit(")", 1)[1].split()
-            out[name] = int(st[11]) + int(st[12])
-    return out
 
 
 # One server thread, so that all of the connections are its own; a long
@@ -147,9 +118,9 @@ with Agent(config={"threads": 1, "log_level": "warning"}) as a:
     token = login(a)
     s, tls, inc, out, finished = half_handshake(a)
     time.sleep(0.3)
-    before = sum(thread_ticks(a.proc.pid).values())
+    before = sum(thread_cpu(a.proc.pid, "https").values())
     time.sleep(2)
-    used = sum(thread_ticks(a.proc.pid).values()) - before
+    used = sum(thread_cpu(a.proc.pid, "https").values()) - before
     # Polling the waiting connection costs a whole CPU (200 ticks in 2 s on
     # an idle machine, tens when it is shared); waiting for it, next to none.
     c.check(used <= 10, "a client stopped mid-handshake: the server thread waits, not "
@@ -167,18 +138,18 @@ with Agent(config={"threads": 1, "log_level": "warning"}) as a:
 
 with Agent(config={"threads": 2, "connections_per_address": 2048, "log_level": "warning"}) as a:
     token = login(a)
-    names = sorted(thread_ticks(a.proc.pid))
+    names = sorted(thread_cpu(a.proc.pid, "https"))
     c.eq(len(names), 2, "two server threads, named for what they do")
     # Many short connections (a handshake each, so that the threads' CPU time
     # is counted in whole clock ticks even on a fast machine): each thread
     # takes a share of them.
-    before = thread_ticks(a.proc.pid)
+    before = thread_cpu(a.proc.pid, "https")
     p = subprocess.run(["curl", "-s", "--cacert", a.ca, "-H", "X-Auth-Token: " + token,
                         "-H", "Connection: close",
                         "--parallel", "--parallel-max", "32", "-w", "%{http_code}\n"]
                        + ["-o", "/dev/null", a.url(PATH)] * 400,
                        capture_output=True, text=True, timeout=120)
-    after = thread_ticks(a.proc.pid)
+    after = thread_cpu(a.proc.pid, "https")
     used = [after[k] - before.get(k, 0) for k in names]
     c.eq(p.stdout.split().count("200"), 400, "400 parallel GETs answered")
     c.check(sum(used) >= 10 and min(used) > 0.2 * sum(used),

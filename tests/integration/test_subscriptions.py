@@ -194,8 +194,11 @@ def main():
         for i in range(3):
             a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
                                              "Message": "while down %d" % i})
-        time.sleep(3)
+        deadline = time.time() + 10
         doc = a.curl("GET", loc).json()
+        while doc.get("Status", {}).get("Health") != "Warning" and time.time() < deadline:
+            time.sleep(0.1)
+            doc = a.curl("GET", loc).json()
         c.eq(doc.get("Status", {}).get("Health"), "Warning", "failing subscription shows Warning")
         c.eq(doc.get("Status", {}).get("State"), "Enabled", "RetryForever stays enabled")
         listener = Listener(a, lport)

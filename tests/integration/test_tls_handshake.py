@@ -1,10 +1,16 @@
 """TLS handshakes as common clients make them: no HelloRetryRequest for the
 key shares OpenSSL, GnuTLS and curl send first, a SHA-256 suite preferred,
-and sessions resumed from a ticket."""
+sessions resumed from a ticket (by OpenSSL and curl) that another instance
+of the agent does not accept, a handshake the agent refuses answered with a
+TLS alert rather than a bare close, and no CPU spent while a handshake waits
+for the client."""
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import Agent, Checker  # noqa: E402
@@ -52,7 +58,7 @@ def gnutls_and_curl(a):
             "curl: %s" % [ln for ln in err.splitlines() if "SSL connection" in ln])
 
 
-def ticket_resumption(a):
+def ticket_resumption(a, other):
     with tempfile.TemporaryDirectory() as d:
         sess = os.path.join(d, "session.pem")
         rc, out = s_client(a, "-sess_out", sess)
@@ -60,10 +66,89 @@ def ticket_resumption(a):
         rc, out = s_client(a, "-sess_in", sess)
         c.check(rc == 0 and "Reused, TLSv1.3" in out, "second connection resumes from the ticket")
         c.check("HTTP/1.1 200" in out, "resumed connection is served")
+        # Same certificate, another process: another ticket key.
+        rc, out = s_client(other, "-sess_in", sess)
+        c.check(rc == 0 and "New, TLSv1.3" in out and "HTTP/1.1 200" in out,
+                "another agent instance does not accept the ticket: full handshake")
+    # curl keeps the ticket between the URLs of one invocation: the second
+    # connection shows no Certificate message.
+    url = "https://localhost:%d/redfish/v1" % a.port
+    p = subprocess.run(["curl", "-sS", "-v", "--cacert", a.ca, "-H", "Connection: close",
+                        "-o", "/dev/null", "-o", "/dev/null", url, url],
+                       capture_output=True, timeout=20)
+    err = p.stderr.decode(errors="replace")
+    second = err.split("SSL re-using session ID", 1)
+    c.check(p.returncode == 0 and len(second) == 2, "curl offers the ticket on its second connection")
+    c.check(len(second) == 2 and "TLS handshake, Certificate (11)" not in second[1]
+            and "SSL connection using TLSv1.3" in second[1],
+            "curl's second connection resumes (no Certificate message)")
 
 
-with Agent() as a:
+def failed_handshake_alerts(a):
+    # (client options, the alert the agent must send before closing)
+    for args, alert in ((["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], "protocol version(70)"),
+                        (["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_8_SHA256"],
+                         "handshake failure(40)"),
+                        (["-tls1_3", "-groups", "ffdhe2048"], "handshake failure(40)"),
+                        (["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+                         "handshake failure(40)")):
+        rc, out = s_client(a, *args)
+        what = "openssl %s" % " ".join(args)
+        # -trace prints what arrives: "Received Record ... Alert" then the
+        # level and description.
+        c.check(rc != 0, what + ": refused")
+        c.check("Received Record" in out and "Level=fatal(2), description=%s" % alert in out,
+                "%s: agent sent a fatal %s alert (%s)"
+                % (what, alert, [ln.strip() for ln in out.splitlines() if "description=" in ln]))
+    # The refusals did not disturb the connections that followed.
+    rc, out = s_client(a)
+    c.check(rc == 0 and "HTTP/1.1 200" in out, "a good handshake after the refused ones")
+
+
+def cpu_seconds(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def waiting_handshakes(a):
+    # Clients that sent their hello and have not answered the server's
+    # flight yet: a server thread polling their sockets until they do burns
+    # a core each (libmicrohttpd keeps such a connection ready).
+    ctx = ssl.create_default_context(cafile=a.ca)
+    held = []
+    for _ in range(4):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port)),
+                            server_hostname="localhost", do_handshake_on_connect=False)
+        s.setblocking(False)
+        try:
+            s.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        held.append(s)
+    time.sleep(0.3)
+    t0 = cpu_seconds(a.proc.pid)
+    time.sleep(2)
+    used = cpu_seconds(a.proc.pid) - t0
+    c.check(used < 0.2, "4 handshakes waiting for their clients cost %.2f s of CPU in 2 s" % used)
+    t0 = time.monotonic()
+    rc, out = s_client(a)
+    c.check(rc == 0 and "HTTP/1.1 200" in out and time.monotonic() - t0 < 5,
+            "another client is served meanwhile")
+    # The waiting ones finish their handshakes and are served.
+    for s in held:
+        s.setblocking(True)
+        s.settimeout(10)
+        s.do_handshake()
+    held[0].sendall(REQUEST)
+    c.check(held[0].recv(64).startswith(b"HTTP/1.1 200"), "a client that waited is served")
+    for s in held:
+        s.close()
+
+
+with Agent() as a, Agent() as other:
     openssl_key_shares(a)
     gnutls_and_curl(a)
-    ticket_resumption(a)
+    ticket_resumption(a, other)
+    failed_handshake_alerts(a)
+    waiting_handshakes(a)
 c.finish()

@@ -133,7 +133,11 @@ def check_denied(a, r, user, cmd, status, message_id, reason, what):
     check_audit_pair(a, oem.get("AuditRecordId"), user, cmd, "Denied", what, reason)
 
 
-def follow_task(a, r, user, cmd, what, duration_s):
+def follow_task(a, r, user, cmd, what, duration_s, t_submit):
+    """r: the 202 of a Submit sent at t_submit (time.time()) of an operation
+    that takes duration_s. What is read while it must still run is judged
+    only when the answer came before duration_s had passed since t_submit:
+    on a loaded machine the requests in between can take longer than that."""
     c.eq(r.status, 202, what + " status")
     mon = r.header("location") or ""
     c.check(mon.startswith("/redfish/v1/TaskService/TaskMonitors/"), what + " Location %r" % mon)
@@ -144,8 +148,9 @@ def follow_task(a, r, user, cmd, what, duration_s):
     c.check(loc.startswith("/redfish/v1/TaskService/Tasks/"), what + " Task link %r" % loc)
     c.eq(doc.get("TaskMonitor"), mon, what + " TaskMonitor is the Location")
     m = a.curl("GET", mon, user=READONLY)
-    c.eq(m.status, 202, what + " monitor while running")
-    c.check(m.header("retry-after"), what + " monitor Retry-After")
+    if time.time() - t_submit < duration_s:
+        c.eq(m.status, 202, what + " monitor while running")
+        c.check(m.header("retry-after"), what + " monitor Retry-After")
     c.eq(doc.get("TaskState"), "Running", what + " Task starts Running")
     oem = doc.get("Oem", {}).get("CxlAgent", {})
     c.eq(oem.get("Owner"), user[0], what + " Task owner")
@@ -153,7 +158,8 @@ def follow_task(a, r, user, cmd, what, duration_s):
     rid = oem.get("AuditRecordId")
     t0 = time.time()
     mid, _ = a.wait_task(loc, user=user, timeout=0.3 * duration_s)  # still running early
-    c.eq(mid.json().get("TaskState"), "Running", what + " Task running before the duration")
+    if time.time() - t_submit < duration_s:
+        c.eq(mid.json().get("TaskState"), "Running", what + " Task running before the duration")
     # Anyone with Login may read tasks; ReadOnly polls it here.
     final, seen = a.wait_task(loc, user=READONLY, timeout=duration_s + 10)
     took = time.time() - t0
@@ -197,6 +203,7 @@ def roles_matrix(a):
             what = "%s by %s" % (cmd, user[0])
             if cmd == "emu-set-mode":
                 payload = le32_b64((mode + 1) % 4)
+            t_submit = time.time()
             r = a.submit(dev, cmd, payload, user=user)
             if scope not in allowed:
                 check_denied(a, r, user, cmd, 403, "InsufficientPrivilege",
@@ -204,7 +211,7 @@ def roles_matrix(a):
                 continue
             executed += 1
             if cmd == "emu-background-op":
-                follow_task(a, r, user, cmd, what, 0.8)
+                follow_task(a, r, user, cmd, what, 0.8, t_submit)
                 continue
             doc = check_success(a, r, user, cmd, what)
             if doc and cmd == "emu-set-mode":

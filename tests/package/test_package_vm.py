@@ -20,14 +20,17 @@ checked from the host through a port forwarded to 127.0.0.1:
                nothing in /var/lib/cxl-agent changes
   remove       apt-get remove keeps /var/lib/cxl-agent; purge deletes it
 
-The .deb and the root image are cached in the build directory
-(CXLA_PACKAGE_CACHE): the package by a hash of the sources it is built from
-(lintian runs when it is built), the root image keyed
-by make-rootfs, the package's dependencies and the kernel; each run boots a
-copy-on-write overlay, so the cache stays clean.
+The .deb is cached in the build directory (CXLA_PACKAGE_CACHE) by a hash of
+the sources it is built from (lintian runs when it is built). The root image
+is made from Debian's archive, not from this tree, so it is cached outside
+the checkout, beside the QEMU tests' kernels (CXLA_PACKAGE_ROOT_CACHE, else
+${XDG_CACHE_HOME:-~/.cache}/cxl-agent/package-root), where fresh clones and
+build directories on the same machine reuse it; it is keyed by make-rootfs,
+the package's dependencies and the kernel. Each run boots a copy-on-write
+overlay, so the cache stays clean.
 
-Environment: CXLA_SOURCE_DIR, CXLA_PACKAGE_CACHE (set by ctest);
-CXLA_PACKAGE_KEEP=1 keeps the run directory. Exit 0 passed, 1 failed (also
+Environment: CXLA_SOURCE_DIR, CXLA_PACKAGE_CACHE (set by ctest),
+CXLA_PACKAGE_ROOT_CACHE; CXLA_PACKAGE_KEEP=1 keeps the run directory. Exit 0 passed, 1 failed (also
 when run without root, QEMU, a host kernel or mmdebstrap: the suite never
 skips quietly, and the message says what is missing).
 """
@@ -51,6 +54,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("CXLA_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "..", "..")))
 CACHE = os.environ.get("CXLA_PACKAGE_CACHE", os.path.join(SOURCE_DIR, "build", "package-test"))
+ROOT_CACHE = os.environ.get("CXLA_PACKAGE_ROOT_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cxl-agent",
+    "package-root")
 T0 = time.monotonic()
 # About 30 s on an idle machine; TCG under a load average of 30 took 60 s to
 # reach systemd alone.
@@ -144,12 +150,17 @@ def root_image(kver, packages):
     """The cached base image, made again when its recipe changes."""
     script = os.path.join(HERE, "make-rootfs")
     key = hashlib.sha256(open(script, "rb").read() + ("%s %s" % (kver, packages)).encode())
-    image = os.path.join(CACHE, "rootfs-%s.ext4" % key.hexdigest()[:16])
+    os.makedirs(ROOT_CACHE, exist_ok=True)
+    image = os.path.join(ROOT_CACHE, "rootfs-%s.ext4" % key.hexdigest()[:16])
     if os.path.exists(image):
+        os.utime(image)  # in use: kept by the clean-up below
         log("root image cached: %s" % image)
         return image
-    for old in glob.glob(os.path.join(CACHE, "rootfs-*.ext4")):
-        os.unlink(old)
+    # Images of other recipes untouched for a week go; a recent one may be
+    # another checkout's, in use by its guest.
+    for old in glob.glob(os.path.join(ROOT_CACHE, "rootfs-*.ext4")):
+        if time.time() - os.stat(old).st_mtime > 7 * 86400:
+            os.unlink(old)
     log("making the Debian 12 root image (mmdebstrap) ...")
     r = subprocess.run([script, image, kver] + packages, capture_output=True, text=True)
     if r.returncode != 0:

@@ -19,25 +19,19 @@
 #include "config/config.h"
 #include "app/firstboot.h"
 #include "auth/accounts.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
-
-static void rm_rf(const char *dir)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void test_generates_in_private_state_dir(void **state)
 {
 	struct config cfg;
-	char dir[] = "/tmp/cxla-fb.XXXXXX", text[128], err[256], path[256];
+	char dir[48], text[128], err[256], path[256];
 	char *before = NULL, *after = NULL;
 	size_t len;
 	struct stat st;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "fb"), 0);
 	snprintf(text, sizeof(text), "{\"state_dir\": \"%s/state\"}", dir);
 	assert_int_equal(config_defaults(&cfg), 0);
 	assert_int_equal(config_load_string(&cfg, "t", text, err, sizeof(err)), 0);
@@ -54,18 +48,18 @@ static void test_generates_in_private_state_dir(void **state)
 	free(before);
 	free(after);
 	config_release(&cfg);
-	rm_rf(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 static void test_password_file(void **state)
 {
-	char dir[] = "/tmp/cxla-fb.XXXXXX", path[64];
+	char dir[48], path[96];
 	char *text = NULL;
 	size_t len;
 	struct stat st;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "fb"), 0);
 	snprintf(path, sizeof(path), "%s/initial-admin-password", dir);
 	assert_int_equal(firstboot_password_file(path, "Abcdefgh2345jkmn"), 0);
 	assert_int_equal(stat(path, &st), 0);
@@ -73,7 +67,7 @@ static void test_password_file(void **state)
 	assert_int_equal(file_read_all(path, 1024, &text, &len), 0);
 	assert_string_equal(text, "Abcdefgh2345jkmn\n");
 	free(text);
-	rm_rf(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 static void test_admin_once(void **state)
@@ -81,13 +75,13 @@ static void test_admin_once(void **state)
 	struct config cfg;
 	struct accounts *a = NULL;
 	struct identity who;
-	char dir[] = "/tmp/cxla-fb.XXXXXX", text[128], err[256], path[256], pw[32] = "";
+	char dir[48], text[128], err[256], path[256], pw[32] = "";
 	char *file = NULL;
 	size_t len;
 	struct stat st;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "fb"), 0);
 	snprintf(text, sizeof(text), "{\"state_dir\": \"%s\"}", dir);
 	assert_int_equal(config_defaults(&cfg), 0);
 	assert_int_equal(config_load_string(&cfg, "t", text, err, sizeof(err)), 0);
@@ -111,7 +105,7 @@ static void test_admin_once(void **state)
 	assert_int_not_equal(stat(path, &st), 0);
 	accounts_free(a);
 	config_release(&cfg);
-	rm_rf(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 static void test_admin_given_password_writes_no_file(void **state)
@@ -119,11 +113,11 @@ static void test_admin_given_password_writes_no_file(void **state)
 	struct config cfg;
 	struct accounts *a = NULL;
 	struct identity who;
-	char dir[] = "/tmp/cxla-fb.XXXXXX", text[128], err[256], path[256], pw[32] = "x";
+	char dir[48], text[128], err[256], path[256], pw[32] = "x";
 	struct stat st;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "fb"), 0);
 	snprintf(text, sizeof(text), "{\"state_dir\": \"%s\"}", dir);
 	assert_int_equal(config_defaults(&cfg), 0);
 	assert_int_equal(config_load_string(&cfg, "t", text, err, sizeof(err)), 0);
@@ -138,7 +132,7 @@ static void test_admin_given_password_writes_no_file(void **state)
 			 ACCOUNT_OK);
 	accounts_free(a);
 	config_release(&cfg);
-	rm_rf(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* The password file cannot be written: no account is created either. */
@@ -147,11 +141,11 @@ static void test_admin_not_created_without_its_file(void **state)
 	struct config cfg;
 	struct accounts *a = NULL;
 	struct account_info *list = NULL;
-	char dir[] = "/tmp/cxla-fb.XXXXXX", text[160], err[256] = "", path[256];
+	char dir[48], text[160], err[256] = "", path[256];
 	size_t n = 1;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "fb"), 0);
 	snprintf(text, sizeof(text), "{\"state_dir\": \"%s/missing\"}", dir);
 	assert_int_equal(config_defaults(&cfg), 0);
 	assert_int_equal(config_load_string(&cfg, "t", text, err, sizeof(err)), 0);
@@ -164,7 +158,7 @@ static void test_admin_not_created_without_its_file(void **state)
 	free(list);
 	accounts_free(a);
 	config_release(&cfg);
-	rm_rf(dir);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

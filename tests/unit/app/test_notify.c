@@ -15,10 +15,11 @@
 #include <cmocka.h>
 
 #include "app/notify.h"
+#include "support/tmpdir.h"
 
 struct listener {
-	char dir[32];
-	char path[64];
+	char dir[64];
+	char path[80];
 	int fd;
 };
 
@@ -26,8 +27,7 @@ static void listen_on(struct listener *l)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	snprintf(l->dir, sizeof(l->dir), "/tmp/cxla-notify.XXXXXX");
-	assert_non_null(mkdtemp(l->dir));
+	assert_int_equal(tmpdir_make(l->dir, sizeof(l->dir), "notify"), 0);
 	snprintf(l->path, sizeof(l->path), "%s/sock", l->dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
 	l->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

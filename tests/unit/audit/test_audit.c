@@ -20,6 +20,7 @@
 
 #include "audit/audit.h"
 #include "cxl/cel.h"
+#include "support/tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -32,8 +33,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-audit-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "audit")) {
 		free(f);
 		return -1;
 	}
@@ -47,12 +47,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
 	chmod(f->dir, 0700);
 	*strrchr(f->dir, '/') = '\0';
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

@@ -26,6 +26,7 @@
 #include "audit/audit.h"
 #include "audit/chain.h"
 #include "support/alloc_fail.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 struct fixture {
@@ -133,8 +134,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-audit-alloc-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmpdir_make(f->dir, sizeof(f->dir), "audit-alloc"))
 		return -1;
 	snprintf(f->saved, sizeof(f->saved), "%s.saved", f->dir);
 	reopen(f);
@@ -158,9 +158,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	audit_close(f->log);
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", f->dir, f->saved);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
+	assert_int_equal(tmpdir_remove(f->saved), 0);
 	free(f);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "audit/audit.h"
 #include "audit/chain.h"
+#include "support/tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -29,8 +30,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-chain-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "chain")) {
 		free(f);
 		return -1;
 	}
@@ -42,10 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

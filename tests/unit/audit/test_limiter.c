@@ -15,6 +15,7 @@
 
 #include "audit/audit.h"
 #include "audit/limiter.h"
+#include "support/tmpdir.h"
 
 #define S 1000000ull
 
@@ -106,14 +107,12 @@ static void test_slot_reuse_keeps_counts(void **state)
 
 static int rm_rf(const char *dir)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return tmpdir_remove(dir);
 }
 
 static void test_audit_writes_summaries(void **state)
 {
-	char dir[] = "/tmp/cxla-limiter-XXXXXX", id[AUDIT_ID_MAX];
+	char dir[48], id[AUDIT_ID_MAX];
 	struct audit_intent in = { .user = "eve", .source = "192.0.2.9", .device = "d",
 				   .opcode = 0xC000, .allowed = 0, .reason = "InsufficientPrivilege" };
 	struct audit_log *log;
@@ -121,7 +120,7 @@ static void test_audit_writes_summaries(void **state)
 	size_t total, written = 0, summaries = 0;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "limiter"), 0);
 	assert_int_equal(audit_open(dir, 0, 1, &log), 0);
 	audit_set_denial_limit(log, 4, 60);
 	for (int i = 0; i < 50; i++) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "audit/audit.h"
+#include "support/tmpdir.h"
 
 static json_t *records(const char *text)
 {
@@ -97,7 +98,7 @@ static void test_background_operations(void **state)
 
 static void test_from_the_log(void **state)
 {
-	char dir[] = "/tmp/cxla-pending-XXXXXX", id[AUDIT_ID_MAX], cmd[64];
+	char dir[48], id[AUDIT_ID_MAX];
 	struct audit_intent in = { .user = "u", .device = "dev", .opcode = 0xC003, .allowed = 1,
 				   .reason = "Allowed" };
 	struct audit_log *log;
@@ -105,7 +106,7 @@ static void test_from_the_log(void **state)
 	size_t n;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "pending"), 0);
 	assert_int_equal(audit_open(dir, 0, 1, &log), 0);
 	assert_int_equal(audit_intent(log, &in, id), 0);
 	assert_int_equal(audit_pending(log, &p, &n), 0);
@@ -120,8 +121,7 @@ static void test_from_the_log(void **state)
 	assert_int_equal(n, 0);
 	free(p);
 	audit_close(log);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

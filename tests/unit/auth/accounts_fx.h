@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "auth/accounts.h"
+#include "support/tmpdir.h"
 
 #define ITER 1000 /* cheap hashes: these tests are about the store */
 
@@ -27,8 +28,7 @@ static inline int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	char err[512];
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-acct-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tmpdir_make(f->dir, sizeof(f->dir), "acct"), 0);
 	snprintf(f->path, sizeof(f->path), "%s/accounts.json", f->dir);
 	assert_int_equal(accounts_open(f->path, ITER, &f->a, err, sizeof(err)), 0);
 	assert_int_equal(accounts_bootstrap(f->a, "admin-password-1", NULL, 0), 1);
@@ -39,10 +39,8 @@ static inline int setup(void **state)
 static inline int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	accounts_free(f->a);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

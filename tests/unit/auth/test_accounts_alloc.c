@@ -21,6 +21,7 @@
 
 #include "auth/accounts.h"
 #include "support/alloc_fail.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 #define ADMIN_PASSWORD "admin-password-123"
@@ -53,8 +54,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-accounts-alloc-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmpdir_make(f->dir, sizeof(f->dir), "accounts-alloc"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/accounts.json", f->dir);
 	reopen(f);
@@ -72,12 +72,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	accounts_free(f->a);
 	free(f->before);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

@@ -2,7 +2,9 @@
  * account, a locked account and a wrong password each run one KDF at the
  * configured cost, so the time of a refusal does not tell the account's
  * state. Measured as the thread's CPU time, which other load on the
- * machine does not inflate. */
+ * machine does not take from; it can still add to it (caches and cores
+ * shared with other work), never take away, so each case is judged by its
+ * cheapest round. */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -40,7 +42,7 @@ static void test_equal_work(void **state)
 						  "locked" };
 	struct fx *f = *state;
 	struct account_settings lock_fast = { 1, 3600, 3600 };
-	double t[CASES][ROUNDS], median[CASES];
+	double t[CASES][ROUNDS], least[CASES];
 	struct account_info ai;
 	char err[512];
 
@@ -66,15 +68,16 @@ static void test_equal_work(void **state)
 	}
 	for (int c = 0; c < CASES; c++) {
 		qsort(t[c], ROUNDS, sizeof(double), cmp_double);
-		median[c] = t[c][ROUNDS / 2];
-		print_message("%-15s median %.2f ms CPU\n", names[c], median[c]);
+		least[c] = t[c][0];
+		print_message("%-15s least %.2f ms CPU, median %.2f ms\n", names[c], least[c],
+			      t[c][ROUNDS / 2]);
 	}
-	assert_true(median[WRONG] > 1.0); /* a KDF did run */
+	assert_true(least[WRONG] > 1.0); /* a KDF did run */
 	for (int c = 1; c < CASES; c++) {
-		double ratio = median[c] / median[WRONG];
+		double ratio = least[c] / least[WRONG];
 		if (ratio < 0.75 || ratio > 1.33)
-			fail_msg("%s costs %.2f ms, a wrong password %.2f ms", names[c], median[c],
-				 median[WRONG]);
+			fail_msg("%s costs %.2f ms, a wrong password %.2f ms", names[c], least[c],
+				 least[WRONG]);
 	}
 }
 

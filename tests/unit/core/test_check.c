@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "core/check.h"
+#include "support/tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -78,8 +79,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/cxla-check-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), "check"))
 		return -1;
 	snprintf(fx->cert, sizeof(fx->cert), "%s/server.crt", fx->dir);
 	snprintf(fx->key, sizeof(fx->key), "%s/server.key", fx->dir);
@@ -92,10 +92,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(fx->dir))
 		return -1;
 	free(fx);
 	return 0;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/host.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 struct tree {
@@ -41,10 +42,10 @@ static void drop(const struct tree *t, const char *leaf)
 static int setup(void **state)
 {
 	struct tree *t = calloc(1, sizeof(*t));
-	snprintf(t->root, sizeof(t->root), "%s/cxla-host-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(t->root))
+	if (!t || tmpdir_make(t->root, sizeof(t->root), "host")) {
+		free(t);
 		return -1;
+	}
 	*state = t;
 	return 0;
 }
@@ -52,9 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tree *t = *state;
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(t->root))
 		return -1;
 	free(t);
 	return 0;

@@ -20,6 +20,7 @@
 #include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 
 static double now_s(void)
 {
@@ -34,12 +35,12 @@ static void test_collects_without_readers(void **state)
 	struct cxl_devset *set = NULL;
 	struct poller *p = NULL;
 	struct cxl_event ev[8];
-	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256];
+	char dir[48], err[256];
 	uint64_t before;
 	double t0;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
 	cfg.state_dir = dir;
 	cfg.refresh_interval_ms = 50;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
@@ -60,9 +61,7 @@ static void test_collects_without_readers(void **state)
 	/* The record the device held is now in the agent's log. */
 	assert_true(cxl_devset_events(set, 0, 0, ev, 8) >= 1);
 	cxl_devset_free(set);
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* A backend that forwards to the emulated one and notes which thread sent
@@ -165,13 +164,13 @@ static void test_only_the_poller_talks_to_devices(void **state)
 	struct poller *p = NULL;
 	struct reader rd[2];
 	struct cxl_event ev[8];
-	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256], cmd[64];
+	char dir[48], err[256];
 	size_t after_open, clears = 0, from_poller = 0;
 	pthread_t poller_thread = 0;
 	(void)state;
 
 	assert_non_null(spy);
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
 	assert_int_equal(cxl_emu_backend_new(NULL, dir, &spy->inner, err, sizeof(err)), 0);
 	spy->be.ops = &spy_ops;
 	pthread_mutex_init(&spy->lock, NULL);
@@ -227,8 +226,7 @@ static void test_only_the_poller_talks_to_devices(void **state)
 	assert_true(from_poller > 0);
 	assert_true(clears >= 1);
 	cxl_devset_free(set);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* A command with effects wakes the poller at once instead of leaving the
@@ -242,10 +240,10 @@ static void test_stale_wakes_poller(void **state)
 	struct cxl_cmd_result r;
 	uint8_t mode[4] = { 2, 0, 0, 0 };
 	struct cxl_cmd cmd = { .opcode = CXL_EMU_OP_SET_MODE, .in = mode, .in_len = 4 };
-	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256], rm[64];
+	char dir[48], err[256];
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
 	cfg.state_dir = dir;
 	cfg.refresh_interval_ms = 3600000;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
@@ -264,8 +262,7 @@ static void test_stale_wakes_poller(void **state)
 	assert_true(b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec);
 	poller_stop(p);
 	cxl_devset_free(set);
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	assert_int_equal(system(rm), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* Without a finished round the idle time grows: that is what stops the
@@ -275,10 +272,10 @@ static void test_idle_grows_between_rounds(void **state)
 	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	struct cxl_devset *set = NULL;
 	struct poller *p = NULL;
-	char dir[] = "/tmp/cxla-poll.XXXXXX", err[256], cmd[64];
+	char dir[48], err[256];
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
 	cfg.state_dir = dir;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
 	assert_int_equal(poller_start(set, 60000, &p), 0);
@@ -287,8 +284,7 @@ static void test_idle_grows_between_rounds(void **state)
 	assert_true(poller_idle_ms(p) >= 200);
 	poller_stop(p);
 	cxl_devset_free(set);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 static void test_stop_null(void **state)

@@ -15,15 +15,16 @@
 #include <cmocka.h>
 
 #include "core/uuid.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 static void test_uuid_file(void **state)
 {
-	char dir[] = "/tmp/cxla-uuid-XXXXXX", path[64], first[40], again[40], cmd[96], *text;
+	char dir[48], path[64], first[40], again[40], *text;
 	size_t len;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "uuid"), 0);
 	snprintf(path, sizeof(path), "%s/service-uuid", dir);
 	assert_int_equal(service_uuid_load(path, first, sizeof(first)), 0);
 	assert_int_equal(strlen(first), 36);
@@ -44,8 +45,7 @@ static void test_uuid_file(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISFIFO(st.st_mode));
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

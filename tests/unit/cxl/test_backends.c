@@ -20,6 +20,7 @@
 #include "cxl/kernel/kernel.h"
 #include "cxl/mctp/backend.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 /* ---- a fake table: rows that record when auto probes and opens them ---- */
@@ -278,7 +279,7 @@ static const char second_profile[] =
 
 static void test_two_backends_in_one_set(void **state)
 {
-	char dir[] = "/tmp/cxla-backends.XXXXXX", path[128], err[256], rm[128];
+	char dir[48], path[128], err[256];
 	struct cxl_devset_config cfg = { .refresh_interval_ms = 3600000 };
 	struct cxl_backend *be[2], *got;
 	struct cxl_devset *set = NULL;
@@ -289,7 +290,7 @@ static void test_two_backends_in_one_set(void **state)
 	FILE *f;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "backends"), 0);
 	snprintf(path, sizeof(path), "%s/second.json", dir);
 	assert_non_null(f = fopen(path, "w"));
 	fputs(second_profile, f);
@@ -332,8 +333,7 @@ static void test_two_backends_in_one_set(void **state)
 	assert_int_equal(cxl_devset_delivery(set, 2, 0xC000, &di), 0);
 	assert_ptr_equal(di.path, &cxl_emu_path);
 	cxl_devset_free(set);
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	assert_int_equal(system(rm), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* Two backends that see the same device (same serial) make a set that

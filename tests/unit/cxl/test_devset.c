@@ -21,6 +21,7 @@
 #include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 #define DBL_PAYLOAD 256u
@@ -432,14 +433,14 @@ static void test_emulated_parallel(void **state)
 {
 	struct cxl_devset_config cfg = { .backends = { "emulated" } };
 	struct cxl_devset *set = NULL;
-	char dir[] = "/tmp/cxla-par.XXXXXX", err[256], path[64];
+	char dir[48], err[256], path[64];
 	struct slow_arg a;
 	pthread_t th;
 	struct cxl_dev_info info;
 	double t0, t_other, t_info;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "par"), 0);
 	cfg.state_dir = dir;
 	cfg.refresh_interval_ms = 1;
 	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);

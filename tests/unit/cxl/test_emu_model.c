@@ -16,6 +16,7 @@
 
 #include "cxl/cel.h"
 #include "cxl/emulated/model.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 static const struct emu_profile_dev base = {
@@ -38,11 +39,11 @@ static void test_init_and_release(void **state)
 {
 	struct emu_dev d;
 	struct emu_profile_dev p = base;
-	char err[256], dir[] = "/tmp/cxla-model.XXXXXX", journal[96], cmd[64];
+	char err[256], dir[48], journal[96];
 	char fault[] = "/nonexistent/fault.json";
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "model"), 0);
 	snprintf(journal, sizeof(journal), "%s/journal", dir);
 	p.journal_path = journal;
 	p.fault_path = fault;
@@ -71,8 +72,7 @@ static void test_init_and_release(void **state)
 	assert_int_equal(emu_dev_init(&d, &p, NULL, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "exec_journal"));
 	emu_dev_release(&d);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 /* One degree per command from 70: the warning at 75 and the critical at 90

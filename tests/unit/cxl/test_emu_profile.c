@@ -15,6 +15,7 @@
 
 #include "cxl/emulated/emulated.h"
 #include "cxl/emulated/profile.h"
+#include "support/tmpdir.h"
 
 struct fx {
 	char dir[64];
@@ -25,8 +26,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/cxla-prof.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir), "prof"), 0);
 	snprintf(fx->path, sizeof(fx->path), "%s/profile.json", fx->dir);
 	*state = fx;
 	return 0;
@@ -35,9 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(fx->dir), 0);
 	free(fx);
 	return 0;
 }

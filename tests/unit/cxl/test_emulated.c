@@ -8,7 +8,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 struct fx {
@@ -30,14 +30,6 @@ struct fx {
 	char state[128];
 	struct cxl_devset *set;
 };
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -76,8 +68,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	log_set_level(LOG_LVL_WARN);
-	strcpy(fx->dir, "/tmp/cxla-emu.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir), "emu"), 0);
 	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
 	*state = fx;
 	return 0;
@@ -87,7 +78,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	cxl_devset_free(fx->set);
-	nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(tmpdir_remove(fx->dir), 0);
 	free(fx);
 	return 0;
 }

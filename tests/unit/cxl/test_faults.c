@@ -7,7 +7,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -28,14 +28,6 @@ struct fx {
 	char ctl0[128], ctl1[128], journal[128];
 	struct cxl_devset *set;
 };
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 /* Atomic replace: a new inode each time, as an operator's editor would do. */
 static void write_ctl(const char *path, const char *text)
@@ -80,8 +72,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	log_set_level(LOG_LVL_ERROR);
-	strcpy(fx->dir, "/tmp/cxla-fault.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir), "fault"), 0);
 	snprintf(fx->ctl0, sizeof(fx->ctl0), "%s/fault0.json", fx->dir);
 	snprintf(fx->ctl1, sizeof(fx->ctl1), "%s/fault1.json", fx->dir);
 	snprintf(fx->journal, sizeof(fx->journal), "%s/journal.jsonl", fx->dir);
@@ -93,7 +84,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	cxl_devset_free(fx->set);
-	nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(tmpdir_remove(fx->dir), 0);
 	free(fx);
 	return 0;
 }

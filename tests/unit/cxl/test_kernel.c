@@ -23,6 +23,7 @@
 #include "cxl/kernel/kernel.h"
 #include "cxl/kernel/trace.h"
 #include "cxl/mbox.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 #define FAKE_PAYLOAD_MAX 2048u
@@ -719,7 +720,7 @@ static void test_trace_events(void **state)
 		"cxl_generic_event: memdev=mem9 host=0000:0f:00.0 serial=0 log=Warning : time=5 "
 		"uuid=fe927475-dd59-4339-a586-79bab113b774 len=128 flags='' handle=7 "
 		"related_handle=0 maint_op_class=0 : 00\n";
-	char root[] = "/tmp/cxla-ktrace.XXXXXX", path[256], cmd[1024];
+	char root[48], path[256], cmd[1024];
 	struct cxl_dev_info d = qemu_dev("mem0");
 	struct cxl_devset_config cfg = { .refresh_interval_ms = 3600000, .event_ring_size = 8 };
 	struct cxl_host_state hs;
@@ -730,7 +731,7 @@ static void test_trace_events(void **state)
 	int w;
 	(void)state;
 
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(tmpdir_make(root, sizeof(root), "ktrace"), 0);
 	snprintf(cmd, sizeof(cmd),
 		 "mkdir -p %s/events/cxl/cxl_generic_event %s/events/cxl/cxl_memory_module "
 		 "%s/instances/%s/events/cxl/cxl_generic_event "
@@ -768,8 +769,7 @@ static void test_trace_events(void **state)
 	assert_int_equal(cxl_devset_events(set, 0, 0, ev, 4), 1);
 	close(w);
 	cxl_devset_free(set);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(root), 0);
 
 	/* without the trace points the backend says why, and reads nothing */
 	fake_reset();

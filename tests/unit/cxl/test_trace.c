@@ -18,6 +18,7 @@
 
 #include "cxl/kernel/trace.h"
 #include "cxl/kernel/trace_parse.h"
+#include "support/tmpdir.h"
 #include "util/log.h"
 
 #define HDR(ev, log, flags)                                                                  \
@@ -294,8 +295,7 @@ static void touch(const char *root, const char *rel)
 static void fake_tracefs(struct fake_tracefs *t, bool with_events)
 {
 	char path[512];
-	snprintf(t->root, sizeof(t->root), "/tmp/cxla-tracefs.XXXXXX");
-	assert_non_null(mkdtemp(t->root));
+	assert_int_equal(tmpdir_make(t->root, sizeof(t->root), "tracefs"), 0);
 	mkdirs(t->root, "instances/" CXL_KTRACE_INSTANCE);
 	mkdirs(t->root, "events/cxl/cxl_aer_correctable_error");
 	if (with_events) {
@@ -333,11 +333,9 @@ static void put(struct fake_tracefs *t, const char *s, size_t n)
 
 static void fake_remove(struct fake_tracefs *t)
 {
-	char cmd[128];
 	if (t->writer >= 0)
 		close(t->writer);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(t->root), 0);
 }
 
 struct got {

@@ -21,6 +21,7 @@
 
 #include "http/hostcert.h"
 #include "http/tlsfiles.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 static struct hostcert_names sample(void)
@@ -94,9 +95,9 @@ static void test_certificate_contents(void **state)
 	X509_free(x);
 
 	/* tls_load_pair (what the server uses) accepts the pair. */
-	char dir[] = "/tmp/cxla-hc.XXXXXX", cp[64], kp[64];
+	char dir[48], cp[64], kp[64];
 	char *c2 = NULL, *k2 = NULL;
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "hc"), 0);
 	snprintf(cp, sizeof(cp), "%s/c", dir);
 	snprintf(kp, sizeof(kp), "%s/k", dir);
 	assert_int_equal(file_write_atomic(cp, cert, strlen(cert), 0600), 0);
@@ -142,14 +143,14 @@ static void test_fingerprint_matches_openssl_tool(void **state)
 static void test_ensure_once(void **state)
 {
 	struct hostcert_names n = sample();
-	char dir[] = "/tmp/cxla-hc.XXXXXX", cp[64], kp[64], err[256];
+	char dir[48], cp[64], kp[64], err[256];
 	char *first = NULL, *again = NULL;
 	size_t len;
 	struct stat st;
 	int created = -1;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "hc"), 0);
 	snprintf(cp, sizeof(cp), "%s/server.crt", dir);
 	snprintf(kp, sizeof(kp), "%s/server.key", dir);
 	assert_int_equal(hostcert_ensure(cp, kp, &n, &created, err, sizeof(err)), 0);

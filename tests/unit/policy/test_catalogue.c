@@ -17,6 +17,7 @@
 #include "cxl/cel.h"
 #include "policy/catalogue.h"
 #include "policy/policy.h"
+#include "support/tmpdir.h"
 
 static char data_dir[1024];
 
@@ -205,7 +206,7 @@ static void test_invalid_files(void **state)
 static void test_missing_and_empty(void **state)
 {
 	struct policy_catalogue *cat = (struct policy_catalogue *)0x1;
-	char err[1024] = "", dir[] = "/tmp/cxla-cat-XXXXXX", path[1100];
+	char err[1024] = "", dir[48], path[1100];
 	FILE *f;
 	(void)state;
 
@@ -219,7 +220,7 @@ static void test_missing_and_empty(void **state)
 	assert_int_equal(catalogue_load(data_dir, &cat, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "cat"), 0);
 	snprintf(path, sizeof(path), "%s/empty.json", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);

@@ -11,7 +11,6 @@
 #define CXLA_TESTS_REDFISH_FIXTURE_H
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +40,7 @@
 #include "redfish/router.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 #include "util/base64.h"
 
@@ -91,14 +91,6 @@ struct rfx_reply {
 	char token[80];
 };
 
-static inline int rfx_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static inline void rfx_close(struct rfx *f)
 {
 	if (!f)
@@ -117,8 +109,7 @@ static inline void rfx_close(struct rfx *f)
 	accounts_free(f->ag.accounts);
 	router_free(f->ag.router);
 	config_release(&f->cfg);
-	if (f->dir[0])
-		nftw(f->dir, rfx_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 }
 
@@ -221,12 +212,8 @@ static inline struct rfx *rfx_open_with(unsigned refresh_ms)
 	if (!f)
 		return NULL;
 	f->refresh_ms = refresh_ms;
-	snprintf(f->dir, sizeof(f->dir), "%s/cxla-rfx-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(f->dir)) {
-		f->dir[0] = '\0';
+	if (tmpdir_make(f->dir, sizeof(f->dir), "rfx"))
 		goto fail;
-	}
 	if (config_defaults(&f->cfg))
 		goto fail;
 	f->ag.cfg = &f->cfg;

@@ -29,6 +29,7 @@
 #include "redfish/service.h"
 #include "support/agent_fixture.h"
 #include "support/alloc_fail.h"
+#include "support/tmpdir.h"
 #include "util/base64.h"
 
 #define ADMIN_PASSWORD "render-admin-password"
@@ -56,8 +57,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-render-alloc-XXXXXX");
-	if (!mkdtemp(f->dir) || config_defaults(&f->cfg))
+	if (tmpdir_make(f->dir, sizeof(f->dir), "render-alloc") || config_defaults(&f->cfg))
 		return -1;
 	snprintf(path, sizeof(path), "%s/accounts.json", f->dir);
 	if (accounts_open(path, 1000, &f->ag.accounts, err, sizeof(err)) ||
@@ -82,14 +82,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	router_free(f->ag.router);
 	authn_free(f->ag.authn);
 	accounts_free(f->ag.accounts);
 	config_release(&f->cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

@@ -1,7 +1,6 @@
 #include "support/agent_fixture.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,15 +8,8 @@
 
 #include "app/open.h"
 #include "redfish/service.h"
+#include "support/tmpdir.h"
 #include "util/base64.h"
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 void test_basic_auth(char *out, size_t len, const char *user, const char *password)
 {
@@ -54,17 +46,12 @@ static char *config_text(const char *config_json, const char *dir)
 int test_agent_prepare(struct test_agent **out)
 {
 	struct test_agent *t = calloc(1, sizeof(*t));
-	const char *tmp = getenv("TMPDIR");
 	int rc;
 
 	if (!t)
 		return -ENOMEM;
 	fake_clock_init(&t->clock);
-	snprintf(t->dir, sizeof(t->dir), "%s/cxla-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(t->dir)) {
-		rc = -errno;
-		fprintf(stderr, "test_agent_prepare: %s: %s\n", t->dir, strerror(-rc));
-		t->dir[0] = '\0';
+	if ((rc = tmpdir_make(t->dir, sizeof(t->dir), "test"))) {
 		test_agent_close(t);
 		return rc;
 	}
@@ -117,8 +104,7 @@ void test_agent_close(struct test_agent *t)
 		return;
 	agent_close(t->ag);
 	config_release(&t->cfg);
-	if (t->dir[0])
-		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(t->dir);
 	fake_clock_destroy(&t->clock);
 	free(t);
 }

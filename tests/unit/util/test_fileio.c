@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "support/tmpdir.h"
 #include "util/fileio.h"
 
 struct fixture {
@@ -27,8 +28,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-fileio-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "fileio")) {
 		free(f);
 		return -1;
 	}
@@ -39,9 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

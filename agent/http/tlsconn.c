@@ -1,0 +1,139 @@
+#include "http/tlsconn.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+struct tls_tickets {
+	gnutls_datum_t key;
+	unsigned lifetime_s;
+};
+
+int tls_tickets_new(unsigned lifetime_s, struct tls_tickets **out)
+{
+	struct tls_tickets *t;
+
+	if (lifetime_s < 1)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (gnutls_session_ticket_key_generate(&t->key) != GNUTLS_E_SUCCESS) {
+		free(t);
+		return -EIO;
+	}
+	t->lifetime_s = lifetime_s;
+	*out = t;
+	return 0;
+}
+
+void tls_tickets_free(struct tls_tickets *t)
+{
+	if (!t)
+		return;
+	if (t->key.data) {
+		gnutls_memset(t->key.data, 0, t->key.size);
+		gnutls_free(t->key.data);
+	}
+	free(t);
+}
+
+int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, time_t now)
+{
+	static const char label[] = "cxl-agent session ticket key";
+	uint64_t period = (uint64_t)(now < 0 ? 0 : now) / (3u * t->lifetime_s);
+	unsigned char in[sizeof(label) + 8], key[64];
+	gnutls_datum_t k = { key, sizeof(key) };
+	int rc;
+
+	memcpy(in, label, sizeof(label));
+	for (int i = 0; i < 8; i++)
+		in[sizeof(label) + (size_t)i] = (unsigned char)(period >> (56 - 8 * i));
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA512, t->key.data, t->key.size, in, sizeof(in), key))
+		return -EIO;
+	/* The lifetime is both the age a ticket is accepted at and GnuTLS's
+	 * rotation period, so it comes first. */
+	gnutls_db_set_cache_expiration(session, (int)t->lifetime_s);
+	rc = gnutls_session_ticket_enable_server(session, &k) == GNUTLS_E_SUCCESS ? 0 : -EIO;
+	gnutls_memset(key, 0, sizeof(key));
+	return rc;
+}
+
+/* The same system calls as GnuTLS's own transport on a non-blocking socket
+ * (MSG_NOSIGNAL: a peer gone is an error, not a signal). */
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	struct tls_transport *t = ptr;
+	ssize_t n = recv(t->fd, buf, len, 0);
+
+	t->io->last = t;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		t->io->waits++;
+	else
+		t->io->moves++;
+	return n;
+}
+
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct tls_transport *t = ptr;
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+
+	t->io->last = t;
+	t->io->moves++;
+	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+}
+
+static int transport_wait(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct tls_transport *t = ptr;
+	struct pollfd p = { .fd = t->fd, .events = POLLIN };
+
+	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static int hello_seen(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
+		      const gnutls_datum_t *msg)
+{
+	struct tls_transport *t = gnutls_transport_get_ptr(session);
+
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	/* legacy_version: 3,1 is TLS 1.0 (GNUTLS_TLS1_0 = 2), and so on. */
+	if (t && msg->size >= 2 && msg->data[0] == 3)
+		t->client_hello_version = GNUTLS_SSL3 + msg->data[1];
+	return GNUTLS_E_SUCCESS;
+}
+
+void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int fd,
+			  struct tls_io *io)
+{
+	t->session = session;
+	t->fd = fd;
+	t->io = io;
+	t->client_hello_version = 0;
+	gnutls_transport_set_ptr(session, t);
+	gnutls_transport_set_pull_function(session, transport_pull);
+	gnutls_transport_set_pull_timeout_function(session, transport_wait);
+	gnutls_transport_set_vec_push_function(session, transport_push);
+	/* Before GnuTLS parses it, so also when it refuses the version. */
+	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_PRE,
+					   hello_seen);
+}
+
+int tls_handshake_alert(const struct tls_transport *t, gnutls_protocol_t min_version)
+{
+	gnutls_alert_description_t why = GNUTLS_A_HANDSHAKE_FAILURE;
+
+	if (gnutls_alert_get(t->session) != GNUTLS_A_CLOSE_NOTIFY)
+		return 0;
+	if (t->client_hello_version && t->client_hello_version < (unsigned)min_version)
+		why = GNUTLS_A_PROTOCOL_VERSION;
+	return gnutls_alert_send(t->session, GNUTLS_AL_FATAL, why) == GNUTLS_E_SUCCESS ? 0 : -EIO;
+}

@@ -1,0 +1,69 @@
+/* What the HTTPS server adds to each TLS session that libmicrohttpd sets up:
+ * resumption by session ticket under a key that exists only in memory and
+ * rotates, and a transport that remembers which connection of a thread did
+ * I/O last, so that a handshake libmicrohttpd gives up on can still be
+ * answered with an alert. */
+#ifndef CXLA_HTTP_TLSCONN_H
+#define CXLA_HTTP_TLSCONN_H
+
+#include <gnutls/gnutls.h>
+
+#include <time.h>
+
+/* How long a ticket is accepted, at most. Tickets are sealed with the key
+ * of the current period of three lifetimes (periods counted from the epoch,
+ * so every server thread agrees), derived from a master key; a session
+ * accepts tickets of the key it was given only, so a ticket also ends with
+ * its period. GnuTLS's own rotation (SHA3 of a period number and the key it
+ * is given) happens only inside a session that lives across a period's
+ * end: a new session takes the key it is given for its whole life. */
+#define TLS_TICKET_LIFETIME_S 3600
+
+struct tls_tickets;
+
+/* A new random master key for session tickets. It is never written
+ * anywhere: a restart makes a new one and so ends every ticket handed out
+ * before. lifetime_s: how long a ticket is accepted (>= 1). 0 or -errno. */
+int tls_tickets_new(unsigned lifetime_s, struct tls_tickets **out);
+/* Zeroes the key. */
+void tls_tickets_free(struct tls_tickets *t);
+/* Let the server session (borrowed) issue and accept tickets under the key
+ * of the period that holds now (seconds since the epoch). 0 or -EIO. */
+int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, time_t now);
+
+struct tls_transport;
+
+/* What the TLS connections of one thread did on their sockets; only that
+ * thread drives their sessions. */
+struct tls_io {
+	struct tls_transport *last; /* the connection that did I/O last */
+	unsigned long waits; /* reads that found nothing (EAGAIN) */
+	unsigned long moves; /* reads that got something, and writes */
+};
+
+/* A connection's transport: GnuTLS reads and writes fd through it, and
+ * each call is counted in io. */
+struct tls_transport {
+	gnutls_session_t session;
+	int fd;
+	struct tls_io *io;
+	/* The version in the client's hello (GNUTLS_SSL3 .. GNUTLS_TLS1_2;
+	 * TLS 1.3 clients also say 1.2 there), 0 before it came. */
+	unsigned client_hello_version;
+};
+
+/* Route session's I/O on fd (neither owned) through t, which must outlive
+ * the session's use of it (until gnutls_deinit), and note the version the
+ * client's hello offers. */
+void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int fd,
+			  struct tls_io *io);
+
+/* Tell the peer of t's session, whose handshake has just failed, why, as
+ * RFC 8446 asks instead of a bare close: protocol_version when the client's
+ * hello offered a version below min_version (the lowest the server's
+ * priorities allow), handshake_failure otherwise (GnuTLS does not say which
+ * step failed). Nothing is sent when the peer itself ended the handshake
+ * with an alert. Best effort on a non-blocking socket: 0 or -EIO. */
+int tls_handshake_alert(const struct tls_transport *t, gnutls_protocol_t min_version);
+
+#endif
