@@ -119,8 +119,9 @@ int reload_apply(const struct config *running, struct agent *ag, struct http_ser
 	}
 	log_set_level(next.log_level);
 	first = reload_tls(&next, server);
-	rc = reload_catalogue(&next, ag);
-	if (!first)
+	/* The front's catalogue is the broker's, which reloads it on its own
+	 * SIGHUP and sends it. */
+	if (!ag->remote && (rc = reload_catalogue(&next, ag)) && !first)
 		first = rc;
 	if (reload_restart_keys(running, &next, later, sizeof(later)) == 0 && later[0])
 		log_warn("SIGHUP: changed keys take effect at the next start: %s", later);

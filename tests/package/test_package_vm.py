@@ -9,7 +9,8 @@ checked from the host through a port forwarded to 127.0.0.1:
   https        answers on 8443 with the certificate it generated, whose
                fingerprint the journal shows; the initial password file is
                0600 and its password never reaches the journal
-  identity     the process runs as cxl-agent with no capability at all,
+  identity     both processes (the broker, main PID, and its front) run as
+               cxl-agent with no capability at all, the front filtered,
                opened the kernel's /dev/cxl/mem0 (udev rule + DeviceAllow)
   hardening    systemd-analyze security: exposure 2.0 or lower
   reload       systemctl reload swaps the certificate: a kept-alive
@@ -396,14 +397,20 @@ def check_https(ga, port, run):
 
 def check_identity(ga, port, ca, password):
     pid = ga.sh("systemctl show -p MainPID --value cxl-agent").strip()
-    status = ga.sh("cat /proc/%s/status" % pid)
     uid = ga.sh("id -u cxl-agent").strip()
-    check(re.search(r"^Uid:\s+%s\s+%s\s+%s\s+%s$" % ((uid,) * 4), status, re.M) is not None,
-          "the process runs as cxl-agent (uid %s)" % uid)
-    caps = dict(re.findall(r"^(Cap\w+):\s+(\w+)$", status, re.M))
-    check(all(int(caps[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
-          "no capability at all: %s" % caps)
-    check(re.search(r"^NoNewPrivs:\s+1$", status, re.M) is not None, "NoNewPrivs")
+    fronts = ga.sh("cat /proc/%s/task/*/children" % pid).split()
+    check(len(fronts) == 1, "two processes: the broker (main PID) and its front %s" % fronts)
+    for role, p in [("broker", pid)] + [("front", f) for f in fronts]:
+        status = ga.sh("cat /proc/%s/status" % p)
+        check(re.search(r"^Uid:\s+%s\s+%s\s+%s\s+%s$" % ((uid,) * 4), status, re.M) is not None,
+              "the %s runs as cxl-agent (uid %s)" % (role, uid))
+        caps = dict(re.findall(r"^(Cap\w+):\s+(\w+)$", status, re.M))
+        check(all(int(caps[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
+              "the %s has no capability at all: %s" % (role, caps))
+        check(re.search(r"^NoNewPrivs:\s+1$", status, re.M) is not None, "%s: NoNewPrivs" % role)
+        if role == "front":
+            check(re.search(r"^Seccomp:\s+2$", status, re.M) is not None,
+                  "the front runs under its system call filter")
     conn = https(port, ca)
     st, doc, _ = request(conn, "GET", "/redfish/v1/Chassis/host/PCIeDevices", auth=("admin", password))
     members = [m["@odata.id"] for m in doc.get("Members", [])]

@@ -1,0 +1,121 @@
+/* The front's system call filter (sandbox.h). An allow list: what
+ * libmicrohttpd, GnuTLS, OpenSSL, jansson, glibc's threads and allocator and
+ * the agent's own request handling, accounts file and broker session use.
+ * Anything else kills the whole process (SECCOMP_RET_KILL_PROCESS), so a
+ * takeover of the TLS-facing code cannot open devices, create namespaces,
+ * trace, load modules, execute programs or open network connections. */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker/sandbox.h"
+
+static const int allowed[] = {
+	/* memory and threads */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list),
+	SCMP_SYS(rseq), SCMP_SYS(set_tid_address), SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(membarrier), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getppid), SCMP_SYS(prlimit64),
+	SCMP_SYS(getrlimit), SCMP_SYS(getrusage), SCMP_SYS(uname), SCMP_SYS(sysinfo),
+	SCMP_SYS(getrandom), SCMP_SYS(restart_syscall),
+	/* time */
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	/* signals (sigwait, pthread_kill, the broker-gone SIGTERM to itself) */
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(tkill),
+	/* descriptors, files (accounts, service-uuid, /proc reads of glibc) */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
+	SCMP_SYS(pwrite64), SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3),
+	SCMP_SYS(fcntl), SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(access),
+	SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(getdents64), SCMP_SYS(fsync),
+	SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(rename), SCMP_SYS(renameat),
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(umask),
+	SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(ioctl),
+	/* connections (the listening sockets exist already) and the broker */
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(shutdown), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(poll),
+	SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(epoll_create1),
+	SCMP_SYS(epoll_create), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+	SCMP_SYS(sendfile),
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer build's leak check at exit stops the world: a helper
+	 * task (a clone without CLONE_THREAD) that attaches to every thread.
+	 * Never in a release build. */
+	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(sched_getparam),
+	SCMP_SYS(getdents),
+	SCMP_SYS(clone),
+#endif
+};
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (allowed[i] >= 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* Threads, not processes: clone only with CLONE_THREAD (glibc's
+	 * pthread_create); clone3 answers ENOSYS so glibc falls back to clone,
+	 * whose flags the filter can see. */
+#if !defined(__SANITIZE_ADDRESS__)
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+#endif
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* New sockets only of the local kind (syslog); no network sockets. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+#if !defined(__SANITIZE_ADDRESS__)
+	/* Thread names (glibc names the calling thread with prctl): a thread
+	 * the server started just before the filter may name itself after. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
+#endif
+	/* The kill(2) of the broker-gone path goes to this process only. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
+	return rc;
+}
+
+int sandbox_front_filter(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc;
+
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot make a filter");
+		return -ENOMEM;
+	}
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (!rc)
+		rc = add_rules(ctx);
+	if (!rc)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc)
+		snprintf(err, errlen, "seccomp: cannot load the system call filter: %s",
+			 strerror(-rc));
+	return rc;
+}
