@@ -1,15 +1,19 @@
 /* The front's system call filter (sandbox.h). An allow list: what
  * libmicrohttpd, GnuTLS, OpenSSL, jansson, glibc's threads and allocator and
- * the agent's own request handling, accounts file and broker session use.
+ * the agent's own request handling, accounts file and broker session use,
+ * and what event delivery over libcurl needs (outgoing TCP, the resolver).
  * Anything else kills the whole process (SECCOMP_RET_KILL_PROCESS), so a
  * takeover of the TLS-facing code cannot open devices, create namespaces,
- * trace, load modules, execute programs or open network connections. */
+ * trace, load modules, execute programs, open raw or packet sockets or
+ * listen on a new port. */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +52,9 @@ static const int allowed[] = {
 	SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(epoll_create1),
 	SCMP_SYS(epoll_create), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
 	SCMP_SYS(sendfile),
+	/* outgoing connections (event subscriptions, the resolver); bind for
+	 * the routing socket getaddrinfo() reads */
+	SCMP_SYS(connect), SCMP_SYS(bind),
 #if defined(__SANITIZE_ADDRESS__)
 	/* The sanitizer build's leak check at exit stops the world: a helper
 	 * task (a clone without CLONE_THREAD) that attaches to every thread.
@@ -57,6 +64,46 @@ static const int allowed[] = {
 	SCMP_SYS(clone),
 #endif
 };
+
+/* New sockets: local ones (syslog, libcurl's wake-up pairs); outgoing TCP
+ * for event subscriptions and UDP for the resolver, over IPv4 and IPv6; and
+ * the kernel's routing socket, which getaddrinfo() reads for AI_ADDRCONFIG.
+ * Push delivery parses whatever a subscriber's server answers, so it stays
+ * here, in the confined process, rather than in the broker: the front is
+ * network-facing anyway, and an outgoing connection reaches no device and
+ * no audit record. Raw and packet sockets, every other netlink family and
+ * every other address family stay refused (the process is killed). No
+ * listen(2): the front cannot open a new listening port. */
+static int add_socket_rules(scmp_filter_ctx ctx)
+{
+	static const struct {
+		int type, protocol;
+	} inet[] = {
+		{ SOCK_STREAM, 0 }, { SOCK_STREAM, IPPROTO_TCP },
+		{ SOCK_DGRAM, 0 },  { SOCK_DGRAM, IPPROTO_UDP },
+	};
+	/* socket()'s type carries SOCK_NONBLOCK and SOCK_CLOEXEC beside it */
+	const scmp_datum_t type_mask = 0xf;
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				  SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+	for (int fam = 0; fam < 2; fam++)
+		for (size_t i = 0; !rc && i < sizeof(inet) / sizeof(inet[0]); i++)
+			rc = seccomp_rule_add(
+				ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+				SCMP_A0(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET, 0),
+				SCMP_A1(SCMP_CMP_MASKED_EQ, type_mask, (scmp_datum_t)inet[i].type),
+				SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)inet[i].protocol, 0));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+				      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0),
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, type_mask, SOCK_RAW),
+				      SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE, 0));
+	return rc;
+}
 
 static int add_rules(scmp_filter_ctx ctx)
 {
@@ -75,13 +122,8 @@ static int add_rules(scmp_filter_ctx ctx)
 #endif
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	/* New sockets only of the local kind (syslog); no network sockets. */
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+		rc = add_socket_rules(ctx);
 #if !defined(__SANITIZE_ADDRESS__)
 	/* Thread names (glibc names the calling thread with prctl): a thread
 	 * the server started just before the filter may name itself after. */
