@@ -10,7 +10,7 @@
 #include "app/firstboot.h"
 #include "app/open.h"
 #include "core/agent.h"
-#include "events/messages.h"
+#include "events/sources.h"
 #include "http/hostcert.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -93,10 +93,8 @@ static int reload_catalogue(const struct config *cfg, struct agent *ag)
 	int rc = agent_catalogue_load(cfg, &cat, err, sizeof(err));
 
 	if (rc) {
-		const char *args[1] = { err };
 		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		event_emit(ag->events, EVM_CATALOGUE_RELOAD_FAILED, NULL, MANAGER_URI, "Manager",
-			   args, NULL);
+		events_catalogue_reload_failed(ag->events, err);
 		return rc;
 	}
 	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));

@@ -20,6 +20,7 @@
 #include "cxl/backend.h"
 #include "cxl/mirror.h"
 #include "events/device_watch.h"
+#include "events/sources.h"
 #include "policy/catalogue.h"
 #include "util/log.h"
 
@@ -224,6 +225,9 @@ static int apply_push(struct broker_client *c, struct broker_msg *m)
 		c->audit = m->u.audit_status;
 		c->audit_known = true;
 		pthread_mutex_unlock(&c->lock);
+		return 0;
+	case BROKER_MSG_CATALOGUE_FAILED:
+		events_catalogue_reload_failed(c->ag->events, m->u.catalogue_failed.reason);
 		return 0;
 	case BROKER_MSG_STOP:
 		log_info("the broker asks the front to stop");
@@ -480,6 +484,7 @@ static int r_submit(void *ctx, const struct identity *who, size_t idx, const cha
 		out->result.transport = r->transport;
 		out->result.mbox_rc = r->mbox_rc;
 		out->result.duration_us = r->duration_us;
+		out->audit_us = r->audit_us;
 		if (r->out_len && !(out->result.out = malloc(r->out_len)))
 			rc = -ENOMEM;
 		else if (r->out_len) {

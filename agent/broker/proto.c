@@ -358,6 +358,7 @@ static void put_submit_reply(struct wire_out *w, const struct broker_submit_repl
 	wout_i32(w, s->transport);
 	wout_u16(w, s->mbox_rc);
 	wout_u64(w, s->duration_us);
+	wout_u64(w, s->audit_us);
 	wout_bytes(w, s->out, s->out_len);
 }
 
@@ -380,6 +381,7 @@ static void get_submit_reply(struct wire_in *r, struct broker_submit_reply *s)
 	s->transport = win_i32(r);
 	s->mbox_rc = win_u16(r);
 	s->duration_us = win_u64(r);
+	s->audit_us = win_u64(r);
 	s->out = win_bytes(r, BROKER_MSG_MAX, &s->out_len);
 }
 
@@ -398,6 +400,9 @@ static void put_body(struct wire_out *w, const struct broker_msg *m)
 	case BROKER_MSG_CATALOGUE:
 		wout_str(w, m->u.catalogue.name, sizeof(m->u.catalogue.name));
 		wout_bytes(w, m->u.catalogue.text, m->u.catalogue.len);
+		break;
+	case BROKER_MSG_CATALOGUE_FAILED:
+		wout_str(w, m->u.catalogue_failed.reason, sizeof(m->u.catalogue_failed.reason));
 		break;
 	case BROKER_MSG_SUBMIT:
 		put_submit(w, &m->u.submit);
@@ -487,6 +492,9 @@ static int get_body(struct wire_in *r, struct broker_msg *m)
 	case BROKER_MSG_CATALOGUE:
 		win_str(r, m->u.catalogue.name, sizeof(m->u.catalogue.name));
 		m->u.catalogue.text = (const char *)win_bytes(r, BROKER_MSG_MAX, &m->u.catalogue.len);
+		break;
+	case BROKER_MSG_CATALOGUE_FAILED:
+		win_str(r, m->u.catalogue_failed.reason, sizeof(m->u.catalogue_failed.reason));
 		break;
 	case BROKER_MSG_SUBMIT:
 		get_submit(r, &m->u.submit);
@@ -600,6 +608,7 @@ static const struct {
 	{ BROKER_MSG_STOP, 0, "stop" },
 	{ BROKER_MSG_READY, BROKER_MSG_READY_REPLY, "ready" },
 	{ BROKER_MSG_READY_REPLY, 0, "ready-reply" },
+	{ BROKER_MSG_CATALOGUE_FAILED, 0, "catalogue-failed" },
 };
 
 bool broker_msg_is_request(uint16_t type)

@@ -69,8 +69,11 @@ enum broker_msg_type {
 	 * broker tells the service manager the service is ready */
 	BROKER_MSG_READY,
 	BROKER_MSG_READY_REPLY,
+	/* broker -> front, push: a catalogue reload failed, the previous one
+	 * stays in force (the front publishes it as an event) */
+	BROKER_MSG_CATALOGUE_FAILED,
 };
-#define BROKER_MSG_TYPE_MAX BROKER_MSG_READY_REPLY
+#define BROKER_MSG_TYPE_MAX BROKER_MSG_CATALOGUE_FAILED
 
 struct broker_hello {
 	uint32_t version;
@@ -116,6 +119,10 @@ struct broker_catalogue {
 	size_t len;
 };
 
+struct broker_catalogue_failed {
+	char reason[1024];
+};
+
 struct broker_submit {
 	/* the caller, as the front authenticated it */
 	enum auth_method method;
@@ -140,6 +147,7 @@ struct broker_submit_reply {
 	int32_t transport;
 	uint16_t mbox_rc;
 	uint64_t duration_us;
+	uint64_t audit_us;        /* writing the intent took this long */
 	const uint8_t *out;       /* borrowed */
 	size_t out_len;
 };
@@ -203,6 +211,7 @@ struct broker_msg {
 		struct broker_device device;
 		struct broker_events events;
 		struct broker_catalogue catalogue;
+		struct broker_catalogue_failed catalogue_failed;
 		struct broker_submit submit;
 		struct broker_submit_reply submit_reply;
 		struct broker_bg_poll bg_poll;

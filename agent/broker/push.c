@@ -164,10 +164,16 @@ int broker_push_catalogue_from(struct broker *b, const char *policy_file)
 	if (policy_file) {
 		if ((rc = file_read_all(policy_file, BROKER_MSG_MAX / 2, &text, &len)) ||
 		    (rc = catalogue_parse(policy_file, text, len, &cat, err, sizeof(err)))) {
-			log_error("broker: catalogue %s not reloaded, the previous one stays: %s",
-				  policy_file, rc == -EINVAL ? err : strerror(-rc));
+			struct broker_msg f = { .type = BROKER_MSG_CATALOGUE_FAILED };
+			/* a reason cut short is still the reason */
+			if (snprintf(f.u.catalogue_failed.reason, sizeof(f.u.catalogue_failed.reason),
+				     "%s: %s", policy_file, rc == -EINVAL ? err : strerror(-rc)) < 0)
+				f.u.catalogue_failed.reason[0] = '\0';
+			log_error("broker: catalogue not reloaded, the previous one stays: %s",
+				  f.u.catalogue_failed.reason);
 			free(text);
-			return 0;
+			/* the front publishes it: the event bus is there */
+			return broker_send(b, &f);
 		}
 		log_info("%zu approved vendor command(s) now in force", catalogue_count(cat));
 		catalogue_cell_replace(&b->ag->catalogue, cat);

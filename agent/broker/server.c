@@ -155,6 +155,7 @@ static void do_submit(void *arg)
 		r->transport = o.result.transport;
 		r->mbox_rc = o.result.mbox_rc;
 		r->duration_us = o.result.duration_us;
+		r->audit_us = o.audit_us;
 		r->out = o.result.out;
 		r->out_len = o.result.out_len;
 		if (o.stage == COMMAND_SUBMITTED && o.result.transport == 0 &&

@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import AGENT, SOURCE_DIR, Agent, Checker  # noqa: E402
+from sselib import Stream  # noqa: E402
 
 c = Checker("catalogue_reload")
 DEV = "/redfish/v1/Chassis/host/PCIeDevices/1000000000000001/Oem/CxlAgent/VendorCommands"
@@ -77,6 +78,9 @@ with Agent(start=False) as a:
          [example["commands"][0]["id"]], "good reload takes effect")
     c.eq(manager_count(a), 1, "Manager follows the reload")
 
+    # The broker reloads; the front, which has the event bus, publishes
+    # each refusal.
+    failed = Stream(a, "MessageId eq 'CxlAgent.1.0.CatalogueReloadFailed'")
     bad_cases = {
         "malformed JSON": '{"commands": [',
         "unknown key": json.dumps(dict(one, surprise=1)),
@@ -100,6 +104,10 @@ with Agent(start=False) as a:
                 "%s: --check-config refuses it: %r" % (what, p.stderr))
     r = a.curl("GET", "/redfish/v1/Managers/agent")
     c.eq(r.status, 200, "still serving after refused reloads")
+    got = [failed.next(5) for _ in bad_cases]
+    c.check(all(g and "policy.json:" in g[2]["Events"][0]["MessageArgs"][0] for g in got),
+            "each refused reload is an event naming the place: %r" % got)
+    failed.close()
 
     # policy_file itself takes effect at a reload: the configuration is read
     # again, and the catalogue it now names is the one in force.

@@ -145,6 +145,7 @@ static void test_submit_reply_roundtrip(void **state)
 	in.u.submit_reply.transport = -ETIMEDOUT;
 	in.u.submit_reply.mbox_rc = 0x15;
 	in.u.submit_reply.duration_us = 123456;
+	in.u.submit_reply.audit_us = 321;
 	in.u.submit_reply.out = reply;
 	in.u.submit_reply.out_len = sizeof(reply);
 	roundtrip(&in, &out, &buf);
@@ -156,6 +157,7 @@ static void test_submit_reply_roundtrip(void **state)
 	assert_int_equal(out.u.submit_reply.transport, -ETIMEDOUT);
 	assert_int_equal(out.u.submit_reply.mbox_rc, 0x15);
 	assert_int_equal(out.u.submit_reply.duration_us, 123456);
+	assert_int_equal(out.u.submit_reply.audit_us, 321);
 	assert_memory_equal(out.u.submit_reply.out, reply, sizeof(reply));
 	free(buf);
 }
@@ -214,6 +216,15 @@ static void test_small_messages_roundtrip(void **state)
 	assert_int_equal(out.u.audit_text.total, 1000);
 	assert_int_equal(out.u.audit_text.json_len, 4);
 	assert_memory_equal(out.u.audit_text.json, "[{}]", 4);
+	free(buf);
+
+	memset(&in, 0, sizeof(in));
+	in.type = BROKER_MSG_CATALOGUE_FAILED;
+	snprintf(in.u.catalogue_failed.reason, sizeof(in.u.catalogue_failed.reason),
+		 "/etc/cxl-agent/policy.json:3:7: unknown key");
+	roundtrip(&in, &out, &buf);
+	assert_string_equal(out.u.catalogue_failed.reason, in.u.catalogue_failed.reason);
+	assert_false(broker_msg_is_request(BROKER_MSG_CATALOGUE_FAILED));
 	free(buf);
 
 	memset(&in, 0, sizeof(in));
