@@ -368,6 +368,17 @@ def to_pem(path_pem_text, run, name):
 
 # ---- the checks ----------------------------------------------------------------
 
+def wait_device(ga, timeout=90):
+    """The CXL driver probes the emulated device some time after the guest
+    agent answers; the agent, started by dpkg -i, chooses its backend from
+    the devices there at that moment. Wait for the kernel's memdev node, as
+    a host's boot order (the unit after udev settles) does."""
+    rc = ga.run("udevadm settle -t 30 2>/dev/null; i=0; while [ $i -lt %d ]; do "
+                "[ -e /dev/cxl/mem0 ] && exit 0; sleep 0.5; i=$((i+1)); done; exit 1"
+                % (timeout * 2), timeout=timeout + 40)[0]
+    check(rc == 0, "the kernel's /dev/cxl/mem0 is there before the package is installed")
+
+
 def check_install(ga):
     out = ga.sh("dpkg -i /root/cxl-agent.deb 2>&1")
     log("dpkg -i: %s" % out.strip().splitlines()[-1] if out.strip() else "dpkg -i: (quiet)")
@@ -600,6 +611,7 @@ def main():
         with open(deb, "rb") as f:
             ga.put("/root/cxl-agent.deb", f.read())
 
+        wait_device(ga)
         check_install(ga)
         wait_https(port, time.monotonic() + 30)
         ca, password = check_https(ga, port, run)
