@@ -108,6 +108,8 @@ static void put_info(struct wire_out *w, const struct cxl_dev_info *i)
 	wout_u32(w, i->lsa_size);
 	wout_u32(w, i->payload_max);
 	wout_i32(w, i->numa_node);
+	put_bool(w, i->has_timestamp);
+	wout_u64(w, i->device_timestamp_ns);
 	put_bool(w, i->present);
 	wout_u64(w, i->generation);
 	put_time(w, &i->read_at);
@@ -134,6 +136,8 @@ static void get_info(struct wire_in *r, struct cxl_dev_info *i)
 	i->lsa_size = win_u32(r);
 	i->payload_max = win_u32(r);
 	i->numa_node = win_i32(r);
+	i->has_timestamp = get_bool(r);
+	i->device_timestamp_ns = win_u64(r);
 	i->present = get_bool(r);
 	i->generation = win_u64(r);
 	get_time(r, &i->read_at);
@@ -289,6 +293,9 @@ static void put_events(struct wire_out *w, const struct broker_events *e)
 		wout_raw(w, v->uuid, sizeof(v->uuid));
 		wout_u8(w, v->flags);
 		wout_raw(w, v->data, sizeof(v->data));
+		wout_u8(w, v->data_len);
+		wout_u8(w, (uint8_t)v->source);
+		wout_str(w, v->detail, sizeof(v->detail));
 	}
 }
 
@@ -313,6 +320,12 @@ static void get_events(struct wire_in *r, struct broker_events *e)
 		win_raw(r, v->uuid, sizeof(v->uuid));
 		v->flags = win_u8(r);
 		win_raw(r, v->data, sizeof(v->data));
+		v->data_len = win_u8(r);
+		log = win_u8(r);
+		if (v->data_len > sizeof(v->data) || log > CXL_EVENT_SOURCE_KERNEL_TRACE)
+			r->bad = true;
+		v->source = (enum cxl_event_source)log;
+		win_str(r, v->detail, sizeof(v->detail));
 	}
 }
 

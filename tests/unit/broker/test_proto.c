@@ -42,6 +42,8 @@ static void fill_device(struct broker_msg *m, struct cxl_cel_entry *cel, size_t 
 	m->u.device.info.total_bytes = 1ull << 40;
 	m->u.device.info.numa_node = -1;
 	m->u.device.info.present = true;
+	m->u.device.info.has_timestamp = true;
+	m->u.device.info.device_timestamp_ns = 1700000000123456789ull;
 	m->u.device.info.generation = 7;
 	m->u.device.info.read_at.tv_sec = 1700000000;
 	m->u.device.info.read_at.tv_nsec = 999999999;
@@ -193,6 +195,10 @@ static void test_small_messages_roundtrip(void **state)
 	in.u.events.ev[1].seq = 6;
 	in.u.events.ev[1].log = CXL_EVENT_LOG_FATAL;
 	in.u.events.ev[1].data[0x4f] = 0xaa;
+	in.u.events.ev[1].data_len = 0x50;
+	in.u.events.ev[0].source = CXL_EVENT_SOURCE_KERNEL_TRACE;
+	snprintf(in.u.events.ev[0].detail, sizeof(in.u.events.ev[0].detail),
+		 "cxl_general_media: dpa=0x1000 descriptor='UNCORRECTABLE_EVENT'");
 	roundtrip(&in, &out, &buf);
 	assert_memory_equal(&out.u.events, &in.u.events, sizeof(in.u.events));
 	free(buf);
