@@ -360,7 +360,7 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 }
 
 #ifdef CXLA_TEST_HOOKS
-/* Test builds only: a system call outside the front's filter, harmless if
+/* Test builds only: a system call outside both filters, harmless if
  * it ran (kexec needs CAP_SYS_BOOT), so a test can see the filter kill the
  * process. */
 static void test_hook(void)
@@ -399,6 +399,10 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 	if (!rc)
 		rc = poller_start(rt->agent->devices, (unsigned)rt->cfg.refresh_interval_ms,
 				  &rt->agent->poller);
+	/* Everything is open and every thread but the session's pool runs:
+	 * from here on the broker does only what serving the front needs. */
+	if (!rc)
+		rc = sandbox_broker_filter(front, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "cxl-agent: broker: %s\n", err[0] ? err : strerror(-rc));
 		notify_failed(err[0] ? err : strerror(-rc), -rc);
@@ -407,9 +411,14 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 			;
 		return 1;
 	}
-	log_info("broker: running as %s (uid %u), %zu device(s)%s", u->name, (unsigned)u->uid,
-		 cxl_devset_count(rt->agent->devices), net_raw ? ", CAP_NET_RAW kept for MCTP" : "");
-	return broker_serve(rt->agent, fd, front);
+	log_info("broker: running as %s (uid %u), %zu device(s)%s, system calls filtered", u->name,
+		 (unsigned)u->uid, cxl_devset_count(rt->agent->devices),
+		 net_raw ? ", CAP_NET_RAW kept for MCTP" : "");
+#ifdef CXLA_TEST_HOOKS
+	return broker_serve(rt->agent, fd, front, test_hook);
+#else
+	return broker_serve(rt->agent, fd, front, NULL);
+#endif
 }
 
 /* After the server is listening: the user, no capabilities, no view of

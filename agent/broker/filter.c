@@ -1,11 +1,21 @@
-/* The front's system call filter (sandbox.h). An allow list: what
+/* The two processes' system call filters (sandbox.h).
+ *
+ * The front's is an allow list: what
  * libmicrohttpd, GnuTLS, OpenSSL, jansson, glibc's threads and allocator and
  * the agent's own request handling, accounts file and broker session use,
  * and what event delivery over libcurl needs (outgoing TCP, the resolver).
  * Anything else kills the whole process (SECCOMP_RET_KILL_PROCESS), so a
  * takeover of the TLS-facing code cannot open devices, create namespaces,
  * trace, load modules, execute programs, open raw or packet sockets or
- * listen on a new port. */
+ * listen on a new port.
+ *
+ * The broker's, loaded once it has opened everything and dropped its
+ * privileges, allows what serving the front needs: its session socket and
+ * signals, waiting for the front, device ioctls and reads of sysfs and the
+ * trace pipe, the audit log's file work (write, sync, rotate), MCTP and
+ * local sockets (sd_notify, syslog). It refuses (kills on) what the front's
+ * refuses besides: no execve, no new process, no namespace, no ptrace, no
+ * network socket, nothing that accepts a connection. */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -19,7 +29,8 @@
 
 #include "broker/sandbox.h"
 
-static const int allowed[] = {
+/* What both processes use. */
+static const int common[] = {
 	/* memory and threads */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list),
@@ -45,15 +56,15 @@ static const int allowed[] = {
 	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod),
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(umask),
 	SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(ioctl),
-	/* connections (the listening sockets exist already) and the broker */
-	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	/* sockets already open (the session, connections, devices' MCTP) */
+	SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(shutdown), SCMP_SYS(setsockopt),
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(poll),
 	SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(epoll_create1),
 	SCMP_SYS(epoll_create), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-	SCMP_SYS(sendfile),
-	/* outgoing connections (event subscriptions, the resolver); bind for
-	 * the routing socket getaddrinfo() reads */
+	/* the front: outgoing connections (event subscriptions, the resolver)
+	 * and bind for the routing socket getaddrinfo() reads; the broker:
+	 * sd_notify, syslog */
 	SCMP_SYS(connect), SCMP_SYS(bind),
 #if defined(__SANITIZE_ADDRESS__)
 	/* The sanitizer build's leak check at exit stops the world: a helper
@@ -64,6 +75,30 @@ static const int allowed[] = {
 	SCMP_SYS(clone),
 #endif
 };
+
+/* The front alone: the listening sockets exist already. */
+static const int front_only[] = {
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(sendfile),
+};
+
+/* The broker alone: its signals, the front's end, the audit directory. */
+static const int broker_only[] = {
+	SCMP_SYS(signalfd4), SCMP_SYS(signalfd), SCMP_SYS(waitid),
+#if !defined(__SANITIZE_ADDRESS__)
+	SCMP_SYS(wait4),
+#endif
+	SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(flock), SCMP_SYS(fallocate),
+};
+
+static int add_list(scmp_filter_ctx ctx, const int *list, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		if (list[i] >= 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0);
+	return rc;
+}
 
 /* New sockets: local ones (syslog, libcurl's wake-up pairs); outgoing TCP
  * for event subscriptions and UDP for the resolver, over IPv4 and IPv6; and
@@ -105,13 +140,23 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
-static int add_rules(scmp_filter_ctx ctx)
+/* The broker's new sockets: local ones (sd_notify, syslog) and AF_MCTP
+ * datagrams to the devices' endpoints. */
+static int add_broker_socket_rules(scmp_filter_ctx ctx)
 {
-	int rc = 0;
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				  SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 
-	for (size_t i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		if (allowed[i] >= 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				      SCMP_A0(SCMP_CMP_EQ, AF_MCTP, 0),
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
+	return rc;
+}
+
+static int add_common_rules(scmp_filter_ctx ctx)
+{
+	int rc = add_list(ctx, common, sizeof(common) / sizeof(common[0]));
 	/* Threads, not processes: clone only with CLONE_THREAD (glibc's
 	 * pthread_create); clone3 answers ENOSYS so glibc falls back to clone,
 	 * whose flags the filter can see. */
@@ -122,8 +167,6 @@ static int add_rules(scmp_filter_ctx ctx)
 #endif
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	if (!rc)
-		rc = add_socket_rules(ctx);
 #if !defined(__SANITIZE_ADDRESS__)
 	/* Thread names (glibc names the calling thread with prctl): a thread
 	 * the server started just before the filter may name itself after. */
@@ -134,14 +177,39 @@ static int add_rules(scmp_filter_ctx ctx)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 				      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
 #endif
-	/* The kill(2) of the broker-gone path goes to this process only. */
+	/* kill(2) goes to this process (the front's broker-gone path) */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	return rc;
 }
 
-int sandbox_front_filter(char *err, size_t errlen)
+static int add_front_rules(scmp_filter_ctx ctx, pid_t front)
+{
+	int rc = add_common_rules(ctx);
+
+	(void)front;
+	if (!rc)
+		rc = add_list(ctx, front_only, sizeof(front_only) / sizeof(front_only[0]));
+	return rc ? rc : add_socket_rules(ctx);
+}
+
+static int add_broker_rules(scmp_filter_ctx ctx, pid_t front)
+{
+	int rc = add_common_rules(ctx);
+
+	if (!rc)
+		rc = add_list(ctx, broker_only, sizeof(broker_only) / sizeof(broker_only[0]));
+	if (!rc)
+		rc = add_broker_socket_rules(ctx);
+	/* ...and to the front, to stop it */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)front, 0));
+	return rc;
+}
+
+static int load(int (*add)(scmp_filter_ctx, pid_t), pid_t front, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc;
@@ -152,7 +220,7 @@ int sandbox_front_filter(char *err, size_t errlen)
 	}
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!rc)
-		rc = add_rules(ctx);
+		rc = add(ctx, front);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -160,4 +228,14 @@ int sandbox_front_filter(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp: cannot load the system call filter: %s",
 			 strerror(-rc));
 	return rc;
+}
+
+int sandbox_front_filter(char *err, size_t errlen)
+{
+	return load(add_front_rules, 0, err, errlen);
+}
+
+int sandbox_broker_filter(pid_t front, char *err, size_t errlen)
+{
+	return load(add_broker_rules, front, err, errlen);
 }

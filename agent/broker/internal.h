@@ -54,6 +54,7 @@ struct broker {
 	struct broker_audit_status audit_last;
 	uint64_t watchdog_usec;           /* 0: no watchdog armed */
 	uint64_t next_ping;               /* CLOCK_MONOTONIC microseconds */
+	void (*on_usr1)(void);            /* test builds: SIGUSR1 calls it */
 };
 
 /* Encode and send one message; 0 or -errno (the session then ends). */

@@ -2,7 +2,8 @@
  * every capability (effective, permitted, inheritable, ambient and the
  * bounding set) and set no_new_privs. The front also gets a mount namespace
  * in which the audit directory and the device nodes are empty, and a
- * seccomp filter that kills it on any system call outside its list.
+ * seccomp filter that kills it on any system call outside its list. The
+ * broker gets a filter of its own, once everything it serves is open.
  *
  * The user: "user" from the configuration; when none is configured and the
  * agent starts as root, the dedicated system account "cxl-agent" when it
@@ -42,5 +43,8 @@ int sandbox_drop(const struct sandbox_user *u, char *err, size_t errlen);
 int sandbox_drop_keep(const struct sandbox_user *u, bool net_raw, char *err, size_t errlen);
 /* Load the front's system call filter (all threads). */
 int sandbox_front_filter(char *err, size_t errlen);
+/* Load the broker's system call filter (all threads); front is the pid it
+ * may signal. */
+int sandbox_broker_filter(pid_t front, char *err, size_t errlen);
 
 #endif

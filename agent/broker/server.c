@@ -380,10 +380,12 @@ static int reap(pid_t front, int *status, bool block)
 	return r == front;
 }
 
-static int open_signals(void)
+static int open_signals(const struct broker *b)
 {
 	sigset_t set;
 	sigemptyset(&set);
+	if (b->on_usr1)
+		sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
@@ -428,6 +430,8 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			if (kill(front, SIGHUP) < 0)
 				log_error("SIGHUP: cannot pass it to the front: %s", strerror(errno));
 			notify_front_ready(b->ag);
+		} else if (si.ssi_signo == SIGUSR1 && b->on_usr1) {
+			b->on_usr1();
 		} else if (si.ssi_signo == SIGCHLD) {
 			if (reap(front, status, false))
 				return 1;
@@ -474,7 +478,7 @@ static void watchdog(struct broker *b)
 
 static int session(struct broker *b, pid_t front, bool *told, int *status, bool *reaped)
 {
-	int sfd = open_signals(), rc = 0;
+	int sfd = open_signals(b), rc = 0;
 
 	if (sfd < 0)
 		return -errno;
@@ -504,7 +508,7 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 	return rc;
 }
 
-int broker_serve(struct agent *ag, int fd, pid_t front)
+int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 {
 	struct broker *b = calloc(1, sizeof(*b));
 	bool told = false, reaped = false;
@@ -521,6 +525,7 @@ int broker_serve(struct agent *ag, int fd, pid_t front)
 	}
 	b->ag = ag;
 	b->fd = fd;
+	b->on_usr1 = on_usr1;
 	b->watchdog_usec = notify_watchdog_usec();
 	pthread_mutex_init(&b->send_lock, NULL);
 	pthread_mutex_init(&b->bg_lock, NULL);

@@ -18,11 +18,12 @@ struct agent;
  * over) over ag (borrowed: devices, catalogue, audit log) until the front
  * goes away. front is its pid: SIGTERM/SIGINT received here are passed on to
  * it, SIGHUP reloads the catalogue and pushes it, SIGCHLD tells it exited.
+ * Non-NULL on_usr1 is called on SIGUSR1 (test builds' hooks).
  * The signals must be blocked in the calling thread.
  * Returns 0 when the front stopped because it was told to and exited 0, 1
  * otherwise (it crashed, was killed, exited non-zero, or broke the
  * protocol). Background operations still open are recorded as abandoned
  * before it returns. */
-int broker_serve(struct agent *ag, int fd, pid_t front);
+int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void));
 
 #endif

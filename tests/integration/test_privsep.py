@@ -78,6 +78,7 @@ with start_as("nobody") as a:
             c.eq(int(st[cap], 16), 0, "%s %s is empty" % (name, cap))
         c.eq(st["NoNewPrivs"], "1", name + " has no_new_privs")
     c.eq(fs["Seccomp"], "2", "the front runs under a seccomp filter")
+    c.eq(bs["Seccomp"], "2", "the broker runs under its own seccomp filter")
 
     front_fds, broker_fds = fd_targets(front), fd_targets(a.proc.pid)
     c.check(any(t.startswith(audit_dir) for t in broker_fds),
@@ -111,6 +112,24 @@ with start_as("nobody") as a:
             "the front was killed by SIGSYS: %s" % a.logtext()[-800:])
     recs, _ = read_audit_dir(audit_dir)
     c.check(any(x.get("id") == audit_id for x in recs), "the audit log is intact")
+
+# A system call outside its filter kills the broker; the front follows.
+with start_as("nobody") as a:
+    front = front_of(a)
+    a.expect_clean_exit = False
+    a.proc.send_signal(signal.SIGUSR1)
+    c.eq(a.proc.wait(timeout=20), -signal.SIGSYS, "the broker is killed by SIGSYS")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with open("/proc/%d/stat" % front) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    break
+        except OSError:
+            break
+        time.sleep(0.02)
+    c.check(not os.path.exists("/proc/%d/status" % front) or status(front)["State"].startswith("Z"),
+            "the front is gone with its broker")
 
 # Killing the broker ends the front at once (it listens no more).
 with start_as("nobody") as a:

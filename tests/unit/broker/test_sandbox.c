@@ -19,6 +19,8 @@
 #include <string.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,8 +73,11 @@ static void *nothing(void *arg)
 	return arg;
 }
 
-/* Run what(n) in a child confined as the front; the child's wait status. */
-static int confined(int (*what)(void), bool filter)
+enum which { NO_FILTER, FRONT, BROKER };
+
+/* Run what() in a child confined as the front or the broker; the child's
+ * wait status. */
+static int confined(int (*what)(void), enum which filter)
 {
 	pid_t pid = fork();
 	int status = 0;
@@ -83,7 +88,8 @@ static int confined(int (*what)(void), bool filter)
 		char err[256];
 		if (sandbox_user_resolve("nobody", &u, err, sizeof(err)) ||
 		    sandbox_drop(&u, err, sizeof(err)) ||
-		    (filter && sandbox_front_filter(err, sizeof(err)))) {
+		    (filter == FRONT && sandbox_front_filter(err, sizeof(err))) ||
+		    (filter == BROKER && sandbox_broker_filter(getppid(), err, sizeof(err)))) {
 			fprintf(stderr, "%s\n", err);
 			_exit(100);
 		}
@@ -209,17 +215,82 @@ static void test_drop_and_filter(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	st = confined(check_dropped, false);
+	st = confined(check_dropped, NO_FILTER);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	st = confined(allowed_work, true);
+	st = confined(allowed_work, FRONT);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
-		st = confined(forbidden[i], true);
+		st = confined(forbidden[i], FRONT);
 		if (!WIFSIGNALED(st))
 			fail_msg("forbidden call %zu was not killed (status %d)", i, st);
 		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+}
+
+/* The broker's work: its signals, the audit log's files, a local datagram
+ * socket (sd_notify), a signal to its front (here: the parent), threads. */
+static int broker_work(void)
+{
+	char dir[] = "/tmp/cxla-sandbox-XXXXXX", a[64], b[64];
+	sigset_t set;
+	pthread_t t;
+	int fd, rc = 0;
+
+	if (status_field("Seccomp") != 2)
+		return 2;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	if ((fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || close(fd))
+		return 3;
+	if (pthread_create(&t, NULL, nothing, NULL) || pthread_join(t, NULL))
+		return 4;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 || close(fd))
+		return 5;
+	/* the test's parent is root: refused by the kernel, not the filter */
+	if (kill(getppid(), 0) < 0 && errno != EPERM)
+		return 6;
+	if (!mkdtemp(dir))
+		return 7;
+	snprintf(a, sizeof(a), "%s/audit.log", dir);
+	snprintf(b, sizeof(b), "%s/audit.log.1", dir);
+	if ((fd = open(a, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return 8;
+	if (write(fd, "{}\n", 3) != 3 || fdatasync(fd) || fsync(fd))
+		rc = 9;
+	close(fd);
+	if (!rc && (rename(a, b) || unlink(b) || unlinkat(AT_FDCWD, dir, AT_REMOVEDIR)))
+		rc = 10;
+	return rc;
+}
+
+static int inet_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1;
+}
+
+static int signal_other(void)
+{
+	return kill(1, 0) == 0 ? 0 : 1;
+}
+
+static void test_broker_filter(void **state)
+{
+	int (*const forbidden[])(void) = { inet_socket, netlink_other, packet_socket, listening,
+					   signal_other, new_process, new_namespace, run_program };
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	st = confined(broker_work, BROKER);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		st = confined(forbidden[i], BROKER);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("forbidden call %zu was not killed (status %d)", i, st);
 	}
 }
 
@@ -228,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_resolution),
 		cmocka_unit_test(test_drop_and_filter),
+		cmocka_unit_test(test_broker_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ struct session {
 static void *serve(void *arg)
 {
 	struct session *s = arg;
-	s->server_rc = broker_serve(s->t->ag, s->sv[0], s->front);
+	s->server_rc = broker_serve(s->t->ag, s->sv[0], s->front, NULL);
 	return NULL;
 }
 
