@@ -546,6 +546,16 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
+	/* libcrypto serves digests, PBKDF2, random bytes and certificate
+	 * parsing here (TLS is GnuTLS's): no openssl.cnf, error strings or
+	 * legacy name tables, which would stay resident for nothing. */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+					OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+					OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+				NULL) != 1) {
+		fputs("cxl-agent: cannot initialise libcrypto\n", stderr);
+		return 1;
+	}
 	if (parse_args(argc, argv, &opt))
 		return 2;
 	if (opt.routes)

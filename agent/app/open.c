@@ -1,6 +1,5 @@
 #include "app/open.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -275,9 +274,6 @@ static int open_events(const struct config *cfg, struct agent *ag, char *err, si
 	struct timespec now;
 	int rc;
 
-	/* Before the first thread: libcurl's global set-up is not thread-safe. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -ENOMEM;
 	if ((rc = metrics_new(&ag->metrics)))
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
