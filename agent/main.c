@@ -8,6 +8,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <linux/capability.h>
@@ -25,9 +28,13 @@
 #include "auth/accounts.h"
 #include "app/open.h"
 #include "app/serve.h"
+#include "broker/client.h"
+#include "broker/sandbox.h"
+#include "broker/server.h"
 #include "config/config.h"
 #include "core/agent.h"
 #include "core/check.h"
+#include "core/poller.h"
 #include "cxl/mctp/endpoint.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
@@ -161,15 +168,23 @@ struct runtime {
 	char *key_pem;
 	char *client_ca_pem;
 	struct http_server *server;
+	struct broker_client *broker; /* the front's session with the broker */
+	char initial[ACCOUNT_PASSWORD_MAX + 1]; /* CXLA_INITIAL_ADMIN_PASSWORD */
+	bool has_initial;
 };
 
 static void runtime_release(struct runtime *rt)
 {
 	http_server_stop(rt->server);
+	/* Pushes stop before the mirror they update goes; requests (a task
+	 * abandoned at close) still reach the broker until the session ends. */
+	broker_client_detach(rt->broker);
 	agent_close(rt->agent);
+	broker_client_free(rt->broker);
 	free(rt->cert_pem);
 	tls_free_secret(rt->key_pem);
 	free(rt->client_ca_pem);
+	OPENSSL_cleanse(rt->initial, sizeof(rt->initial));
 	config_release(&rt->cfg);
 }
 
@@ -206,26 +221,42 @@ static int check_config(const struct runtime *rt, char *err, size_t errlen)
 	return 0;
 }
 
-static int open_agent(struct runtime *rt, char *err, size_t errlen)
+/* The front's part of the agent, over what the broker sent. */
+static int open_front(struct runtime *rt, struct cxl_devset *devices,
+		      struct policy_catalogue *cat, char *err, size_t errlen)
 {
-	char initial[ACCOUNT_PASSWORD_MAX + 1];
 	struct agent_open_options opt = {
-		.poller = true,
+		.initial_admin_password = rt->has_initial ? rt->initial : NULL,
 		/* for tests only (a prepared tree); not a configuration key, since
 		 * no operator has reason to point the agent at another host's files */
 		.host_root = getenv("CXLA_HOST_ROOT"),
+		.part = AGENT_FRONT,
+		.devices = devices,
+		.catalogue = cat,
+		.remote = &broker_client_remote,
+		.remote_ctx = rt->broker,
 	};
-	int rc = secretenv_take("CXLA_INITIAL_ADMIN_PASSWORD", initial, sizeof(initial));
+	int rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
+
+	OPENSSL_cleanse(rt->initial, sizeof(rt->initial));
+	rt->has_initial = false;
+	return rc;
+}
+
+/* The initial administrator password leaves the environment before the
+ * split, so that neither process shows it in /proc/PID/environ; only the
+ * front, which opens the accounts, keeps the copy. */
+static int take_initial_password(struct runtime *rt, char *err, size_t errlen)
+{
+	int rc = secretenv_take("CXLA_INITIAL_ADMIN_PASSWORD", rt->initial, sizeof(rt->initial));
 
 	if (rc == -E2BIG) {
 		snprintf(err, errlen, "CXLA_INITIAL_ADMIN_PASSWORD is longer than %d characters",
 			 ACCOUNT_PASSWORD_MAX);
 		return rc;
 	}
-	opt.initial_admin_password = rc == 0 ? initial : NULL;
-	rc = agent_open(&rt->cfg, &opt, &rt->agent, err, errlen);
-	OPENSSL_cleanse(initial, sizeof(initial));
-	return rc;
+	rt->has_initial = rc == 0;
+	return 0;
 }
 
 static uid_t chown_uid;
@@ -248,26 +279,16 @@ static int chown_tree(const char *dir, const struct passwd *pw)
 	return nftw(dir, chown_entry, 16, FTW_PHYS) == 0 ? 0 : -errno;
 }
 
-/* AF_MCTP checks CAP_NET_RAW on every send, in the sending thread. By the
- * time the agent switches user its threads exist (server, poller, audit),
- * and a capability kept across setuid would stay with the calling thread
- * alone. So kernel MCTP endpoints need an agent started as its user with
- * the capability already (systemd: User= and AmbientCapabilities=
- * CAP_NET_RAW), or one that stays root; anything else would fail each send
- * with EACCES, so it does not start. */
-static int check_net_raw(const char *user, char *err, size_t errlen)
+/* AF_MCTP checks CAP_NET_RAW on every send, in the sending thread. The
+ * broker holds the MCTP sockets and keeps the capability across its change
+ * of user (the front never has it); started without root, the agent needs
+ * it already (systemd: AmbientCapabilities=CAP_NET_RAW). Anything else
+ * would fail each send with EACCES, so it does not start. */
+static int check_net_raw(char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	const struct passwd *pw = user ? getpwnam(user) : NULL;
 
-	if (geteuid() == 0 && pw && pw->pw_uid != 0) {
-		snprintf(err, errlen, "kernel MCTP endpoints need CAP_NET_RAW in every thread, which "
-			 "switching from root to \"%s\" cannot keep: start the agent as \"%s\" "
-			 "with CAP_NET_RAW (systemd: User=%s, AmbientCapabilities=CAP_NET_RAW)",
-			 user, user, user);
-		return -EPERM;
-	}
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return -errno;
@@ -279,41 +300,15 @@ static int check_net_raw(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-static int drop_privileges(const char *user, const char *state_dir, const char *audit_dir,
-			   char *err, size_t errlen)
+/* Files created while root must stay usable by the unprivileged user. */
+static int chown_dir(const char *dir, const struct sandbox_user *u, char *err, size_t errlen)
 {
-	struct passwd *pw;
+	struct passwd pw = { .pw_uid = u->uid, .pw_gid = u->gid };
 
-	if (!user)
+	if (!u->change || !dir || chown_tree(dir, &pw) == 0)
 		return 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		snprintf(err, errlen, "user \"%s\" does not exist", user);
-		return -ENOENT;
-	}
-	if (geteuid() == 0) {
-		const char *dirs[] = { state_dir, audit_dir };
-		for (size_t i = 0; i < 2; i++) {
-			if (dirs[i] && chown_tree(dirs[i], pw) < 0) {
-				snprintf(err, errlen, "chown -R %s: %s", dirs[i], strerror(errno));
-				return -errno;
-			}
-		}
-		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-			snprintf(err, errlen, "cannot switch to user \"%s\": %s", user,
-				 strerror(errno));
-			return -errno;
-		}
-	} else if (geteuid() != pw->pw_uid) {
-		snprintf(err, errlen, "not root: cannot switch to user \"%s\"", user);
-		return -EPERM;
-	}
-	if (setuid(0) == 0 && pw->pw_uid != 0) {
-		snprintf(err, errlen, "privileges could be regained after dropping them");
-		return -EPERM;
-	}
-	log_info("running as user \"%s\" (uid %u)", user, (unsigned)pw->pw_uid);
-	return 0;
+	snprintf(err, errlen, "chown -R %s: %s", dir, strerror(errno));
+	return -errno;
 }
 
 /* Descriptors the agent keeps for itself (devices, audit, accounts, logs,
@@ -364,15 +359,203 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 	return http_server_start(&hc, service_handle, rt->agent, &rt->server, err, errlen);
 }
 
+#ifdef CXLA_TEST_HOOKS
+/* Test builds only: a system call outside both filters, harmless if
+ * it ran (kexec needs CAP_SYS_BOOT), so a test can see the filter kill the
+ * process. */
+static void test_hook(void)
+{
+	log_warn("test hook: calling kexec_load");
+	syscall(SYS_kexec_load, 0, 0, NULL, 0);
+}
+#endif
+
+/* The broker: devices, catalogue, audit log and poller, then the front's
+ * requests until the front ends. Its exit status is the pair's. */
+static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sandbox_user *u)
+{
+	/* The poller starts after the drop, so that its thread inherits
+	 * CAP_NET_RAW when MCTP endpoints keep it. */
+	struct agent_open_options opt = { .part = AGENT_BROKER };
+	bool net_raw = cxl_mctp_endpoints_need_net_raw(
+		(const char *const *)rt->cfg.mctp_endpoints, rt->cfg.mctp_endpoints_count);
+	char err[8192] = "", audit_dir[4096];
+	int rc, status;
+
+	/* The broker never serves TLS nor opens accounts. */
+	tls_free_secret(rt->key_pem);
+	rt->key_pem = NULL;
+	OPENSSL_cleanse(rt->initial, sizeof(rt->initial));
+	rt->has_initial = false;
+	rc = agent_open(&rt->cfg, &opt, &rt->agent, err, sizeof(err));
+	if (!rc && !(rc = config_audit_dir(&rt->cfg, audit_dir, sizeof(audit_dir))))
+		rc = chown_dir(audit_dir, u, err, sizeof(err));
+	/* Same user as the front: not dumpable, so the front can neither trace
+	 * it nor open its descriptors through /proc. */
+	if (!rc && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = sandbox_drop_keep(u, net_raw, err, sizeof(err));
+	if (!rc)
+		rc = poller_start(rt->agent->devices, (unsigned)rt->cfg.refresh_interval_ms,
+				  &rt->agent->poller);
+	/* Everything is open and every thread but the session's pool runs:
+	 * from here on the broker does only what serving the front needs. */
+	if (!rc)
+		rc = sandbox_broker_filter(front, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "cxl-agent: broker: %s\n", err[0] ? err : strerror(-rc));
+		notify_failed(err[0] ? err : strerror(-rc), -rc);
+		close(fd);
+		while (waitpid(front, &status, 0) < 0 && errno == EINTR)
+			;
+		return 1;
+	}
+	log_info("broker: running as %s (uid %u), %zu device(s)%s, system calls filtered", u->name,
+		 (unsigned)u->uid, cxl_devset_count(rt->agent->devices),
+		 net_raw ? ", CAP_NET_RAW kept for MCTP" : "");
+#ifdef CXLA_TEST_HOOKS
+	return broker_serve(rt->agent, fd, front, test_hook);
+#else
+	return broker_serve(rt->agent, fd, front, NULL);
+#endif
+}
+
+/* After the server is listening: the user, no capabilities, no view of
+ * the audit log or the device nodes, and the system call filter. */
+static int confine_front(struct runtime *rt, pid_t broker, const struct sandbox_user *u,
+			 char *err, size_t errlen)
+{
+	char audit_dir[4096];
+	const char *hide[] = { audit_dir, "/dev/cxl", NULL };
+	int rc;
+
+	if ((rc = config_audit_dir(&rt->cfg, audit_dir, sizeof(audit_dir))) ||
+	    (rc = chown_dir(rt->cfg.state_dir, u, err, errlen)))
+		return rc;
+	if (geteuid() == 0 && (rc = sandbox_hide_paths(hide, err, errlen)))
+		return rc;
+	if ((rc = sandbox_drop(u, err, errlen)))
+		return rc;
+	/* A change of user clears the parent-death signal: set it again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != broker) {
+		snprintf(err, errlen, "the broker is gone");
+		return -ESRCH;
+	}
+	return sandbox_front_filter(err, errlen);
+}
+
+/* The front: TLS, HTTP, authentication, sessions, accounts, Redfish, over
+ * the broker's snapshots. */
+static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sandbox_user *u)
+{
+	struct cxl_devset *devices;
+	struct policy_catalogue *cat;
+	char err[8192] = "";
+	int rc;
+
+	/* The front does not outlive the broker, even for a moment: a front
+	 * still listening would take requests nobody can carry out. (The end
+	 * of the session also stops it, more gently, when the broker ends.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != broker)
+		return 1;
+	/* Started without root (as the service user, perhaps with CAP_NET_RAW
+	 * for the broker): nothing here needs a capability, so none reaches a
+	 * thread of the front. */
+	if (geteuid() != 0 && sandbox_drop(u, err, sizeof(err))) {
+		fprintf(stderr, "cxl-agent: front: %s\n", err);
+		return 1;
+	}
+	if ((rc = broker_client_open(fd, &rt->broker, &devices, &cat, err, sizeof(err))) ||
+	    (rc = open_front(rt, devices, cat, err, sizeof(err))) ||
+	    (rc = broker_client_start(rt->broker, rt->agent)) ||
+	    (rc = start_server(rt, err, sizeof(err))) ||
+	    (rc = confine_front(rt, broker, u, err, sizeof(err))) ||
+	    (rc = broker_client_ready(rt->broker))) {
+		if (err[0])
+			fprintf(stderr, "cxl-agent: %s\n", err);
+		else
+			fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+		runtime_release(rt);
+		return 1;
+	}
+	log_info("front: running as %s (uid %u), no capabilities, system calls filtered",
+		 u->name, (unsigned)getuid());
+	for (size_t i = 0; i < rt->cfg.listen_addresses_count; i++) {
+		const char *a = rt->cfg.listen_addresses[i];
+		log_info("listening on https://%s%s%s:%lld/redfish/v1", strchr(a, ':') ? "[" : "", a,
+			 strchr(a, ':') ? "]" : "", rt->cfg.port);
+	}
+	rc = serve_run(&(struct serve_ctx){
+		.cfg = &rt->cfg,
+		.agent = rt->agent,
+		.server = rt->server,
+#ifdef CXLA_TEST_HOOKS
+		.on_usr1 = test_hook,
+#endif
+	});
+	runtime_release(rt);
+	log_info("front stopped");
+	return rc ? 1 : 0;
+}
+
+/* Two processes from here on, joined by a socketpair: the broker (this
+ * process, which the service manager watches) and the front (its child).
+ * Nothing is open yet, so the front holds no device and no audit file. */
+static int split(struct runtime *rt, const struct sandbox_user *u)
+{
+	int sv[2], size = 4 << 20, rc;
+	pid_t pid, self = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		fprintf(stderr, "cxl-agent: socketpair: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 ||
+		    setsockopt(sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+			setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+			setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "cxl-agent: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		rc = run_front(rt, sv[1], self, u);
+		config_release(&rt->cfg);
+		return rc;
+	}
+	close(sv[1]);
+	rc = run_broker(rt, sv[0], pid, u);
+	runtime_release(rt);
+	log_info("stopped");
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	struct runtime rt;
+	struct sandbox_user user;
 	char err[8192] = "";
 	sigset_t set;
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
+	/* libcrypto serves digests, PBKDF2, random bytes and certificate
+	 * parsing here (TLS is GnuTLS's): no openssl.cnf, error strings or
+	 * legacy name tables, which would stay resident for nothing. */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+					OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+					OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+				NULL) != 1) {
+		fputs("cxl-agent: cannot initialise libcrypto\n", stderr);
+		return 1;
+	}
 	if (parse_args(argc, argv, &opt))
 		return 2;
 	if (opt.routes)
@@ -415,30 +598,25 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+#ifdef CXLA_TEST_HOOKS
+	sigaddset(&set, SIGUSR1);
+#endif
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if ((rc = sandbox_user_resolve(rt.cfg.user, &user, err, sizeof(err))))
+		goto fail;
 	/* before anything listens: a refused start must not answer first */
 	if (cxl_mctp_endpoints_need_net_raw((const char *const *)rt.cfg.mctp_endpoints,
 					    rt.cfg.mctp_endpoints_count) &&
-	    (rc = check_net_raw(rt.cfg.user, err, sizeof(err))))
+	    (rc = check_net_raw(err, sizeof(err))))
 		goto fail;
-	if ((rc = load_tls(&rt, err, sizeof(err))) || (rc = open_agent(&rt, err, sizeof(err))))
+	if ((rc = take_initial_password(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = start_server(&rt, err, sizeof(err))))
+	/* the host's certificate is made on the first start, while root */
+	if ((rc = load_tls(&rt, err, sizeof(err))))
 		goto fail;
-	if ((rc = drop_privileges(rt.cfg.user, rt.cfg.state_dir, rt.cfg.audit_dir, err,
-				  sizeof(err))))
-		goto fail;
-	for (size_t i = 0; i < rt.cfg.listen_addresses_count; i++) {
-		const char *a = rt.cfg.listen_addresses[i];
-		log_info("listening on https://%s%s%s:%lld/redfish/v1", strchr(a, ':') ? "[" : "", a,
-			 strchr(a, ':') ? "]" : "", rt.cfg.port);
-	}
-	rc = serve_run(&(struct serve_ctx){ &rt.cfg, rt.agent, rt.server });
-	runtime_release(&rt);
-	log_info("stopped");
-	return rc ? 1 : 0;
+	return split(&rt, &user);
 fail:
 	if (!err[0])
 		snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));

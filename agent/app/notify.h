@@ -1,5 +1,5 @@
 /* Telling the service manager how the agent is doing (systemd's sd_notify
- * protocol through libsystemd). Outside systemd (no NOTIFY_SOCKET) every call
+ * datagram protocol). Outside systemd (no NOTIFY_SOCKET) every call
  * does nothing and returns 0, so the agent behaves the same in a terminal. */
 #ifndef CXLA_APP_NOTIFY_H
 #define CXLA_APP_NOTIFY_H

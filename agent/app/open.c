@@ -1,6 +1,5 @@
 #include "app/open.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -213,19 +212,22 @@ static int open_tasks(const struct config *cfg, struct agent *ag, char *err, siz
 	return 0;
 }
 
-static int open_commands(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+static int open_commands(const struct config *cfg, const struct agent_open_options *opt,
+			 struct agent *ag, char *err, size_t errlen)
 {
-	struct policy_catalogue *cat;
+	struct policy_catalogue *cat = opt->part == AGENT_FRONT ? opt->catalogue : NULL;
 	char dir[4096];
 	int rc;
 
-	if ((rc = agent_catalogue_load(cfg, &cat, err, errlen)))
+	if (!cat && (rc = agent_catalogue_load(cfg, &cat, err, errlen)))
 		return rc;
 	if ((rc = catalogue_cell_init(&ag->catalogue, cat))) {
 		catalogue_unref(cat);
 		return rc;
 	}
 	ag->catalogue_ready = true;
+	if (opt->part == AGENT_FRONT)
+		goto queues; /* the audit log is the broker's */
 	if (cfg->audit_dir)
 		snprintf(dir, sizeof(dir), "%s", cfg->audit_dir);
 	else if ((rc = config_state_path(cfg, "audit", dir, sizeof(dir))))
@@ -241,7 +243,9 @@ static int open_commands(const struct config *cfg, struct agent *ag, char *err, 
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)
 		audit_forward_to_syslog(ag->audit);
-	if ((rc = open_tasks(cfg, ag, err, errlen)))
+queues:
+	/* Tasks are followed where they are shown: not in the broker. */
+	if (opt->part != AGENT_BROKER && (rc = open_tasks(cfg, ag, err, errlen)))
 		return rc;
 	if ((rc = command_queues_new(cxl_devset_count(ag->devices), COMMANDS_WAITING_MAX,
 				     &ag->queues)) ||
@@ -270,9 +274,6 @@ static int open_events(const struct config *cfg, struct agent *ag, char *err, si
 	struct timespec now;
 	int rc;
 
-	/* Before the first thread: libcurl's global set-up is not thread-safe. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -ENOMEM;
 	if ((rc = metrics_new(&ag->metrics)))
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -306,28 +307,55 @@ int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 	struct agent *ag = calloc(1, sizeof(*ag));
 	int rc;
 
-	if (!ag)
+	if (!ag) {
+		if (opt && opt->part == AGENT_FRONT) {
+			cxl_devset_free(opt->devices);
+			catalogue_unref(opt->catalogue);
+		}
 		return -ENOMEM;
+	}
 	if (!opt)
 		opt = &defaults;
 	ag->cfg = cfg;
+	ag->remote = opt->remote;
+	ag->remote_ctx = opt->remote_ctx;
+	if (opt->part == AGENT_FRONT)
+		ag->devices = opt->devices;
 	ag->clock = opt->clock ? opt->clock : clock_system();
 	clock_realtime(ag->clock, &ag->started);
-	if ((rc = agent_router_new(&ag->router, err, errlen)) ||
-	    (rc = open_state(cfg, opt, ag, err, errlen)) ||
-	    (rc = open_events(cfg, ag, err, errlen)) ||
-	    (rc = open_devices(cfg, ag, err, errlen)) ||
-	    (rc = open_commands(cfg, ag, err, errlen)))
+	if (opt->part == AGENT_BROKER) {
+		if ((rc = dir_ensure(cfg->state_dir, 0700))) {
+			snprintf(err, errlen, "cannot create state directory %s: %s",
+				 cfg->state_dir, strerror(-rc));
+			goto fail;
+		}
+	} else if ((rc = agent_router_new(&ag->router, err, errlen)) ||
+		   (rc = open_state(cfg, opt, ag, err, errlen)) ||
+		   (rc = open_events(cfg, ag, err, errlen))) {
+		goto fail;
+	}
+	if ((opt->part != AGENT_FRONT && (rc = open_devices(cfg, ag, err, errlen))) ||
+	    (rc = open_commands(cfg, opt, ag, err, errlen)))
 		goto fail;
 	/* Commands the audit log leaves open (a crash) are closed before any
 	 * new one is admitted. */
-	if ((rc = audit_reconcile(ag)) < 0)
+	if (opt->part != AGENT_FRONT && (rc = audit_reconcile(ag)) < 0)
 		log_warn("audit: open commands not reconciled: %s", strerror(-rc));
-	if (opt->poller && (rc = start_poller(cfg, ag)))
+	/* ...and are on disk before the service answers anybody: a front
+	 * started beside the broker is ready the moment the broker is. */
+	if (opt->part != AGENT_FRONT && (rc = audit_sync(ag->audit)) < 0)
+		log_warn("audit: start-up records not synced: %s", strerror(-rc));
+	/* The front's devices change only when the broker's pushes arrive: its
+	 * session (broker/client.c) runs the watch after each of them. */
+	if (opt->part == AGENT_FRONT && (rc = device_watch_new(ag->devices, ag->events, &ag->watch)))
+		goto fail;
+	if (opt->poller && opt->part != AGENT_FRONT && (rc = start_poller(cfg, ag)))
 		goto fail;
 	*out = ag;
 	return 0;
 fail:
+	if (opt->part == AGENT_FRONT && !ag->catalogue_ready)
+		catalogue_unref(opt->catalogue);
 	agent_close(ag);
 	return rc;
 }

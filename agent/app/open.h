@@ -16,6 +16,18 @@
 #include "util/clock.h"
 
 struct router;
+struct agent_remote;
+struct cxl_devset;
+
+/* Which part of the agent a process opens. Under privilege separation the
+ * broker holds the devices, the catalogue, the audit log and the poller;
+ * the front holds the rest (accounts, sessions, routes, tasks, the body
+ * cache) over the broker's mirror devices. */
+enum agent_part {
+	AGENT_WHOLE = 0,
+	AGENT_BROKER,
+	AGENT_FRONT,
+};
 
 struct agent_open_options {
 	/* Password of the "admin" account created on the first start; NULL:
@@ -35,6 +47,14 @@ struct agent_open_options {
 	/* Where the host's /sys and /etc are read for its identity: NULL for
 	 * "/", a prepared tree in tests. */
 	const char *host_root;
+	enum agent_part part;
+	/* AGENT_FRONT: the mirror devices and the catalogue the broker sent
+	 * (both taken over, also on failure) and the broker as the agent's
+	 * remote (borrowed). */
+	struct cxl_devset *devices;
+	struct policy_catalogue *catalogue;
+	const struct agent_remote *remote;
+	void *remote_ctx;
 };
 
 /* Open an agent over cfg (borrowed: it must outlive the agent). *out is new

@@ -10,7 +10,7 @@
 #include "app/firstboot.h"
 #include "app/open.h"
 #include "core/agent.h"
-#include "events/messages.h"
+#include "events/sources.h"
 #include "http/hostcert.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -93,10 +93,8 @@ static int reload_catalogue(const struct config *cfg, struct agent *ag)
 	int rc = agent_catalogue_load(cfg, &cat, err, sizeof(err));
 
 	if (rc) {
-		const char *args[1] = { err };
 		log_error("SIGHUP: catalogue not reloaded, the previous one stays in force: %s", err);
-		event_emit(ag->events, EVM_CATALOGUE_RELOAD_FAILED, NULL, MANAGER_URI, "Manager",
-			   args, NULL);
+		events_catalogue_reload_failed(ag->events, err);
 		return rc;
 	}
 	log_info("SIGHUP: %zu approved vendor command(s) now in force", catalogue_count(cat));
@@ -119,8 +117,9 @@ int reload_apply(const struct config *running, struct agent *ag, struct http_ser
 	}
 	log_set_level(next.log_level);
 	first = reload_tls(&next, server);
-	rc = reload_catalogue(&next, ag);
-	if (!first)
+	/* The front's catalogue is the broker's, which reloads it on its own
+	 * SIGHUP and sends it. */
+	if (!ag->remote && (rc = reload_catalogue(&next, ag)) && !first)
 		first = rc;
 	if (reload_restart_keys(running, &next, later, sizeof(later)) == 0 && later[0])
 		log_warn("SIGHUP: changed keys take effect at the next start: %s", later);

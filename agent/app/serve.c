@@ -75,16 +75,18 @@ static void shutdown_server(const struct serve_ctx *s)
 
 static void reload(const struct serve_ctx *s)
 {
-	notify_reloading();
+	if (s->notify)
+		notify_reloading();
 	reload_apply(s->cfg, s->agent, s->server);
-	ready(s);
+	if (s->notify)
+		ready(s);
 }
 
 /* The watchdog is pinged every half interval while healthy, on a deadline,
  * so that frequent signals cannot starve it. */
 int serve_run(const struct serve_ctx *s)
 {
-	uint64_t wd_usec = notify_watchdog_usec();
+	uint64_t wd_usec = s->notify ? notify_watchdog_usec() : 0;
 	uint64_t next_ping = monotonic_usec();
 	sigset_t set;
 	int sig;
@@ -93,7 +95,10 @@ int serve_run(const struct serve_ctx *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	ready(s);
+	if (s->on_usr1)
+		sigaddset(&set, SIGUSR1);
+	if (s->notify)
+		ready(s);
 	for (;;) {
 		uint64_t now = monotonic_usec();
 		uint64_t wait = 3600ull * 1000000u;
@@ -115,8 +120,13 @@ int serve_run(const struct serve_ctx *s)
 			reload(s);
 			continue;
 		}
+		if (sig == SIGUSR1) {
+			s->on_usr1();
+			continue;
+		}
 		log_info("signal %d: shutting down", sig);
-		notify_stopping();
+		if (s->notify)
+			notify_stopping();
 		shutdown_server(s);
 		return 0;
 	}

@@ -16,10 +16,17 @@ struct serve_ctx {
 	const struct config *cfg;   /* borrowed: the configuration started with */
 	struct agent *agent;        /* borrowed */
 	struct http_server *server; /* borrowed */
+	/* false in the front under privilege separation: the broker, the
+	 * process the service manager watches, tells it (the front's readiness
+	 * through the broker) */
+	bool notify;
+	/* Non-NULL: SIGUSR1 (blocked by the caller too) calls it. */
+	void (*on_usr1)(void);
 };
 
 /* Runs until SIGTERM or SIGINT, which the caller has blocked in every
- * thread; SIGHUP reloads. Returns 0 once in-flight requests have finished or
+ * thread; SIGHUP reloads (an agent with a remote, the front, leaves the
+ * catalogue to the broker). Returns 0 once in-flight requests have finished or
  * the grace period is over (the caller then closes server and agent). */
 int serve_run(const struct serve_ctx *s);
 

@@ -490,6 +490,7 @@ void audit_close(struct audit_log *log)
 	pthread_cond_destroy(&log->work);
 	pthread_cond_destroy(&log->synced);
 	pthread_mutex_destroy(&log->lock);
+	denial_limiter_release(&log->denials);
 	free(log);
 }
 

@@ -1,13 +1,21 @@
 #include "audit/limiter.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void denial_limiter_init(struct denial_limiter *l, unsigned burst, uint64_t window_us)
 {
-	memset(l, 0, sizeof(*l));
+	if (l->slot)
+		memset(l->slot, 0, DENIAL_LIMITER_SLOTS * sizeof(*l->slot));
 	l->burst = burst;
 	l->window_us = window_us;
+}
+
+void denial_limiter_release(struct denial_limiter *l)
+{
+	free(l->slot);
+	l->slot = NULL;
 }
 
 static size_t make_key(char key[DENIAL_KEY_MAX], const char *user, const char *source)
@@ -58,6 +66,8 @@ int denial_limiter_admit(struct denial_limiter *l, const char *user, const char 
 		memset(flush, 0, sizeof(*flush));
 	if (!l->burst)
 		return 1;
+	if (!l->slot && !(l->slot = calloc(DENIAL_LIMITER_SLOTS, sizeof(*l->slot))))
+		return 1;
 	for (size_t i = 0; i < DENIAL_LIMITER_SLOTS && !s; i++) {
 		struct denial_slot *c = &l->slot[i];
 		if (!slot_used(c)) {
@@ -95,7 +105,7 @@ size_t denial_limiter_drain(struct denial_limiter *l, uint64_t now_us, int all,
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < DENIAL_LIMITER_SLOTS && n < max; i++) {
+	for (size_t i = 0; l->slot && i < DENIAL_LIMITER_SLOTS && n < max; i++) {
 		struct denial_slot *s = &l->slot[i];
 		if (!s->pending.suppressed || (!all && now_us - s->start_us < l->window_us))
 			continue;

@@ -30,16 +30,23 @@ struct denial_slot {
 struct denial_limiter {
 	unsigned burst;      /* denials written per caller per window; 0: no limit */
 	uint64_t window_us;
-	struct denial_slot slot[DENIAL_LIMITER_SLOTS];
+	/* DENIAL_LIMITER_SLOTS of them (96 KiB), allocated at the first denial
+	 * to limit: most agents never deny anyone often enough to need them. */
+	struct denial_slot *slot;
 };
 
+/* Sets the parameters and empties the slots. l is zeroed memory (calloc, a
+ * static) or a limiter initialised before; denial_limiter_release() frees
+ * what it holds. */
 void denial_limiter_init(struct denial_limiter *l, unsigned burst, uint64_t window_us);
+void denial_limiter_release(struct denial_limiter *l);
 
 /* A denial by (user, source) at now_us. Returns 1 when it should be written,
  * 0 when it is counted instead. When an earlier window of the same caller
  * (or a slot being reused for another caller) ends with suppressed
  * denials, *flush gets its summary and the function returns with
- * flush->suppressed > 0: the caller writes the summary first. */
+ * flush->suppressed > 0: the caller writes the summary first. Without
+ * memory for the slots every denial is written (returns 1). */
 int denial_limiter_admit(struct denial_limiter *l, const char *user, const char *source,
 			 uint64_t now_us, struct denial_summary *flush);
 

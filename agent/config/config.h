@@ -41,7 +41,8 @@
 	X(INT, connection_timeout_s, 60, 1, 3600, false, "idle connection timeout")            \
 	X(INT, shutdown_grace_ms, 5000, 0, 60000, false,                                       \
 	  "how long in-flight requests may finish at shutdown")                                \
-	X(STR, user, NULL, 0, 0, false, "drop privileges to this user after start-up")         \
+	X(STR, user, NULL, 0, 0, false,                                                        \
+	  "user both processes run as (null: cxl-agent; \"root\": uid 0, no capabilities)")   \
 	X(STR, backend, "auto", 0, 0, false, "device backend: auto or a backend table name")     \
 	X(STRS, mctp_endpoints, "", 0, 0, false,                                               \
 	  "MCTP endpoints: \"net=N,eid=N[,name=X]\" or \"serial:/dev/PATH[,eid=N][,name=X]\"") \

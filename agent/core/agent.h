@@ -27,6 +27,7 @@ struct sse_hub;
 struct subscriptions;
 struct metrics;
 struct device_watch;
+struct agent_remote;
 
 struct agent {
 	const struct config *cfg;
@@ -52,6 +53,11 @@ struct agent {
 	const struct clock_source *clock; /* time for expiry and lockout (borrowed) */
 	struct poller *poller;          /* background device refresh, NULL when off */
 	bool catalogue_ready;           /* catalogue holds a cell to destroy */
+	/* In the network-facing process: the broker that holds the devices and
+	 * the audit log (devices is then a mirror, audit NULL). NULL when this
+	 * process holds them itself. Borrowed. */
+	const struct agent_remote *remote;
+	void *remote_ctx;
 };
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "core/agent.h"
+#include "core/remote.h"
 #include "events/sources.h"
 #include "metrics/metrics.h"
 #include "policy/catalogue.h"
@@ -81,6 +82,15 @@ static int submit_audited(struct agent *ag, const struct identity *who, size_t i
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (ag->remote) {
+		/* The broker decides again and audits; the outcome it returns is the
+		 * one that counts (and the one the caller is told). */
+		if ((rc = cxl_devset_info(ag->devices, idx, &info)) < 0)
+			return rc;
+		return ag->remote->submit(ag->remote_ctx, who, idx, info.id,
+					  approval ? approval->id : NULL, payload, payload_len,
+					  timeout_ms, out);
+	}
 	if ((rc = cxl_devset_info(ag->devices, idx, &info)) < 0)
 		return rc;
 	if ((rc = cxl_devset_cel(ag->devices, idx, &cel)) < 0)
@@ -115,8 +125,8 @@ static int submit_audited(struct agent *ag, const struct identity *who, size_t i
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = audit_intent(ag->audit, &intent, out->audit_id);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		metrics_audit_write(ag->metrics, (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
-							 (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000u);
+		out->audit_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+				(uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
 	}
 	if (rc) {
 		out->audit_error = rc;
@@ -193,8 +203,12 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 	struct cxl_dev_info info;
 	int rc = submit_audited(ag, who, idx, approval, payload, payload_len, timeout_ms, out);
 
-	if (rc == 0)
+	/* The audit write is timed where it happens (the broker's, behind
+	 * one) and counted where the metrics are served. */
+	if (rc == 0) {
+		metrics_audit_write(ag->metrics, out->audit_us);
 		count_outcome(ag->metrics, approval ? approval->opcode : 0, out);
+	}
 	/* Published after the audit trail is written, so an event never names
 	 * a command the audit log does not know. */
 	if (rc == 0 && cxl_devset_info(ag->devices, idx, &info) == 0)
@@ -208,7 +222,19 @@ int command_record_completion(struct agent *ag, const char *intent_id, int trans
 {
 	struct audit_result result = { .intent_id = intent_id, .transport = transport,
 				       .mbox_rc = mbox_rc, .duration_us = duration_us };
-	int rc = audit_result(ag->audit, &result, NULL);
+	int rc;
+
+	/* Behind a broker, a completion the device reported was recorded by the
+	 * broker when it answered the poll (and logged there if that failed);
+	 * only a loss is the front's to say. */
+	if (ag->remote) {
+		if (!transport)
+			return 0;
+		rc = ag->remote->bg_close(ag->remote_ctx, intent_id, REMOTE_BG_LOST, transport,
+					  duration_us);
+		return rc == -ENOENT ? 0 : rc;
+	}
+	rc = audit_result(ag->audit, &result, NULL);
 	if (rc)
 		log_error("audit: completion of record %s could not be written", intent_id);
 	return rc;
@@ -219,6 +245,10 @@ void command_record_abandoned(struct agent *ag, const char *intent_id)
 	struct audit_result result = { .intent_id = intent_id,
 				       .outcome = AUDIT_OUTCOME_ABANDONED_AT_SHUTDOWN,
 				       .detail = "background operation still running at shutdown" };
+	if (ag->remote) {
+		ag->remote->bg_close(ag->remote_ctx, intent_id, REMOTE_BG_ABANDONED, 0, 0);
+		return;
+	}
 	if (audit_result(ag->audit, &result, NULL))
 		log_error("audit: abandonment of record %s could not be written", intent_id);
 }

@@ -30,6 +30,7 @@ struct command_outcome {
 	struct cxl_cmd_result result;  /* when SUBMITTED; clear with command_outcome_clear */
 	char audit_id[32];             /* intent record id ("" when none) */
 	int audit_error;               /* -errno when AUDIT_FAILED */
+	uint64_t audit_us;             /* time the intent took to write */
 };
 
 /* Per-device bookkeeping the submission path needs. */

@@ -8,6 +8,7 @@
 
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/remote.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
 #include "util/fileio.h"
@@ -217,7 +218,8 @@ static int poll_device(struct agent *ag, struct task_info *ti)
 	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
 	struct cxl_cmd_result res = { 0 };
 	int done = 0;
-	int rc = cxl_devset_submit(ag->devices, ti->device, &cmd, &res);
+	int rc = ag->remote ? ag->remote->bg_poll(ag->remote_ctx, ti->device, ti->audit_id, &res)
+			    : cxl_devset_submit(ag->devices, ti->device, &cmd, &res);
 
 	if (rc == 0 && res.transport == 0 && res.mbox_rc == CXL_MBOX_SUCCESS && res.out_len >= 6) {
 		uint16_t op = (uint16_t)(res.out[2] | res.out[3] << 8);

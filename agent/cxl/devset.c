@@ -18,6 +18,7 @@
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_REFRESH_MS 1000u
 #define DEFAULT_RING 256u
+#define RING_FIRST 8u /* records a device ring starts with */
 
 void cxl_cmd_result_clear(struct cxl_cmd_result *res)
 {
@@ -155,7 +156,8 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	d->scratch = malloc(d->payload_max);
 	d->page_max = (d->payload_max - CXL_EVENT_HDR_LEN) / CXL_EVENT_RECORD_LEN + 1;
 	d->page = calloc(d->page_max, sizeof(*d->page));
-	d->ring = calloc(set->ring_cap, sizeof(*d->ring));
+	d->ring_alloc = set->ring_cap < RING_FIRST ? set->ring_cap : RING_FIRST;
+	d->ring = calloc(d->ring_alloc, sizeof(*d->ring));
 	if (!d->scratch || !d->page || !d->ring)
 		return -ENOMEM;
 	d->info.present = true;
@@ -443,7 +445,7 @@ int cxl_devset_events(struct cxl_devset *set, size_t idx, uint64_t after_seq,
 	d = &set->dev[idx];
 	pthread_mutex_lock(&d->cache);
 	for (size_t i = 0; i < d->ring_len && n < max; i++) {
-		const struct cxl_event *e = &d->ring[(d->ring_start + i) % set->ring_cap];
+		const struct cxl_event *e = &d->ring[(d->ring_start + i) % d->ring_alloc];
 		if (e->seq > after_seq)
 			out[n++] = *e;
 	}

@@ -44,8 +44,11 @@ struct devslot {
 	bool health_supported;
 	bool events_supported;
 	struct cxl_cel cel;
+	/* Grows by doubling up to the set's ring_cap, from a few records: most
+	 * devices log few events, and a full ring costs 96 KiB per device.
+	 * It only wraps once full at ring_cap, so growing keeps it contiguous. */
 	struct cxl_event *ring;
-	size_t ring_start, ring_len;
+	size_t ring_alloc, ring_start, ring_len;
 	uint64_t next_seq;
 	struct timespec refreshed; /* CLOCK_MONOTONIC of the last refresh attempt */
 	bool refreshed_once;

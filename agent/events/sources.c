@@ -91,3 +91,10 @@ void events_task(void *bus, const struct task_info *ti)
 	snprintf(uri, sizeof(uri), "/redfish/v1/TaskService/Tasks/%u", ti->id);
 	event_emit(bus, msg, NULL, uri, "Task", args, NULL);
 }
+
+void events_catalogue_reload_failed(struct event_bus *bus, const char *reason)
+{
+	const char *args[1] = { reason };
+
+	event_emit(bus, EVM_CATALOGUE_RELOAD_FAILED, NULL, MANAGER_URI, "Manager", args, NULL);
+}

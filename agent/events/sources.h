@@ -20,5 +20,8 @@ void events_command(struct event_bus *bus, const char *device_id, const char *co
  * a tasks_observer_fn whose arg is the bus (borrowed; it must outlive the
  * task table). The TaskEvent message is the one the Task itself shows. */
 void events_task(void *bus, const struct task_info *ti);
+/* A catalogue reload (SIGHUP) failed and the previous catalogue stays in
+ * force; reason says why. */
+void events_catalogue_reload_failed(struct event_bus *bus, const char *reason);
 
 #endif

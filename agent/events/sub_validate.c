@@ -1,11 +1,11 @@
 #include "events/sub_validate.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "events/bus.h"
+#include "events/curl_lib.h"
 #include "events/messages.h"
 
 /* Resource types this agent names in events (ResourceTypes filter). */
@@ -35,18 +35,22 @@ bool sub_in_list(const char *const *list, const char *v)
 
 int sub_check_destination(const char *dest, struct sub_error *e)
 {
-	CURLU *u = curl_url();
+	const struct curl_lib *cl;
+	CURLU *u;
 	char *scheme = NULL, *host = NULL;
 	int rc = 0;
 
 	if (strlen(dest) > SUB_DESTINATION_MAX) {
 		sub_set_error(e, 400, "StringValueTooLong", "Destination", "1024");
-		curl_url_cleanup(u);
 		return -EINVAL;
 	}
-	if (!u || curl_url_set(u, CURLUPART_URL, dest, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
+	/* The URL is parsed the way the delivery will read it. */
+	if (curl_lib_get(&cl))
+		return -EIO;
+	u = cl->url();
+	if (!u || cl->url_set(u, CURLUPART_URL, dest, 0) != CURLUE_OK ||
+	    cl->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    cl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
 		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
 		rc = -EINVAL;
 	} else if (strcmp(scheme, "https") != 0) {
@@ -54,9 +58,10 @@ int sub_check_destination(const char *dest, struct sub_error *e)
 		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
 		rc = -EINVAL;
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	cl->free(scheme);
+	cl->free(host);
+	if (u)
+		cl->url_cleanup(u);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "core/agent.h"
+#include "core/remote.h"
 #include "cxl/device.h"
 #include "events/messages.h"
 #include "policy/catalogue.h"
@@ -60,7 +61,8 @@ static json_t *manager_oem(struct agent *ag, int *audit_bad)
 			      "ApprovedCommands", (json_int_t)(cat ? catalogue_count(cat) : 0),
 			      "CatalogueDigest", cat && catalogue_digest(cat) ? catalogue_digest(cat) : "");
 	catalogue_unref(cat);
-	*audit_bad = ag->audit ? audit_health(ag->audit, msg, sizeof(msg)) != 0 : 1;
+	char head[65];
+	*audit_bad = agent_audit_status(ag, msg, sizeof(msg), head) != 0;
 	if (!o)
 		return NULL;
 	if (ag->backend_why)
@@ -68,8 +70,7 @@ static json_t *manager_oem(struct agent *ag, int *audit_bad)
 	kernel_state_json(ag, o);
 	json_object_set_new(o, "AuditHealthy", json_boolean(!*audit_bad));
 	if (*audit_bad)
-		json_object_set_new(o, "AuditError",
-				    json_string(ag->audit ? msg : "audit log not open"));
+		json_object_set_new(o, "AuditError", json_string(msg));
 	return o;
 }
 
@@ -124,8 +125,7 @@ static int h_audit_log_service(const struct route_ctx *ctx, struct http_response
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
-	bad = audit_health(ctx->agent->audit, health_msg, sizeof(health_msg));
-	audit_chain_head(ctx->agent->audit, head);
+	bad = agent_audit_status(ctx->agent, health_msg, sizeof(health_msg), head);
 	/* The chain head, copied elsewhere now and then, lets a later reader
 	 * prove that nothing before it was rewritten (cxl-agent --verify-audit). */
 	http_response_json(
@@ -305,7 +305,7 @@ static json_t *entry_json(json_t *rec)
 static int h_audit_entries(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct rf_query *q = ctx->query;
-	size_t total = 0, skip = 0, max = PAGE, i;
+	size_t total = 0, skip = 0, max = PAGE, i, got;
 	json_t *recs = NULL, *members, *rec;
 	int rc;
 
@@ -318,12 +318,15 @@ static int h_audit_entries(const struct route_ctx *ctx, struct http_response *re
 	}
 	if (!(members = json_array()))
 		return -ENOMEM;
-	rc = audit_read(ctx->agent->audit, skip, max, &recs, &total);
+	rc = agent_audit_read(ctx->agent, skip, max, &recs, &total);
 	if (rc) {
 		json_decref(members);
 		return rc;
 	}
 	json_array_foreach(recs, i, rec) json_array_append_new(members, entry_json(rec));
+	/* A page can come back shorter than asked (the broker halves one that
+	 * does not fit its message): the next page starts after what came. */
+	got = json_array_size(recs);
 	json_decref(recs);
 	http_response_json(resp, 200,
 			   rf_collection(AUDIT "/Entries", "LogEntryCollection", "Audit records",
@@ -331,8 +334,7 @@ static int h_audit_entries(const struct route_ctx *ctx, struct http_response *re
 	if (!resp->json)
 		return -ENOMEM;
 	json_object_set_new(resp->json, "Members@odata.count", json_integer((json_int_t)total));
-	return rf_query_next_link(q, AUDIT "/Entries", skip, json_array_size(members), total,
-				  resp->json);
+	return rf_query_next_link(q, AUDIT "/Entries", skip, got, total, resp->json);
 }
 
 static int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp)
@@ -342,7 +344,7 @@ static int h_audit_entry(const struct route_ctx *ctx, struct http_response *resp
 
 	if (rf_check_id(ctx, "manager", MANAGER_ID, "Manager", resp))
 		return 0;
-	if (audit_find(ctx->agent->audit, id, &rec)) {
+	if (agent_audit_find(ctx->agent, id, &rec)) {
 		rf_resource_not_found(resp, "LogEntry", id);
 		return 0;
 	}

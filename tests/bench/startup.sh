@@ -13,7 +13,8 @@ trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/agent.json" <<JSON
 {"listen_addresses": ["127.0.0.1", "::1"], "port": $port, "tls_certificate": "$work/certs/server.crt",
- "tls_key": "$work/certs/server.key", "state_dir": "$work/state", "backend": "emulated", "log_level": "warning"}
+ "tls_key": "$work/certs/server.key", "state_dir": "$work/state", "backend": "emulated", "log_level": "warning",
+ "user": "root"}
 JSON
 pid=
 total=0

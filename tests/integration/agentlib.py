@@ -106,6 +106,9 @@ class Agent:
             "state_dir": self.state,
             "backend": "emulated",
             "log_level": "debug",
+            # Named explicitly: with no user the agent refuses to run as
+            # root. Both processes keep uid 0 but lose every capability.
+            "user": "root",
         }
         self.config.update(config or {})
         self.config_path = os.path.join(self.tmp, "config.json")
@@ -135,7 +138,44 @@ class Agent:
         with open_private(os.path.join(self.state, "accounts.json")) as f:
             json.dump(doc, f)
 
+    def children(self):
+        """Pids of the running agent's children (its front)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                return [int(x) for x in f.read().split()]
+        except (OSError, AttributeError):
+            return []
+
+    def front_confined(self):
+        """Whether the front runs under its system call filter."""
+        for pid in self.children():
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    if "Seccomp:\t2" in f.read():
+                        return True
+            except OSError:
+                pass
+        return False
+
+    def wait_fronts_gone(self, timeout=20):
+        """A killed broker takes its front down with it, but the front's
+        listening socket lives until its memory is torn down: wait for that
+        before a new agent takes the port (a service manager waits for the
+        whole unit the same way)."""
+        deadline = time.time() + timeout
+        for pid in getattr(self, "fronts", []):
+            while time.time() < deadline:
+                try:
+                    with open("/proc/%d/stat" % pid) as f:
+                        if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                            break
+                except OSError:
+                    break
+                time.sleep(0.02)
+        self.fronts = []
+
     def start(self, timeout=20):
+        self.wait_fronts_gone()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([AGENT, "-c", self.config_path], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=self.env)
@@ -145,7 +185,13 @@ class Agent:
                 raise RuntimeError("agent exited with %s:\n%s" % (self.proc.returncode, self.logtext()))
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
+                    pass
+                # The front confines itself just after it starts listening:
+                # a test sees it as it serves from then on.
+                while not self.front_confined() and time.time() < deadline:
+                    time.sleep(0.02)
+                self.fronts = self.children()
+                return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("agent did not start listening:\n" + self.logtext())

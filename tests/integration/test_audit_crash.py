@@ -1,8 +1,12 @@
 """Crash test: SIGKILL the agent while vendor commands are in flight, ten
-times; every command the emulated devices executed (their own execution
-journals, the profile's "exec_journal") has an Allowed intent record in the
-audit log written before it. Then the agent starts on the crashed log, serves
-it, and shuts down cleanly."""
+times, alternately its broker (the process started, which holds the devices
+and the audit log) and its front (the child serving HTTPS); every command
+the emulated devices executed (their own execution journals, the profile's
+"exec_journal") has an Allowed intent record in the audit log written before
+it. A killed broker takes the front with it; a killed front takes the broker
+with it, after the broker has recorded the result of every command in
+flight. Then the agent starts on the crashed log, serves it, and shuts down
+cleanly."""
 import base64
 import collections
 import http.client
@@ -134,19 +138,36 @@ def main():
                         time.time() < deadline:
                     time.sleep(0.02)
                 time.sleep(rnd.uniform(0.2, 0.8))
-                a.proc.send_signal(signal.SIGKILL)
-                a.proc.wait()
+                kill_front = it % 2 == 1
+                if kill_front:
+                    with open("/proc/%d/task/%d/children" % (a.proc.pid, a.proc.pid)) as f:
+                        front = int(f.read().split()[0])
+                    os.kill(front, signal.SIGKILL)
+                    try:
+                        rc = a.proc.wait(30)
+                    except subprocess.TimeoutExpired:
+                        rc = None
+                        a.proc.kill()
+                        a.proc.wait()
+                    c.eq(rc, 1, "iteration %d: the broker ends when the front is killed" % it)
+                else:
+                    a.proc.send_signal(signal.SIGKILL)
+                    a.proc.wait()
                 a.log.close()
                 stop.set()
                 for t in ts:
                     t.join(20)
                 c.check(not any(t.is_alive() for t in ts), "iteration %d: clients finished" % it)
                 ex, al, unfinished, torn = check_invariant(a, "after kill %d" % (it + 1))
+                if kill_front:
+                    c.eq(unfinished, 0, "iteration %d: a killed front leaves no allowed command "
+                         "without a result (the broker finished them)" % it)
                 totals.update(stats)
                 totals["unfinished"] += unfinished
-                sys.stderr.write("kill %d: responses %s; journal %d, allowed intents %d, "
+                sys.stderr.write("kill %d (%s): responses %s; journal %d, allowed intents %d, "
                                  "allowed intents without a result %d, torn audit lines %d\n"
-                                 % (it + 1, dict(stats), ex, al, unfinished, torn))
+                                 % (it + 1, "front" if kill_front else "broker", dict(stats), ex,
+                                    al, unfinished, torn))
                 c.check(stats[200] + stats[202] > 0, "iteration %d: commands ran" % it)
             c.check(totals["unfinished"] > 0,
                     "some kill landed between an intent and its result (commands in flight): %d"

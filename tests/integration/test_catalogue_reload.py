@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import AGENT, SOURCE_DIR, Agent, Checker  # noqa: E402
+from sselib import Stream  # noqa: E402
 
 c = Checker("catalogue_reload")
 DEV = "/redfish/v1/Chassis/host/PCIeDevices/1000000000000001/Oem/CxlAgent/VendorCommands"
@@ -28,6 +29,17 @@ def manager_count(a):
     return a.curl("GET", "/redfish/v1/Managers/agent").json()["Oem"]["CxlAgent"]["ApprovedCommands"]
 
 
+def settled(f, want, timeout=5):
+    """f() once it equals want (the broker's push reaches the front a moment
+    after the broker logs it), or its last value."""
+    deadline = time.time() + timeout
+    got = f()
+    while got != want and time.time() < deadline:
+        time.sleep(0.05)
+        got = f()
+    return got
+
+
 def reload(a, text, policy):
     with open(policy + ".new", "w") as f:
         f.write(text)
@@ -37,7 +49,8 @@ def reload(a, text, policy):
     deadline = time.time() + 10
     while time.time() < deadline:
         new = a.logtext()[mark:]
-        if "SIGHUP" in new:
+        # the broker's verdict, not only its first line about the signal
+        if "now in force" in new or "not reloaded" in new:
             return new
         time.sleep(0.05)
     c.check(False, "no SIGHUP log line within 10 s")
@@ -61,9 +74,13 @@ with Agent(start=False) as a:
     one = dict(example, commands=[example["commands"][0]])
     log = reload(a, json.dumps(one), policy)
     c.check("1 approved vendor command(s) now in force" in log, "good reload logged: %r" % log)
-    c.eq(approved(a), [example["commands"][0]["id"]], "good reload takes effect")
+    c.eq(settled(lambda: approved(a), [example["commands"][0]["id"]]),
+         [example["commands"][0]["id"]], "good reload takes effect")
     c.eq(manager_count(a), 1, "Manager follows the reload")
 
+    # The broker reloads; the front, which has the event bus, publishes
+    # each refusal.
+    failed = Stream(a, "MessageId eq 'CxlAgent.1.0.CatalogueReloadFailed'")
     bad_cases = {
         "malformed JSON": '{"commands": [',
         "unknown key": json.dumps(dict(one, surprise=1)),
@@ -87,4 +104,22 @@ with Agent(start=False) as a:
                 "%s: --check-config refuses it: %r" % (what, p.stderr))
     r = a.curl("GET", "/redfish/v1/Managers/agent")
     c.eq(r.status, 200, "still serving after refused reloads")
+    got = [failed.next(5) for _ in bad_cases]
+    c.check(all(g and "policy.json:" in g[2]["Events"][0]["MessageArgs"][0] for g in got),
+            "each refused reload is an event naming the place: %r" % got)
+    failed.close()
+
+    # policy_file itself takes effect at a reload: the configuration is read
+    # again, and the catalogue it now names is the one in force.
+    other = os.path.join(a.tmp, "other-policy.json")
+    two = dict(example, commands=example["commands"][:2])
+    with open(other, "w") as f:
+        json.dump(two, f)
+    a.config["policy_file"] = other
+    with open(a.config_path, "w") as f:
+        json.dump(a.config, f)
+    log = reload(a, json.dumps(one), policy)
+    c.check("2 approved vendor command(s) now in force" in log, "renamed policy_file logged: %r" % log)
+    want = [x["id"] for x in two["commands"]]
+    c.eq(settled(lambda: approved(a), want), want, "the newly named catalogue is in force")
 c.finish()

@@ -67,7 +67,7 @@ with Agent() as a:
     m = re.search(r"connections: at most (\d+), (\d+) from one address", a.logtext())
     c.check(m is not None, "the effective limits are logged")
     if m:
-        with open("/proc/%d/limits" % a.proc.pid) as f:
+        with open("/proc/%d/limits" % a.children()[0]) as f:  # the front serves
             soft = [ln.split()[3] for ln in f if ln.startswith("Max open files")][0]
         import resource
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]

@@ -71,6 +71,8 @@ def main():
         c.check('cxl_agent_policy_decisions_total{reason="Allowed"} 1' in r.body,
                 "the allowed decision is counted")
         c.check('outcome="ok"' in r.body, "command counted with its outcome")
+        c.check("cxl_agent_audit_write_seconds_count 1\n" in r.body,
+                "the intent's write is timed (by the broker) and counted (by the front)")
         c.check("cxl_agent_auth_failures_total 1" in r.body, "the 401 above is counted")
 
         tmp = tempfile.mkdtemp(prefix="cxla-prom-")

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -16,6 +17,19 @@ from agentlib import Agent, Checker  # noqa: E402
 c = Checker("service_notify")
 
 
+SENDERS = set()
+
+
+def recv(sock):
+    """One datagram; its sender's pid goes to SENDERS (the unit says
+    NotifyAccess=main: only the process started may speak)."""
+    msg, anc, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(12))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            SENDERS.add(struct.unpack("iII", data[:12])[0])
+    return msg
+
+
 def messages(sock, until, timeout=10):
     """Datagrams received until one contains `until`."""
     got = []
@@ -23,7 +37,7 @@ def messages(sock, until, timeout=10):
     while time.time() < deadline:
         sock.settimeout(max(0.01, deadline - time.time()))
         try:
-            msg = sock.recv(4096).decode()
+            msg = recv(sock).decode()
         except socket.timeout:
             break
         got.append(msg)
@@ -35,6 +49,7 @@ def messages(sock, until, timeout=10):
 with Agent(start=False) as a:
     path = os.path.join(a.tmp, "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     sock.bind(path)
     a.env["NOTIFY_SOCKET"] = path
     a.env["WATCHDOG_USEC"] = "400000"
@@ -61,7 +76,7 @@ with Agent(start=False) as a:
     while time.time() < deadline:
         sock.settimeout(max(0.01, deadline - time.time()))
         try:
-            pings += sock.recv(4096).decode() == "WATCHDOG=1"
+            pings += recv(sock).decode() == "WATCHDOG=1"
         except socket.timeout:
             break
     c.check(2 <= pings <= 7, "watchdog pinged every ~0.2 s (%d pings in 1 s)" % pings)
@@ -75,6 +90,7 @@ with Agent(start=False) as a:
     a.proc.send_signal(signal.SIGTERM)
     messages(sock, "STOPPING=1")
     c.eq(a.proc.wait(15), 0, "clean exit after STOPPING=1")
+    c.eq(SENDERS, {a.proc.pid}, "every notification from the main process (the broker)")
     sock.close()
 
 # A start that fails says why to the service manager (systemctl status shows

@@ -124,6 +124,26 @@ def untrusted_destination(c, a):
     other.close()
 
 
+def named_destination(c, a):
+    """A destination named by host name: the front resolves it (hosts file,
+    resolver configuration, the routing socket) and connects under its
+    system call filter, which allows exactly that."""
+    port = free_port()
+    named = Listener(a, port)
+    r = a.curl("POST", SUBS, body={"Destination": "https://localhost:%d/named" % port,
+                                   "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"]})
+    c.eq(r.status, 201, "subscription to a destination named by host name")
+    loc = r.header("location")
+    a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                     "Message": "named", "MessageArgs": ["a", "b", "c", "d"]})
+    got = named.next(5)
+    c.check(got and got[0] == "/named" and got[2]["Events"][0]["Message"] == "named",
+            "delivered to localhost (%r)" % (got,))
+    c.check(a.front_confined(), "the confined front is still there")
+    c.eq(a.curl("DELETE", loc).status, 204, "named subscription deleted")
+    named.close()
+
+
 def main():
     c = Checker("subscriptions")
     prof = write_emulated_profile(os.path.join("/tmp", "cxla-subs-%d" % os.getpid()))
@@ -180,6 +200,7 @@ def main():
         c.check(listener.next(1.5) is None, "an event outside RegistryPrefixes is not pushed")
 
         untrusted_destination(c, a)
+        named_destination(c, a)
         while listener.next(0.5):
             pass
 

@@ -9,7 +9,8 @@ checked from the host through a port forwarded to 127.0.0.1:
   https        answers on 8443 with the certificate it generated, whose
                fingerprint the journal shows; the initial password file is
                0600 and its password never reaches the journal
-  identity     the process runs as cxl-agent with no capability at all,
+  identity     both processes (the broker, main PID, and its front) run as
+               cxl-agent with no capability at all, the front filtered,
                opened the kernel's /dev/cxl/mem0 (udev rule + DeviceAllow)
   hardening    systemd-analyze security: exposure 2.0 or lower
   reload       systemctl reload swaps the certificate: a kept-alive
@@ -367,6 +368,17 @@ def to_pem(path_pem_text, run, name):
 
 # ---- the checks ----------------------------------------------------------------
 
+def wait_device(ga, timeout=90):
+    """The CXL driver probes the emulated device some time after the guest
+    agent answers; the agent, started by dpkg -i, chooses its backend from
+    the devices there at that moment. Wait for the kernel's memdev node, as
+    a host's boot order (the unit after udev settles) does."""
+    rc = ga.run("udevadm settle -t 30 2>/dev/null; i=0; while [ $i -lt %d ]; do "
+                "[ -e /dev/cxl/mem0 ] && exit 0; sleep 0.5; i=$((i+1)); done; exit 1"
+                % (timeout * 2), timeout=timeout + 40)[0]
+    check(rc == 0, "the kernel's /dev/cxl/mem0 is there before the package is installed")
+
+
 def check_install(ga):
     out = ga.sh("dpkg -i /root/cxl-agent.deb 2>&1")
     log("dpkg -i: %s" % out.strip().splitlines()[-1] if out.strip() else "dpkg -i: (quiet)")
@@ -396,14 +408,20 @@ def check_https(ga, port, run):
 
 def check_identity(ga, port, ca, password):
     pid = ga.sh("systemctl show -p MainPID --value cxl-agent").strip()
-    status = ga.sh("cat /proc/%s/status" % pid)
     uid = ga.sh("id -u cxl-agent").strip()
-    check(re.search(r"^Uid:\s+%s\s+%s\s+%s\s+%s$" % ((uid,) * 4), status, re.M) is not None,
-          "the process runs as cxl-agent (uid %s)" % uid)
-    caps = dict(re.findall(r"^(Cap\w+):\s+(\w+)$", status, re.M))
-    check(all(int(caps[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
-          "no capability at all: %s" % caps)
-    check(re.search(r"^NoNewPrivs:\s+1$", status, re.M) is not None, "NoNewPrivs")
+    fronts = ga.sh("cat /proc/%s/task/*/children" % pid).split()
+    check(len(fronts) == 1, "two processes: the broker (main PID) and its front %s" % fronts)
+    for role, p in [("broker", pid)] + [("front", f) for f in fronts]:
+        status = ga.sh("cat /proc/%s/status" % p)
+        check(re.search(r"^Uid:\s+%s\s+%s\s+%s\s+%s$" % ((uid,) * 4), status, re.M) is not None,
+              "the %s runs as cxl-agent (uid %s)" % (role, uid))
+        caps = dict(re.findall(r"^(Cap\w+):\s+(\w+)$", status, re.M))
+        check(all(int(caps[k], 16) == 0 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
+              "the %s has no capability at all: %s" % (role, caps))
+        check(re.search(r"^NoNewPrivs:\s+1$", status, re.M) is not None, "%s: NoNewPrivs" % role)
+        if role == "front":
+            check(re.search(r"^Seccomp:\s+2$", status, re.M) is not None,
+                  "the front runs under its system call filter")
     conn = https(port, ca)
     st, doc, _ = request(conn, "GET", "/redfish/v1/Chassis/host/PCIeDevices", auth=("admin", password))
     members = [m["@odata.id"] for m in doc.get("Members", [])]
@@ -593,6 +611,7 @@ def main():
         with open(deb, "rb") as f:
             ga.put("/root/cxl-agent.deb", f.read())
 
+        wait_device(ga)
         check_install(ga)
         wait_https(port, time.monotonic() + 30)
         ca, password = check_https(ga, port, run)

@@ -90,6 +90,36 @@ static void test_without_manager_is_silent(void **state)
 	assert_int_equal(notify_stopping(), 0);
 }
 
+/* systemd names an abstract socket with a leading '@'. */
+static void test_abstract_socket(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char name[64], msg[64];
+	size_t len;
+	int fd;
+	(void)state;
+
+	len = (size_t)snprintf(name, sizeof(name), "@cxla-notify-%ld", (long)getpid());
+	memcpy(sa.sun_path, name, len);
+	sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)), 0);
+	assert_int_equal(setenv("NOTIFY_SOCKET", name, 1), 0);
+	assert_int_equal(notify_ready("up"), 0);
+	len = (size_t)recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+	assert_true(len > 0 && len < sizeof(msg));
+	msg[len] = '\0';
+	assert_string_equal(msg, "READY=1\nSTATUS=up");
+
+	/* Neither a path nor an abstract name: refused, not sent elsewhere. */
+	assert_int_equal(setenv("NOTIFY_SOCKET", "relative/sock", 1), 0);
+	assert_true(notify_watchdog() < 0);
+	unsetenv("NOTIFY_SOCKET");
+	close(fd);
+}
+
 static void test_watchdog_interval(void **state)
 {
 	char pid[32];
@@ -109,8 +139,13 @@ static void test_watchdog_interval(void **state)
 	setenv("WATCHDOG_USEC", "30000000", 1);
 	setenv("WATCHDOG_PID", pid, 1);
 	assert_true(notify_watchdog_usec() == 0);
-	unsetenv("WATCHDOG_USEC");
+
+	/* Without WATCHDOG_PID the interval is for whoever reads it. */
 	unsetenv("WATCHDOG_PID");
+	assert_true(notify_watchdog_usec() == 30000000u);
+	setenv("WATCHDOG_USEC", "30s", 1);
+	assert_true(notify_watchdog_usec() == 0);
+	unsetenv("WATCHDOG_USEC");
 }
 
 int main(void)
@@ -118,6 +153,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle_messages),
 		cmocka_unit_test(test_without_manager_is_silent),
+		cmocka_unit_test(test_abstract_socket),
 		cmocka_unit_test(test_watchdog_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

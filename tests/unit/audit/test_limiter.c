@@ -42,6 +42,11 @@ static void test_burst_then_counted(void **state)
 	assert_string_equal(f.source, "192.0.2.1");
 	assert_int_equal(f.first_us, 20 * S);
 	assert_int_equal(f.last_us, 20 * S + 4);
+	/* init empties the slots it already has */
+	denial_limiter_init(&l, 3, 60 * S);
+	assert_int_equal(denial_limiter_admit(&l, "eve", "192.0.2.1", 71 * S, &f), 1);
+	assert_int_equal(f.suppressed, 0);
+	denial_limiter_release(&l);
 }
 
 static void test_unlimited(void **state)
@@ -53,6 +58,7 @@ static void test_unlimited(void **state)
 	denial_limiter_init(&l, 0, 60 * S);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(denial_limiter_admit(&l, "eve", "x", (uint64_t)i, &f), 1);
+	assert_null(l.slot); /* nothing to limit: no table */
 }
 
 static void test_drain(void **state)
@@ -62,6 +68,7 @@ static void test_drain(void **state)
 	(void)state;
 
 	denial_limiter_init(&l, 1, 60 * S);
+	assert_int_equal(denial_limiter_drain(&l, 61 * S, 1, out, 4), 0); /* before any slot */
 	denial_limiter_admit(&l, "a", "x", 0, &f);
 	denial_limiter_admit(&l, "a", "x", 1, &f);
 	denial_limiter_admit(&l, "a", "x", 2, &f);
@@ -75,6 +82,7 @@ static void test_drain(void **state)
 	denial_limiter_admit(&l, "b", "y", 100 * S, &f);
 	assert_int_equal(denial_limiter_drain(&l, 100 * S, 1, out, 4), 1);
 	assert_string_equal(out[0].user, "b");
+	denial_limiter_release(&l);
 }
 
 static void test_slot_reuse_keeps_counts(void **state)
@@ -103,6 +111,7 @@ static void test_slot_reuse_keeps_counts(void **state)
 		}
 	}
 	assert_int_equal(handed, 10);
+	denial_limiter_release(&l);
 }
 
 static int rm_rf(const char *dir)

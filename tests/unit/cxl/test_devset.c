@@ -349,6 +349,32 @@ static void test_event_ring_bound(void **state)
 	cxl_devset_free(set);
 }
 
+/* The ring starts small and grows as events arrive: records kept across
+ * each growth, and once full at its bound the oldest give way, in order. */
+static void test_event_ring_grows(void **state)
+{
+	static const int batches[] = { 5, 6, 14 };
+	struct cxl_devset *set;
+	struct cxl_event ev[32];
+	int n;
+	(void)state;
+
+	set = open_dbl(1, 20);
+	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+		D.pending_events = batches[b];
+		sleep_ms(3);
+		assert_int_equal(cxl_devset_refresh(set, 0, false), 0);
+	}
+	n = cxl_devset_events(set, 0, 0, ev, 32);
+	assert_int_equal(n, 20);
+	for (int i = 0; i < n; i++)
+		assert_true(ev[i].seq == (uint64_t)(6 + i));
+	n = cxl_devset_events(set, 0, 22, ev, 32);
+	assert_int_equal(n, 3);
+	assert_true(ev[0].seq == 23 && ev[2].seq == 25);
+	cxl_devset_free(set);
+}
+
 struct slow_arg {
 	struct cxl_devset *set;
 	size_t idx;
@@ -483,6 +509,7 @@ int main(void)
 		T(test_cel_short_chunk),
 		T(test_refresh_and_generation),
 		T(test_event_ring_bound),
+		T(test_event_ring_grows),
 		T(test_reads_never_wait),
 		T(test_emulated_parallel),
 	};

@@ -1,0 +1,554 @@
+/* The broker's session with the front (server.h): one loop reads requests,
+ * signals and the clock; requests that touch a device or a file run on a
+ * worker pool so one slow device never holds up another, and every reply is
+ * one datagram sent under one lock. */
+#include "broker/server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/notify.h"
+#include "app/serve.h"
+#include "audit/audit.h"
+#include "broker/internal.h"
+#include "core/agent.h"
+#include "core/commands.h"
+#include "core/poller.h"
+#include "cxl/device.h"
+#include "policy/catalogue.h"
+#include "util/log.h"
+#include "util/workpool.h"
+
+#define TICK_MS 50
+#define POLL_TIMEOUT_MS 250
+#define POOL_THREADS 32
+#define AUDIT_PAGE_MAX 1000
+
+int broker_send(struct broker *b, const struct broker_msg *m)
+{
+	uint8_t *buf;
+	size_t len;
+	ssize_t n;
+	int rc = broker_msg_encode(m, &buf, &len);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&b->send_lock);
+	do
+		n = send(b->fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	rc = n < 0 ? -errno : 0;
+	if (rc && rc != -EMSGSIZE)
+		b->failed = true;
+	pthread_mutex_unlock(&b->send_lock);
+	free(buf);
+	return rc;
+}
+
+/* A request and the datagram its borrowed fields point into. */
+struct job {
+	struct broker *b;
+	uint8_t *dgram;
+	struct broker_msg req;
+};
+
+static void job_free(struct job *j)
+{
+	broker_msg_release(&j->req);
+	free(j->dgram);
+	free(j);
+}
+
+static void reply(struct job *j, struct broker_msg *m)
+{
+	m->type = broker_msg_reply_type(j->req.type);
+	m->id = j->req.id;
+	if (broker_send(j->b, m))
+		log_error("broker: cannot answer %s request %u", broker_msg_name(j->req.type),
+			  j->req.id);
+}
+
+static void bg_add(struct broker *b, const char *intent, size_t idx, uint16_t opcode)
+{
+	pthread_mutex_lock(&b->bg_lock);
+	for (size_t i = 0; i < BROKER_BG_MAX; i++)
+		if (!b->bg[i].intent[0]) {
+			snprintf(b->bg[i].intent, sizeof(b->bg[i].intent), "%s", intent);
+			b->bg[i].idx = idx;
+			b->bg[i].opcode = opcode;
+			clock_gettime(CLOCK_MONOTONIC, &b->bg[i].started);
+			break;
+		}
+	pthread_mutex_unlock(&b->bg_lock);
+}
+
+/* Take the open operation intent (of device idx, unless idx is SIZE_MAX)
+ * out of the table into *out; -ENOENT when there is none. */
+static int bg_take(struct broker *b, const char *intent, size_t idx, struct bg_open *out,
+		   bool remove)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&b->bg_lock);
+	for (size_t i = 0; i < BROKER_BG_MAX; i++)
+		if (intent[0] && strcmp(b->bg[i].intent, intent) == 0 &&
+		    (idx == SIZE_MAX || b->bg[i].idx == idx)) {
+			*out = b->bg[i];
+			if (remove)
+				b->bg[i].intent[0] = '\0';
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&b->bg_lock);
+	return rc;
+}
+
+static uint64_t since_us(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000u +
+	       (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+/* The front's word for who is calling and what: the device by index and id
+ * (both must agree), the approval by id in the broker's own catalogue; the
+ * policy is decided again and the intent written by command_submit(). */
+static void do_submit(void *arg)
+{
+	struct job *j = arg;
+	const struct broker_submit *s = &j->req.u.submit;
+	struct broker_msg m = { 0 };
+	struct broker_submit_reply *r = &m.u.submit_reply;
+	struct identity who = { .method = s->method, .privileges = s->privileges, .peer = s->peer };
+	struct policy_catalogue *cat = NULL;
+	const struct policy_command *approval = NULL;
+	struct command_outcome o;
+	int idx = cxl_devset_find(j->b->ag->devices, s->device_id);
+
+	snprintf(who.user, sizeof(who.user), "%s", s->user);
+	if (idx < 0 || (uint32_t)idx != s->device) {
+		r->rc = -ENODEV;
+		reply(j, &m);
+		job_free(j);
+		return;
+	}
+	cat = catalogue_cell_get(&j->b->ag->catalogue);
+	if (s->command_id[0] && cat)
+		approval = catalogue_find_id(cat, s->command_id);
+	r->rc = command_submit(j->b->ag, &who, (size_t)idx, approval, s->payload, s->payload_len,
+			       s->timeout_ms, &o);
+	if (!r->rc) {
+		r->stage = (uint8_t)o.stage;
+		r->decision = o.decision;
+		snprintf(r->audit_id, sizeof(r->audit_id), "%s", o.audit_id);
+		r->audit_error = o.audit_error;
+		r->transport = o.result.transport;
+		r->mbox_rc = o.result.mbox_rc;
+		r->duration_us = o.result.duration_us;
+		r->audit_us = o.audit_us;
+		r->out = o.result.out;
+		r->out_len = o.result.out_len;
+		if (o.stage == COMMAND_SUBMITTED && o.result.transport == 0 &&
+		    o.result.mbox_rc == CXL_MBOX_BACKGROUND_STARTED)
+			bg_add(j->b, o.audit_id, (size_t)idx, approval->opcode);
+	}
+	reply(j, &m);
+	if (!r->rc)
+		command_outcome_clear(&o);
+	catalogue_unref(cat);
+	job_free(j);
+}
+
+/* One Background Operation Status read for an operation this broker
+ * started; when the device says it is over, the broker records it. */
+static void do_bg_poll(void *arg)
+{
+	struct job *j = arg;
+	struct broker_msg m = { 0 };
+	struct broker_bg_poll_reply *r = &m.u.bg_poll_reply;
+	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
+	struct cxl_cmd_result res = { 0 };
+	struct bg_open op;
+
+	r->rc = bg_take(j->b, j->req.u.bg_poll.intent, j->req.u.bg_poll.device, &op, false);
+	if (!r->rc)
+		r->rc = cxl_devset_submit(j->b->ag->devices, op.idx, &cmd, &res);
+	if (!r->rc) {
+		r->transport = res.transport;
+		r->mbox_rc = res.mbox_rc;
+		r->out = res.out;
+		r->out_len = res.out_len > BROKER_BG_REPLY_MAX ? BROKER_BG_REPLY_MAX : res.out_len;
+		if (res.transport == 0 && res.mbox_rc == CXL_MBOX_SUCCESS && res.out_len >= 6 &&
+		    !(res.out[0] & 1) && (uint16_t)(res.out[2] | res.out[3] << 8) == op.opcode &&
+		    bg_take(j->b, op.intent, SIZE_MAX, &op, true) == 0)
+			command_record_completion(j->b->ag, op.intent, 0,
+						  (uint16_t)(res.out[4] | res.out[5] << 8),
+						  since_us(&op.started));
+	}
+	reply(j, &m);
+	cxl_cmd_result_clear(&res);
+	job_free(j);
+}
+
+static void do_bg_close(void *arg)
+{
+	struct job *j = arg;
+	const struct broker_bg_close *c = &j->req.u.bg_close;
+	struct broker_msg m = { 0 };
+	struct bg_open op;
+
+	m.u.rc.rc = bg_take(j->b, c->intent, SIZE_MAX, &op, true);
+	if (!m.u.rc.rc && c->kind == BROKER_BG_ABANDONED)
+		command_record_abandoned(j->b->ag, op.intent);
+	else if (!m.u.rc.rc)
+		command_record_completion(j->b->ag, op.intent, c->transport < 0 ? c->transport
+										: -ETIMEDOUT,
+					  0, since_us(&op.started));
+	reply(j, &m);
+	job_free(j);
+}
+
+static int send_json(struct job *j, struct broker_msg *m, json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc;
+
+	if (v && !text)
+		m->u.audit_text.rc = -ENOMEM;
+	m->u.audit_text.json = text ? text : "";
+	m->u.audit_text.json_len = text ? strlen(text) : 0;
+	m->type = broker_msg_reply_type(j->req.type);
+	m->id = j->req.id;
+	rc = broker_send(j->b, m);
+	free(text);
+	return rc;
+}
+
+/* A page of records; a page too large for one datagram is halved until it
+ * fits (the front links the next page from what it got). */
+static void do_audit_read(void *arg)
+{
+	struct job *j = arg;
+	size_t max = j->req.u.audit_read.max, total = 0;
+	int rc = -EMSGSIZE;
+
+	if (max > AUDIT_PAGE_MAX)
+		max = AUDIT_PAGE_MAX;
+	while (rc == -EMSGSIZE) {
+		struct broker_msg m = { 0 };
+		json_t *recs = NULL;
+		m.u.audit_text.rc = audit_read(j->b->ag->audit, j->req.u.audit_read.skip, max, &recs,
+					       &total);
+		m.u.audit_text.total = total;
+		rc = send_json(j, &m, m.u.audit_text.rc ? NULL : recs);
+		json_decref(recs);
+		if (rc == -EMSGSIZE && max <= 1) {
+			struct broker_msg e = { 0 };
+			e.u.audit_text.rc = -EMSGSIZE;
+			rc = send_json(j, &e, NULL);
+		}
+		max /= 2;
+	}
+	job_free(j);
+}
+
+static void do_audit_find(void *arg)
+{
+	struct job *j = arg;
+	struct broker_msg m = { 0 };
+	json_t *rec = NULL;
+
+	m.u.audit_text.rc = audit_find(j->b->ag->audit, j->req.u.audit_find.id, &rec);
+	if (send_json(j, &m, m.u.audit_text.rc ? NULL : rec)) {
+		struct broker_msg e = { 0 };
+		e.u.audit_text.rc = -EMSGSIZE;
+		send_json(j, &e, NULL);
+	}
+	json_decref(rec);
+	job_free(j);
+}
+
+static void do_audit_status(void *arg)
+{
+	struct job *j = arg;
+	struct broker_msg m = { 0 };
+
+	m.u.audit_status.bad = audit_health(j->b->ag->audit, m.u.audit_status.message,
+					    sizeof(m.u.audit_status.message));
+	audit_chain_head(j->b->ag->audit, m.u.audit_status.head);
+	reply(j, &m);
+	job_free(j);
+}
+
+/* The service is ready when the front listens: the broker is the process
+ * the service manager watches, so it is the one that says so. */
+static void notify_front_ready(const struct agent *ag)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu %s device(s) on port %lld",
+		 cxl_devset_count(ag->devices), cxl_devset_backend(ag->devices), ag->cfg->port);
+	notify_ready(status);
+}
+
+static void do_ready(void *arg)
+{
+	struct job *j = arg;
+	struct broker_msg m = { .type = BROKER_MSG_READY_REPLY };
+
+	notify_front_ready(j->b->ag);
+	reply(j, &m);
+	job_free(j);
+}
+
+static void (*const handlers[BROKER_MSG_TYPE_MAX + 1])(void *) = {
+	[BROKER_MSG_READY] = do_ready,
+	[BROKER_MSG_SUBMIT] = do_submit,
+	[BROKER_MSG_BG_POLL] = do_bg_poll,
+	[BROKER_MSG_BG_CLOSE] = do_bg_close,
+	[BROKER_MSG_AUDIT_READ] = do_audit_read,
+	[BROKER_MSG_AUDIT_FIND] = do_audit_find,
+	[BROKER_MSG_AUDIT_STATUS] = do_audit_status,
+};
+
+/* One datagram from the front: 1 to go on, 0 at the end of the session,
+ * -EPROTO when the front broke the protocol. */
+static int receive(struct broker *b)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	ssize_t n;
+	int rc;
+
+	if (!j)
+		return -ENOMEM;
+	j->b = b;
+	n = recv(b->fd, b->rx, BROKER_MSG_MAX, MSG_TRUNC);
+	if (n <= 0) {
+		free(j);
+		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
+	}
+	/* The job keeps its own copy: its borrowed fields point into it. */
+	if ((size_t)n <= BROKER_MSG_MAX && !(j->dgram = malloc((size_t)n))) {
+		free(j);
+		return -ENOMEM;
+	}
+	if (j->dgram)
+		memcpy(j->dgram, b->rx, (size_t)n);
+	if ((size_t)n > BROKER_MSG_MAX || broker_msg_decode(j->dgram, (size_t)n, &j->req) ||
+	    !broker_msg_is_request(j->req.type) || !handlers[j->req.type]) {
+		log_error("broker: the front sent a %s datagram of %zd bytes that is not a request "
+			  "of the protocol; ending the session",
+			  (size_t)n >= BROKER_HEADER_LEN ? "malformed or unexpected" : "short", n);
+		free(j->dgram);
+		free(j);
+		return -EPROTO;
+	}
+	if ((rc = workpool_submit(b->pool, handlers[j->req.type], j))) {
+		job_free(j);
+		return rc;
+	}
+	return 1;
+}
+
+/* Close what nobody will follow any more: the front is gone. */
+static void abandon_open(struct broker *b)
+{
+	for (size_t i = 0; i < BROKER_BG_MAX; i++)
+		if (b->bg[i].intent[0]) {
+			command_record_abandoned(b->ag, b->bg[i].intent);
+			b->bg[i].intent[0] = '\0';
+		}
+}
+
+/* 1 when the front is known to be gone (reaped into *status). */
+static int reap(pid_t front, int *status, bool block)
+{
+	pid_t r;
+	do
+		r = waitpid(front, status, block ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	return r == front;
+}
+
+static int open_signals(const struct broker *b)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	if (b->on_usr1)
+		sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The configuration read again for the broker's part: the log level and
+ * the catalogue (policy_file may name another file now). A configuration
+ * that does not load keeps everything as it was. */
+static void reload(struct broker *b)
+{
+	const struct config *cfg = b->ag->cfg;
+	struct config next;
+	char err[4096];
+
+	if (config_defaults(&next))
+		return;
+	if (cfg->source && config_load(&next, cfg->source, err, sizeof(err))) {
+		log_error("SIGHUP: configuration not reloaded, everything stays as it was: %s", err);
+		config_release(&next);
+		return;
+	}
+	log_set_level(next.log_level);
+	log_info("SIGHUP: reloading the catalogue");
+	broker_push_catalogue_from(b, next.policy_file);
+	config_release(&next);
+}
+
+/* A signal: 0 to go on, 1 when the front has exited. */
+static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *status)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			/* The catalogue here; the certificate and the log level in
+			 * the front, which runs as the same user. */
+			notify_reloading();
+			reload(b);
+			if (kill(front, SIGHUP) < 0)
+				log_error("SIGHUP: cannot pass it to the front: %s", strerror(errno));
+			notify_front_ready(b->ag);
+		} else if (si.ssi_signo == SIGUSR1 && b->on_usr1) {
+			b->on_usr1();
+		} else if (si.ssi_signo == SIGCHLD) {
+			if (reap(front, status, false))
+				return 1;
+		} else {
+			/* Told over the session, not by kill(2): the front may not
+			 * have switched users yet. */
+			struct broker_msg m = { .type = BROKER_MSG_STOP };
+			log_info("signal %u: stopping the front", si.ssi_signo);
+			notify_stopping();
+			*told = true;
+			broker_send(b, &m);
+		}
+	}
+	return 0;
+}
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Pinged every half interval while the device poller keeps finishing its
+ * rounds: what the watchdog attests is the broker's own work. */
+static void watchdog(struct broker *b)
+{
+	struct agent *ag = b->ag;
+	uint64_t now = monotonic_usec();
+	unsigned long long idle;
+
+	if (!b->watchdog_usec || now < b->next_ping)
+		return;
+	b->next_ping = now + b->watchdog_usec / 2;
+	idle = ag->poller ? poller_idle_ms(ag->poller) : 0;
+	if (serve_healthy(ag->cfg, cxl_devset_count(ag->devices), idle)) {
+		notify_watchdog();
+		return;
+	}
+	log_warn("watchdog: device refresh has not completed for %llu ms; not telling the service manager we are alive",
+		 idle);
+}
+
+static int session(struct broker *b, pid_t front, bool *told, int *status, bool *reaped)
+{
+	int sfd = open_signals(b), rc = 0;
+
+	if (sfd < 0)
+		return -errno;
+	if ((rc = broker_push_initial(b)))
+		log_error("broker: cannot send the front its start-up state: %s", strerror(-rc));
+	while (!rc && !b->failed) {
+		struct pollfd pfd[2] = { { b->fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		int n = poll(pfd, 2, TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (n > 0 && (pfd[1].revents & POLLIN) &&
+		    (*reaped = on_signal(b, sfd, front, told, status)))
+			break;
+		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			int r = receive(b);
+			if (r <= 0) {
+				rc = r;
+				break;
+			}
+		}
+		broker_push_changes(b);
+		watchdog(b);
+	}
+	close(sfd);
+	return rc;
+}
+
+int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
+{
+	struct broker *b = calloc(1, sizeof(*b));
+	bool told = false, reaped = false;
+	int status = 0, rc;
+
+	if (!b || !(b->rx = malloc(BROKER_MSG_MAX)) || workpool_new(POOL_THREADS, 1000, &b->pool)) {
+		if (b)
+			free(b->rx);
+		free(b);
+		close(fd);
+		kill(front, SIGKILL);
+		reap(front, &status, true);
+		return 1;
+	}
+	b->ag = ag;
+	b->fd = fd;
+	b->on_usr1 = on_usr1;
+	b->watchdog_usec = notify_watchdog_usec();
+	pthread_mutex_init(&b->send_lock, NULL);
+	pthread_mutex_init(&b->bg_lock, NULL);
+	rc = session(b, front, &told, &status, &reaped);
+	if (rc == -EPROTO)
+		kill(front, SIGKILL);
+	/* Requests under way finish and are audited; their answers go nowhere. */
+	shutdown(fd, SHUT_RDWR);
+	workpool_free(b->pool);
+	abandon_open(b);
+	if (!reaped) {
+		if (!told && rc != -EPROTO)
+			kill(front, SIGTERM);
+		reap(front, &status, true);
+	}
+	close(fd);
+	pthread_mutex_destroy(&b->send_lock);
+	pthread_mutex_destroy(&b->bg_lock);
+	free(b->rx);
+	free(b);
+	if (WIFSIGNALED(status))
+		log_error("the front was killed by signal %d", WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		log_error("the front exited with status %d", WEXITSTATUS(status));
+	return told && rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}

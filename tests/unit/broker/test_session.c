@@ -1,0 +1,260 @@
+/* A broker session end to end, in one process: the broker serves an agent
+ * over the emulated devices on one end of a socketpair, the front's client
+ * on the other. The client mirrors the devices and the catalogue; the
+ * broker re-decides every command from what it is told (the caller's
+ * privileges) and its own catalogue, audits it, and pushes the changes; an
+ * operation it did not start cannot be polled or closed; a datagram outside
+ * the request table ends the session and kills the front. */
+#include <errno.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "broker/client.h"
+#include "broker/proto.h"
+#include "broker/server.h"
+#include "core/agent.h"
+#include "core/commands.h"
+#include "cxl/device.h"
+#include "policy/catalogue.h"
+#include "support/agent_fixture.h"
+
+struct session {
+	struct test_agent *t;
+	pid_t front;
+	int sv[2];
+	pthread_t server;
+	int server_rc;
+	bool joined;
+	struct broker_client *c;
+	struct agent mirror;  /* what the front's agent holds: devices, catalogue */
+};
+
+static void *serve(void *arg)
+{
+	struct session *s = arg;
+	s->server_rc = broker_serve(s->t->ag, s->sv[0], s->front, NULL);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	struct policy_catalogue *cat;
+	char cfg[1024], err[1024] = "";
+	sigset_t set;
+
+	assert_non_null(s);
+	/* The broker takes these through a signalfd: no thread may take them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	snprintf(cfg, sizeof(cfg), "{\"policy_file\": \"%s/packaging/policy.example.json\"}",
+		 getenv("CXLA_SOURCE_DIR"));
+	assert_int_equal(test_agent_open(cfg, &s->t), 0);
+	s->front = fork();
+	assert_true(s->front >= 0);
+	if (s->front == 0) {
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		for (;;)
+			pause();
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sv), 0);
+	assert_int_equal(pthread_create(&s->server, NULL, serve, s), 0);
+	assert_int_equal(broker_client_open(s->sv[1], &s->c, &s->mirror.devices, &cat, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(catalogue_cell_init(&s->mirror.catalogue, cat), 0);
+	assert_int_equal(broker_client_start(s->c, &s->mirror), 0);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct session *s = *state;
+
+	broker_client_detach(s->c);
+	broker_client_free(s->c);
+	if (!s->joined)
+		pthread_join(s->server, NULL);
+	cxl_devset_free(s->mirror.devices);
+	catalogue_cell_destroy(&s->mirror.catalogue);
+	test_agent_close(s->t);
+	free(s);
+	return 0;
+}
+
+static struct identity caller(privset_t privileges)
+{
+	struct identity who = { .method = AUTH_BASIC, .privileges = privileges, .peer = "::1" };
+	snprintf(who.user, sizeof(who.user), "operator");
+	return who;
+}
+
+static void test_mirror_and_catalogue(void **state)
+{
+	struct session *s = *state;
+	struct policy_catalogue *cat = catalogue_cell_get(&s->mirror.catalogue);
+	struct cxl_dev_info a, b;
+	struct cxl_cel ca = { 0 }, cb = { 0 };
+
+	assert_int_equal(cxl_devset_count(s->mirror.devices), cxl_devset_count(s->t->ag->devices));
+	assert_string_equal(cxl_devset_backend(s->mirror.devices), "emulated");
+	for (size_t i = 0; i < cxl_devset_count(s->mirror.devices); i++) {
+		assert_int_equal(cxl_devset_info(s->mirror.devices, i, &a), 0);
+		assert_int_equal(cxl_devset_info(s->t->ag->devices, i, &b), 0);
+		assert_string_equal(a.id, b.id);
+		assert_int_equal(a.total_bytes, b.total_bytes);
+		assert_int_equal(cxl_devset_cel(s->mirror.devices, i, &ca), 0);
+		assert_int_equal(cxl_devset_cel(s->t->ag->devices, i, &cb), 0);
+		assert_int_equal(ca.count, cb.count);
+		assert_memory_equal(ca.entries, cb.entries, ca.count * sizeof(*ca.entries));
+		cxl_cel_free(&ca);
+		cxl_cel_free(&cb);
+	}
+	assert_int_equal(catalogue_count(cat), 4);
+	catalogue_unref(cat);
+	/* the mirror never reaches a device */
+	{
+		struct cxl_cmd cmd = { 0x4000, NULL, 0, 10 };
+		struct cxl_cmd_result res;
+		assert_int_equal(cxl_devset_submit(s->mirror.devices, 0, &cmd, &res), 0);
+		assert_int_equal(res.transport, -EOPNOTSUPP);
+	}
+}
+
+static void test_submit_is_decided_by_the_broker(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct identity login = caller(PRIV_LOGIN);
+	struct command_outcome o;
+	struct cxl_dev_info info;
+	uint64_t before;
+
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 0, &info), 0);
+	before = cxl_devset_mailbox_count(s->t->ag->devices, 0);
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 0, info.id,
+						     "emu-read-telemetry", NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(o.stage, COMMAND_SUBMITTED);
+	assert_int_equal(o.result.transport, 0);
+	assert_true(o.audit_id[0]);
+	command_outcome_clear(&o);
+
+	/* what the broker is told is what it decides on */
+	assert_int_equal(broker_client_remote.submit(s->c, &login, 0, info.id,
+						     "emu-read-telemetry", NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(o.stage, COMMAND_DENIED);
+	assert_int_equal(o.decision.reason, POLICY_DENY_INSUFFICIENT_PRIVILEGE);
+	/* not in the broker's catalogue: denied, and audited */
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 0, info.id, "no-such-command",
+						     NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(o.stage, COMMAND_DENIED);
+	assert_int_equal(o.decision.reason, POLICY_DENY_NOT_APPROVED);
+	assert_true(o.audit_id[0]);
+	/* index and id must name the same device */
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 1, info.id,
+						     "emu-read-telemetry", NULL, 0, 0, &o),
+			 -ENODEV);
+
+	/* the broker pushes the device's new mailbox count to the mirror */
+	assert_true(cxl_devset_mailbox_count(s->t->ag->devices, 0) > before);
+	for (int i = 0; i < 200 && cxl_devset_mailbox_count(s->mirror.devices, 0) !=
+					   cxl_devset_mailbox_count(s->t->ag->devices, 0);
+	     i++)
+		usleep(10000);
+	assert_int_equal(cxl_devset_mailbox_count(s->mirror.devices, 0),
+			 cxl_devset_mailbox_count(s->t->ag->devices, 0));
+}
+
+static void test_audit_through_the_broker(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct command_outcome o;
+	struct cxl_dev_info info;
+	json_t *recs = NULL, *rec = NULL;
+	size_t total = 0;
+	char msg[256], head[65];
+
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 1, &info), 0);
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 1, info.id,
+						     "emu-read-telemetry", NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(broker_client_remote.audit_read(s->c, 0, 100, &recs, &total), 0);
+	assert_true(json_is_array(recs));
+	assert_true(total >= 2);
+	assert_int_equal(json_array_size(recs), total);
+	json_decref(recs);
+	assert_int_equal(broker_client_remote.audit_find(s->c, o.audit_id, &rec), 0);
+	assert_string_equal(json_string_value(json_object_get(rec, "id")), o.audit_id);
+	json_decref(rec);
+	assert_int_equal(broker_client_remote.audit_find(s->c, "999999", &rec), -ENOENT);
+	command_outcome_clear(&o);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(broker_client_remote.audit_status(s->c, msg, sizeof(msg), head), 0);
+		if (strlen(head) == 64)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(strlen(head), 64);
+}
+
+static void test_only_operations_the_broker_started(void **state)
+{
+	struct session *s = *state;
+	struct cxl_cmd_result res;
+
+	assert_int_equal(broker_client_remote.bg_poll(s->c, 0, "1", &res), -ENOENT);
+	assert_int_equal(broker_client_remote.bg_close(s->c, "1", REMOTE_BG_LOST, -ETIMEDOUT, 0),
+			 -ENOENT);
+}
+
+/* Last: a push type sent to the broker is outside the request table. */
+static void test_protocol_violation_ends_the_session(void **state)
+{
+	struct session *s = *state;
+	struct broker_msg m = { .type = BROKER_MSG_HELLO };
+	struct cxl_cmd_result res;
+	uint8_t *buf;
+	size_t len;
+
+	m.u.hello.version = BROKER_PROTO_VERSION;
+	m.u.hello.ring_size = 1;
+	assert_int_equal(broker_msg_encode(&m, &buf, &len), 0);
+	assert_int_equal(send(s->sv[1], buf, len, MSG_NOSIGNAL), (ssize_t)len);
+	free(buf);
+	pthread_join(s->server, NULL);
+	s->joined = true;
+	assert_int_equal(s->server_rc, 1);
+	assert_int_equal(broker_client_remote.bg_poll(s->c, 0, "1", &res), -EPIPE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mirror_and_catalogue),
+		cmocka_unit_test(test_submit_is_decided_by_the_broker),
+		cmocka_unit_test(test_audit_through_the_broker),
+		cmocka_unit_test(test_only_operations_the_broker_started),
+		cmocka_unit_test(test_protocol_violation_ends_the_session),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
