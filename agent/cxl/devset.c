@@ -20,6 +20,45 @@
 #define DEFAULT_RING 256u
 #define RING_FIRST 8u /* records a device ring starts with */
 
+struct cxl_event *devset_ring_new(const struct cxl_devset *set, struct devslot *d)
+{
+	d->ring_alloc = set->ring_cap < RING_FIRST ? set->ring_cap : RING_FIRST;
+	d->ring_start = d->ring_len = 0;
+	return d->ring = calloc(d->ring_alloc, sizeof(*d->ring));
+}
+
+/* Called only while the ring has never wrapped (ring_start is 0), so the
+ * records stay contiguous. */
+static int ring_grow(const struct cxl_devset *set, struct devslot *d)
+{
+	size_t want = d->ring_alloc * 2 < set->ring_cap ? d->ring_alloc * 2 : set->ring_cap;
+	struct cxl_event *r = realloc(d->ring, want * sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	d->ring = r;
+	d->ring_alloc = want;
+	return 0;
+}
+
+struct cxl_event *devset_ring_add(const struct cxl_devset *set, struct devslot *d,
+				  const struct cxl_event *ev)
+{
+	struct cxl_event *slot;
+
+	if (d->ring_len == d->ring_alloc && d->ring_start == 0 && d->ring_alloc < set->ring_cap &&
+	    ring_grow(set, d))
+		log_warn("cxl: %s: no memory to keep more events, dropping the oldest", d->id);
+	if (d->ring_len == d->ring_alloc) {
+		d->ring_start = (d->ring_start + 1) % d->ring_alloc;
+		d->ring_len--;
+	}
+	slot = &d->ring[(d->ring_start + d->ring_len) % d->ring_alloc];
+	*slot = *ev;
+	d->ring_len++;
+	return slot;
+}
+
 void cxl_cmd_result_clear(struct cxl_cmd_result *res)
 {
 	if (!res)
@@ -156,8 +195,7 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	d->scratch = malloc(d->payload_max);
 	d->page_max = (d->payload_max - CXL_EVENT_HDR_LEN) / CXL_EVENT_RECORD_LEN + 1;
 	d->page = calloc(d->page_max, sizeof(*d->page));
-	d->ring_alloc = set->ring_cap < RING_FIRST ? set->ring_cap : RING_FIRST;
-	d->ring = calloc(d->ring_alloc, sizeof(*d->ring));
+	d->ring = devset_ring_new(set, d);
 	if (!d->scratch || !d->page || !d->ring)
 		return -ENOMEM;
 	d->info.present = true;

@@ -90,5 +90,12 @@ bool devset_mailbox_events(struct devslot *d);
 int devset_read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel);
 /* Re-read inventory, health and events of device idx, mbox held. */
 void devset_refresh_locked(struct cxl_devset *set, size_t idx);
+/* A device's first event ring: room for a few records, or fewer when the
+ * set's ring_cap is smaller. New, NULL when out of memory. */
+struct cxl_event *devset_ring_new(const struct cxl_devset *set, struct devslot *d);
+/* Keep ev at the ring's end, growing it towards ring_cap or dropping the
+ * oldest record; returns where it went (the caller sets its seq). Cache held. */
+struct cxl_event *devset_ring_add(const struct cxl_devset *set, struct devslot *d,
+				  const struct cxl_event *ev);
 
 #endif

@@ -162,7 +162,7 @@ int cxl_mirror_open(const char *names, const char *why, const char *const *ids, 
 		d->payload_max = 256;
 		d->info.payload_max = 256;
 		d->refreshed_once = true;
-		if (!(d->ring = calloc(ring_size, sizeof(*d->ring)))) {
+		if (!devset_ring_new(set, d)) {
 			free_set(set, i + 1);
 			return -ENOMEM;
 		}
@@ -222,12 +222,7 @@ int cxl_mirror_events(struct cxl_devset *set, size_t idx, const struct cxl_event
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].seq <= d->next_seq)
 			continue;
-		if (d->ring_len == set->ring_cap) {
-			d->ring_start = (d->ring_start + 1) % set->ring_cap;
-			d->ring_len--;
-		}
-		d->ring[(d->ring_start + d->ring_len) % set->ring_cap] = ev[i];
-		d->ring_len++;
+		devset_ring_add(set, d, &ev[i]);
 		d->next_seq = ev[i].seq;
 	}
 	pthread_mutex_unlock(&d->cache);

@@ -127,38 +127,12 @@ static bool health_same(const struct cxl_health *a, const struct cxl_health *b)
 	       a->corrected_persistent_errors == b->corrected_persistent_errors;
 }
 
-/* Called only while the ring has never wrapped (ring_start is 0). */
-static int ring_grow(const struct cxl_devset *set, struct devslot *d)
-{
-	size_t want = d->ring_alloc * 2 < set->ring_cap ? d->ring_alloc * 2 : set->ring_cap;
-	struct cxl_event *r = realloc(d->ring, want * sizeof(*r));
-
-	if (!r)
-		return -ENOMEM;
-	d->ring = r;
-	d->ring_alloc = want;
-	return 0;
-}
-
 static void ring_push(struct cxl_devset *set, struct devslot *d, const struct cxl_event *ev,
 		      size_t n)
 {
 	pthread_mutex_lock(&d->cache);
-	for (size_t i = 0; i < n; i++) {
-		size_t pos;
-		if (d->ring_len == d->ring_alloc && d->ring_start == 0 &&
-		    d->ring_alloc < set->ring_cap && ring_grow(set, d))
-			log_warn("cxl: %s: no memory to keep more events, dropping the oldest",
-				 d->id);
-		if (d->ring_len == d->ring_alloc) {
-			d->ring_start = (d->ring_start + 1) % d->ring_alloc;
-			d->ring_len--;
-		}
-		pos = (d->ring_start + d->ring_len) % d->ring_alloc;
-		d->ring[pos] = ev[i];
-		d->ring[pos].seq = ++d->next_seq;
-		d->ring_len++;
-	}
+	for (size_t i = 0; i < n; i++)
+		devset_ring_add(set, d, &ev[i])->seq = ++d->next_seq;
 	if (n)
 		d->info.generation++;
 	pthread_mutex_unlock(&d->cache);

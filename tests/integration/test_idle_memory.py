@@ -3,20 +3,23 @@ devices, after start-up and a few authenticated requests, keeps its own
 memory and its resident set small, and maps no library it has no use for
 yet (libcurl only once an event subscription needs it; libsystemd never).
 
-What is read, summed over the agent's processes (/proc/PID/status and
-smaps_rollup): RssAnon, the agent's own memory (heap, stacks, relocated
-library data); VmRSS, which adds the library pages mapped; Pss, which
-shares those pages out among the processes that map them (printed only: it
-depends on what else runs).
+What is read over the agent's processes (the broker and the front it forks;
+/proc/PID/status and smaps_rollup): Pss_Anon summed, the agent's own memory
+(heap, stacks, relocated library data), with the pages the two processes
+still share after the fork counted once; VmRSS, which adds the library pages
+mapped; Pss, which shares every page out among the processes that map it
+(printed only: it depends on what else runs).
 
-Measured on Debian 12, x86-64: about 1.9 MiB RssAnon and 11.0 MiB VmRSS.
+Measured on Debian 12, x86-64: about 1.9 MiB own memory and 11.0 MiB VmRSS
+in one process; the broker and the front together hold about 3.5 MiB of their
+own, each resident set about 9.5 MiB.
 VmRSS is highest when every library is in the page cache (the kernel then
 maps the cached neighbours of each page touched), which is the case on a
 machine running the test suite. The bounds leave room for that and for
 growth, and fail on regressions of the size fixed here: the agent's own
 memory doubling, or loading libcurl and its twenty libraries at start
 again (+1.8 MiB).
-    RssAnon <= 4 MiB         VmRSS (largest process) <= 12.5 MiB
+    Pss_Anon (sum) <= 5 MiB         VmRSS (largest process) <= 12.5 MiB
 A sanitizer build (libasan mapped) is checked for the mappings only: its
 shadow memory and quarantine make the sizes meaningless."""
 import os
@@ -26,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
 
-ANON_MAX_KIB = 4 * 1024
+ANON_MAX_KIB = 5 * 1024
 RSS_MAX_KIB = int(12.5 * 1024)
 SUBS = "/redfish/v1/EventService/Subscriptions"
 
@@ -61,6 +64,14 @@ def pss_kib(pid):
     return 0
 
 
+def pss_anon_kib(pid):
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss_Anon:"):
+                return int(line.split()[1])
+    return 0
+
+
 def mapped(pids, name):
     for p in pids:
         with open("/proc/%d/maps" % p) as f:
@@ -80,10 +91,10 @@ with Agent() as a:
 
     pids = processes(a.proc.pid)
     sanitizer = mapped(pids, "libasan")
-    anon = sum(status_kib(p, "RssAnon") for p in pids)
+    anon = sum(pss_anon_kib(p) for p in pids)
     rss = [status_kib(p, "VmRSS") for p in pids]
     pss = sum(pss_kib(p) for p in pids)
-    print("idle: %d process(es), RssAnon %.1f MiB, VmRSS %s MiB, Pss %.1f MiB%s"
+    print("idle: %d process(es), own (Pss_Anon) %.1f MiB, VmRSS %s MiB, Pss %.1f MiB%s"
           % (len(pids), anon / 1024, "+".join("%.1f" % (x / 1024) for x in rss), pss / 1024,
              " (sanitizer build: sizes not checked)" if sanitizer else ""))
     if not sanitizer:
