@@ -459,6 +459,7 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	gnutls_session_t session = ti ? (gnutls_session_t)ti->tls_session : NULL;
 	struct conn_info *info;
+	int rc;
 
 	/* Resuming TLS sessions needs session tickets enabled on every
 	 * connection. */
@@ -475,7 +476,13 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	memcpy(&info->addr, ci->client_addr,
 	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						     : sizeof(struct sockaddr_in));
-	if (peer_counts_get(srv->peers, (const struct sockaddr *)&info->addr)) {
+	rc = peer_counts_get(srv->peers, (const struct sockaddr *)&info->addr);
+	if (rc) {
+		/* Another thread took the address's last place since the accept
+		 * check: libmicrohttpd owns the socket, so end the connection
+		 * through it (it sees the shutdown and closes). */
+		if (rc == -EUSERS && fi)
+			shutdown(fi->connect_fd, SHUT_RDWR);
 		free(info);
 		return;
 	}

@@ -44,6 +44,9 @@ static void test_limit_per_address(void **state)
 		assert_int_equal(peer_counts_get(p, (struct sockaddr *)&a), 0);
 	}
 	assert_false(peer_counts_allowed(p, (struct sockaddr *)&a));
+	/* Past the check, the count itself refuses: a thread that passed the
+	 * check just before another took the last place counts nothing. */
+	assert_int_equal(peer_counts_get(p, (struct sockaddr *)&a), -EUSERS);
 	assert_true(peer_counts_allowed(p, (struct sockaddr *)&b));
 	assert_int_equal(peer_counts_of(p, (struct sockaddr *)&a), 3);
 	assert_int_equal(peer_counts_of(p, (struct sockaddr *)&b), 0);
