@@ -17,7 +17,7 @@
  * Speaking it directly keeps libsystemd and its compression and crypto
  * libraries out of the process: they cost about 0.8 MiB resident for
  * nothing else. */
-static int notify_send(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int notify_send(const char *fmt, ...)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *where = getenv("NOTIFY_SOCKET");
