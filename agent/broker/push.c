@@ -146,12 +146,27 @@ int broker_push_changes(struct broker *b)
 	return rc ? rc : push_audit(b);
 }
 
-/* The catalogue file as text, and the catalogue parsed from exactly that
- * text installed here: both sides then hold the same one. */
+/* The catalogue in force, as the text it was parsed from: at start-up the
+ * file was read before privileges were dropped, and the service user need
+ * not be able to read it again. */
 int broker_push_catalogue(struct broker *b)
 {
-	return broker_push_catalogue_from(b, b->ag->cfg->policy_file);
+	struct broker_msg m = { .type = BROKER_MSG_CATALOGUE };
+	struct policy_catalogue *cat = catalogue_cell_get(&b->ag->catalogue);
+	int rc;
+
+	m.u.catalogue.text = catalogue_text(cat, &m.u.catalogue.len);
+	if (cat && m.u.catalogue.len)
+		snprintf(m.u.catalogue.name, sizeof(m.u.catalogue.name), "%s",
+			 catalogue_source(cat));
+	rc = broker_send(b, &m);
+	catalogue_unref(cat);
+	b->catalogue_epoch++;
+	return rc;
 }
+
+/* The catalogue file as text, and the catalogue parsed from exactly that
+ * text installed here: both sides then hold the same one. */
 
 int broker_push_catalogue_from(struct broker *b, const char *policy_file)
 {

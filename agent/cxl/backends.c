@@ -1,6 +1,8 @@
 /* The backend table: every backend the agent can use, in the order auto
  * tries them. The kernel comes first (real devices win); the emulated
- * model probes true everywhere and so is the fallback. A new backend is its
+ * model probes true everywhere and so is the fallback on a host without
+ * CXL devices. Auto stops at the first backend that finds devices: if it
+ * cannot open them, the start fails rather than serve another backend's. A new backend is its
  * directory under cxl/ plus one row here. */
 #include "cxl/backend.h"
 
@@ -82,8 +84,13 @@ static int choose_auto(const struct cxl_backend_desc *const *tab, size_t n,
 				 tab[i]->name, note, tab[i]->name);
 			return 0;
 		}
-		log_warn("cxl: %s backend unavailable: %s", tab[i]->name, errbuf);
+		/* Devices were found: serving another backend's in their place
+		 * would show a host what it does not have. The start fails and
+		 * says why (a service manager retries; a device node's group
+		 * may not be set yet). */
 		note_append(passed, sizeof(passed), tab[i]->name, note, " but cannot be opened");
+		log_error("cxl: %s backend unavailable: %s", tab[i]->name, errbuf);
+		return rc;
 	}
 	snprintf(errbuf, errlen, "auto: no backend found devices (%s)", passed);
 	return -ENOENT;

@@ -28,6 +28,8 @@
 struct policy_catalogue {
 	atomic_uint refs;
 	char *source;
+	char *text; /* the file's contents as parsed, so they can be handed on */
+	size_t text_len;
 	char digest[65];
 	size_t count;
 	struct policy_command *cmds;
@@ -453,6 +455,7 @@ static void catalogue_free(struct policy_catalogue *cat)
 		command_release(&cat->cmds[i]);
 	free(cat->cmds);
 	free(cat->source);
+	free(cat->text);
 	free(cat);
 }
 
@@ -567,7 +570,13 @@ int catalogue_parse(const char *name, const char *text, size_t len,
 	int rc;
 
 	*out = NULL;
-	if (!cat) {
+	if (cat && (cat->text = malloc(len + 1))) {
+		memcpy(cat->text, text, len);
+		cat->text[len] = '\0';
+		cat->text_len = len;
+	}
+	if (!cat || !cat->text) {
+		catalogue_free(cat);
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
@@ -643,6 +652,12 @@ void catalogue_unref(struct policy_catalogue *cat)
 const char *catalogue_source(const struct policy_catalogue *cat)
 {
 	return cat->source;
+}
+
+const char *catalogue_text(const struct policy_catalogue *cat, size_t *len)
+{
+	*len = cat && cat->text ? cat->text_len : 0;
+	return cat && cat->text ? cat->text : "";
 }
 
 const char *catalogue_digest(const struct policy_catalogue *cat)

@@ -128,6 +128,9 @@ void catalogue_unref(struct policy_catalogue *cat);
  * of the file contents as 64 hex digits ("" when empty). */
 const char *catalogue_source(const struct policy_catalogue *cat);
 const char *catalogue_digest(const struct policy_catalogue *cat);
+/* The text it was parsed from (borrowed, "" for catalogue_new_empty or
+ * NULL): another process can parse exactly the same catalogue from it. */
+const char *catalogue_text(const struct policy_catalogue *cat, size_t *len);
 
 /* Iteration in file order. catalogue_at returns a borrowed entry or NULL when
  * i >= count; entries live as long as the catalogue. */

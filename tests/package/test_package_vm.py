@@ -429,7 +429,8 @@ def check_identity(ga, port, ca, password):
           % members)
     conn.close()
     journal = ga.sh("journalctl -u cxl-agent --no-pager -o cat")
-    check("device backend: kernel" in journal, "kernel backend chosen by auto")
+    check("device backend: kernel" in journal, "kernel backend chosen by auto: %s"
+          % "; ".join(line for line in journal.splitlines() if "backend" in line))
 
 
 def check_hardening(ga):

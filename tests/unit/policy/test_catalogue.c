@@ -239,6 +239,17 @@ static void test_missing_and_empty(void **state)
 	assert_int_equal(catalogue_load(path, &cat, err, sizeof(err)), 0);
 	assert_int_equal(catalogue_count(cat), 0);
 	assert_int_equal(strlen(catalogue_digest(cat)), 64);
+	/* The text it came from travels with it: another process parses the
+	 * same catalogue without reading the file again. */
+	{
+		size_t len = 1;
+		assert_string_equal(catalogue_text(cat, &len), "{\"commands\": []}");
+		assert_int_equal(len, strlen("{\"commands\": []}"));
+		catalogue_unref(cat);
+		cat = catalogue_new_empty();
+		assert_string_equal(catalogue_text(cat, &len), "");
+		assert_int_equal(len, 0);
+	}
 	catalogue_unref(cat);
 	unlink(path);
 	rmdir(dir);
