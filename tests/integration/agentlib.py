@@ -396,6 +396,37 @@ def le32_b64(value):
     return base64.b64encode(value.to_bytes(4, "little")).decode()
 
 
+def submit_until(a, stop, stats, user, mix, rnd):
+    """Submit vendor commands back to back over one kept-alive TLS
+    connection as user (name, password), each a random (command, payload
+    maker) of mix on a random device, reconnecting after errors, until stop
+    is set; counts answers by status (and "error") in stats."""
+    import http.client
+    import ssl
+    ctx = ssl.create_default_context(cafile=a.ca)
+    auth = "Basic " + base64.b64encode(("%s:%s" % user).encode()).decode()
+    conn = None
+    while not stop.is_set():
+        cmd, payload = rnd.choice(mix)
+        try:
+            if conn is None:
+                conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=10)
+            conn.request("POST", vendor_command_path(rnd.choice(a.prof["ids"]), cmd, submit=True),
+                         json.dumps({"Payload": payload(rnd)}),
+                         {"Authorization": auth, "Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            stats[r.status] += 1
+        except (OSError, http.client.HTTPException):
+            stats["error"] += 1
+            if conn:
+                conn.close()
+            conn = None
+            time.sleep(0.01)
+    if conn:
+        conn.close()
+
+
 class Checker:
     """Collects failures so one run reports all of them."""
 

@@ -7,15 +7,12 @@ it. A killed broker takes the front with it; a killed front takes the broker
 with it, after the broker has recorded the result of every command in
 flight. Then the agent starts on the crashed log, serves it, and shuts down
 cleanly."""
-import base64
 import collections
-import http.client
 import json
 import os
 import random
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
-                      read_audit_dir, read_jsonl, vendor_command_path, write_emulated_profile)
+                      read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "10"))
 # Enough concurrent submitters that kills land inside group commits (one
@@ -44,33 +41,8 @@ MIX = [("emu-read-telemetry", lambda r: ""),
 
 
 def hammer(a, tid, stop, stats):
-    """Submit commands back to back over one kept-alive TLS connection,
-    reconnecting after errors, until stop is set."""
-    ctx = ssl.create_default_context(cafile=a.ca)
     user = VIEWER if tid == 0 else WRITER  # one thread only gets denials
-    auth = "Basic " + base64.b64encode(("%s:%s" % user).encode()).decode()
-    rnd = random.Random(tid * 7919 + int(time.time()))
-    conn = None
-    while not stop.is_set():
-        cmd, payload = rnd.choice(MIX)
-        dev = rnd.choice(a.prof["ids"])
-        try:
-            if conn is None:
-                conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=10)
-            conn.request("POST", vendor_command_path(dev, cmd, submit=True),
-                         json.dumps({"Payload": payload(rnd)}),
-                         {"Authorization": auth, "Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            stats[r.status] += 1
-        except (OSError, http.client.HTTPException):
-            stats["error"] += 1
-            if conn:
-                conn.close()
-            conn = None
-            time.sleep(0.01)
-    if conn:
-        conn.close()
+    submit_until(a, stop, stats, user, MIX, random.Random(tid * 7919 + int(time.time())))
 
 
 def check_invariant(a, what):

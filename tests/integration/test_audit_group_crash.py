@@ -7,15 +7,12 @@ verifies with --verify-audit, every result has its Allowed intent, and
 nothing the devices executed lacks an intent. At the next start every intent
 left without a result is closed as outcome Unknown, and the chain still
 verifies."""
-import base64
 import collections
-import http.client
 import json
 import os
 import random
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
-                      read_audit_dir, read_jsonl, vendor_command_path, write_emulated_profile)
+                      read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "6"))
 THREADS = 32
@@ -39,29 +36,7 @@ MIX = [("emu-read-telemetry", lambda r: "")] * 3 + \
 
 
 def hammer(a, tid, stop, stats):
-    ctx = ssl.create_default_context(cafile=a.ca)
-    auth = "Basic " + base64.b64encode(("%s:%s" % WRITER).encode()).decode()
-    rnd = random.Random(tid * 104729 + int(time.time()))
-    conn = None
-    while not stop.is_set():
-        cmd, payload = rnd.choice(MIX)
-        try:
-            if conn is None:
-                conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx, timeout=10)
-            conn.request("POST", vendor_command_path(rnd.choice(a.prof["ids"]), cmd, submit=True),
-                         json.dumps({"Payload": payload(rnd)}),
-                         {"Authorization": auth, "Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            stats[r.status] += 1
-        except (OSError, http.client.HTTPException):
-            stats["error"] += 1
-            if conn:
-                conn.close()
-            conn = None
-            time.sleep(0.01)
-    if conn:
-        conn.close()
+    submit_until(a, stop, stats, WRITER, MIX, random.Random(tid * 104729 + int(time.time())))
 
 
 def verify_chain(audit_dir, what):
