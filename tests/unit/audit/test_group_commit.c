@@ -18,6 +18,7 @@
 
 #include "audit/audit.h"
 #include "support/io_fail.h"
+#include "support/tmpdir.h"
 
 #define FOLLOWERS 8
 
@@ -32,8 +33,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cxla-gc-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "group-commit")) {
 		free(f);
 		return -1;
 	}
@@ -46,12 +46,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int rc;
 
 	io_sync_reset();
-	unlink(f->path);
-	rmdir(f->dir);
+	rc = tmpdir_remove(f->dir);
 	free(f);
-	return 0;
+	return rc ? -1 : 0;
 }
 
 static struct audit_intent sample_intent(void)
