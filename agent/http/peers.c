@@ -127,12 +127,10 @@ int peer_counts_get(struct peer_counts *p, const struct sockaddr *sa)
 		return rc;
 	pthread_mutex_lock(&p->lock);
 	struct peer_node **slot = find(p, &k);
-	if (*slot && (*slot)->count >= p->limit) {
+	if ((*slot ? (*slot)->count : 0) >= p->limit) {
 		rc = -EUSERS;
 	} else if (*slot) {
 		(*slot)->count++;
-	} else if (p->limit == 0) {
-		rc = -EUSERS;
 	} else {
 		struct peer_node *n = calloc(1, sizeof(*n));
 		if (n) {
