@@ -396,6 +396,37 @@ def le32_b64(value):
     return base64.b64encode(value.to_bytes(4, "little")).decode()
 
 
+class Submitters:
+    """n threads each running target(a, tid, stop, stats) until stopped;
+    stats counts their answers."""
+
+    def __init__(self, a, n, target):
+        import collections
+        import threading
+        self.n = n
+        self.stop = threading.Event()
+        self.stats = collections.Counter()
+        self.threads = [threading.Thread(target=target, args=(a, t, self.stop, self.stats))
+                        for t in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def wait_going(self, timeout=60):
+        """Until every client has had answers (a fresh process costs each
+        a PBKDF2 first; slow under sanitizers), at most timeout seconds."""
+        deadline = time.time() + timeout
+        while sum(v for k, v in self.stats.items() if k != "error") < 2 * self.n and \
+                time.time() < deadline:
+            time.sleep(0.02)
+
+    def finish(self, timeout=20):
+        """Stop and join them; whether every one finished."""
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout)
+        return not any(t.is_alive() for t in self.threads)
+
+
 def submit_until(a, stop, stats, user, mix, rnd):
     """Submit vendor commands back to back over one kept-alive TLS
     connection as user (name, password), each a random (command, payload

@@ -8,7 +8,6 @@ with it, after the broker has recorded the result of every command in
 flight. Then the agent starts on the crashed log, serves it, and shuts down
 cleanly."""
 import collections
-import json
 import os
 import random
 import shutil
@@ -16,12 +15,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
-                      read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
+                      Submitters, read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "10"))
 # Enough concurrent submitters that kills land inside group commits (one
@@ -97,18 +95,10 @@ def main():
             rnd = random.Random()
             for it in range(ITERATIONS):
                 a.start()
-                stop = threading.Event()
-                stats = collections.Counter()
-                ts = [threading.Thread(target=hammer, args=(a, t, stop, stats)) for t in range(THREADS)]
-                for t in ts:
-                    t.start()
-                # Let every client get going (authentication costs a PBKDF2
-                # per fresh process; slow under sanitizers), then kill at a
-                # random moment.
-                deadline = time.time() + 60
-                while sum(v for k, v in stats.items() if k != "error") < 2 * THREADS and \
-                        time.time() < deadline:
-                    time.sleep(0.02)
+                clients = Submitters(a, THREADS, hammer)
+                stats = clients.stats
+                # Let every client get going, then kill at a random moment.
+                clients.wait_going()
                 time.sleep(rnd.uniform(0.2, 0.8))
                 kill_front = it % 2 == 1
                 if kill_front:
@@ -126,10 +116,7 @@ def main():
                     a.proc.send_signal(signal.SIGKILL)
                     a.proc.wait()
                 a.log.close()
-                stop.set()
-                for t in ts:
-                    t.join(20)
-                c.check(not any(t.is_alive() for t in ts), "iteration %d: clients finished" % it)
+                c.check(clients.finish(), "iteration %d: clients finished" % it)
                 ex, al, unfinished, torn = check_invariant(a, "after kill %d" % (it + 1))
                 if kill_front:
                     c.eq(unfinished, 0, "iteration %d: a killed front leaves no allowed command "

@@ -8,7 +8,6 @@ nothing the devices executed lacks an intent. At the next start every intent
 left without a result is closed as outcome Unknown, and the chain still
 verifies."""
 import collections
-import json
 import os
 import random
 import shutil
@@ -16,12 +15,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, le32_b64,  # noqa: E402
-                      read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
+                      Submitters, read_audit_dir, read_jsonl, submit_until, write_emulated_profile)
 
 ITERATIONS = int(os.environ.get("CXLA_CRASH_ITERATIONS", "6"))
 THREADS = 32
@@ -90,24 +88,14 @@ def main():
             rnd = random.Random()
             for it in range(ITERATIONS):
                 a.start()
-                stop = threading.Event()
-                stats = collections.Counter()
-                ts = [threading.Thread(target=hammer, args=(a, t, stop, stats))
-                      for t in range(THREADS)]
-                for t in ts:
-                    t.start()
-                deadline = time.time() + 60
-                while sum(v for k, v in stats.items() if k != "error") < 2 * THREADS and \
-                        time.time() < deadline:
-                    time.sleep(0.02)
+                clients = Submitters(a, THREADS, hammer)
+                stats = clients.stats
+                clients.wait_going()
                 time.sleep(rnd.uniform(0.1, 0.6))
                 a.proc.send_signal(signal.SIGKILL)
                 a.proc.wait()
                 a.log.close()
-                stop.set()
-                for t in ts:
-                    t.join(20)
-                c.check(not any(t.is_alive() for t in ts), "iteration %d: clients finished" % it)
+                c.check(clients.finish(), "iteration %d: clients finished" % it)
                 c.check(stats[200] > 0, "iteration %d: commands ran" % it)
                 still_open = check_log(a, "after kill %d" % (it + 1))
                 # Opened by the previous start's reconciliation or this run:
