@@ -31,7 +31,6 @@ struct slot {
 	bool done;
 	uint32_t id;
 	uint16_t want;          /* reply type */
-	pthread_cond_t cond;
 	uint8_t *dgram;         /* the reply, owned until the caller takes it */
 	struct broker_msg reply;
 };
@@ -46,6 +45,10 @@ struct broker_client {
 	pthread_mutex_t lock;   /* slots, dead, next_id, audit */
 	pthread_cond_t free_slot;
 	struct slot slot[SLOTS];
+	/* Apart from the slots, which are large and calloc'd: initialising a
+	 * condition in each would make all of them resident (1 MiB) in an
+	 * idle front. */
+	pthread_cond_t slot_cond[SLOTS];
 	uint32_t next_id;
 	bool dead;
 	bool stopping;
@@ -100,7 +103,7 @@ static struct slot *call(struct broker_client *c, struct broker_msg *req, int *r
 	}
 	pthread_mutex_lock(&c->lock);
 	while (!*rc && !s->done && !c->dead)
-		pthread_cond_wait(&s->cond, &c->lock);
+		pthread_cond_wait(&c->slot_cond[s - c->slot], &c->lock);
 	if (!*rc && !s->done)
 		*rc = -EPIPE;
 	if (*rc) {
@@ -130,7 +133,7 @@ static void set_dead(struct broker_client *c)
 	pthread_mutex_lock(&c->lock);
 	c->dead = true;
 	for (size_t i = 0; i < SLOTS; i++)
-		pthread_cond_signal(&c->slot[i].cond);
+		pthread_cond_signal(&c->slot_cond[i]);
 	pthread_cond_broadcast(&c->free_slot);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -160,7 +163,7 @@ static int deliver_reply(struct broker_client *c, const struct broker_msg *m, si
 			break;
 		}
 		s->done = true;
-		pthread_cond_signal(&s->cond);
+		pthread_cond_signal(&c->slot_cond[i]);
 		break;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -394,7 +397,7 @@ int broker_client_open(int fd, struct broker_client **out, struct cxl_devset **d
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->free_slot, NULL);
 	for (size_t i = 0; i < SLOTS; i++)
-		pthread_cond_init(&c->slot[i].cond, NULL);
+		pthread_cond_init(&c->slot_cond[i], NULL);
 	if ((rc = handshake(c, devices, cat, err, errlen))) {
 		cxl_devset_free(*devices);
 		catalogue_unref(*cat);
@@ -441,7 +444,7 @@ void broker_client_free(struct broker_client *c)
 	set_dead(c);
 	close(c->fd);
 	for (size_t i = 0; i < SLOTS; i++)
-		pthread_cond_destroy(&c->slot[i].cond);
+		pthread_cond_destroy(&c->slot_cond[i]);
 	pthread_cond_destroy(&c->free_slot);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->push_lock);
