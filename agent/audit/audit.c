@@ -12,7 +12,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "audit/chain.h"
 #include "audit/internal.h"

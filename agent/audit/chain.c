@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "audit/audit.h"
 #include "util/fileio.h"
@@ -21,12 +22,11 @@
 int audit_chain_hash(const char *line, size_t len, char out[AUDIT_CHAIN_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[32];
 
-	if (!EVP_Digest(line, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, line, len, md))
 		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++) {
+	for (unsigned i = 0; i < sizeof(md); i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}

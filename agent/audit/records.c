@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "audit/audit.h"
 #include "audit/internal.h"
@@ -39,13 +40,11 @@ static json_t *jstr(const char *s)
 static int sha256_hex(const void *data, size_t len, char out[65])
 {
 	static const unsigned char empty;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[32];
 
-	if (!EVP_Digest(data ? data : &empty, data ? len : 0, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data ? data : &empty, data ? len : 0, md))
 		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++)
+	for (unsigned i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }

@@ -3,8 +3,9 @@
 #include "auth/accounts.h"
 
 #include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,17 +137,16 @@ static enum account_check state_locked(struct account *ac, time_t now)
  * different sequences hash alike. */
 void acct_etag_of(const char *const *parts, size_t nparts, char *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	unsigned char md[32];
+	gnutls_hash_hd_t h;
+	int rc = gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
 
-	for (size_t i = 0; ok && i < nparts; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1) == 1;
-	if (ok)
-		ok = EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (rc == 0) {
+		for (size_t i = 0; rc == 0 && i < nparts; i++)
+			rc = gnutls_hash(h, parts[i], strlen(parts[i]) + 1);
+		gnutls_hash_deinit(h, md);
+	}
+	if (rc)
 		memset(md, 0, sizeof(md));
 	snprintf(out, ACCOUNT_ETAG_MAX, "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1],
 		 md[2], md[3], md[4], md[5], md[6], md[7]);

@@ -2,10 +2,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <openssl/core_names.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/base64.h"
 #include "util/log.h"
 #include "util/workpool.h"
 
@@ -86,8 +86,8 @@ int authn_new(struct accounts *accounts, struct sessions *sessions,
 
 	if (!a)
 		return -ENOMEM;
-	if (RAND_bytes(a->key, sizeof(a->key)) != 1 ||
-	    RAND_bytes((unsigned char *)&a->rl_seed, sizeof(a->rl_seed)) != 1) {
+	if (gnutls_rnd(GNUTLS_RND_KEY, a->key, sizeof(a->key)) ||
+	    gnutls_rnd(GNUTLS_RND_KEY, &a->rl_seed, sizeof(a->rl_seed))) {
 		free(a);
 		return -EIO;
 	}
@@ -265,8 +265,7 @@ unsigned authn_request_retry_after(struct authn *a, const struct http_request *r
 int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, size_t plen)
 {
 	unsigned char buf[512];
-	size_t n;
-	int dec;
+	size_t n, dec;
 	char *colon;
 
 	if (strncasecmp(header, "Basic ", 6) != 0)
@@ -275,17 +274,10 @@ int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, s
 	while (*header == ' ')
 		header++;
 	n = strlen(header);
-	if (n == 0 || n % 4 || n / 4 * 3 >= sizeof(buf))
+	if (n == 0 || base64_decode_into(header, n, buf, sizeof(buf) - 1, &dec))
 		return -EINVAL;
-	dec = EVP_DecodeBlock(buf, (const unsigned char *)header, (int)n);
-	if (dec < 0)
-		return -EINVAL;
-	if (header[n - 1] == '=')
-		dec--;
-	if (header[n - 2] == '=')
-		dec--;
 	buf[dec] = '\0';
-	if (memchr(buf, '\0', (size_t)dec))
+	if (memchr(buf, '\0', dec))
 		return -EINVAL;
 	colon = strchr((char *)buf, ':');
 	if (!colon || colon == (char *)buf)
@@ -302,21 +294,16 @@ int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, s
 static void credential_mac(const struct authn *a, const char *user, const char *pass,
 			   unsigned char *mac)
 {
-	unsigned int len = MAC_LEN;
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
-				OSSL_PARAM_construct_end() };
-	size_t out = 0;
+	gnutls_hmac_hd_t h;
 
 	memset(mac, 0, MAC_LEN);
-	if (ctx && EVP_MAC_init(ctx, a->key, sizeof(a->key), params) == 1) {
-		EVP_MAC_update(ctx, (const unsigned char *)user, strlen(user) + 1);
-		EVP_MAC_update(ctx, (const unsigned char *)pass, strlen(pass));
-		EVP_MAC_final(ctx, mac, &out, len);
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, a->key, sizeof(a->key)) < 0)
+		return;
+	if (gnutls_hmac(h, user, strlen(user) + 1) < 0 || gnutls_hmac(h, pass, strlen(pass)) < 0) {
+		gnutls_hmac_deinit(h, NULL);
+		return;
 	}
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(m);
+	gnutls_hmac_deinit(h, mac);
 }
 
 /* 1 on a hit, 2 on a hit whose background re-verification the caller must

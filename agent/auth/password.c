@@ -1,12 +1,14 @@
 #include "auth/password.h"
 
 #include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/base64.h"
 
 #define SALT_LEN 16
 #define KEY_LEN 32
@@ -15,26 +17,27 @@
 static int derive(const char *password, const unsigned char *salt, size_t salt_len,
 		  unsigned iterations, unsigned char *key)
 {
-	return PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len,
-				 (int)iterations, EVP_sha256(), KEY_LEN, key) == 1
-		       ? 0
-		       : -EIO;
+	const gnutls_datum_t pw = { (unsigned char *)password, (unsigned)strlen(password) };
+	const gnutls_datum_t sa = { (unsigned char *)salt, (unsigned)salt_len };
+
+	return gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sa, iterations, key, KEY_LEN) == 0 ? 0
+											 : -EIO;
 }
 
 int password_hash(const char *password, unsigned iterations, char *out, size_t outlen)
 {
 	unsigned char salt[SALT_LEN], key[KEY_LEN];
-	unsigned char salt_b64[4 * ((SALT_LEN + 2) / 3) + 1], key_b64[4 * ((KEY_LEN + 2) / 3) + 1];
+	char salt_b64[BASE64_ENCODED_LEN(SALT_LEN) + 1], key_b64[BASE64_ENCODED_LEN(KEY_LEN) + 1];
 	int n;
 
 	if (!iterations)
 		iterations = PASSWORD_ITERATIONS_DEFAULT;
-	if (RAND_bytes(salt, sizeof(salt)) != 1)
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, salt, sizeof(salt)))
 		return -EIO;
 	if (derive(password, salt, sizeof(salt), iterations, key))
 		return -EIO;
-	EVP_EncodeBlock(salt_b64, salt, sizeof(salt));
-	EVP_EncodeBlock(key_b64, key, sizeof(key));
+	base64_encode_into(salt_b64, salt, sizeof(salt));
+	base64_encode_into(key_b64, key, sizeof(key));
 	OPENSSL_cleanse(key, sizeof(key));
 	n = snprintf(out, outlen, PREFIX "%u$%s$%s", iterations, salt_b64, key_b64);
 	return n < 0 || (size_t)n >= outlen ? -ENOSPC : 0;
@@ -44,17 +47,9 @@ int password_hash(const char *password, unsigned iterations, char *out, size_t o
 static int b64_exact(const char *s, size_t slen, unsigned char *out, size_t want)
 {
 	unsigned char buf[64];
-	size_t pad = 0;
-	int n;
+	size_t n;
 
-	if (slen == 0 || slen % 4 || slen / 4 * 3 > sizeof(buf))
-		return -EINVAL;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)slen);
-	if (n < 0)
-		return -EINVAL;
-	while (pad < 2 && s[slen - 1 - pad] == '=')
-		pad++;
-	if ((size_t)n - pad != want)
+	if (slen == 0 || base64_decode_into(s, slen, buf, sizeof(buf), &n) || n != want)
 		return -EINVAL;
 	memcpy(out, buf, want);
 	return 0;
@@ -133,7 +128,7 @@ int password_generate(char *out, size_t len)
 
 	while (i < len) {
 		unsigned char b;
-		if (RAND_bytes(&b, 1) != 1)
+		if (gnutls_rnd(GNUTLS_RND_KEY, &b, 1))
 			return -EIO;
 		if (b >= 256 - (256 % n))
 			continue; /* rejection sampling keeps the choice uniform */

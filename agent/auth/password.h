@@ -1,4 +1,4 @@
-/* Password hashing with OpenSSL's PBKDF2-HMAC-SHA256 and a per-password salt.
+/* Password hashing with PBKDF2-HMAC-SHA256 (GnuTLS) and a per-password salt.
  * Stored form: "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>". */
 #ifndef CXLA_AUTH_PASSWORD_H
 #define CXLA_AUTH_PASSWORD_H
@@ -27,7 +27,7 @@ int password_verify(const char *password, const char *stored);
  * check (unknown user) then cost what a wrong password costs. */
 void password_burn(const char *password, unsigned iterations);
 /* A random password of len characters from an unambiguous alphabet, from
- * OpenSSL's CSPRNG. out must hold len + 1 bytes. Returns 0 or -EIO. */
+ * GnuTLS's key generator. out must hold len + 1 bytes. Returns 0 or -EIO. */
 int password_generate(char *out, size_t len);
 
 #endif

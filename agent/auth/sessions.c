@@ -2,9 +2,9 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,9 +32,6 @@ struct sessions {
 	size_t n;
 	const struct clock_source *clock;
 	char *store; /* settings file, or NULL */
-	/* Fetched once: an implicit fetch on every token check costs more than
-	 * the hash itself. */
-	EVP_MD *sha256;
 };
 
 int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
@@ -49,12 +46,6 @@ int sessions_new(unsigned timeout_s, unsigned max_total, unsigned max_per_user,
 		return -ENOMEM;
 	s->tab = calloc(max_total, sizeof(*s->tab));
 	if (!s->tab) {
-		free(s);
-		return -ENOMEM;
-	}
-	s->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	if (!s->sha256) {
-		free(s->tab);
 		free(s);
 		return -ENOMEM;
 	}
@@ -74,7 +65,6 @@ void sessions_free(struct sessions *s)
 	OPENSSL_cleanse(s->tab, s->max_total * sizeof(*s->tab));
 	free(s->tab);
 	free(s->store);
-	EVP_MD_free(s->sha256);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -171,13 +161,9 @@ int sessions_set_timeout(struct sessions *s, unsigned timeout_s)
 	return rc;
 }
 
-static int token_hash(const struct sessions *s, const char *token, unsigned char *out)
+static int token_hash(const char *token, unsigned char *out)
 {
-	unsigned int len = 0;
-	return EVP_Digest(token, strlen(token), out, &len, s->sha256, NULL) == 1 &&
-			       len == HASH_LEN
-		       ? 0
-		       : -EIO;
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), out) == 0 ? 0 : -EIO;
 }
 
 static void remove_at(struct sessions *s, size_t i)
@@ -239,11 +225,12 @@ static int create(struct sessions *s, const char *user, const char *peer, const 
 	if (toklen < SESSION_TOKEN_MAX)
 		return -EINVAL;
 	memset(&se, 0, sizeof(se));
-	if (RAND_bytes(raw, sizeof(raw)) != 1 || RAND_bytes(idraw, sizeof(idraw)) != 1)
+	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) ||
+	    gnutls_rnd(GNUTLS_RND_RANDOM, idraw, sizeof(idraw)))
 		return -EIO;
 	hex(raw, sizeof(raw), token);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	if ((rc = token_hash(s, token, se.token_hash)))
+	if ((rc = token_hash(token, se.token_hash)))
 		goto fail;
 	hex(idraw, sizeof(idraw), se.info.id);
 	snprintf(se.info.user, sizeof(se.info.user), "%s", user);
@@ -293,7 +280,7 @@ int sessions_lookup(struct sessions *s, const char *token, struct session_info *
 	size_t found = (size_t)-1;
 	time_t now;
 
-	if (strlen(token) != 2 * SESSION_TOKEN_BYTES || token_hash(s, token, h))
+	if (strlen(token) != 2 * SESSION_TOKEN_BYTES || token_hash(token, h))
 		return -ENOENT;
 	pthread_mutex_lock(&s->lock);
 	now = sweep_locked(s);

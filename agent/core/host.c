@@ -2,7 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,20 +104,20 @@ static void format_uuid(const uint8_t *b, char *out)
 /* Version 5 UUID of the machine-id (32 hex digits) in uuid_namespace. */
 static bool uuid_from_machine_id(const char *id, char *out)
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx;
-	bool ok;
+	uint8_t md[20];
+	gnutls_hash_hd_t h;
+	int rc;
 
 	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
 		return false;
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, uuid_namespace, sizeof(uuid_namespace)) == 1 &&
-	     EVP_DigestUpdate(ctx, id, 32) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
-	     mdlen >= 16;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	/* SHA-1 because RFC 4122 defines version 5 with it; not a security use */
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA1))
+		return false;
+	rc = gnutls_hash(h, uuid_namespace, sizeof(uuid_namespace));
+	if (!rc)
+		rc = gnutls_hash(h, id, 32);
+	gnutls_hash_deinit(h, md);
+	if (rc)
 		return false;
 	md[6] = (uint8_t)((md[6] & 0x0f) | 0x50);
 	md[8] = (uint8_t)((md[8] & 0x3f) | 0x80);

@@ -2,7 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/rand.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ int service_uuid_load(const char *path, char *out, size_t len)
 		return -EBADMSG;
 	if (rc != -ENOENT)
 		return rc;
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, b, sizeof(b)))
 		return -EIO;
 	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "cxl/cel.h"
 #include "util/fileio.h"
@@ -481,12 +482,11 @@ struct policy_catalogue *catalogue_new_empty(void)
 
 static int digest_hex(const char *text, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[32];
 
-	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, md))
 		return -EIO;
-	for (unsigned i = 0; i < mdlen; i++)
+	for (unsigned i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }

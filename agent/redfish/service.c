@@ -1,7 +1,8 @@
 #include "redfish/service.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,8 +97,7 @@ static void unauthorized(struct http_response *resp)
  * (one it also checks If-Match against) is kept. */
 static int serialise(struct http_response *resp)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[32];
 	char etag[24];
 	char *text;
 
@@ -115,7 +115,7 @@ static int serialise(struct http_response *resp)
 		resp->content_type = JSON_CONTENT_TYPE;
 	if (resp->status != 200 || http_response_get_header(resp, "ETag"))
 		return 0;
-	if (EVP_Digest(text, resp->text_len, md, &mdlen, EVP_sha256(), NULL) != 1)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, resp->text_len, md))
 		return 0;
 	snprintf(etag, sizeof(etag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
 		 md[3], md[4], md[5], md[6], md[7]);

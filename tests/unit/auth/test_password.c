@@ -36,6 +36,23 @@ static void test_roundtrip(void **state)
 	assert_int_equal(password_hash("x", 1000, h, 20), -ENOSPC);
 }
 
+/* Hashes stored by earlier versions (and by any PBKDF2-HMAC-SHA256) still
+ * verify: known answers computed independently (Python's hashlib). */
+static void test_known_answers(void **state)
+{
+	static const char stored[] =
+		"pbkdf2-sha256$1000$AAECAwQFBgcICQoLDA0ODw==$ppsXnjrdPB4KryJ6DrOqKqhkWrhv7PbKAMF1Eml8cZ4=";
+	static const char empty[] =
+		"pbkdf2-sha256$1000$AAECAwQFBgcICQoLDA0ODw==$xbMBsf1hvO1j8AZCojBOxnRRn7182DxLyD2v4XQ/mFU=";
+	(void)state;
+
+	assert_int_equal(password_verify("correct horse battery staple", stored), 1);
+	assert_int_equal(password_verify("correct horse battery stapl", stored), 0);
+	assert_int_equal(password_verify("", empty), 1);
+	assert_int_equal(password_verify("x", empty), 0);
+	assert_int_equal(password_hash_check(stored), 0);
+}
+
 /* The cost per login is the cost of one verification at the default
  * iteration count: measured here so the number in the docs is real. */
 static void test_cost(void **state)
@@ -61,6 +78,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_cost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
