@@ -25,6 +25,7 @@
 #include "audit/chain.h"
 #include "app/firstboot.h"
 #include "app/notify.h"
+#include "app/prestart.h"
 #include "auth/accounts.h"
 #include "app/open.h"
 #include "app/serve.h"
@@ -188,21 +189,37 @@ static void runtime_release(struct runtime *rt)
 	config_release(&rt->cfg);
 }
 
-/* The configured pair, or the host's own, made on the first start. */
-static int load_tls(struct runtime *rt, char *err, size_t errlen)
+/* In a short-lived child (app/prestart.h): every file the configuration
+ * names is checked before the state directory is touched, so that a start
+ * that fails leaves it as it was; then the configured TLS pair, or the
+ * host's own, made on the first start (while root). */
+static int check_and_load_tls(void *ctx, struct prestart_result *out, char *err, size_t errlen)
 {
-	const struct config *cfg = &rt->cfg;
+	const struct config *cfg = ctx;
 	char cert[4096], key[4096];
 	bool generated;
 	int rc;
 
-	if ((rc = firstboot_tls(cfg, err, errlen)) ||
+	if ((rc = agent_check_config(cfg, err, errlen)) || (rc = firstboot_tls(cfg, err, errlen)) ||
 	    (rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)) ||
-	    (rc = tls_load_pair(cert, key, &rt->cert_pem, &rt->key_pem, err, errlen)))
+	    (rc = tls_load_pair(cert, key, &out->cert_pem, &out->key_pem, err, errlen)))
 		return rc;
 	if (cfg->tls_client_ca)
-		rc = tls_load_ca(cfg->tls_client_ca, &rt->client_ca_pem, err, errlen);
+		rc = tls_load_ca(cfg->tls_client_ca, &out->client_ca_pem, err, errlen);
 	return rc;
+}
+
+static int load_tls(struct runtime *rt, char *err, size_t errlen)
+{
+	struct prestart_result tls;
+	int rc = prestart_run(check_and_load_tls, &rt->cfg, &tls, err, errlen);
+
+	if (rc)
+		return rc;
+	rt->cert_pem = tls.cert_pem;
+	rt->key_pem = tls.key_pem;
+	rt->client_ca_pem = tls.client_ca_pem;
+	return 0;
 }
 
 /* --check-config: what start-up would load besides the state. */
@@ -580,12 +597,9 @@ int main(int argc, char **argv)
 		return dump ? 0 : 1;
 	}
 	log_set_level(rt.cfg.log_level);
-	/* Every file the configuration names is checked before the state
-	 * directory is touched: a start that fails leaves it as it was. */
-	if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))))
-		goto fail;
 	if (opt.check) {
-		if ((rc = check_config(&rt, err, sizeof(err))))
+		if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))) ||
+		    (rc = check_config(&rt, err, sizeof(err))))
 			goto fail;
 		printf("%s: configuration OK\n", opt.config_path ? opt.config_path : "(defaults)");
 		runtime_release(&rt);
@@ -613,7 +627,6 @@ int main(int argc, char **argv)
 		goto fail;
 	if ((rc = take_initial_password(&rt, err, sizeof(err))))
 		goto fail;
-	/* the host's certificate is made on the first start, while root */
 	if ((rc = load_tls(&rt, err, sizeof(err))))
 		goto fail;
 	return split(&rt, &user);
