@@ -13,7 +13,7 @@
 #include "auth/identity.h"
 #include "util/clock.h"
 
-/* 256 random bits from OpenSSL's CSPRNG, written as 64 hex digits. */
+/* 256 random bits from GnuTLS's key generator, written as 64 hex digits. */
 #define SESSION_TOKEN_BYTES 32
 #define SESSION_TOKEN_MAX (2 * SESSION_TOKEN_BYTES + 1)
 #define SESSION_CONTEXT_MAX 128
