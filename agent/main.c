@@ -563,9 +563,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
-	/* libcrypto serves digests, PBKDF2, random bytes and certificate
-	 * parsing here (TLS is GnuTLS's): no openssl.cnf, error strings or
-	 * legacy name tables, which would stay resident for nothing. */
+	/* libcrypto serves certificates and keys only here (TLS, digests and
+	 * random bytes are GnuTLS's): no openssl.cnf, error strings or legacy
+	 * name tables, which would stay resident for nothing. */
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
 					OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
 					OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
