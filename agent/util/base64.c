@@ -1,74 +1,54 @@
 #include "util/base64.h"
 
 #include <errno.h>
+#include <nettle/base64.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* The 6-bit value of an alphabet character, or -1. */
-static int b64_value(char c)
+/* Nettle (GnuTLS's own crypto library, loaded for TLS anyway) does the
+ * coding; its decoder also skips white space, so the strict form is
+ * checked here first. */
+static bool strict_form(const char *text, size_t len, size_t *pad)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	if (len % 4)
+		return false;
+	*pad = 0;
+	while (*pad < 2 && *pad < len && text[len - 1 - *pad] == '=')
+		(*pad)++;
+	for (size_t i = 0; i < len - *pad; i++)
+		if (text[i] == '\0' || !strchr(alphabet, text[i]))
+			return false;
+	return true;
 }
 
 size_t base64_encode_into(char *out, const uint8_t *data, size_t len)
 {
-	size_t o = 0, i = 0;
+	size_t n = BASE64_ENCODED_LEN(len);
 
-	for (; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[v >> 12 & 63];
-		out[o++] = alphabet[v >> 6 & 63];
-		out[o++] = alphabet[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[v >> 12 & 63];
-		out[o++] = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
+	nettle_base64_encode_raw(out, len, data);
+	out[n] = '\0';
+	return n;
 }
 
 int base64_decode_into(const char *text, size_t len, uint8_t *out, size_t outcap,
 		       size_t *outlen)
 {
-	size_t pad = 0, o = 0;
+	struct base64_decode_ctx ctx;
+	size_t pad, n = outcap;
 
-	if (len % 4)
+	if (!strict_form(text, len, &pad))
 		return -EINVAL;
-	while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
-		pad++;
 	if (len / 4 * 3 - pad > outcap)
 		return -ENOSPC;
-	for (size_t i = 0; i < len; i += 4) {
-		uint32_t v = 0;
-		for (size_t k = 0; k < 4; k++) {
-			int d = i + k >= len - pad ? 0 : b64_value(text[i + k]);
-			if (d < 0)
-				return -EINVAL;
-			v = v << 6 | (uint32_t)d;
-		}
-		/* the bits under the padding are not looked at, as RFC 4648
-		 * decoders commonly do */
-		for (size_t k = 0; k < 3 && o < len / 4 * 3 - pad; k++)
-			out[o++] = (uint8_t)(v >> (16 - 8 * k));
-	}
-	*outlen = o;
+	nettle_base64_decode_init(&ctx);
+	if (!nettle_base64_decode_update(&ctx, &n, out, len, text) ||
+	    !nettle_base64_decode_final(&ctx))
+		return -EINVAL;
+	*outlen = n;
 	return 0;
 }
 
