@@ -13,7 +13,6 @@
 #include "cxl/device.h"
 
 struct agent;
-struct workpool;
 
 /* Background operations the broker started and has not seen end: only these
  * may be polled or closed by the front. */
@@ -42,9 +41,13 @@ struct pushed {
 struct broker {
 	struct agent *ag;
 	int fd;
-	uint8_t *rx;                      /* one datagram as received (reader only) */
 	pthread_mutex_t send_lock;
-	struct workpool *pool;
+	pthread_mutex_t readers_lock;     /* readers, readers_idle, ended, end_rc */
+	pthread_cond_t readers_gone;      /* a reader thread ended */
+	unsigned readers;                 /* reader threads alive */
+	unsigned readers_idle;            /* of which waiting for a request */
+	bool ended;                       /* the readers saw the session end */
+	int end_rc;                       /* why: 0 (the front closed it) or -errno */
 	pthread_mutex_t bg_lock;
 	struct bg_open bg[BROKER_BG_MAX];
 	bool failed;                      /* a send failed: the front is gone */

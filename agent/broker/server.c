@@ -1,7 +1,7 @@
-/* The broker's session with the front (server.h): one loop reads requests,
- * signals and the clock; requests that touch a device or a file run on a
- * worker pool so one slow device never holds up another, and every reply is
- * one datagram sent under one lock. */
+/* The broker's session with the front (server.h): threads that each read a
+ * request and serve it themselves, so one slow device never holds up
+ * another and a request crosses no thread here; one loop for signals, the
+ * clock and pushes. Every reply is one datagram sent under one lock. */
 #include "broker/server.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,11 +27,13 @@
 #include "cxl/device.h"
 #include "policy/catalogue.h"
 #include "util/log.h"
-#include "util/workpool.h"
 
 #define TICK_MS 50
 #define POLL_TIMEOUT_MS 250
-#define POOL_THREADS 32
+/* Threads serving requests at once; each may wait on its device for the
+ * command's timeout, so this bounds threads, not throughput. */
+#define READERS_MAX 32
+#define READER_IDLE_MS 1000
 #define AUDIT_PAGE_MAX 1000
 
 int broker_send(struct broker *b, const struct broker_msg *m)
@@ -54,19 +57,12 @@ int broker_send(struct broker *b, const struct broker_msg *m)
 	return rc;
 }
 
-/* A request and the datagram its borrowed fields point into. */
+/* A request being served; its borrowed fields point into the datagram in
+ * the buffer of the thread that read it and serves it. */
 struct job {
 	struct broker *b;
-	uint8_t *dgram;
 	struct broker_msg req;
 };
-
-static void job_free(struct job *j)
-{
-	broker_msg_release(&j->req);
-	free(j->dgram);
-	free(j);
-}
 
 static void reply(struct job *j, struct broker_msg *m)
 {
@@ -123,9 +119,8 @@ static uint64_t since_us(const struct timespec *t0)
 /* The front's word for who is calling and what: the device by index and id
  * (both must agree), the approval by id in the broker's own catalogue; the
  * policy is decided again and the intent written by command_submit(). */
-static void do_submit(void *arg)
+static void do_submit(struct job *j)
 {
-	struct job *j = arg;
 	const struct broker_submit *s = &j->req.u.submit;
 	struct broker_msg m = { 0 };
 	struct broker_submit_reply *r = &m.u.submit_reply;
@@ -139,7 +134,6 @@ static void do_submit(void *arg)
 	if (idx < 0 || (uint32_t)idx != s->device) {
 		r->rc = -ENODEV;
 		reply(j, &m);
-		job_free(j);
 		return;
 	}
 	cat = catalogue_cell_get(&j->b->ag->catalogue);
@@ -166,14 +160,12 @@ static void do_submit(void *arg)
 	if (!r->rc)
 		command_outcome_clear(&o);
 	catalogue_unref(cat);
-	job_free(j);
 }
 
 /* One Background Operation Status read for an operation this broker
  * started; when the device says it is over, the broker records it. */
-static void do_bg_poll(void *arg)
+static void do_bg_poll(struct job *j)
 {
-	struct job *j = arg;
 	struct broker_msg m = { 0 };
 	struct broker_bg_poll_reply *r = &m.u.bg_poll_reply;
 	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
@@ -197,12 +189,10 @@ static void do_bg_poll(void *arg)
 	}
 	reply(j, &m);
 	cxl_cmd_result_clear(&res);
-	job_free(j);
 }
 
-static void do_bg_close(void *arg)
+static void do_bg_close(struct job *j)
 {
-	struct job *j = arg;
 	const struct broker_bg_close *c = &j->req.u.bg_close;
 	struct broker_msg m = { 0 };
 	struct bg_open op;
@@ -215,7 +205,6 @@ static void do_bg_close(void *arg)
 										: -ETIMEDOUT,
 					  0, since_us(&op.started));
 	reply(j, &m);
-	job_free(j);
 }
 
 static int send_json(struct job *j, struct broker_msg *m, json_t *v)
@@ -236,9 +225,8 @@ static int send_json(struct job *j, struct broker_msg *m, json_t *v)
 
 /* A page of records; a page too large for one datagram is halved until it
  * fits (the front links the next page from what it got). */
-static void do_audit_read(void *arg)
+static void do_audit_read(struct job *j)
 {
-	struct job *j = arg;
 	size_t max = j->req.u.audit_read.max, total = 0;
 	int rc = -EMSGSIZE;
 
@@ -259,12 +247,10 @@ static void do_audit_read(void *arg)
 		}
 		max /= 2;
 	}
-	job_free(j);
 }
 
-static void do_audit_find(void *arg)
+static void do_audit_find(struct job *j)
 {
-	struct job *j = arg;
 	struct broker_msg m = { 0 };
 	json_t *rec = NULL;
 
@@ -275,19 +261,16 @@ static void do_audit_find(void *arg)
 		send_json(j, &e, NULL);
 	}
 	json_decref(rec);
-	job_free(j);
 }
 
-static void do_audit_status(void *arg)
+static void do_audit_status(struct job *j)
 {
-	struct job *j = arg;
 	struct broker_msg m = { 0 };
 
 	m.u.audit_status.bad = audit_health(j->b->ag->audit, m.u.audit_status.message,
 					    sizeof(m.u.audit_status.message));
 	audit_chain_head(j->b->ag->audit, m.u.audit_status.head);
 	reply(j, &m);
-	job_free(j);
 }
 
 /* The service is ready when the front listens: the broker is the process
@@ -301,17 +284,15 @@ static void notify_front_ready(const struct agent *ag)
 	notify_ready(status);
 }
 
-static void do_ready(void *arg)
+static void do_ready(struct job *j)
 {
-	struct job *j = arg;
 	struct broker_msg m = { .type = BROKER_MSG_READY_REPLY };
 
 	notify_front_ready(j->b->ag);
 	reply(j, &m);
-	job_free(j);
 }
 
-static void (*const handlers[BROKER_MSG_TYPE_MAX + 1])(void *) = {
+static void (*const handlers[BROKER_MSG_TYPE_MAX + 1])(struct job *) = {
 	[BROKER_MSG_READY] = do_ready,
 	[BROKER_MSG_SUBMIT] = do_submit,
 	[BROKER_MSG_BG_POLL] = do_bg_poll,
@@ -321,43 +302,130 @@ static void (*const handlers[BROKER_MSG_TYPE_MAX + 1])(void *) = {
 	[BROKER_MSG_AUDIT_STATUS] = do_audit_status,
 };
 
-/* One datagram from the front: 1 to go on, 0 at the end of the session,
- * -EPROTO when the front broke the protocol. */
-static int receive(struct broker *b)
+/* Serve one datagram from the front in place: 0, or -EPROTO when it is not
+ * a request of the protocol (the session then ends). */
+static int serve_one(struct broker *b, uint8_t *dgram, ssize_t n)
 {
-	struct job *j = calloc(1, sizeof(*j));
-	ssize_t n;
-	int rc;
+	struct job j = { .b = b };
 
-	if (!j)
-		return -ENOMEM;
-	j->b = b;
-	n = recv(b->fd, b->rx, BROKER_MSG_MAX, MSG_TRUNC);
-	if (n <= 0) {
-		free(j);
-		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
-	}
-	/* The job keeps its own copy: its borrowed fields point into it. */
-	if ((size_t)n <= BROKER_MSG_MAX && !(j->dgram = malloc((size_t)n))) {
-		free(j);
-		return -ENOMEM;
-	}
-	if (j->dgram)
-		memcpy(j->dgram, b->rx, (size_t)n);
-	if ((size_t)n > BROKER_MSG_MAX || broker_msg_decode(j->dgram, (size_t)n, &j->req) ||
-	    !broker_msg_is_request(j->req.type) || !handlers[j->req.type]) {
+	if ((size_t)n > BROKER_MSG_MAX || broker_msg_decode(dgram, (size_t)n, &j.req) ||
+	    !broker_msg_is_request(j.req.type) || !handlers[j.req.type]) {
 		log_error("broker: the front sent a %s datagram of %zd bytes that is not a request "
 			  "of the protocol; ending the session",
 			  (size_t)n >= BROKER_HEADER_LEN ? "malformed or unexpected" : "short", n);
-		free(j->dgram);
-		free(j);
 		return -EPROTO;
 	}
-	if ((rc = workpool_submit(b->pool, handlers[j->req.type], j))) {
-		job_free(j);
-		return rc;
+	handlers[j.req.type](&j);
+	broker_msg_release(&j.req);
+	return 0;
+}
+
+/* The session is over for the readers (0: the front closed it, or a
+ * negative errno); the first reason stays. Waking the session loop: its
+ * poll sees the socket hung up. readers_lock held. */
+static void end_locked(struct broker *b, int why)
+{
+	if (b->ended)
+		return;
+	b->ended = true;
+	b->end_rc = why;
+	if (why)
+		shutdown(b->fd, SHUT_RDWR);
+}
+
+static void *reader_main(void *arg);
+
+/* One more thread waiting on the socket, unless there are enough already.
+ * readers_lock held. */
+static void spawn_locked(struct broker *b)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (b->readers >= READERS_MAX)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, reader_main, b) == 0) {
+		b->readers++;
+		b->readers_idle++;
+	} else if (!b->readers) {
+		log_error("broker: cannot start a thread to read the front's requests");
+		end_locked(b, -EAGAIN);
 	}
-	return 1;
+	pthread_attr_destroy(&attr);
+}
+
+/* Each reader receives a request and serves it itself, so a request crosses
+ * no thread inside the broker. Before serving, the last idle reader starts
+ * another: a device that takes its time holds only its own thread, and the
+ * next request is read meanwhile. A reader idle for a whole READER_IDLE_MS
+ * (the socket's receive timeout) ends while another waits. */
+static void *reader_main(void *arg)
+{
+	struct broker *b = arg;
+	uint8_t *rx = malloc(BROKER_MSG_MAX);
+
+	pthread_mutex_lock(&b->readers_lock);
+	while (rx && !b->ended) {
+		ssize_t n;
+		int err, rc;
+
+		pthread_mutex_unlock(&b->readers_lock);
+		n = recv(b->fd, rx, BROKER_MSG_MAX, MSG_TRUNC);
+		err = errno;
+		pthread_mutex_lock(&b->readers_lock);
+		if (n < 0 && (err == EINTR || err == EAGAIN || err == EWOULDBLOCK)) {
+			if (err != EINTR && b->readers_idle > 1)
+				break;
+			continue;
+		}
+		if (n <= 0) {
+			end_locked(b, n < 0 ? -err : 0);
+			break;
+		}
+		if (--b->readers_idle == 0)
+			spawn_locked(b);
+		pthread_mutex_unlock(&b->readers_lock);
+		rc = serve_one(b, rx, n);
+		pthread_mutex_lock(&b->readers_lock);
+		b->readers_idle++;
+		if (rc)
+			end_locked(b, rc);
+	}
+	if (!rx)
+		end_locked(b, -ENOMEM);
+	b->readers_idle--;
+	b->readers--;
+	pthread_cond_broadcast(&b->readers_gone);
+	pthread_mutex_unlock(&b->readers_lock);
+	free(rx);
+	return NULL;
+}
+
+/* The first reader, with the session's signal mask (every signal the
+ * session takes through its signalfd stays blocked in all threads). */
+static int readers_start(struct broker *b)
+{
+	struct timeval idle = { READER_IDLE_MS / 1000, (READER_IDLE_MS % 1000) * 1000 };
+	int rc;
+
+	if (setsockopt(b->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle)) < 0)
+		return -errno;
+	pthread_mutex_lock(&b->readers_lock);
+	spawn_locked(b);
+	rc = b->readers ? 0 : -EAGAIN;
+	pthread_mutex_unlock(&b->readers_lock);
+	return rc;
+}
+
+/* Every reader gone: requests under way have finished and been audited. */
+static void readers_wait(struct broker *b)
+{
+	pthread_mutex_lock(&b->readers_lock);
+	while (b->readers)
+		pthread_cond_wait(&b->readers_gone, &b->readers_lock);
+	pthread_mutex_unlock(&b->readers_lock);
 }
 
 /* Close what nobody will follow any more: the front is gone. */
@@ -476,6 +544,19 @@ static void watchdog(struct broker *b)
 		 idle);
 }
 
+/* 1 when the readers have ended the session (*rc: why), 0 while it goes on. */
+static int readers_ended(struct broker *b, int *rc)
+{
+	int ended;
+
+	pthread_mutex_lock(&b->readers_lock);
+	ended = b->ended;
+	*rc = b->end_rc;
+	pthread_mutex_unlock(&b->readers_lock);
+	return ended;
+}
+
+/* Signals, the clock and the socket's end; the readers serve the requests. */
 static int session(struct broker *b, pid_t front, bool *told, int *status, bool *reaped)
 {
 	int sfd = open_signals(b), rc = 0;
@@ -484,8 +565,12 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 		return -errno;
 	if ((rc = broker_push_initial(b)))
 		log_error("broker: cannot send the front its start-up state: %s", strerror(-rc));
+	else if ((rc = readers_start(b)))
+		log_error("broker: cannot read the front's requests: %s", strerror(-rc));
 	while (!rc && !b->failed) {
-		struct pollfd pfd[2] = { { b->fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		/* No POLLIN: only the hang-up, which the readers cause when they
+		 * end the session and the front causes when it goes. */
+		struct pollfd pfd[2] = { { b->fd, 0, 0 }, { sfd, POLLIN, 0 } };
 		int n = poll(pfd, 2, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
@@ -494,13 +579,12 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
 		    (*reaped = on_signal(b, sfd, front, told, status)))
 			break;
-		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			int r = receive(b);
-			if (r <= 0) {
-				rc = r;
-				break;
-			}
+		if ((n > 0 && (pfd[0].revents & (POLLHUP | POLLERR))) || readers_ended(b, &rc)) {
+			readers_ended(b, &rc);
+			break;
 		}
+		/* At most once a tick: a burst of commands changes the mailbox
+		 * count and the audit chain head many times but is pushed once. */
 		broker_push_changes(b);
 		watchdog(b);
 	}
@@ -514,10 +598,7 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	bool told = false, reaped = false;
 	int status = 0, rc;
 
-	if (!b || !(b->rx = malloc(BROKER_MSG_MAX)) || workpool_new(POOL_THREADS, 1000, &b->pool)) {
-		if (b)
-			free(b->rx);
-		free(b);
+	if (!b) {
 		close(fd);
 		kill(front, SIGKILL);
 		reap(front, &status, true);
@@ -529,12 +610,14 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	b->watchdog_usec = notify_watchdog_usec();
 	pthread_mutex_init(&b->send_lock, NULL);
 	pthread_mutex_init(&b->bg_lock, NULL);
+	pthread_mutex_init(&b->readers_lock, NULL);
+	pthread_cond_init(&b->readers_gone, NULL);
 	rc = session(b, front, &told, &status, &reaped);
 	if (rc == -EPROTO)
 		kill(front, SIGKILL);
 	/* Requests under way finish and are audited; their answers go nowhere. */
 	shutdown(fd, SHUT_RDWR);
-	workpool_free(b->pool);
+	readers_wait(b);
 	abandon_open(b);
 	if (!reaped) {
 		if (!told && rc != -EPROTO)
@@ -544,7 +627,8 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	close(fd);
 	pthread_mutex_destroy(&b->send_lock);
 	pthread_mutex_destroy(&b->bg_lock);
-	free(b->rx);
+	pthread_mutex_destroy(&b->readers_lock);
+	pthread_cond_destroy(&b->readers_gone);
 	free(b);
 	if (WIFSIGNALED(status))
 		log_error("the front was killed by signal %d", WTERMSIG(status));
