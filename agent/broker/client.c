@@ -1,7 +1,10 @@
 /* The front's end of the broker session (client.h). Requests from any
  * thread each take a slot, send one datagram and wait on the slot's
  * condition; the one reader thread hands each reply to its slot by id and
- * applies pushes to the mirror, the catalogue and the audit health. */
+ * applies pushes to the mirror, the catalogue and the audit health. A
+ * command may instead be started without waiting: its slot names a
+ * completion, which the reader calls itself with the outcome, so the
+ * answer reaches the HTTP side with no other thread in between. */
 #include "broker/client.h"
 
 #include <errno.h>
@@ -26,6 +29,8 @@
 
 #define SLOTS 256
 
+typedef void (*submit_done_fn)(void *arg, int rc, struct command_outcome *out);
+
 struct slot {
 	bool used;
 	bool done;
@@ -33,6 +38,8 @@ struct slot {
 	uint16_t want;          /* reply type */
 	uint8_t *dgram;         /* the reply, owned until the caller takes it */
 	struct broker_msg reply;
+	submit_done_fn on_done; /* non-NULL: started without waiting (submit only) */
+	void *done_arg;
 };
 
 struct broker_client {
@@ -65,52 +72,81 @@ static ssize_t recv_one(struct broker_client *c)
 	return n > (ssize_t)BROKER_MSG_MAX ? -1 : n;
 }
 
-/* Send req and wait for its reply: a slot holding it (release with
- * slot_put), or NULL with *rc set. */
-static struct slot *call(struct broker_client *c, struct broker_msg *req, int *rc)
+/* A free slot, marked used and given req's id (and done, NULL for a caller
+ * who waits); NULL with *rc = -EPIPE when the session is over, or -EAGAIN
+ * when every slot is taken and wait is false. */
+static struct slot *slot_take(struct broker_client *c, struct broker_msg *req, bool wait,
+			      submit_done_fn done, void *arg, int *rc)
 {
 	struct slot *s = NULL;
-	uint8_t *buf;
-	size_t len;
-	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
-	while (!c->dead && !s) {
-		for (size_t i = 0; i < SLOTS && !s; i++)
+	for (;;) {
+		for (size_t i = 0; i < SLOTS && !s && !c->dead; i++)
 			if (!c->slot[i].used)
 				s = &c->slot[i];
-		if (!s)
-			pthread_cond_wait(&c->free_slot, &c->lock);
+		if (s || c->dead || !wait)
+			break;
+		pthread_cond_wait(&c->free_slot, &c->lock);
 	}
-	if (c->dead) {
+	if (c->dead || !s) {
 		pthread_mutex_unlock(&c->lock);
-		*rc = -EPIPE;
+		*rc = c->dead ? -EPIPE : -EAGAIN;
 		return NULL;
 	}
 	s->used = true;
 	s->done = false;
+	s->on_done = done;
+	s->done_arg = arg;
 	s->id = req->id = ++c->next_id ? c->next_id : ++c->next_id;
 	s->want = broker_msg_reply_type(req->type);
 	pthread_mutex_unlock(&c->lock);
+	return s;
+}
 
-	*rc = broker_msg_encode(req, &buf, &len);
-	if (!*rc) {
-		do
-			n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-		*rc = n < 0 ? -errno : 0;
-		free(buf);
-	}
+/* Give the slot back (c->lock held). */
+static void slot_free_locked(struct broker_client *c, struct slot *s)
+{
+	broker_msg_release(&s->reply);
+	free(s->dgram);
+	s->dgram = NULL;
+	s->used = false;
+	s->on_done = NULL;
+	pthread_cond_signal(&c->free_slot);
+}
+
+static int send_req(struct broker_client *c, const struct broker_msg *req)
+{
+	uint8_t *buf;
+	size_t len;
+	ssize_t n;
+	int rc = broker_msg_encode(req, &buf, &len);
+
+	if (rc)
+		return rc;
+	do
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	free(buf);
+	return n < 0 ? -errno : 0;
+}
+
+/* Send req and wait for its reply: a slot holding it (release with
+ * slot_put), or NULL with *rc set. */
+static struct slot *call(struct broker_client *c, struct broker_msg *req, int *rc)
+{
+	struct slot *s = slot_take(c, req, true, NULL, NULL, rc);
+
+	if (!s)
+		return NULL;
+	*rc = send_req(c, req);
 	pthread_mutex_lock(&c->lock);
 	while (!*rc && !s->done && !c->dead)
 		pthread_cond_wait(&c->slot_cond[s - c->slot], &c->lock);
 	if (!*rc && !s->done)
 		*rc = -EPIPE;
 	if (*rc) {
-		free(s->dgram);
-		s->dgram = NULL;
-		s->used = false;
-		pthread_cond_signal(&c->free_slot);
+		slot_free_locked(c, s);
 		s = NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -120,22 +156,54 @@ static struct slot *call(struct broker_client *c, struct broker_msg *req, int *r
 static void slot_put(struct broker_client *c, struct slot *s)
 {
 	pthread_mutex_lock(&c->lock);
-	broker_msg_release(&s->reply);
-	free(s->dgram);
-	s->dgram = NULL;
-	s->used = false;
-	pthread_cond_signal(&c->free_slot);
+	slot_free_locked(c, s);
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Fail every request still waiting; commands started without waiting
+ * complete with -EPIPE, here, outside the lock. */
 static void set_dead(struct broker_client *c)
 {
+	submit_done_fn fn[SLOTS];
+	void *arg[SLOTS];
+	size_t n = 0;
+
 	pthread_mutex_lock(&c->lock);
 	c->dead = true;
-	for (size_t i = 0; i < SLOTS; i++)
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct slot *s = &c->slot[i];
+		if (s->used && s->on_done) {
+			fn[n] = s->on_done;
+			arg[n++] = s->done_arg;
+			slot_free_locked(c, s);
+		}
 		pthread_cond_signal(&c->slot_cond[i]);
+	}
 	pthread_cond_broadcast(&c->free_slot);
 	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < n; i++)
+		fn[i](arg[i], -EPIPE, NULL);
+}
+
+static int outcome_from(const struct broker_submit_reply *r, struct command_outcome *out);
+
+/* A command started without waiting: its outcome from the reply m, given
+ * to its completion on this thread, outside the lock (c->lock held on
+ * entry and on return). */
+static void complete_started(struct broker_client *c, struct slot *s,
+			     const struct broker_msg *m)
+{
+	submit_done_fn fn = s->on_done;
+	void *arg = s->done_arg;
+	struct command_outcome o;
+	int rc;
+
+	slot_free_locked(c, s);
+	pthread_mutex_unlock(&c->lock);
+	rc = outcome_from(&m->u.submit_reply, &o);
+	fn(arg, rc, rc ? NULL : &o);
+	command_outcome_clear(&o);
+	pthread_mutex_lock(&c->lock);
 }
 
 static int deliver_reply(struct broker_client *c, const struct broker_msg *m, size_t n)
@@ -149,6 +217,11 @@ static int deliver_reply(struct broker_client *c, const struct broker_msg *m, si
 			continue;
 		if (s->want != m->type)
 			break;
+		if (s->on_done) {
+			complete_started(c, s, m);
+			rc = 0;
+			break;
+		}
 		/* decode again from a copy the caller keeps: borrowed fields */
 		s->dgram = malloc(n);
 		if (!s->dgram) {
@@ -454,18 +527,13 @@ void broker_client_free(struct broker_client *c)
 
 /* ---- the remote operations (core/remote.h) as requests ---- */
 
-static int r_submit(void *ctx, const struct identity *who, size_t idx, const char *device_id,
-		    const char *command_id, const uint8_t *payload, size_t payload_len,
-		    unsigned timeout_ms, struct command_outcome *out)
+static void submit_req(struct broker_msg *req, const struct identity *who, size_t idx,
+		       const char *device_id, const char *command_id, const uint8_t *payload,
+		       size_t payload_len, unsigned timeout_ms)
 {
-	struct broker_client *c = ctx;
-	struct broker_msg req = { .type = BROKER_MSG_SUBMIT };
-	struct broker_submit *q = &req.u.submit;
-	const struct broker_submit_reply *r;
-	struct slot *s;
-	int rc;
+	struct broker_submit *q = &req->u.submit;
 
-	memset(out, 0, sizeof(*out));
+	req->type = BROKER_MSG_SUBMIT;
 	q->method = who->method;
 	snprintf(q->user, sizeof(q->user), "%s", who->user);
 	q->privileges = who->privileges;
@@ -476,27 +544,77 @@ static int r_submit(void *ctx, const struct identity *who, size_t idx, const cha
 	q->timeout_ms = timeout_ms;
 	q->payload = payload;
 	q->payload_len = payload_len;
+}
+
+/* *out (new, command_outcome_clear) from the broker's reply: 0, the
+ * broker's own error, or -ENOMEM. */
+static int outcome_from(const struct broker_submit_reply *r, struct command_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->rc)
+		return r->rc;
+	out->stage = (enum command_stage)r->stage;
+	out->decision = r->decision;
+	snprintf(out->audit_id, sizeof(out->audit_id), "%s", r->audit_id);
+	out->audit_error = r->audit_error;
+	out->result.transport = r->transport;
+	out->result.mbox_rc = r->mbox_rc;
+	out->result.duration_us = r->duration_us;
+	out->audit_us = r->audit_us;
+	if (r->out_len && !(out->result.out = malloc(r->out_len)))
+		return -ENOMEM;
+	if (r->out_len) {
+		memcpy(out->result.out, r->out, r->out_len);
+		out->result.out_len = r->out_len;
+	}
+	return 0;
+}
+
+static int r_submit(void *ctx, const struct identity *who, size_t idx, const char *device_id,
+		    const char *command_id, const uint8_t *payload, size_t payload_len,
+		    unsigned timeout_ms, struct command_outcome *out)
+{
+	struct broker_client *c = ctx;
+	struct broker_msg req = { 0 };
+	struct slot *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	submit_req(&req, who, idx, device_id, command_id, payload, payload_len, timeout_ms);
 	if (!(s = call(c, &req, &rc)))
 		return rc;
-	r = &s->reply.u.submit_reply;
-	if (!(rc = r->rc)) {
-		out->stage = (enum command_stage)r->stage;
-		out->decision = r->decision;
-		snprintf(out->audit_id, sizeof(out->audit_id), "%s", r->audit_id);
-		out->audit_error = r->audit_error;
-		out->result.transport = r->transport;
-		out->result.mbox_rc = r->mbox_rc;
-		out->result.duration_us = r->duration_us;
-		out->audit_us = r->audit_us;
-		if (r->out_len && !(out->result.out = malloc(r->out_len)))
-			rc = -ENOMEM;
-		else if (r->out_len) {
-			memcpy(out->result.out, r->out, r->out_len);
-			out->result.out_len = r->out_len;
-		}
-	}
+	rc = outcome_from(&s->reply.u.submit_reply, out);
 	slot_put(c, s);
 	return rc;
+}
+
+/* The slot names the completion before the request leaves: the reply may
+ * be read before send() returns here. */
+static int r_submit_start(void *ctx, const struct identity *who, size_t idx,
+			  const char *device_id, const char *command_id, const uint8_t *payload,
+			  size_t payload_len, unsigned timeout_ms, submit_done_fn done, void *arg)
+{
+	struct broker_client *c = ctx;
+	struct broker_msg req = { 0 };
+	struct slot *s;
+	int rc;
+
+	submit_req(&req, who, idx, device_id, command_id, payload, payload_len, timeout_ms);
+	if (!(s = slot_take(c, &req, false, done, arg, &rc)))
+		return rc;
+	rc = send_req(c, &req);
+	if (!rc)
+		return 0;
+	/* Not sent: the caller keeps the work, unless the session ended
+	 * meanwhile and has already completed it. */
+	pthread_mutex_lock(&c->lock);
+	if (s->used && s->on_done == done && s->done_arg == arg && s->id == req.id) {
+		slot_free_locked(c, s);
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }
 
 static int r_bg_poll(void *ctx, size_t idx, const char *intent, struct cxl_cmd_result *res)
@@ -616,6 +734,7 @@ int broker_client_ready(struct broker_client *c)
 
 const struct agent_remote broker_client_remote = {
 	.submit = r_submit,
+	.submit_start = r_submit_start,
 	.bg_poll = r_bg_poll,
 	.bg_close = r_bg_close,
 	.audit_read = r_audit_read,

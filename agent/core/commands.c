@@ -196,24 +196,90 @@ static void count_outcome(struct metrics *m, uint16_t opcode, const struct comma
 			o->stage == COMMAND_SUBMITTED && o->result.transport != -EBUSY);
 }
 
+/* What every submission leaves behind once its outcome is known. */
+static void account(struct agent *ag, const char *user, size_t idx, uint16_t opcode,
+		    const char *command_id, const struct command_outcome *out)
+{
+	struct cxl_dev_info info;
+
+	/* The audit write is timed where it happens (the broker's, behind
+	 * one) and counted where the metrics are served. */
+	metrics_audit_write(ag->metrics, out->audit_us);
+	count_outcome(ag->metrics, opcode, out);
+	/* Published after the audit trail is written, so an event never names
+	 * a command the audit log does not know. */
+	if (cxl_devset_info(ag->devices, idx, &info) == 0)
+		events_command(ag->events, info.id, command_id, opcode, user, out);
+}
+
 int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 		   const struct policy_command *approval, const uint8_t *payload,
 		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
 {
-	struct cxl_dev_info info;
 	int rc = submit_audited(ag, who, idx, approval, payload, payload_len, timeout_ms, out);
 
-	/* The audit write is timed where it happens (the broker's, behind
-	 * one) and counted where the metrics are served. */
-	if (rc == 0) {
-		metrics_audit_write(ag->metrics, out->audit_us);
-		count_outcome(ag->metrics, approval ? approval->opcode : 0, out);
-	}
-	/* Published after the audit trail is written, so an event never names
-	 * a command the audit log does not know. */
-	if (rc == 0 && cxl_devset_info(ag->devices, idx, &info) == 0)
-		events_command(ag->events, info.id, approval ? approval->id : NULL,
-			       approval ? approval->opcode : 0, who->user, out);
+	if (rc == 0)
+		account(ag, who->user, idx, approval ? approval->opcode : 0,
+			approval ? approval->id : NULL, out);
+	return rc;
+}
+
+bool command_can_start(const struct agent *ag)
+{
+	return ag->remote && ag->remote->submit_start;
+}
+
+/* A started command until its outcome comes back. */
+struct started {
+	struct agent *ag;
+	size_t idx;
+	uint16_t opcode;
+	bool approved;
+	char command_id[POLICY_ID_MAX + 1];
+	char user[IDENTITY_NAME_MAX];
+	command_done_fn done;
+	void *arg;
+};
+
+static void started_done(void *arg, int rc, struct command_outcome *out)
+{
+	struct started *st = arg;
+
+	if (rc == 0)
+		account(st->ag, st->user, st->idx, st->opcode,
+			st->approved ? st->command_id : NULL, out);
+	st->done(st->arg, rc, rc ? NULL : out);
+	free(st);
+}
+
+int command_submit_start(struct agent *ag, const struct identity *who, size_t idx,
+			 const struct policy_command *approval, const uint8_t *payload,
+			 size_t payload_len, unsigned timeout_ms, command_done_fn done, void *arg)
+{
+	struct cxl_dev_info info;
+	struct started *st;
+	int rc;
+
+	if (!command_can_start(ag))
+		return -ENOTSUP;
+	if ((rc = cxl_devset_info(ag->devices, idx, &info)) < 0)
+		return rc;
+	if (!(st = calloc(1, sizeof(*st))))
+		return -ENOMEM;
+	st->ag = ag;
+	st->idx = idx;
+	st->opcode = approval ? approval->opcode : 0;
+	st->approved = approval != NULL;
+	if (approval)
+		snprintf(st->command_id, sizeof(st->command_id), "%s", approval->id);
+	snprintf(st->user, sizeof(st->user), "%s", who->user);
+	st->done = done;
+	st->arg = arg;
+	rc = ag->remote->submit_start(ag->remote_ctx, who, idx, info.id,
+				      approval ? approval->id : NULL, payload, payload_len,
+				      timeout_ms, started_done, st);
+	if (rc)
+		free(st);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #ifndef CXLA_CORE_COMMANDS_H
 #define CXLA_CORE_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,24 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 		   const struct policy_command *approval, const uint8_t *payload,
 		   size_t payload_len, unsigned timeout_ms, struct command_outcome *out);
 void command_outcome_clear(struct command_outcome *out);
+
+/* Completion of command_submit_start(): rc and out as command_submit()
+ * returns them (out borrowed for the call; NULL when rc is not 0). */
+typedef void (*command_done_fn)(void *arg, int rc, const struct command_outcome *out);
+
+/* Whether command_submit_start() can be used: the commands go to a broker
+ * that answers on another thread. */
+bool command_can_start(const struct agent *ag);
+/* command_submit() without waiting for the device: 0, and done(arg, ...)
+ * is then called exactly once, on the thread that reads the broker's
+ * replies (possibly before this returns), after the metrics and events
+ * command_submit() produces; or a negative errno (-EAGAIN: too many under
+ * way, -ENOTSUP: no broker) and done is never called. approval and who are
+ * borrowed for the call only; approval->opcode and id are copied. done
+ * must be quick and must not wait for the broker. */
+int command_submit_start(struct agent *ag, const struct identity *who, size_t idx,
+			 const struct policy_command *approval, const uint8_t *payload,
+			 size_t payload_len, unsigned timeout_ms, command_done_fn done, void *arg);
 
 /* Record the final result of a background operation that intent_id started:
  * transport 0 and the device's return code, or -errno when it was lost.

@@ -30,6 +30,16 @@ struct agent_remote {
 	int (*submit)(void *ctx, const struct identity *who, size_t idx, const char *device_id,
 		      const char *command_id, const uint8_t *payload, size_t payload_len,
 		      unsigned timeout_ms, struct command_outcome *out);
+	/* The same without waiting: 0, and done(arg, rc, out) is called exactly
+	 * once with what submit would have returned (out borrowed for the
+	 * call, NULL unless rc is 0), on the session's reader thread, possibly
+	 * before this returns; or a negative errno (-EAGAIN: too many requests
+	 * under way) and done is never called. payload is copied before this
+	 * returns. done must not wait for the broker. */
+	int (*submit_start)(void *ctx, const struct identity *who, size_t idx,
+			    const char *device_id, const char *command_id, const uint8_t *payload,
+			    size_t payload_len, unsigned timeout_ms,
+			    void (*done)(void *arg, int rc, struct command_outcome *out), void *arg);
 	/* Background Operation Status of device idx for the operation intent
 	 * started; the broker records a finished one itself. */
 	int (*bg_poll)(void *ctx, size_t idx, const char *intent, struct cxl_cmd_result *res);

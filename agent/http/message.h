@@ -86,6 +86,15 @@ struct http_deferred {
 	 * checks have a small pool of their own, so that a flood of them
 	 * neither waits behind device commands nor takes every CPU. */
 	struct workpool *pool;
+	/* Optional, for work that waits on another thread's answer rather
+	 * than blocking (a command sent to the broker): called on the server
+	 * thread once the connection is parked, in place of run. It returns 0
+	 * when it took the work: it then fills resp and calls done(done_arg)
+	 * exactly once, from any thread, possibly before it returns, and
+	 * touches resp no more. Any other return means it touched nothing,
+	 * and run is used. The saving is a thread hand-over each way. */
+	int (*start)(void *arg, struct http_response *resp, void (*done)(void *done_arg),
+		     void *done_arg);
 };
 
 /* A body produced over time (an event stream), sent until the producer ends

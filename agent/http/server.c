@@ -212,19 +212,27 @@ void server_wake_owner(struct http_server *srv, struct worker *w)
 		worker_wake(&srv->workers[i]);
 }
 
-static void job_main(void *arg)
+/* The job's response is ready: hand the connection back to its thread. */
+static void job_done(void *arg)
 {
 	struct job *job = arg;
 	struct http_server *srv = job->srv;
 	struct worker *w = job->worker;
 	struct MHD_Connection *conn = job->conn;
 
-	job->work.run(job->work.arg, &job->resp);
 	/* The server thread may free the job once done is set. */
 	atomic_store(&job->done, 1);
 	MHD_resume_connection(conn);
 	server_wake_owner(srv, w);
 	atomic_fetch_sub(&srv->workers_busy, 1);
+}
+
+static void job_main(void *arg)
+{
+	struct job *job = arg;
+
+	job->work.run(job->work.arg, &job->resp);
+	job_done(job);
 }
 
 struct worker *server_conn_owner(struct MHD_Connection *conn)
@@ -235,9 +243,9 @@ struct worker *server_conn_owner(struct MHD_Connection *conn)
 	return info ? info->worker : NULL;
 }
 
-/* Park the connection and produce its response on a worker thread: a device
- * command may take seconds and must not stall the connections that share
- * this server thread. */
+/* Park the connection and produce its response elsewhere, started from here
+ * or on a worker thread: a device command may take seconds and must not
+ * stall the connections that share this server thread. */
 static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *st,
 				 struct http_response *resp)
 {
@@ -258,6 +266,8 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	st->job = job;
 	MHD_suspend_connection(conn);
 	atomic_fetch_add(&st->srv->workers_busy, 1);
+	if (job->work.start && job->work.start(job->work.arg, &job->resp, job_done, job) == 0)
+		return MHD_YES;
 	rc = workpool_submit(job->work.pool ? job->work.pool : st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);

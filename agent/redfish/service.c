@@ -501,13 +501,17 @@ static void defer_password_check(struct agent *ag, const struct http_request *re
 	}
 	j->agent = ag;
 	resp->defer = (struct http_deferred){ password_job_run, password_job_release, j,
-					      authn_kdf_pool(ag->authn) };
+					      authn_kdf_pool(ag->authn), NULL };
 }
 
 struct deferred_finish {
 	struct http_deferred inner;
 	unsigned allowed;
 	struct metrics *metrics;
+	/* while started: the server's response and completion */
+	struct http_response *resp;
+	void (*done)(void *done_arg);
+	void *done_arg;
 };
 
 static void deferred_run(void *arg, struct http_response *resp)
@@ -516,6 +520,24 @@ static void deferred_run(void *arg, struct http_response *resp)
 	d->inner.run(d->inner.arg, resp);
 	finish(NULL, resp, d->allowed);
 	metrics_http(d->metrics, resp->status);
+}
+
+static void deferred_done(void *arg)
+{
+	struct deferred_finish *d = arg;
+	finish(NULL, d->resp, d->allowed);
+	metrics_http(d->metrics, d->resp->status);
+	d->done(d->done_arg);
+}
+
+static int deferred_start(void *arg, struct http_response *resp, void (*done)(void *done_arg),
+			  void *done_arg)
+{
+	struct deferred_finish *d = arg;
+	d->resp = resp;
+	d->done = done;
+	d->done_arg = done_arg;
+	return d->inner.start(d->inner.arg, resp, deferred_done, d);
 }
 
 static void deferred_release(void *arg)
@@ -546,7 +568,8 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 			d->metrics = ag->metrics;
 			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d,
-							      d->inner.pool };
+							      d->inner.pool,
+							      d->inner.start ? deferred_start : NULL };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
 			// cppcheck-suppress memleak
 			return;

@@ -1,8 +1,9 @@
 /* Approved vendor commands of a device (OEM) and their Submit action. A
  * member exists only for a command that the catalogue approves for this
- * device and that the device declares in its CEL. Submitting runs on a worker
- * thread (the server parks the connection), so inventory requests never wait
- * behind a device. */
+ * device and that the device declares in its CEL. Submitting parks the
+ * connection: the command goes to the broker from the server thread and the
+ * answer is made where the reply arrives (or, in one process, on a worker
+ * thread), so inventory requests never wait behind a device. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,10 @@ struct submit_job {
 	size_t payload_len;
 	const char *payload_param; /* the parameter that carried it, for messages */
 	unsigned timeout_ms;
+	/* while started: the server's response and completion */
+	struct http_response *resp;
+	void (*done)(void *done_arg);
+	void *done_arg;
 };
 
 static void submit_job_release(void *arg)
@@ -381,6 +386,31 @@ static void submit_run(void *arg, struct http_response *resp)
 	command_outcome_clear(&o);
 }
 
+static void submit_done(void *arg, int rc, const struct command_outcome *o)
+{
+	struct submit_job *j = arg;
+
+	if (rc)
+		rf_internal_error(j->resp);
+	else
+		outcome_to_response(j, o, j->resp);
+	j->done(j->done_arg);
+}
+
+/* Sent to the broker from the server thread; the answer is made on the
+ * thread that reads the broker's reply. */
+static int submit_start(void *arg, struct http_response *resp, void (*done)(void *done_arg),
+			void *done_arg)
+{
+	struct submit_job *j = arg;
+
+	j->resp = resp;
+	j->done = done;
+	j->done_arg = done_arg;
+	return command_submit_start(j->agent, &j->who, j->idx, j->approval, j->payload,
+				    j->payload_len, j->timeout_ms, submit_done, j);
+}
+
 enum { S_PAYLOAD, S_PAYLOAD_HEX, S_TIMEOUT, S__N };
 static const struct jm_member submit_members[S__N] = {
 	[S_PAYLOAD] = { "Payload", JM_STRING, 0, 0, 0, NULL, NULL },
@@ -480,7 +510,8 @@ static int h_vendor_command_submit(const struct route_ctx *ctx, struct http_resp
 		submit_job_release(j);
 		return rc == -EINVAL ? 0 : rc;
 	}
-	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j, NULL };
+	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j, NULL,
+					      command_can_start(ctx->agent) ? submit_start : NULL };
 	return 0;
 }
 

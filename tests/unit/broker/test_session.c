@@ -3,8 +3,10 @@
  * on the other. The client mirrors the devices and the catalogue; the
  * broker re-decides every command from what it is told (the caller's
  * privileges) and its own catalogue, audits it, and pushes the changes; an
- * operation it did not start cannot be polled or closed; a datagram outside
- * the request table ends the session and kills the front. */
+ * operation it did not start cannot be polled or closed; a command started
+ * without waiting completes on the client's reader; a device that takes its
+ * time holds only its own request; a datagram outside the request table
+ * ends the session, kills the front, and completes what was started. */
 #include <errno.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,6 +30,7 @@
 #include "core/commands.h"
 #include "cxl/device.h"
 #include "policy/catalogue.h"
+#include "cxl/emu_hooks.h"
 #include "support/agent_fixture.h"
 
 struct session {
@@ -227,7 +231,139 @@ static void test_only_operations_the_broker_started(void **state)
 			 -ENOENT);
 }
 
-/* Last: a push type sent to the broker is outside the request table. */
+/* What a command started without waiting hands its completion. */
+struct started {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int rc;
+	struct command_outcome o;
+	pthread_t thread;
+};
+
+static void started_init(struct started *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+}
+
+static void on_started_done(void *arg, int rc, struct command_outcome *out)
+{
+	struct started *st = arg;
+
+	pthread_mutex_lock(&st->lock);
+	st->rc = rc;
+	if (out) {
+		st->o = *out;
+		/* out is borrowed for the call: keep no pointer into it */
+		st->o.result.out = NULL;
+		st->o.result.out_len = out->result.out_len;
+	}
+	st->thread = pthread_self();
+	st->done = true;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void started_wait(struct started *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (!st->done)
+		pthread_cond_wait(&st->cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static bool started_done_yet(struct started *st)
+{
+	bool done;
+
+	pthread_mutex_lock(&st->lock);
+	done = st->done;
+	pthread_mutex_unlock(&st->lock);
+	return done;
+}
+
+static void test_started_command_completes_on_the_reader(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct cxl_dev_info info;
+	struct started st;
+
+	started_init(&st);
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 1, &info), 0);
+	assert_int_equal(broker_client_remote.submit_start(s->c, &reader, 1, info.id,
+							   "emu-read-telemetry", NULL, 0, 0,
+							   on_started_done, &st),
+			 0);
+	started_wait(&st);
+	assert_int_equal(st.rc, 0);
+	assert_int_equal(st.o.stage, COMMAND_SUBMITTED);
+	assert_int_equal(st.o.result.transport, 0);
+	assert_int_equal(st.o.result.mbox_rc, CXL_MBOX_SUCCESS);
+	assert_int_equal(st.o.result.out_len, 64);
+	assert_true(st.o.audit_id[0]);
+	assert_false(pthread_equal(st.thread, pthread_self()));
+
+	/* the broker's own refusal reaches the completion as its rc */
+	started_init(&st);
+	assert_int_equal(broker_client_remote.submit_start(s->c, &reader, 0, info.id,
+							   "emu-read-telemetry", NULL, 0, 0,
+							   on_started_done, &st),
+			 0);
+	started_wait(&st);
+	assert_int_equal(st.rc, -ENODEV);
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* Every request is served on the thread that read it; the last idle one
+ * starts another first, so a device that does not answer keeps only its
+ * own request waiting. */
+static void test_a_silent_device_holds_only_its_own_request(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct cxl_dev_info slow, other;
+	struct command_outcome o;
+	struct timespec t0;
+	struct started st;
+
+	started_init(&st);
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 0, &slow), 0);
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 1, &other), 0);
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(broker_client_remote.submit_start(s->c, &reader, 0, slow.id,
+							   "emu-read-telemetry", NULL, 0, 1500,
+							   on_started_done, &st),
+			 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(broker_client_remote.submit(s->c, &reader, 1, other.id,
+							     "emu-read-telemetry", NULL, 0, 0, &o),
+				 0);
+		assert_int_equal(o.stage, COMMAND_SUBMITTED);
+		assert_int_equal(o.result.transport, 0);
+		command_outcome_clear(&o);
+	}
+	assert_true(ms_since(&t0) < 1000);
+	assert_false(started_done_yet(&st));
+	started_wait(&st);
+	assert_int_equal(st.rc, 0);
+	assert_int_equal(st.o.stage, COMMAND_SUBMITTED);
+	assert_int_equal(st.o.result.transport, -ETIMEDOUT);
+	assert_true(ms_since(&t0) >= 1400);
+}
+
+/* Last: a push type sent to the broker is outside the request table. A
+ * command under way when the session ends completes with -EPIPE. */
 static void test_protocol_violation_ends_the_session(void **state)
 {
 	struct session *s = *state;
@@ -236,15 +372,32 @@ static void test_protocol_violation_ends_the_session(void **state)
 	uint8_t *buf;
 	size_t len;
 
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct cxl_dev_info info;
+	struct started st;
+
+	started_init(&st);
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 0, &info), 0);
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_TIMEOUT, 1, 0xC000), 0);
+	assert_int_equal(broker_client_remote.submit_start(s->c, &reader, 0, info.id,
+							   "emu-read-telemetry", NULL, 0, 1000,
+							   on_started_done, &st),
+			 0);
 	m.u.hello.version = BROKER_PROTO_VERSION;
 	m.u.hello.ring_size = 1;
 	assert_int_equal(broker_msg_encode(&m, &buf, &len), 0);
 	assert_int_equal(send(s->sv[1], buf, len, MSG_NOSIGNAL), (ssize_t)len);
 	free(buf);
+	started_wait(&st);
+	assert_int_equal(st.rc, -EPIPE);
 	pthread_join(s->server, NULL);
 	s->joined = true;
 	assert_int_equal(s->server_rc, 1);
 	assert_int_equal(broker_client_remote.bg_poll(s->c, 0, "1", &res), -EPIPE);
+	assert_int_equal(broker_client_remote.submit_start(s->c, &reader, 0, info.id,
+							   "emu-read-telemetry", NULL, 0, 0,
+							   on_started_done, &st),
+			 -EPIPE);
 }
 
 int main(void)
@@ -254,6 +407,8 @@ int main(void)
 		cmocka_unit_test(test_submit_is_decided_by_the_broker),
 		cmocka_unit_test(test_audit_through_the_broker),
 		cmocka_unit_test(test_only_operations_the_broker_started),
+		cmocka_unit_test(test_started_command_completes_on_the_reader),
+		cmocka_unit_test(test_a_silent_device_holds_only_its_own_request),
 		cmocka_unit_test(test_protocol_violation_ends_the_session),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

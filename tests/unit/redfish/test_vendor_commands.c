@@ -2,7 +2,9 @@
  * action against the emulated device: listing, a member, submissions that
  * are allowed, denied by the policy, refused for their input, answered
  * Busy or Internal Error by the device, and a background operation that
- * becomes a Task. Every attempt leaves its record in the audit log. */
+ * becomes a Task. Every attempt leaves its record in the audit log. Behind
+ * a broker, a submission is started from the server thread and its answer
+ * made when the outcome comes back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "core/remote.h"
 #include "cxl/emu_hooks.h"
 
 #define DEV0_COMMANDS RFX_DEVICES RFX_DEV0 "/Oem/CxlAgent/VendorCommands"
@@ -279,6 +282,140 @@ static void test_submit_background(void **state)
 	rfx_free(&r);
 }
 
+/* A broker that takes commands and answers when the test says. */
+struct fake_broker {
+	int rc; /* what submit_start returns */
+	int calls;
+	size_t idx;
+	char command_id[80];
+	void (*done)(void *arg, int rc, struct command_outcome *out);
+	void *arg;
+};
+
+static int fake_submit_start(void *ctx, const struct identity *who, size_t idx,
+			     const char *device_id, const char *command_id,
+			     const uint8_t *payload, size_t payload_len, unsigned timeout_ms,
+			     void (*done)(void *arg, int rc, struct command_outcome *out), void *arg)
+{
+	struct fake_broker *fb = ctx;
+	(void)who;
+	(void)device_id;
+	(void)payload;
+	(void)payload_len;
+	(void)timeout_ms;
+	if (fb->rc)
+		return fb->rc;
+	fb->calls++;
+	fb->idx = idx;
+	snprintf(fb->command_id, sizeof(fb->command_id), "%s", command_id ? command_id : "");
+	fb->done = done;
+	fb->arg = arg;
+	return 0;
+}
+
+static void mark_done(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The submission as the server thread sees it: the deferred work. */
+static void submit_deferred(struct vc *v, struct http_response *resp)
+{
+	struct http_header h[2] = { { "Authorization", v->operator_auth },
+				    { "Content-Type", "application/json" } };
+	struct http_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.method_token = "POST";
+	req.path = SUBMIT("emu-read-telemetry");
+	req.headers = h;
+	req.nheaders = 2;
+	req.peer = "192.0.2.20";
+	req.body = "{}";
+	req.body_len = 2;
+	http_response_init(resp);
+	service_handle(&v->f->ag, &req, resp);
+	assert_non_null(resp->defer.run);
+}
+
+static void test_submit_started(void **state)
+{
+	struct vc *v = *state;
+	static const struct agent_remote remote = { .submit_start = fake_submit_start };
+	struct fake_broker fb = { 0 };
+	struct http_response resp, answer;
+	struct command_outcome o;
+	uint8_t blob[4] = { 1, 2, 3, 4 };
+	int done = 0;
+	json_t *body;
+	json_error_t jerr;
+
+	/* in one process there is nothing to start: the work runs */
+	submit_deferred(v, &resp);
+	assert_null(resp.defer.start);
+	http_response_release(&resp);
+
+	v->f->ag.remote = &remote;
+	v->f->ag.remote_ctx = &fb;
+	submit_deferred(v, &resp);
+	assert_non_null(resp.defer.start);
+	http_response_init(&answer);
+	assert_int_equal(resp.defer.start(resp.defer.arg, &answer, mark_done, &done), 0);
+	assert_int_equal(fb.calls, 1);
+	assert_int_equal(fb.idx, 0);
+	assert_string_equal(fb.command_id, "emu-read-telemetry");
+	assert_int_equal(done, 0);
+
+	/* the outcome arrives: the answer is made and finished there */
+	memset(&o, 0, sizeof(o));
+	o.stage = COMMAND_SUBMITTED;
+	snprintf(o.audit_id, sizeof(o.audit_id), "%s", "4242");
+	o.result.out = blob;
+	o.result.out_len = sizeof(blob);
+	fb.done(fb.arg, 0, &o);
+	assert_int_equal(done, 1);
+	assert_int_equal(answer.status, 200);
+	assert_string_equal(http_response_get_header(&answer, "OData-Version"), "4.0");
+	assert_non_null(answer.text);
+	body = json_loadb(answer.text, answer.text_len, 0, &jerr);
+	assert_string_equal(rfx_str(body, "AuditRecordId"), "4242");
+	assert_string_equal(rfx_str(body, "OutputPayload"), "AQIDBA==");
+	json_decref(body);
+	http_response_release(&answer);
+	resp.defer.release(resp.defer.arg);
+	resp.defer = (struct http_deferred){ 0 };
+	http_response_release(&resp);
+
+	/* a failure on the way is a 500, still finished */
+	submit_deferred(v, &resp);
+	http_response_init(&answer);
+	assert_int_equal(resp.defer.start(resp.defer.arg, &answer, mark_done, &done), 0);
+	fb.done(fb.arg, -EPIPE, NULL);
+	assert_int_equal(done, 2);
+	assert_int_equal(answer.status, 500);
+	assert_string_equal(http_response_get_header(&answer, "OData-Version"), "4.0");
+	http_response_release(&answer);
+	resp.defer.release(resp.defer.arg);
+	resp.defer = (struct http_deferred){ 0 };
+	http_response_release(&resp);
+
+	/* not taken (no free request slot): nothing is called, run is used */
+	fb.rc = -EAGAIN;
+	submit_deferred(v, &resp);
+	http_response_init(&answer);
+	assert_int_not_equal(resp.defer.start(resp.defer.arg, &answer, mark_done, &done), 0);
+	assert_int_equal(done, 2);
+	assert_int_equal(fb.calls, 2);
+	http_response_release(&answer);
+	resp.defer.release(resp.defer.arg);
+	resp.defer = (struct http_deferred){ 0 };
+	http_response_release(&resp);
+
+	v->f->ag.remote = NULL;
+	v->f->ag.remote_ctx = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_submit_bad_input),
 		cmocka_unit_test(test_submit_device_refusals),
 		cmocka_unit_test(test_submit_background),
+		cmocka_unit_test(test_submit_started),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
