@@ -115,7 +115,8 @@ static void slot_free_locked(struct broker_client *c, struct slot *s)
 	pthread_cond_signal(&c->free_slot);
 }
 
-static int send_req(struct broker_client *c, const struct broker_msg *req)
+/* flags: MSG_DONTWAIT where blocking is not allowed (-EAGAIN then). */
+static int send_req(struct broker_client *c, const struct broker_msg *req, int flags)
 {
 	uint8_t *buf;
 	size_t len;
@@ -125,7 +126,7 @@ static int send_req(struct broker_client *c, const struct broker_msg *req)
 	if (rc)
 		return rc;
 	do
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		n = send(c->fd, buf, len, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	free(buf);
 	return n < 0 ? -errno : 0;
@@ -139,7 +140,7 @@ static struct slot *call(struct broker_client *c, struct broker_msg *req, int *r
 
 	if (!s)
 		return NULL;
-	*rc = send_req(c, req);
+	*rc = send_req(c, req, 0);
 	pthread_mutex_lock(&c->lock);
 	while (!*rc && !s->done && !c->dead)
 		pthread_cond_wait(&c->slot_cond[s - c->slot], &c->lock);
@@ -602,9 +603,13 @@ static int r_submit_start(void *ctx, const struct identity *who, size_t idx,
 	submit_req(&req, who, idx, device_id, command_id, payload, payload_len, timeout_ms);
 	if (!(s = slot_take(c, &req, false, done, arg, &rc)))
 		return rc;
-	rc = send_req(c, &req);
+	/* Never blocks the server thread: with the broker's threads all held
+	 * by silent devices the socket may fill, and a worker then waits. */
+	rc = send_req(c, &req, MSG_DONTWAIT);
 	if (!rc)
 		return 0;
+	if (rc == -EWOULDBLOCK)
+		rc = -EAGAIN;
 	/* Not sent: the caller keeps the work, unless the session ended
 	 * meanwhile and has already completed it. */
 	pthread_mutex_lock(&c->lock);
