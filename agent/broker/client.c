@@ -118,18 +118,7 @@ static void slot_free_locked(struct broker_client *c, struct slot *s)
 /* flags: MSG_DONTWAIT where blocking is not allowed (-EAGAIN then). */
 static int send_req(struct broker_client *c, const struct broker_msg *req, int flags)
 {
-	uint8_t *buf;
-	size_t len;
-	ssize_t n;
-	int rc = broker_msg_encode(req, &buf, &len);
-
-	if (rc)
-		return rc;
-	do
-		n = send(c->fd, buf, len, MSG_NOSIGNAL | flags);
-	while (n < 0 && errno == EINTR);
-	free(buf);
-	return n < 0 ? -errno : 0;
+	return broker_msg_send(c->fd, req, flags);
 }
 
 /* Send req and wait for its reply: a slot holding it (release with

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "broker/wire.h"
 #include "cxl/backend.h"
@@ -643,4 +644,21 @@ const char *broker_msg_name(uint16_t type)
 		if (table[i].type == type)
 			return table[i].name;
 	return "unknown";
+}
+
+int broker_msg_send(int fd, const struct broker_msg *m, int flags)
+{
+	uint8_t *buf;
+	size_t len;
+	ssize_t n;
+	int rc = broker_msg_encode(m, &buf, &len);
+
+	if (rc)
+		return rc;
+	do
+		n = send(fd, buf, len, MSG_NOSIGNAL | flags);
+	while (n < 0 && errno == EINTR);
+	rc = n < 0 ? -errno : 0;
+	free(buf);
+	return rc;
 }

@@ -235,6 +235,10 @@ int broker_msg_encode(const struct broker_msg *m, uint8_t **out, size_t *len);
  * range), -ENOMEM. On success release with broker_msg_release(); on failure
  * nothing is held. */
 int broker_msg_decode(const uint8_t *buf, size_t len, struct broker_msg *m);
+/* Encode m and send it as one datagram on the SEQPACKET socket fd, with
+ * MSG_NOSIGNAL and flags (MSG_DONTWAIT where blocking is not allowed).
+ * 0, an encoding error as above, or send's -errno (-EAGAIN, -EPIPE, ...). */
+int broker_msg_send(int fd, const struct broker_msg *m, int flags);
 /* Free what decode allocated (a snapshot's CEL and delivery table). */
 void broker_msg_release(struct broker_msg *m);
 

@@ -38,22 +38,13 @@
 
 int broker_send(struct broker *b, const struct broker_msg *m)
 {
-	uint8_t *buf;
-	size_t len;
-	ssize_t n;
-	int rc = broker_msg_encode(m, &buf, &len);
+	int rc;
 
-	if (rc)
-		return rc;
 	pthread_mutex_lock(&b->send_lock);
-	do
-		n = send(b->fd, buf, len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	rc = n < 0 ? -errno : 0;
+	rc = broker_msg_send(b->fd, m, 0);
 	if (rc && rc != -EMSGSIZE)
 		b->failed = true;
 	pthread_mutex_unlock(&b->send_lock);
-	free(buf);
 	return rc;
 }
 
