@@ -847,7 +847,7 @@ def main():
         with open(prestart, "w") as f:
             f.write("#!/bin/sh\n/usr/sbin/cxl-agent --check-config -c /etc/cxl-agent/%s 2>&1\n"
                     "echo \"check-config rc=$?\"\n" % os.path.basename(owned_config))
-        initrd = os.path.join(work, "initramfs.cpio.gz")
+        initrd = os.path.join(work, "initramfs.cpio")
         cmd = [os.path.join(HERE, "build-initramfs"), "-o", initrd, "-a", agent, "-c", config_path,
                "-n", str(ndev), "-t", str(GUEST_TIMEOUT),
                "-e", "CXLA_INITIAL_ADMIN_PASSWORD=" + password] + initramfs_opts

@@ -101,7 +101,7 @@ class MctpGuest:
         guest_profile = os.path.join(self.work, "mctp-profile.json")
         with open(guest_profile, "w") as f:
             json.dump(prof, f)
-        initrd = os.path.join(self.work, "initramfs.cpio.gz")
+        initrd = os.path.join(self.work, "initramfs.cpio")
         cmd = [os.path.join(HERE, "build-initramfs"), "-o", initrd, "-a", agent_bin, "-c", config,
                "-B", "-N", "-n", "0", "-t", str(tq.GUEST_TIMEOUT),
                "-e", "CXLA_INITIAL_ADMIN_PASSWORD=" + ADMIN_PASSWORD,
