@@ -9,7 +9,7 @@ from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
 
 c = Checker("environ_secret")
 
-with Agent() as a:
+with Agent(seed_admin=False) as a:
     c.eq(a.curl("GET", "/redfish/v1/Systems").status, 200, "the password from the environment works")
     with open("/proc/%d/environ" % a.proc.pid, "rb") as f:
         env = f.read()

@@ -21,7 +21,7 @@ def fingerprint(path):
     return out.strip().split("=", 1)[1]
 
 
-with Agent(config={"tls_certificate": None, "tls_key": None}, start=False) as a:
+with Agent(config={"tls_certificate": None, "tls_key": None}, start=False, seed_admin=False) as a:
     del a.env["CXLA_INITIAL_ADMIN_PASSWORD"]
     a.start()
     cert = os.path.join(a.state, "tls", "server.crt")
