@@ -387,7 +387,12 @@ def check_plain_get_unchanged(a):
 def main():
     tmp = tempfile.mkdtemp(prefix="cxla-query-")
     prof = write_emulated_profile(tmp)
-    with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE},
+    # No background refresh while the test runs: an expanded member and its
+    # own GET are compared whole, health readings and their ReadAt included,
+    # and a refresh between the two (5 s by default) made them differ on a
+    # loaded machine.
+    with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
+                       "refresh_interval_ms": 3600000},
                accounts=[("admin", ADMIN_PASSWORD, "Administrator"),
                          ("viewer", VIEWER[1], "ReadOnly")]) as a:
         a.ids = prof["ids"]
