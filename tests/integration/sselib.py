@@ -35,6 +35,9 @@ class Stream:
         ctx = ctx or ssl.create_default_context(cafile=agent.ca)
         # Generous: the sanitizer build on a loaded machine is slow to answer.
         raw = socket.create_connection(("127.0.0.1", agent.port), timeout=30)
+        # As curl and http.client do: else the request waits behind the
+        # handshake's last flight for its delayed ACK (40 ms).
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
         self.thread = None
         self.closed = False
