@@ -1,6 +1,5 @@
 #include "auth/authn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -14,22 +13,22 @@
 #include <strings.h>
 #include <time.h>
 
+#include "auth/failrate.h"
+#include "auth/kdfjoin.h"
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/workpool.h"
 
 #define CACHE_SLOTS 256
 #define MAC_LEN 32
-#define RL_SLOTS 1024
-#define RL_PROBE 8
-#define RL_WINDOW_S 60
-/* source address (16 bytes, IPv4 mapped) then the user name tried */
-#define RL_ADDR_LEN 16
-#define RL_KEY_LEN (RL_ADDR_LEN + IDENTITY_NAME_MAX)
 /* Waiting checks per pool thread: a login that would wait longer than a
  * few KDF runs is better answered 503 with Retry-After at once. */
 #define KDF_QUEUE_PER_THREAD 4
 #define KDF_IDLE_MS 10000
+/* Requests that may wait for one check of their credential: a fleet tool
+ * or load generator opening its connections at once, with room to spare;
+ * each holds a copy of its request until the check ends. */
+#define KDF_JOINERS_DEFAULT 64
 
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
@@ -45,37 +44,29 @@ struct cache_entry {
 	bool refreshing; /* a background re-verification is under way */
 };
 
-/* Failed password attempts per (source, user name): a fixed window of
- * RL_WINDOW_S seconds opened by the first failure. IPv6 sources are counted
- * per /64, since one host usually holds a whole /64. A limited pair gets 429
- * before any KDF work, for right and wrong passwords alike, so the limit
- * caps both guessing and the CPU spent on it. Keyed by the pair, guessing
- * at one user never locks out another user behind the same address (a
- * NAT), nor that user from elsewhere; guessing one user from many
- * addresses is what the account lockout counts. */
-struct rl_entry {
-	unsigned char key[RL_KEY_LEN];
-	bool used;
-	time_t start;
-	unsigned count;
-};
-
 struct authn {
 	struct accounts *accounts;
 	struct sessions *sessions;
 	struct authn_config cfg;
 	unsigned char key[32];
-	uint64_t rl_seed;
 	pthread_mutex_t lock;
 	struct cache_entry cache[CACHE_SLOTS];
-	/* One verification at a time per cache slot: a burst of requests with
-	 * the same new credential (a client opening many connections at once)
-	 * then costs one KDF run, not one per connection. */
+	/* One verification at a time per cache slot, for the checks that are
+	 * not shared (blocking callers, requests checked on their own): a
+	 * second one of the same credential finds the first one's result
+	 * cached instead of running the KDF again. */
 	pthread_mutex_t verifying[CACHE_SLOTS];
-	struct rl_entry rl[RL_SLOTS];
+	struct failrate *failures;
 	struct workpool *kdf; /* where password checks run, off the HTTP threads */
 	atomic_uint kdf_load;  /* checks admitted and not yet done */
 	unsigned kdf_limit;
+	atomic_ulong kdf_runs;
+	struct kdfjoin *joins; /* checks that requests with one credential share */
+};
+
+struct authn_wait {
+	struct kdfjoin_wait *join; /* NULL: a check of its own, not shared */
+	bool admitted;             /* holds a place on the password pool */
 };
 
 int authn_new(struct accounts *accounts, struct sessions *sessions,
@@ -86,19 +77,33 @@ int authn_new(struct accounts *accounts, struct sessions *sessions,
 
 	if (!a)
 		return -ENOMEM;
-	if (gnutls_rnd(GNUTLS_RND_KEY, a->key, sizeof(a->key)) ||
-	    gnutls_rnd(GNUTLS_RND_KEY, &a->rl_seed, sizeof(a->rl_seed))) {
+	if (gnutls_rnd(GNUTLS_RND_KEY, a->key, sizeof(a->key))) {
 		free(a);
 		return -EIO;
 	}
+	if (failrate_new(cfg->failures_per_minute, cfg->clock, &a->failures)) {
+		free(a);
+		return -ENOMEM;
+	}
 	if (workpool_new(cfg->kdf_threads ? cfg->kdf_threads : 1, KDF_IDLE_MS, &a->kdf)) {
+		failrate_free(a->failures);
 		free(a);
 		return -ENOMEM;
 	}
 	workpool_name(a->kdf, "password-check");
 	threads = cfg->kdf_threads ? cfg->kdf_threads : 1;
 	a->kdf_limit = threads + (cfg->kdf_queue ? cfg->kdf_queue : KDF_QUEUE_PER_THREAD * threads);
+	/* A check lasts until the last request that joined it is answered, a
+	 * little after its leader gave its pool place back: room for both. */
+	if (kdfjoin_new(2 * a->kdf_limit, cfg->kdf_joiners ? cfg->kdf_joiners : KDF_JOINERS_DEFAULT,
+			&a->joins)) {
+		workpool_free(a->kdf);
+		failrate_free(a->failures);
+		free(a);
+		return -ENOMEM;
+	}
 	atomic_init(&a->kdf_load, 0);
+	atomic_init(&a->kdf_runs, 0);
 	a->accounts = accounts;
 	a->sessions = sessions;
 	a->cfg = *cfg;
@@ -114,6 +119,8 @@ void authn_free(struct authn *a)
 	if (!a)
 		return;
 	workpool_free(a->kdf); /* background checks end before what they use */
+	kdfjoin_free(a->joins);
+	failrate_free(a->failures);
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	OPENSSL_cleanse(a->cache, sizeof(a->cache));
 	pthread_mutex_destroy(&a->lock);
@@ -133,121 +140,9 @@ void authn_log_safe(const char *s, char *out, size_t len)
 	out[i] = '\0';
 }
 
-static void rl_key(const char *peer, const char *user, unsigned char *key)
-{
-	struct in6_addr in6;
-	struct in_addr in4;
-
-	memset(key, 0, RL_KEY_LEN);
-	/* longer names share their first 63 bytes' counter: never fewer limits */
-	if (user)
-		memcpy(key + RL_ADDR_LEN, user, strnlen(user, IDENTITY_NAME_MAX - 1));
-	if (!peer)
-		return;
-	if (inet_pton(AF_INET, peer, &in4) == 1) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &in4, 4);
-	} else if (inet_pton(AF_INET6, peer, &in6) == 1) {
-		memcpy(key, &in6, 16);
-		/* v4-mapped addresses stay whole; other IPv6 counts per /64 */
-		if (!IN6_IS_ADDR_V4MAPPED(&in6))
-			memset(key + 8, 0, 8);
-	}
-}
-
-static uint64_t rl_hash(const struct authn *a, const unsigned char *key)
-{
-	uint64_t h = a->rl_seed ^ 1469598103934665603ull;
-	for (int i = 0; i < RL_KEY_LEN; i++) {
-		h ^= key[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-/* Caller holds the lock. The entry for key, or NULL. */
-static const struct rl_entry *rl_find(const struct authn *a, const unsigned char *key)
-{
-	uint64_t h = rl_hash(a, key);
-	for (size_t p = 0; p < RL_PROBE; p++) {
-		const struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
-		if (e->used && memcmp(e->key, key, RL_KEY_LEN) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* Caller holds the lock. The entry for key, a free or stale one to reuse,
- * or the oldest among the probed slots. */
-static struct rl_entry *rl_slot(struct authn *a, const unsigned char *key, time_t now)
-{
-	uint64_t h = rl_hash(a, key);
-	struct rl_entry *spare = NULL;
-
-	for (size_t p = 0; p < RL_PROBE; p++) {
-		struct rl_entry *e = &a->rl[(h + p) % RL_SLOTS];
-		if (e->used && memcmp(e->key, key, RL_KEY_LEN) == 0)
-			return e;
-		if (!e->used || now - e->start >= RL_WINDOW_S) {
-			if (!spare || spare->used)
-				spare = e;
-		} else if (!spare || (spare->used && e->start < spare->start)) {
-			spare = e;
-		}
-	}
-	memset(spare, 0, sizeof(*spare));
-	memcpy(spare->key, key, RL_KEY_LEN);
-	return spare;
-}
-
-/* Seconds the pair must wait, 0 when it may try. */
-static unsigned rl_check(struct authn *a, const char *peer, const char *user)
-{
-	unsigned char key[RL_KEY_LEN];
-	unsigned wait = 0;
-	time_t now = clock_monotonic_s(a->cfg.clock);
-
-	if (!a->cfg.failures_per_minute)
-		return 0;
-	rl_key(peer, user, key);
-	pthread_mutex_lock(&a->lock);
-	const struct rl_entry *e = rl_find(a, key);
-	if (e && now - e->start < RL_WINDOW_S && e->count >= a->cfg.failures_per_minute)
-		wait = (unsigned)(e->start + RL_WINDOW_S - now);
-	pthread_mutex_unlock(&a->lock);
-	return wait;
-}
-
-static void rl_fail(struct authn *a, const char *peer, const char *user)
-{
-	unsigned char key[RL_KEY_LEN];
-	time_t now = clock_monotonic_s(a->cfg.clock);
-
-	if (!a->cfg.failures_per_minute)
-		return;
-	rl_key(peer, user, key);
-	pthread_mutex_lock(&a->lock);
-	struct rl_entry *e = rl_slot(a, key, now);
-	if (!e->used || now - e->start >= RL_WINDOW_S) {
-		e->used = true;
-		e->start = now;
-		e->count = 0;
-	}
-	e->count++;
-	if (e->count == a->cfg.failures_per_minute) {
-		char safe[IDENTITY_NAME_MAX];
-		authn_log_safe(user, safe, sizeof(safe));
-		log_warn("authentication: %u failed password attempts for \"%s\" from %s within "
-			 "%d s; further attempts for that user from there refused for the rest of "
-			 "the minute",
-			 e->count, safe, peer ? peer : "unknown", RL_WINDOW_S);
-	}
-	pthread_mutex_unlock(&a->lock);
-}
-
 unsigned authn_retry_after(struct authn *a, const char *peer, const char *user)
 {
-	return rl_check(a, peer, user);
+	return failrate_wait(a->failures, peer, user);
 }
 
 unsigned authn_request_retry_after(struct authn *a, const struct http_request *req)
@@ -257,7 +152,7 @@ unsigned authn_request_retry_after(struct authn *a, const struct http_request *r
 	unsigned wait = 0;
 
 	if (hdr && authn_parse_basic(hdr, user, sizeof(user), pass, sizeof(pass)) == 0)
-		wait = rl_check(a, req->peer, user);
+		wait = failrate_wait(a->failures, req->peer, user);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	return wait;
 }
@@ -353,6 +248,18 @@ static void cache_refresh_end(struct authn *a, const unsigned char *mac)
 	pthread_mutex_unlock(&a->lock);
 }
 
+static enum account_check run_kdf(struct authn *a, const char *user, const char *pass,
+				  struct identity *who)
+{
+	atomic_fetch_add(&a->kdf_runs, 1);
+	return accounts_check_password(a->accounts, user, pass, who);
+}
+
+unsigned long authn_kdf_runs(struct authn *a)
+{
+	return atomic_load(&a->kdf_runs);
+}
+
 struct authn_refresh {
 	struct authn *a;
 	unsigned char mac[MAC_LEN];
@@ -370,7 +277,7 @@ static void refresh_run(void *arg)
 	struct identity who;
 
 	memset(&who, 0, sizeof(who));
-	if (accounts_check_password(r->a->accounts, r->user, r->pass, &who) == ACCOUNT_OK)
+	if (run_kdf(r->a, r->user, r->pass, &who) == ACCOUNT_OK)
 		cache_put(r->a, r->mac, r->user, r->generation);
 	else
 		cache_refresh_end(r->a, r->mac);
@@ -435,79 +342,138 @@ static const char *check_reason(enum account_check st)
 }
 
 /* One password attempt, from Basic or a session login. */
-static enum authn_result password_attempt(struct authn *a, const char *user, const char *pass,
-					  const char *peer, const char *how, bool cacheable,
-					  bool may_block, struct identity *who)
+struct attempt {
+	const char *user;
+	const char *pass;
+	const char *peer;
+	const char *how;
+	bool cacheable;
+	bool may_block;
+	struct authn_wait *wait; /* NULL, or the request's place in a shared check */
+};
+
+/* The leader of a shared check hands its outcome, reached at generation
+ * gen, to those that joined it, when the accounts did not change meanwhile.
+ * Only the first outcome counts. */
+static void hand_on(struct authn *a, const struct attempt *at, int outcome, uint64_t gen)
+{
+	struct kdfjoin_wait *lead = at->wait ? at->wait->join : NULL;
+
+	if (!lead || kdfjoin_joined(lead))
+		return;
+	if (outcome != KDFJOIN_NONE && accounts_generation(a->accounts) != gen)
+		outcome = KDFJOIN_NONE;
+	kdfjoin_end(a->joins, lead, outcome, gen);
+}
+
+/* The KDF, for one credential at a time: a request that waited for another
+ * one's verification of the same credential finds it cached (*cached).
+ * mac: NULL when not cacheable. */
+static enum account_check verify(struct authn *a, const struct attempt *at,
+				 const unsigned char *mac, uint64_t gen, bool *cached,
+				 struct identity *who)
+{
+	pthread_mutex_t *m = mac ? &a->verifying[mac[0] % CACHE_SLOTS] : NULL;
+	enum account_check st = ACCOUNT_OK;
+
+	*cached = false;
+	if (m) {
+		pthread_mutex_lock(m);
+		*cached = cache_hit(a, mac, at->user, gen) != 0;
+	}
+	if (!*cached)
+		st = run_kdf(a, at->user, at->pass, who);
+	if (st == ACCOUNT_OK && mac && !*cached)
+		cache_put(a, mac, at->user, gen);
+	if (m)
+		pthread_mutex_unlock(m);
+	if (!*cached)
+		hand_on(a, at, (int)st, gen);
+	return st;
+}
+
+/* A joined request: the outcome of the check it waited for, when it holds
+ * for the accounts as they are now; else KDFJOIN_NONE (check on its own). */
+static int joined_outcome(struct authn *a, const struct attempt *at, uint64_t gen)
+{
+	if (!at->wait || !at->wait->join || !kdfjoin_joined(at->wait->join))
+		return KDFJOIN_NONE;
+	return kdfjoin_outcome(a->joins, at->wait->join, gen);
+}
+
+static enum authn_result password_attempt(struct authn *a, const struct attempt *at,
+					  struct identity *who)
 {
 	unsigned char mac[MAC_LEN];
 	enum account_check st;
 	char safe[IDENTITY_NAME_MAX];
+	bool cacheable = at->cacheable && a->cfg.cache_ttl_s, cached;
 	uint64_t gen;
 	unsigned wait;
+	int hit;
 
-	authn_log_safe(user, safe, sizeof(safe));
-	if ((wait = rl_check(a, peer, user))) {
+	authn_log_safe(at->user, safe, sizeof(safe));
+	if ((wait = failrate_wait(a->failures, at->peer, at->user))) {
 		log_warn("authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
-			 safe, peer ? peer : "unknown", how, wait);
+			 safe, at->peer ? at->peer : "unknown", at->how, wait);
 		return AUTHN_RATE_LIMITED;
 	}
-	cacheable = cacheable && a->cfg.cache_ttl_s;
 	gen = accounts_generation(a->accounts);
 	if (cacheable) {
-		int hit;
-
-		credential_mac(a, user, pass, mac);
-		if ((hit = cache_hit(a, mac, user, gen))) {
+		credential_mac(a, at->user, at->pass, mac);
+		if ((hit = cache_hit(a, mac, at->user, gen))) {
 			if (hit == 2)
-				refresh_ahead(a, mac, user, pass, gen);
+				refresh_ahead(a, mac, at->user, at->pass, gen);
 			goto cached;
 		}
 	}
-	if (!may_block)
+	if (!at->may_block)
 		return AUTHN_WOULD_BLOCK;
-	if (cacheable) {
-		pthread_mutex_lock(&a->verifying[mac[0] % CACHE_SLOTS]);
-		if (cache_hit(a, mac, user, gen)) {
-			pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
+	if ((hit = joined_outcome(a, at, gen)) != KDFJOIN_NONE) {
+		st = (enum account_check)hit;
+		if (st == ACCOUNT_OK)
 			goto cached;
-		}
+		goto failed;
 	}
-	st = accounts_check_password(a->accounts, user, pass, who);
-	if (st == ACCOUNT_OK && cacheable)
-		cache_put(a, mac, user, gen);
-	if (cacheable)
-		pthread_mutex_unlock(&a->verifying[mac[0] % CACHE_SLOTS]);
+	st = verify(a, at, cacheable ? mac : NULL, gen, &cached, who);
+	if (cached)
+		goto cached;
 	if (st == ACCOUNT_OK)
 		return AUTHN_OK;
 	goto failed;
 cached:
-	st = accounts_resolve(a->accounts, user, who);
+	/* The credential verified at this generation: so it does for those
+	 * that joined (each resolves the account itself). */
+	hand_on(a, at, ACCOUNT_OK, gen);
+	st = accounts_resolve(a->accounts, at->user, who);
 	if (st == ACCOUNT_OK)
 		return AUTHN_OK;
 failed:
-	rl_fail(a, peer, user);
+	failrate_fail(a->failures, at->peer, at->user);
 	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,
-		 peer ? peer : "unknown", how, check_reason(st));
+		 at->peer ? at->peer : "unknown", at->how, check_reason(st));
 	return AUTHN_FAILED;
 }
 
 enum authn_result authn_password(struct authn *a, const char *user, const char *password,
 				 const char *peer, struct identity *who)
 {
+	struct attempt at = { user, password, peer, "session login", false, true, NULL };
 	enum authn_result r;
 
 	memset(who, 0, sizeof(*who));
 	who->peer = peer;
-	r = password_attempt(a, user, password, peer, "session login", false, true, who);
+	r = password_attempt(a, &at, who);
 	if (r == AUTHN_OK)
 		who->method = AUTH_SESSION;
 	return r;
 }
 
 static enum authn_result basic(struct authn *a, const char *header, const char *peer,
-			       bool may_block, struct identity *who)
+			       bool may_block, struct authn_wait *wait, struct identity *who)
 {
 	char user[IDENTITY_NAME_MAX], pass[256];
+	struct attempt at = { user, pass, peer, "Basic", true, may_block, wait };
 	enum authn_result res;
 
 	if (authn_parse_basic(header, user, sizeof(user), pass, sizeof(pass))) {
@@ -515,7 +481,7 @@ static enum authn_result basic(struct authn *a, const char *header, const char *
 			 peer ? peer : "unknown");
 		return AUTHN_FAILED;
 	}
-	res = password_attempt(a, user, pass, peer, "Basic", true, may_block, who);
+	res = password_attempt(a, &at, who);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (res == AUTHN_OK)
 		who->method = AUTH_BASIC;
@@ -600,7 +566,7 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 }
 
 static enum authn_result request(struct authn *a, const struct http_request *req,
-				 bool may_block, struct identity *who)
+				 bool may_block, struct authn_wait *wait, struct identity *who)
 {
 	const char *token = http_request_header(req, "X-Auth-Token");
 	const char *hdr = http_request_header(req, "Authorization");
@@ -615,7 +581,7 @@ static enum authn_result request(struct authn *a, const struct http_request *req
 				 req->peer ? req->peer : "unknown");
 			return AUTHN_FAILED;
 		}
-		return basic(a, hdr, req->peer, may_block, who);
+		return basic(a, hdr, req->peer, may_block, wait, who);
 	}
 	if (a->cfg.client_auth != HTTP_CLIENT_AUTH_OFF && req->cert.present)
 		return certificate(a, req, who);
@@ -625,13 +591,88 @@ static enum authn_result request(struct authn *a, const struct http_request *req
 enum authn_result authn_request(struct authn *a, const struct http_request *req,
 				struct identity *who)
 {
-	return request(a, req, true, who);
+	return request(a, req, true, NULL, who);
 }
 
 enum authn_result authn_request_nowait(struct authn *a, const struct http_request *req,
 				       struct identity *who)
 {
-	return request(a, req, false, who);
+	return request(a, req, false, NULL, who);
+}
+
+int authn_wait_new(struct authn *a, const struct http_request *req, struct authn_wait **out)
+{
+	const char *hdr = http_request_header(req, "Authorization");
+	char user[IDENTITY_NAME_MAX], pass[256];
+	unsigned char mac[MAC_LEN];
+	struct authn_wait *w = calloc(1, sizeof(*w));
+	uint64_t gen = accounts_generation(a->accounts);
+	bool keyed = false;
+	int rc = -ENOENT;
+
+	if (!w)
+		return -ENOMEM;
+	/* With the cache off every request is verified on its own. */
+	if (a->cfg.cache_ttl_s && hdr && !http_request_header(req, "X-Auth-Token") &&
+	    authn_parse_basic(hdr, user, sizeof(user), pass, sizeof(pass)) == 0) {
+		credential_mac(a, user, pass, mac);
+		keyed = true;
+	}
+	OPENSSL_cleanse(pass, sizeof(pass));
+	if (keyed)
+		rc = kdfjoin_take(a->joins, mac, gen, false, &w->join);
+	if (rc == -ENOENT && (rc = authn_kdf_admit(a)) == 0) {
+		w->admitted = true;
+		/* Taken again with the place in hand: a check of the same
+		 * credential may have begun meanwhile, and is joined. */
+		if (keyed && kdfjoin_take(a->joins, mac, gen, true, &w->join))
+			w->join = NULL; /* no room to share: a check of its own */
+		if (w->join && kdfjoin_joined(w->join)) {
+			authn_kdf_done(a);
+			w->admitted = false;
+		}
+	}
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+bool authn_wait_joined(const struct authn_wait *w)
+{
+	return w->join && kdfjoin_joined(w->join);
+}
+
+void authn_wait_notify(struct authn *a, struct authn_wait *w, void (*fn)(void *arg), void *arg)
+{
+	if (authn_wait_joined(w))
+		kdfjoin_notify(a->joins, w->join, fn, arg);
+	else
+		fn(arg);
+}
+
+enum authn_result authn_request_wait(struct authn *a, const struct http_request *req,
+				     struct authn_wait *w, struct identity *who)
+{
+	enum authn_result r = request(a, req, true, w, who);
+
+	/* A leader that reached no outcome (rate limited, say) lets those that
+	 * joined check on their own. */
+	if (w->join && !kdfjoin_joined(w->join))
+		kdfjoin_end(a->joins, w->join, KDFJOIN_NONE, 0);
+	return r;
+}
+
+void authn_wait_free(struct authn *a, struct authn_wait *w)
+{
+	if (!w)
+		return;
+	kdfjoin_release(a->joins, w->join);
+	if (w->admitted)
+		authn_kdf_done(a);
+	free(w);
 }
 
 const char *auth_method_name(enum auth_method m)

@@ -6,6 +6,8 @@
 #ifndef CXLA_AUTH_AUTHN_H
 #define CXLA_AUTH_AUTHN_H
 
+#include <stdbool.h>
+
 #include "auth/accounts.h"
 #include "auth/certmap.h"
 #include "auth/identity.h"
@@ -40,6 +42,9 @@ struct authn_config {
 	 * refuses. */
 	unsigned kdf_threads;
 	unsigned kdf_queue;
+	/* Requests that may wait for one check of their credential already
+	 * under way, beyond the check's own (0: 64). */
+	unsigned kdf_joiners;
 };
 
 /* accounts and sessions (may be NULL: no session authentication) are
@@ -75,6 +80,38 @@ struct workpool *authn_kdf_pool(struct authn *a);
  * paired with one authn_kdf_done when the check has finished. */
 int authn_kdf_admit(struct authn *a);
 void authn_kdf_done(struct authn *a);
+
+/* Password checks run (KDF) since the authenticator was made. */
+unsigned long authn_kdf_runs(struct authn *a);
+
+/* A request's place in the check of its Basic credential on the password
+ * pool. Requests with the same credential and accounts generation share one
+ * check: the first leads it, the others join it and wait for its outcome
+ * without a KDF of their own. */
+struct authn_wait;
+
+/* For a request that authn_request_nowait answered AUTHN_WOULD_BLOCK: join
+ * the check of its credential under way when there is one with room, else
+ * take a place on the password pool (as authn_kdf_admit) and lead a new
+ * one. 0 with *out (new: authn_wait_free), -EAGAIN when neither (answer
+ * 503 with Retry-After), -ENOMEM. */
+int authn_wait_new(struct authn *a, const struct http_request *req, struct authn_wait **out);
+/* Whether w waits for another request's check rather than running one. */
+bool authn_wait_joined(const struct authn_wait *w);
+/* Joined only: call fn(arg) once the check has ended, from the thread that
+ * ended it or before returning. Authenticate then with authn_request_wait
+ * (on the password pool: when the accounts changed meanwhile, or the check
+ * could not run, the request is checked on its own). */
+void authn_wait_notify(struct authn *a, struct authn_wait *w, void (*fn)(void *arg), void *arg);
+/* authn_request for the request w was made for, on the password pool: a
+ * leading request runs the check and hands its outcome to those that
+ * joined; a joined one takes that outcome (right: as a cached credential;
+ * wrong: refused, logged and counted by the rate limit as its own attempt). */
+enum authn_result authn_request_wait(struct authn *a, const struct http_request *req,
+				     struct authn_wait *w, struct identity *who);
+/* Gives the place up (and the pool place it held); a leader that did not
+ * run its check ends it, so joined requests check on their own. */
+void authn_wait_free(struct authn *a, struct authn_wait *w);
 
 /* A password login (session creation) from peer, under the same rate limit
  * and logging as Basic. Runs the KDF: call it on the password pool. */

@@ -17,6 +17,7 @@
 #include "redfish/router.h"
 #include "metrics/metrics.h"
 #include "util/log.h"
+#include "util/workpool.h"
 
 #define WWW_AUTHENTICATE "Basic realm=\"cxl-agent\", charset=\"UTF-8\""
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
@@ -234,14 +235,22 @@ out:
 	return rc;
 }
 
+/* wait: NULL on a server thread, where the KDF never runs; else the
+ * request's place in the check of its password, on the password pool. */
+static enum authn_result authenticate(struct agent *ag, const struct http_request *req,
+				      struct authn_wait *wait, struct identity *who)
+{
+	return wait ? authn_request_wait(ag->authn, req, wait, who)
+		    : authn_request_nowait(ag->authn, req, who);
+}
+
 /* $expand and only on a public resource fetch other resources as the
  * caller, who is then worth knowing: with credentials that do not verify
  * the public resource is still served, and expands as for nobody. */
 static enum authn_result public_caller(struct agent *ag, const struct http_request *req,
-				       bool may_block, struct identity *who)
+				       struct authn_wait *wait, struct identity *who)
 {
-	enum authn_result auth = may_block ? authn_request(ag->authn, req, who)
-					   : authn_request_nowait(ag->authn, req, who);
+	enum authn_result auth = authenticate(ag, req, wait, who);
 
 	if (auth != AUTHN_OK && auth != AUTHN_WOULD_BLOCK) {
 		memset(who, 0, sizeof(*who));
@@ -323,9 +332,9 @@ static bool auth_answered(struct agent *ag, const struct http_request *req,
 	return true;
 }
 
-/* may_block: on a worker thread, where authentication may run the KDF. */
+/* wait: as for authenticate(). */
 static void route_request(struct agent *ag, const struct http_request *req,
-			  struct http_response *resp, unsigned *allowed, bool may_block)
+			  struct http_response *resp, unsigned *allowed, struct authn_wait *wait)
 {
 	const struct route *route = NULL;
 	struct route_params params = { 0 };
@@ -359,10 +368,9 @@ static void route_request(struct agent *ag, const struct http_request *req,
 			     &params, allowed);
 	qrc = query_of(req, found == ROUTE_FOUND ? route : NULL, &query, &qerr);
 	if (found != ROUTE_FOUND || !route_is_public(route))
-		auth = may_block ? authn_request(ag->authn, req, &who)
-				 : authn_request_nowait(ag->authn, req, &who);
+		auth = authenticate(ag, req, wait, &who);
 	else if (query.options & (RF_Q_EXPAND | RF_Q_ONLY))
-		auth = public_caller(ag, req, may_block, &who);
+		auth = public_caller(ag, req, wait, &who);
 	if (auth_answered(ag, req, auth, resp))
 		goto out;
 
@@ -449,10 +457,17 @@ static void finish(const struct http_request *req, struct http_response *resp, u
 }
 
 /* A request whose credential needs the KDF, finished on the password pool:
- * the HTTP thread moves on to other connections meanwhile. */
+ * the HTTP thread moves on to other connections meanwhile. A request that
+ * joined the check of its credential under way is parked until that check
+ * ends (start), then finished on the pool without a KDF of its own. */
 struct password_job {
 	struct agent *agent;
 	struct http_request *req; /* a copy: the connection's buffers are reused */
+	struct authn_wait *wait;
+	/* joined, while started: the server's response and completion */
+	struct http_response *resp;
+	void (*done)(void *done_arg);
+	void *done_arg;
 };
 
 static void password_job_run(void *arg, struct http_response *resp)
@@ -460,7 +475,7 @@ static void password_job_run(void *arg, struct http_response *resp)
 	struct password_job *j = arg;
 	unsigned allowed = 0;
 
-	route_request(j->agent, j->req, resp, &allowed, true);
+	route_request(j->agent, j->req, resp, &allowed, j->wait);
 	if (resp->defer.run) {
 		/* The handler deferred its own work (a device command): this is
 		 * already a worker thread, so it runs here. */
@@ -472,11 +487,42 @@ static void password_job_run(void *arg, struct http_response *resp)
 	}
 }
 
+static void joined_main(void *arg)
+{
+	struct password_job *j = arg;
+
+	password_job_run(j, j->resp);
+	j->done(j->done_arg);
+}
+
+/* The check the request joined has ended, on whichever thread ended it. */
+static void joined_ready(void *arg)
+{
+	struct password_job *j = arg;
+
+	if (workpool_submit(authn_kdf_pool(j->agent->authn), joined_main, j) == 0)
+		return;
+	rf_service_temporarily_unavailable(j->resp, 1);
+	j->done(j->done_arg);
+}
+
+static int password_job_start(void *arg, struct http_response *resp,
+			      void (*done)(void *done_arg), void *done_arg)
+{
+	struct password_job *j = arg;
+
+	j->resp = resp;
+	j->done = done;
+	j->done_arg = done_arg;
+	authn_wait_notify(j->agent->authn, j->wait, joined_ready, j);
+	return 0;
+}
+
 static void password_job_release(void *arg)
 {
 	struct password_job *j = arg;
 
-	authn_kdf_done(j->agent->authn);
+	authn_wait_free(j->agent->authn, j->wait);
 	http_request_free(j->req);
 	free(j);
 }
@@ -484,24 +530,28 @@ static void password_job_release(void *arg)
 static void defer_password_check(struct agent *ag, const struct http_request *req,
 				 struct http_response *resp)
 {
-	struct password_job *j;
+	struct password_job *j = calloc(1, sizeof(*j));
+	int rc = j ? authn_wait_new(ag->authn, req, &j->wait) : -ENOMEM;
 
-	if (authn_kdf_admit(ag->authn)) {
+	if (rc == -EAGAIN) {
 		log_warn("request from %s refused: too many password checks waiting",
 			 req->peer ? req->peer : "unknown");
 		rf_service_temporarily_unavailable(resp, 1);
+		free(j);
 		return;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j || http_request_copy(req, &j->req)) {
+	if (rc || http_request_copy(req, &j->req)) {
+		if (j)
+			authn_wait_free(ag->authn, j->wait);
 		free(j);
-		authn_kdf_done(ag->authn);
 		rf_internal_error(resp);
 		return;
 	}
 	j->agent = ag;
 	resp->defer = (struct http_deferred){ password_job_run, password_job_release, j,
-					      authn_kdf_pool(ag->authn), NULL };
+					      authn_kdf_pool(ag->authn),
+					      authn_wait_joined(j->wait) ? password_job_start
+									 : NULL };
 }
 
 struct deferred_finish {
@@ -558,7 +608,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 	if (req->body_too_large && !(req->method & (HTTP_GET | HTTP_HEAD)))
 		rf_payload_too_large(resp);
 	else if (!refuse_request(req, resp))
-		route_request(ag, req, resp, &allowed, false);
+		route_request(ag, req, resp, &allowed, NULL);
 
 	if (resp->defer.run) {
 		struct deferred_finish *d = malloc(sizeof(*d));
