@@ -381,9 +381,18 @@ def contention(a):
         results[key] = a.submit(dev, "emu-read-telemetry", "", user=OPERATOR,
                                 timeout_ms=timeout_ms)
 
+    # The holding command is at the device once its allowed intent is on
+    # disk (written just before the device is asked); a fixed pause would
+    # be too short on a loaded machine.
+    before = {r["id"] for r in audit_records(a) if r.get("type") == "Intent"}
     hold = threading.Thread(target=go, args=("hold", 2500))
     hold.start()
-    time.sleep(0.4)
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(
+            r.get("type") == "Intent" and r.get("decision") == "Allowed" and
+            r["id"] not in before for r in audit_records(a)):
+        time.sleep(0.02)
+    time.sleep(0.1)
     r = a.submit(dev, "emu-read-telemetry", "", user=OPERATOR, timeout_ms=200)
     c.error_body(r, 503, "ServiceTemporarilyUnavailable", "mailbox held by another command")
     c.eq(r.header("retry-after"), "1", "mailbox busy: Retry-After")
