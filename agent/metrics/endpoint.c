@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/authn.h"
 #include "core/agent.h"
 #include "cxl/device.h"
 #include "events/bus.h"
@@ -108,6 +109,15 @@ static void write_events(struct agent *ag, FILE *f)
 		(unsigned long long)ss.failed_attempts);
 }
 
+/* Requests that share one Basic credential's check run one KDF between
+ * them, so this counts the work done, not the requests that waited. */
+static void write_auth(struct agent *ag, FILE *f)
+{
+	metrics_family(f, PREFIX "password_checks", "counter",
+		       "Password checks run (PBKDF2), by Basic requests, logins and cache renewals.");
+	fprintf(f, PREFIX "password_checks_total %lu\n", authn_kdf_runs(ag->authn));
+}
+
 static int h_metrics(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct agent *ag = ctx->agent;
@@ -122,6 +132,8 @@ static int h_metrics(const struct route_ctx *ctx, struct http_response *resp)
 		rc = metrics_write(ag->metrics, f);
 	write_devices(ag, f);
 	write_events(ag, f);
+	if (ag->authn)
+		write_auth(ag, f);
 	fputs("# EOF\n", f);
 	if (fclose(f) || rc) {
 		free(text);

@@ -4,6 +4,7 @@ Prometheus (Debian's package) whose HTTP query API then returns the device
 series."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def check_text(c, text):
                  "cxl_agent_policy_decisions", "cxl_agent_mailbox_commands",
                  "cxl_agent_mailbox_command_seconds", "cxl_agent_audit_write_seconds",
                  "cxl_agent_event_queue_depth", "cxl_agent_event_drops", "cxl_agent_sse_clients",
-                 "cxl_agent_auth_failures"):
+                 "cxl_agent_auth_failures", "cxl_agent_password_checks"):
         c.check(name in families, "family %s present" % name)
     c.eq(families.get("cxl_agent_mailbox_command_seconds"), "histogram", "latency is a histogram")
     return families
@@ -74,6 +75,18 @@ def main():
         c.check("cxl_agent_audit_write_seconds_count 1\n" in r.body,
                 "the intent's write is timed (by the broker) and counted (by the front)")
         c.check("cxl_agent_auth_failures_total 1" in r.body, "the 401 above is counted")
+        # A KDF runs for a credential not yet verified (a wrong one always),
+        # not for every request that carries one.
+        def password_checks():
+            m = re.search(r"^cxl_agent_password_checks_total (\d+)$",
+                          a.curl("GET", "/metrics", user=MONITOR).body, re.M)
+            return int(m.group(1)) if m else -1
+        first = password_checks()
+        c.check(first >= 2, "password checks counted (the admin's and the monitor's): %d" % first)
+        c.eq(password_checks(), first, "a verified credential's requests run no check")
+        c.eq(a.curl("GET", "/metrics", user=(MONITOR[0], "wrong-password-9")).status, 401,
+             "wrong password")
+        c.eq(password_checks(), first + 1, "a wrong password runs one check")
 
         tmp = tempfile.mkdtemp(prefix="cxla-prom-")
         pport = free_port()
