@@ -11,34 +11,19 @@
 #include <unistd.h>
 
 #include "http/tlsfiles.h"
+#include "util/fileio.h"
 
 /* More than any answer fn gives (each PEM file is read up to 1 MiB). */
 #define ANSWER_MAX (8u << 20)
 #define NO_TEXT UINT32_MAX
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A length (NO_TEXT for NULL) and the bytes, without the NUL. */
 static int put_text(int fd, const char *s)
 {
 	uint32_t len = s ? (uint32_t)strlen(s) : NO_TEXT;
-	int rc = write_all(fd, &len, sizeof(len));
+	int rc = fd_write_all(fd, &len, sizeof(len));
 
-	return rc || !s ? rc : write_all(fd, s, len);
+	return rc || !s ? rc : fd_write_all(fd, s, len);
 }
 
 /* The child: the work, its answer, and an exit that runs no handler of the
@@ -48,7 +33,7 @@ static void child(int fd, prestart_fn fn, void *ctx)
 	struct prestart_result r = { 0 };
 	char err[8192] = "";
 	int32_t rc = fn(ctx, &r, err, sizeof(err));
-	int ok = write_all(fd, &rc, sizeof(rc)) == 0 && put_text(fd, err) == 0 &&
+	int ok = fd_write_all(fd, &rc, sizeof(rc)) == 0 && put_text(fd, err) == 0 &&
 		 put_text(fd, r.cert_pem) == 0 && put_text(fd, r.key_pem) == 0 &&
 		 put_text(fd, r.client_ca_pem) == 0;
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_full(int fd, const void *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -55,7 +55,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -errno;
 	rc = fchmod(fd, mode) < 0 ? -errno : 0;
 	if (!rc)
-		rc = write_full(fd, data, len);
+		rc = fd_write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -120,12 +120,12 @@ out:
 
 int file_append(int fd, const void *data, size_t len)
 {
-	return write_full(fd, data, len);
+	return fd_write_all(fd, data, len);
 }
 
 int file_append_sync(int fd, const void *data, size_t len)
 {
-	int rc = write_full(fd, data, len);
+	int rc = fd_write_all(fd, data, len);
 	if (rc)
 		return rc;
 	return fdatasync(fd) < 0 ? -errno : 0;

@@ -16,6 +16,9 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
  * a regular file, which is never waited on: a FIFO does not block). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
+/* All of data written to fd (a file, pipe or socket; EINTR and short
+ * writes retried). Returns 0 or -errno. */
+int fd_write_all(int fd, const void *data, size_t len);
 /* Append data to fd in one write and fsync it. Returns 0 or -errno. */
 int file_append_sync(int fd, const void *data, size_t len);
 /* The same without the sync: all of data written (EINTR and short writes
