@@ -67,6 +67,45 @@ void command_outcome_clear(struct command_outcome *out)
 	cxl_cmd_result_clear(&out->result);
 }
 
+/* The audit intent of a decided command; its strings are borrowed from the
+ * arguments (entry's only while the CEL it is in lives). */
+static void intent_of(const struct identity *who, const char *device, uint16_t opcode,
+		      const struct policy_command *approval, const uint8_t *payload,
+		      size_t payload_len, const struct cxl_cel_entry *entry,
+		      const struct policy_decision *d, struct audit_intent *intent)
+{
+	memset(intent, 0, sizeof(*intent));
+	intent->user = who->user;
+	intent->auth_method = auth_method_name(who->method);
+	intent->source = who->peer ? who->peer : "";
+	intent->device = device;
+	intent->opcode = opcode;
+	intent->command_id = approval ? approval->id : NULL;
+	intent->payload = payload;
+	intent->payload_len = payload_len;
+	intent->in_cel = entry != NULL;
+	intent->effects = entry ? entry->effects : 0;
+	intent->allowed = policy_allowed(d);
+	intent->reason = policy_reason_name(d->reason);
+	intent->scope = policy_scope_name(d->scope);
+	intent->detail = d->detail;
+}
+
+/* Write the intent, timed for the audit write metric. 0 or -errno. */
+static int write_intent(struct agent *ag, const struct audit_intent *intent,
+			struct command_outcome *out)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = audit_intent(ag->audit, intent, out->audit_id);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	out->audit_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+			(uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+	return rc;
+}
+
 static int submit_audited(struct agent *ag, const struct identity *who, size_t idx,
 			  const struct policy_command *approval, const uint8_t *payload,
 			  size_t payload_len, unsigned timeout_ms, struct command_outcome *out)
@@ -101,34 +140,13 @@ static int submit_audited(struct agent *ag, const struct identity *who, size_t i
 	entry = cxl_cel_find(&cel, opcode);
 	policy_decide(approval, entry, &dev, who->privileges, &req, &out->decision);
 
-	memset(&intent, 0, sizeof(intent));
-	intent.user = who->user;
-	intent.auth_method = auth_method_name(who->method);
-	intent.source = who->peer ? who->peer : "";
-	intent.device = info.id;
-	intent.opcode = opcode;
-	intent.command_id = approval ? approval->id : NULL;
-	intent.payload = payload;
-	intent.payload_len = payload_len;
-	intent.in_cel = entry != NULL;
-	intent.effects = entry ? entry->effects : 0;
-	intent.allowed = policy_allowed(&out->decision);
-	intent.reason = policy_reason_name(out->decision.reason);
-	intent.scope = policy_scope_name(out->decision.scope);
-	intent.detail = out->decision.detail;
+	intent_of(who, info.id, opcode, approval, payload, payload_len, entry, &out->decision,
+		  &intent);
 	cxl_cel_free(&cel);
 
 	/* The intent is on disk before the device sees anything; denials are
 	 * recorded the same way. */
-	{
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = audit_intent(ag->audit, &intent, out->audit_id);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		out->audit_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
-				(uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
-	}
-	if (rc) {
+	if ((rc = write_intent(ag, &intent, out))) {
 		out->audit_error = rc;
 		out->audit_id[0] = '\0';
 		out->stage = COMMAND_AUDIT_FAILED;
