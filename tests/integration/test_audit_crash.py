@@ -102,9 +102,7 @@ def main():
                 time.sleep(rnd.uniform(0.2, 0.8))
                 kill_front = it % 2 == 1
                 if kill_front:
-                    with open("/proc/%d/task/%d/children" % (a.proc.pid, a.proc.pid)) as f:
-                        front = int(f.read().split()[0])
-                    os.kill(front, signal.SIGKILL)
+                    os.kill(a.children()[0], signal.SIGKILL)
                     try:
                         rc = a.proc.wait(30)
                     except subprocess.TimeoutExpired:

@@ -39,38 +39,11 @@ SUBS = "/redfish/v1/EventService/Subscriptions"
 c = Checker("idle_memory")
 
 
-def processes(pid):
-    """The agent and any processes it forked."""
-    out = [pid]
-    for p in out:
-        try:
-            with open("/proc/%d/task/%d/children" % (p, p)) as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def status_kib(pid, key):
-    with open("/proc/%d/status" % pid) as f:
+def field_kib(path, key):
+    """A "Key:  N kB" line of a /proc file (status, smaps_rollup)."""
+    with open(path) as f:
         for line in f:
             if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def pss_kib(pid):
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
-
-
-def pss_anon_kib(pid):
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Pss_Anon:"):
                 return int(line.split()[1])
     return 0
 
@@ -92,11 +65,11 @@ with Agent() as a:
     c.eq(r.status, 201, "session created")
     time.sleep(1.0)  # the password-check and refresh threads settle
 
-    pids = processes(a.proc.pid)
+    pids = [a.proc.pid] + a.children()
     sanitizer = mapped(pids, "libasan")
-    anon = sum(pss_anon_kib(p) for p in pids)
-    rss = [status_kib(p, "VmRSS") for p in pids]
-    pss = sum(pss_kib(p) for p in pids)
+    anon = sum(field_kib("/proc/%d/smaps_rollup" % p, "Pss_Anon") for p in pids)
+    rss = [field_kib("/proc/%d/status" % p, "VmRSS") for p in pids]
+    pss = sum(field_kib("/proc/%d/smaps_rollup" % p, "Pss") for p in pids)
     print("idle: %d process(es), own (Pss_Anon) %.1f MiB, VmRSS %s MiB, Pss %.1f MiB%s"
           % (len(pids), anon / 1024, "+".join("%.1f" % (x / 1024) for x in rss), pss / 1024,
              " (sanitizer build: sizes not checked)" if sanitizer else ""))
@@ -112,6 +85,6 @@ with Agent() as a:
     r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:9/events",
                                    "Protocol": "Redfish"})
     c.eq(r.status, 201, "subscription created")
-    c.check(mapped(processes(a.proc.pid), "libcurl"), "libcurl is mapped once a subscription exists")
+    c.check(mapped([a.proc.pid] + a.children(), "libcurl"), "libcurl is mapped once a subscription exists")
 
 c.finish()

@@ -24,8 +24,7 @@ NOBODY = pwd.getpwnam("nobody").pw_uid
 
 
 def front_of(a):
-    with open("/proc/%d/task/%d/children" % (a.proc.pid, a.proc.pid)) as f:
-        kids = [int(x) for x in f.read().split()]
+    kids = a.children()
     c.eq(len(kids), 1, "the broker has exactly one child, the front")
     # The front confines itself right after its server starts listening.
     deadline = time.time() + 20
