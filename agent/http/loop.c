@@ -156,6 +156,8 @@ void *worker_main(void *arg)
 			worker_quiesce(w);
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
+		if (w->tls_io.held)
+			tls_io_send_held(&w->tls_io);
 		idle_passes = wait_idle_passes(idle_passes,
 					       w->tls_io.moves != moves || w->handled != handled,
 					       w->tls_io.waits != waits);

@@ -62,6 +62,7 @@ struct req_state {
 	size_t cap;
 	int too_large;
 	int answered;
+	bool head; /* a HEAD request: the answer has no body on the wire */
 	struct job *job;
 };
 
@@ -162,7 +163,49 @@ static void peer_certificate(struct MHD_Connection *conn, struct http_peer_cert 
 			 status);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+static struct conn_info *conn_info_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The TLS transport of info's connection, NULL for the thread's "unknown"
+ * context. */
+static struct tls_transport *info_transport(struct conn_info *info)
+{
+	if (!info || info == &info->worker->unknown || !info->tls.session)
+		return NULL;
+	return &info->tls;
+}
+
+static struct tls_transport *conn_transport(struct MHD_Connection *conn)
+{
+	return info_transport(conn_info_of(conn));
+}
+
+/* Whether the client asked to close the connection after this response:
+ * libmicrohttpd closes it once the response is out as far as it knows, so
+ * nothing of it may be left to send then. */
+static bool closes_after(struct MHD_Connection *conn)
+{
+	const char *c = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONNECTION);
+	return c && strcasestr(c, "close");
+}
+
+/* The response's two records leave in one write (http/tlsconn.h). */
+static void hold_response(struct MHD_Connection *conn)
+{
+	struct tls_transport *t = conn_transport(conn);
+
+	if (t)
+		tls_response_hold(t);
+}
+
+/* hold: the response has a body to send (not an answer to HEAD). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp,
+				     bool hold)
 {
 	struct MHD_Response *r;
 	char *text = resp->text;
@@ -174,6 +217,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	} else {
 		resp->text = NULL; /* ownership moves to MHD */
 	}
+	if (hold && len > 0 && len <= TLS_HOLD_BODY_MAX && !closes_after(conn))
+		hold_response(conn);
 	if (text)
 		r = MHD_create_response_from_buffer_with_free_callback(len, text, free);
 	else
@@ -237,9 +282,7 @@ static void job_main(void *arg)
 
 struct worker *server_conn_owner(struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	const struct conn_info *info = ci ? ci->socket_context : NULL;
+	const struct conn_info *info = conn_info_of(conn);
 	return info ? info->worker : NULL;
 }
 
@@ -324,7 +367,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	if (resp.stream.read)
 		ret = stream_send(conn, st->srv, &resp);
 	else
-		ret = send_response(conn, &resp);
+		ret = send_response(conn, &resp, !st->head);
 	http_response_release(&resp);
 	st->answered = 1;
 	return ret;
@@ -343,7 +386,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *srv = cls;
 	struct req_state *st = *con_cls;
-	struct worker *w = server_conn_owner(conn);
+	struct conn_info *info = conn_info_of(conn);
+	struct worker *w = info ? info->worker : NULL;
 	(void)version;
 
 	/* Request data taken from GnuTLS's buffer moves no bytes on the socket
@@ -358,6 +402,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!st)
 			return MHD_NO;
 		st->srv = srv;
+		st->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		atomic_fetch_add(&srv->inflight, 1);
 		*con_cls = st;
 		size_t declared = declared_length(conn);
@@ -381,7 +426,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (st->job->resp.stream.read)
 			ret = stream_send(conn, st->srv, &st->job->resp);
 		else
-			ret = send_response(conn, &st->job->resp);
+			ret = send_response(conn, &st->job->resp, !st->head);
 		job_free(st->job);
 		st->job = NULL;
 		st->answered = 1;
@@ -427,8 +472,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct req_state *st = *con_cls;
-	(void)conn;
+	struct tls_transport *tls = conn_transport(conn);
 	(void)toe;
+	/* libmicrohttpd has passed the whole response to the session: what
+	 * is still staged goes out. A full socket keeps the rest for the
+	 * thread's loop; a failed one fails the connection's next operation. */
+	if (tls)
+		(void)tls_response_release(tls);
 	if (!st)
 		return;
 	if (st->job) {
@@ -514,6 +564,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
+			tls_transport_detach(&info->tls);
 			if (w->tls_io.last == &info->tls)
 				w->tls_io.last = NULL;
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);

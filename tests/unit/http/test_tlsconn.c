@@ -1,4 +1,4 @@
-/* Session tickets and handshake alerts, with real GnuTLS sessions on a
+/* Session tickets, handshake alerts and held responses, with real GnuTLS sessions on a
  * socketpair: the server side configured exactly as the HTTPS server does
  * (its priorities, tls_tickets_enable, tls_transport_attach), the client a
  * plain GnuTLS client. The ticket key's clock is the test's. */
@@ -300,6 +300,218 @@ static void test_io_counts(void **state)
 	conn_close(&c);
 }
 
+/* A handshaken pair with the server's tickets read by the client, so that
+ * what follows on the wire is only what the test sends. */
+static void conn_ready(struct conn *c, const struct fixture *f)
+{
+	char buf[64];
+
+	conn_open(c, f, NULL, "NORMAL", NULL);
+	conn_handshake(c);
+	assert_int_equal(c->server_rc, 0);
+	while (gnutls_record_recv(c->client, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Reads len bytes from the client; while none come, the server's thread
+ * retries its held responses as its event loop would. Returns the bytes
+ * read (short when nothing more comes). */
+static size_t client_read(struct conn *c, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	for (int idle = 0; got < len && idle < 1000;) {
+		ssize_t n = gnutls_record_recv(c->client, buf + got, len - got);
+		if (n > 0) {
+			got += (size_t)n;
+			idle = 0;
+		} else if (n == GNUTLS_E_AGAIN) {
+			tls_io_send_held(&c->io);
+			idle++;
+		} else {
+			break;
+		}
+	}
+	return got;
+}
+
+/* What libmicrohttpd sends as two records (headers, body) leaves in one
+ * write; a held response with only one record leaves on release. */
+static void test_held_response_is_one_write(void **state)
+{
+	struct conn c;
+	unsigned long moves;
+	char buf[64];
+
+	conn_ready(&c, *state);
+	moves = c.io.moves;
+	tls_response_hold(&c.tr);
+	assert_int_equal(gnutls_record_send(c.server, "HTTP/1.1 200\r\n\r\n", 16), 16);
+	assert_int_equal(c.io.moves, moves);
+	assert_ptr_equal(c.io.stager, &c.tr);
+	assert_int_equal(gnutls_record_send(c.server, "{\"a\":1}", 7), 7);
+	assert_int_equal(c.io.moves, moves + 1);
+	assert_null(c.io.stager);
+	assert_int_equal(tls_response_release(&c.tr), 0);
+	assert_int_equal(c.io.moves, moves + 1);
+	assert_int_equal(client_read(&c, buf, 23), 23);
+	assert_memory_equal(buf, "HTTP/1.1 200\r\n\r\n{\"a\":1}", 23);
+
+	/* Headers only (an answer to HEAD that was held after all). */
+	tls_response_hold(&c.tr);
+	assert_int_equal(gnutls_record_send(c.server, "HTTP/1.1 204\r\n\r\n", 16), 16);
+	assert_int_equal(c.io.moves, moves + 1);
+	assert_int_equal(tls_response_release(&c.tr), 0);
+	assert_int_equal(c.io.moves, moves + 2);
+	assert_int_equal(client_read(&c, buf, 16), 16);
+	assert_memory_equal(buf, "HTTP/1.1 204\r\n\r\n", 16);
+	/* Not held: each record its own write, nothing staged. */
+	assert_int_equal(gnutls_record_send(c.server, "x", 1), 1);
+	assert_int_equal(c.io.moves, moves + 3);
+	assert_null(c.io.stager);
+	conn_close(&c);
+}
+
+#define HEAD_LEN 16
+#define BODY_LEN 1000
+#define RESPONSES 400
+
+static void fill_part(unsigned char *buf, size_t len, unsigned i, int part)
+{
+	memset(buf, 'a' + (int)((i * 2 + (unsigned)part) % 26), len);
+	memcpy(buf, &i, sizeof(i));
+}
+
+/* The server side as libmicrohttpd drives it: responses, each held, its
+ * headers and body sent and then released, until the socket stops it; a
+ * send that found no room is repeated later with the same data. */
+struct writer {
+	unsigned next; /* the response being sent */
+	int part;      /* 0 headers, 1 body, 2 release */
+};
+
+static void writer_run(struct conn *c, struct writer *w)
+{
+	unsigned char buf[BODY_LEN];
+
+	while (w->next < RESPONSES) {
+		if (w->part < 2) {
+			size_t len = w->part ? BODY_LEN : HEAD_LEN;
+			ssize_t n;
+			if (w->part == 0)
+				tls_response_hold(&c->tr);
+			fill_part(buf, len, w->next, w->part);
+			n = gnutls_record_send(c->server, buf, len);
+			if (n == GNUTLS_E_AGAIN)
+				return;
+			assert_int_equal(n, (ssize_t)len);
+			w->part++;
+		} else {
+			int rc = tls_response_release(&c->tr);
+			assert_true(rc == 0 || rc == -EAGAIN);
+			w->part = 0;
+			w->next++;
+		}
+	}
+}
+
+/* A client that does not read: the staged and unsent bytes wait in the
+ * connection, the next write waits behind them (GnuTLS is told to try
+ * again, as for any full socket), and everything arrives whole and in
+ * order once the client reads. */
+static void test_held_response_waits_for_room(void **state)
+{
+	struct conn c;
+	struct writer w = { 0, 0 };
+	unsigned char in[BODY_LEN], want[BODY_LEN];
+	int small = 4096;
+	unsigned waited = 0;
+
+	conn_ready(&c, *state);
+	assert_int_equal(setsockopt(c.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	writer_run(&c, &w);
+	assert_true(w.next < RESPONSES);
+	for (unsigned i = 0; i < RESPONSES; i++) {
+		for (int part = 0; part < 2; part++) {
+			size_t len = part ? BODY_LEN : HEAD_LEN;
+			size_t got = 0;
+			for (int idle = 0; got < len && idle < 1000; idle++) {
+				ssize_t n = gnutls_record_recv(c.client, in + got, len - got);
+				if (n > 0) {
+					got += (size_t)n;
+					idle = 0;
+					continue;
+				}
+				assert_int_equal(n, GNUTLS_E_AGAIN);
+				waited += c.tr.waiting;
+				/* The loop's pass: waiting bytes, then the server goes on. */
+				tls_io_send_held(&c.io);
+				writer_run(&c, &w);
+			}
+			assert_int_equal(got, len);
+			fill_part(want, len, i, part);
+			assert_memory_equal(in, want, len);
+		}
+	}
+	assert_int_equal(w.next, RESPONSES);
+	/* Staged bytes did wait in the connection at times. */
+	assert_true(waited > 0);
+	assert_null(c.io.held);
+	assert_int_equal(tls_response_pending(&c.tr), 0);
+	conn_close(&c);
+}
+
+/* A connection that closes with bytes staged or waiting drops them and
+ * leaves the thread's list; another connection's write sends a staged
+ * record first. */
+static void test_detach_and_other_connection(void **state)
+{
+	struct conn a, b;
+	char buf[16];
+	int small = 4096;
+
+	conn_ready(&a, *state);
+	conn_ready(&b, *state);
+	/* b's transport reports to a's thread. */
+	b.tr.io = &a.io;
+	tls_response_hold(&a.tr);
+	assert_int_equal(gnutls_record_send(a.server, "head", 4), 4);
+	assert_ptr_equal(a.io.stager, &a.tr);
+	assert_int_equal(gnutls_record_send(b.server, "other", 5), 5);
+	assert_null(a.io.stager);
+	assert_int_equal(client_read(&a, buf, 4), 4);
+	assert_memory_equal(buf, "head", 4);
+	assert_int_equal(client_read(&b, buf, 5), 5);
+	assert_memory_equal(buf, "other", 5);
+
+	/* Staged, then closed. */
+	tls_response_hold(&a.tr);
+	assert_int_equal(gnutls_record_send(a.server, "head", 4), 4);
+	tls_transport_detach(&a.tr);
+	assert_null(a.io.stager);
+
+	/* Waiting, then closed. */
+	assert_int_equal(setsockopt(b.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	for (int i = 0; i < 10000 && !b.tr.waiting; i++) {
+		ssize_t n;
+		tls_response_hold(&b.tr);
+		n = gnutls_record_send(b.server, "0123456789abcdef", 16);
+		if (n == GNUTLS_E_AGAIN)
+			break;
+		n = gnutls_record_send(b.server, "0123456789abcdef", 16);
+		if (n == GNUTLS_E_AGAIN)
+			break;
+		(void)tls_response_release(&b.tr);
+	}
+	assert_true(b.tr.waiting);
+	assert_ptr_equal(a.io.held, &b.tr);
+	tls_transport_detach(&b.tr);
+	assert_null(a.io.held);
+	assert_int_equal(tls_response_pending(&b.tr), 0);
+	conn_close(&a);
+	conn_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +522,9 @@ int main(void)
 		cmocka_unit_test(test_alert_protocol_version),
 		cmocka_unit_test(test_alert_handshake_failure),
 		cmocka_unit_test(test_io_counts),
+		cmocka_unit_test(test_held_response_is_one_write),
+		cmocka_unit_test(test_held_response_waits_for_room),
+		cmocka_unit_test(test_detach_and_other_connection),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
