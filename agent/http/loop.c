@@ -15,6 +15,8 @@
 #include "util/log.h"
 
 #define LISTEN_BACKLOG 4096
+/* How often a thread with answers waiting for room checks their age. */
+#define HELD_CHECK_MS 1000
 
 static int parse_address(const char *addr, unsigned port, struct sockaddr_storage *ss, int *v6)
 {
@@ -143,25 +145,34 @@ void *worker_main(void *arg)
 		}
 		timeout = wait_plan_ms(worker_timeout(w), idle_passes, w->closed_since_trim > 0,
 				       now - active);
+		/* Answers waiting for room are retried when their socket wakes
+		 * the loop, and given up on by the clock. */
+		if (w->tls_io.held && (timeout < 0 || timeout > HELD_CHECK_MS))
+			timeout = HELD_CHECK_MS;
 		if (timeout == 0) {
 			active = now;
+			w->pass_ms = now;
 		} else {
 			int n = worker_wait(w, timeout);
 			if (n < 0)
 				break;
+			w->pass_ms = monotonic_ms();
 			if (n > 0)
-				active = monotonic_ms();
+				active = w->pass_ms;
 		}
 		if (atomic_load(&srv->quiescing) && !atomic_load(&w->quiesced))
 			worker_quiesce(w);
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
 		if (w->tls_io.held)
-			tls_io_send_held(&w->tls_io);
+			tls_io_send_held(&w->tls_io, monotonic_ms(), srv->give_up_ms);
 		idle_passes = wait_idle_passes(idle_passes,
 					       w->tls_io.moves != moves || w->handled != handled,
 					       w->tls_io.waits != waits);
 	}
+	/* Requests parked behind answers that never went out go on (and
+	 * fail) before the daemons stop. */
+	tls_io_release_all(&w->tls_io);
 	return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +195,7 @@ static bool closes_after(struct MHD_Connection *conn)
 	return c && strcasestr(c, "close");
 }
 
-/* The response's two records leave in one write (http/tlsconn.h). */
+/* The response leaves as one record in one write (http/tlsconn.h). */
 static void hold_response(struct MHD_Connection *conn)
 {
 	struct tls_transport *t = conn_transport(conn);
@@ -395,6 +396,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (w)
 		w->handled++;
 	if (!st) {
+		struct tls_transport *t = info_transport(info);
+		/* Earlier answers still wait for room: this request waits for
+		 * them, parked (held_sent resumes it), as a client that does
+		 * not read must not grow its answers in memory. */
+		if (t && tls_response_waiting(t)) {
+			info->parked = conn;
+			MHD_suspend_connection(conn);
+			return MHD_YES;
+		}
 		/* First call: only set up. Queuing a response here makes
 		 * libmicrohttpd close the connection afterwards, which would cost
 		 * keep-alive on every request. */
@@ -472,13 +482,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct req_state *st = *con_cls;
-	struct tls_transport *tls = conn_transport(conn);
+	struct conn_info *info = conn_info_of(conn);
+	struct tls_transport *tls = info_transport(info);
 	(void)toe;
-	/* libmicrohttpd has passed the whole response to the session: what
-	 * is still staged goes out. A full socket keeps the rest for the
-	 * thread's loop; a failed one fails the connection's next operation. */
+	/* libmicrohttpd has passed the whole response to the session: send
+	 * it. A full socket keeps the rest for the thread's loop; a failed
+	 * session fails the connection's next operation. */
 	if (tls)
-		(void)tls_response_release(tls);
+		(void)tls_response_release(tls, info->worker->pass_ms);
 	if (!st)
 		return;
 	if (st->job) {
@@ -565,12 +576,27 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
 			tls_transport_detach(&info->tls);
+			info->parked = NULL;
 			if (w->tls_io.last == &info->tls)
 				w->tls_io.last = NULL;
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
 			free(info);
 			*socket_context = NULL;
 		}
+	}
+}
+
+/* A connection's waiting answers are out (or it was given up on): the
+ * request parked behind them goes on. */
+static void held_sent(struct tls_transport *t, void *arg)
+{
+	struct conn_info *info = (struct conn_info *)((char *)t - offsetof(struct conn_info, tls));
+	(void)arg;
+	if (info->parked) {
+		MHD_resume_connection(info->parked);
+		info->parked = NULL;
+		/* Looked at on the loop's next pass, which must not wait. */
+		worker_wake(info->worker);
 	}
 }
 
@@ -680,6 +706,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 		snprintf(srv->workers[i].unknown.peer, sizeof(srv->workers[i].unknown.peer), "unknown");
 		srv->workers[i].epfd = -1;
 		srv->workers[i].wakefd = -1;
+		srv->workers[i].tls_io.sent = held_sent;
 	}
 	if (workpool_new(JOB_THREADS_MAX, JOB_IDLE_MS, &srv->jobs) ||
 	    peer_counts_new(cfg->connections_per_address, &srv->peers)) {
@@ -689,6 +716,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 	srv->handler = handler;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
+	srv->give_up_ms = (long long)(cfg->connection_timeout_s ? cfg->connection_timeout_s : 60) * 1000;
 	srv->want_client_cert = cfg->client_ca_pem != NULL;
 	if (tls_tickets_new(TLS_TICKET_LIFETIME_S, &srv->tickets)) {
 		snprintf(err, errlen, "cannot make a session ticket key");

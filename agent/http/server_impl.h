@@ -28,6 +28,8 @@ struct conn_info {
 	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 1];
 	struct tls_transport tls; /* unused in the thread's "unknown" context */
+	/* A request that waits, suspended, for earlier answers to go out. */
+	struct MHD_Connection *parked;
 };
 
 /* One server thread: its own listener per address (SO_REUSEPORT, so the
@@ -55,6 +57,7 @@ struct worker {
 	 * out of GnuTLS's buffer without a read on the socket; only this
 	 * thread uses it. */
 	unsigned long handled;
+	long long pass_ms; /* monotonic, when the current pass began */
 	/* The context of a connection whose own could not be made: not
 	 * counted, shown as "unknown". */
 	struct conn_info unknown;
@@ -69,6 +72,7 @@ struct http_server {
 	http_handler_fn handler;
 	void *ctx;
 	size_t max_body;
+	long long give_up_ms; /* answers unread this long end the connection */
 	int want_client_cert;
 	atomic_uint inflight;
 	atomic_uint workers_busy; /* deferred jobs still running */

@@ -11,9 +11,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-/* GnuTLS writes a record with a few vectors (header, payload, tag). */
-#define TLS_PUSH_IOV_MAX 8
-
 struct tls_tickets {
 	gnutls_datum_t key;
 	unsigned lifetime_s;
@@ -84,193 +81,14 @@ static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 	return n;
 }
 
-static void held_unlink(struct tls_transport *t)
-{
-	if (!t->waiting)
-		return;
-	if (t->prev_held)
-		t->prev_held->next_held = t->next_held;
-	else
-		t->io->held = t->next_held;
-	if (t->next_held)
-		t->next_held->prev_held = t->prev_held;
-	t->prev_held = t->next_held = NULL;
-	t->waiting = false;
-}
-
-static void held_link(struct tls_transport *t)
-{
-	if (t->waiting)
-		return;
-	t->prev_held = NULL;
-	t->next_held = t->io->held;
-	if (t->next_held)
-		t->next_held->prev_held = t;
-	t->io->held = t;
-	t->waiting = true;
-}
-
-static ssize_t send_iov(struct tls_transport *t, const struct iovec *iov, size_t n)
-{
-	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
-
-	t->io->moves++;
-	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
-}
-
-static int would_block(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK;
-}
-
-/* GnuTLS already counts these bytes as written: they must reach the socket,
- * in order, before anything else of the connection. */
-static int keep_pending(struct tls_transport *t, const struct iovec *iov, size_t n, size_t skip)
-{
-	size_t have = t->pending_len - t->pending_off, add = 0, at;
-	unsigned char *p;
-
-	for (size_t i = 0; i < n; i++)
-		add += iov[i].iov_len;
-	add -= skip;
-	p = malloc(have + add);
-	if (!p) {
-		/* Losing them would corrupt the stream: end it instead. */
-		shutdown(t->fd, SHUT_RDWR);
-		return -ENOMEM;
-	}
-	if (have)
-		memcpy(p, t->pending + t->pending_off, have);
-	at = have;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = iov[i].iov_len, off = skip < len ? skip : len;
-		memcpy(p + at, (const unsigned char *)iov[i].iov_base + off, len - off);
-		at += len - off;
-		skip -= off;
-	}
-	free(t->pending);
-	t->pending = p;
-	t->pending_len = have + add;
-	t->pending_off = 0;
-	held_link(t);
-	return 0;
-}
-
-/* 0 when nothing of t waits any more, -EAGAIN, or -errno. */
-static int flush_pending(struct tls_transport *t)
-{
-	while (t->pending_off < t->pending_len) {
-		struct iovec v = { t->pending + t->pending_off, t->pending_len - t->pending_off };
-		ssize_t n = send_iov(t, &v, 1);
-		if (n < 0)
-			return would_block() ? -EAGAIN : -errno;
-		t->pending_off += (size_t)n;
-	}
-	free(t->pending);
-	t->pending = NULL;
-	t->pending_len = t->pending_off = 0;
-	held_unlink(t);
-	return 0;
-}
-
-/* Send the staged record alone; what the socket does not take waits in its
- * connection. 0, -EAGAIN or -errno. */
-static int flush_stage(struct tls_io *io)
-{
-	struct tls_transport *s = io->stager;
-	struct iovec v = { io->stage, io->staged };
-	ssize_t n;
-
-	if (!s)
-		return 0;
-	io->stager = NULL;
-	n = send_iov(s, &v, 1);
-	if (n < 0 && !would_block())
-		return -errno;
-	if (n < 0)
-		n = 0;
-	if ((size_t)n == io->staged)
-		return 0;
-	return keep_pending(s, &v, 1, (size_t)n) ? -ENOMEM : -EAGAIN;
-}
-
-/* The staged record and this one (iov, len bytes) in one write. Returns
- * what GnuTLS is told was written of this record. */
-static ssize_t send_with_stage(struct tls_transport *t, const giovec_t *giov, size_t n,
-			       size_t len)
-{
-	struct tls_io *io = t->io;
-	struct iovec iov[TLS_PUSH_IOV_MAX + 1];
-	size_t staged = io->staged;
-	ssize_t sent;
-
-	iov[0].iov_base = io->stage;
-	iov[0].iov_len = staged;
-	memcpy(iov + 1, giov, n * sizeof(*iov));
-	io->stager = NULL;
-	sent = send_iov(t, iov, n + 1);
-	if (sent < 0 && !would_block())
-		return -1;
-	if (sent < 0)
-		sent = 0;
-	if ((size_t)sent < staged) {
-		/* This record is GnuTLS's to retry; the rest of the staged one
-		 * goes first. */
-		if (keep_pending(t, iov, 1, (size_t)sent))
-			return -1;
-		errno = EAGAIN;
-		return -1;
-	}
-	if ((size_t)sent == staged && len) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return sent - (ssize_t)staged;
-}
-
 static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct tls_transport *t = ptr;
-	struct tls_io *io = t->io;
-	size_t n = iovcnt > 0 ? (size_t)iovcnt : 0, len = 0;
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 
-	io->last = t;
-	for (size_t i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	/* Another connection's staged record goes first, alone: its second
-	 * did not follow (libmicrohttpd moved on); its errors are its own. */
-	if (io->stager && io->stager != t)
-		(void)flush_stage(io);
-	if (t->pending) {
-		int rc = flush_pending(t);
-		if (rc) {
-			errno = rc == -EAGAIN ? EAGAIN : -rc;
-			return -1;
-		}
-	}
-	if (t->holding && !io->stager) {
-		t->holding = false;
-		if (len <= sizeof(io->stage)) {
-			size_t at = 0;
-			for (size_t i = 0; i < n; i++) {
-				memcpy(io->stage + at, iov[i].iov_base, iov[i].iov_len);
-				at += iov[i].iov_len;
-			}
-			io->stager = t;
-			io->staged = len;
-			return (ssize_t)len;
-		}
-	}
-	if (io->stager == t && n <= TLS_PUSH_IOV_MAX)
-		return send_with_stage(t, iov, n, len);
-	if (io->stager == t) {
-		int rc = flush_stage(io);
-		if (rc) {
-			errno = rc == -EAGAIN ? EAGAIN : -rc;
-			return -1;
-		}
-	}
-	return send_iov(t, (const struct iovec *)iov, n);
+	t->io->last = t;
+	t->io->moves++;
+	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
 }
 
 static int transport_wait(gnutls_transport_ptr_t ptr, unsigned int ms)
@@ -323,9 +141,6 @@ void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int
 	t->fd = fd;
 	t->io = io;
 	t->client_hello_version = 0;
-	t->holding = false;
-	t->pending = NULL;
-	t->pending_len = t->pending_off = 0;
 	t->waiting = false;
 	t->prev_held = t->next_held = NULL;
 	gnutls_transport_set_ptr(session, t);
@@ -340,62 +155,104 @@ void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int
 
 void tls_response_hold(struct tls_transport *t)
 {
-	t->holding = true;
+	gnutls_record_cork(t->session);
 }
 
-size_t tls_response_pending(const struct tls_transport *t)
+bool tls_response_waiting(const struct tls_transport *t)
 {
-	return t->pending_len - t->pending_off;
+	return t->waiting;
 }
 
-/* Bytes written outside libmicrohttpd's own sending go out at once:
- * libmicrohttpd corks the socket for some responses and only pushes the
- * data it sends itself (under the cork, these would wait 200 ms). */
-static void uncork(const struct tls_transport *t)
+static void held_unlink(struct tls_transport *t)
 {
-	int zero = 0;
+	if (!t->waiting)
+		return;
+	if (t->prev_held)
+		t->prev_held->next_held = t->next_held;
+	else
+		t->io->held = t->next_held;
+	if (t->next_held)
+		t->next_held->prev_held = t->prev_held;
+	t->prev_held = t->next_held = NULL;
+	t->waiting = false;
+}
 
-	/* A socket that is not TCP has no cork. */
+static void held_link(struct tls_transport *t, long long now_ms)
+{
+	if (t->waiting)
+		return;
+	t->waiting_since = now_ms;
+	t->prev_held = NULL;
+	t->next_held = t->io->held;
+	if (t->next_held)
+		t->next_held->prev_held = t;
+	t->io->held = t;
+	t->waiting = true;
+}
+
+static void held_done(struct tls_io *io, struct tls_transport *t)
+{
+	held_unlink(t);
+	if (io->sent)
+		io->sent(t, io->sent_arg);
+}
+
+/* 0 when nothing is left corked, -EAGAIN, or -EIO. */
+static int uncork(struct tls_transport *t)
+{
+	int zero = 0, rc;
+
+	if (!t->session || !gnutls_record_check_corked(t->session))
+		return 0;
+	/* libmicrohttpd corks the socket (TCP_CORK) for some responses and
+	 * pushes each one out with TCP_NODELAY before this write, which the
+	 * cork would then hold for 200 ms. A socket that is not TCP has no
+	 * cork. */
 	(void)setsockopt(t->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	rc = gnutls_record_uncork(t->session, 0);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return -EAGAIN;
+	return rc < 0 ? -EIO : 0;
 }
 
-int tls_response_release(struct tls_transport *t)
+int tls_response_release(struct tls_transport *t, long long now_ms)
 {
-	int rc = 0;
+	int rc = uncork(t);
 
-	t->holding = false;
-	if (t->io->stager == t) {
-		uncork(t);
-		rc = flush_stage(t->io);
-	} else if (t->pending) {
-		uncork(t);
-		rc = flush_pending(t);
-	}
-	return rc == 0 || rc == -EAGAIN ? rc : -EIO;
+	if (rc == -EAGAIN)
+		held_link(t, now_ms);
+	else if (t->waiting)
+		held_done(t->io, t);
+	return rc;
 }
 
-void tls_io_send_held(struct tls_io *io)
+void tls_io_send_held(struct tls_io *io, long long now_ms, long long give_up_ms)
 {
 	struct tls_transport *t = io->held, *next;
 
 	for (; t; t = next) {
 		next = t->next_held;
-		uncork(t);
-		/* A failed socket is the connection's to notice: its next
+		/* A failed session is the connection's to notice: its next
 		 * read or write fails and libmicrohttpd closes it. */
-		if (flush_pending(t) != -EAGAIN && t->pending)
-			tls_transport_detach(t);
+		if (uncork(t) != -EAGAIN) {
+			held_done(io, t);
+		} else if (now_ms - t->waiting_since >= give_up_ms) {
+			/* A client that has read nothing for the connection
+			 * timeout: the connection ends, as an idle one would. */
+			shutdown(t->fd, SHUT_RDWR);
+			held_done(io, t);
+		}
 	}
+}
+
+void tls_io_release_all(struct tls_io *io)
+{
+	while (io->held)
+		held_done(io, io->held);
 }
 
 void tls_transport_detach(struct tls_transport *t)
 {
-	if (t->io->stager == t)
-		t->io->stager = NULL;
-	free(t->pending);
-	t->pending = NULL;
-	t->pending_len = t->pending_off = 0;
-	t->holding = false;
 	held_unlink(t);
 }
 

@@ -37,18 +37,14 @@ struct tls_transport;
 
 /* What the TLS connections of one thread did on their sockets; only that
  * thread drives their sessions. */
-/* The first record of a held response (libmicrohttpd's headers, at most
- * its 8 KiB of connection memory) waits here for the second. */
-#define TLS_STAGE_MAX (8u * 1024u + 256u)
-
 struct tls_io {
 	struct tls_transport *last; /* the connection that did I/O last */
-	/* Connections whose bytes wait for room in their socket. */
+	/* Connections with answers left to send, waiting for room. */
 	struct tls_transport *held;
-	/* One staged record, of stager's connection, or none. */
-	struct tls_transport *stager;
-	size_t staged;
-	unsigned char stage[TLS_STAGE_MAX];
+	/* Told when a connection's answers are out after waiting (or given
+	 * up on), with sent_arg. */
+	void (*sent)(struct tls_transport *t, void *sent_arg);
+	void *sent_arg;
 	unsigned long waits; /* reads that found nothing (EAGAIN) */
 	unsigned long moves; /* reads that got something, and writes */
 };
@@ -62,12 +58,10 @@ struct tls_transport {
 	/* The version in the client's hello (GNUTLS_SSL3 .. GNUTLS_TLS1_2;
 	 * TLS 1.3 clients also say 1.2 there), 0 before it came. */
 	unsigned client_hello_version;
-	bool holding; /* the next record is staged (tls_response_hold) */
-	/* Bytes GnuTLS counts as sent that the socket had no room for, sent
-	 * before anything else of the connection (owned, malloc). */
-	unsigned char *pending;
-	size_t pending_len, pending_off;
-	bool waiting; /* in io->held, because pending is not empty */
+	/* In io->held while a released response waits for room in the
+	 * socket, since waiting_since (ms, the caller's clock). */
+	bool waiting;
+	long long waiting_since;
 	struct tls_transport *prev_held, *next_held;
 };
 
@@ -78,28 +72,32 @@ void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int
 			  struct tls_io *io);
 
 /* libmicrohttpd (0.9.75) sends a response's headers and its body with one
- * gnutls_record_send each: two records, each its own write. After
- * tls_response_hold the first record waits in the thread's stage and
- * leaves with the second in one write (before libmicrohttpd pushes the
- * data out), so a response costs one system call and reaches the client
- * as one segment. What the socket has no room for waits in the
- * connection, and the connection's next write waits for it: a client
- * that does not read holds back its own answers, as before.
- * Responses gathered this way are small (TLS_HOLD_BODY_MAX). */
+ * gnutls_record_send each: two TLS records and two writes, and a client
+ * reading with OpenSSL handles each record in its own read. Between
+ * tls_response_hold and tls_response_release the session gathers what is
+ * sent, and the release sends it as one record in one write. The body
+ * held is at most TLS_HOLD_BODY_MAX: with the headers (under 2 KiB) it
+ * fits one record. */
 #define TLS_HOLD_BODY_MAX (14u * 1024u)
 void tls_response_hold(struct tls_transport *t);
-/* The response is complete as far as libmicrohttpd knows: send what is
- * still staged (a response that had only one record), and try what is
- * pending. 0 when all is out; -EAGAIN when bytes wait for room (t is then
- * on its io's held list); -EIO when the socket failed (the connection
- * fails its next operation). */
-int tls_response_release(struct tls_transport *t);
-/* Bytes of t waiting for room in its socket. */
-size_t tls_response_pending(const struct tls_transport *t);
-/* Retry the waiting bytes of io's connections (after a pass of the
- * thread's event loop: a socket that has room again wakes the loop). */
-void tls_io_send_held(struct tls_io *io);
-/* t's connection is closing: its staged and waiting bytes are dropped. */
+/* Send what was held. 0 when it is out (or nothing was held); -EAGAIN when
+ * the socket is full: the rest waits in the session, t joins its io's held
+ * list (waiting since now_ms) and tls_io_send_held sends it later; -EIO
+ * when the session failed (the connection fails its next operation). */
+int tls_response_release(struct tls_transport *t, long long now_ms);
+/* Whether t has answers waiting for room: the connection's next request
+ * must wait for them (libmicrohttpd would hand its answer to the session
+ * as if sent, and a client that does not read would grow it). */
+bool tls_response_waiting(const struct tls_transport *t);
+/* Retry the waiting answers of io's connections (after a pass of the
+ * thread's event loop: a socket that has room again wakes the loop); one
+ * that has waited give_up_ms without all going out is shut down. Each
+ * connection that leaves the list is told through io->sent. */
+void tls_io_send_held(struct tls_io *io, long long now_ms, long long give_up_ms);
+/* Every connection leaves the held list, told through io->sent (the
+ * thread is stopping). */
+void tls_io_release_all(struct tls_io *io);
+/* t's connection is closing: it leaves io's held list, untold. */
 void tls_transport_detach(struct tls_transport *t);
 
 /* Tell the peer of t's session, whose handshake has just failed, why, as

@@ -1,12 +1,13 @@
-"""Responses as the agent writes them (a small one's headers and body in
-one write, staged by the TLS transport), read below TLS: requests on a
+"""Responses as the agent writes them, read below TLS: a small response is
+one TLS record (headers and body together, one write); requests on a
 kept-alive connection are answered at once, whatever mix of responses
-libmicrohttpd corks or not (none waits behind a TCP cork); small, large,
-HEAD and Connection: close answers arrive whole; pipelined requests are
+libmicrohttpd corks or not (none waits behind a TCP cork); large, HEAD
+and Connection: close answers arrive whole; pipelined requests are
 answered in order; and a client that sends request after request without
-reading is held back by its own full socket (as before: nothing is
-dropped or reordered, nothing grows without bound) while others are
-served, and gets every answer, in order, once it reads."""
+reading is held back (the agent stops answering it while its answers
+wait for room: nothing is dropped or reordered, nothing grows without
+bound) while others are served, and gets every answer, in order, once it
+reads."""
 import os
 import re
 import socket
@@ -111,9 +112,11 @@ with Agent() as a:
     c.eq(status, 200, "first request on the connection")
     expected = body
 
+    # Headers and body in one record, every time.
     for i in range(5):
-        status, body = (w.send(request(SMALL)), w.response())[1]
+        status, body, recs = records_of_one_response(w, SMALL)
         c.eq((status, body), (200, expected), "kept-alive request %d" % i)
+        c.eq([t for t, _ in recs], [23], "one application-data record per small response: %r" % recs)
 
     # Kept-alive requests are answered at once: none waits out a TCP cork
     # (200 ms) or a delayed acknowledgement (40 ms). libmicrohttpd sends
@@ -143,8 +146,9 @@ with Agent() as a:
     c.eq(status, 200, "large response")
     c.eq(body, schema, "large response body whole")
     c.check(len(recs) >= 2, "large response spans records: %d" % len(recs))
-    status, body = (w.send(request(SMALL)), w.response())[1]
-    c.eq((status, body), (200, expected), "small response after a large one")
+    status, body, recs = records_of_one_response(w, SMALL)
+    c.eq((status, body, [t for t, _ in recs]), (200, expected, [23]),
+         "small response after a large one: one record")
     # HEAD: headers only, then the connection goes on.
     w.send(("HEAD %s HTTP/1.1\r\nHost: agent\r\nAuthorization: %s\r\n\r\n" % (SMALL, AUTH)).encode())
     while b"\r\n\r\n" not in w.plain:
@@ -172,10 +176,9 @@ with Agent() as a:
     c.eq((status, body), (200, expected), "response before the close")
     w.close()
 
-    # A client that sends request after request and does not read: its
-    # own socket holds it back (the agent stops reading it while its
-    # answers cannot be written), others are served meanwhile, and once it
-    # reads it gets every answer whole and in order.
+    # A client that sends request after request and does not read: once an
+    # answer finds no room its next request waits, others are served
+    # meanwhile, and once it reads it gets every answer whole and in order.
     def answered():
         """2xx answers the agent has given so far (its own count)."""
         body = a.curl("GET", "/metrics").body
@@ -226,5 +229,36 @@ with Agent() as a:
         got += 1
     c.eq(got, sent_requests, "answers read whole and in order")
     w.close()
+
+# A client that never reads again: once its answers have waited for the
+# idle connection timeout, the connection ends (as an idle one would).
+with Agent(config={"connection_timeout_s": 2}) as a:
+    w = Wire(a, rcvbuf=4096)
+    w.sock.setblocking(False)
+    one = request(SMALL)
+    backlog, deadline = b"", time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if not backlog:
+            w.tls.write(one * 50)
+            backlog = w.out.read()
+        try:
+            backlog = backlog[w.sock.send(backlog):]
+        except BlockingIOError:
+            break
+    time.sleep(4.5)
+    ended = False
+    w.sock.setblocking(True)
+    w.sock.settimeout(5)
+    try:
+        while w.sock.recv(65536):
+            pass
+        ended = True
+    except ConnectionResetError:
+        ended = True
+    except socket.timeout:
+        pass
+    c.check(ended, "the connection of a client that reads nothing for the timeout ends")
+    w.close()
+    c.eq(a.curl("GET", SMALL).status, 200, "others are answered afterwards")
 
 c.finish()

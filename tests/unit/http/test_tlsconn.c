@@ -313,9 +313,21 @@ static void conn_ready(struct conn *c, const struct fixture *f)
 		;
 }
 
+/* What the server's thread was told through io->sent. */
+static struct tls_transport *told[8];
+static unsigned ntold;
+
+static void on_sent(struct tls_transport *t, void *arg)
+{
+	(void)arg;
+	if (ntold < 8)
+		told[ntold] = t;
+	ntold++;
+}
+
 /* Reads len bytes from the client; while none come, the server's thread
- * retries its held responses as its event loop would. Returns the bytes
- * read (short when nothing more comes). */
+ * retries its waiting answers as its event loop would (at time 0: never
+ * given up on). Returns the bytes read (short when nothing more comes). */
 static size_t client_read(struct conn *c, char *buf, size_t len)
 {
 	size_t got = 0;
@@ -326,7 +338,7 @@ static size_t client_read(struct conn *c, char *buf, size_t len)
 			got += (size_t)n;
 			idle = 0;
 		} else if (n == GNUTLS_E_AGAIN) {
-			tls_io_send_held(&c->io);
+			tls_io_send_held(&c->io, 0, 1000);
 			idle++;
 		} else {
 			break;
@@ -335,181 +347,143 @@ static size_t client_read(struct conn *c, char *buf, size_t len)
 	return got;
 }
 
-/* What libmicrohttpd sends as two records (headers, body) leaves in one
- * write; a held response with only one record leaves on release. */
-static void test_held_response_is_one_write(void **state)
+/* What libmicrohttpd sends as two records (headers, body) goes out as one
+ * record in one write. */
+static void test_held_response_is_one_record(void **state)
 {
 	struct conn c;
 	unsigned long moves;
 	char buf[64];
+	ssize_t n;
 
 	conn_ready(&c, *state);
 	moves = c.io.moves;
 	tls_response_hold(&c.tr);
 	assert_int_equal(gnutls_record_send(c.server, "HTTP/1.1 200\r\n\r\n", 16), 16);
-	assert_int_equal(c.io.moves, moves);
-	assert_ptr_equal(c.io.stager, &c.tr);
 	assert_int_equal(gnutls_record_send(c.server, "{\"a\":1}", 7), 7);
+	assert_int_equal(c.io.moves, moves);
+	assert_int_equal(tls_response_release(&c.tr, 0), 0);
 	assert_int_equal(c.io.moves, moves + 1);
-	assert_null(c.io.stager);
-	assert_int_equal(tls_response_release(&c.tr), 0);
-	assert_int_equal(c.io.moves, moves + 1);
-	assert_int_equal(client_read(&c, buf, 23), 23);
+	assert_false(tls_response_waiting(&c.tr));
+	assert_null(c.io.held);
+	/* One record: a single read returns headers and body together. */
+	do
+		n = gnutls_record_recv(c.client, buf, sizeof(buf));
+	while (n == GNUTLS_E_AGAIN);
+	assert_int_equal(n, 23);
 	assert_memory_equal(buf, "HTTP/1.1 200\r\n\r\n{\"a\":1}", 23);
-
-	/* Headers only (an answer to HEAD that was held after all). */
-	tls_response_hold(&c.tr);
-	assert_int_equal(gnutls_record_send(c.server, "HTTP/1.1 204\r\n\r\n", 16), 16);
+	/* Nothing held: a release writes nothing. */
+	assert_int_equal(tls_response_release(&c.tr, 0), 0);
 	assert_int_equal(c.io.moves, moves + 1);
-	assert_int_equal(tls_response_release(&c.tr), 0);
-	assert_int_equal(c.io.moves, moves + 2);
-	assert_int_equal(client_read(&c, buf, 16), 16);
-	assert_memory_equal(buf, "HTTP/1.1 204\r\n\r\n", 16);
-	/* Not held: each record its own write, nothing staged. */
-	assert_int_equal(gnutls_record_send(c.server, "x", 1), 1);
-	assert_int_equal(c.io.moves, moves + 3);
-	assert_null(c.io.stager);
 	conn_close(&c);
 }
 
-#define HEAD_LEN 16
-#define BODY_LEN 1000
-#define RESPONSES 400
+#define RESPONSE_LEN 1000
 
-static void fill_part(unsigned char *buf, size_t len, unsigned i, int part)
+static void fill_response(char *buf, unsigned i)
 {
-	memset(buf, 'a' + (int)((i * 2 + (unsigned)part) % 26), len);
+	memset(buf, 'a' + (int)(i % 26), RESPONSE_LEN);
 	memcpy(buf, &i, sizeof(i));
 }
 
-/* The server side as libmicrohttpd drives it: responses, each held, its
- * headers and body sent and then released, until the socket stops it; a
- * send that found no room is repeated later with the same data. */
-struct writer {
-	unsigned next; /* the response being sent */
-	int part;      /* 0 headers, 1 body, 2 release */
-};
-
-static void writer_run(struct conn *c, struct writer *w)
+/* Answers until one finds the socket full; returns how many were sent. */
+static unsigned send_until_full(struct conn *c, unsigned first, long long now)
 {
-	unsigned char buf[BODY_LEN];
+	char out[RESPONSE_LEN];
+	unsigned i = first;
+	int rc = 0;
 
-	while (w->next < RESPONSES) {
-		if (w->part < 2) {
-			size_t len = w->part ? BODY_LEN : HEAD_LEN;
-			ssize_t n;
-			if (w->part == 0)
-				tls_response_hold(&c->tr);
-			fill_part(buf, len, w->next, w->part);
-			n = gnutls_record_send(c->server, buf, len);
-			if (n == GNUTLS_E_AGAIN)
-				return;
-			assert_int_equal(n, (ssize_t)len);
-			w->part++;
-		} else {
-			int rc = tls_response_release(&c->tr);
-			assert_true(rc == 0 || rc == -EAGAIN);
-			w->part = 0;
-			w->next++;
-		}
+	while (rc == 0 && i < first + 10000) {
+		fill_response(out, i);
+		tls_response_hold(&c->tr);
+		assert_int_equal(gnutls_record_send(c->server, out, RESPONSE_LEN), RESPONSE_LEN);
+		i++;
+		rc = tls_response_release(&c->tr, now);
 	}
+	assert_int_equal(rc, -EAGAIN);
+	return i - first;
 }
 
-/* A client that does not read: the staged and unsent bytes wait in the
- * connection, the next write waits behind them (GnuTLS is told to try
- * again, as for any full socket), and everything arrives whole and in
- * order once the client reads. */
+/* A client that does not read: the answer that found no room waits in the
+ * session, on the thread's held list, and goes out, in order, once the
+ * client reads; the thread is told then (to let the connection's next
+ * request go on). */
 static void test_held_response_waits_for_room(void **state)
 {
 	struct conn c;
-	struct writer w = { 0, 0 };
-	unsigned char in[BODY_LEN], want[BODY_LEN];
+	char in[RESPONSE_LEN], want[RESPONSE_LEN];
+	unsigned sent;
 	int small = 4096;
-	unsigned waited = 0;
 
 	conn_ready(&c, *state);
+	c.io.sent = on_sent;
+	ntold = 0;
 	assert_int_equal(setsockopt(c.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-	writer_run(&c, &w);
-	assert_true(w.next < RESPONSES);
-	for (unsigned i = 0; i < RESPONSES; i++) {
-		for (int part = 0; part < 2; part++) {
-			size_t len = part ? BODY_LEN : HEAD_LEN;
-			size_t got = 0;
-			for (int idle = 0; got < len && idle < 1000; idle++) {
-				ssize_t n = gnutls_record_recv(c.client, in + got, len - got);
-				if (n > 0) {
-					got += (size_t)n;
-					idle = 0;
-					continue;
-				}
-				assert_int_equal(n, GNUTLS_E_AGAIN);
-				waited += c.tr.waiting;
-				/* The loop's pass: waiting bytes, then the server goes on. */
-				tls_io_send_held(&c.io);
-				writer_run(&c, &w);
-			}
-			assert_int_equal(got, len);
-			fill_part(want, len, i, part);
-			assert_memory_equal(in, want, len);
-		}
+	sent = send_until_full(&c, 0, 100);
+	assert_true(tls_response_waiting(&c.tr));
+	assert_ptr_equal(c.io.held, &c.tr);
+	/* Still no room, not yet given up on: it keeps waiting, untold. */
+	tls_io_send_held(&c.io, 150, 1000);
+	assert_ptr_equal(c.io.held, &c.tr);
+	assert_int_equal(ntold, 0);
+	for (unsigned i = 0; i < sent; i++) {
+		assert_int_equal(client_read(&c, in, sizeof(in)), RESPONSE_LEN);
+		fill_response(want, i);
+		assert_memory_equal(in, want, RESPONSE_LEN);
 	}
-	assert_int_equal(w.next, RESPONSES);
-	/* Staged bytes did wait in the connection at times. */
-	assert_true(waited > 0);
 	assert_null(c.io.held);
-	assert_int_equal(tls_response_pending(&c.tr), 0);
+	assert_false(tls_response_waiting(&c.tr));
+	assert_int_equal(ntold, 1);
+	assert_ptr_equal(told[0], &c.tr);
 	conn_close(&c);
 }
 
-/* A connection that closes with bytes staged or waiting drops them and
- * leaves the thread's list; another connection's write sends a staged
- * record first. */
-static void test_detach_and_other_connection(void **state)
+/* Waiting past the give-up time ends the connection (the client reads
+ * end of stream, not a partial answer); a closing connection leaves the
+ * list untold; a stopping thread tells every waiting one. */
+static void test_held_response_given_up(void **state)
 {
-	struct conn a, b;
-	char buf[16];
+	struct conn c, d;
+	char buf[RESPONSE_LEN];
 	int small = 4096;
+	ssize_t n;
 
-	conn_ready(&a, *state);
-	conn_ready(&b, *state);
-	/* b's transport reports to a's thread. */
-	b.tr.io = &a.io;
-	tls_response_hold(&a.tr);
-	assert_int_equal(gnutls_record_send(a.server, "head", 4), 4);
-	assert_ptr_equal(a.io.stager, &a.tr);
-	assert_int_equal(gnutls_record_send(b.server, "other", 5), 5);
-	assert_null(a.io.stager);
-	assert_int_equal(client_read(&a, buf, 4), 4);
-	assert_memory_equal(buf, "head", 4);
-	assert_int_equal(client_read(&b, buf, 5), 5);
-	assert_memory_equal(buf, "other", 5);
+	conn_ready(&c, *state);
+	c.io.sent = on_sent;
+	ntold = 0;
+	assert_int_equal(setsockopt(c.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	(void)send_until_full(&c, 0, 100);
+	tls_io_send_held(&c.io, 1099, 1000);
+	assert_ptr_equal(c.io.held, &c.tr);
+	tls_io_send_held(&c.io, 1100, 1000);
+	assert_null(c.io.held);
+	assert_int_equal(ntold, 1);
+	do
+		n = gnutls_record_recv(c.client, buf, sizeof(buf));
+	while (n > 0 || n == GNUTLS_E_AGAIN);
+	assert_true(n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION);
+	conn_close(&c);
 
-	/* Staged, then closed. */
-	tls_response_hold(&a.tr);
-	assert_int_equal(gnutls_record_send(a.server, "head", 4), 4);
-	tls_transport_detach(&a.tr);
-	assert_null(a.io.stager);
-
-	/* Waiting, then closed. */
-	assert_int_equal(setsockopt(b.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-	for (int i = 0; i < 10000 && !b.tr.waiting; i++) {
-		ssize_t n;
-		tls_response_hold(&b.tr);
-		n = gnutls_record_send(b.server, "0123456789abcdef", 16);
-		if (n == GNUTLS_E_AGAIN)
-			break;
-		n = gnutls_record_send(b.server, "0123456789abcdef", 16);
-		if (n == GNUTLS_E_AGAIN)
-			break;
-		(void)tls_response_release(&b.tr);
-	}
-	assert_true(b.tr.waiting);
-	assert_ptr_equal(a.io.held, &b.tr);
-	tls_transport_detach(&b.tr);
-	assert_null(a.io.held);
-	assert_int_equal(tls_response_pending(&b.tr), 0);
-	conn_close(&a);
-	conn_close(&b);
+	conn_ready(&c, *state);
+	conn_ready(&d, *state);
+	c.io.sent = on_sent;
+	d.tr.io = &c.io; /* both connections of one thread */
+	ntold = 0;
+	assert_int_equal(setsockopt(c.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	assert_int_equal(setsockopt(d.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	(void)send_until_full(&c, 0, 0);
+	(void)send_until_full(&d, 0, 0);
+	assert_true(tls_response_waiting(&c.tr) && tls_response_waiting(&d.tr));
+	tls_transport_detach(&c.tr);
+	assert_false(tls_response_waiting(&c.tr));
+	assert_ptr_equal(c.io.held, &d.tr);
+	assert_int_equal(ntold, 0);
+	tls_io_release_all(&c.io);
+	assert_null(c.io.held);
+	assert_int_equal(ntold, 1);
+	assert_ptr_equal(told[0], &d.tr);
+	conn_close(&c);
+	conn_close(&d);
 }
 
 int main(void)
@@ -522,9 +496,9 @@ int main(void)
 		cmocka_unit_test(test_alert_protocol_version),
 		cmocka_unit_test(test_alert_handshake_failure),
 		cmocka_unit_test(test_io_counts),
-		cmocka_unit_test(test_held_response_is_one_write),
+		cmocka_unit_test(test_held_response_is_one_record),
 		cmocka_unit_test(test_held_response_waits_for_room),
-		cmocka_unit_test(test_detach_and_other_connection),
+		cmocka_unit_test(test_held_response_given_up),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
