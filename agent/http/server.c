@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,27 +163,6 @@ static void peer_certificate(struct MHD_Connection *conn, struct http_peer_cert 
 			 status);
 }
 
-static struct conn_info *conn_info_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
-
-/* The TLS transport of info's connection, NULL for the thread's "unknown"
- * context. */
-static struct tls_transport *info_transport(struct conn_info *info)
-{
-	if (!info || info == &info->worker->unknown || !info->tls.session)
-		return NULL;
-	return &info->tls;
-}
-
-static struct tls_transport *conn_transport(struct MHD_Connection *conn)
-{
-	return info_transport(conn_info_of(conn));
-}
-
 /* Whether the client asked to close the connection after this response:
  * libmicrohttpd closes it once the response is out as far as it knows, so
  * nothing of it may be left to send then. */
@@ -279,12 +257,6 @@ static void job_main(void *arg)
 
 	job->work.run(job->work.arg, &job->resp);
 	job_done(job);
-}
-
-struct worker *server_conn_owner(struct MHD_Connection *conn)
-{
-	const struct conn_info *info = conn_info_of(conn);
-	return info ? info->worker : NULL;
 }
 
 /* Park the connection and produce its response elsewhere, started from here
@@ -505,106 +477,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(st);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);
-}
-
-static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const void *addr = NULL;
-	if (sa->sa_family == AF_INET)
-		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "unknown");
-}
-
-static void connection_started(struct worker *w, struct MHD_Connection *conn,
-			       void **socket_context)
-{
-	struct http_server *srv = w->srv;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const union MHD_ConnectionInfo *ti =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	const union MHD_ConnectionInfo *fi =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	gnutls_session_t session = ti ? (gnutls_session_t)ti->tls_session : NULL;
-	struct conn_info *info;
-	int rc;
-
-	/* Resuming TLS sessions needs session tickets enabled on every
-	 * connection. */
-	if (session && tls_tickets_enable(srv->tickets, session, time(NULL)))
-		log_warn("https: cannot enable session tickets on a connection");
-	/* Every connection gets a context: the certificate callback and the
-	 * wake-up of a resumed connection need its thread. */
-	*socket_context = &w->unknown;
-	if (!ci || !ci->client_addr)
-		return;
-	info = calloc(1, sizeof(*info));
-	if (!info)
-		return;
-	memcpy(&info->addr, ci->client_addr,
-	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						     : sizeof(struct sockaddr_in));
-	rc = peer_counts_get(srv->peers, (const struct sockaddr *)&info->addr);
-	if (rc) {
-		/* Another thread took the address's last place since the accept
-		 * check: libmicrohttpd owns the socket, so end the connection
-		 * through it (it sees the shutdown and closes). */
-		if (rc == -EUSERS && fi)
-			shutdown(fi->connect_fd, SHUT_RDWR);
-		free(info);
-		return;
-	}
-	format_peer(ci->client_addr, info->peer, sizeof(info->peer));
-	info->worker = w;
-	if (session && fi)
-		tls_transport_attach(&info->tls, session, fi->connect_fd, &w->tls_io);
-	*socket_context = info;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct worker *w = cls;
-	struct conn_info *info = *socket_context;
-
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		connection_started(w, conn, socket_context);
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		w->closed_since_trim++;
-		if (info && info != &w->unknown) {
-			tls_transport_detach(&info->tls);
-			info->parked = NULL;
-			if (w->tls_io.last == &info->tls)
-				w->tls_io.last = NULL;
-			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
-			free(info);
-			*socket_context = NULL;
-		}
-	}
-}
-
-/* A connection's waiting answers are out (or it was given up on): the
- * request parked behind them goes on. */
-static void held_sent(struct tls_transport *t, void *arg)
-{
-	struct conn_info *info = (struct conn_info *)((char *)t - offsetof(struct conn_info, tls));
-	(void)arg;
-	if (info->parked) {
-		MHD_resume_connection(info->parked);
-		info->parked = NULL;
-		/* Looked at on the loop's next pass, which must not wait. */
-		worker_wake(info->worker);
-	}
-}
-
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-	struct http_server *srv = cls;
-	(void)addrlen;
-	return peer_counts_allowed(srv->peers, addr) ? MHD_YES : MHD_NO;
 }
 
 /* The certificate is chosen per handshake, so that a reload reaches new

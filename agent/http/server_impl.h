@@ -1,5 +1,6 @@
-/* Inside the HTTPS front end: what server.c (requests) and loop.c (server
- * threads and their event loops) share. Not for use outside agent/http. */
+/* Inside the HTTPS front end: what server.c (requests), conn.c (each
+ * connection's context) and loop.c (server threads and their event loops)
+ * share. Not for use outside agent/http. */
 #ifndef CXLA_HTTP_SERVER_IMPL_H
 #define CXLA_HTTP_SERVER_IMPL_H
 
@@ -99,6 +100,19 @@ void worker_wake(struct worker *w);
 
 /* The thread that serves conn (borrowed), NULL if not known. */
 struct worker *server_conn_owner(struct MHD_Connection *conn);
+/* conn's context (borrowed), NULL if not known. */
+struct conn_info *conn_info_of(struct MHD_Connection *conn);
+/* The TLS transport of info's connection, NULL for none (info NULL or the
+ * thread's "unknown" context). */
+struct tls_transport *info_transport(struct conn_info *info);
+struct tls_transport *conn_transport(struct MHD_Connection *conn);
+/* libmicrohttpd's connection callbacks (cls: the worker), its accept
+ * policy (cls: the server), and the tls_io callback that lets a request
+ * parked behind waiting answers go on. */
+void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+		   enum MHD_ConnectionNotificationCode code);
+enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void held_sent(struct tls_transport *t, void *arg);
 /* After MHD_resume_connection from another thread: in external-epoll mode
  * the resume is seen only when the owner's loop runs, so wake it (w NULL:
  * wake every thread). */
