@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -64,11 +65,20 @@ def server_cert_with_revocation_info(certs):
 
 def never_renegotiates(a):
     """openssl s_client asks to renegotiate (TLS 1.2): the agent must not
-    answer with a ServerHello, and the connection must end."""
-    p = subprocess.run("(sleep 2; echo R; sleep 8) | openssl s_client -msg -tls1_2 "
-                       "-connect 127.0.0.1:%d -CAfile %s 2>&1" % (a.port, a.ca), shell=True,
-                       capture_output=True, text=True, timeout=20)
-    out = p.stdout
+    answer with a ServerHello, and the connection must end. s_client reads
+    its commands only once the handshake is done, and its input stays open,
+    so the connection ends only if the agent ends it (within 20 s)."""
+    p = subprocess.Popen(["openssl", "s_client", "-msg", "-tls1_2",
+                          "-connect", "127.0.0.1:%d" % a.port, "-CAfile", a.ca],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p.stdin.write(b"R\n")
+    p.stdin.flush()
+    timer = threading.Timer(20, p.kill)
+    timer.start()
+    out = p.stdout.read().decode(errors="replace")
+    timer.cancel()
+    p.stdin.close()
+    p.wait()
     after = out.split("RENEGOTIATING", 1)
     c.check(len(after) == 2, "s_client asked to renegotiate")
     tail = after[-1]
