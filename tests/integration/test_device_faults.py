@@ -48,11 +48,21 @@ def oem(doc):
     return doc.get("Oem", {}).get("CxlAgent", {})
 
 
+def read_after(a, path, read_at, timeout):
+    """The resource once its DataReadAt (whole seconds) passes read_at, or
+    as it is when timeout runs out."""
+    deadline = time.time() + timeout
+    while True:
+        doc = a.curl("GET", path).json()
+        if oem(doc).get("DataReadAt", "") > read_at or time.time() > deadline:
+            return doc
+        time.sleep(REFRESH_MS / 1000.0)
+
+
 def busy(a, dev, other, fault_file):
     p = dev_paths(dev)
     t0 = a.curl("GET", p["PCIeDevice"]).json()
-    time.sleep(1.3)
-    t1 = a.curl("GET", p["PCIeDevice"]).json()
+    t1 = read_after(a, p["PCIeDevice"], oem(t0)["DataReadAt"], 1.3)
     c.check(oem(t1)["DataReadAt"] > oem(t0)["DataReadAt"],
             "healthy device: DataReadAt moves with refresh_interval_ms=%d (%s -> %s)"
             % (REFRESH_MS, oem(t0)["DataReadAt"], oem(t1)["DataReadAt"]))
@@ -95,10 +105,7 @@ def busy(a, dev, other, fault_file):
     c.check(r.header("retry-after"), "503 for a busy device carries Retry-After")
 
     set_fault(fault_file, "none")
-    time.sleep(1.3)
-    a.curl("GET", p["PCIeDevice"])
-    time.sleep(2 * REFRESH_MS / 1000.0)
-    after = a.curl("GET", p["PCIeDevice"]).json()
+    after = read_after(a, p["PCIeDevice"], frozen, 1.7)
     c.check(oem(after)["DataReadAt"] > frozen, "fault cleared: DataReadAt moves again (%s -> %s)"
             % (frozen, oem(after)["DataReadAt"]))
     r = a.submit(dev, "emu-read-telemetry")
