@@ -16,6 +16,7 @@
 
 #include "accounts_fx.h"
 #include "auth/accounts_internal.h"
+#include "support/fake_clock.h"
 
 static void test_crud(void **state)
 {
@@ -102,6 +103,10 @@ static void test_lockout(void **state)
 	struct fx *f = *state;
 	struct account_settings s = { 3, 2, 2 }, bad = { 3, 2, 5 };
 	struct account_info ai;
+	struct fake_clock clock;
+
+	fake_clock_init(&clock);
+	accounts_set_clock(f->a, &clock.source);
 	struct identity who;
 	struct account_change unlock = { .enabled = -1, .unlock = true };
 
@@ -124,13 +129,14 @@ static void test_lockout(void **state)
 	assert_false(ai.locked);
 	for (int i = 0; i < 3; i++)
 		accounts_check_password(f->a, "admin", "wrong", &who);
-	sleep(3);
+	fake_clock_advance(&clock, 3);
 	assert_int_equal(accounts_check_password(f->a, "admin", "admin-password-1", &who), ACCOUNT_OK);
 	/* Settings persist. */
 	struct account_settings got;
 	accounts_settings_get(reopen(f), &got, NULL);
 	assert_int_equal(got.lockout_threshold, 3);
 	assert_int_equal(got.lockout_duration_s, 2);
+	fake_clock_destroy(&clock);
 }
 
 int main(void)
