@@ -35,7 +35,6 @@ def missing(what, remedy="run packaging/install-deps test"):
     sys.stderr.write("FAIL: %s is missing: %s\n" % (what, remedy))
     sys.exit(1)
 
-_certs_cache = {}
 
 
 def free_port():
@@ -47,6 +46,27 @@ def free_port():
 def make_certs(directory):
     subprocess.run([os.path.join(SOURCE_DIR, "certs", "gen-dev-certs"), directory],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return directory
+
+
+def agent_certs(directory):
+    """An agent's certificates: a copy of one set that certs/gen-dev-certs
+    made today, kept in the build tree for every agent the suite starts
+    (making a set takes seven openssl runs, a tenth of a second of CPU;
+    the suites start a few hundred agents). A test that needs a CA of its
+    own calls make_certs."""
+    with open(os.path.join(SOURCE_DIR, "certs", "gen-dev-certs"), "rb") as f:
+        key = hashlib.sha256(f.read()).hexdigest()[:12]
+    cache = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(AGENT))), "test-certs",
+                         "%s-%s" % (time.strftime("%Y%m%d"), key))
+    if not os.path.isdir(cache):
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        fresh = make_certs(tempfile.mkdtemp(prefix="new-", dir=os.path.dirname(cache)))
+        try:
+            os.rename(fresh, cache)  # whole or not at all
+        except OSError:  # another test's set is there first
+            shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(cache, directory)
     return directory
 
 
@@ -94,7 +114,7 @@ class Agent:
                  roles=None, seed_admin=True):
         self.tmp = tempfile.mkdtemp(prefix="cxla-test-")
         self.state = os.path.join(self.tmp, "state")
-        self.certs = make_certs(os.path.join(self.tmp, "certs"))
+        self.certs = agent_certs(os.path.join(self.tmp, "certs"))
         self.port = free_port()
         self.host = host
         self.ca = os.path.join(self.certs, "ca.crt")
