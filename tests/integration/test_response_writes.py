@@ -230,6 +230,23 @@ with Agent() as a:
     c.eq(got, sent_requests, "answers read whole and in order")
     w.close()
 
+    # Stopping with a request parked behind unread answers: the agent
+    # still stops cleanly (libmicrohttpd must not be stopped with a
+    # connection suspended).
+    parked = Wire(a, rcvbuf=4096)
+    parked.sock.setblocking(False)
+    parked.tls.write(one * 20000)
+    backlog = parked.out.read()
+    try:
+        while backlog:
+            backlog = backlog[parked.sock.send(backlog):]
+    except BlockingIOError:
+        pass
+    time.sleep(0.5)
+    rc = a.stop()
+    c.eq(rc, 0, "the agent stops cleanly with a request parked")
+    parked.close()
+
 # A client that never reads again: once its answers have waited for the
 # idle connection timeout, the connection ends (as an idle one would).
 with Agent(config={"connection_timeout_s": 2}) as a:
