@@ -3,6 +3,7 @@ with real clients (curl for HTTP, redfishtool and sushy where tests ask).
 
 Every test gets its own state directory and certificates; nothing outside
 127.0.0.1 / ::1 is ever contacted."""
+import atexit
 import base64
 import hashlib
 import json
@@ -35,6 +36,14 @@ def missing(what, remedy="run packaging/install-deps test"):
     sys.stderr.write("FAIL: %s is missing: %s\n" % (what, remedy))
     sys.exit(1)
 
+
+
+def scratch_dir(prefix):
+    """A new temporary directory that is removed when the test ends,
+    whether it passes or fails."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def free_port():

@@ -17,7 +17,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, EMU_DEVICE_IDS, POLICY_EXAMPLE, SHARED, SOURCE_DIR,  # noqa: E402
-                      Agent, Checker, free_port, le32_b64, set_fault, write_emulated_profile)
+                      Agent, Checker, free_port, le32_b64, scratch_dir, set_fault,
+                      write_emulated_profile)
 
 c = Checker("conformance")
 # DMTF's Redfish-Service-Validator, unmodified, as ../shared/tools/
@@ -228,7 +229,7 @@ def after_activity(emu, profile_dir):
         set_fault(emu["fault"][1], "none")
 
 
-profile_dir = tempfile.mkdtemp(prefix="cxla-conformance-")
+profile_dir = scratch_dir("cxla-conformance-")
 csdl_dir(profile_dir)
 emu = write_emulated_profile(profile_dir)
 # The two agents share nothing: the fresh one is validated while the other
@@ -239,5 +240,4 @@ with Agent(config={"policy_file": POLICY_EXAMPLE}) as fresh:
         after_activity(emu, profile_dir)
     finally:
         first.join()
-shutil.rmtree(profile_dir, ignore_errors=True)
 c.finish()

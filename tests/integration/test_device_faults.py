@@ -9,12 +9,11 @@ fault control files (schemas/emulated-profile.schema.json, "fault_control"):
    CEL says no command can be delivered; the other device is untouched."""
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, Agent, Checker,  # noqa: E402
-                      set_fault, write_emulated_profile)
+                      set_fault, write_emulated_profile, scratch_dir)
 from test_inventory_crawl import crawl  # noqa: E402  (importing runs nothing: see __main__ guard)
 
 c = Checker("device_faults")
@@ -155,7 +154,7 @@ def vanish(a, dev, other, fault_file):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="cxla-faults-")
+    tmp = scratch_dir("cxla-faults-")
     prof = write_emulated_profile(tmp)
     cfg = {"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
            "refresh_interval_ms": REFRESH_MS}

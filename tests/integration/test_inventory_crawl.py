@@ -13,12 +13,11 @@ import os
 import re
 import ssl
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, SOURCE_DIR,  # noqa: E402
-                      Agent, Checker, set_fault, write_emulated_profile)
+                      Agent, Checker, set_fault, write_emulated_profile, scratch_dir)
 
 c = Checker("inventory_crawl")
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -359,7 +358,7 @@ def measure_mailbox_commands(a, gets=1000):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="cxla-crawl-")
+    tmp = scratch_dir("cxla-crawl-")
     prof = write_emulated_profile(tmp)
     # One vendor event record in the warning log of device 0, queued when the
     # model first reads its control file, so DeviceLog has an entry to crawl.

@@ -13,12 +13,11 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, SOURCE_DIR, Agent,  # noqa: E402
-                      Checker, read_audit_dir, write_emulated_profile)
+                      Checker, read_audit_dir, write_emulated_profile, scratch_dir)
 
 c = Checker("mctp_backend")
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -104,7 +103,7 @@ def snapshot(a, dev):
 def main():
     if not os.path.exists(RESPONDER):
         sys.exit("mctp-responder not built: %s" % RESPONDER)
-    tmp = tempfile.mkdtemp(prefix="cxla-mctp-")
+    tmp = scratch_dir("cxla-mctp-")
     prof = write_emulated_profile(os.path.join(tmp, "prof"))
     want = {}
     with Agent({"backend": "emulated", "emulated_profile": prof["profile"]}) as a:

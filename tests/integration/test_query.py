@@ -16,8 +16,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, Agent,  # noqa: E402
-                      Checker, vendor_command_path, write_emulated_profile)
-import tempfile  # noqa: E402
+                      Checker, vendor_command_path, write_emulated_profile, scratch_dir)
 
 c = Checker("query")
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -385,7 +384,7 @@ def check_plain_get_unchanged(a):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="cxla-query-")
+    tmp = scratch_dir("cxla-query-")
     prof = write_emulated_profile(tmp)
     # No background refresh while the test runs: an expanded member and its
     # own GET are compared whole, health readings and their ReadAt included,
