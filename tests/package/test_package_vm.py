@@ -136,7 +136,11 @@ def build_deb():
         raise SystemExit("build-deb failed:\n" + r.stdout + r.stderr)
     deb = r.stdout.strip().splitlines()[-1]
     log("built %s" % os.path.basename(deb))
-    lint = subprocess.run(["lintian", "--fail-on", "error", deb], capture_output=True, text=True)
+    # lintian leaves a cache file in its temporary directory: give it one
+    # that goes away.
+    with tempfile.TemporaryDirectory(prefix="cxla-lintian-") as tmp:
+        lint = subprocess.run(["lintian", "--fail-on", "error", deb], capture_output=True,
+                              text=True, env=dict(os.environ, TMPDIR=tmp))
     if check(lint.returncode == 0, "lintian reports no error%s" % (
             "" if lint.returncode == 0 else ":\n" + lint.stdout + lint.stderr)):
         open(done, "w").close()
