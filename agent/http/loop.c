@@ -209,6 +209,7 @@ int worker_open(struct worker *w, const struct http_server_config *cfg, char *er
 		snprintf(err, errlen, "cannot create the server's event loop: %s", strerror(errno));
 		return -errno;
 	}
+	w->tls_io.epfd = w->epfd;
 	for (size_t i = 0; i < cfg->naddresses; i++) {
 		struct sockaddr_storage ss;
 		const union MHD_DaemonInfo *di;

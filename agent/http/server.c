@@ -579,6 +579,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 		srv->workers[i].epfd = -1;
 		srv->workers[i].wakefd = -1;
 		srv->workers[i].tls_io.sent = held_sent;
+		srv->workers[i].tls_io.epfd = -1;
 	}
 	if (workpool_new(JOB_THREADS_MAX, JOB_IDLE_MS, &srv->jobs) ||
 	    peer_counts_new(cfg->connections_per_address, &srv->peers)) {

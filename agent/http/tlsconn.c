@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -163,10 +164,24 @@ bool tls_response_waiting(const struct tls_transport *t)
 	return t->waiting;
 }
 
+/* The thread's loop is woken when a waiting connection's socket has room
+ * again: libmicrohttpd does not watch a suspended connection's socket.
+ * One-shot, armed again after each retry that still found no room. A
+ * failure leaves the connection to the loop's periodic retry. */
+static void watch_room(struct tls_transport *t, int op)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.fd = t->fd };
+
+	if (t->io->epfd >= 0)
+		(void)epoll_ctl(t->io->epfd, op, t->fd, &ev);
+}
+
 static void held_unlink(struct tls_transport *t)
 {
 	if (!t->waiting)
 		return;
+	if (t->io->epfd >= 0)
+		(void)epoll_ctl(t->io->epfd, EPOLL_CTL_DEL, t->fd, NULL);
 	if (t->prev_held)
 		t->prev_held->next_held = t->next_held;
 	else
@@ -188,6 +203,7 @@ static void held_link(struct tls_transport *t, long long now_ms)
 		t->next_held->prev_held = t;
 	t->io->held = t;
 	t->waiting = true;
+	watch_room(t, EPOLL_CTL_ADD);
 }
 
 static void held_done(struct tls_io *io, struct tls_transport *t)
@@ -241,6 +257,8 @@ void tls_io_send_held(struct tls_io *io, long long now_ms, long long give_up_ms)
 			 * timeout: the connection ends, as an idle one would. */
 			shutdown(t->fd, SHUT_RDWR);
 			held_done(io, t);
+		} else {
+			watch_room(t, EPOLL_CTL_MOD);
 		}
 	}
 }

@@ -41,6 +41,9 @@ struct tls_io {
 	struct tls_transport *last; /* the connection that did I/O last */
 	/* Connections with answers left to send, waiting for room. */
 	struct tls_transport *held;
+	/* The thread's event loop (epoll), woken when a waiting connection's
+	 * socket has room; -1: none, the loop's periodic retry only. */
+	int epfd;
 	/* Told when a connection's answers are out after waiting (or given
 	 * up on), with sent_arg. */
 	void (*sent)(struct tls_transport *t, void *sent_arg);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,7 @@ static void conn_open(struct conn *c, const struct fixture *f, const struct tls_
 		      const char *client_priorities, const gnutls_datum_t *resume)
 {
 	memset(c, 0, sizeof(*c));
+	c->io.epfd = -1;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c->fds), 0);
 	assert_int_equal(gnutls_init(&c->server, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL),
 			 0);
@@ -438,6 +440,46 @@ static void test_held_response_waits_for_room(void **state)
 	conn_close(&c);
 }
 
+/* The thread's loop is woken when a waiting connection's socket has room
+ * (libmicrohttpd does not watch a suspended connection's socket), once per
+ * retry, and stops watching when the connection no longer waits. */
+static void test_held_response_wakes_the_loop(void **state)
+{
+	struct conn c;
+	struct epoll_event ev;
+	char in[RESPONSE_LEN];
+	int small = 4096;
+
+	conn_ready(&c, *state);
+	c.io.epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(c.io.epfd >= 0);
+	assert_int_equal(setsockopt(c.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	(void)send_until_full(&c, 0, 0);
+	assert_true(tls_response_waiting(&c.tr));
+	assert_int_equal(epoll_wait(c.io.epfd, &ev, 1, 0), 0);
+	/* The client reads: room, and one wake-up naming the socket. */
+	assert_true(gnutls_record_recv(c.client, in, sizeof(in)) > 0);
+	while (gnutls_record_recv(c.client, in, sizeof(in)) > 0)
+		;
+	assert_int_equal(epoll_wait(c.io.epfd, &ev, 1, 1000), 1);
+	assert_int_equal(ev.data.fd, c.fds[0]);
+	assert_true(ev.events & EPOLLOUT);
+	/* One-shot: no second wake-up until a retry arms it again. */
+	assert_int_equal(epoll_wait(c.io.epfd, &ev, 1, 0), 0);
+	tls_io_send_held(&c.io, 0, 1000);
+	while (tls_response_waiting(&c.tr)) {
+		assert_true(gnutls_record_recv(c.client, in, sizeof(in)) > 0 ||
+			    epoll_wait(c.io.epfd, &ev, 1, 1000) == 1);
+		tls_io_send_held(&c.io, 0, 1000);
+	}
+	/* Out: the socket is no longer watched (it is writable, yet no
+	 * wake-up comes). */
+	assert_int_equal(epoll_wait(c.io.epfd, &ev, 1, 0), 0);
+	assert_int_equal(epoll_ctl(c.io.epfd, EPOLL_CTL_DEL, c.fds[0], NULL), -1);
+	close(c.io.epfd);
+	conn_close(&c);
+}
+
 /* Waiting past the give-up time ends the connection (the client reads
  * end of stream, not a partial answer); a closing connection leaves the
  * list untold; a stopping thread tells every waiting one. */
@@ -498,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_io_counts),
 		cmocka_unit_test(test_held_response_is_one_record),
 		cmocka_unit_test(test_held_response_waits_for_room),
+		cmocka_unit_test(test_held_response_wakes_the_loop),
 		cmocka_unit_test(test_held_response_given_up),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
