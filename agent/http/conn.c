@@ -109,7 +109,6 @@ void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
 			tls_transport_detach(&info->tls);
-			info->parked = NULL;
 			if (w->tls_io.last == &info->tls)
 				w->tls_io.last = NULL;
 			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);

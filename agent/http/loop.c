@@ -165,7 +165,7 @@ void *worker_main(void *arg)
 		for (size_t i = 0; i < w->ndaemons; i++)
 			MHD_run(w->daemons[i]);
 		if (w->tls_io.held)
-			tls_io_send_held(&w->tls_io, monotonic_ms(), srv->give_up_ms);
+			tls_io_send_held(&w->tls_io, w->pass_ms, srv->give_up_ms);
 		idle_passes = wait_idle_passes(idle_passes,
 					       w->tls_io.moves != moves || w->handled != handled,
 					       w->tls_io.waits != waits);

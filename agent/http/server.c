@@ -173,15 +173,6 @@ static bool closes_after(struct MHD_Connection *conn)
 	return c && strcasestr(c, "close");
 }
 
-/* The response leaves as one record in one write (http/tlsconn.h). */
-static void hold_response(struct MHD_Connection *conn)
-{
-	struct tls_transport *t = conn_transport(conn);
-
-	if (t)
-		tls_response_hold(t);
-}
-
 /* hold: the response has a body to send (not an answer to HEAD). */
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp,
 				     bool hold)
@@ -196,8 +187,12 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	} else {
 		resp->text = NULL; /* ownership moves to MHD */
 	}
-	if (hold && len > 0 && len <= TLS_HOLD_BODY_MAX && !closes_after(conn))
-		hold_response(conn);
+	/* The response leaves as one record in one write (http/tlsconn.h). */
+	if (hold && len > 0 && len <= TLS_HOLD_BODY_MAX && !closes_after(conn)) {
+		struct tls_transport *t = conn_transport(conn);
+		if (t)
+			tls_response_hold(t);
+	}
 	if (text)
 		r = MHD_create_response_from_buffer_with_free_callback(len, text, free);
 	else

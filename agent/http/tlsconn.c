@@ -253,8 +253,10 @@ void tls_io_send_held(struct tls_io *io, long long now_ms, long long give_up_ms)
 		if (uncork(t) != -EAGAIN) {
 			held_done(io, t);
 		} else if (now_ms - t->waiting_since >= give_up_ms) {
-			/* A client that has read nothing for the connection
-			 * timeout: the connection ends, as an idle one would. */
+			/* The client has not taken one answer (the only one
+			 * waiting: its next request is parked) in the idle
+			 * connection timeout: the connection ends, as an idle
+			 * one would. */
 			shutdown(t->fd, SHUT_RDWR);
 			held_done(io, t);
 		} else {

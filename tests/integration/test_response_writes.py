@@ -93,6 +93,34 @@ class Wire:
                 pass
             self.pull()
 
+    def flood(self, req, seconds=3):
+        """Send req again and again, reading nothing, until the socket takes
+        no more (or seconds pass). Returns how many were written to TLS;
+        what the socket did not take waits in self.backlog."""
+        self.sock.setblocking(False)
+        sent, self.backlog, deadline = 0, b"", time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not self.backlog:
+                self.tls.write(req * 50)
+                self.backlog = self.out.read()
+                sent += 50
+            if not self.send_backlog():
+                break
+        self.sock.settimeout(10)
+        return sent
+
+    def send_backlog(self):
+        """Send what the socket takes of the backlog without waiting; False
+        when it took nothing."""
+        self.sock.setblocking(False)
+        try:
+            self.backlog = self.backlog[self.sock.send(self.backlog):]
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            self.sock.settimeout(10)
+
     def close(self):
         self.sock.close()
 
@@ -186,19 +214,9 @@ with Agent() as a:
                              re.M).group(1))
 
     w = Wire(a, rcvbuf=4096)
-    w.sock.setblocking(False)
     one = request(SMALL)
     before = answered()
-    sent_requests, backlog, deadline = 0, b"", time.monotonic() + 3
-    while time.monotonic() < deadline:
-        if not backlog:
-            w.tls.write(one * 50)
-            backlog = w.out.read()
-            sent_requests += 50
-        try:
-            backlog = backlog[w.sock.send(backlog):]
-        except BlockingIOError:
-            break
+    sent_requests = w.flood(one)
     time.sleep(1.0)
     t0 = time.monotonic()
     r = a.curl("GET", SMALL)
@@ -209,20 +227,14 @@ with Agent() as a:
     held_back = answered() - before - 2
     print("the non-reading client sent %d requests; %d were answered before its socket "
           "held the agent back" % (sent_requests, held_back))
-    c.check(bool(backlog), "the non-reading client was held back by its full socket")
+    c.check(bool(w.backlog), "the non-reading client was held back by its full socket")
     c.check(held_back < sent_requests // 4, "the agent stops answering a client that does not "
             "read (%d of %d answered)" % (held_back, sent_requests))
     # Now it reads: every request it sent is answered, whole and in order.
-    w.sock.settimeout(10)
     got, t0 = 0, time.monotonic()
     while got < sent_requests:
-        if backlog:
-            w.sock.setblocking(False)
-            try:
-                backlog = backlog[w.sock.send(backlog):]
-            except BlockingIOError:
-                pass
-            w.sock.settimeout(10)
+        if w.backlog:
+            w.send_backlog()
         status, body = w.response()
         if (status, body) != (200, expected):
             break
@@ -240,14 +252,7 @@ with Agent() as a:
     # still stops cleanly (libmicrohttpd must not be stopped with a
     # connection suspended).
     parked = Wire(a, rcvbuf=4096)
-    parked.sock.setblocking(False)
-    parked.tls.write(one * 20000)
-    backlog = parked.out.read()
-    try:
-        while backlog:
-            backlog = backlog[parked.sock.send(backlog):]
-    except BlockingIOError:
-        pass
+    parked.flood(one)
     time.sleep(0.5)
     rc = a.stop()
     c.eq(rc, 0, "the agent stops cleanly with a request parked")
@@ -257,20 +262,9 @@ with Agent() as a:
 # idle connection timeout, the connection ends (as an idle one would).
 with Agent(config={"connection_timeout_s": 2}) as a:
     w = Wire(a, rcvbuf=4096)
-    w.sock.setblocking(False)
-    one = request(SMALL)
-    backlog, deadline = b"", time.monotonic() + 3
-    while time.monotonic() < deadline:
-        if not backlog:
-            w.tls.write(one * 50)
-            backlog = w.out.read()
-        try:
-            backlog = backlog[w.sock.send(backlog):]
-        except BlockingIOError:
-            break
+    w.flood(request(SMALL))
     time.sleep(4.5)
     ended = False
-    w.sock.setblocking(True)
     w.sock.settimeout(5)
     try:
         while w.sock.recv(65536):
