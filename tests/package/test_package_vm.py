@@ -300,8 +300,9 @@ def start_qemu(run, overlay, kernel, initrd, port, serial):
     for f in (pmem, lsa):
         with open(f, "wb") as fh:
             fh.truncate(256 << 20)
+    # one TCG thread for both vCPUs, as tests/qemu/run-guest says why
     cmd = [
-        "qemu-system-x86_64", "-accel", "tcg,tb-size=128", "-M", "q35,cxl=on",
+        "qemu-system-x86_64", "-accel", "tcg,tb-size=128,thread=single", "-M", "q35,cxl=on",
         "-m", "1G,maxmem=4G,slots=4", "-smp", "2", "-nodefaults", "-display", "none",
         "-monitor", "none", "-no-reboot", "-serial", "file:" + serial,
         "-kernel", kernel, "-initrd", initrd,
