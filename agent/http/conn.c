@@ -77,10 +77,7 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 	info = calloc(1, sizeof(*info));
 	if (!info)
 		return;
-	memcpy(&info->addr, ci->client_addr,
-	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						     : sizeof(struct sockaddr_in));
-	rc = peer_counts_get(srv->peers, (const struct sockaddr *)&info->addr);
+	rc = peer_counts_get(srv->peers, ci->client_addr);
 	if (rc) {
 		/* Another thread took the address's last place since the accept
 		 * check: libmicrohttpd owns the socket, so end the connection
@@ -108,10 +105,14 @@ void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		w->closed_since_trim++;
 		if (info && info != &w->unknown) {
+			const union MHD_ConnectionInfo *ci =
+				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 			tls_transport_detach(&info->tls);
 			if (w->tls_io.last == &info->tls)
 				w->tls_io.last = NULL;
-			peer_counts_put(w->srv->peers, (const struct sockaddr *)&info->addr);
+			/* Only a connection with an address got a context. */
+			if (ci && ci->client_addr)
+				peer_counts_put(w->srv->peers, ci->client_addr);
 			free(info);
 			*socket_context = NULL;
 		}

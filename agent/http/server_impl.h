@@ -23,10 +23,10 @@
 struct worker;
 struct stream_conn;
 
-/* Per connection, from its start to its close. */
+/* Per connection, from its start to its close. Its address is
+ * libmicrohttpd's, which keeps it until after the close is told. */
 struct conn_info {
 	struct worker *worker; /* the thread that serves the connection */
-	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 1];
 	struct tls_transport tls; /* unused in the thread's "unknown" context */
 	/* A request that waits, suspended, for earlier answers to go out. */
