@@ -22,10 +22,12 @@
 #include "util/log.h"
 
 /* libmicrohttpd's per-connection pool holds the request line and headers
- * and the response headers; bodies pass outside it. Every byte of it ends up
- * touched, so it is most of an idle connection's memory: 8 KiB takes
- * requests with up to about 7 KiB of headers. */
-#define CONNECTION_MEMORY 8192
+ * and the response headers; bodies pass outside it. It is allocated whole
+ * and zeroed after every request, so it is the largest part of an idle
+ * connection's memory. It must hold the request (line and headers), about
+ * 60 bytes per request header, and the response headers (about 400 bytes):
+ * 6.75 KiB takes requests of up to about 6,300 bytes, then 431. */
+#define CONNECTION_MEMORY 6912
 #define MAX_HEADERS 64
 #define MAX_QUERY 16
 #define DRAIN_LIMIT (1u << 20)
@@ -541,6 +543,10 @@ struct MHD_Daemon *server_daemon_start(struct worker *w, const struct http_serve
 		{ MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL },
+		/* HTTP/1.1 is all there is to agree on: without ALPN a client
+		 * speaks it anyway, and each session saves the copy of the
+		 * protocol list libmicrohttpd would give it (320 bytes). */
+		{ MHD_OPTION_TLS_NO_ALPN, 1, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
