@@ -78,10 +78,12 @@ void tls_transport_attach(struct tls_transport *t, gnutls_session_t session, int
  * gnutls_record_send each: two TLS records and two writes, and a client
  * reading with OpenSSL handles each record in its own read. Between
  * tls_response_hold and tls_response_release the session gathers what is
- * sent, and the release sends it as one record in one write. The body
- * held is at most TLS_HOLD_BODY_MAX: with the headers (under 2 KiB) it
- * fits one record. */
-#define TLS_HOLD_BODY_MAX (14u * 1024u)
+ * sent, and the release sends it as one record in one write. GnuTLS keeps
+ * the buffer it gathers in for the session's life, sized to the largest
+ * response it gathered, so the body held is at most TLS_HOLD_BODY_MAX: an
+ * idle connection then keeps at most about 3.5 KiB of it, and nearly every
+ * resource (all but the CEL, about 10 KiB) still leaves as one record. */
+#define TLS_HOLD_BODY_MAX (2u * 1024u)
 void tls_response_hold(struct tls_transport *t);
 /* Send what was held. 0 when it is out (or nothing was held); -EAGAIN when
  * the socket is full: the rest waits in the session, t joins its io's held
