@@ -210,6 +210,8 @@ static int rotate(struct audit_log *log)
 	char from[PATH_MAX], to[PATH_MAX];
 	int rc;
 
+	if (log->journal && (rc = journal_retire(log->journal)))
+		return rc;
 	if (log->keep == 0) {
 		if (unlink(log->path) < 0 && errno != ENOENT)
 			return -errno;
@@ -243,21 +245,48 @@ static int sync_error_of(const struct audit_log *log, uint64_t seq)
 	return 0;
 }
 
-/* Sync everything written so far; log->lock held, no sync running. */
-static void sync_locked(struct audit_log *log, int unlock_while_syncing)
+static int sync_log_fd(void *arg)
 {
-	uint64_t from = log->synced_seq, to = log->written_seq;
-	int fd = log->fd, rc;
+	int fd = *(const int *)arg;
 
-	if (to == from)
+	if (fd < 0)
+		return -EBADF;
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+/* Make everything written so far durable: in the journal (the lines not
+ * yet durable, overwritten in place), or with to_log, or when the journal
+ * cannot take them, by audit.log's own fdatasync. log->lock held, no sync
+ * running. */
+static void sync_locked(struct audit_log *log, int unlock_while_syncing, int to_log)
+{
+	uint64_t from = log->synced_seq, to = log->written_seq, logged = log->log_synced_seq;
+	int fd = log->fd, rc = -EAGAIN, log_synced = 0, journal;
+
+	if (to == (to_log ? logged : from))
 		return;
+	journal = !to_log && log->journal && journal_take(log->journal) == 0;
 	log->syncing = 1;
 	if (unlock_while_syncing)
 		pthread_mutex_unlock(&log->lock);
-	rc = fd >= 0 && fdatasync(fd) < 0 ? -errno : fd < 0 ? -EBADF : 0;
+	if (journal)
+		rc = journal_commit(log->journal, logged, sync_log_fd, &fd, &log_synced);
+	if (rc) /* covers everything written, whatever the journal holds */
+		log_synced = !(rc = sync_log_fd(&fd));
 	if (unlock_while_syncing)
 		pthread_mutex_lock(&log->lock);
 	log->syncing = 0;
+	if (log_synced && to > log->log_synced_seq) {
+		log->log_synced_seq = to;
+		if (log->journal)
+			journal_settled(log->journal, to);
+	}
+	if (to <= from) {
+		/* Durable already (the journal): only the log's own copy. */
+		if (rc)
+			set_failure(log, rc, "sync");
+		return;
+	}
 	if (rc) {
 		unsigned i = log->nsync_failures++ % 8;
 		log->sync_failures[i].from = from;
@@ -285,7 +314,7 @@ static int wait_durable(struct audit_log *log, uint64_t seq)
 		if (log->syncing)
 			pthread_cond_wait(&log->synced, &log->lock);
 		else
-			sync_locked(log, 1);
+			sync_locked(log, 1, 0);
 	}
 	return sync_error_of(log, seq);
 }
@@ -294,7 +323,8 @@ static int wait_durable(struct audit_log *log, uint64_t seq)
  * LAZY_SYNC_MS: the next intent's sync covers them as well, so a caller who
  * submits again at once does not queue behind a sync of the previous
  * command's result, and the syncer is woken once per window, not once per
- * record (writers wake it only while it is not armed). */
+ * record (writers wake it only while it is not armed). Then audit.log
+ * itself is synced, which lets the journal's ring come round. */
 static void *syncer_main(void *arg)
 {
 	struct audit_log *log = arg;
@@ -302,11 +332,11 @@ static void *syncer_main(void *arg)
 
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		while (log->written_seq == log->synced_seq && !log->stopping) {
+		while (log->written_seq == log->log_synced_seq && !log->stopping) {
 			log->syncer_armed = 0;
 			pthread_cond_wait(&log->work, &log->lock);
 		}
-		if (log->written_seq == log->synced_seq && log->stopping)
+		if (log->written_seq == log->log_synced_seq && log->stopping)
 			break;
 		log->syncer_armed = 1;
 		clock_gettime(CLOCK_MONOTONIC, &until);
@@ -321,7 +351,7 @@ static void *syncer_main(void *arg)
 		if (log->syncing)
 			pthread_cond_wait(&log->synced, &log->lock);
 		else
-			sync_locked(log, 1);
+			sync_locked(log, 1, 1);
 	}
 	pthread_mutex_unlock(&log->lock);
 	return NULL;
@@ -334,7 +364,7 @@ static void settle_locked(struct audit_log *log)
 {
 	while (log->syncing)
 		pthread_cond_wait(&log->synced, &log->lock);
-	sync_locked(log, 0);
+	sync_locked(log, 0, 1);
 }
 
 /* The syncer's waits are timed: against a clock that setting the time of
@@ -351,6 +381,24 @@ static int init_monotonic_cond(pthread_cond_t *cond)
 		rc = pthread_cond_init(cond, &attr);
 	pthread_condattr_destroy(&attr);
 	return -rc;
+}
+
+/* The journal, after it has given the log what the log lost in a crash. */
+static int open_journal(struct audit_log *log)
+{
+	size_t n = 0;
+	int rc = journal_new(log->dir, &log->journal);
+
+	if (!rc)
+		rc = journal_replay(log->journal, log->fd, log->head, &log->last_id, &log->size,
+				    &log->need_newline, &n);
+	if (rc)
+		log_error("audit: cannot replay %s/%s: %s", log->dir, AUDIT_JOURNAL_NAME,
+			  strerror(-rc));
+	else if (n)
+		log_warn("audit: %zu record(s) the log had lost recovered from %s/%s", n, log->dir,
+			 AUDIT_JOURNAL_NAME);
+	return rc;
 }
 
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out)
@@ -390,6 +438,10 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 	rc = open_current(log);
 	if (rc)
 		goto fail;
+	if ((rc = open_journal(log))) {
+		close(log->fd);
+		goto fail;
+	}
 	rc = pthread_mutex_init(&log->lock, NULL);
 	if (rc) {
 		rc = -rc;
@@ -421,6 +473,7 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 	*out = log;
 	return 0;
 fail:
+	journal_free(log->journal);
 	free(log);
 	return rc;
 }
@@ -486,6 +539,7 @@ void audit_close(struct audit_log *log)
 		pthread_join(log->syncer, NULL);
 	if (log->fd >= 0)
 		close(log->fd);
+	journal_free(log->journal);
 	pthread_cond_destroy(&log->work);
 	pthread_cond_destroy(&log->synced);
 	pthread_mutex_destroy(&log->lock);
@@ -628,7 +682,11 @@ int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 	if (rc)
 		goto out;
 	seq = ++log->written_seq;
-	if (!durable && !log->syncer_armed) {
+	if (log->journal)
+		journal_add(log->journal, seq, line, len);
+	/* audit.log itself is synced soon after every record, an intent's
+	 * too: the journal only holds what audit.log may still lose. */
+	if (!log->syncer_armed) {
 		log->syncer_armed = 1;
 		pthread_cond_signal(&log->work);
 	}

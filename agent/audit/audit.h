@@ -7,11 +7,16 @@
  *   3. if allowed, submit, then audit_result() with the intent's id.
  * A denial is one intent record with "decision": "Denied" and no result.
  * Every record is built with jansson and written with one write(). An
- * intent returns only once an fdatasync() covers it; concurrent intents
- * share one (group commit). Other records return at once and are covered
- * by the next intent's sync, or by a sync within about 20 ms: a crash
- * before that can lose only results, and start-up closes their intents
- * (audit_pending()).
+ * intent returns only once it is durable: written with the records before
+ * it to the journal beside the log (audit/journal.h: overwritten in place
+ * and synced, which does not commit the file system's journal as syncing
+ * a growing file does), or covered by the log's own fdatasync when that
+ * cannot be used; concurrent intents share one sync (group commit). Other
+ * records return at once and are covered by the next intent's sync, or by
+ * the log's sync within about 20 ms: a crash before that can lose only
+ * results, and start-up closes their intents (audit_pending()). What a
+ * crash takes from the end of audit.log that the journal holds is put back
+ * at open.
  *
  * Intent record:
  *   {"id": "1733912345678901", "type": "Intent",
@@ -47,6 +52,7 @@
  * audit.log.N-1 -> audit.log.N ... audit.log -> audit.log.1 and a new
  * audit.log is started; keep_files rotated files are kept (0: none).
  * Files are mode 0600 in a directory created 0700; opened with O_NOFOLLOW.
+ * The journal is dir/audit.journal (1 MiB, made by the first intent).
  * A line torn by a crash is skipped by readers; the next record starts on a
  * new line.
  *

@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "audit/chain.h"
+#include "audit/journal.h"
 #include "audit/limiter.h"
 
 struct audit_log {
@@ -26,11 +27,12 @@ struct audit_log {
 	char head[AUDIT_CHAIN_HEX]; /* hash of the last record written: the chain head */
 	struct denial_limiter denials;
 	/* Group commit: writers append under the lock and count written_seq.
-	 * A writer that must wait for durability (an intent) runs the
-	 * fdatasync itself unless one is in progress, covering everything
-	 * written so far, and advances synced_seq: concurrent intents share a
-	 * sync. Records nobody waits for are left to the next such sync, or
-	 * to the syncer thread after a short delay. */
+	 * A writer that must wait for durability (an intent) runs the sync
+	 * itself unless one is in progress, covering everything written so
+	 * far (in the journal, or the log's own fdatasync), and advances
+	 * synced_seq: concurrent intents share a sync. Records nobody waits
+	 * for are left to the next such sync; the syncer thread syncs the log
+	 * itself after a short delay (log_synced_seq). */
 	pthread_cond_t work;      /* unsynced records for the syncer, or stopping */
 	int syncer_armed;         /* the syncer will look within LAZY_SYNC_MS */
 	pthread_cond_t synced;    /* synced_seq moved */
@@ -39,6 +41,8 @@ struct audit_log {
 	int syncing;              /* fdatasync in progress outside the lock */
 	int stopping;
 	uint64_t written_seq, synced_seq;
+	uint64_t log_synced_seq;  /* durable in audit.log itself, not just the journal */
+	struct audit_journal *journal; /* audit/journal.h */
 	struct {
 		uint64_t from, to; /* records (from, to] whose sync failed */
 		int rc;
