@@ -177,8 +177,9 @@ static void test_failed_sync_fails_its_group_only(void **state)
 		assert_string_equal(w[i].id, "untouched");
 	}
 	/* The journal's sync failed, and so did the log's own that stands in
-	 * for it. */
-	assert_true(io_sync_calls() >= 3);
+	 * for it (the log's alone where there is no journal: TMPDIR in
+	 * memory). */
+	assert_true(io_sync_calls() >= 2);
 	assert_int_equal(audit_health(log, msg, sizeof(msg)), -EIO);
 	assert_non_null(strstr(msg, "sync"));
 	audit_get_stats(log, &st);
