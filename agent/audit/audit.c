@@ -256,52 +256,87 @@ static int sync_log_fd(void *arg)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
-/* Make everything written so far durable: in the journal (the lines not
- * yet durable, overwritten in place), or with to_log, or when the journal
- * cannot take them, by audit.log's own fdatasync. log->lock held, no sync
- * running. */
-static void sync_locked(struct audit_log *log, int unlock_while_syncing, int to_log)
+/* Records (from, to] were synced with result rc (0, or the error, which
+ * each of them then carries for whoever waits for it). Part of them may
+ * have been made durable meanwhile by the other kind of sync. Wakes the
+ * waiters either way. log->lock held. */
+static void settle_records(struct audit_log *log, uint64_t from, uint64_t to, int rc)
 {
-	uint64_t from = log->synced_seq, to = log->written_seq, logged = log->log_synced_seq;
-	int fd = log->fd, rc = -EAGAIN, log_synced = 0, journal;
-
-	if (to == (to_log ? logged : from))
-		return;
-	journal = !to_log && log->journal && journal_take(log->journal) == 0;
-	log->syncing = 1;
-	if (unlock_while_syncing)
-		pthread_mutex_unlock(&log->lock);
-	if (journal)
-		rc = journal_commit(log->journal, logged, sync_log_fd, &fd, &log_synced);
-	if (rc) /* covers everything written, whatever the journal holds */
-		log_synced = !(rc = sync_log_fd(&fd));
-	if (unlock_while_syncing)
-		pthread_mutex_lock(&log->lock);
-	log->syncing = 0;
-	if (log_synced && to > log->log_synced_seq) {
-		log->log_synced_seq = to;
-		if (log->journal)
-			journal_settled(log->journal, to);
-	}
-	if (to <= from) {
-		/* Durable already (the journal): only the log's own copy. */
-		if (rc)
-			set_failure(log, rc, "sync");
-		return;
-	}
-	if (rc) {
+	if (from < log->synced_seq)
+		from = log->synced_seq;
+	if (to > from && rc) {
 		unsigned i = log->nsync_failures++ % 8;
 		log->sync_failures[i].from = from;
 		log->sync_failures[i].to = to;
 		log->sync_failures[i].rc = rc;
 		log->stats.failures += to - from;
-		set_failure(log, rc, "sync");
-	} else {
+	} else if (to > from) {
 		log->stats.syncs++;
 		log->stats.durable += to - from;
 	}
-	log->synced_seq = to;
+	if (rc)
+		set_failure(log, rc, "sync");
+	if (to > log->synced_seq)
+		log->synced_seq = to;
 	pthread_cond_broadcast(&log->synced);
+}
+
+/* audit.log itself holds records up to to: the journal may let them go. */
+static void log_settled(struct audit_log *log, uint64_t to)
+{
+	if (to <= log->log_synced_seq)
+		return;
+	log->log_synced_seq = to;
+	if (log->journal)
+		journal_settled(log->journal, to);
+}
+
+/* Make everything written so far durable for those who wait: in the
+ * journal (the lines not yet durable, overwritten in place), or when it
+ * cannot take them, by audit.log's own fdatasync. log->lock held (let go
+ * of meanwhile), no such sync running; the log's own may be. */
+static void sync_durable(struct audit_log *log)
+{
+	uint64_t from = log->synced_seq, to = log->written_seq, logged = log->log_synced_seq;
+	int fd = log->fd, rc = -EAGAIN, log_synced = 0, journal;
+
+	if (to <= from)
+		return;
+	journal = log->journal && journal_take(log->journal) == 0;
+	log->syncing = 1;
+	pthread_mutex_unlock(&log->lock);
+	if (journal)
+		rc = journal_commit(log->journal, logged, sync_log_fd, &fd, &log_synced);
+	if (rc) /* covers everything written, whatever the journal holds */
+		log_synced = !(rc = sync_log_fd(&fd));
+	pthread_mutex_lock(&log->lock);
+	log->syncing = 0;
+	if (log_synced)
+		log_settled(log, to);
+	settle_records(log, from, to, rc);
+}
+
+/* audit.log's own fdatasync of everything written so far (the syncer's,
+ * or before the file changes). It runs beside a journal sync: the two
+ * touch different files, and an intent never waits for this one.
+ * log->lock held; unlock: let go of meanwhile. */
+static void sync_log_locked(struct audit_log *log, int unlock)
+{
+	uint64_t from = log->synced_seq, to = log->written_seq;
+	int fd = log->fd, rc;
+
+	if (to <= log->log_synced_seq)
+		return;
+	log->log_syncing = 1;
+	if (unlock)
+		pthread_mutex_unlock(&log->lock);
+	rc = sync_log_fd(&fd);
+	if (unlock)
+		pthread_mutex_lock(&log->lock);
+	log->log_syncing = 0;
+	if (!rc)
+		log_settled(log, to);
+	settle_records(log, from, to, rc);
 }
 
 /* Wait until record seq is covered by a sync, running that sync here when
@@ -316,7 +351,7 @@ static int wait_durable(struct audit_log *log, uint64_t seq)
 		if (log->syncing)
 			pthread_cond_wait(&log->synced, &log->lock);
 		else
-			sync_locked(log, 1, 0);
+			sync_durable(log);
 	}
 	return sync_error_of(log, seq);
 }
@@ -350,10 +385,12 @@ static void *syncer_main(void *arg)
 			;
 		/* The lock is free during the sync: writers append meanwhile
 		 * and share the following one. */
-		if (log->syncing)
+		/* After a sync for waiters rather than beside it: what it
+		 * covers need not be synced twice. */
+		if (log->syncing || log->log_syncing)
 			pthread_cond_wait(&log->synced, &log->lock);
 		else
-			sync_locked(log, 1, 1);
+			sync_log_locked(log, 1);
 	}
 	pthread_mutex_unlock(&log->lock);
 	return NULL;
@@ -364,9 +401,9 @@ static void *syncer_main(void *arg)
  * the old file is settled. log->lock held. */
 static void settle_locked(struct audit_log *log)
 {
-	while (log->syncing)
+	while (log->syncing || log->log_syncing)
 		pthread_cond_wait(&log->synced, &log->lock);
-	sync_locked(log, 0, 1);
+	sync_log_locked(log, 0);
 }
 
 /* The syncer's waits are timed: against a clock that setting the time of

@@ -38,7 +38,8 @@ struct audit_log {
 	pthread_cond_t synced;    /* synced_seq moved */
 	pthread_t syncer;
 	int syncer_started;
-	int syncing;              /* fdatasync in progress outside the lock */
+	int syncing;              /* a sync for waiters in progress outside the lock */
+	int log_syncing;          /* audit.log's own fdatasync in progress */
 	int stopping;
 	uint64_t written_seq, synced_seq;
 	uint64_t log_synced_seq;  /* durable in audit.log itself, not just the journal */
