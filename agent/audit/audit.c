@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -422,28 +420,13 @@ static int init_monotonic_cond(pthread_cond_t *cond)
 	return -rc;
 }
 
-/* Whether the log lives in memory (tmpfs, ramfs): a sync there costs
- * nothing and a crash keeps nothing, so a journal would only add work. */
-static int in_memory(int fd)
-{
-	struct statfs fs;
-
-	return fstatfs(fd, &fs) == 0 &&
-	       (fs.f_type == (__typeof__(fs.f_type))TMPFS_MAGIC ||
-		fs.f_type == (__typeof__(fs.f_type))RAMFS_MAGIC);
-}
-
 /* The journal, after it has given the log what the log lost in a crash. */
 static int open_journal(struct audit_log *log)
 {
 	size_t n = 0;
-	int rc;
+	int rc = journal_new(log->dir, log->fd, &log->journal);
 
-	if (in_memory(log->fd))
-		return 0;
-	rc = journal_new(log->dir, &log->journal);
-
-	if (!rc)
+	if (!rc && log->journal)
 		rc = journal_replay(log->journal, log->fd, log->head, &log->last_id, &log->size,
 				    &log->need_newline, &n);
 	if (rc)

@@ -6,10 +6,12 @@
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
@@ -52,12 +54,24 @@ struct audit_journal {
 	size_t buf_cap;
 };
 
-int journal_new(const char *dir, struct audit_journal **out)
+/* Whether the log lives in memory (tmpfs, ramfs). */
+static int in_memory(int fd)
 {
-	struct audit_journal *j = calloc(1, sizeof(*j));
+	struct statfs fs;
+
+	return fstatfs(fd, &fs) == 0 &&
+	       (fs.f_type == (__typeof__(fs.f_type))TMPFS_MAGIC ||
+		fs.f_type == (__typeof__(fs.f_type))RAMFS_MAGIC);
+}
+
+int journal_new(const char *dir, int log_fd, struct audit_journal **out)
+{
+	struct audit_journal *j;
 
 	*out = NULL;
-	if (!j)
+	if (in_memory(log_fd))
+		return 0;
+	if (!(j = calloc(1, sizeof(*j))))
 		return -ENOMEM;
 	if (snprintf(j->dir, sizeof(j->dir), "%s", dir) >= (int)sizeof(j->dir) ||
 	    snprintf(j->path, sizeof(j->path), "%s/%s", dir, AUDIT_JOURNAL_NAME) >=

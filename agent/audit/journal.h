@@ -34,9 +34,11 @@
 
 struct audit_journal;
 
-/* A journal for dir (new). The file is created by the first write, so that
- * a log never written to leaves no journal behind. 0 or -ENOMEM. */
-int journal_new(const char *dir, struct audit_journal **out);
+/* A journal for dir (new), whose log is open as log_fd. The file is
+ * created by the first write, so that a log never written to leaves no
+ * journal behind. None (NULL) for a log in memory (tmpfs, ramfs): a sync
+ * there costs nothing and a crash keeps nothing. 0 or -errno. */
+int journal_new(const char *dir, int log_fd, struct audit_journal **out);
 void journal_free(struct audit_journal *j);
 
 /* What an existing journal adds to the log open as fd: its lines that
