@@ -239,7 +239,9 @@ def stall(servers, runs, conns_list, threads=None):
             req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n\r\n"
                    % (DEVICE, srv.token)).encode()
             socks = []
-            before = thread_cpu(srv.proc.pid, "https")
+            # the front serves HTTPS: the process to stop and to read
+            front = (srv.children() or [srv.proc.pid])[0]
+            before = thread_cpu(front, "https")
             for _ in range(conns):
                 sk = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)),
                                      server_hostname="127.0.0.1")
@@ -249,7 +251,7 @@ def stall(servers, runs, conns_list, threads=None):
                 socks.append(sk)
             times, failed = [], 0
             for _ in range(runs):
-                os.kill(srv.proc.pid, signal.SIGSTOP)
+                os.kill(front, signal.SIGSTOP)
                 try:
                     for sk in socks:
                         sk.sendall(req)
@@ -257,7 +259,7 @@ def stall(servers, runs, conns_list, threads=None):
                 except OSError:
                     break  # a connection closed after a stall: the rounds end here
                 finally:
-                    os.kill(srv.proc.pid, signal.SIGCONT)
+                    os.kill(front, signal.SIGCONT)
                 t0 = time.monotonic()
                 for sk in socks:
                     try:
@@ -265,7 +267,7 @@ def stall(servers, runs, conns_list, threads=None):
                     except (OSError, ConnectionError):
                         failed += 1
                 times.append((time.monotonic() - t0) * 1000)
-            after = thread_cpu(srv.proc.pid, "https")
+            after = thread_cpu(front, "https")
             for sk in socks:
                 sk.close()
             used = {k: after[k] - before.get(k, 0) for k in after}
