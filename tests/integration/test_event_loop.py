@@ -21,6 +21,14 @@ c = Checker("event_loop")
 PATH = "/redfish/v1/Systems/host/Memory/1000000000000001"
 
 
+def listening_sockets(port):
+    """Sockets listening on 127.0.0.1:port (/proc/net/tcp: state 0A)."""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        return sum(1 for line in f.readlines()[1:]
+                   if line.split()[1] == want and line.split()[3] == "0A")
+
+
 def get_request(token, extra=""):
     return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n%s\r\n"
             % (PATH, token, extra)).encode()
@@ -148,6 +156,10 @@ with Agent(config={"threads": 2, "connections_per_address": 2048, "log_level": "
     front = a.children()[0]  # the server threads are the front's
     names = sorted(thread_cpu(front, "https"))
     c.eq(len(names), 2, "two server threads, named for what they do")
+    # One listening socket that both accept from, so a connection goes to
+    # the thread with the least to do (a socket each, SO_REUSEPORT, let the
+    # kernel hash connections to threads whatever their load).
+    c.eq(listening_sockets(a.port), 1, "one listening socket for both threads")
     # Many short connections (a handshake each, so that the threads' CPU time
     # is counted in whole clock ticks even on a fast machine): each thread
     # takes a share of them.
