@@ -1,7 +1,7 @@
 """The server threads' event loop: when one wait hands a thread 128 or more
 ready connections at once, every one of them is answered at once (nothing
-waits for the connection timeout), new connections spread over the
-threads, requests with large headers fit each connection's buffer, and a
+waits for the connection timeout), new connections, accepted by the
+threads from one listening socket, spread over them, requests with large headers fit each connection's buffer, and a
 client that stops in the middle of its handshake costs the server no CPU
 while it waits (the thread waits for it instead of polling it) and is served
 as soon as it goes on."""
