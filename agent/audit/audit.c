@@ -74,18 +74,6 @@ static void clear_failure(struct audit_log *log)
 	log->health_msg[0] = '\0';
 }
 
-static int fsync_dir(const char *dir)
-{
-	int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int audit_rotated_path(const struct audit_log *log, unsigned n, char *buf, size_t len)
 {
 	int w = n ? snprintf(buf, len, "%s.%u", log->path, n) : snprintf(buf, len, "%s", log->path);
@@ -194,7 +182,7 @@ static int open_current(struct audit_log *log)
 		return rc;
 	}
 	if (created) {
-		int rc = fsync_dir(log->dir);
+		int rc = dir_sync(log->dir);
 		if (rc) {
 			close(fd);
 			return rc;
@@ -227,7 +215,7 @@ static int rotate(struct audit_log *log)
 	log->fd = -1;
 	log->need_newline = 0;
 	log->stats.rotations++;
-	rc = fsync_dir(log->dir);
+	rc = dir_sync(log->dir);
 	if (rc)
 		return rc;
 	return open_current(log);

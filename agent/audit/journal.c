@@ -191,7 +191,6 @@ fail:
 	return rc;
 }
 
-static int fsync_dir_of(const char *dir);
 
 static int open_file(struct audit_journal *j)
 {
@@ -205,7 +204,7 @@ static int open_file(struct audit_journal *j)
 		j->direct = 0;
 	}
 	if (fd < 0 && errno == ENOENT) {
-		if ((rc = create_file(j)) || (rc = fsync_dir_of(j->dir)))
+		if ((rc = create_file(j)) || (rc = dir_sync(j->dir)))
 			return rc;
 		return open_file(j);
 	}
@@ -451,18 +450,6 @@ static int append_recovered(int fd, struct lines *l, char head[AUDIT_CHAIN_HEX],
 		last--;
 	*last_id = id_of(last, (size_t)(l->text + l->len - 1 - last));
 	return 0;
-}
-
-static int fsync_dir_of(const char *dir)
-{
-	int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 /* A new epoch, later than any the file names: every write so far retired. */

@@ -25,22 +25,27 @@ int fd_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+int dir_sync(const char *dir)
 {
-	char copy[PATH_MAX];
-	size_t n = strlen(path);
-	int fd, rc = 0;
+	int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (n >= sizeof(copy))
-		return -ENAMETOOLONG;
-	memcpy(copy, path, n + 1);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+static int fsync_parent(const char *path)
+{
+	char copy[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(copy))
+		return -ENAMETOOLONG;
+	memcpy(copy, path, n + 1);
+	return dir_sync(dirname(copy));
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)

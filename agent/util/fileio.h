@@ -25,6 +25,9 @@ int file_append_sync(int fd, const void *data, size_t len);
  * retried), or -errno. */
 int file_append(int fd, const void *data, size_t len);
 
+/* fsync the directory dir, so that names made or removed in it last.
+ * Returns 0 or -errno. */
+int dir_sync(const char *dir);
 /* mkdir -p with mode for the last component. Returns 0 or -errno. */
 int dir_ensure(const char *path, mode_t mode);
 

@@ -1,6 +1,6 @@
 /* Durable file I/O: atomic replacement (content, mode, no temporary left,
  * failures leave the old file), whole-file reads with a limit, appends, and
- * mkdir -p. Everything happens in a fresh directory under /tmp. */
+ * mkdir -p, directory syncs. Everything happens in a fresh directory under /tmp. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -300,6 +300,18 @@ static void test_dir_ensure_existing_file(void **state)
 	assert_int_not_equal(dir_ensure(path, 0700), 0);
 }
 
+/* A directory is synced; what is not one is an error, never a silent 0. */
+static void test_dir_sync(void **state)
+{
+	struct fixture *f = *state;
+	const char *plain = in(f, "plain");
+
+	assert_int_equal(dir_sync(f->dir), 0);
+	assert_int_equal(dir_sync(in(f, "missing")), -ENOENT);
+	write_plain(plain, "x");
+	assert_int_equal(dir_sync(plain), -ENOTDIR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_ensure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_ensure_existing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_sync, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
