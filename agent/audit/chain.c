@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 
 #include "audit/audit.h"
+#include "audit/journal.h"
 #include "util/fileio.h"
 
 /* Rotated files are numbered from 1; past this the search stops. */
@@ -147,6 +148,7 @@ int audit_verify(const char *dir, struct audit_verify_report *rep)
 int audit_verify_print(const char *dir, FILE *out)
 {
 	struct audit_verify_report rep = { 0 };
+	size_t pending = 0;
 	int rc = audit_verify(dir, &rep);
 
 	if (rc < 0) {
@@ -167,5 +169,12 @@ int audit_verify_print(const char *dir, FILE *out)
 	fprintf(out, "\nhead %s\n", rep.head);
 	if (rep.first_prev[0])
 		fprintf(out, "oldest kept record links to %s\n", rep.first_prev);
-	return 0;
+	rc = journal_pending(dir, rep.head, &pending);
+	if (rc < 0)
+		fprintf(out, "cannot read %s/%s: %s\n", dir, AUDIT_JOURNAL_NAME, strerror(-rc));
+	else if (pending)
+		fprintf(out, "%zu more record(s) in %s continue the chain past the log's end (lost "
+			"from it in a crash): the agent appends them when it next starts\n",
+			pending, AUDIT_JOURNAL_NAME);
+	return rc < 0 ? 2 : 0;
 }

@@ -37,7 +37,7 @@ struct audit_verify_report {
 int audit_verify(const char *dir, struct audit_verify_report *rep);
 
 /* `cxl-agent --verify-audit DIR`: run audit_verify() and say what it found
- * on out. Returns the process exit status: 0 intact, 1 broken, 2 unreadable. */
+ * on out, with the records the audit journal holds past the log's end. Returns the process exit status: 0 intact, 1 broken, 2 unreadable. */
 int audit_verify_print(const char *dir, FILE *out);
 
 #endif

@@ -466,51 +466,74 @@ static int restart(struct audit_journal *j, uint64_t seen)
 	return write_epoch(j, j->fd);
 }
 
-int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
-		   uint64_t *last_id, off_t *size, int *torn, size_t *count)
+/* Read the journal at path and collect into found its lines that continue
+ * the chain at head (head then moves to the last one's hash). *seen: the
+ * highest epoch the file names. -ENOENT: no journal; -EINVAL: a file this
+ * agent did not finish writing as a journal (it holds nothing). */
+static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *found,
+		size_t *count, uint64_t *seen)
 {
 	struct jwrite *w = NULL;
-	struct lines found = { 0 };
-	char old_head[AUDIT_CHAIN_HEX];
 	char *text = NULL;
 	const unsigned char *data;
 	size_t len = 0, nw = 0;
-	uint64_t epoch = 0, seen = 0;
+	uint64_t epoch = 0;
 	unsigned char md[DIGEST_BYTES];
-	int rc = file_read_all(j->path, FILE_BYTES, &text, &len);
+	int rc = file_read_all(path, FILE_BYTES, &text, &len);
 
 	*count = 0;
-	if (rc == -ENOENT)
-		return 0;
-	if (rc || len != FILE_BYTES) {
-		/* Not a journal this agent finished writing: it holds nothing. */
-		log_warn("audit: %s is not a journal (%s); starting a new one", j->path,
-			 rc ? strerror(-rc) : "wrong size");
+	if (rc == -EFBIG || (!rc && len != FILE_BYTES))
+		rc = -EINVAL;
+	if (rc) {
 		free(text);
-		return unlink(j->path) < 0 ? -errno : 0;
+		return rc;
 	}
 	data = (const unsigned char *)text;
 	if (!memcmp(data, epoch_magic, sizeof(epoch_magic)) && !digest(data, 16, NULL, 0, md) &&
 	    !memcmp(md, data + 16, DIGEST_BYTES))
 		memcpy(&epoch, data + 8, 8);
-	seen = epoch;
+	*seen = epoch;
 	w = calloc(AUDIT_JOURNAL_BLOCKS, sizeof(*w));
 	if (!w) {
 		free(text);
 		return -ENOMEM;
 	}
 	for (unsigned i = 1; i < AUDIT_JOURNAL_BLOCKS;) {
-		unsigned n = epoch ? parse_write(data, i, epoch, &seen, &w[nw]) : 0;
+		unsigned n = epoch ? parse_write(data, i, epoch, seen, &w[nw]) : 0;
 		if (!n && !epoch)
-			parse_write(data, i, UINT64_MAX, &seen, &w[nw]);
+			parse_write(data, i, UINT64_MAX, seen, &w[nw]);
 		nw += n ? 1 : 0;
 		i += n ? n : 1;
 	}
 	qsort(w, nw, sizeof(*w), by_seq);
+	rc = chained_lines(data, w, nw, head, found, count);
+	free(w);
+	free(text);
+	return rc;
+}
+
+int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
+		   uint64_t *last_id, off_t *size, int *torn, size_t *count)
+{
+	struct lines found = { 0 };
+	char old_head[AUDIT_CHAIN_HEX];
+	uint64_t seen = 0;
+	int rc;
+
+	*count = 0;
 	memcpy(old_head, head, AUDIT_CHAIN_HEX);
 	rc = lines_add(&found, "\n", 1);
 	if (!rc)
-		rc = chained_lines(data, w, nw, head, &found, count);
+		rc = scan(j->path, head, &found, count, &seen);
+	if (rc == -ENOENT) {
+		free(found.text);
+		return 0;
+	}
+	if (rc == -EINVAL) {
+		log_warn("audit: %s is not a journal; starting a new one", j->path);
+		free(found.text);
+		return unlink(j->path) < 0 ? -errno : 0;
+	}
 	if (!rc && *count)
 		rc = append_recovered(fd, &found, head, old_head, last_id, size, torn);
 	if (rc) {
@@ -518,8 +541,6 @@ int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
 		*count = 0;
 	}
 	free(found.text);
-	free(w);
-	free(text);
 	if (!rc && (rc = restart(j, seen))) {
 		/* Writes under the old epoch would be lost to the next replay. */
 		log_warn("audit: cannot start a new epoch in %s: %s; intents are synced in the log "
@@ -528,6 +549,22 @@ int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
 		rc = 0;
 	}
 	return rc;
+}
+
+int journal_pending(const char *dir, const char *head, size_t *count)
+{
+	struct lines found = { 0 };
+	char path[PATH_MAX], at[AUDIT_CHAIN_HEX];
+	uint64_t seen = 0;
+	int rc;
+
+	*count = 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_JOURNAL_NAME) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(at, head, AUDIT_CHAIN_HEX);
+	rc = scan(path, at, &found, count, &seen);
+	free(found.text);
+	return rc == -ENOENT || rc == -EINVAL ? 0 : rc;
 }
 
 int journal_retire(struct audit_journal *j)

@@ -55,6 +55,12 @@ int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
  * -errno (the journal is then removed and no longer used). */
 int journal_retire(struct audit_journal *j);
 
+/* How many records the journal in dir holds past head, the hash of the
+ * last record in audit.log: what a power cut took from the log's end and
+ * the next open puts back. Reads only. 0 (and 0 records when there is no
+ * journal or it is not one) or -errno. */
+int journal_pending(const char *dir, const char *head, size_t *count);
+
 /* A line (without its newline) appended to audit.log as record seq, kept
  * until it is durable. Under the log's lock. 0 or -ENOMEM (the journal can
  * then not be used until the log has been synced: journal_settled). */

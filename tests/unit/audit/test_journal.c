@@ -223,6 +223,53 @@ static void test_lost_tail_comes_back(void **state)
 	free(text);
 }
 
+/* What --verify-audit says of a log that lost its tail: the records the
+ * journal holds past it, read without changing either file; none once the
+ * agent has put them back. */
+static void test_pending_seen_by_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_report rep;
+	struct audit_log *log;
+	char last[AUDIT_ID_MAX], out[2048] = "";
+	size_t len, jlen, pending = 99, keep;
+	char *text = three_records(f->a, &len, last), *journal;
+	FILE *mem;
+
+	keep = 3 - journal_holds_last(f->a, text, 3, 2);
+	assert_true(keep < 3);
+	crash_copy(f, text, keep, 0);
+	journal = slurp(f->b, AUDIT_JOURNAL_NAME, &jlen);
+	assert_int_equal(audit_verify(f->b, &rep), 0);
+	assert_int_equal(journal_pending(f->b, rep.head, &pending), 0);
+	assert_int_equal(pending, 3 - keep);
+	mem = fmemopen(out, sizeof(out) - 1, "w");
+	assert_non_null(mem);
+	assert_int_equal(audit_verify_print(f->b, mem), 0);
+	fclose(mem);
+	assert_non_null(strstr(out, "more record(s) in " AUDIT_JOURNAL_NAME));
+	/* Read only: the log and the journal are as they were. */
+	assert_chain_intact(f->b, keep, 0);
+	{
+		size_t now_len;
+		char *now = slurp(f->b, AUDIT_JOURNAL_NAME, &now_len);
+		assert_int_equal(now_len, jlen);
+		assert_memory_equal(now, journal, jlen);
+		free(now);
+	}
+	assert_int_equal(audit_open(f->b, 0, 0, &log), 0);
+	audit_close(log);
+	assert_int_equal(audit_verify(f->b, &rep), 0);
+	assert_int_equal(journal_pending(f->b, rep.head, &pending), 0);
+	assert_int_equal(pending, 0);
+	/* No journal at all: nothing pending. */
+	pending = 99;
+	assert_int_equal(journal_pending("/nonexistent/cxl-agent", rep.head, &pending), 0);
+	assert_int_equal(pending, 0);
+	free(journal);
+	free(text);
+}
+
 static void test_torn_line_then_recovered(void **state)
 {
 	struct fixture *f = *state;
@@ -346,6 +393,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lost_tail_comes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_seen_by_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_line_then_recovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_lost_nothing_added, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_write_ignored, setup, teardown),
