@@ -163,7 +163,11 @@ with Agent() as a:
     seq.close()
     times.sort()
     print("32 sequential requests: median %.2f ms, max %.2f ms" % (times[16] * 1e3, times[-1] * 1e3))
-    c.check(times[-1] < 0.035, "slowest of 32 sequential requests %.1f ms (< 35 ms)" % (times[-1] * 1e3))
+    # A wait built into one kind of response comes back every fourth
+    # request (8 of 32); a loaded machine stalls one or two at random.
+    slow = [t for t in times if t >= 0.035]
+    c.check(len(slow) <= 2, "%d of 32 sequential requests took 35 ms or more (%s ms)"
+            % (len(slow), ", ".join("%.1f" % (t * 1e3) for t in slow)))
 
     # A response larger than a record (not staged) arrives whole, and the
     # connection goes on with small ones.
