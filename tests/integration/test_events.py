@@ -9,14 +9,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, CHASSIS_DEVICES, POLICY_EXAMPLE, Agent, Checker,  # noqa: E402
-                      set_fault, write_emulated_profile)
+                      scratch_dir, set_fault, write_emulated_profile)
 from sselib import SSE, Stream, open_stream  # noqa: E402
 
 
 
 def main():
     c = Checker("events")
-    tmp_profile = write_emulated_profile(os.path.join("/tmp", "cxla-ev-%d" % os.getpid()))
+    tmp_profile = write_emulated_profile(scratch_dir("cxla-ev-"))
     cfg = {"emulated_profile": tmp_profile["profile"], "refresh_interval_ms": 200,
            "policy_file": POLICY_EXAMPLE,
            "sse_max_streams": 3, "sse_keepalive_s": 1}

@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import ADMIN_PASSWORD, Agent, Checker, write_emulated_profile  # noqa: E402
+from agentlib import ADMIN_PASSWORD, Agent, Checker, scratch_dir, write_emulated_profile  # noqa: E402
 from sselib import Stream  # noqa: E402
 
 ROUNDS = 5
@@ -123,7 +123,7 @@ def login(a):
 
 def main():
     c = Checker("sse_churn")
-    prof = write_emulated_profile(os.path.join("/tmp", "cxla-churn-%d" % os.getpid()))
+    prof = write_emulated_profile(scratch_dir("cxla-churn-"))
     cfg = {"emulated_profile": prof["profile"], "sse_max_streams": MAX_STREAMS,
            "sse_keepalive_s": 1}
     with Agent(config=cfg) as a:

@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import (Agent, Checker, free_port, make_certs, set_fault,  # noqa: E402
+from agentlib import (Agent, Checker, free_port, make_certs, scratch_dir, set_fault,  # noqa: E402
                       write_emulated_profile)
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
@@ -157,7 +157,7 @@ def named_destination(c, a):
 
 def main():
     c = Checker("subscriptions")
-    prof = write_emulated_profile(os.path.join("/tmp", "cxla-subs-%d" % os.getpid()))
+    prof = write_emulated_profile(scratch_dir("cxla-subs-"))
     lport = free_port()
     a = Agent(start=False, config={"emulated_profile": prof["profile"],
                                    "refresh_interval_ms": 200,
