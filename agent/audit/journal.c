@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,7 +373,7 @@ static unsigned parse_write(const unsigned char *data, unsigned i, uint64_t epoc
 		*seen = e;
 	if (e != epoch || n == 0 || n > AUDIT_JOURNAL_BLOCKS - i ||
 	    (size_t)len > (size_t)n * AUDIT_JOURNAL_BLOCK - HEADER_BYTES ||
-	    digest(b, 32, b + HEADER_BYTES, len, md) || memcmp(md, b + 32, DIGEST_BYTES))
+	    digest(b, 32, b + HEADER_BYTES, len, md) || CRYPTO_memcmp(md, b + 32, DIGEST_BYTES))
 		return 0;
 	w->off = (size_t)i * AUDIT_JOURNAL_BLOCK + HEADER_BYTES;
 	w->len = len;
@@ -490,7 +491,7 @@ static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *foun
 	}
 	data = (const unsigned char *)text;
 	if (!memcmp(data, epoch_magic, sizeof(epoch_magic)) && !digest(data, 16, NULL, 0, md) &&
-	    !memcmp(md, data + 16, DIGEST_BYTES))
+	    !CRYPTO_memcmp(md, data + 16, DIGEST_BYTES))
 		memcpy(&epoch, data + 8, 8);
 	*seen = epoch;
 	w = calloc(AUDIT_JOURNAL_BLOCKS, sizeof(*w));
