@@ -192,7 +192,7 @@ fail:
 	return rc;
 }
 
-
+/* The journal opened for writing, made first when it does not exist. */
 static int open_file(struct audit_journal *j)
 {
 	struct stat st;
