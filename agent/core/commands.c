@@ -214,18 +214,24 @@ static void count_outcome(struct metrics *m, uint16_t opcode, const struct comma
 			o->stage == COMMAND_SUBMITTED && o->result.transport != -EBUSY);
 }
 
-/* What every submission leaves behind once its outcome is known. */
-static void account(struct agent *ag, const char *user, size_t idx, uint16_t opcode,
-		    const char *command_id, const struct command_outcome *out)
+/* What every submission leaves behind once its outcome is known: counted
+ * before the caller hears of it, so that metrics read after the answer
+ * include the command... */
+static void count(struct agent *ag, uint16_t opcode, const struct command_outcome *out)
 {
-	struct cxl_dev_info info;
-
 	/* The audit write is timed where it happens (the broker's, behind
 	 * one) and counted where the metrics are served. */
 	metrics_audit_write(ag->metrics, out->audit_us);
 	count_outcome(ag->metrics, opcode, out);
-	/* Published after the audit trail is written, so an event never names
-	 * a command the audit log does not know. */
+}
+
+/* ...and published: after the audit trail is written, so an event never
+ * names a command the audit log does not know. */
+static void publish(struct agent *ag, const char *user, size_t idx, uint16_t opcode,
+		    const char *command_id, const struct command_outcome *out)
+{
+	struct cxl_dev_info info;
+
 	if (cxl_devset_info(ag->devices, idx, &info) == 0)
 		events_command(ag->events, info.id, command_id, opcode, user, out);
 }
@@ -236,9 +242,11 @@ int command_submit(struct agent *ag, const struct identity *who, size_t idx,
 {
 	int rc = submit_audited(ag, who, idx, approval, payload, payload_len, timeout_ms, out);
 
-	if (rc == 0)
-		account(ag, who->user, idx, approval ? approval->opcode : 0,
+	if (rc == 0) {
+		count(ag, approval ? approval->opcode : 0, out);
+		publish(ag, who->user, idx, approval ? approval->opcode : 0,
 			approval ? approval->id : NULL, out);
+	}
 	return rc;
 }
 
@@ -264,9 +272,13 @@ static void started_done(void *arg, int rc, struct command_outcome *out)
 	struct started *st = arg;
 
 	if (rc == 0)
-		account(st->ag, st->user, st->idx, st->opcode,
-			st->approved ? st->command_id : NULL, out);
+		count(st->ag, st->opcode, out);
 	st->done(st->arg, rc, rc ? NULL : out);
+	/* The answer is on its way meanwhile: building and dumping the two
+	 * events is not the caller's wait. */
+	if (rc == 0)
+		publish(st->ag, st->user, st->idx, st->opcode,
+			st->approved ? st->command_id : NULL, out);
 	free(st);
 }
 

@@ -57,8 +57,9 @@ typedef void (*command_done_fn)(void *arg, int rc, const struct command_outcome 
 bool command_can_start(const struct agent *ag);
 /* command_submit() without waiting for the device: 0, and done(arg, ...)
  * is then called exactly once, on the thread that reads the broker's
- * replies (possibly before this returns), after the metrics and events
- * command_submit() produces; or a negative errno (-EAGAIN: too many under
+ * replies (possibly before this returns), after the metrics
+ * command_submit() produces and before its events (which follow on the
+ * same thread); or a negative errno (-EAGAIN: too many under
  * way, -ENOTSUP: no broker) and done is never called. approval and who are
  * borrowed for the call only; approval->opcode and id are copied. done
  * must be quick and must not wait for the broker. */
