@@ -4,9 +4,11 @@ ratios. A measurement, not a test: nothing here passes or fails.
 
 usage: /usr/bin/python3 tests/bench/sidebyside.py [BUILD_DIR] [FIGURE ...]
                         [--rounds R] [--seconds S] [--stall-runs N] [--stall-conns "N ..."]
-FIGUREs (default: all): get16 get128 basic16 basic128 handshake stall idle
-  get16/get128   GET of a memory device with a session token, keep-alive,
-                 16 / 128 connections: req/s, p99
+FIGUREs (default: all): get1 get16 get128 basic16 basic128 handshake stall idle
+  get1           GET of a memory device with a session token over one
+                 kept-alive connection: the round trip of the HTTPS stack
+                 alone (compare tests/bench/command_rtt.py --wrk 1)
+  get16/get128   the same over 16 / 128 connections: req/s, p99
   basic16/128    the same with a (cached) Basic credential
   handshake      new TLS 1.3 connections/s (Connection: close, 16 conns)
   stall          agent only: for each of --stall-conns, that many
@@ -155,6 +157,7 @@ def wrk(url, conns, seconds, headers=(), script=None):
 
 FIGURES = {
     # name: (description, conns, header kind, close)
+    "get1": ("GET device, session token, keep-alive, 1 conn", 1, "token", False),
     "get16": ("GET device, session token, keep-alive, 16 conns", 16, "token", False),
     "get128": ("GET device, session token, keep-alive, 128 conns", 128, "token", False),
     "basic16": ("GET device, Basic, keep-alive, 16 conns", 16, "basic", False),
