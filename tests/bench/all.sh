@@ -20,7 +20,7 @@ rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
 
 echo "== throughput, latency, CPU and handshakes (sidebyside.py)"
-$py "$here/sidebyside.py" "$build" get16 get128 basic16 basic128 handshake \
+$py "$here/sidebyside.py" "$build" get1 get16 get128 basic16 basic128 handshake \
 	--rounds "$rounds" --seconds "$duration"
 echo "== stalls and spread over the server threads (agent only)"
 $py "$here/sidebyside.py" "$build" stall --stall-runs 5 \
