@@ -14,6 +14,8 @@
 #include "fixture.h"
 #include "core/remote.h"
 #include "cxl/emu_hooks.h"
+#include "events/bus.h"
+#include "metrics/metrics.h"
 
 #define DEV0_COMMANDS RFX_DEVICES RFX_DEV0 "/Oem/CxlAgent/VendorCommands"
 #define SUBMIT(cmd) DEV0_COMMANDS "/" cmd "/Actions/CxlAgent.Submit"
@@ -318,6 +320,40 @@ static void mark_done(void *arg)
 	(*(int *)arg)++;
 }
 
+/* What the agent had recorded when the answer was finished. */
+struct at_done {
+	struct agent *ag;
+	int done;
+	uint64_t published; /* events */
+	bool counted;       /* the command, in the metrics */
+};
+
+static bool metrics_have(struct metrics *m, const char *needle)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bool found;
+
+	assert_non_null(f);
+	assert_int_equal(metrics_write(m, f), 0);
+	fclose(f);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+static void note_done(void *arg)
+{
+	struct at_done *d = arg;
+	struct event_bus_stats st;
+
+	event_bus_stats(d->ag->events, &st);
+	d->published = st.published;
+	d->counted = metrics_have(d->ag->metrics, "mailbox_commands_total{");
+	d->done++;
+}
+
 /* The submission as the server thread sees it: the deferred work. */
 static void submit_deferred(struct vc *v, struct http_response *resp)
 {
@@ -416,6 +452,50 @@ static void test_submit_started(void **state)
 	v->f->ag.remote_ctx = NULL;
 }
 
+/* A started command's answer is finished as soon as its outcome is in: it
+ * is counted by then (metrics read after the answer include it), and its
+ * two events follow, on the same thread, rather than delay it. */
+static void test_started_answer_before_events(void **state)
+{
+	struct vc *v = *state;
+	static const struct agent_remote remote = { .submit_start = fake_submit_start };
+	struct fake_broker fb = { 0 };
+	struct at_done at = { .ag = &v->f->ag };
+	struct http_response resp, answer;
+	struct event_bus_stats st;
+	struct command_outcome o;
+
+	assert_int_equal(event_bus_new(16, 1, &v->f->ag.events), 0);
+	assert_int_equal(metrics_new(&v->f->ag.metrics), 0);
+	v->f->ag.remote = &remote;
+	v->f->ag.remote_ctx = &fb;
+	submit_deferred(v, &resp);
+	http_response_init(&answer);
+	assert_int_equal(resp.defer.start(resp.defer.arg, &answer, note_done, &at), 0);
+
+	memset(&o, 0, sizeof(o));
+	o.stage = COMMAND_SUBMITTED;
+	snprintf(o.audit_id, sizeof(o.audit_id), "%s", "4243");
+	fb.done(fb.arg, 0, &o);
+	assert_int_equal(at.done, 1);
+	assert_int_equal(answer.status, 200);
+	assert_true(at.counted);
+	assert_int_equal(at.published, 0);
+	event_bus_stats(v->f->ag.events, &st);
+	assert_int_equal(st.published, 2); /* VendorCommandAllowed, ...Completed */
+
+	http_response_release(&answer);
+	resp.defer.release(resp.defer.arg);
+	resp.defer = (struct http_deferred){ 0 };
+	http_response_release(&resp);
+	v->f->ag.remote = NULL;
+	v->f->ag.remote_ctx = NULL;
+	event_bus_free(v->f->ag.events);
+	v->f->ag.events = NULL;
+	metrics_free(v->f->ag.metrics);
+	v->f->ag.metrics = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_submit_device_refusals),
 		cmocka_unit_test(test_submit_background),
 		cmocka_unit_test(test_submit_started),
+		cmocka_unit_test(test_started_answer_before_events),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
