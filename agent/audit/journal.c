@@ -363,7 +363,7 @@ static unsigned parse_write(const unsigned char *data, unsigned i, uint64_t epoc
 	uint64_t e;
 	uint32_t len, n;
 
-	if (memcmp(b, write_magic, sizeof(write_magic)))
+	if (CRYPTO_memcmp(b, write_magic, sizeof(write_magic)))
 		return 0;
 	memcpy(&e, b + 8, 8);
 	memcpy(&w->seq, b + 16, 8);
@@ -389,7 +389,7 @@ static int links_to(const char *line, size_t len, const char *head)
 	if (!p)
 		return 0;
 	p += sizeof(member) - 1;
-	return (size_t)(line + len - p) >= 64 && memcmp(p, head, 64) == 0;
+	return (size_t)(line + len - p) >= 64 && CRYPTO_memcmp(p, head, 64) == 0;
 }
 
 /* The lines of the writes (in order) that continue the chain at head,
@@ -490,7 +490,8 @@ static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *foun
 		return rc;
 	}
 	data = (const unsigned char *)text;
-	if (!memcmp(data, epoch_magic, sizeof(epoch_magic)) && !digest(data, 16, NULL, 0, md) &&
+	if (!CRYPTO_memcmp(data, epoch_magic, sizeof(epoch_magic)) &&
+	    !digest(data, 16, NULL, 0, md) &&
 	    !CRYPTO_memcmp(md, data + 16, DIGEST_BYTES))
 		memcpy(&epoch, data + 8, 8);
 	*seen = epoch;

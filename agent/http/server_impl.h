@@ -33,9 +33,9 @@ struct conn_info {
 	struct MHD_Connection *parked;
 };
 
-/* One server thread: its own listener per address (SO_REUSEPORT, so the
- * kernel spreads new connections evenly over the threads) and its own
- * libmicrohttpd daemon per listener, driven by this thread's event loop.
+/* One server thread: a libmicrohttpd daemon per listening address, each on
+ * a duplicate of the one listening socket (whichever thread is free takes
+ * the next connection), driven by this thread's event loop.
  * libmicrohttpd's internal epoll thread (0.9.75) re-waits with the blocking
  * timeout when one wait returns exactly 128 events and then stalls every
  * ready connection of that thread; MHD_run() always waits with 0, and this

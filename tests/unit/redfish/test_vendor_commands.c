@@ -375,6 +375,15 @@ static void submit_deferred(struct vc *v, struct http_response *resp)
 	assert_non_null(resp->defer.run);
 }
 
+/* The submission and its answer, once the test is done with both. */
+static void release_started(struct http_response *resp, struct http_response *answer)
+{
+	http_response_release(answer);
+	resp->defer.release(resp->defer.arg);
+	resp->defer = (struct http_deferred){ 0 };
+	http_response_release(resp);
+}
+
 static void test_submit_started(void **state)
 {
 	struct vc *v = *state;
@@ -418,10 +427,7 @@ static void test_submit_started(void **state)
 	assert_string_equal(rfx_str(body, "AuditRecordId"), "4242");
 	assert_string_equal(rfx_str(body, "OutputPayload"), "AQIDBA==");
 	json_decref(body);
-	http_response_release(&answer);
-	resp.defer.release(resp.defer.arg);
-	resp.defer = (struct http_deferred){ 0 };
-	http_response_release(&resp);
+	release_started(&resp, &answer);
 
 	/* a failure on the way is a 500, still finished */
 	submit_deferred(v, &resp);
@@ -431,10 +437,7 @@ static void test_submit_started(void **state)
 	assert_int_equal(done, 2);
 	assert_int_equal(answer.status, 500);
 	assert_string_equal(http_response_get_header(&answer, "OData-Version"), "4.0");
-	http_response_release(&answer);
-	resp.defer.release(resp.defer.arg);
-	resp.defer = (struct http_deferred){ 0 };
-	http_response_release(&resp);
+	release_started(&resp, &answer);
 
 	/* not taken (no free request slot): nothing is called, run is used */
 	fb.rc = -EAGAIN;
@@ -443,10 +446,7 @@ static void test_submit_started(void **state)
 	assert_int_not_equal(resp.defer.start(resp.defer.arg, &answer, mark_done, &done), 0);
 	assert_int_equal(done, 2);
 	assert_int_equal(fb.calls, 2);
-	http_response_release(&answer);
-	resp.defer.release(resp.defer.arg);
-	resp.defer = (struct http_deferred){ 0 };
-	http_response_release(&resp);
+	release_started(&resp, &answer);
 
 	v->f->ag.remote = NULL;
 	v->f->ag.remote_ctx = NULL;
@@ -484,10 +484,7 @@ static void test_started_answer_before_events(void **state)
 	event_bus_stats(v->f->ag.events, &st);
 	assert_int_equal(st.published, 2); /* VendorCommandAllowed, ...Completed */
 
-	http_response_release(&answer);
-	resp.defer.release(resp.defer.arg);
-	resp.defer = (struct http_deferred){ 0 };
-	http_response_release(&resp);
+	release_started(&resp, &answer);
 	v->f->ag.remote = NULL;
 	v->f->ag.remote_ctx = NULL;
 	event_bus_free(v->f->ag.events);
