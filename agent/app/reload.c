@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/firstboot.h"
 #include "app/open.h"
 #include "core/agent.h"
 #include "events/sources.h"
@@ -65,12 +64,15 @@ static int reload_tls(const struct config *cfg, struct http_server *server)
 	bool generated;
 	int rc;
 
-	/* A generated pair that was removed is made again, as at a first start. */
-	rc = firstboot_tls(cfg, err, sizeof(err));
-	if (!rc && (rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)))
+	/* Read, never made: this runs in the front, whose system call filter
+	 * refuses creating files. A generated pair that was removed is made
+	 * again by the next start, as at the first. */
+	if ((rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)))
 		snprintf(err, sizeof(err), "%s", strerror(-rc));
-	if (!rc)
-		rc = tls_load_pair(cert, key, &cert_pem, &key_pem, err, sizeof(err));
+	if (!rc && (rc = tls_load_pair(cert, key, &cert_pem, &key_pem, err, sizeof(err))) &&
+	    generated)
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+			 " (the generated pair is made again at the next start)");
 	if (!rc)
 		rc = http_server_set_certificate(server, cert_pem, key_pem, err, sizeof(err));
 	if (rc) {
