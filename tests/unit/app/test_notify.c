@@ -1,6 +1,7 @@
 /* Service manager notifications reach the socket named by NOTIFY_SOCKET in
  * systemd's datagram format, do nothing without it, and the watchdog interval
- * is read from WATCHDOG_USEC only for this process. */
+ * is read from WATCHDOG_USEC only for this process. Descriptors reach the
+ * descriptor store with their names, and a barrier waits for the manager. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,6 +124,102 @@ static void test_abstract_socket(void **state)
 	close(fd);
 }
 
+/* A message and the descriptor that travels with it (or -1). */
+static int receive_fd(struct listener *l, char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int fd = -1;
+
+	assert_true(n > 0);
+	buf[n] = '\0';
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The descriptor store: the descriptor itself reaches the manager under its
+ * name; removal names it; names systemd would refuse are refused here. */
+static void test_store_fd(void **state)
+{
+	struct listener l;
+	char msg[256], got[8] = "";
+	int p[2], fd;
+	(void)state;
+
+	listen_on(&l);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(notify_store_fd("cxl-trace", p[0]), 0);
+	fd = receive_fd(&l, msg, sizeof(msg));
+	assert_string_equal(msg, "FDSTORE=1\nFDNAME=cxl-trace");
+	assert_true(fd >= 0 && fd != p[0]);
+	/* the same pipe: what is written at one end is read at the copy */
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(read(fd, got, 1), 1);
+	assert_string_equal(got, "x");
+	close(fd);
+
+	assert_int_equal(notify_remove_fd("cxl-trace"), 0);
+	assert_int_equal(receive_fd(&l, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "FDSTOREREMOVE=1\nFDNAME=cxl-trace");
+
+	assert_int_equal(notify_store_fd("a:b", p[0]), -EINVAL);
+	assert_int_equal(notify_store_fd("", p[0]), -EINVAL);
+	assert_int_equal(notify_store_fd("new\nREADY=1", p[0]), -EINVAL);
+	assert_int_equal(notify_store_fd("ok", -1), -EINVAL);
+	assert_int_equal(notify_remove_fd("a b"), -EINVAL);
+	listener_close(&l);
+
+	/* nobody to keep it: an error, unlike the status messages */
+	assert_false(notify_manager_present());
+	assert_int_equal(notify_store_fd("cxl-trace", p[0]), -ENOTCONN);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* BARRIER=1 returns once the manager closes its copy of the pipe it was
+ * sent, and gives up after the timeout when it never does. */
+static void test_barrier(void **state)
+{
+	struct listener l;
+	char msg[64];
+	int fd;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(notify_barrier(10), 0); /* no manager: nothing to wait for */
+	listen_on(&l);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* the manager: takes the barrier and lets it go */
+		struct pollfd p = { .fd = l.fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1)
+			_exit(1);
+		fd = receive_fd(&l, msg, sizeof(msg));
+		_exit(strcmp(msg, "BARRIER=1") == 0 && fd >= 0 ? 0 : 2);
+	}
+	assert_int_equal(notify_barrier(5000), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* a manager that keeps it */
+	assert_int_equal(notify_barrier(50), -ETIMEDOUT);
+	fd = receive_fd(&l, msg, sizeof(msg));
+	assert_string_equal(msg, "BARRIER=1");
+	close(fd);
+	listener_close(&l);
+}
+
 static void test_watchdog_interval(void **state)
 {
 	char pid[32];
@@ -155,6 +255,8 @@ int main(void)
 		cmocka_unit_test(test_without_manager_is_silent),
 		cmocka_unit_test(test_abstract_socket),
 		cmocka_unit_test(test_watchdog_interval),
+		cmocka_unit_test(test_store_fd),
+		cmocka_unit_test(test_barrier),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
