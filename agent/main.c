@@ -24,6 +24,7 @@
 #include "audit/audit.h"
 #include "audit/chain.h"
 #include "app/firstboot.h"
+#include "app/handover.h"
 #include "app/notify.h"
 #include "app/prestart.h"
 #include "auth/accounts.h"
@@ -51,12 +52,14 @@
 static void usage(FILE *out)
 {
 	fputs("usage: cxl-agent [-c FILE] [--check-config] [--print-config] [--print-routes]\n"
-	      "       cxl-agent --verify-audit DIR | --version | --help\n"
+	      "       cxl-agent --verify-audit DIR | --prepare-trace | --version | --help\n"
 	      "  -c, --config FILE   JSON configuration (unknown keys are errors)\n"
 	      "      --check-config  validate the configuration and the files it names, then exit\n"
 	      "      --print-config  print the effective configuration (secrets redacted)\n"
 	      "      --print-routes  print the route table (methods, URI, privileges) as JSON\n"
 	      "      --verify-audit DIR  check the hash chain of the audit log in DIR\n"
+	      "      --prepare-trace  as root, before the service starts: open the kernel's\n"
+	      "                      CXL trace events and hand them to the service manager\n"
 	      "      --version       print the version\n"
 	      "Environment: CXLA_INITIAL_ADMIN_PASSWORD sets the password of the \"admin\"\n"
 	      "account created on first start (otherwise one is generated and written to\n"
@@ -70,6 +73,7 @@ struct options {
 	int print;
 	int routes;
 	const char *verify_audit;
+	int prepare_trace;
 };
 
 /* One route as JSON: methods, pattern and privilege alternatives. */
@@ -110,6 +114,17 @@ static int print_routes(void)
 	return 0;
 }
 
+/* The unit's privileged step (app/handover.h). What it found goes to the
+ * journal; a failure there never keeps the agent from starting. */
+static int prepare_trace(void)
+{
+	char msg[1024];
+	int rc = handover_prepare_trace(NULL, msg, sizeof(msg));
+
+	fprintf(rc ? stderr : stdout, "cxl-agent: %s\n", msg);
+	return rc ? 1 : 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -118,6 +133,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "print-routes", no_argument, NULL, 'R' },
 		{ "verify-audit", required_argument, NULL, 'A' },
+		{ "prepare-trace", no_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -135,6 +151,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->print = 1;
+			break;
+		case 'T':
+			o->prepare_trace = 1;
 			break;
 		case 'A':
 			o->verify_audit = optarg;
@@ -172,6 +191,7 @@ struct runtime {
 	struct broker_client *broker; /* the front's session with the broker */
 	char initial[ACCOUNT_PASSWORD_MAX + 1]; /* CXLA_INITIAL_ADMIN_PASSWORD */
 	bool has_initial;
+	struct handover handover; /* the broker's, from the service's privileged step */
 };
 
 static void runtime_release(struct runtime *rt)
@@ -186,6 +206,7 @@ static void runtime_release(struct runtime *rt)
 	tls_free_secret(rt->key_pem);
 	free(rt->client_ca_pem);
 	OPENSSL_cleanse(rt->initial, sizeof(rt->initial));
+	handover_release(&rt->handover);
 	config_release(&rt->cfg);
 }
 
@@ -393,7 +414,10 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 {
 	/* The poller starts after the drop, so that its thread inherits
 	 * CAP_NET_RAW when MCTP endpoints keep it. */
-	struct agent_open_options opt = { .part = AGENT_BROKER };
+	struct agent_open_options opt = {
+		.part = AGENT_BROKER,
+		.kernel_trace = handover_trace(&rt->handover),
+	};
 	bool net_raw = cxl_mctp_endpoints_need_net_raw(
 		(const char *const *)rt->cfg.mctp_endpoints, rt->cfg.mctp_endpoints_count);
 	char err[8192] = "", audit_dir[4096];
@@ -405,6 +429,7 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 	OPENSSL_cleanse(rt->initial, sizeof(rt->initial));
 	rt->has_initial = false;
 	rc = agent_open(&rt->cfg, &opt, &rt->agent, err, sizeof(err));
+	handover_release(&rt->handover); /* a backend that reads it has its own copy */
 	if (!rc && !(rc = config_audit_dir(&rt->cfg, audit_dir, sizeof(audit_dir))))
 		rc = chown_dir(audit_dir, u, err, sizeof(err));
 	/* Same user as the front: not dumpable, so the front can neither trace
@@ -542,6 +567,7 @@ static int split(struct runtime *rt, const struct sandbox_user *u)
 	}
 	if (pid == 0) {
 		close(sv[0]);
+		handover_release(&rt->handover);
 		rc = run_front(rt, sv[1], self, u);
 		config_release(&rt->cfg);
 		return rc;
@@ -563,6 +589,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
+	handover_init(&rt.handover);
 	/* libcrypto serves certificates and keys only here (TLS, digests and
 	 * random bytes are GnuTLS's): no openssl.cnf, error strings or legacy
 	 * name tables, which would stay resident for nothing. */
@@ -579,6 +606,8 @@ int main(int argc, char **argv)
 		return print_routes();
 	if (opt.verify_audit)
 		return audit_verify_print(opt.verify_audit, stdout);
+	if (opt.prepare_trace)
+		return prepare_trace();
 	if (config_defaults(&rt.cfg)) {
 		fputs("cxl-agent: out of memory\n", stderr);
 		return 1;
@@ -617,6 +646,12 @@ int main(int argc, char **argv)
 #endif
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Before any child exists: the descriptors are the broker's alone. */
+	if (handover_take(&rt.handover, err, sizeof(err))) {
+		log_warn("%s: device event records are not read", err);
+		err[0] = '\0';
+	}
 
 	if ((rc = sandbox_user_resolve(rt.cfg.user, &user, err, sizeof(err))))
 		goto fail;

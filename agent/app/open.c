@@ -154,7 +154,8 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 	return open_auth(cfg, ag, err, errlen);
 }
 
-static int open_devices(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+static int open_devices(const struct config *cfg, const struct agent_open_options *opt,
+			struct agent *ag, char *err, size_t errlen)
 {
 	struct cxl_devset_config dc = {
 		.backends = { cfg->backend },
@@ -167,6 +168,7 @@ static int open_devices(const struct config *cfg, struct agent *ag, char *err, s
 		.mctp_endpoint_count = cfg->mctp_endpoints_count,
 		.mctp_timeout_ms = (unsigned)cfg->mctp_timeout_ms,
 		.mctp_retries = (unsigned)cfg->mctp_retries,
+		.kernel_trace = opt->kernel_trace,
 	};
 	/* Endpoints add MCTP devices beside whatever backend is named, so a
 	 * host's kernel or emulated devices and its MCTP ones share one set. */
@@ -334,7 +336,7 @@ int agent_open(const struct config *cfg, const struct agent_open_options *opt,
 		   (rc = open_events(cfg, ag, err, errlen))) {
 		goto fail;
 	}
-	if ((opt->part != AGENT_FRONT && (rc = open_devices(cfg, ag, err, errlen))) ||
+	if ((opt->part != AGENT_FRONT && (rc = open_devices(cfg, opt, ag, err, errlen))) ||
 	    (rc = open_commands(cfg, opt, ag, err, errlen)))
 		goto fail;
 	/* Commands the audit log leaves open (a crash) are closed before any

@@ -18,6 +18,7 @@
 struct router;
 struct agent_remote;
 struct cxl_devset;
+struct cxl_ktrace_handover;
 
 /* Which part of the agent a process opens. Under privilege separation the
  * broker holds the devices, the catalogue, the audit log and the poller;
@@ -55,6 +56,9 @@ struct agent_open_options {
 	struct policy_catalogue *catalogue;
 	const struct agent_remote *remote;
 	void *remote_ctx;
+	/* Not AGENT_FRONT: what the service's privileged step left for the
+	 * kernel backend (app/handover.h), borrowed; NULL: none. */
+	const struct cxl_ktrace_handover *kernel_trace;
 };
 
 /* Open an agent over cfg (borrowed: it must outlive the agent). *out is new

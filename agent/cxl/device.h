@@ -160,6 +160,8 @@ struct cxl_bg_status {
 	uint16_t rc;                /* return code of the finished operation */
 };
 
+struct cxl_ktrace_handover;
+
 struct cxl_devset_config {
 	/* Backends by their name in the backend table (backend.h), in order:
 	 * devices of the first come first. Unused slots NULL. All NULL, or
@@ -177,6 +179,10 @@ struct cxl_devset_config {
 	size_t mctp_endpoint_count;
 	unsigned mctp_timeout_ms;
 	unsigned mctp_retries;
+	/* The kernel's trace pipe as a privileged step before the start left
+	 * it (cxl/kernel/trace.h), borrowed; NULL: the kernel backend opens its
+	 * own, which needs root. */
+	const struct cxl_ktrace_handover *kernel_trace;
 };
 
 struct cxl_devset;

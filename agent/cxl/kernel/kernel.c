@@ -411,7 +411,8 @@ static int kernel_take_events(struct cxl_backend *be, size_t idx, struct cxl_eve
 	return (int)n;
 }
 
-int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root)
+int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root,
+			     const struct cxl_ktrace_handover *h)
 {
 	struct kernel_backend *kb = (struct kernel_backend *)be;
 	char why[sizeof(kb->trace_note)];
@@ -419,7 +420,10 @@ int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root)
 
 	if (kb->trace)
 		return 0;
-	rc = cxl_ktrace_open(root, CXL_KTRACE_INSTANCE, &kb->trace, why, sizeof(why));
+	if (h)
+		rc = cxl_ktrace_adopt(h, &kb->trace, why, sizeof(why));
+	else
+		rc = cxl_ktrace_open(root, CXL_KTRACE_INSTANCE, &kb->trace, why, sizeof(why));
 
 	snprintf(kb->trace_note, sizeof(kb->trace_note), "%s", why);
 	if (rc)
@@ -591,9 +595,8 @@ static int kernel_open(const struct cxl_devset_config *cfg, struct cxl_backend *
 {
 	int rc = cxl_kernel_backend_new(out, errbuf, errlen);
 
-	(void)cfg;
-	if (rc == 0)
-		(void)cxl_kernel_backend_trace(*out, NULL); /* the reason is kept and shown */
+	if (rc == 0) /* the reason is kept and shown */
+		(void)cxl_kernel_backend_trace(*out, NULL, cfg->kernel_trace);
 	return rc;
 }
 

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include "cxl/backend.h"
+#include "cxl/kernel/trace.h"
+#include "cxl/kernel/trace.h"
 
 /* The backend table's row (backends.c). */
 extern const struct cxl_backend_desc cxl_kernel_backend_desc;
@@ -45,8 +47,11 @@ int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct c
  * under root (NULL: the usual mounts) instead of leaving the devices' event
  * logs unread. Called by the backend's open while still privileged. 0, or
  * -errno when the kernel or tracefs does not allow it: the reason is then
- * what the host state reports, and no event records are read. */
-int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root);
+ * what the host state reports, and no event records are read. With h (a
+ * privileged step's result, borrowed) the backend opens nothing itself: it
+ * reads h's trace pipe, or reports h's note. */
+int cxl_kernel_backend_trace(struct cxl_backend *be, const char *root,
+			     const struct cxl_ktrace_handover *h);
 
 /* Kernel command id (CXL_MEM_COMMAND_ID_*) naming opcode, or 0 when the
  * kernel has no named command for it. */

@@ -129,6 +129,41 @@ fail:
 	return rc;
 }
 
+int cxl_ktrace_adopt(const struct cxl_ktrace_handover *h, struct cxl_ktrace **out, char *why,
+		     size_t whylen)
+{
+	struct cxl_ktrace *t;
+	int flags;
+
+	*out = NULL;
+	if (h->fd < 0) {
+		snprintf(why, whylen, "%s", h->note && h->note[0] ? h->note : "no trace pipe handed over");
+		return -ENOENT;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	snprintf(t->path, sizeof(t->path), "%s", h->instance ? h->instance : "");
+	t->fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
+	/* Polled, never waited on: a read must not block the poller. */
+	if (t->fd < 0 || (flags = fcntl(t->fd, F_GETFL)) < 0 ||
+	    fcntl(t->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int rc = -errno;
+		snprintf(why, whylen, "cannot use the trace pipe handed over: %s", strerror(errno));
+		cxl_ktrace_free(t);
+		return rc;
+	}
+	snprintf(why, whylen, "reading the driver's trace events from %s (opened at start by "
+		 "the service's privileged step)", t->path);
+	*out = t;
+	return 0;
+}
+
+int cxl_ktrace_fd(const struct cxl_ktrace *t)
+{
+	return t->fd;
+}
+
 void cxl_ktrace_free(struct cxl_ktrace *t)
 {
 	if (!t)

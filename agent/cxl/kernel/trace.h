@@ -43,6 +43,24 @@ int cxl_ktrace_open(const char *root, const char *instance, struct cxl_ktrace **
 		    size_t whylen);
 void cxl_ktrace_free(struct cxl_ktrace *t);
 
+/* What a privileged step before the agent's start found (cxl-agent
+ * --prepare-trace, run as root by the packaged service, whose processes
+ * never hold the privilege tracefs needs): the instance's trace_pipe it
+ * opened, or why there is none. */
+struct cxl_ktrace_handover {
+	int fd;               /* the trace_pipe, or -1; borrowed */
+	const char *instance; /* its instance's directory; borrowed */
+	const char *note;     /* what the step found, for the Manager; borrowed */
+};
+
+/* A reader over h's trace_pipe (duplicated: the caller still closes h->fd).
+ * Returns 0 and a new reader, or -ENOENT with h->note as why when the step
+ * handed over no trace_pipe, or another -errno. */
+int cxl_ktrace_adopt(const struct cxl_ktrace_handover *h, struct cxl_ktrace **out, char *why,
+		     size_t whylen);
+/* The reader's trace_pipe. Borrowed. */
+int cxl_ktrace_fd(const struct cxl_ktrace *t);
+
 /* The instance's directory. Borrowed. */
 const char *cxl_ktrace_path(const struct cxl_ktrace *t);
 

@@ -743,7 +743,7 @@ static void test_trace_events(void **state)
 		 CXL_KTRACE_INSTANCE, root, CXL_KTRACE_INSTANCE, root, CXL_KTRACE_INSTANCE);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(cxl_kernel_backend_new_with(&fake_sys, &d, 1, &be, err, sizeof(err)), 0);
-	assert_int_equal(cxl_kernel_backend_trace(be, root), 0);
+	assert_int_equal(cxl_kernel_backend_trace(be, root, NULL), 0);
 	snprintf(path, sizeof(path), "%s/instances/%s/trace_pipe", root, CXL_KTRACE_INSTANCE);
 	w = open(path, O_WRONLY | O_NONBLOCK);
 	assert_true(w >= 0);

@@ -18,6 +18,7 @@
 
 #include "cxl/kernel/trace.h"
 #include "cxl/kernel/trace_parse.h"
+#include "support/fake_tracefs.h"
 #include "support/tmpdir.h"
 #include "util/log.h"
 
@@ -263,81 +264,6 @@ static void test_kernel_formats(void **state)
 
 /* ---- the tracefs instance reader over a fake tracefs ---------------------- */
 
-struct fake_tracefs {
-	char root[64];
-	int writer; /* the FIFO's other end */
-};
-
-static void mkdirs(const char *root, const char *rel)
-{
-	char path[1024], *p;
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	mkdir(path, 0755);
-}
-
-static void touch(const char *root, const char *rel)
-{
-	char path[1024];
-	int fd;
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	close(fd);
-}
-
-/* A tracefs as 6.12 shows it, with the agent's instance already made (a
- * directory made by mkdir here would be empty, unlike tracefs'). */
-static void fake_tracefs(struct fake_tracefs *t, bool with_events)
-{
-	char path[512];
-	assert_int_equal(tmpdir_make(t->root, sizeof(t->root), "tracefs"), 0);
-	mkdirs(t->root, "instances/" CXL_KTRACE_INSTANCE);
-	mkdirs(t->root, "events/cxl/cxl_aer_correctable_error");
-	if (with_events) {
-		for (int i = 0; cxl_trace_event_names[i]; i++) {
-			if (strcmp(cxl_trace_event_names[i], "cxl_poison") == 0)
-				continue; /* as before 6.5: enabled only where it exists */
-			snprintf(path, sizeof(path), "events/cxl/%s", cxl_trace_event_names[i]);
-			mkdirs(t->root, path);
-			snprintf(path, sizeof(path), "instances/" CXL_KTRACE_INSTANCE "/events/cxl/%s",
-				 cxl_trace_event_names[i]);
-			mkdirs(t->root, path);
-			snprintf(path, sizeof(path),
-				 "instances/" CXL_KTRACE_INSTANCE "/events/cxl/%s/enable",
-				 cxl_trace_event_names[i]);
-			touch(t->root, path);
-		}
-	}
-	snprintf(path, sizeof(path), "%s/instances/" CXL_KTRACE_INSTANCE "/trace_pipe", t->root);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	t->writer = -1;
-}
-
-static void fake_writer(struct fake_tracefs *t)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/instances/" CXL_KTRACE_INSTANCE "/trace_pipe", t->root);
-	t->writer = open(path, O_WRONLY | O_NONBLOCK);
-	assert_true(t->writer >= 0);
-}
-
-static void put(struct fake_tracefs *t, const char *s, size_t n)
-{
-	assert_int_equal(write(t->writer, s, n), (ssize_t)n);
-}
-
-static void fake_remove(struct fake_tracefs *t)
-{
-	if (t->writer >= 0)
-		close(t->writer);
-	assert_int_equal(tmpdir_remove(t->root), 0);
-}
-
 struct got {
 	struct cxl_trace_rec rec[8];
 	int n;
@@ -425,6 +351,59 @@ static void test_reader_absent(void **state)
 	assert_non_null(strstr(why, "no tracefs"));
 }
 
+/* A trace_pipe opened by someone else (the service's privileged step) reads
+ * like one the reader opened, from a copy: closing the original does not
+ * stop it, and the copy neither blocks nor reaches an exec'd program. */
+static void test_adopt(void **state)
+{
+	struct fake_tracefs t;
+	struct cxl_ktrace *kt;
+	struct got g = { .n = 0 };
+	char why[256], path[512];
+	int fd;
+	(void)state;
+
+	fake_tracefs(&t, true);
+	snprintf(path, sizeof(path), "%s/instances/" CXL_KTRACE_INSTANCE "/trace_pipe", t.root);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(fd >= 0);
+	/* blocking as handed over: the reader makes its copy non-blocking */
+	assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+	struct cxl_ktrace_handover h = { .fd = fd, .instance = "/sys/kernel/tracing/instances/x",
+					  .note = "opened" };
+	assert_int_equal(cxl_ktrace_adopt(&h, &kt, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "/sys/kernel/tracing/instances/x"));
+	assert_string_equal(cxl_ktrace_path(kt), "/sys/kernel/tracing/instances/x");
+	assert_int_not_equal(cxl_ktrace_fd(kt), fd);
+	assert_true(fcntl(cxl_ktrace_fd(kt), F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	fake_writer(&t);
+	assert_int_equal(cxl_ktrace_poll(kt, collect, &g), 0); /* would block otherwise */
+	put(&t, generic_line, strlen(generic_line));
+	assert_int_equal(cxl_ktrace_poll(kt, collect, &g), 1);
+	assert_int_equal(g.rec[0].ev.handle, 0x1a);
+	cxl_ktrace_free(kt);
+	fake_remove(&t);
+}
+
+/* No trace_pipe handed over: the step's note is the reason. */
+static void test_adopt_none(void **state)
+{
+	struct cxl_ktrace_handover h = { .fd = -1, .instance = "",
+					  .note = "the kernel has no cxl:cxl_generic_event" };
+	struct cxl_ktrace *kt = (struct cxl_ktrace *)&h; /* must come back NULL */
+	char why[256];
+	(void)state;
+
+	assert_int_equal(cxl_ktrace_adopt(&h, &kt, why, sizeof(why)), -ENOENT);
+	assert_null(kt);
+	assert_string_equal(why, "the kernel has no cxl:cxl_generic_event");
+	/* a closed descriptor is an error, not a reader */
+	h.fd = 1000;
+	assert_int_equal(cxl_ktrace_adopt(&h, &kt, why, sizeof(why)), -EBADF);
+	assert_null(kt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup(test_kernel_formats, setup),
 		cmocka_unit_test_setup(test_reader, setup),
 		cmocka_unit_test_setup(test_reader_absent, setup),
+		cmocka_unit_test_setup(test_adopt, setup),
+		cmocka_unit_test_setup(test_adopt_none, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
