@@ -244,6 +244,19 @@ class Agent:
         except OSError:
             return ""
 
+    def hup(self, wait_for, timeout=10):
+        """SIGHUP (a reload), then the log text written since, once it shows
+        wait_for."""
+        mark = len(self.logtext())
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            new = self.logtext()[mark:]
+            if wait_for in new:
+                return new
+            time.sleep(0.05)
+        raise AssertionError("no %r after SIGHUP:\n%s" % (wait_for, self.logtext()[mark:]))
+
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

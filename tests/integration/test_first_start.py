@@ -7,11 +7,9 @@ pair again and makes nothing: the front, which serves TLS, may not create
 files, so a removed pair is made again only by the next start."""
 import os
 import re
-import signal
 import stat
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import Agent, Checker  # noqa: E402
@@ -23,19 +21,6 @@ def fingerprint(path):
     out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", path],
                          check=True, capture_output=True, text=True).stdout
     return out.strip().split("=", 1)[1]
-
-
-def reload_and_wait(a, wait_for):
-    """SIGHUP, then the log text written since, once it shows wait_for."""
-    mark = len(a.logtext())
-    a.proc.send_signal(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        new = a.logtext()[mark:]
-        if wait_for in new:
-            return new
-        time.sleep(0.05)
-    raise AssertionError("no %r after SIGHUP:\n%s" % (wait_for, a.logtext()[mark:]))
 
 
 with Agent(config={"tls_certificate": None, "tls_key": None}, start=False, seed_admin=False) as a:
@@ -79,7 +64,7 @@ with Agent(config={"tls_certificate": None, "tls_key": None}, start=False, seed_
             "the certificate was created once")
 
     # Reload with the generated pair: read again, the front goes on.
-    new = reload_and_wait(a, "SIGHUP: new connections get the certificate")
+    new = a.hup("SIGHUP: new connections get the certificate")
     c.check(fp in new, "the reload names the same certificate: %s" % new.strip())
     r = a.curl("GET", "/redfish/v1/Managers/agent", user=("admin", password))
     c.eq(r.status, 200, "still answering after a reload of the generated pair")
@@ -90,7 +75,7 @@ with Agent(config={"tls_certificate": None, "tls_key": None}, start=False, seed_
         f.write(open(cert).read())
     os.unlink(cert)
     os.unlink(key)
-    new = reload_and_wait(a, "TLS certificate not reloaded")
+    new = a.hup("TLS certificate not reloaded")
     c.check("next start" in new, "the log says the next start makes it: %s" % new.strip())
     r = a.curl("GET", "/redfish/v1/Managers/agent", user=("admin", password))
     c.eq(r.status, 200, "the previous pair stays in force")

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import time
 
@@ -46,15 +45,7 @@ def reload(a, config, wait_for):
     with open(a.config_path + ".new", "w") as f:
         json.dump(config, f)
     os.replace(a.config_path + ".new", a.config_path)
-    mark = len(a.logtext())
-    a.proc.send_signal(signal.SIGHUP)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        new = a.logtext()[mark:]
-        if wait_for in new:
-            return new
-        time.sleep(0.05)
-    raise AssertionError("no %r after SIGHUP:\n%s" % (wait_for, a.logtext()[mark:]))
+    return a.hup(wait_for)
 
 
 with Agent() as a:

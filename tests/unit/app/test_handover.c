@@ -11,82 +11,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "app/handover.h"
 #include "cxl/kernel/trace.h"
 #include "support/fake_tracefs.h"
-#include "support/tmpdir.h"
-
-struct manager {
-	char dir[64];
-	char path[96];
-	int fd;
-};
-
-static void manager_open(struct manager *m)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	assert_int_equal(tmpdir_make(m->dir, sizeof(m->dir), "handover"), 0);
-	snprintf(m->path, sizeof(m->path), "%s/notify", m->dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	/* clear of 3, 4, ...: where the descriptors are passed */
-	m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 200);
-	assert_true(m->fd >= 200);
-	close(fd);
-	assert_int_equal(setenv("NOTIFY_SOCKET", m->path, 1), 0);
-}
-
-static void manager_close(struct manager *m)
-{
-	close(m->fd);
-	unlink(m->path);
-	assert_int_equal(tmpdir_remove(m->dir), 0);
-	unsetenv("NOTIFY_SOCKET");
-}
-
-/* One message within 5 s: its text in buf, its descriptor (or -1). */
-static int manager_recv(int sock, char *buf, size_t len)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd = -1;
-
-	if (poll(&p, 1, 5000) != 1)
-		return -2;
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -2;
-	buf[n] = '\0';
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
+#include "support/notify_listener.h"
 
 /* Run the step in a child, as the unit does, answering as the manager:
  * the descriptors stored under each name (-1 when none) come back. */
-static void run_step(struct manager *m, const char *root, int *pipe_fd, int *note_fd)
+static void run_step(struct notify_listener *m, const char *root, int *pipe_fd, int *note_fd)
 {
 	char msg[256];
 	int status, fd;
@@ -99,7 +37,7 @@ static void run_step(struct manager *m, const char *root, int *pipe_fd, int *not
 	}
 	*pipe_fd = *note_fd = -1;
 	for (;;) {
-		fd = manager_recv(m->fd, msg, sizeof(msg));
+		fd = notify_receive(m->fd, msg, sizeof(msg), 5000);
 		assert_true(fd != -2);
 		if (strcmp(msg, "BARRIER=1") == 0) {
 			assert_true(fd >= 0);
@@ -185,14 +123,14 @@ static void test_pipe_handed_over(void **state)
 		"28 29 2a 2b 2c 2d 2e 2f 30 31 32 33 34 35 36 37 38 39 3a 3b 3c 3d 3e 3f 40 41 "
 		"42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f\n";
 	struct fake_tracefs t;
-	struct manager m;
+	struct notify_listener m;
 	int pipe_fd, note_fd, stray;
 	json_t *note;
 	pid_t pid;
 	(void)state;
 
 	fake_tracefs(&t, true);
-	manager_open(&m);
+	notify_listen(&m);
 	run_step(&m, t.root, &pipe_fd, &note_fd);
 	assert_true(pipe_fd >= 0 && note_fd >= 0);
 	note = read_note(note_fd);
@@ -220,9 +158,9 @@ static void test_pipe_handed_over(void **state)
 		CHILD_CHECK(!getenv("LISTEN_FDS") && !getenv("LISTEN_PID") &&
 			    !getenv("LISTEN_FDNAMES"));
 		/* the manager is asked to forget both */
-		CHILD_CHECK(manager_recv(m.fd, msg, sizeof(msg)) == -1);
+		CHILD_CHECK(notify_receive(m.fd, msg, sizeof(msg), 5000) == -1);
 		CHILD_CHECK(strcmp(msg, "FDSTOREREMOVE=1\nFDNAME=" HANDOVER_TRACE_PIPE) == 0);
-		CHILD_CHECK(manager_recv(m.fd, msg, sizeof(msg)) == -1);
+		CHILD_CHECK(notify_receive(m.fd, msg, sizeof(msg), 5000) == -1);
 		CHILD_CHECK(strcmp(msg, "FDSTOREREMOVE=1\nFDNAME=" HANDOVER_TRACE_NOTE) == 0);
 		th = handover_trace(&h);
 		CHILD_CHECK(th && th->fd == 3 && strstr(th->instance, CXL_KTRACE_INSTANCE));
@@ -239,7 +177,7 @@ static void test_pipe_handed_over(void **state)
 	close(stray);
 	close(pipe_fd);
 	close(note_fd);
-	manager_close(&m);
+	notify_listener_close(&m);
 	fake_remove(&t);
 }
 
@@ -248,14 +186,14 @@ static void test_pipe_handed_over(void **state)
 static void test_kernel_without_trace_points(void **state)
 {
 	struct fake_tracefs t;
-	struct manager m;
+	struct notify_listener m;
 	int pipe_fd, note_fd;
 	json_t *note;
 	pid_t pid;
 	(void)state;
 
 	fake_tracefs(&t, false);
-	manager_open(&m);
+	notify_listen(&m);
 	run_step(&m, t.root, &pipe_fd, &note_fd);
 	assert_int_equal(pipe_fd, -1);
 	assert_true(note_fd >= 0);
@@ -284,7 +222,7 @@ static void test_kernel_without_trace_points(void **state)
 	}
 	assert_int_equal(child_status(pid), 0);
 	close(note_fd);
-	manager_close(&m);
+	notify_listener_close(&m);
 	fake_remove(&t);
 }
 

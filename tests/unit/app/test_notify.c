@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -19,49 +18,20 @@
 #include <cmocka.h>
 
 #include "app/notify.h"
-#include "support/tmpdir.h"
+#include "support/notify_listener.h"
 
-struct listener {
-	char dir[64];
-	char path[80];
-	int fd;
-};
-
-static void listen_on(struct listener *l)
+static void receive(struct notify_listener *l, char *buf, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	assert_int_equal(tmpdir_make(l->dir, sizeof(l->dir), "notify"), 0);
-	snprintf(l->path, sizeof(l->path), "%s/sock", l->dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
-	l->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(l->fd >= 0);
-	assert_int_equal(bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(setenv("NOTIFY_SOCKET", l->path, 1), 0);
-}
-
-static void listener_close(struct listener *l)
-{
-	close(l->fd);
-	unlink(l->path);
-	rmdir(l->dir);
-	unsetenv("NOTIFY_SOCKET");
-}
-
-static void receive(struct listener *l, char *buf, size_t len)
-{
-	ssize_t n = recv(l->fd, buf, len - 1, MSG_DONTWAIT);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	assert_int_equal(notify_receive(l->fd, buf, len, 0), -1);
 }
 
 static void test_lifecycle_messages(void **state)
 {
-	struct listener l;
+	struct notify_listener l;
 	char msg[256];
 	(void)state;
 
-	listen_on(&l);
+	notify_listen(&l);
 	assert_int_equal(notify_ready("serving 2 device(s)"), 0);
 	receive(&l, msg, sizeof(msg));
 	assert_string_equal(msg, "READY=1\nSTATUS=serving 2 device(s)");
@@ -82,7 +52,7 @@ static void test_lifecycle_messages(void **state)
 	assert_int_equal(notify_failed("/etc/x.json:3:24: bad", 22), 0);
 	receive(&l, msg, sizeof(msg));
 	assert_string_equal(msg, "STATUS=/etc/x.json:3:24: bad\nERRNO=22");
-	listener_close(&l);
+	notify_listener_close(&l);
 }
 
 static void test_without_manager_is_silent(void **state)
@@ -124,41 +94,19 @@ static void test_abstract_socket(void **state)
 	close(fd);
 }
 
-/* A message and the descriptor that travels with it (or -1). */
-static int receive_fd(struct listener *l, char *buf, size_t len)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	int fd = -1;
-
-	assert_true(n > 0);
-	buf[n] = '\0';
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* The descriptor store: the descriptor itself reaches the manager under its
  * name; removal names it; names systemd would refuse are refused here. */
 static void test_store_fd(void **state)
 {
-	struct listener l;
+	struct notify_listener l;
 	char msg[256], got[8] = "";
 	int p[2], fd;
 	(void)state;
 
-	listen_on(&l);
+	notify_listen(&l);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(notify_store_fd("cxl-trace", p[0]), 0);
-	fd = receive_fd(&l, msg, sizeof(msg));
+	fd = notify_receive(l.fd, msg, sizeof(msg), 0);
 	assert_string_equal(msg, "FDSTORE=1\nFDNAME=cxl-trace");
 	assert_true(fd >= 0 && fd != p[0]);
 	/* the same pipe: what is written at one end is read at the copy */
@@ -168,7 +116,7 @@ static void test_store_fd(void **state)
 	close(fd);
 
 	assert_int_equal(notify_remove_fd("cxl-trace"), 0);
-	assert_int_equal(receive_fd(&l, msg, sizeof(msg)), -1);
+	assert_int_equal(notify_receive(l.fd, msg, sizeof(msg), 0), -1);
 	assert_string_equal(msg, "FDSTOREREMOVE=1\nFDNAME=cxl-trace");
 
 	assert_int_equal(notify_store_fd("a:b", p[0]), -EINVAL);
@@ -176,7 +124,7 @@ static void test_store_fd(void **state)
 	assert_int_equal(notify_store_fd("new\nREADY=1", p[0]), -EINVAL);
 	assert_int_equal(notify_store_fd("ok", -1), -EINVAL);
 	assert_int_equal(notify_remove_fd("a b"), -EINVAL);
-	listener_close(&l);
+	notify_listener_close(&l);
 
 	/* nobody to keep it: an error, unlike the status messages */
 	assert_false(notify_manager_present());
@@ -189,22 +137,19 @@ static void test_store_fd(void **state)
  * sent, and gives up after the timeout when it never does. */
 static void test_barrier(void **state)
 {
-	struct listener l;
+	struct notify_listener l;
 	char msg[64];
 	int fd;
 	pid_t pid;
 	(void)state;
 
 	assert_int_equal(notify_barrier(10), 0); /* no manager: nothing to wait for */
-	listen_on(&l);
+	notify_listen(&l);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		/* the manager: takes the barrier and lets it go */
-		struct pollfd p = { .fd = l.fd, .events = POLLIN };
-		if (poll(&p, 1, 5000) != 1)
-			_exit(1);
-		fd = receive_fd(&l, msg, sizeof(msg));
+		fd = notify_receive(l.fd, msg, sizeof(msg), 5000);
 		_exit(strcmp(msg, "BARRIER=1") == 0 && fd >= 0 ? 0 : 2);
 	}
 	assert_int_equal(notify_barrier(5000), 0);
@@ -214,10 +159,10 @@ static void test_barrier(void **state)
 
 	/* a manager that keeps it */
 	assert_int_equal(notify_barrier(50), -ETIMEDOUT);
-	fd = receive_fd(&l, msg, sizeof(msg));
+	fd = notify_receive(l.fd, msg, sizeof(msg), 0);
 	assert_string_equal(msg, "BARRIER=1");
 	close(fd);
-	listener_close(&l);
+	notify_listener_close(&l);
 }
 
 static void test_watchdog_interval(void **state)
