@@ -37,6 +37,7 @@
 #include "core/agent.h"
 #include "core/check.h"
 #include "core/poller.h"
+#include "cxl/kernel/kernel.h"
 #include "cxl/mctp/endpoint.h"
 #include "http/server.h"
 #include "http/tlsfiles.h"
@@ -119,7 +120,15 @@ static int print_routes(void)
 static int prepare_trace(void)
 {
 	char msg[1024];
-	int rc = handover_prepare_trace(NULL, msg, sizeof(msg));
+	int rc;
+
+	/* The kernel backend serves the devices there at the start, and only
+	 * then: a host without any gets no trace instance. */
+	if (!cxl_kernel_backend_desc.probe(msg, sizeof(msg))) {
+		printf("cxl-agent: %s: no trace instance made\n", msg);
+		return 0;
+	}
+	rc = handover_prepare_trace(NULL, msg, sizeof(msg));
 
 	fprintf(rc ? stderr : stdout, "cxl-agent: %s\n", msg);
 	return rc ? 1 : 0;
