@@ -50,7 +50,10 @@ void event_unref(struct event *ev)
 {
 	if (!ev || atomic_fetch_sub(&ev->refs, 1) != 1)
 		return;
-	free(ev->text);
+	free(atomic_load(&ev->text));
+	free(ev->record_text);
+	if (ev->release)
+		ev->release(ev->data);
 	free(ev);
 }
 
@@ -91,67 +94,83 @@ static void copy_field(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-static void timestamp_now(char *buf, size_t len)
+/* A record serialised compactly, "{...}" (new), without the stamps that
+ * are the bus's alone; *has_time: it brings its own EventTimestamp. Takes
+ * over record. */
+static char *record_text(json_t *record, bool *has_time)
 {
-	struct timespec ts;
-	struct tm tm;
+	char *text;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_del(record, "EventId");
+	json_object_del(record, "MemberId");
+	*has_time = json_object_get(record, "EventTimestamp") != NULL;
+	text = json_dumps(record, JSON_COMPACT);
+	json_decref(record);
+	if (text && text[0] != '{') {
+		free(text);
+		text = NULL;
+	}
+	return text;
 }
 
 /* The Event around a record is serialised once, so that every stream sends
- * the same bytes without touching JSON again. The record is serialised
- * before the bus lock is taken (publishers on several threads do not queue
- * behind each other's JSON work); under the lock only the id, which must
- * follow ring order, and the time are stamped in. The bytes are those
- * jansson makes of {"@odata.type", "Id", "Name", "Events": [record]} with
- * EventId, MemberId and (when the record has none) EventTimestamp added to
- * the record last. */
-struct event_draft {
-	char *record;      /* the record compactly, "{...}" (new) */
-	bool has_time;     /* the record brings its own EventTimestamp */
-	char *text;        /* room for the whole Event (new) */
-	size_t room;
-};
-
-static int draft_event(json_t *record, struct event_draft *d)
+ * the same bytes without touching JSON again, and only when something reads
+ * it: most events (a vendor command's decision and completion) are never
+ * read when no stream or subscription is open. The bytes are those jansson
+ * makes of {"@odata.type", "Id", "Name", "Events": [record]} with EventId,
+ * MemberId and (when the record has none) EventTimestamp added to the record
+ * last. New, or NULL when out of memory. */
+static struct event_text *render(const struct event *ev)
 {
-	/* The stamps are the bus's alone: a record never brings its own. */
-	json_object_del(record, "EventId");
-	json_object_del(record, "MemberId");
-	d->record = json_dumps(record, JSON_COMPACT);
-	d->has_time = json_object_get(record, "EventTimestamp") != NULL;
-	if (!d->record || d->record[0] != '{')
-		return -ENOMEM;
-	d->room = strlen(d->record) + sizeof(EVENT_ODATA_TYPE) + 192;
-	d->text = malloc(d->room);
-	return d->text ? 0 : -ENOMEM;
+	char id[24], ts[32] = "", *owned = NULL;
+	const char *rec = ev->record_text;
+	bool has_time = ev->has_time;
+	struct event_text *t = NULL;
+	size_t rlen, room;
+	struct tm tm;
+	int more, w;
+
+	if (!rec) {
+		json_t *record = ev->make ? ev->make(ev->data) : NULL;
+		if (!record || !(rec = owned = record_text(record, &has_time)))
+			return NULL;
+	}
+	rlen = strlen(rec);
+	more = rec[1] != '}';
+	room = rlen + sizeof(EVENT_ODATA_TYPE) + 192;
+	snprintf(id, sizeof(id), "%" PRIu64, ev->id);
+	if (!has_time && gmtime_r(&ev->published, &tm))
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t = malloc(sizeof(*t) + room);
+	/* The record's members less its closing brace, then the stamps. */
+	w = t ? snprintf(t->bytes, room,
+			 "{\"@odata.type\":\"" EVENT_ODATA_TYPE "\",\"Id\":\"%s\",\"Name\":\"Event\","
+			 "\"Events\":[%.*s%s\"EventId\":\"%s\",\"MemberId\":\"0\"%s%s%s}]}",
+			 id, (int)(rlen - 1), rec, more ? "," : "", id,
+			 has_time ? "" : ",\"EventTimestamp\":\"", ts, has_time ? "" : "\"")
+		  : -1;
+	free(owned);
+	if (w < 0 || (size_t)w >= room) {
+		free(t);
+		return NULL;
+	}
+	t->len = (size_t)w;
+	return t;
 }
 
-/* With the bus lock held: ev->id is set. Takes over d->text. */
-static int finish_event(struct event *ev, struct event_draft *d)
+const struct event_text *event_text(struct event *ev)
 {
-	char id[24], ts[32] = "";
-	size_t rlen = strlen(d->record);
-	int more = d->record[1] != '}', w;
+	struct event_text *t = atomic_load(&ev->text), *mine;
 
-	snprintf(id, sizeof(id), "%" PRIu64, ev->id);
-	if (!d->has_time)
-		timestamp_now(ts, sizeof(ts));
-	/* The record's members less its closing brace, then the stamps. */
-	w = snprintf(d->text, d->room,
-		     "{\"@odata.type\":\"" EVENT_ODATA_TYPE "\",\"Id\":\"%s\",\"Name\":\"Event\","
-		     "\"Events\":[%.*s%s\"EventId\":\"%s\",\"MemberId\":\"0\"%s%s%s}]}",
-		     id, (int)(rlen - 1), d->record, more ? "," : "", id,
-		     d->has_time ? "" : ",\"EventTimestamp\":\"", ts, d->has_time ? "" : "\"");
-	if (w < 0 || (size_t)w >= d->room)
-		return -ENOMEM;
-	ev->text = d->text;
-	ev->text_len = (size_t)w;
-	d->text = NULL;
-	return 0;
+	if (t)
+		return t;
+	/* Two first readers may both render: the same bytes, one is kept. */
+	if (!(mine = render(ev)))
+		return NULL;
+	if (atomic_compare_exchange_strong(&ev->text, &t, mine))
+		return mine;
+	free(mine);
+	return t;
 }
 
 /* With the bus lock held. */
@@ -176,30 +195,41 @@ static void consumer_offer(struct event_consumer *c, struct event *ev)
 uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 {
 	struct event *ev = NULL, *old = NULL;
-	struct event_draft d = { 0 };
+	struct timespec now;
 	uint64_t id = 0;
 
-	if (!bus || !desc->record)
-		goto drop;
-	ev = calloc(1, sizeof(*ev));
-	if (ev)
+	if (bus && (desc->record || desc->make))
+		ev = calloc(1, sizeof(*ev));
+	if (ev) {
 		atomic_init(&ev->refs, 1);
-	if (!ev || draft_event(desc->record, &d))
+		atomic_init(&ev->text, NULL);
+		/* From here the event releases the data, whatever happens. */
+		ev->make = desc->make;
+		ev->data = desc->data;
+		ev->release = desc->release;
+		desc->data = NULL;
+	}
+	/* A record given whole is serialised before the bus lock is taken:
+	 * publishers on several threads do not queue behind each other's
+	 * JSON work. */
+	if (ev && desc->record) {
+		ev->record_text = record_text(desc->record, &ev->has_time);
+		desc->record = NULL;
+		if (!ev->record_text)
+			goto drop;
+	}
+	if (!ev)
 		goto drop;
-	json_decref(desc->record);
-	desc->record = NULL;
 	copy_field(ev->registry_prefix, sizeof(ev->registry_prefix), desc->registry_prefix);
 	copy_field(ev->message_id, sizeof(ev->message_id), desc->message_id);
 	copy_field(ev->resource_type, sizeof(ev->resource_type), desc->resource_type);
 	copy_field(ev->origin, sizeof(ev->origin), desc->origin);
 
 	pthread_mutex_lock(&bus->lock);
+	/* The id follows ring order and the time with it. */
 	ev->id = bus->next_id++;
-	if (finish_event(ev, &d)) {
-		bus->dropped++;
-		pthread_mutex_unlock(&bus->lock);
-		goto out;
-	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	ev->published = now.tv_sec;
 	if (bus->ring_count == bus->ring_cap) {
 		old = bus->ring[bus->ring_head];
 		bus->ring_head = (bus->ring_head + 1) % bus->ring_cap;
@@ -216,24 +246,21 @@ uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 			c->notify(c->arg);
 	}
 	pthread_mutex_unlock(&bus->lock);
-	ev = NULL;
 	event_unref(old);
-	goto out;
+	return id;
 drop:
-	if (desc->record) {
-		json_decref(desc->record);
-		desc->record = NULL;
-	}
+	json_decref(desc->record);
+	desc->record = NULL;
+	if (desc->data && desc->release)
+		desc->release(desc->data);
+	desc->data = NULL;
+	event_unref(ev);
 	if (bus) {
 		pthread_mutex_lock(&bus->lock);
 		bus->dropped++;
 		pthread_mutex_unlock(&bus->lock);
 	}
-out:
-	event_unref(ev);
-	free(d.record);
-	free(d.text);
-	return id;
+	return 0;
 }
 
 int event_consumer_new(struct event_bus *bus, const struct event_consumer_config *cfg,

@@ -16,14 +16,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define EVENT_PREFIX_MAX 32
 #define EVENT_MESSAGE_ID_MAX 96
 #define EVENT_TYPE_MAX 48
 #define EVENT_ORIGIN_MAX 256
 
-/* A published event. Immutable once published; shared by reference between
- * the ring and the consumer queues. */
+/* Builds a lazily rendered event's record (new; NULL when out of memory)
+ * from the data its publisher gave. Called on the first read of the event's
+ * text, from the reading thread, and possibly by two readers at once: it
+ * must only read data. */
+typedef json_t *(*event_record_fn)(const void *data);
+
+/* The whole Event as sent, made once (event_text()). */
+struct event_text {
+	size_t len;
+	char bytes[];
+};
+
+/* A published event. Its fields are immutable once published; the event is
+ * shared by reference between the ring and the consumer queues. Its text is
+ * rendered on the first read, so an event nobody reads (no stream, no
+ * subscription, no replay) is never serialised. */
 struct event {
 	atomic_uint refs;
 	uint64_t id;                            /* monotonic, the SSE id: */
@@ -31,23 +46,42 @@ struct event {
 	char message_id[EVENT_MESSAGE_ID_MAX];  /* "ResourceEvent.1.4.ResourceRemoved" */
 	char resource_type[EVENT_TYPE_MAX];     /* "PCIeDevice", "" when none */
 	char origin[EVENT_ORIGIN_MAX];          /* OriginOfCondition URI, "" when none */
-	char *text;                             /* the whole Event, serialised once */
-	size_t text_len;
+	/* The bus's own; read through event_text(). */
+	time_t published;                       /* EventTimestamp, unless the record has one */
+	char *record_text;                      /* a record given whole, serialised, */
+	bool has_time;                          /* with its own EventTimestamp */
+	event_record_fn make;                   /* or how to build it, from data */
+	void *data;
+	void (*release)(void *data);
+	_Atomic(struct event_text *) text;      /* NULL until first read */
 };
 
 /* Take or drop a reference. event_unref(NULL) is fine. */
 struct event *event_ref(struct event *ev);
 void event_unref(struct event *ev);
 
+/* The Event as sent: {"@odata.type", "Id", "Name", "Events": [record]} with
+ * EventId, MemberId and (when the record has none) EventTimestamp, the
+ * publication time, added to the record last; the bytes jansson makes of
+ * it compactly. Rendered on the first call (from any thread) and kept;
+ * borrowed, valid while the caller holds its reference. NULL when it cannot
+ * be rendered (out of memory; a later call tries again). */
+const struct event_text *event_text(struct event *ev);
+
 /* What a source publishes. Strings are borrowed and copied (truncated to the
- * sizes above); record is taken over: the Event's text is made from it (with
- * EventId and MemberId added) and it is released. */
+ * sizes above). Either record, taken over (serialised at once, with EventId
+ * and MemberId removed, and released), or make and data: data is taken over
+ * (release, when not NULL, frees it with the event, also when publishing
+ * fails) and the record is built from it only when the text is first read. */
 struct event_desc {
 	const char *registry_prefix;
 	const char *message_id;
 	const char *resource_type;
 	const char *origin;
 	json_t *record;
+	event_record_fn make;
+	void *data;
+	void (*release)(void *data);
 };
 
 struct event_bus;
@@ -59,10 +93,11 @@ int event_bus_new(size_t ring_size, uint64_t first_id, struct event_bus **out);
 /* Every consumer must have been freed first. NULL is fine. */
 void event_bus_free(struct event_bus *bus);
 
-/* Publish. Takes over desc->record in every case. Returns the event id
- * (> 0), or 0 when the event could not be built (out of memory; counted as a
- * drop). bus NULL: the record is released and 0 returned, so sources need no
- * checks in tools and tests that run without a bus. */
+/* Publish. Takes over desc->record and desc->data in every case. Returns
+ * the event id (> 0), or 0 when the event could not be made (out of memory;
+ * counted as a drop). bus NULL: the record and data are released and 0
+ * returned, so sources need no checks in tools and tests that run without
+ * a bus. */
 uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc);
 
 /* Consumer hooks. match decides whether an event is queued (NULL: all).

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "events/bus.h"
@@ -122,6 +123,89 @@ int event_message_set(json_t *obj, enum event_msg msg, const char *const *args)
 	return 0;
 }
 
+/* What an emitted event's record is built from when it is first read:
+ * copies of the arguments, in one allocation with their strings. */
+struct emit_data {
+	enum event_msg msg;
+	const char *severity;
+	const char *origin;     /* NULL when none */
+	json_t *oem;            /* NULL when none */
+	const char *args[9];
+	char strings[];
+};
+
+static void emit_data_free(void *arg)
+{
+	struct emit_data *d = arg;
+
+	json_decref(d->oem);
+	free(d);
+}
+
+static char *put_string(char **at, const char *s)
+{
+	char *start = *at;
+	size_t n = strlen(s) + 1;
+
+	memcpy(start, s, n);
+	*at += n;
+	return start;
+}
+
+/* New, or NULL when out of memory; oem taken over in every case. */
+static struct emit_data *emit_data_new(enum event_msg msg, const char *severity,
+				       const char *origin, const char *const *args, json_t *oem)
+{
+	const struct event_message *m = event_message_get(msg);
+	size_t room = strlen(severity) + 1 + (origin ? strlen(origin) + 1 : 0);
+	struct emit_data *d;
+	char *at;
+
+	if (m->nargs > sizeof(d->args) / sizeof(d->args[0])) {
+		json_decref(oem);
+		return NULL;
+	}
+	for (unsigned i = 0; i < m->nargs; i++)
+		room += strlen(args && args[i] ? args[i] : "") + 1;
+	d = malloc(sizeof(*d) + room);
+	if (!d) {
+		json_decref(oem);
+		return NULL;
+	}
+	at = d->strings;
+	d->msg = msg;
+	d->oem = oem;
+	d->severity = put_string(&at, severity);
+	d->origin = origin ? put_string(&at, origin) : NULL;
+	for (unsigned i = 0; i < m->nargs; i++)
+		d->args[i] = put_string(&at, args && args[i] ? args[i] : "");
+	return d;
+}
+
+/* The event's record, as the registry message makes it. The Oem object is
+ * copied: readers on two threads may build at once. */
+static json_t *emit_record(const void *arg)
+{
+	const struct emit_data *d = arg;
+	json_t *rec = json_pack("{s:s, s:s}", "EventType", "Other", "MessageSeverity",
+				d->severity);
+
+	if (rec && event_message_set(rec, d->msg, d->args)) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	if (rec && d->origin &&
+	    json_object_set_new(rec, "OriginOfCondition", json_pack("{s:s}", "@odata.id", d->origin))) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	if (rec && d->oem && json_object_set_new(rec, "Oem", json_deep_copy(d->oem))) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return rec;
+}
+
 uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *severity,
 		    const char *origin, const char *resource_type, const char *const *args,
 		    json_t *oem)
@@ -129,33 +213,23 @@ uint64_t event_emit(struct event_bus *bus, enum event_msg msg, const char *sever
 	const struct event_message *m = event_message_get(msg);
 	struct event_desc d = { 0 };
 	char id[EVENT_MESSAGE_ID_MAX];
-	json_t *rec;
 
 	if (!bus || !m) {
 		json_decref(oem);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%s.%s.%s", m->prefix, m->version, m->key);
-	rec = json_pack("{s:s, s:s}", "EventType", "Other", "MessageSeverity",
-			severity ? severity : m->severity);
-	if (rec && event_message_set(rec, msg, args)) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	if (rec && origin && origin[0] &&
-	    json_object_set_new(rec, "OriginOfCondition", json_pack("{s:s}", "@odata.id", origin))) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	if (rec && oem && json_object_set(rec, "Oem", oem)) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	json_decref(oem);
 	d.registry_prefix = m->prefix;
 	d.message_id = id;
 	d.resource_type = resource_type;
 	d.origin = origin;
-	d.record = rec;
+	/* The record is built only if a stream or subscription reads the
+	 * event: a vendor command's two events are mostly never read. */
+	d.make = emit_record;
+	d.data = emit_data_new(msg, severity ? severity : m->severity,
+			       origin && origin[0] ? origin : NULL, args, oem);
+	d.release = emit_data_free;
+	if (!d.data)
+		d.make = NULL; /* counted as a drop */
 	return event_bus_publish(bus, &d);
 }

@@ -201,12 +201,18 @@ static int refill(struct sse_stream *st)
 		st->opened = true;
 		return set_pending(st, open_line, sizeof(open_line) - 1, "", 0, "", 0) ? -1 : 1;
 	}
-	ev = event_consumer_next(st->consumer);
-	if (ev) {
-		n = snprintf(head, sizeof(head), "id: %" PRIu64 "\ndata: ", ev->id);
-		int rc = set_pending(st, head, (size_t)n, ev->text, ev->text_len, "\n\n", 2);
+	while ((ev = event_consumer_next(st->consumer))) {
+		const struct event_text *text = event_text(ev);
+		int rc = 0;
+		/* An event that cannot be rendered (out of memory) is passed
+		 * over, as one dropped from a full queue would be. */
+		if (text) {
+			n = snprintf(head, sizeof(head), "id: %" PRIu64 "\ndata: ", ev->id);
+			rc = set_pending(st, head, (size_t)n, text->bytes, text->len, "\n\n", 2);
+		}
 		event_unref(ev);
-		return rc ? -1 : 1;
+		if (text)
+			return rc ? -1 : 1;
 	}
 	if (tick && mono_s() - st->last_write >= (time_t)st->hub->keepalive_s)
 		return set_pending(st, keepalive, sizeof(keepalive) - 1, "", 0, "", 0) ? -1 : 1;

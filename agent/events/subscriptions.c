@@ -229,9 +229,10 @@ static void sub_notify(void *arg)
 }
 
 /* The Event with this subscription's Context, as sent. New string. */
-static char *event_body(struct sub *sb, const struct event *ev)
+static char *event_body(struct sub *sb, struct event *ev)
 {
-	json_t *doc = json_loads(ev->text, 0, NULL);
+	const struct event_text *t = event_text(ev);
+	json_t *doc = t ? json_loadb(t->bytes, t->len, 0, NULL) : NULL;
 	char *text = NULL;
 
 	if (doc && json_object_set_new(doc, "Context", json_string(sb->context)) == 0)
@@ -251,7 +252,7 @@ static int stop_requested(void *arg)
 }
 
 /* One POST. 0 when the destination answered 2xx. */
-static int post_event(struct sub *sb, const struct event *ev)
+static int post_event(struct sub *sb, struct event *ev)
 {
 	const struct subscriptions *s = sb->owner;
 	struct https_post p = { .url = sb->destination, .ca_file = s->ca_file,
