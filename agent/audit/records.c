@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 
 #include "audit/audit.h"
 #include "audit/internal.h"
@@ -39,14 +37,7 @@ static json_t *jstr(const char *s)
 
 static int sha256_hex(const void *data, size_t len, char out[65])
 {
-	static const unsigned char empty;
-	unsigned char md[32];
-
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data ? data : &empty, data ? len : 0, md))
-		return -EIO;
-	for (unsigned i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
+	return audit_chain_hash(data ? data : "", data ? len : 0, out);
 }
 
 static json_t *effects_json(uint16_t effects)
