@@ -22,10 +22,6 @@
 
 /* How much of the end of a file is scanned for the last id at open. */
 #define TAIL_SCAN_BYTES 65536
-/* How long a record nobody waits for may stay unsynced when no intent's
- * sync comes along to cover it. A crash before then loses at most results,
- * whose intents start-up reconciliation closes as outcome Unknown. */
-#define LAZY_SYNC_MS 20
 
 
 void audit_format_time(const struct timespec *t, char *buf, size_t len)
@@ -55,7 +51,7 @@ uint64_t audit_now_us(void)
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
-static void set_failure(struct audit_log *log, int err, const char *what)
+void audit_set_failure(struct audit_log *log, int err, const char *what)
 {
 	char when[40];
 
@@ -66,7 +62,7 @@ static void set_failure(struct audit_log *log, int err, const char *what)
 	log_error("audit: %s", log->health_msg);
 }
 
-static void clear_failure(struct audit_log *log)
+void audit_clear_failure(struct audit_log *log)
 {
 	if (log->health_err)
 		log_info("audit: writing %s works again", log->path);
@@ -221,177 +217,6 @@ static int rotate(struct audit_log *log)
 	return open_current(log);
 }
 
-/* The error of a failed sync that covered record seq, or 0. Only the last
- * few failures are kept: a writer wakes long before eight more go by. */
-static int sync_error_of(const struct audit_log *log, uint64_t seq)
-{
-	unsigned n = log->nsync_failures < 8 ? log->nsync_failures : 8;
-
-	for (unsigned i = 0; i < n; i++)
-		if (seq > log->sync_failures[i].from && seq <= log->sync_failures[i].to)
-			return log->sync_failures[i].rc;
-	return 0;
-}
-
-static int sync_log_fd(void *arg)
-{
-	int fd = *(const int *)arg;
-
-	if (fd < 0)
-		return -EBADF;
-	return fdatasync(fd) < 0 ? -errno : 0;
-}
-
-/* Records (from, to] were synced with result rc (0, or the error, which
- * each of them then carries for whoever waits for it). Part of them may
- * have been made durable meanwhile by the other kind of sync. Wakes the
- * waiters either way. log->lock held. */
-static void settle_records(struct audit_log *log, uint64_t from, uint64_t to, int rc)
-{
-	if (from < log->synced_seq)
-		from = log->synced_seq;
-	if (to > from && rc) {
-		unsigned i = log->nsync_failures++ % 8;
-		log->sync_failures[i].from = from;
-		log->sync_failures[i].to = to;
-		log->sync_failures[i].rc = rc;
-		log->stats.failures += to - from;
-	} else if (to > from) {
-		log->stats.syncs++;
-		log->stats.durable += to - from;
-	}
-	if (rc)
-		set_failure(log, rc, "sync");
-	if (to > log->synced_seq)
-		log->synced_seq = to;
-	pthread_cond_broadcast(&log->synced);
-}
-
-/* audit.log itself holds records up to to: the journal may let them go. */
-static void log_settled(struct audit_log *log, uint64_t to)
-{
-	if (to <= log->log_synced_seq)
-		return;
-	log->log_synced_seq = to;
-	if (log->journal)
-		journal_settled(log->journal, to);
-}
-
-/* Make everything written so far durable for those who wait: in the
- * journal (the lines not yet durable, overwritten in place), or when it
- * cannot take them, by audit.log's own fdatasync. log->lock held (let go
- * of meanwhile), no such sync running; the log's own may be. */
-static void sync_durable(struct audit_log *log)
-{
-	uint64_t from = log->synced_seq, to = log->written_seq, logged = log->log_synced_seq;
-	int fd = log->fd, rc = -EAGAIN, log_synced = 0, journal;
-
-	if (to <= from)
-		return;
-	journal = log->journal && journal_take(log->journal) == 0;
-	log->syncing = 1;
-	pthread_mutex_unlock(&log->lock);
-	if (journal)
-		rc = journal_commit(log->journal, logged, sync_log_fd, &fd, &log_synced);
-	if (rc) /* covers everything written, whatever the journal holds */
-		log_synced = !(rc = sync_log_fd(&fd));
-	pthread_mutex_lock(&log->lock);
-	log->syncing = 0;
-	if (log_synced)
-		log_settled(log, to);
-	settle_records(log, from, to, rc);
-}
-
-/* audit.log's own fdatasync of everything written so far (the syncer's,
- * or before the file changes). It runs beside a journal sync: the two
- * touch different files, and an intent never waits for this one.
- * log->lock held; unlock: let go of meanwhile. */
-static void sync_log_locked(struct audit_log *log, int unlock)
-{
-	uint64_t from = log->synced_seq, to = log->written_seq;
-	int fd = log->fd, rc;
-
-	if (to <= log->log_synced_seq)
-		return;
-	log->log_syncing = 1;
-	if (unlock)
-		pthread_mutex_unlock(&log->lock);
-	rc = sync_log_fd(&fd);
-	if (unlock)
-		pthread_mutex_lock(&log->lock);
-	log->log_syncing = 0;
-	if (!rc)
-		log_settled(log, to);
-	settle_records(log, from, to, rc);
-}
-
-/* Wait until record seq is covered by a sync, running that sync here when
- * none is in progress: the first writer to find the file unsynced leads and
- * covers everything appended so far, and those who append while it syncs
- * wait for it and then elect the next leader among themselves, so
- * concurrent writers share one fdatasync with no thread hand-over.
- * log->lock held. The error of a failed sync that covered seq, or 0. */
-static int wait_durable(struct audit_log *log, uint64_t seq)
-{
-	while (log->synced_seq < seq) {
-		if (log->syncing)
-			pthread_cond_wait(&log->synced, &log->lock);
-		else
-			sync_durable(log);
-	}
-	return sync_error_of(log, seq);
-}
-
-/* Records nobody waits for (results, summaries) lie unsynced for up to
- * LAZY_SYNC_MS: the next intent's sync covers them as well, so a caller who
- * submits again at once does not queue behind a sync of the previous
- * command's result, and the syncer is woken once per window, not once per
- * record (writers wake it only while it is not armed). Then audit.log
- * itself is synced, which lets the journal's ring come round. */
-static void *syncer_main(void *arg)
-{
-	struct audit_log *log = arg;
-	struct timespec until;
-
-	pthread_mutex_lock(&log->lock);
-	for (;;) {
-		while (log->written_seq == log->log_synced_seq && !log->stopping) {
-			log->syncer_armed = 0;
-			pthread_cond_wait(&log->work, &log->lock);
-		}
-		if (log->written_seq == log->log_synced_seq && log->stopping)
-			break;
-		log->syncer_armed = 1;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += LAZY_SYNC_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		while (!log->stopping &&
-		       pthread_cond_timedwait(&log->work, &log->lock, &until) != ETIMEDOUT)
-			;
-		/* The lock is free during the sync: writers append meanwhile
-		 * and share the following one. */
-		/* After a sync for waiters rather than beside it: what it
-		 * covers need not be synced twice. */
-		if (log->syncing || log->log_syncing)
-			pthread_cond_wait(&log->synced, &log->lock);
-		else
-			sync_log_locked(log, 1);
-	}
-	pthread_mutex_unlock(&log->lock);
-	return NULL;
-}
-
-/* Before the file changes under the syncer (rotation, reopening): wait for
- * a sync in progress, then sync what is left, so every record written to
- * the old file is settled. log->lock held. */
-static void settle_locked(struct audit_log *log)
-{
-	while (log->syncing || log->log_syncing)
-		pthread_cond_wait(&log->synced, &log->lock);
-	sync_log_locked(log, 0);
-}
-
 /* The syncer's waits are timed: against a clock that setting the time of
  * day does not move. 0 or -errno. */
 static int init_monotonic_cond(pthread_cond_t *cond)
@@ -486,7 +311,7 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 		close(log->fd);
 		goto fail;
 	}
-	rc = -pthread_create(&log->syncer, NULL, syncer_main, log);
+	rc = -pthread_create(&log->syncer, NULL, audit_syncer_main, log);
 	if (rc) {
 		pthread_cond_destroy(&log->work);
 		pthread_cond_destroy(&log->synced);
@@ -586,20 +411,20 @@ static int prepare_file(struct audit_log *log, size_t len)
 	int rc;
 
 	if (log->fd < 0) {
-		settle_locked(log);
+		audit_settle_locked(log);
 		if (log->fd < 0 && (rc = open_current(log))) {
-			set_failure(log, rc, "open");
+			audit_set_failure(log, rc, "open");
 			return rc;
 		}
 	}
 	if (!must_rotate(log, len))
 		return 0;
-	settle_locked(log);
+	audit_settle_locked(log);
 	if (!must_rotate(log, len))
 		return 0;
 	rc = rotate(log);
 	if (rc && log->fd < 0) {
-		set_failure(log, rc, "rotate");
+		audit_set_failure(log, rc, "rotate");
 		return rc;
 	}
 	if (rc)
@@ -658,10 +483,10 @@ static int append_line(struct audit_log *log, char *buf, size_t len)
 	if (rc) {
 		if (ftruncate(log->fd, before) < 0)
 			log->need_newline = 1;
-		settle_locked(log);
+		audit_settle_locked(log);
 		close(log->fd);
 		log->fd = -1;
-		set_failure(log, rc, "write");
+		audit_set_failure(log, rc, "write");
 		return rc;
 	}
 	log->size = before + (off_t)n;
@@ -717,10 +542,14 @@ int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 	}
 	if (audit_chain_hash(line, len, log->head) < 0)
 		log_error("audit: cannot hash record %s; the chain will break here", id);
-	/* An intent returns only once a sync covers it; other records are
-	 * settled soon after without holding their caller. */
-	if (durable && (rc = wait_durable(log, seq)))
-		goto out_counted;
+	/* An intent returns only once a sync covers it (which forwards and
+	 * counts it); other records are settled soon after without holding
+	 * their caller. */
+	if (durable) {
+		struct audit_waiter w = { .seq = seq, .line = line, .len = len };
+		rc = audit_wait_durable(log, &w);
+		goto done;
+	}
 	/* Forwarded in write order, so a copy elsewhere shows any later
 	 * rewrite of the file. */
 	if (log->forward) {
@@ -728,15 +557,15 @@ int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 		log->forward(log->forward_ctx, line);
 	}
 	log->stats.records++;
-	if (!log->health_err || durable)
-		clear_failure(log);
-	if (id_out)
-		memcpy(id_out, id, sizeof(id));
+	if (!log->health_err)
+		audit_clear_failure(log);
 out:
 	if (rc)
 		log->stats.failures++;
-out_counted:
 	pthread_mutex_unlock(&log->lock);
+done:
+	if (!rc && id_out)
+		memcpy(id_out, id, sizeof(id));
 	free(buf);
 	free(body);
 	return rc;
@@ -763,14 +592,11 @@ void audit_chain_head(struct audit_log *log, char out[AUDIT_CHAIN_HEX])
 
 int audit_sync(struct audit_log *log)
 {
-	uint64_t seq;
-	int rc;
+	struct audit_waiter w = { 0 };
 
 	pthread_mutex_lock(&log->lock);
-	seq = log->written_seq;
-	rc = wait_durable(log, seq);
-	pthread_mutex_unlock(&log->lock);
-	return rc;
+	w.seq = log->written_seq;
+	return audit_wait_durable(log, &w);
 }
 
 void audit_get_stats(struct audit_log *log, struct audit_stats *out)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -13,6 +14,17 @@
 #include "audit/chain.h"
 #include "audit/journal.h"
 #include "audit/limiter.h"
+
+/* A writer waiting until a sync covers its record (audit_wait_durable). */
+struct audit_waiter {
+	uint64_t seq;
+	char *line;          /* the record's line (room for a NUL at len), or NULL */
+	size_t len;
+	int rc;              /* the sync's outcome for seq */
+	int settled;         /* rc is set and the record finished */
+	sem_t wake;
+	struct audit_waiter *next;
+};
 
 struct audit_log {
 	pthread_mutex_t lock;
@@ -36,6 +48,8 @@ struct audit_log {
 	pthread_cond_t work;      /* unsynced records for the syncer, or stopping */
 	int syncer_armed;         /* the syncer will look within LAZY_SYNC_MS */
 	pthread_cond_t synced;    /* synced_seq moved */
+	struct audit_waiter *waiters; /* in record order, until a sync covers them */
+	int lead_woken;           /* a waiter was woken to run the next sync */
 	pthread_t syncer;
 	int syncer_started;
 	int syncing;              /* a sync for waiters in progress outside the lock */
@@ -67,6 +81,29 @@ uint64_t audit_now_us(void);
  * over rec (NULL: -ENOMEM). */
 int audit_write_record(struct audit_log *log, json_t *rec, const char *type,
 		       char id_out[AUDIT_ID_MAX], int durable);
+/* Health: a failure of what (open, write, sync...) with -errno err, or
+ * none any more. log->lock held. */
+void audit_set_failure(struct audit_log *log, int err, const char *what);
+void audit_clear_failure(struct audit_log *log);
+
+/* Wait until a sync covers record w->seq, running it here when none is in
+ * progress: the first writer to find the log unsynced leads and covers
+ * everything appended so far; those who append while it syncs wait, and
+ * whoever's sync covers them finishes their records (forwarded, counted)
+ * and wakes each of them alone; when some are left, the first is woken to
+ * lead the next sync. So concurrent writers share one fdatasync, and none
+ * takes the lock again once its record is durable. log->lock held on
+ * entry, released on return. The error of a failed sync that covered the
+ * record, or 0. w->seq, w->line and w->len set by the caller. */
+int audit_wait_durable(struct audit_log *log, struct audit_waiter *w);
+/* The syncer thread: audit.log's own fdatasync soon after records that
+ * nobody waits for. */
+void *audit_syncer_main(void *arg);
+/* Before the file changes under the syncer (rotation, reopening): wait for
+ * a sync in progress, then sync what is left, so every record written to
+ * the old file is settled. log->lock held. */
+void audit_settle_locked(struct audit_log *log);
+
 /* denial_limiter_admit / _drain under the log's lock. */
 int audit_admit_denial(struct audit_log *log, const char *user, const char *source,
 		       struct denial_summary *flush);

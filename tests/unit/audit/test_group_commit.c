@@ -150,6 +150,65 @@ static void test_followers_share_one_sync(void **state)
 	audit_close(log);
 }
 
+struct forwarded {
+	char ids[1 + FOLLOWERS][AUDIT_ID_MAX];
+	pthread_t by[1 + FOLLOWERS];
+	int n;
+};
+
+/* Called under the log's lock. */
+static void record_forward(void *ctx, const char *line)
+{
+	struct forwarded *fw = ctx;
+	const char *id = strstr(line, "\"id\":\"");
+
+	assert_non_null(id);
+	assert_true(fw->n < 1 + FOLLOWERS);
+	snprintf(fw->ids[fw->n], AUDIT_ID_MAX, "%.*s", (int)strcspn(id + 6, "\""), id + 6);
+	fw->by[fw->n++] = pthread_self();
+}
+
+/* The followers' records are finished by the sync that covers them, on
+ * the thread that ran it: forwarded in the order they were written, and
+ * none of the followers runs a sync or forwards anything itself. */
+static void test_group_finished_in_record_order(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log;
+	struct forwarded fw = { .n = 0 };
+	struct writer lead, w[FOLLOWERS];
+	int found;
+
+	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
+	audit_set_forward(log, record_forward, &fw);
+	io_sync_reset();
+	io_sync_hold(1);
+	start(&lead, log);
+	io_sync_wait_calls(1);
+	for (int i = 0; i < FOLLOWERS; i++)
+		start(&w[i], log);
+	wait_lines(f->path, 1 + FOLLOWERS);
+	io_sync_hold(0);
+	pthread_join(lead.thread, NULL);
+	for (int i = 0; i < FOLLOWERS; i++) {
+		pthread_join(w[i].thread, NULL);
+		assert_int_equal(w[i].rc, 0);
+	}
+	assert_int_equal(fw.n, 1 + FOLLOWERS);
+	assert_string_equal(fw.ids[0], lead.id);
+	for (int i = 2; i <= FOLLOWERS; i++) {
+		assert_true(strtoull(fw.ids[i], NULL, 10) > strtoull(fw.ids[i - 1], NULL, 10));
+		/* one thread forwarded the whole group */
+		assert_true(pthread_equal(fw.by[i], fw.by[1]));
+	}
+	/* ...and it was one of the followers, woken to run their sync. */
+	found = 0;
+	for (int i = 0; i < FOLLOWERS; i++)
+		found += pthread_equal(fw.by[1], w[i].thread) != 0;
+	assert_int_equal(found, 1);
+	audit_close(log);
+}
+
 /* The sync that covers the followers fails: each of them is told (the
  * command is refused), the leader whose own sync worked is not, health
  * says so, and the next intent gets a sync of its own that works. */
@@ -296,6 +355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_followers_share_one_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_finished_in_record_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_fails_its_group_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_results_do_not_wait, setup, teardown),
