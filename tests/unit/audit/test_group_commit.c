@@ -351,6 +351,59 @@ static void test_serial_commands_one_sync_each(void **state)
 	audit_close(log);
 }
 
+struct busy_writer {
+	struct audit_log *log;
+	pthread_t thread;
+	int rc;
+};
+
+static void *busy(void *arg)
+{
+	struct busy_writer *b = arg;
+	struct audit_intent in = sample_intent();
+	struct audit_result res = { .transport = 0 };
+	char id[AUDIT_ID_MAX];
+
+	for (int i = 0; i < 150 && !b->rc; i++) {
+		b->rc = audit_intent(b->log, &in, id);
+		res.intent_id = id;
+		if (!b->rc && i % 3)
+			b->rc = audit_result(b->log, &res, NULL);
+		if (!b->rc && i % 50 == 0)
+			b->rc = audit_sync(b->log);
+	}
+	return NULL;
+}
+
+/* Many writers at once, intents, results and explicit syncs mixed, the
+ * syncer running beside them: every one of them gets its answer (none is
+ * left waiting for a sync nobody runs), and every record is counted once. */
+static void test_many_writers_all_answered(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log;
+	struct audit_stats st;
+	struct busy_writer b[16];
+
+	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
+	for (int i = 0; i < 16; i++) {
+		b[i].log = log;
+		b[i].rc = 0;
+		assert_int_equal(pthread_create(&b[i].thread, NULL, busy, &b[i]), 0);
+	}
+	for (int i = 0; i < 16; i++) {
+		pthread_join(b[i].thread, NULL);
+		assert_int_equal(b[i].rc, 0);
+	}
+	assert_int_equal(audit_sync(log), 0);
+	audit_get_stats(log, &st);
+	assert_int_equal(st.records, 16 * 250);
+	assert_int_equal(st.durable, 16 * 250);
+	assert_int_equal(st.failures, 0);
+	audit_close(log);
+	assert_int_equal(lines_in(f->path), 16 * 250);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_results_do_not_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results_settle_by_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial_commands_one_sync_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_writers_all_answered, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
