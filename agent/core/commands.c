@@ -274,8 +274,9 @@ static void started_done(void *arg, int rc, struct command_outcome *out)
 	if (rc == 0)
 		count(st->ag, st->opcode, out);
 	st->done(st->arg, rc, rc ? NULL : out);
-	/* The answer is on its way meanwhile: building and dumping the two
-	 * events is not the caller's wait. */
+	/* The answer is on its way meanwhile: publishing the two events (and
+	 * the notes of the streams that will read them) is not the caller's
+	 * wait. */
 	if (rc == 0)
 		publish(st->ag, st->user, st->idx, st->opcode,
 			st->approved ? st->command_id : NULL, out);
