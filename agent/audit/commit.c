@@ -52,10 +52,12 @@ static void record_durable(struct audit_log *log, char *line, size_t len)
  * did, finishing their records for them: a waiter woken this way needs the
  * lock no more, so a group's writers do not queue for it one after another
  * when their sync ends. When waiters are left and no sync runs, the first of
- * them is woken to run the next one. log->lock held. */
-static void wake_waiters(struct audit_log *log)
+ * them is to run the next one. Returns the waiters to wake, chained, for
+ * wake() once the lock is let go (a woken writer would otherwise preempt
+ * the one that holds it). log->lock held. */
+static struct audit_waiter *settle_waiters(struct audit_log *log)
 {
-	struct audit_waiter *w;
+	struct audit_waiter *w, *woken = NULL, **tail = &woken;
 
 	while ((w = log->waiters) && w->seq <= log->synced_seq) {
 		log->waiters = w->next;
@@ -63,20 +65,36 @@ static void wake_waiters(struct audit_log *log)
 		if (!w->rc && w->line)
 			record_durable(log, w->line, w->len);
 		w->settled = 1;
-		sem_post(&w->wake);
+		*tail = w;
+		tail = &w->next;
 	}
 	if (w && !log->syncing && !log->lead_woken) {
 		log->waiters = w->next;
 		log->lead_woken = 1;
+		*tail = w;
+		tail = &w->next;
+	}
+	*tail = NULL;
+	return woken;
+}
+
+/* Wake the waiters settle_waiters() took off the list. A waiter may return
+ * the moment it is woken: its link is read first. */
+static void wake(struct audit_waiter *w)
+{
+	while (w) {
+		struct audit_waiter *next = w->next;
 		sem_post(&w->wake);
+		w = next;
 	}
 }
 
 /* Records (from, to] were synced with result rc (0, or the error, which
  * each of them then carries for whoever waits for it). Part of them may
- * have been made durable meanwhile by the other kind of sync. Wakes the
- * waiters either way. log->lock held. */
-static void settle_records(struct audit_log *log, uint64_t from, uint64_t to, int rc)
+ * have been made durable meanwhile by the other kind of sync. The waiters
+ * to wake either way (settle_waiters()). log->lock held. */
+static struct audit_waiter *settle_records(struct audit_log *log, uint64_t from, uint64_t to,
+					   int rc)
 {
 	if (from < log->synced_seq)
 		from = log->synced_seq;
@@ -95,7 +113,7 @@ static void settle_records(struct audit_log *log, uint64_t from, uint64_t to, in
 	if (to > log->synced_seq)
 		log->synced_seq = to;
 	pthread_cond_broadcast(&log->synced);
-	wake_waiters(log);
+	return settle_waiters(log);
 }
 
 /* audit.log itself holds records up to to: the journal may let them go. */
@@ -111,14 +129,15 @@ static void log_settled(struct audit_log *log, uint64_t to)
 /* Make everything written so far durable for those who wait: in the
  * journal (the lines not yet durable, overwritten in place), or when it
  * cannot take them, by audit.log's own fdatasync. log->lock held (let go
- * of meanwhile), no such sync running; the log's own may be. */
-static void sync_durable(struct audit_log *log)
+ * of meanwhile), no such sync running; the log's own may be. The waiters
+ * to wake. */
+static struct audit_waiter *sync_durable(struct audit_log *log)
 {
 	uint64_t from = log->synced_seq, to = log->written_seq, logged = log->log_synced_seq;
 	int fd = log->fd, rc = -EAGAIN, log_synced = 0, journal;
 
 	if (to <= from)
-		return;
+		return NULL;
 	journal = log->journal && journal_take(log->journal) == 0;
 	log->syncing = 1;
 	pthread_mutex_unlock(&log->lock);
@@ -130,20 +149,20 @@ static void sync_durable(struct audit_log *log)
 	log->syncing = 0;
 	if (log_synced)
 		log_settled(log, to);
-	settle_records(log, from, to, rc);
+	return settle_records(log, from, to, rc);
 }
 
 /* audit.log's own fdatasync of everything written so far (the syncer's,
  * or before the file changes). It runs beside a journal sync: the two
  * touch different files, and an intent never waits for this one.
- * log->lock held; unlock: let go of meanwhile. */
-static void sync_log_locked(struct audit_log *log, int unlock)
+ * log->lock held; unlock: let go of meanwhile. The waiters to wake. */
+static struct audit_waiter *sync_log_locked(struct audit_log *log, int unlock)
 {
 	uint64_t from = log->synced_seq, to = log->written_seq;
 	int fd = log->fd, rc;
 
 	if (to <= log->log_synced_seq)
-		return;
+		return NULL;
 	log->log_syncing = 1;
 	if (unlock)
 		pthread_mutex_unlock(&log->lock);
@@ -153,7 +172,7 @@ static void sync_log_locked(struct audit_log *log, int unlock)
 	log->log_syncing = 0;
 	if (!rc)
 		log_settled(log, to);
-	settle_records(log, from, to, rc);
+	return settle_records(log, from, to, rc);
 }
 
 /* In record order: a group's records are finished in the order written. */
@@ -169,6 +188,8 @@ static void add_waiter(struct audit_log *log, struct audit_waiter *w)
 
 int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 {
+	struct audit_waiter *woken = NULL;
+
 	w->settled = 0;
 	w->rc = 0;
 	sem_init(&w->wake, 0, 0);
@@ -180,14 +201,15 @@ int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 			w->rc = sync_error_of(log, w->seq);
 			if (!w->rc && w->line)
 				record_durable(log, w->line, w->len);
-			wake_waiters(log);
+			woken = settle_waiters(log);
 			break;
 		}
 		add_waiter(log, w);
 		if (!log->syncing) {
-			/* Lead: the sync covers this record and wakes the
-			 * others it covers. */
-			sync_durable(log);
+			/* Lead: the sync covers this record (settled with the
+			 * others it covers; its own wake-up is never waited
+			 * for). */
+			woken = sync_durable(log);
 			break;
 		}
 		pthread_mutex_unlock(&log->lock);
@@ -202,6 +224,7 @@ int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 		log->lead_woken = 0;
 	}
 	pthread_mutex_unlock(&log->lock);
+	wake(woken);
 	sem_destroy(&w->wake);
 	return w->rc;
 }
@@ -215,6 +238,7 @@ int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 void *audit_syncer_main(void *arg)
 {
 	struct audit_log *log = arg;
+	struct audit_waiter *woken;
 	struct timespec until;
 
 	pthread_mutex_lock(&log->lock);
@@ -237,10 +261,13 @@ void *audit_syncer_main(void *arg)
 		 * and share the following one. */
 		/* After a sync for waiters rather than beside it: what it
 		 * covers need not be synced twice. */
-		if (log->syncing || log->log_syncing)
+		if (log->syncing || log->log_syncing) {
 			pthread_cond_wait(&log->synced, &log->lock);
-		else
-			sync_log_locked(log, 1);
+		} else if ((woken = sync_log_locked(log, 1))) {
+			pthread_mutex_unlock(&log->lock);
+			wake(woken);
+			pthread_mutex_lock(&log->lock);
+		}
 	}
 	pthread_mutex_unlock(&log->lock);
 	return NULL;
@@ -250,5 +277,6 @@ void audit_settle_locked(struct audit_log *log)
 {
 	while (log->syncing || log->log_syncing)
 		pthread_cond_wait(&log->synced, &log->lock);
-	sync_log_locked(log, 0);
+	/* Rare (rotation, reopening): woken under the lock. */
+	wake(sync_log_locked(log, 0));
 }
