@@ -111,6 +111,20 @@ static void wait_lines(const char *path, size_t n)
 	assert_int_equal(lines_in(path), n);
 }
 
+/* A leader whose sync is held, and FOLLOWERS writers whose records are
+ * written behind it, waiting. */
+static void start_group(struct fixture *f, struct audit_log *log, struct writer *lead,
+			struct writer *w)
+{
+	io_sync_reset();
+	io_sync_hold(1);
+	start(lead, log);
+	io_sync_wait_calls(1);
+	for (int i = 0; i < FOLLOWERS; i++)
+		start(&w[i], log);
+	wait_lines(f->path, 1 + FOLLOWERS);
+}
+
 /* One writer leads a sync; FOLLOWERS more append while it runs. They wait
  * for it rather than start syncs of their own, and then one sync covers all
  * of them. */
@@ -122,13 +136,7 @@ static void test_followers_share_one_sync(void **state)
 	struct writer lead, w[FOLLOWERS];
 
 	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
-	io_sync_reset();
-	io_sync_hold(1);
-	start(&lead, log);
-	io_sync_wait_calls(1);
-	for (int i = 0; i < FOLLOWERS; i++)
-		start(&w[i], log);
-	wait_lines(f->path, 1 + FOLLOWERS);
+	start_group(f, log, &lead, w);
 	usleep(20000);
 	assert_int_equal(io_sync_calls(), 1); /* nobody else started a sync */
 	io_sync_hold(0);
@@ -181,13 +189,7 @@ static void test_group_finished_in_record_order(void **state)
 
 	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
 	audit_set_forward(log, record_forward, &fw);
-	io_sync_reset();
-	io_sync_hold(1);
-	start(&lead, log);
-	io_sync_wait_calls(1);
-	for (int i = 0; i < FOLLOWERS; i++)
-		start(&w[i], log);
-	wait_lines(f->path, 1 + FOLLOWERS);
+	start_group(f, log, &lead, w);
 	io_sync_hold(0);
 	pthread_join(lead.thread, NULL);
 	for (int i = 0; i < FOLLOWERS; i++) {
