@@ -62,14 +62,17 @@ int handover_parse(const char *pid, const char *fds, const char *names, pid_t se
 void handover_init(struct handover *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->fd = -1;
+	h->trace = (struct cxl_ktrace_handover){
+		.fd = -1,
+		.instance = h->instance,
+		.note = h->note,
+	};
 }
 
 void handover_release(struct handover *h)
 {
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
+	if (h->trace.fd >= 0)
+		close(h->trace.fd);
 	h->trace.fd = -1;
 }
 
@@ -108,10 +111,10 @@ static int read_note(struct handover *h, int fd)
 /* One passed descriptor: kept, read or closed by its name. */
 static void take_one(struct handover *h, int fd, const char *name)
 {
-	if (strcmp(name, HANDOVER_TRACE_PIPE) == 0 && h->fd < 0) {
+	if (strcmp(name, HANDOVER_TRACE_PIPE) == 0 && h->trace.fd < 0) {
 		/* Not for the front, nor for anything the broker runs. */
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) {
-			h->fd = fd;
+			h->trace.fd = fd;
 			h->present = true;
 			return;
 		}
@@ -156,13 +159,8 @@ int handover_take(struct handover *h, char *err, size_t errlen)
 		take_one(h, LISTEN_FDS_START + (int)i, names[i]);
 	if (!h->present)
 		return 0;
-	if (h->fd < 0 && !h->note[0])
+	if (h->trace.fd < 0 && !h->note[0])
 		snprintf(h->note, sizeof(h->note), "the service's privileged step opened no trace pipe");
-	h->trace = (struct cxl_ktrace_handover){
-		.fd = h->fd,
-		.instance = h->instance,
-		.note = h->note,
-	};
 	/* Kept by the manager, they would come back on the next start beside
 	 * the next step's own. */
 	if ((rc = notify_remove_fd(HANDOVER_TRACE_PIPE)) ||

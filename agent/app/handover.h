@@ -41,11 +41,11 @@ int handover_parse(const char *pid, const char *fds, const char *names, pid_t se
 		   char (*out)[64], size_t max, size_t *n);
 
 struct handover {
-	bool present;        /* the step ran: trace holds its result */
-	int fd;              /* the trace_pipe, or -1 */
+	bool present;       /* the step ran: trace holds its result */
 	char instance[320];
 	char note[512];
-	struct cxl_ktrace_handover trace; /* views of the above */
+	/* The trace_pipe (held: trace.fd, or -1) and views of the above. */
+	struct cxl_ktrace_handover trace;
 };
 
 /* In the main process, first: take what the manager passed (h is filled;

@@ -152,7 +152,7 @@ static void test_pipe_handed_over(void **state)
 
 		pass_as_manager(fds, 3, HANDOVER_TRACE_PIPE ":" HANDOVER_TRACE_NOTE ":other");
 		CHILD_CHECK(handover_take(&h, err, sizeof(err)) == 0);
-		CHILD_CHECK(h.present && h.fd == 3);
+		CHILD_CHECK(h.present && h.trace.fd == 3);
 		CHILD_CHECK(fcntl(3, F_GETFD) & FD_CLOEXEC);
 		CHILD_CHECK(closed(4) && closed(5)); /* read, and nobody's */
 		CHILD_CHECK(!getenv("LISTEN_FDS") && !getenv("LISTEN_PID") &&
