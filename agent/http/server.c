@@ -334,7 +334,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	st->srv->handler(st->srv->ctx, &req, &resp);
 	if (resp.defer.run)
 		return start_job(conn, st, &resp);
-	if (resp.stream.read)
+	/* A stream answering HEAD would put a chunked body's end on the wire
+	 * (libmicrohttpd 0.9.75): HEAD gets the headers only. */
+	if (resp.stream.read && !st->head)
 		ret = stream_send(conn, st->srv, &resp);
 	else
 		ret = send_response(conn, &resp, !st->head);
@@ -402,7 +404,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!atomic_load(&st->job->done))
 			return MHD_YES;
 		/* a request held for a password check may open an event stream */
-		if (st->job->resp.stream.read)
+		if (st->job->resp.stream.read && !st->head)
 			ret = stream_send(conn, st->srv, &st->job->resp);
 		else
 			ret = send_response(conn, &st->job->resp, !st->head);

@@ -122,6 +122,14 @@ static int h_event_stream(const struct route_ctx *ctx, struct http_response *res
 				    json_string(err));
 		return 0;
 	}
+	/* HEAD answers as GET would, but a stream nobody reads is never
+	 * opened: no slot taken, no subscription shown for it. */
+	if (ctx->req->method == HTTP_HEAD) {
+		event_filter_free(o.filter);
+		resp->status = 200;
+		resp->content_type = "text/event-stream";
+		return http_response_header(resp, "X-Accel-Buffering", "no");
+	}
 	owner = calloc(1, sizeof(*owner));
 	if (!owner) {
 		event_filter_free(o.filter);

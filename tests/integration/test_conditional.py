@@ -1,8 +1,13 @@
-"""Conditional requests on every kind of resource that takes them: If-Match
-on a PATCH or DELETE is honoured by every writable resource (412 and
-nothing changed on a stale tag, "*" matches)."""
+"""Conditional requests and HEAD on every kind of resource that takes them:
+If-Match on a PATCH or DELETE is honoured by every writable resource (412
+and nothing changed on a stale tag, "*" matches), and HEAD of the event
+stream answers its headers alone on a connection that stays usable."""
+import base64
 import os
+import socket
+import ssl
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
@@ -80,8 +85,52 @@ def writable_resources(a):
     c.error_body(r, 404, "ResourceNotFound", "DELETE of a missing account with If-Match")
 
 
+def tls_socket(a):
+    ctx = ssl.create_default_context(cafile=a.ca)
+    ctx.check_hostname = False
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port), timeout=10),
+                           server_hostname="localhost")
+
+
+def read_until_closed(sock, deadline):
+    data = b""
+    while time.time() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def head_of_event_stream(a):
+    """HEAD answers what GET would, without the body: on a kept-alive
+    connection the next response must start right after the headers."""
+    auth = base64.b64encode(("admin:" + ADMIN_PASSWORD).encode()).decode()
+    s = tls_socket(a)
+    s.sendall(("HEAD /redfish/v1/EventService/SSE HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Basic %s\r\n\r\n" % auth).encode())
+    time.sleep(0.3)
+    s.sendall(("GET /redfish HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+               "Connection: close\r\n\r\n" % auth).encode())
+    s.settimeout(2)
+    data = read_until_closed(s, time.time() + 10)
+    s.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    c.check(head.startswith(b"HTTP/1.1 200"), "HEAD of the event stream: %r" % head[:40])
+    c.check(b"text/event-stream" in head, "HEAD names the stream's media type")
+    c.check(rest.startswith(b"HTTP/1.1 200"),
+            "the next response follows the HEAD headers at once: %r" % rest[:40])
+    c.check(rest.endswith(b'{"v1":"/redfish/v1/"}'), "the next response is whole: %r" % rest[-60:])
+    subs = a.curl("GET", "/redfish/v1/EventService/Subscriptions").json()
+    c.eq(subs.get("Members@odata.count"), 0, "HEAD opened no stream (no SSE subscription)")
+
+
 with Agent() as a:
     writable_resources(a)
+    head_of_event_stream(a)
     r = a.curl("GET", "/redfish/v1")
     c.eq(r.status, 200, "agent still serving")
 c.finish()
