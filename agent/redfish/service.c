@@ -76,14 +76,17 @@ static int refuse_request(const struct http_request *req, struct http_response *
 	return 0;
 }
 
-/* POST to a collection's Members is POST to the collection (DSP0266). The
- * alias is a copy of the path without "/Members", or NULL. */
+/* POST to a collection's Members is POST to the collection (DSP0266),
+ * with or without a trailing slash as every other path. The alias is a
+ * copy of the path without "/Members", or NULL. */
 static char *members_alias(const struct http_request *req)
 {
 	static const char suffix[] = "/Members";
 	size_t n = strlen(req->path), k = sizeof(suffix) - 1;
 
-	if (req->method != HTTP_POST || n <= k || strcmp(req->path + n - k, suffix) != 0)
+	while (n > 1 && req->path[n - 1] == '/')
+		n--;
+	if (req->method != HTTP_POST || n <= k || strncmp(req->path + n - k, suffix, k) != 0)
 		return NULL;
 	return strndup(req->path, n - k);
 }
