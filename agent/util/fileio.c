@@ -74,51 +74,80 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return fsync_parent(path);
 }
 
+/* read() that retries on EINTR. */
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Reads fd to its end into a new buffer of at most max bytes. The size
+ * fstat() gives is only where to start: files of /proc report 0 and sysfs
+ * attributes a page, whatever they hold. */
+static int read_to_end(int fd, size_t hint, size_t max, char **out, size_t *len)
+{
+	size_t cap = hint ? hint : 256, got = 0;
+	char *buf, *more, c;
+	ssize_t n;
+
+	if (cap > max)
+		cap = max;
+	if (!(buf = malloc(cap + 1)))
+		return -ENOMEM;
+	for (;;) {
+		if (got < cap) {
+			n = read_some(fd, buf + got, cap - got);
+		} else {
+			/* Full: one byte more says whether there is more. */
+			if ((n = read_some(fd, &c, 1)) <= 0)
+				break;
+			if (cap == max) {
+				n = -EFBIG;
+				break;
+			}
+			cap = cap > max / 2 ? max : cap * 2;
+			if (!(more = realloc(buf, cap + 1))) {
+				n = -ENOMEM;
+				break;
+			}
+			buf = more;
+			buf[got] = c;
+		}
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
 int file_read_all(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;
-	char *buf;
-	size_t got = 0;
 	int rc = 0;
 	/* Non-blocking, so that a FIFO is refused below rather than waited on. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
+	else if ((size_t)st.st_size > max)
 		rc = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			free(buf);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-out:
+	else
+		rc = read_to_end(fd, (size_t)st.st_size, max, out, len);
 	close(fd);
 	return rc;
 }

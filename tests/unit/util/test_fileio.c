@@ -234,6 +234,34 @@ static void test_read_all(void **state)
 	unlink(path);
 }
 
+/* Files of /proc report size 0 and sysfs attributes a page: the contents
+ * are read to their end, whatever fstat() says, and max still bounds them. */
+static void test_read_all_proc(void **state)
+{
+	char *text = NULL, host[256];
+	size_t len = 0;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(stat("/proc/self/status", &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(file_read_all("/proc/self/status", 1 << 20, &text, &len), 0);
+	assert_true(len > 300); /* spans the first guess and a doubling */
+	assert_int_equal(strncmp(text, "Name:", 5), 0);
+	assert_int_equal(strlen(text), len);
+	free(text);
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_int_equal(file_read_all("/proc/sys/kernel/hostname", 256, &text, &len), 0);
+	assert_int_equal(len, strlen(host) + 1);
+	assert_int_equal(strncmp(text, host, strlen(host)), 0);
+	free(text);
+
+	text = (char *)1;
+	assert_int_equal(file_read_all("/proc/self/status", 16, &text, &len), -EFBIG);
+	assert_ptr_equal(text, (char *)1);
+}
+
 /* A directory is not a file: reading one must fail, not succeed with
  * whatever (usually nothing) read() returned before its EISDIR. */
 static void test_read_all_directory(void **state)
@@ -320,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all, setup, teardown),
+		cmocka_unit_test(test_read_all_proc),
 		cmocka_unit_test_setup_teardown(test_read_all_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_ensure, setup, teardown),
