@@ -2,7 +2,7 @@
  * origin, times). The token itself is returned once, at creation, and never
  * kept: a lookup hashes the presented token and compares hashes in constant
  * time. Sessions live in memory only and do not survive a restart (see
- * docs/sessions.md); expired entries are swept on every operation, so the
+ * README.md, Sessions); expired entries are swept on every operation, so the
  * table never holds more than the limits allow. Thread-safe. */
 #ifndef CXLA_AUTH_SESSIONS_H
 #define CXLA_AUTH_SESSIONS_H

@@ -1,7 +1,7 @@
 """Mutual TLS: a client certificate that chains to tls_client_ca maps to an
 account by subject CN or by subjectAltName (tls_client_identity); expired,
 not-yet-valid, wrong-CA, wrong-purpose and unmapped certificates are
-refused; tls_client_auth off / optional / required; and the docs/mtls.md
+refused; tls_client_auth off / optional / required; and the README's fleet
 example with the certificate made by certs/gen-dev-certs, driven by curl."""
 import datetime
 import json
@@ -135,7 +135,7 @@ with agent("off") as a:
     r = status(a, k["foreign"], basic=ADMIN)
     c.eq(r.status, 200, "off: a foreign certificate is ignored")
 
-# docs/mtls.md: the certificate from certs/gen-dev-certs, with curl.
+# The README's fleet example: the certificate from certs/gen-dev-certs, with curl.
 with agent("required") as a:
     a.start()
     r = a.curl("GET", MANAGERS, user=None,
