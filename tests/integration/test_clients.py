@@ -8,6 +8,7 @@ Both clients are prerequisites of the suite: a missing one fails the test."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -109,7 +110,8 @@ if s is not None:
     def system():
         ident = sorted(s.get_system_collection().members_identities)[0]
         sy = s.get_system(ident)
-        return {"Id": sy.identity, "Name": sy.name, "SystemType": str(sy.system_type)}
+        return {"Id": sy.identity, "Name": sy.name, "SystemType": str(sy.system_type),
+                "HostName": sy.hostname}
     step("system_member", system)
     def manager():
         ident = sorted(s.get_manager_collection().members_identities)[0]
@@ -158,6 +160,8 @@ def check_sushy(a):
     sy = ok("system_member")
     if sy:
         c.eq(sy["Id"], "host", "sushy System member Id")
+        # Read from this host's /proc by the confined front (no CXLA_HOST_ROOT).
+        c.eq(sy["HostName"], socket.gethostname(), "sushy System HostName")
     m = ok("manager_member")
     if m:
         c.eq(m["Id"], "agent", "sushy Manager member Id")
