@@ -304,6 +304,13 @@ static int persist_locked(struct subscriptions *s)
 	return rc;
 }
 
+/* What a caller is told when persist_locked failed: a full file system
+ * (-EDQUOT, told apart from the subscription limit's -ENOSPC) or -EIO. */
+static int persist_error(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT ? -EDQUOT : -EIO;
+}
+
 /* With s->lock held: take sb off the list (the worker frees it). */
 static void unlink_locked(struct subscriptions *s, struct sub *sb)
 {
@@ -505,12 +512,12 @@ int subscriptions_create(struct subscriptions *s, json_t *body, char *id, size_t
 		return rc;
 	}
 	snprintf(id, idlen, "%s", sb->id);
-	if (persist_locked(s)) {
+	if ((rc = persist_locked(s))) {
 		/* Not on disk: not created. The worker frees it. */
 		unlink_locked(s, sb);
 		stop_worker(sb);
 		pthread_mutex_unlock(&s->lock);
-		return -EIO;
+		return persist_error(rc);
 	}
 	pthread_mutex_unlock(&s->lock);
 	log_info("events: subscription %s created for %s", id, sb->destination);
@@ -573,7 +580,7 @@ json_t *subscriptions_members(struct subscriptions *s)
 
 int subscriptions_delete(struct subscriptions *s, const char *id)
 {
-	struct sub *sb;
+	struct sub *sb, **at;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -582,19 +589,31 @@ int subscriptions_delete(struct subscriptions *s, const char *id)
 		pthread_mutex_unlock(&s->lock);
 		return -ENOENT;
 	}
-	unlink_locked(s, sb);
-	rc = persist_locked(s);
+	for (at = &s->list; *at != sb; at = &(*at)->next)
+		;
+	*at = sb->next;
+	s->count--;
+	if ((rc = persist_locked(s))) {
+		/* Still on disk, so still here: back where it was, its worker
+		 * never told to stop. */
+		*at = sb;
+		s->count++;
+		pthread_mutex_unlock(&s->lock);
+		return persist_error(rc);
+	}
 	/* The worker leaves on its own (a transfer in progress is aborted);
 	 * nobody waits for a hanging destination here. */
 	stop_worker(sb);
 	pthread_mutex_unlock(&s->lock);
 	log_info("events: subscription %s deleted", id);
-	return rc ? -EIO : 0;
+	return 0;
 }
 
 int subscriptions_resume(struct subscriptions *s, const char *id)
 {
 	struct sub *sb;
+	bool was;
+	int rc;
 
 	pthread_mutex_lock(&s->lock);
 	sb = find_locked(s, id);
@@ -603,12 +622,20 @@ int subscriptions_resume(struct subscriptions *s, const char *id)
 		return -ENOENT;
 	}
 	pthread_mutex_lock(&sb->lock);
+	was = sb->suspended;
 	sb->suspended = false;
-	pthread_cond_signal(&sb->cond);
 	pthread_mutex_unlock(&sb->lock);
-	persist_locked(s);
+	/* The worker is woken only once the file says it runs: a resume that
+	 * cannot be written is not made. */
+	rc = persist_locked(s);
+	pthread_mutex_lock(&sb->lock);
+	if (rc)
+		sb->suspended = was;
+	else
+		pthread_cond_signal(&sb->cond);
+	pthread_mutex_unlock(&sb->lock);
 	pthread_mutex_unlock(&s->lock);
-	return 0;
+	return rc ? persist_error(rc) : 0;
 }
 
 void subscriptions_stats(struct subscriptions *s, struct subscriptions_stats *out)

@@ -48,18 +48,19 @@ struct sub_error {
 
 /* Validate body and create. On success returns 0 and the new id in id;
  * on invalid input fills e and returns -EINVAL (nothing created); -ENOSPC
- * at the limit (e filled); -EIO when the set could not be persisted (nothing
- * created). */
+ * at the limit (e filled); -EDQUOT when the file system is full, -EIO when
+ * the set could not be persisted otherwise (nothing created either way). */
 int subscriptions_create(struct subscriptions *s, json_t *body, char *id, size_t idlen,
 			 struct sub_error *e);
 /* The EventDestination resource of id (new reference), or NULL. */
 json_t *subscriptions_get(struct subscriptions *s, const char *id);
 /* Members of the collection: [{"@odata.id": ...}] (new reference). */
 json_t *subscriptions_members(struct subscriptions *s);
-/* 0, -ENOENT, -EIO. */
+/* 0, -ENOENT; -EDQUOT (file system full) or -EIO when the set could not
+ * be persisted: then nothing is deleted. */
 int subscriptions_delete(struct subscriptions *s, const char *id);
 /* Resume a suspended subscription (its queued events are delivered).
- * 0 or -ENOENT. */
+ * 0, -ENOENT; -EDQUOT or -EIO as for delete: then it stays suspended. */
 int subscriptions_resume(struct subscriptions *s, const char *id);
 
 struct subscriptions_stats {

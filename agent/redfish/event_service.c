@@ -219,6 +219,16 @@ static int h_subscription_collection(const struct route_ctx *ctx, struct http_re
 	return resp->json ? 0 : -ENOMEM;
 }
 
+/* The subscription set could not be written: nothing changed. A full file
+ * system is the operator's to fix (507); anything else is ours (500). */
+static void persist_failed(struct http_response *resp, int rc)
+{
+	if (rc == -EDQUOT)
+		rf_storage_full(resp);
+	else
+		rf_internal_error(resp);
+}
+
 static int h_subscription_create(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct sub_error e;
@@ -234,8 +244,8 @@ static int h_subscription_create(const struct route_ctx *ctx, struct http_respon
 		sub_error_reply(resp, &e);
 		return 0;
 	}
-	if (rc == -EIO) {
-		rf_internal_error(resp);
+	if (rc == -EDQUOT || rc == -EIO) {
+		persist_failed(resp, rc);
 		return 0;
 	}
 	if (rc)
@@ -276,8 +286,10 @@ static int h_subscription_delete(const struct route_ctx *ctx, struct http_respon
 		rf_resource_not_found(resp, "EventDestination", id ? id : "");
 		return 0;
 	}
-	if (rc)
-		return rc;
+	if (rc) {
+		persist_failed(resp, rc);
+		return 0;
+	}
 	resp->status = 204;
 	return 0;
 }
@@ -285,11 +297,17 @@ static int h_subscription_delete(const struct route_ctx *ctx, struct http_respon
 static int h_subscription_resume(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "sub");
+	int rc;
 
 	if (!have_subscriptions(ctx, resp))
 		return 0;
-	if (subscriptions_resume(ctx->agent->subs, id ? id : "")) {
+	rc = subscriptions_resume(ctx->agent->subs, id ? id : "");
+	if (rc == -ENOENT) {
 		rf_resource_not_found(resp, "EventDestination", id ? id : "");
+		return 0;
+	}
+	if (rc) {
+		persist_failed(resp, rc);
 		return 0;
 	}
 	resp->status = 204;
