@@ -231,6 +231,12 @@ int hostcert_ensure(const char *cert_path, const char *key_path,
 		snprintf(err, errlen, "cannot write %s: %s", key_path, strerror(-rc));
 	} else if ((rc = file_write_atomic(cert_path, cert, strlen(cert), 0644))) {
 		snprintf(err, errlen, "cannot write %s: %s", cert_path, strerror(-rc));
+		/* A failed write (a full disk) leaves nothing behind, so the
+		 * next start makes a pair again rather than refusing a key
+		 * alone. Only a crash in between can leave one. */
+		if (unlink(key_path) < 0 && errno != ENOENT)
+			snprintf(err, errlen, "cannot write %s: %s; remove %s to have a new pair made",
+				 cert_path, strerror(-rc), key_path);
 	} else {
 		*created = 1;
 	}

@@ -176,6 +176,31 @@ static void test_ensure_once(void **state)
 	rmdir(dir);
 }
 
+/* A certificate that cannot be written takes its key with it: the next
+ * start makes a new pair instead of refusing a key alone. */
+static void test_ensure_failed_write_leaves_nothing(void **state)
+{
+	struct hostcert_names n = sample();
+	char dir[48], cp[80], bad[80], kp[64], err[256];
+	int created = -1;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "hc"), 0);
+	snprintf(bad, sizeof(bad), "%s/missing/server.crt", dir);
+	snprintf(cp, sizeof(cp), "%s/server.crt", dir);
+	snprintf(kp, sizeof(kp), "%s/server.key", dir);
+	assert_int_equal(hostcert_ensure(bad, kp, &n, &created, err, sizeof(err)), -ENOENT);
+	assert_int_equal(created, 0);
+	assert_non_null(strstr(err, "cannot write"));
+	assert_int_not_equal(access(kp, F_OK), 0);
+
+	assert_int_equal(hostcert_ensure(cp, kp, &n, &created, err, sizeof(err)), 0);
+	assert_int_equal(created, 1);
+	unlink(cp);
+	unlink(kp);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_certificate_contents),
 		cmocka_unit_test(test_fingerprint_matches_openssl_tool),
 		cmocka_unit_test(test_ensure_once),
+		cmocka_unit_test(test_ensure_failed_write_leaves_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
