@@ -510,6 +510,12 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 	 * of the session also stops it, more gently, when the broker ends.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != broker)
 		return 1;
+	/* The front is about to hold the TLS key, session tokens and passwords
+	 * in flight: no core file, and no other process of the user reading
+	 * its memory or /proc entries. A change of user would clear the flag
+	 * too, but under systemd's User= there is none. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return 1;
 	/* Started without root (as the service user, perhaps with CAP_NET_RAW
 	 * for the broker): nothing here needs a capability, so none reaches a
 	 * thread of the front. */
