@@ -341,6 +341,19 @@ static const char *check_reason(enum account_check st)
 	}
 }
 
+/* The user name of a failed password attempt as the log shows it: a name
+ * that is no account's is left out, since a password typed into the user
+ * field is the usual reason for one. */
+static void log_user(struct authn *a, const char *user, char *out, size_t len)
+{
+	struct account_info ai;
+
+	if (accounts_get_by_user(a->accounts, user, &ai) == 0)
+		authn_log_safe(user, out, len);
+	else
+		snprintf(out, len, "(not an account)");
+}
+
 /* One password attempt, from Basic or a session login. */
 struct attempt {
 	const char *user;
@@ -412,8 +425,8 @@ static enum authn_result password_attempt(struct authn *a, const struct attempt 
 	unsigned wait;
 	int hit;
 
-	authn_log_safe(at->user, safe, sizeof(safe));
 	if ((wait = failrate_wait(a->failures, at->peer, at->user))) {
+		log_user(a, at->user, safe, sizeof(safe));
 		log_warn("authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
 			 safe, at->peer ? at->peer : "unknown", at->how, wait);
 		return AUTHN_RATE_LIMITED;
@@ -449,7 +462,8 @@ cached:
 	if (st == ACCOUNT_OK)
 		return AUTHN_OK;
 failed:
-	failrate_fail(a->failures, at->peer, at->user);
+	log_user(a, at->user, safe, sizeof(safe));
+	failrate_fail(a->failures, at->peer, at->user, safe);
 	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,
 		 at->peer ? at->peer : "unknown", at->how, check_reason(st));
 	return AUTHN_FAILED;

@@ -146,7 +146,7 @@ unsigned failrate_wait(struct failrate *a, const char *peer, const char *user)
 	return wait;
 }
 
-void failrate_fail(struct failrate *a, const char *peer, const char *user)
+void failrate_fail(struct failrate *a, const char *peer, const char *user, const char *shown)
 {
 	unsigned char key[RL_KEY_LEN];
 	time_t now = clock_monotonic_s(a->clock);
@@ -163,12 +163,10 @@ void failrate_fail(struct failrate *a, const char *peer, const char *user)
 	}
 	e->count++;
 	if (e->count == a->per_minute) {
-		char safe[IDENTITY_NAME_MAX];
-		authn_log_safe(user, safe, sizeof(safe));
 		log_warn("authentication: %u failed password attempts for \"%s\" from %s within "
 			 "%d s; further attempts for that user from there refused for the rest of "
 			 "the minute",
-			 e->count, safe, peer ? peer : "unknown", RL_WINDOW_S);
+			 e->count, shown, peer ? peer : "unknown", RL_WINDOW_S);
 	}
 	pthread_mutex_unlock(&a->lock);
 }

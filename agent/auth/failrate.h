@@ -20,7 +20,8 @@ void failrate_free(struct failrate *f);
 
 /* Seconds the pair must wait before it may try again, 0 when it may now. */
 unsigned failrate_wait(struct failrate *f, const char *peer, const char *user);
-/* Count one failed attempt of the pair (logged when it reaches the limit). */
-void failrate_fail(struct failrate *f, const char *peer, const char *user);
+/* Count one failed attempt of the pair (logged when it reaches the limit,
+ * naming the user as shown: already made safe for the log). */
+void failrate_fail(struct failrate *f, const char *peer, const char *user, const char *shown);
 
 #endif
