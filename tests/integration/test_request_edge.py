@@ -112,11 +112,16 @@ def post_to_members(a):
     c.eq(r.status, 201, "POST to Sessions/Members creates a session")
     c.check((r.header("location") or "").startswith("/redfish/v1/SessionService/Sessions/"),
             "Location of the session")
-    r = a.curl("POST", "/redfish/v1/AccountService/Accounts/Members",
-               body={"UserName": "member", "Password": "member-password-1", "RoleId": "ReadOnly"})
-    c.eq(r.status, 201, "POST to Accounts/Members creates an account")
-    r = a.curl("GET", "/redfish/v1/AccountService/Accounts/Members")
-    c.eq(r.status, 404, "GET of .../Members is not the collection")
+    # With or without a trailing slash, as every other path.
+    for user, members in (("member", "Members"), ("member2", "Members/")):
+        uri = "/redfish/v1/AccountService/Accounts/" + members
+        r = a.curl("POST", uri, body={"UserName": user, "Password": "member-password-1",
+                                      "RoleId": "ReadOnly"})
+        c.eq(r.status, 201, "POST to Accounts/%s creates an account" % members)
+        c.check((r.header("location") or "").startswith("/redfish/v1/AccountService/Accounts/"),
+                "Location of the account")
+        r = a.curl("GET", uri)
+        c.eq(r.status, 404, "GET of .../%s is not the collection" % members)
 
 
 with Agent() as a:
