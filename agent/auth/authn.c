@@ -162,6 +162,7 @@ int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, s
 	unsigned char buf[512];
 	size_t n, dec;
 	char *colon;
+	int rc = -EINVAL;
 
 	if (strncasecmp(header, "Basic ", 6) != 0)
 		return -EINVAL;
@@ -170,20 +171,24 @@ int authn_parse_basic(const char *header, char *user, size_t ulen, char *pass, s
 		header++;
 	n = strlen(header);
 	if (n == 0 || base64_decode_into(header, n, buf, sizeof(buf) - 1, &dec))
-		return -EINVAL;
+		goto out;
 	buf[dec] = '\0';
 	if (memchr(buf, '\0', dec))
-		return -EINVAL;
+		goto out;
 	colon = strchr((char *)buf, ':');
 	if (!colon || colon == (char *)buf)
-		return -EINVAL;
+		goto out;
 	*colon = '\0';
 	if (strlen((char *)buf) >= ulen || strlen(colon + 1) >= plen)
-		return -EINVAL;
+		goto out;
 	memcpy(user, buf, strlen((char *)buf) + 1);
 	memcpy(pass, colon + 1, strlen(colon + 1) + 1);
+	rc = 0;
+out:
+	/* A refused credential is as secret as an accepted one: a password
+	 * with a NUL or too long for the field still holds a password. */
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	return rc;
 }
 
 static void credential_mac(const struct authn *a, const char *user, const char *pass,
