@@ -1,20 +1,22 @@
-"""State directory full: every change to the event
+"""State directory full, then read-only: every change to the event
 subscriptions, accounts and session settings is refused with a clear Redfish
-error and changes nothing, in memory or on disk; the agent keeps no
-descriptor per failure; with room again the same requests succeed without a
-restart.
+error (507 when full, 500 when read-only) and changes nothing, in memory or
+on disk; the agent keeps no descriptor per failure; with room again, or
+writable again, the same requests succeed without a restart.
 
 The state directory is a small tmpfs mounted for the test (root ignores
 permission bits, so a full file system and a read-only remount are the honest
-ways to make the writes fail; a read-only remount is refused while the
-audit log is open for writing there, see test_audit_unwritable). Where mounting is not permitted the test
-fails and says so."""
+ways to make the writes fail). The audit log is kept in a directory of its
+own (audit_dir): a read-only remount is refused while it is open for writing
+there, and test_audit_unwritable covers the log itself. Where mounting is
+not permitted the test fails and says so."""
 import errno
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import agentlib  # noqa: E402
@@ -68,11 +70,14 @@ def refused(a, why, status, sub_uri):
     for method, path, body in (("POST", SUBS, DEST), ("DELETE", sub_uri, None),
                                ("POST", sub_uri + "/Actions/EventDestination.ResumeSubscription", {}),
                                ("POST", ACCOUNTS, {"UserName": "late", "Password": "late-password-1",
-                                                   "RoleId": "ReadOnly"})):
+                                                   "RoleId": "ReadOnly"}),
+                               ("PATCH", "/redfish/v1/SessionService", {"SessionTimeout": 1234})):
         r = a.curl(method, path, body=body)
         c.eq(r.status, status, "%s: %s %s refused" % (why, method, path))
         c.check("error" in (r.json() if r.body else {}), "%s: %s %s: a Redfish error" % (why, method, path))
     c.eq(members(a), subs, why + ": subscriptions unchanged in memory")
+    c.check(a.curl("GET", "/redfish/v1/SessionService").json().get("SessionTimeout") != 1234,
+            why + ": session settings unchanged in memory")
     c.eq(a.curl("GET", sub_uri).status, 200, why + ": the undeleted subscription is still served")
     after = files(a.state)
     c.eq(after, before, why + ": files unchanged on disk")
@@ -81,7 +86,8 @@ def refused(a, why, status, sub_uri):
 
 
 def main():
-    a = Agent(start=False)
+    audit = tempfile.mkdtemp(prefix="cxla-audit-")
+    a = Agent(start=False, config={"audit_dir": audit})
     os.makedirs(a.state, mode=0o700, exist_ok=True)
     m = mount("-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", a.state)
     if m.returncode != 0:
@@ -114,10 +120,22 @@ def main():
             c.eq(members(a), [], "room again: gone in memory")
             c.eq(json.loads(files(a.state)["subscriptions.json"])["Subscriptions"], [],
                  "room again: gone on disk")
-            c.eq(a.curl("POST", SUBS, body=DEST).status, 201, "room again: created")
+            r = a.curl("POST", SUBS, body=DEST)
+            c.eq(r.status, 201, "room again: created")
+            sub = r.header("location")
+            sub = sub[sub.index("/redfish"):]
+
+            m = mount("-o", "remount,ro", a.state)
+            c.eq(m.returncode, 0, "state directory remounted read-only: %s" % m.stderr.strip())
+            refused(a, "read-only", 500, sub)
+            m = mount("-o", "remount,rw", a.state)
+            c.eq(m.returncode, 0, "state directory writable again: %s" % m.stderr.strip())
+            c.eq(a.curl("DELETE", sub).status, 204, "writable again: deleted")
+            c.eq(members(a), [], "writable again: gone in memory")
     finally:
         subprocess.run(["umount", "-l", a.state], capture_output=True)
         shutil.rmtree(a.tmp, ignore_errors=True)
+        shutil.rmtree(audit, ignore_errors=True)
     c.finish()
 
 
