@@ -311,16 +311,26 @@ static int persist_error(int rc)
 	return rc == -ENOSPC || rc == -EDQUOT ? -EDQUOT : -EIO;
 }
 
-/* With s->lock held: take sb off the list (the worker frees it). */
-static void unlink_locked(struct subscriptions *s, struct sub *sb)
+/* With s->lock held: take sb off the list (the worker frees it). Returns
+ * the link it was taken from, for relink_locked. */
+static struct sub **unlink_locked(struct subscriptions *s, struct sub *sb)
 {
 	for (struct sub **p = &s->list; *p; p = &(*p)->next) {
 		if (*p == sb) {
 			*p = sb->next;
 			s->count--;
-			return;
+			return p;
 		}
 	}
+	return NULL;
+}
+
+/* With s->lock held since unlink_locked: sb back where it was. */
+static void relink_locked(struct subscriptions *s, struct sub **at, struct sub *sb)
+{
+	sb->next = *at;
+	*at = sb;
+	s->count++;
 }
 
 static void stop_worker(struct sub *sb)
@@ -589,15 +599,11 @@ int subscriptions_delete(struct subscriptions *s, const char *id)
 		pthread_mutex_unlock(&s->lock);
 		return -ENOENT;
 	}
-	for (at = &s->list; *at != sb; at = &(*at)->next)
-		;
-	*at = sb->next;
-	s->count--;
+	at = unlink_locked(s, sb);
 	if ((rc = persist_locked(s))) {
 		/* Still on disk, so still here: back where it was, its worker
 		 * never told to stop. */
-		*at = sb;
-		s->count++;
+		relink_locked(s, at, sb);
 		pthread_mutex_unlock(&s->lock);
 		return persist_error(rc);
 	}
