@@ -130,7 +130,8 @@ static int prepare_trace(void)
 	}
 	rc = handover_prepare_trace(NULL, msg, sizeof(msg));
 
-	fprintf(rc ? stderr : stdout, "cxl-agent: %s\n", msg);
+	/* A warning: the agent starts all the same ("-" in the unit). */
+	fprintf(rc ? stderr : stdout, "%scxl-agent: %s\n", rc ? LOG_PREFIX_WARN : "", msg);
 	return rc ? 1 : 0;
 }
 
@@ -455,7 +456,8 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 	if (!rc)
 		rc = sandbox_broker_filter(front, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "cxl-agent: broker: %s\n", err[0] ? err : strerror(-rc));
+		fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: broker: %s\n",
+			err[0] ? err : strerror(-rc));
 		notify_failed(err[0] ? err : strerror(-rc), -rc);
 		close(fd);
 		while (waitpid(front, &status, 0) < 0 && errno == EINTR)
@@ -520,7 +522,7 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 	 * for the broker): nothing here needs a capability, so none reaches a
 	 * thread of the front. */
 	if (geteuid() != 0 && sandbox_drop(u, err, sizeof(err))) {
-		fprintf(stderr, "cxl-agent: front: %s\n", err);
+		fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: front: %s\n", err);
 		return 1;
 	}
 	if ((rc = broker_client_open(fd, &rt->broker, &devices, &cat, err, sizeof(err))) ||
@@ -530,9 +532,10 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 	    (rc = confine_front(rt, broker, u, err, sizeof(err))) ||
 	    (rc = broker_client_ready(rt->broker))) {
 		if (err[0])
-			fprintf(stderr, "cxl-agent: %s\n", err);
+			fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: %s\n", err);
 		else
-			fprintf(stderr, "cxl-agent: start-up failed: %s\n", strerror(-rc));
+			fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: start-up failed: %s\n",
+				strerror(-rc));
 		runtime_release(rt);
 		return 1;
 	}
@@ -565,7 +568,7 @@ static int split(struct runtime *rt, const struct sandbox_user *u)
 	pid_t pid, self = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		fprintf(stderr, "cxl-agent: socketpair: %s\n", strerror(errno));
+		fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: socketpair: %s\n", strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < 2; i++)
@@ -577,7 +580,7 @@ static int split(struct runtime *rt, const struct sandbox_user *u)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		fprintf(stderr, "cxl-agent: fork: %s\n", strerror(errno));
+		fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: fork: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
@@ -628,7 +631,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (opt.config_path && config_load(&rt.cfg, opt.config_path, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%s%s\n", opt.check || opt.print ? "" : LOG_PREFIX_ERROR, err);
 		notify_failed(err, EINVAL);
 		config_release(&rt.cfg);
 		return 1;
@@ -683,7 +686,8 @@ int main(int argc, char **argv)
 fail:
 	if (!err[0])
 		snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));
-	fprintf(stderr, "cxl-agent: %s\n", err);
+	/* --check-config speaks to a person at a terminal; a start, to the journal. */
+	fprintf(stderr, "%scxl-agent: %s\n", opt.check ? "" : LOG_PREFIX_ERROR, err);
 	if (!opt.check)
 		notify_failed(err, -rc);
 	runtime_release(&rt);

@@ -2,10 +2,12 @@
 for each broken reference (a user that does not exist, an emulated profile
 that does not load, a corrupt accounts file, a state directory that cannot
 be made) the check fails with a message naming it, and a real start with
-the same file fails too; a configuration the check passes starts and
-serves."""
+the same file fails too, logging why at priority err (the "<3>" journald
+reads; the check's own message is plain); a configuration the check passes
+starts and serves."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -36,8 +38,16 @@ def refused_by_check_and_start(a, name, changes, needle):
     c.check(needle in p.stderr, "%s: check names the problem (%r in %r)" % (name, needle, p.stderr))
     # The start must fail on the same thing: the check may not pass what
     # the start refuses, and here it must not refuse what the start accepts.
+    c.check(not p.stderr.startswith("<"), "%s: the check's message is plain text" % name)
     s = run(["-c", path])
     c.check(s.returncode != 0, "%s: a start fails too" % name)
+    # journald takes the syslog prefix as the line's priority: a start
+    # refused is an error there, not one more line at info.
+    lines = s.stderr.splitlines()
+    c.check(any(line.startswith("<3>") for line in lines) and
+            all(re.match(r"<[0-7]>", line) for line in lines),
+            "%s: the start logs why at priority err, every line with a priority: %r"
+            % (name, s.stderr))
 
 
 with Agent(start=False) as a:
@@ -68,6 +78,8 @@ with Agent(start=False) as a:
                                "is not a directory")
     refused_by_check_and_start(a, "badaddr.json", {"listen_addresses": ["localhost"]},
                                '"localhost" is not a numeric')
+    refused_by_check_and_start(a, "badtype.json", {"listen_addresses": "all"},
+                               "badtype.json:")
 
     os.makedirs(a.state, mode=0o700, exist_ok=True)
     with open_private(os.path.join(a.state, "accounts.json")) as f:
