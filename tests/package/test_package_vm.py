@@ -13,13 +13,22 @@ checked from the host through a port forwarded to 127.0.0.1:
   identity     both processes (the broker, main PID, and its front) run as
                cxl-agent with no capability at all, the front filtered,
                opened the kernel's /dev/cxl/mem0 (udev rule + DeviceAllow)
-  hardening    systemd-analyze security: exposure 2.0 or lower
+  hardening    systemd-analyze security: exposure 2.0 or lower; systemd-analyze
+               verify has nothing to say about the unit
   reload       systemctl reload swaps the certificate: a kept-alive
                connection goes on, a new one gets the new certificate
   restart      accounts and audit records survive systemctl restart
   bad config   a broken config.json makes systemctl start fail with
-               file:line:column in systemctl status and the journal, and
-               nothing in /var/lib/cxl-agent changes
+               file:line:column in systemctl status and the journal (at
+               priority err), nothing in /var/lib/cxl-agent changes, and the
+               restarts end at the unit's start limit instead of going on
+  upgrade      a newer build installed over the running one, with the
+               README's non-interactive conffile option: the service is
+               restarted once onto the new binary; accounts, audit records,
+               the TLS pair and the service UUID are kept; the locally edited
+               config.json is kept although the new build changes it (its
+               version left beside it as .dpkg-dist), the edited policy.json
+               silently; configure run again is quiet and changes nothing
   remove       dpkg --remove keeps /var/lib/cxl-agent; --purge deletes it
                (apt-get runs these same maintainer scripts through dpkg; in
                the guest apt-get itself cost twice what dpkg did)
@@ -33,7 +42,7 @@ usage: test_package_vm.py [host|linux-6.12]
   linux-6.12  Debian 12's 6.12 (tests/qemu/fetch-linux-6.12), whose driver
               reads them and reports trace events: install, https,
               identity, restart and events, the broker reading the trace
-              pipe it was handed
+              pipe it was handed; dpkg --remove deletes the tracefs instance
 
 The .deb is cached in the build directory (CXLA_PACKAGE_CACHE) by a hash of
 the sources it is built from (lintian runs when it is built). The root image
@@ -156,6 +165,40 @@ def build_deb():
             "" if lint.returncode == 0 else ":\n" + lint.stdout + lint.stderr)):
         open(done, "w").close()
     return deb
+
+
+def newer_build(deb, run):
+    """The same package as a newer version whose shipped config.json differs
+    from the installed one (as a release that adds a key would): what an
+    upgrade installs over a configuration the operator has edited. Made by
+    repacking, which costs a second where a second package build costs
+    minutes; dpkg compares conffiles by content, not by how they were built."""
+    tree = os.path.join(run, "newer")
+    subprocess.run(["dpkg-deb", "-R", deb, tree], check=True)
+    control = os.path.join(tree, "DEBIAN", "control")
+    text = open(control).read()
+    version = re.search(r"^Version: (.*)$", text, re.M).group(1)
+    newer = version + "+upgrade1"
+    with open(control, "w") as f:
+        f.write(re.sub(r"^Version: .*$", "Version: " + newer, text, flags=re.M))
+    conf = os.path.join(tree, "etc", "cxl-agent", "config.json")
+    cfg = json.load(open(conf))
+    with open(conf, "w") as f:
+        f.write(json.dumps(cfg, indent=4) + "\n")
+    sums = []
+    for d, dirs, files in os.walk(tree):
+        dirs[:] = sorted(x for x in dirs if x != "DEBIAN")
+        for name in sorted(files):
+            path = os.path.join(d, name)
+            with open(path, "rb") as fh:
+                sums.append("%s  %s\n" % (hashlib.md5(fh.read()).hexdigest(),
+                                          os.path.relpath(path, tree)))
+    with open(os.path.join(tree, "DEBIAN", "md5sums"), "w") as f:
+        f.writelines(sums)
+    out = os.path.join(run, "cxl-agent_%s.deb" % newer)
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "-b", tree, out], check=True,
+                   stdout=subprocess.DEVNULL)
+    return out, newer
 
 
 def deb_depends(deb):
@@ -484,6 +527,9 @@ def check_hardening(ga):
         m = re.search(r"exposure level for cxl-agent.service:\s*([0-9.]+)\s+(\w+)", out)
     check(m is not None and float(m.group(1)) <= 2.0,
           "systemd-analyze security: %s" % (out.strip() or "no output"))
+    rc, out, err = ga.run("systemd-analyze verify --man=no cxl-agent.service")
+    check(rc == 0 and not (out + err).strip(), "systemd-analyze verify: no complaint %s"
+          % (out + err).strip())
 
 
 def check_event_records(ga, port, ca, password, scenario):
@@ -627,11 +673,107 @@ def check_bad_config(ga):
         log(status)
     journal = ga.sh("journalctl -u cxl-agent --no-pager -o cat")
     check(where in journal, "the journal shows file:line:column")
-    check(ga.sh(STATE_SUM) == before, "/var/lib/cxl-agent untouched by the failed start")
+    errors = ga.sh("journalctl -u cxl-agent --no-pager -o cat -p err")
+    check(where in errors, "the journal has it at priority err (the agent's <3> prefix)")
+    # A configuration that does not load will not load on the next try
+    # either: Restart=on-failure tries again, but the unit's start limit must
+    # end it, where systemd's default (5 in 10 s) never does at RestartSec=2s.
+    deadline = time.monotonic() + 90
+    state = ""
+    while time.monotonic() < deadline:
+        state = ga.sh("systemctl show -p ActiveState -p SubState -p Result -p NRestarts "
+                      "cxl-agent")
+        if "ActiveState=failed" in state:
+            break
+        time.sleep(1)
+    limit = "Start request repeated too quickly" in ga.sh(
+        "journalctl -u cxl-agent --no-pager -o cat")
+    check("ActiveState=failed" in state and limit,
+          "the restarts stop at the start limit: %s" % " ".join(state.split()))
+    check(ga.sh(STATE_SUM) == before, "/var/lib/cxl-agent untouched by the failed starts")
     ga.put("/etc/cxl-agent/config.json", good)
     ga.sh("systemctl reset-failed cxl-agent; systemctl start cxl-agent")
     check(ga.run("systemctl is-active cxl-agent")[1].strip() == "active",
           "starts again with the good file")
+
+
+def state_digest(ga):
+    return ga.sh("cd %s && sha256sum accounts.json service-uuid tls/server.crt tls/server.key"
+                 % STATE)
+
+
+def check_upgrade(ga, port, ca, password, newer, version):
+    """A newer build over the running one, as the README says to upgrade a
+    fleet: dpkg (apt-get runs the same) with --force-confdef --force-confold
+    and no terminal to ask on."""
+    ga.put("/root/cxl-agent-newer.deb", open(newer, "rb").read())
+    config = ga.sh("sha256sum /etc/cxl-agent/config.json /etc/cxl-agent/policy.json")
+    state = state_digest(ga)
+    audit = audit_count(port, ca, password)
+    pid = ga.sh("systemctl show -p MainPID --value cxl-agent").strip()
+    cursor = re.search(r"cursor: (\S+)", ga.sh("journalctl -u cxl-agent -n 0 --show-cursor"))
+    # Without the options dpkg asks about config.json, changed on both sides,
+    # on its standard input; with none it gives up, as README.md says.
+    rc, out, err = ga.run("DEBIAN_FRONTEND=noninteractive dpkg -i /root/cxl-agent-newer.deb "
+                          "</dev/null 2>&1", timeout=180)
+    status = ga.sh("dpkg-query -W -f '${Version} ${Status}' cxl-agent").strip()
+    log("plain dpkg -i: exit %d, %s: %s" % (rc, status, " | ".join(out.strip().splitlines()[-3:])))
+    check(rc != 0 and "conffile prompt" in out, "without the options dpkg stops at the question")
+    check(ga.run("systemctl is-active cxl-agent")[1].strip() == "active",
+          "the service still runs while the upgrade is unfinished")
+    rc, out, err = ga.run("DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold "
+                          "-i /root/cxl-agent-newer.deb </dev/null 2>&1", timeout=180)
+    if not check(rc == 0, "the upgrade installs without a question (exit %d)" % rc):
+        log(out + err)
+    installed = ga.sh("dpkg-query -W -f '${Version} ${Status}' cxl-agent").strip()
+    check(installed == version + " install ok installed", "the newer version is installed: %s"
+          % installed)
+    check(ga.run("systemctl is-active cxl-agent")[1].strip() == "active", "active after the upgrade")
+    new_pid = ga.sh("systemctl show -p MainPID --value cxl-agent").strip()
+    exe = ga.run("readlink /proc/%s/exe" % new_pid)[1].strip()
+    check(new_pid != pid and exe == "/usr/sbin/cxl-agent",
+          "restarted onto the new binary (pid %s -> %s, %s)" % (pid, new_pid, exe))
+    since = "--after-cursor='%s'" % cursor.group(1) if cursor else ""
+    starts = ga.sh("journalctl -u cxl-agent --no-pager -o cat %s | grep -c 'front: running as'"
+                   " || true" % since).strip()
+    check(starts == "1", "started once by the upgrade (%s starts)" % starts)
+    check(ga.sh("sha256sum /etc/cxl-agent/config.json /etc/cxl-agent/policy.json") == config,
+          "the locally edited config.json and policy.json are kept")
+    check(ga.run("test -f /etc/cxl-agent/config.json.dpkg-dist && "
+                 "! test -e /etc/cxl-agent/policy.json.dpkg-dist")[0] == 0,
+          "the new build's config.json is left beside it as config.json.dpkg-dist")
+    check(state_digest(ga) == state, "accounts, service UUID and the TLS pair are kept")
+    wait_https(port, time.monotonic() + 30)
+    check(audit_count(port, ca, password) == audit, "audit records kept across the upgrade")
+    conn = https(port, ca)
+    st, _, _ = request(conn, "GET", "/redfish/v1/Managers/agent",
+                       auth=("operator1", "operator-password-1"))
+    check(st == 200, "the account made before the upgrade logs in after it")
+    conn.close()
+    # dpkg --configure --pending, a failed upgrade run again, dpkg-reconfigure:
+    # configure may run any number of times.
+    rc, out, err = ga.run("DPKG_MAINTSCRIPT_PACKAGE=cxl-agent DPKG_MAINTSCRIPT_NAME=postinst "
+                          "/var/lib/dpkg/info/cxl-agent.postinst configure %s 2>&1" % version)
+    check(rc == 0 and not (out + err).strip(), "configure run again succeeds quietly: %r"
+          % (out + err).strip())
+    users = ga.sh("grep -c '^cxl-agent:' /etc/passwd; grep -c '^cxl-agent:' /etc/group").split()
+    check(users == ["1", "1"], "one cxl-agent user and group (%s)" % users)
+    check(ga.run("systemctl is-active cxl-agent")[1].strip() == "active",
+          "active after configure ran again")
+    check(ga.sh("sha256sum /etc/cxl-agent/config.json /etc/cxl-agent/policy.json") == config
+          and state_digest(ga) == state, "configure run again changes no file")
+
+
+TRACE_INSTANCE = "/sys/kernel/tracing/instances/cxl-agent"
+
+
+def check_remove_instance(ga):
+    """Removing the package takes the tracefs instance the unit's privileged
+    step made: nothing reads it any more."""
+    check(ga.run("test -d %s" % TRACE_INSTANCE)[0] == 0, "the tracefs instance exists")
+    ga.sh("dpkg --remove cxl-agent >/dev/null 2>&1")
+    check(ga.run("test -e %s" % TRACE_INSTANCE)[0] != 0,
+          "dpkg --remove deletes the tracefs instance")
 
 
 def check_remove_purge(ga):
@@ -690,6 +832,7 @@ def main():
     serial = os.path.join(run, "serial.log")
     try:
         deb = build_deb()
+        newer, newer_version = newer_build(deb, run) if scenario == "host" else (None, None)
         image = root_image(kver, deb_depends(deb), modroot)
         overlay = os.path.join(run, "overlay.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image,
@@ -720,7 +863,10 @@ def main():
         check_event_records(ga, port, ca, password, scenario)
         if scenario == "host":
             check_bad_config(ga)
+            check_upgrade(ga, port, ca, password, newer, newer_version)
             check_remove_purge(ga)
+        else:
+            check_remove_instance(ga)
         # No D-Bus in this root, so guest-shutdown would do nothing; the
         # guest may go before the reply, and QEMU exits (-no-reboot).
         try:
