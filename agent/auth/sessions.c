@@ -1,6 +1,7 @@
 #include "auth/sessions.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -98,7 +99,8 @@ static int load_settings(const char *path, unsigned *timeout, char *err, size_t 
 {
 	struct jm_value v[SET__N];
 	struct jsonfile jf;
-	int rc = jsonfile_load(path, SETTINGS_FILE_MAX, &jf, err, errlen);
+	/* Not followed out of the state directory, which the service user owns. */
+	int rc = jsonfile_load_flags(path, O_NOFOLLOW, SETTINGS_FILE_MAX, &jf, err, errlen);
 
 	*timeout = 0;
 	if (rc == -ENOENT) {

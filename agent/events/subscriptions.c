@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "events/messages.h"
 #include "events/sub_validate.h"
 #include "util/fileio.h"
+#include "util/jsonfile.h"
 #include "util/log.h"
 
 #define FILE_MAX (4u << 20)
@@ -666,22 +668,23 @@ void subscriptions_stats(struct subscriptions *s, struct subscriptions_stats *ou
 
 static int load(struct subscriptions *s, char *err, size_t errlen)
 {
-	json_error_t je;
-	json_t *doc, *arr, *item;
+	struct jsonfile jf;
+	json_t *arr, *item;
 	size_t i;
-	int rc = 0;
+	/* Never waited on (a FIFO is refused, not read), and never followed
+	 * out of the state directory, which belongs to the service user. */
+	int rc = jsonfile_load_flags(s->path, O_NOFOLLOW, FILE_MAX, &jf, err, errlen);
 
-	doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
-		if (access(s->path, F_OK) != 0)
-			return 0;
-		snprintf(err, errlen, "%s:%d:%d: %s", s->path, je.line, je.column, je.text);
-		return -EINVAL;
+	if (rc == -ENOENT) {
+		err[0] = '\0';
+		return 0;
 	}
-	arr = json_object_get(doc, "Subscriptions");
+	if (rc)
+		return rc;
+	arr = json_object_get(jf.root, "Subscriptions");
 	if (!json_is_array(arr)) {
 		snprintf(err, errlen, "%s: \"Subscriptions\" must be an array", s->path);
-		json_decref(doc);
+		jsonfile_release(&jf);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -710,7 +713,7 @@ static int load(struct subscriptions *s, char *err, size_t errlen)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	json_decref(doc);
+	jsonfile_release(&jf);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 """Start-up refuses what it must not accept or repair, at once and with a
 message that names the file: a FIFO (or anything but a regular file) in the
-place of the audit log, the accounts file or the catalogue (the start used
-to hang on a FIFO for ever); an accounts file with a malformed hash, a bad
+place of the audit log, the accounts file, the event subscriptions, the
+session settings or the catalogue (the start used to hang on a FIFO for
+ever), and a symbolic link in the place of a state file; an accounts file with a malformed hash, a bad
 user name, a cost of 10 million iterations, no account at all (it used to be
 silently re-populated and rewritten) or mode 0644; a service-uuid file that
 holds no UUID (it used to be silently replaced). Nothing refused is
@@ -78,6 +79,21 @@ with Agent(start=False) as a:
         f.write("garbage\n")
     refused(a, "garbage service-uuid", [uuid, "holds no UUID"], uuid)
     os.unlink(uuid)
+
+    # The event subscriptions and the session settings are read by the front
+    # like the accounts: a FIFO is refused, not waited on (the start hung on
+    # one for ever), and a link out of the state directory is not followed.
+    elsewhere = os.path.join(a.tmp, "elsewhere.json")
+    with open_private(elsewhere) as f:
+        f.write('{"Version": 1, "Subscriptions": [], "SessionTimeout": 900}')
+    for name in ("subscriptions.json", "session-service.json"):
+        path = os.path.join(a.state, name)
+        os.mkfifo(path, 0o600)
+        refused(a, "FIFO " + name, [path, "not a regular file"], path)
+        os.unlink(path)
+        os.symlink(elsewhere, path)
+        refused(a, "symbolic link " + name, [path, "symbolic link"], path)
+        os.unlink(path)
 
     audit = os.path.join(a.state, "audit")
     # The broker opens the audit log while the front reads the accounts: the
