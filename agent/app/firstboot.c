@@ -45,7 +45,10 @@ static int generate_pair(const struct config *cfg, const char *cert, const char 
 	}
 	if ((rc = hostcert_ensure(cert, key, &names, &created, err, errlen)))
 		return rc;
-	if (created)
+	if (created == 2)
+		log_info("no tls_certificate configured: %s had no certificate (a start ended "
+			 "before writing it); made one for that key", key);
+	else if (created)
 		log_info("no tls_certificate configured: created a self-signed certificate for %s and %zu address(es)",
 			 names.dns[0], names.nip);
 	return 0;

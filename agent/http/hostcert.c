@@ -148,42 +148,57 @@ static char *bio_text(BIO *bio)
 	return out;
 }
 
-int hostcert_create(const struct hostcert_names *names, unsigned days, char **cert_pem,
-		    char **key_pem, char *err, size_t errlen)
+/* A certificate for key (new PEM in *cert_pem) and, with key_pem set, the
+ * key as new PEM in *key_pem. Returns 0 or -errno. */
+static int certify(EVP_PKEY *key, const struct hostcert_names *names, unsigned days,
+		   char **cert_pem, char **key_pem)
 {
 	char san[HOSTCERT_MAX_DNS * 260 + HOSTCERT_MAX_IP * 70];
-	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	BIO *cb = NULL, *kb = NULL;
 	int rc;
 
-	*cert_pem = *key_pem = NULL;
-	if (names->ndns == 0 || san_text(names, san, sizeof(san))) {
-		snprintf(err, errlen, "no host name to certify");
+	if (names->ndns == 0 || san_text(names, san, sizeof(san)))
 		return -EINVAL;
-	}
 	rc = -ENOMEM;
-	if (!(key = EVP_EC_gen("P-256")) || !(x = X509_new()))
+	if (!(x = X509_new()))
 		goto out;
 	if ((rc = fill_cert(x, key, names, days, san)))
 		goto out;
 	rc = -ENOMEM;
-	if (!(cb = BIO_new(BIO_s_mem())) || !(kb = BIO_new(BIO_s_secmem())) ||
-	    !PEM_write_bio_X509(cb, x) ||
-	    !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
-	    !(*cert_pem = bio_text(cb)) || !(*key_pem = bio_text(kb)))
+	if (!(cb = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(cb, x) ||
+	    !(*cert_pem = bio_text(cb)))
+		goto out;
+	if (key_pem && (!(kb = BIO_new(BIO_s_secmem())) ||
+			!PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
+			!(*key_pem = bio_text(kb))))
 		goto out;
 	rc = 0;
 out:
+	BIO_free(cb);
+	BIO_free(kb); /* secure memory: cleansed when freed */
+	X509_free(x);
+	return rc;
+}
+
+int hostcert_create(const struct hostcert_names *names, unsigned days, char **cert_pem,
+		    char **key_pem, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	*cert_pem = *key_pem = NULL;
+	if (names->ndns == 0) {
+		snprintf(err, errlen, "no host name to certify");
+		return -EINVAL;
+	}
+	rc = (key = EVP_EC_gen("P-256")) ? certify(key, names, days, cert_pem, key_pem) : -ENOMEM;
 	if (rc) {
 		snprintf(err, errlen, "cannot create a self-signed certificate: %s", strerror(-rc));
 		free(*cert_pem);
 		tls_free_secret(*key_pem);
 		*cert_pem = *key_pem = NULL;
 	}
-	BIO_free(cb);
-	BIO_free(kb); /* secure memory: cleansed when freed */
-	X509_free(x);
 	EVP_PKEY_free(key);
 	return rc;
 }
@@ -206,6 +221,43 @@ int hostcert_fingerprint(const char *pem, char *out, size_t len)
 	return rc;
 }
 
+/* The key written by a start that ended before its certificate (a crash
+ * between the two writes) gets the certificate it lacked: made from that
+ * key, it cannot be mismatched with it. */
+static int certify_lone_key(const char *cert_path, const char *key_path,
+			    const struct hostcert_names *names, char *err, size_t errlen)
+{
+	char *pem = NULL, *cert = NULL;
+	size_t len;
+	BIO *bio;
+	EVP_PKEY *key = NULL;
+	int rc = file_read_all(key_path, 64u << 10, &pem, &len);
+
+	if (rc) {
+		snprintf(err, errlen, "%s exists without %s and cannot be read: %s", key_path,
+			 cert_path, strerror(-rc));
+		return rc;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)))
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	tls_free_secret(pem);
+	if (!key) {
+		snprintf(err, errlen, "%s exists without %s and holds no private key; remove it "
+			 "to have a new pair made", key_path, cert_path);
+		return -EINVAL;
+	}
+	rc = certify(key, names, HOSTCERT_VALID_DAYS, &cert, NULL);
+	EVP_PKEY_free(key);
+	if (rc)
+		snprintf(err, errlen, "cannot create a certificate for %s: %s", key_path,
+			 strerror(-rc));
+	else if ((rc = file_write_atomic(cert_path, cert, strlen(cert), 0644)))
+		snprintf(err, errlen, "cannot write %s: %s", cert_path, strerror(-rc));
+	free(cert);
+	return rc;
+}
+
 int hostcert_ensure(const char *cert_path, const char *key_path,
 		    const struct hostcert_names *names, int *created, char *err, size_t errlen)
 {
@@ -217,23 +269,29 @@ int hostcert_ensure(const char *cert_path, const char *key_path,
 	*created = 0;
 	if (have_cert && have_key)
 		return 0;
-	if (have_cert || have_key) {
+	if (have_key) {
+		if ((rc = certify_lone_key(cert_path, key_path, names, err, errlen)))
+			return rc;
+		*created = 2;
+		return 0;
+	}
+	if (have_cert) {
 		snprintf(err, errlen, "%s exists without %s; remove it to have a new pair made",
-			 have_cert ? cert_path : key_path, have_cert ? key_path : cert_path);
+			 cert_path, key_path);
 		return -EEXIST;
 	}
 	if ((rc = hostcert_create(names, HOSTCERT_VALID_DAYS, &cert, &key, err, errlen)))
 		return rc;
 	/* The key first: a crash in between leaves a key alone, which the next
-	 * start reports instead of pairing it with some other certificate. */
+	 * start certifies, never pairing it with some other certificate. */
 	rc = file_write_atomic(key_path, key, strlen(key), 0600);
 	if (rc) {
 		snprintf(err, errlen, "cannot write %s: %s", key_path, strerror(-rc));
 	} else if ((rc = file_write_atomic(cert_path, cert, strlen(cert), 0644))) {
 		snprintf(err, errlen, "cannot write %s: %s", cert_path, strerror(-rc));
 		/* A failed write (a full disk) leaves nothing behind, so the
-		 * next start makes a pair again rather than refusing a key
-		 * alone. Only a crash in between can leave one. */
+		 * next start makes a whole pair afresh. Only a crash in
+		 * between leaves a key alone. */
 		if (unlink(key_path) < 0 && errno != ENOENT)
 			snprintf(err, errlen, "cannot write %s: %s; remove %s to have a new pair made",
 				 cert_path, strerror(-rc), key_path);

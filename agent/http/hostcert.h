@@ -33,8 +33,10 @@ int hostcert_create(const struct hostcert_names *names, unsigned days, char **ce
 int hostcert_fingerprint(const char *pem, char *out, size_t len);
 
 /* Leave an existing pair alone (*created = 0); with neither file present,
- * create both (key mode 0600, written first) and set *created = 1. Only one
- * of the two present is an error: the other is never overwritten. */
+ * create both (key mode 0600, written first) and set *created = 1. A key
+ * alone (a start that ended between the two writes) gets a certificate made
+ * for it (*created = 2); a certificate alone is an error, and no key is made
+ * to go with it. */
 int hostcert_ensure(const char *cert_path, const char *key_path,
 		    const struct hostcert_names *names, int *created, char *err, size_t errlen);
 

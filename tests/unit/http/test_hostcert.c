@@ -1,6 +1,7 @@
 /* The host's self-signed certificate: an EC P-256 key, the host's names and
  * addresses as SANs, a leaf for server authentication, a fingerprint equal to
- * what the openssl tool prints, and files made once and never overwritten. */
+ * what the openssl tool prints, files made once and never overwritten, and a key left alone by a crash
+ * certified rather than refused. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +177,57 @@ static void test_ensure_once(void **state)
 	rmdir(dir);
 }
 
+/* A start that ended between the key and the certificate left a key alone:
+ * the next start makes the certificate for that very key (it used to refuse
+ * to start until the key was removed by hand). A file that holds no key is
+ * still refused, and left as it was. */
+static void test_ensure_lone_key_is_certified(void **state)
+{
+	struct hostcert_names n = sample();
+	char dir[48], cp[64], kp[64], err[256];
+	char *key_before = NULL, *key_after = NULL, *cert = NULL;
+	size_t len;
+	int created = -1;
+	BIO *b;
+	EVP_PKEY *pk;
+	X509 *x;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "hc"), 0);
+	snprintf(cp, sizeof(cp), "%s/server.crt", dir);
+	snprintf(kp, sizeof(kp), "%s/server.key", dir);
+	assert_int_equal(hostcert_ensure(cp, kp, &n, &created, err, sizeof(err)), 0);
+	assert_int_equal(unlink(cp), 0);
+	assert_int_equal(file_read_all(kp, 1 << 16, &key_before, &len), 0);
+
+	assert_int_equal(hostcert_ensure(cp, kp, &n, &created, err, sizeof(err)), 0);
+	assert_int_equal(created, 2);
+	assert_int_equal(file_read_all(kp, 1 << 16, &key_after, &len), 0);
+	assert_string_equal(key_before, key_after);
+	assert_int_equal(file_read_all(cp, 1 << 16, &cert, &len), 0);
+	x = parse(cert);
+	b = BIO_new_mem_buf(key_after, -1);
+	pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	assert_non_null(pk);
+	assert_int_equal(X509_check_private_key(x, pk), 1);
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+	X509_free(x);
+
+	/* A key file that holds no key is refused; nothing is written. */
+	assert_int_equal(unlink(cp), 0);
+	assert_int_equal(file_write_atomic(kp, "torn", 4, 0600), 0);
+	assert_int_equal(hostcert_ensure(cp, kp, &n, &created, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, kp));
+	assert_non_null(strstr(err, "holds no private key"));
+	assert_int_not_equal(access(cp, F_OK), 0);
+	free(key_before);
+	free(key_after);
+	free(cert);
+	unlink(kp);
+	rmdir(dir);
+}
+
 /* A certificate that cannot be written takes its key with it: the next
  * start makes a new pair instead of refusing a key alone. */
 static void test_ensure_failed_write_leaves_nothing(void **state)
@@ -209,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_matches_openssl_tool),
 		cmocka_unit_test(test_ensure_once),
 		cmocka_unit_test(test_ensure_failed_write_leaves_nothing),
+		cmocka_unit_test(test_ensure_lone_key_is_certified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
