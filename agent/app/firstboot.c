@@ -103,6 +103,9 @@ int firstboot_admin(const struct config *cfg, struct accounts *a, const char *gi
 
 	if (generated && genlen)
 		generated[0] = '\0';
+	/* A copy a crash left before its rename holds a password nobody needs. */
+	if (config_state_path(cfg, FIRSTBOOT_PASSWORD_FILE, file, sizeof(file)) == 0)
+		file_remove_stale_temporaries(file);
 	if ((rc = has_accounts(a, &any)) || any)
 		return rc;
 	if (!given) {

@@ -2,7 +2,6 @@
  * column" errors, and the atomic rewrite. */
 #include "auth/accounts.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -246,38 +245,6 @@ int acct_save_locked(struct accounts *a)
 	return rc == -ENOSPC ? -EDQUOT : rc;
 }
 
-/* A crash between mkstemp and rename leaves "<file>.tmp.XXXXXX" behind; the
- * real file is intact (rename is atomic), so the leftovers only take space. */
-static void remove_stale_temporaries(const char *path)
-{
-	char dir[4096], prefix[512];
-	const char *slash = strrchr(path, '/');
-	DIR *d;
-	struct dirent *e;
-
-	if (slash) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-		if (!dir[0])
-			snprintf(dir, sizeof(dir), "/");
-	} else {
-		snprintf(dir, sizeof(dir), ".");
-	}
-	snprintf(prefix, sizeof(prefix), "%s.tmp.", slash ? slash + 1 : path);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char full[4096 + 512];
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(e->d_name) != strlen(prefix) + 6)
-			continue;
-		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
-		if (unlink(full) == 0)
-			log_info("removed %s left by an interrupted rewrite", full);
-	}
-	closedir(d);
-}
-
 /* Read a's file into a; a missing file leaves it empty. */
 static int load_file(struct accounts *a, char *err, size_t errlen)
 {
@@ -312,7 +279,7 @@ int accounts_open(const char *path, unsigned iterations, struct accounts **out, 
 
 	if (!a)
 		return -ENOMEM;
-	remove_stale_temporaries(path);
+	file_remove_stale_temporaries(path);
 	rc = load_file(a, err, errlen);
 	if (rc) {
 		accounts_free(a);

@@ -126,6 +126,7 @@ int sessions_open_store(struct sessions *s, const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
+	file_remove_stale_temporaries(path);
 	if ((rc = load_settings(path, &timeout, err, errlen))) {
 		free(copy);
 		return rc;

@@ -49,9 +49,10 @@ static int read_id_bound(const char *path, unsigned *out)
 	char *text = NULL, *end;
 	size_t len;
 	unsigned long v;
-	int rc = file_read_all(path, 32, &text, &len);
+	int rc;
 
-	if (rc == -ENOENT) {
+	file_remove_stale_temporaries(path);
+	if ((rc = file_read_all(path, 32, &text, &len)) == -ENOENT) {
 		*out = 1;
 		return 0;
 	}

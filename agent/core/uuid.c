@@ -29,6 +29,7 @@ int service_uuid_load(const char *path, char *out, size_t len)
 
 	if (len < 37)
 		return -ENOSPC;
+	file_remove_stale_temporaries(path);
 	rc = file_read_all(path, 64, &text, &n);
 	if (!rc && valid(text)) {
 		memcpy(out, text, 36);

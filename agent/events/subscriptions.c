@@ -673,8 +673,10 @@ static int load(struct subscriptions *s, char *err, size_t errlen)
 	size_t i;
 	/* Never waited on (a FIFO is refused, not read), and never followed
 	 * out of the state directory, which belongs to the service user. */
-	int rc = jsonfile_load_flags(s->path, O_NOFOLLOW, FILE_MAX, &jf, err, errlen);
+	int rc;
 
+	file_remove_stale_temporaries(s->path);
+	rc = jsonfile_load_flags(s->path, O_NOFOLLOW, FILE_MAX, &jf, err, errlen);
 	if (rc == -ENOENT) {
 		err[0] = '\0';
 		return 0;

@@ -262,11 +262,15 @@ int hostcert_ensure(const char *cert_path, const char *key_path,
 		    const struct hostcert_names *names, int *created, char *err, size_t errlen)
 {
 	struct stat st;
-	int have_cert = stat(cert_path, &st) == 0, have_key = stat(key_path, &st) == 0;
+	int have_cert, have_key;
 	char *cert = NULL, *key = NULL;
 	int rc;
 
 	*created = 0;
+	file_remove_stale_temporaries(cert_path);
+	file_remove_stale_temporaries(key_path);
+	have_cert = stat(cert_path, &st) == 0;
+	have_key = stat(key_path, &st) == 0;
 	if (have_cert && have_key)
 		return 0;
 	if (have_key) {

@@ -1,5 +1,6 @@
 #include "util/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/log.h"
 
 int fd_write_all(int fd, const void *data, size_t len)
 {
@@ -72,6 +75,40 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return rc;
 	}
 	return fsync_parent(path);
+}
+
+int file_remove_stale_temporaries(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 1], full[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t plen;
+	int removed = 0;
+	DIR *d;
+	struct dirent *e;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (snprintf(prefix, sizeof(prefix), "%s.tmp.", base) >= (int)sizeof(prefix))
+		return 0;
+	plen = strlen(prefix);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d))) {
+		/* mkostemp's six characters, nothing else */
+		if (strncmp(e->d_name, prefix, plen) != 0 || strlen(e->d_name) != plen + 6)
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) >= (int)sizeof(full))
+			continue;
+		if (unlink(full) == 0) {
+			log_info("removed %s left by an interrupted rewrite", full);
+			removed++;
+		}
+	}
+	closedir(d);
+	return removed;
 }
 
 /* read() that retries on EINTR. */

@@ -11,6 +11,12 @@
  * and the temporary file is removed. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Remove the "<path>.tmp.XXXXXX" files that a crash inside
+ * file_write_atomic left beside path (path itself is intact: the rename is
+ * atomic), so that crashes do not pile them up. Only for a start-up, before
+ * anything writes path. Returns how many were removed. */
+int file_remove_stale_temporaries(const char *path);
+
 /* Read a whole file of at most max bytes into a new NUL-terminated buffer.
  * Returns 0 or -errno (-EFBIG when larger than max, -EINVAL for anything but
  * a regular file, which is never waited on: a FIFO does not block). */

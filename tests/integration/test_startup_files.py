@@ -2,11 +2,12 @@
 message that names the file: a FIFO (or anything but a regular file) in the
 place of the audit log, the accounts file, the event subscriptions, the
 session settings or the catalogue (the start used to hang on a FIFO for
-ever), and a symbolic link in the place of a state file; an accounts file with a malformed hash, a bad
-user name, a cost of 10 million iterations, no account at all (it used to be
-silently re-populated and rewritten) or mode 0644; a service-uuid file that
-holds no UUID (it used to be silently replaced). Nothing refused is
-rewritten."""
+ever), and a symbolic link in the place of a state file; an accounts file
+with a malformed hash, a bad user name, a cost of 10 million iterations, no
+account at all (it used to be silently re-populated and rewritten) or mode
+0644; a service-uuid file that holds no UUID (it used to be silently
+replaced). Nothing refused is rewritten. Temporary files a crash left beside
+any state file are removed."""
 import json
 import os
 import subprocess
@@ -119,9 +120,31 @@ with Agent(start=False) as a:
     with open(a.config_path, "w") as f:
         json.dump(cfg, f)
 
+    # What a crash inside a rewrite leaves (the temporary copy, before its
+    # rename) is removed at the next start, for every state file rewritten
+    # so: they used to pile up, one per crash. A name that only looks alike
+    # is not touched.
+    with open_private(os.path.join(a.state, "session-service.json")) as f:
+        f.write('{"SessionTimeout": 900}')
+    names = ["accounts.json", "subscriptions.json", "session-service.json", "task-id",
+             "service-uuid", "initial-admin-password"]
+    for n in names:
+        with open_private(os.path.join(a.state, n + ".tmp.Ab3dEf")) as f:
+            f.write("{")
+    keep = os.path.join(a.state, "subscriptions.json.tmp.other-name")
+    with open_private(keep) as f:
+        f.write("{")
+
     # With every file in order the same state starts and serves.
     a.expect_clean_exit = True
     a.start()
     c.eq(a.curl("GET", "/redfish/v1/Systems", user=("admin", "admin-password-1")).status, 200,
          "the agent starts with the files in order")
+    left = sorted(n for n in os.listdir(a.state) if ".tmp." in n)
+    c.eq(left, [os.path.basename(keep)], "temporary files left by a crash are removed at start")
+    for n in names:
+        c.check("removed %s.tmp.Ab3dEf" % os.path.join(a.state, n) in a.logtext(),
+                "the log says %s's leftover was removed" % n)
+    c.eq(a.curl("GET", "/redfish/v1/SessionService", user=("admin", "admin-password-1")).json().get("SessionTimeout"), 900,
+         "the kept session settings are read")
 c.finish()

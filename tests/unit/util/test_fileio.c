@@ -205,6 +205,33 @@ static void test_write_atomic_failures(void **state)
 	rmdir(isdir);
 }
 
+/* What a crash between mkostemp and rename leaves is removed at the next
+ * start: only "<name>.tmp." and six characters, never the file itself, a
+ * longer name or another file's leftovers. */
+static void test_remove_stale_temporaries(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = in(f, "state.json");
+
+	write_plain(path, "kept");
+	write_plain(in(f, "state.json.tmp.Ab3dEf"), "{");
+	write_plain(in(f, "state.json.tmp.XyZ123"), "");
+	write_plain(in(f, "state.json.tmp.longer-name"), "{");
+	write_plain(in(f, "other.json.tmp.Ab3dEf"), "{");
+	assert_int_equal(file_remove_stale_temporaries(path), 2);
+	assert_int_not_equal(access(in(f, "state.json.tmp.Ab3dEf"), F_OK), 0);
+	assert_int_not_equal(access(in(f, "state.json.tmp.XyZ123"), F_OK), 0);
+	assert_int_equal(access(in(f, "state.json.tmp.longer-name"), F_OK), 0);
+	assert_int_equal(access(in(f, "other.json.tmp.Ab3dEf"), F_OK), 0);
+	assert_contents(path, "kept");
+	assert_int_equal(file_remove_stale_temporaries(path), 0);
+	/* a directory that does not exist has nothing to remove */
+	assert_int_equal(file_remove_stale_temporaries(in(f, "missing/state.json")), 0);
+	unlink(in(f, "state.json.tmp.longer-name"));
+	unlink(in(f, "other.json.tmp.Ab3dEf"));
+	unlink(path);
+}
+
 static void test_read_all(void **state)
 {
 	struct fixture *f = *state;
@@ -347,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic_new_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_stale_temporaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all, setup, teardown),
 		cmocka_unit_test(test_read_all_proc),
 		cmocka_unit_test_setup_teardown(test_read_all_directory, setup, teardown),
