@@ -3,13 +3,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "events/bus.h"
 #include "events/filter.h"
@@ -666,16 +666,58 @@ void subscriptions_stats(struct subscriptions *s, struct subscriptions_stats *ou
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A stored Id as this file writes them: a decimal number from 1, without
+ * sign or leading zero, below UINT_MAX so that the next one still fits. */
+static int stored_id(const char *id, unsigned *out)
+{
+	size_t len = id ? strlen(id) : 0;
+	unsigned long long n;
+
+	if (len == 0 || len > 10 || id[0] == '0' || strspn(id, "0123456789") != len ||
+	    (n = strtoull(id, NULL, 10)) >= UINT_MAX)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* One stored entry: what a create request is checked for, and the Id and
+ * Suspended that only the file holds. */
+static int load_one(struct subscriptions *s, json_t *item, struct sub_error *e)
+{
+	const char *id = json_string_value(json_object_get(item, "Id"));
+	json_t *susp = json_object_get(item, "Suspended");
+	struct sub *sb = NULL;
+	unsigned n = 0;
+	int rc = sub_parse(item, true, &sb, e);
+
+	if (rc)
+		return rc;
+	if (stored_id(id, &n) || find_locked(s, id))
+		rc = -EINVAL, e->message_id = "bad or duplicate Id", e->nargs = 0;
+	else if (susp && !json_is_boolean(susp))
+		rc = -EINVAL, e->message_id = "Suspended is not true or false", e->nargs = 0;
+	if (rc) {
+		sub_free(sb);
+		return rc;
+	}
+	snprintf(sb->id, sizeof(sb->id), "%s", id);
+	if (n >= s->next_id)
+		s->next_id = n + 1;
+	if ((rc = start_locked(s, sb)))
+		sub_free(sb);
+	return rc;
+}
+
 static int load(struct subscriptions *s, char *err, size_t errlen)
 {
 	struct jsonfile jf;
-	json_t *arr, *item;
+	json_t *arr, *item, *version;
 	size_t i;
-	/* Never waited on (a FIFO is refused, not read), and never followed
-	 * out of the state directory, which belongs to the service user. */
 	int rc;
 
 	file_remove_stale_temporaries(s->path);
+	/* Never waited on (a FIFO is refused, not read), and never followed
+	 * out of the state directory, which belongs to the service user. */
 	rc = jsonfile_load_flags(s->path, O_NOFOLLOW, FILE_MAX, &jf, err, errlen);
 	if (rc == -ENOENT) {
 		err[0] = '\0';
@@ -683,34 +725,23 @@ static int load(struct subscriptions *s, char *err, size_t errlen)
 	}
 	if (rc)
 		return rc;
+	version = json_object_get(jf.root, "Version");
 	arr = json_object_get(jf.root, "Subscriptions");
-	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "%s: \"Subscriptions\" must be an array", s->path);
+	if (!json_is_array(arr) || !json_is_integer(version) || json_integer_value(version) != 1) {
+		snprintf(err, errlen, "%s: %s", s->path,
+			 json_is_array(arr) ? "unsupported \"Version\" (expected 1)"
+					    : "\"Subscriptions\" must be an array");
 		jsonfile_release(&jf);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&s->lock);
 	json_array_foreach(arr, i, item) {
-		struct sub_error e;
-		struct sub *sb = NULL;
-		const char *id = json_string_value(json_object_get(item, "Id"));
-		unsigned long n = id ? strtoul(id, NULL, 10) : 0;
+		struct sub_error e = { 0 };
 
-		rc = sub_parse(item, true, &sb, &e);
-		if (!rc && (!id || n == 0 || strlen(id) >= sizeof(sb->id) || find_locked(s, id)))
-			rc = -EINVAL, e.message_id = "bad or duplicate Id", e.nargs = 0;
-		if (!rc) {
-			snprintf(sb->id, sizeof(sb->id), "%s", id);
-			if (n >= s->next_id)
-				s->next_id = (unsigned)n + 1;
-			rc = start_locked(s, sb);
-		}
-		if (rc) {
+		if ((rc = load_one(s, item, &e))) {
 			snprintf(err, errlen, "%s: subscription %zu: %s%s%s", s->path, i,
 				 e.message_id ? e.message_id : strerror(-rc), e.nargs ? " " : "",
 				 e.nargs ? e.args[0] : "");
-			if (sb)
-				sub_free(sb);
 			break;
 		}
 	}

@@ -6,8 +6,9 @@ ever), and a symbolic link in the place of a state file; an accounts file
 with a malformed hash, a bad user name, a cost of 10 million iterations, no
 account at all (it used to be silently re-populated and rewritten) or mode
 0644; a service-uuid file that holds no UUID (it used to be silently
-replaced). Nothing refused is rewritten. Temporary files a crash left beside
-any state file are removed."""
+replaced); a subscriptions file with an Id, a Suspended or a Version the
+agent never writes. Nothing refused is rewritten. Temporary files a crash
+left beside any state file are removed."""
 import json
 import os
 import subprocess
@@ -95,6 +96,27 @@ with Agent(start=False) as a:
         os.symlink(elsewhere, path)
         refused(a, "symbolic link " + name, [path, "symbolic link"], path)
         os.unlink(path)
+
+    # A subscriptions file holds only what the agent writes there: an Id
+    # that is not a plain decimal below 2^32 - 1 (one that wrapped the next
+    # Id to 0 was accepted, and then an Id given twice), a Suspended that is
+    # not a boolean or another Version is refused, not guessed at.
+    subs = os.path.join(a.state, "subscriptions.json")
+    good = {"Destination": "https://127.0.0.1:9/x", "Protocol": "Redfish", "Id": "1",
+            "Suspended": False}
+    for what, doc, needle in [
+            ("Id 4294967295", {"Version": 1, "Subscriptions": [dict(good, Id="4294967295")]},
+             "bad or duplicate Id"),
+            ("Id -1", {"Version": 1, "Subscriptions": [dict(good, Id="-1")]}, "bad or duplicate Id"),
+            ("Id 1abc", {"Version": 1, "Subscriptions": [dict(good, Id="1abc")]},
+             "bad or duplicate Id"),
+            ("Suspended a string", {"Version": 1, "Subscriptions": [dict(good, Suspended="yes")]},
+             "Suspended is not true or false"),
+            ("Version 7", {"Version": 7, "Subscriptions": [good]}, "unsupported \"Version\"")]:
+        with open_private(subs) as f:
+            json.dump(doc, f)
+        refused(a, "subscriptions " + what, [subs, needle], subs)
+    os.unlink(subs)
 
     audit = os.path.join(a.state, "audit")
     # The broker opens the audit log while the front reads the accounts: the
