@@ -586,7 +586,7 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 {
 	struct broker *b = calloc(1, sizeof(*b));
-	bool told = false, reaped = false;
+	bool told = false, reaped = false, own;
 	int status = 0, rc;
 
 	if (!b) {
@@ -615,6 +615,9 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 			kill(front, SIGTERM);
 		reap(front, &status, true);
 	}
+	/* The session ended without an error of the broker's and without a
+	 * stop request: the front went on its own. */
+	own = !told && rc == 0;
 	close(fd);
 	pthread_mutex_destroy(&b->send_lock);
 	pthread_mutex_destroy(&b->bg_lock);
@@ -625,5 +628,9 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 		log_error("the front was killed by signal %d", WTERMSIG(status));
 	else if (WIFEXITED(status) && WEXITSTATUS(status))
 		log_error("the front exited with status %d", WEXITSTATUS(status));
+	else if (own)
+		/* A signal sent to the front alone: the exit status below is
+		 * a failure, so the service manager restarts both. */
+		log_error("the front stopped without the broker asking it to: stopping too");
 	return told && rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -3,7 +3,8 @@ broker (the process started) holds the devices and the audit log; the front
 (its child) serves HTTPS and holds neither: no descriptor of the audit log
 or a device, no view of the audit directory, no capability, no_new_privs,
 and a seccomp filter that kills it on a system call outside its list (a
-test-build hook makes it call one). Killing either process ends the other.
+test-build hook makes it call one). Killing either process ends the other;
+the front stopping on its own ends the broker with a failure and a reason.
 With no user configured and no dedicated account, start-up is refused."""
 import os
 import pwd
@@ -148,6 +149,17 @@ with start_as("nobody") as a:
     a.expect_clean_exit = False
     os.kill(front, signal.SIGKILL)
     c.eq(a.proc.wait(timeout=20), 1, "the broker exits when the front is killed")
+
+# A stop signal that reaches the front alone: it stops gracefully, and the
+# broker ends too with a failure (so that the service manager restarts both)
+# and says why; it used to exit 1 with no line saying so.
+with start_as("nobody") as a:
+    front = front_of(a)
+    a.expect_clean_exit = False
+    os.kill(front, signal.SIGTERM)
+    c.eq(a.proc.wait(timeout=20), 1, "the broker fails when the front stops on its own")
+    c.check("the front stopped without the broker asking it to" in a.logtext(),
+            "and the log says why: %s" % a.logtext()[-600:])
 
 # A graceful stop ends both, cleanly.
 with start_as("nobody") as a:
