@@ -65,6 +65,19 @@ int sub_check_destination(const char *dest, struct sub_error *e)
 	return rc;
 }
 
+int sub_check_enum(json_t *body, const char *key, const char *want, struct sub_error *e)
+{
+	json_t *v = json_object_get(body, key);
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0) {
+		sub_set_error(e, 400, "PropertyValueNotInList",
+			  json_is_string(v) ? json_string_value(v) : "(value)", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* An array of strings, each accepted by ok (NULL: any). */
 int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t **out,
 		      struct sub_error *e)

@@ -19,6 +19,8 @@ bool sub_in_list(const char *const *list, const char *v);
 /* An absolute https:// URL with a host. 0, -EINVAL with e filled, or -EIO
  * when libcurl (whose parser delivery uses too) cannot be loaded. */
 int sub_check_destination(const char *dest, struct sub_error *e);
+/* body's key, when present, is the string want (PropertyValueNotInList). */
+int sub_check_enum(json_t *body, const char *key, const char *want, struct sub_error *e);
 /* An array of at most SUB_LIST_MAX strings, each accepted by ok (NULL:
  * any); *out is a new reference (an empty array when v is NULL). */
 int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t **out,

@@ -60,6 +60,9 @@ struct subscriptions {
 	unsigned workers;
 	unsigned next_id;
 	uint64_t delivered, failed; /* of subscriptions gone */
+	/* Set by subscriptions_close, which empties the list first: a worker
+	 * giving up after that must not write the emptied set over the file. */
+	bool closing;
 };
 
 static json_t *origin_links(json_t *uris)
@@ -77,17 +80,19 @@ static const char *const known_keys[] = {
 	"EventFormatType", "Id", "Suspended", NULL,
 };
 
-static int check_enum(json_t *body, const char *key, const char *want, struct sub_error *e)
+/* Waits on it are timed by CLOCK_MONOTONIC: a clock set back does not
+ * stretch a retry interval. */
+static int cond_init_monotonic(pthread_cond_t *cond)
 {
-	json_t *v = json_object_get(body, key);
-	if (!v)
-		return 0;
-	if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0) {
-		sub_set_error(e, 400, "PropertyValueNotInList",
-			  json_is_string(v) ? json_string_value(v) : "(value)", key);
-		return -EINVAL;
-	}
-	return 0;
+	pthread_condattr_t attr;
+	int rc = pthread_condattr_init(&attr);
+
+	if (!rc)
+		rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return -rc;
 }
 
 /* Validate body (a create request, or a persisted entry when stored is
@@ -119,9 +124,10 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 		sub_set_error(e, 400, "PropertyMissing", "Protocol", NULL);
 		return -EINVAL;
 	}
-	if ((rc = sub_check_destination(dest, e)) || (rc = check_enum(body, "Protocol", "Redfish", e)) ||
-	    (rc = check_enum(body, "SubscriptionType", "RedfishEvent", e)) ||
-	    (rc = check_enum(body, "EventFormatType", "Event", e)))
+	if ((rc = sub_check_destination(dest, e)) ||
+	    (rc = sub_check_enum(body, "Protocol", "Redfish", e)) ||
+	    (rc = sub_check_enum(body, "SubscriptionType", "RedfishEvent", e)) ||
+	    (rc = sub_check_enum(body, "EventFormatType", "Event", e)))
 		return rc;
 	v = json_object_get(body, "Context");
 	if (v && !json_is_string(v)) {
@@ -167,8 +173,9 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 	sb->destination = json_string_value(json_object_get(sb->spec, "Destination"));
 	sb->context = json_string_value(json_object_get(sb->spec, "Context"));
 	sb->suspended = stored && json_is_true(json_object_get(body, "Suspended"));
+	if ((rc = cond_init_monotonic(&sb->cond)))
+		goto fail;
 	pthread_mutex_init(&sb->lock, NULL);
-	pthread_cond_init(&sb->cond, NULL);
 	*out = sb;
 	return 0;
 fail:
@@ -347,9 +354,34 @@ static void stop_worker(struct sub *sb)
 static void wait_locked(struct sub *sb, unsigned seconds)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += seconds;
 	pthread_cond_timedwait(&sb->cond, &sb->lock, &until);
+}
+
+/* The pause between two attempts at one event: only a stop cuts it short.
+ * Events arriving meanwhile wake the worker too, and must not hurry a
+ * retry to a destination that is failing. */
+static void retry_wait_locked(struct sub *sb, unsigned seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += seconds;
+	while (!sb->stopping && pthread_cond_timedwait(&sb->cond, &sb->lock, &until) != ETIMEDOUT)
+		;
+}
+
+/* A worker's own change (suspended, or terminated and unlinked) written
+ * out, unless the set is closing: then the file keeps what it holds. */
+static void worker_persist(struct subscriptions *s, struct sub *sb, bool unlink)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->closing) {
+		if (unlink)
+			unlink_locked(s, sb);
+		persist_locked(s);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* After retry_attempts failed attempts: what the policy says. Returns true
@@ -388,12 +420,8 @@ static void worker_exit(struct sub *sb, bool terminated, struct event *cur)
 	struct subscriptions *s = sb->owner;
 
 	event_unref(cur);
-	if (terminated) {
-		pthread_mutex_lock(&s->lock);
-		unlink_locked(s, sb);
-		persist_locked(s);
-		pthread_mutex_unlock(&s->lock);
-	}
+	if (terminated)
+		worker_persist(s, sb, true);
 	event_consumer_free(sb->consumer); /* no notify after this */
 	pthread_mutex_lock(&s->lock);
 	s->delivered += sb->delivered;
@@ -431,6 +459,10 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&sb->lock);
 		int rc = post_event(sb, cur);
 		pthread_mutex_lock(&sb->lock);
+		/* A transfer cut short by a stop (delete, shutdown) is not the
+		 * destination's failure: it counts for nothing. */
+		if (rc && sb->stopping)
+			break;
 		if (rc == 0) {
 			sb->delivered++;
 			sb->failing = false;
@@ -446,14 +478,11 @@ static void *worker_main(void *arg)
 			if (terminated)
 				break;
 			pthread_mutex_unlock(&sb->lock);
-			pthread_mutex_lock(&sb->owner->lock);
-			persist_locked(sb->owner);
-			pthread_mutex_unlock(&sb->owner->lock);
+			worker_persist(sb->owner, sb, false);
 			pthread_mutex_lock(&sb->lock);
 			continue;
 		}
-		if (!sb->stopping)
-			wait_locked(sb, retry_delay(sb, attempts));
+		retry_wait_locked(sb, retry_delay(sb, attempts));
 	}
 	pthread_mutex_unlock(&sb->lock);
 	worker_exit(sb, terminated, cur);
@@ -784,6 +813,7 @@ void subscriptions_close(struct subscriptions *s)
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
+	s->closing = true;
 	for (struct sub *sb = s->list; sb; sb = sb->next)
 		stop_worker(sb);
 	s->list = NULL;
