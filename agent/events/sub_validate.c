@@ -33,6 +33,18 @@ bool sub_in_list(const char *const *list, const char *v)
 	return false;
 }
 
+/* Whether the URL names a user or a password ("https://u:p@host/"). */
+static bool has_credentials(const struct curl_lib *cl, CURLU *u)
+{
+	char *user = NULL, *password = NULL;
+	bool has = cl->url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
+		   cl->url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_NO_PASSWORD;
+
+	cl->free(user);
+	cl->free(password);
+	return has;
+}
+
 int sub_check_destination(const char *dest, struct sub_error *e)
 {
 	const struct curl_lib *cl;
@@ -53,9 +65,14 @@ int sub_check_destination(const char *dest, struct sub_error *e)
 	    cl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
 		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
 		rc = -EINVAL;
-	} else if (strcmp(scheme, "https") != 0) {
-		/* Events name devices and users: never in clear text. */
-		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
+	} else if (strcmp(scheme, "https") != 0 || has_credentials(cl, u)) {
+		/* Events name devices and users: never in clear text. Nor is a
+		 * credential for the destination kept where every reader of
+		 * the subscription (ReadOnly included) and the log see it; the
+		 * refusal does not echo it either. */
+		sub_set_error(e, 400, "PropertyValueFormatError",
+			      has_credentials(cl, u) ? "(credentials in URL)" : dest,
+			      "Destination");
 		rc = -EINVAL;
 	}
 	cl->free(scheme);

@@ -16,7 +16,8 @@ void sub_set_error(struct sub_error *e, int status, const char *id, const char *
 		   const char *a2);
 /* Whether v is in the NULL-terminated list. */
 bool sub_in_list(const char *const *list, const char *v);
-/* An absolute https:// URL with a host. 0, -EINVAL with e filled, or -EIO
+/* An absolute https:// URL with a host and no user name or password (it is
+ * shown to every reader of the subscription and logged). 0, -EINVAL with e filled, or -EIO
  * when libcurl (whose parser delivery uses too) cannot be loaded. */
 int sub_check_destination(const char *dest, struct sub_error *e);
 /* body's key, when present, is the string want (PropertyValueNotInList). */

@@ -93,6 +93,10 @@ def bad_input(c, a, port):
                                    "Protocol": "Redfish"}, "PropertyValueFormatError"),
         ("malformed URL", {"Destination": "https://", "Protocol": "Redfish"},
          "PropertyValueFormatError"),
+        ("credentials in the URL", {"Destination": "https://fleet:s3cret@127.0.0.1:%d/" % port,
+                                    "Protocol": "Redfish"}, "PropertyValueFormatError"),
+        ("password alone in the URL", {"Destination": "https://:s3cret@127.0.0.1:%d/" % port,
+                                       "Protocol": "Redfish"}, "PropertyValueFormatError"),
         ("unknown registry", {"Destination": dest, "Protocol": "Redfish",
                               "RegistryPrefixes": ["NoSuchRegistry"]}, "PropertyValueNotInList"),
         ("unknown resource type", {"Destination": dest, "Protocol": "Redfish",
@@ -110,7 +114,9 @@ def bad_input(c, a, port):
     for what, body, msg in cases:
         r = a.curl("POST", SUBS, body=body)
         c.error_body(r, 400, msg, what)
+        c.check("s3cret" not in r.body, what + ": the refusal does not echo the password")
     c.eq(members(a), before, "bad subscriptions create nothing")
+    c.check("s3cret" not in a.logtext(), "a refused destination's password is not logged")
 
 
 def untrusted_destination(c, a):

@@ -24,6 +24,13 @@ static void test_destinations(void **state)
 	assert_int_equal(sub_check_destination("https://", &e), -EINVAL);
 	assert_int_equal(sub_check_destination("not a url", &e), -EINVAL);
 	assert_int_equal(sub_check_destination("ftp://host/x", &e), -EINVAL);
+	/* A credential in the URL would be shown to every reader: refused,
+	 * and not echoed in the refusal. */
+	assert_int_equal(sub_check_destination("https://fleet:pw@127.0.0.1/x", &e), -EINVAL);
+	assert_string_equal(e.message_id, "PropertyValueFormatError");
+	assert_null(strstr(e.args[0], "pw@"));
+	assert_int_equal(sub_check_destination("https://:pw@127.0.0.1/x", &e), -EINVAL);
+	assert_int_equal(sub_check_destination("https://fleet@127.0.0.1/x", &e), -EINVAL);
 	char longurl[1200];
 	memset(longurl, 'a', sizeof(longurl) - 1);
 	memcpy(longurl, "https://", 8);
