@@ -314,12 +314,38 @@ static int h_subscription_resume(const struct route_ctx *ctx, struct http_respon
 	return 0;
 }
 
+/* What SubmitTestEvent's parameters must be for the Event to be one the
+ * schema allows: a severity is a Health value, the arguments strings.
+ * Returns the parameter that is not, or NULL. */
+static const char *test_event_invalid(const char *sev, const char *legacy_sev, json_t *args)
+{
+	static const char *const health[] = { "OK", "Warning", "Critical", NULL };
+	const char *const sevs[] = { sev, legacy_sev };
+	size_t i;
+	json_t *a;
+
+	for (i = 0; i < 2; i++) {
+		const char *const *h = health;
+		while (sevs[i] && *h && strcmp(*h, sevs[i]) != 0)
+			h++;
+		if (sevs[i] && !*h)
+			return i ? "Severity" : "MessageSeverity";
+	}
+	if (args && !json_is_array(args))
+		return "MessageArgs";
+	json_array_foreach(args, i, a)
+		if (!json_is_string(a))
+			return "MessageArgs";
+	return NULL;
+}
+
 /* SubmitTestEvent: the caller's message, published like any other so that
  * every stream and subscription whose filter matches receives it. */
 static int h_submit_test_event(const struct route_ctx *ctx, struct http_response *resp)
 {
 	json_t *body, *args = NULL;
-	const char *mid = NULL, *msg = NULL, *sev = NULL, *origin = NULL, *ignored = NULL;
+	const char *mid = NULL, *msg = NULL, *sev = NULL, *legacy_sev = NULL, *origin = NULL;
+	const char *ignored = NULL, *bad;
 	char prefix[EVENT_PREFIX_MAX] = "";
 	struct event_desc d = { 0 };
 	json_error_t je;
@@ -329,15 +355,21 @@ static int h_submit_test_event(const struct route_ctx *ctx, struct http_response
 		return 0;
 	if (json_unpack_ex(body, &je, JSON_STRICT, "{s:s, s?s, s?o, s?s, s?s, s?s, s?s, s?s, s?s}",
 			   "MessageId", &mid, "Message", &msg, "MessageArgs", &args, "Severity",
-			   &sev, "MessageSeverity", &sev, "OriginOfCondition", &origin, "EventType",
-			   &ignored, "EventId", &ignored, "EventTimestamp", &ignored) ||
-	    (args && !json_is_array(args))) {
+			   &legacy_sev, "MessageSeverity", &sev, "OriginOfCondition", &origin,
+			   "EventType", &ignored, "EventId", &ignored, "EventTimestamp", &ignored)) {
 		rf_action_parameter_value_error(resp, "MessageId", "EventService.SubmitTestEvent");
 		json_object_set_new(json_object_get(resp->json, "error"), "message",
-				    json_string(je.text[0] ? je.text : "MessageArgs must be an array"));
+				    json_string(je.text));
 		json_decref(body);
 		return 0;
 	}
+	if ((bad = test_event_invalid(sev, legacy_sev, args))) {
+		rf_action_parameter_value_error(resp, bad, "EventService.SubmitTestEvent");
+		json_decref(body);
+		return 0;
+	}
+	if (!sev)
+		sev = legacy_sev;
 	dot = strchr(mid, '.');
 	if (!dot || (size_t)(dot - mid) >= sizeof(prefix) || (origin && origin[0] != '/')) {
 		rf_action_parameter_value_error(resp, dot ? "OriginOfCondition" : "MessageId",

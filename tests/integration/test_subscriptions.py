@@ -215,6 +215,25 @@ def main():
         r = a.curl("POST", TEST_EVENT, body={"MessageId": "TaskEvent.1.0.TaskStarted"})
         c.eq(r.status, 204, "SubmitTestEvent outside the filter")
         c.check(listener.next(1.5) is None, "an event outside RegistryPrefixes is not pushed")
+        # Parameters that would make an Event the schema refuses are refused.
+        for what, extra in (("MessageSeverity", {"MessageSeverity": "Bogus"}),
+                            ("Severity", {"Severity": "Informational"}),
+                            ("MessageArgs", {"MessageArgs": [1, {"x": 2}]}),
+                            ("MessageArgs", {"MessageArgs": "a"})):
+            body = {"MessageId": "CxlAgent.1.0.DeviceEventRecord"}
+            body.update(extra)
+            r = a.curl("POST", TEST_EVENT, body=body)
+            c.error_body(r, 400, "ActionParameterValueError", "SubmitTestEvent %r" % extra)
+            c.check(what in r.body, "the refusal names %s" % what)
+        c.check(listener.next(1.5) is None, "a refused test event is not published")
+        r = a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                             "Severity": "Warning", "MessageArgs": ["a"]})
+        c.eq(r.status, 204, "SubmitTestEvent with the deprecated Severity")
+        got = listener.next(5)
+        c.eq(got and got[2]["Events"][0].get("MessageSeverity"), "Warning",
+             "the deprecated Severity becomes MessageSeverity")
+        if got:
+            c.payloads.append(("pushed test Event with Severity", got[2]))
 
         untrusted_destination(c, a)
         named_destination(c, a)
