@@ -26,10 +26,13 @@ static int health_value(const char *h)
 	return strcmp(h, "OK") == 0 ? 0 : strcmp(h, "Warning") == 0 ? 1 : 2;
 }
 
+/* %.15g: every count a device reports (32 bits) and every ratio it can give
+ * exactly; %g's six digits would turn 1234567 errors into 1.23457e+06, and
+ * hide the next ones. */
 static void write_device(FILE *f, const char *family, const char *id, const char *extra,
 			 double v)
 {
-	fprintf(f, PREFIX "%s{device=\"%s\"%s} %g\n", family, id, extra, v);
+	fprintf(f, PREFIX "%s{device=\"%s\"%s} %.15g\n", family, id, extra, v);
 }
 
 /* One pass per family: OpenMetrics wants a family's samples together. */
