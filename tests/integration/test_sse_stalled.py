@@ -1,0 +1,118 @@
+"""An event stream whose reader never reads (its socket buffers fill) beside
+one that reads: a burst of events reaches the reading stream whole and on
+time, publishers and other requests are answered at once, the stalled
+stream's queue overflows into counted drops (event_drops_total) instead of
+memory, and the stalled connection ends (the idle timeout) giving its slot
+back."""
+import base64
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+from sselib import Stream  # noqa: E402
+
+TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
+AUTH = {"Authorization": "Basic " + base64.b64encode(("admin:" + ADMIN_PASSWORD).encode()).decode()}
+EVENTS = 1500
+QUEUE = 128
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except OSError:
+            pass
+    return total
+
+
+def metric(a, name):
+    m = re.search(r"^%s (\S+)$" % re.escape(name), a.curl("GET", "/metrics").body, re.M)
+    return float(m.group(1)) if m else None
+
+
+def stalled_stream(a):
+    """An SSE request on a socket that is never read: a small receive
+    buffer, so the agent's writes stop at once."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", a.port))
+    s = ssl.create_default_context(cafile=a.ca).wrap_socket(raw, server_hostname="localhost")
+    s.sendall(("GET /redfish/v1/EventService/SSE HTTP/1.1\r\nHost: localhost\r\n"
+               "Authorization: %s\r\n\r\n" % AUTH["Authorization"]).encode())
+    return s
+
+
+def main():
+    c = Checker("sse_stalled")
+    with Agent(config={"event_queue_len": QUEUE, "event_replay_size": 16,
+                       "connection_timeout_s": 5, "sse_keepalive_s": 1}) as a:
+        stalled = stalled_stream(a)
+        reader = Stream(a, "RegistryPrefix eq 'CxlAgent'")
+        c.eq(reader.status, 200, "the reading stream opens")
+        time.sleep(0.5)
+        c.eq(metric(a, "cxl_agent_sse_clients"), 2, "two streams open")
+        pids = [a.proc.pid] + a.children()
+        rss_before = rss_kib(pids)
+        drops_before = metric(a, "cxl_agent_event_drops_total")
+
+        conn = http.client.HTTPSConnection("127.0.0.1", a.port, timeout=30,
+                                           context=ssl.create_default_context(cafile=a.ca))
+        filler = "x" * 4000
+        slowest = 0
+        start = time.monotonic()
+        for i in range(EVENTS):
+            t = time.monotonic()
+            conn.request("POST", TEST_EVENT, body=json.dumps(
+                {"MessageId": "CxlAgent.1.0.DeviceEventRecord", "Message": "%d %s" % (i, filler)}),
+                headers=dict(AUTH, **{"Content-Type": "application/json"}))
+            r = conn.getresponse()
+            r.read()
+            slowest = max(slowest, time.monotonic() - t)
+            if r.status != 204:
+                c.check(False, "SubmitTestEvent %d: %d" % (i, r.status))
+                break
+        conn.close()
+        print("%d events published in %.2f s, slowest %.3f s" %
+              (EVENTS, time.monotonic() - start, slowest))
+        c.check(slowest < 2, "publishing never waits for the stalled stream (%.3f s)" % slowest)
+        t = time.monotonic()
+        c.eq(a.curl("GET", "/redfish/v1/").status, 200, "other requests are answered")
+        c.check(time.monotonic() - t < 2, "at once")
+
+        got = []
+        while len(got) < EVENTS:
+            ev = reader.next(10)
+            if not ev:
+                break
+            got.append(int(ev[2]["Events"][0]["Message"].split()[0]))
+        c.eq(got, list(range(EVENTS)), "the reading stream gets every event, in order")
+        drops = metric(a, "cxl_agent_event_drops_total") - drops_before
+        c.check(drops > 0, "the stalled stream's overflow is counted (%d dropped)" % drops)
+        rss_after = rss_kib(pids)
+        c.check(rss_after - rss_before < 32 * 1024,
+                "memory stays bounded (%d -> %d KiB)" % (rss_before, rss_after))
+        print("drops %d, rss %d -> %d KiB" % (drops, rss_before, rss_after))
+
+        # The stalled connection ends once nothing could be written to it
+        # for the idle timeout, and its slot is given back.
+        deadline = time.time() + 20
+        while metric(a, "cxl_agent_sse_clients") != 1 and time.time() < deadline:
+            time.sleep(0.5)
+        c.eq(metric(a, "cxl_agent_sse_clients"), 1, "the stalled stream's slot is given back")
+        reader.close()
+        stalled.close()
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
