@@ -173,6 +173,18 @@ def close_midway(r, conn):
         r.events.put(None)
 
 
+def sanitized(pids):
+    """Whether the agent is the sanitizer build (libasan mapped)."""
+    for pid in pids:
+        try:
+            with open("/proc/%d/maps" % pid) as f:
+                if "libasan" in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
 def rss_kib(pids):
     total = 0
     for pid in pids:
@@ -266,7 +278,10 @@ def hostile_peers(c, a):
     c.eq(stolen, [], "nothing reaches the redirect's target")
 
     rss_after = rss_kib(pids)
-    c.check(rss_after - rss_before < 64 * 1024,
+    print("agent RSS %d -> %d KiB" % (rss_before, rss_after))
+    # The sanitizer's allocator keeps freed memory in quarantine: sizes
+    # are checked in the plain build only.
+    c.check(rss_after - rss_before < 64 * 1024 or sanitized(pids),
             "memory stays bounded against endless bodies and headers (%d -> %d KiB)" %
             (rss_before, rss_after))
     for name, p in peers.items():

@@ -24,6 +24,18 @@ EVENTS = 1500
 QUEUE = 128
 
 
+def sanitized(pids):
+    """Whether the agent is the sanitizer build (libasan mapped)."""
+    for pid in pids:
+        try:
+            with open("/proc/%d/maps" % pid) as f:
+                if "libasan" in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
 def rss_kib(pids):
     total = 0
     for pid in pids:
@@ -99,7 +111,9 @@ def main():
         drops = metric(a, "cxl_agent_event_drops_total") - drops_before
         c.check(drops > 0, "the stalled stream's overflow is counted (%d dropped)" % drops)
         rss_after = rss_kib(pids)
-        c.check(rss_after - rss_before < 32 * 1024,
+        # The sanitizer's allocator keeps freed memory in quarantine: sizes
+        # are checked in the plain build only.
+        c.check(rss_after - rss_before < 32 * 1024 or sanitized(pids),
                 "memory stays bounded (%d -> %d KiB)" % (rss_before, rss_after))
         print("drops %d, rss %d -> %d KiB" % (drops, rss_before, rss_after))
 
