@@ -145,7 +145,7 @@ def drip(r, conn):
 
 def endless_body(r, conn):
     r.request(conn)
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n")
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n")
     chunk = b"x" * 65536
     while True:
         conn.sendall(chunk)
@@ -308,6 +308,21 @@ def hostile_peers(c, a):
     good.close()
 
 
+def limit(c, a):
+    """At max_subscriptions a create is refused with a Redfish error and
+    creates nothing; a delete makes room again."""
+    dest = "https://127.0.0.1:%d/ev" % free_port()
+    locs = [subscribe(a, dest, "limit %d" % i) for i in range(MAX_SUBS)]
+    r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish"})
+    c.error_body(r, 409, "CreateLimitReachedForResource", "one subscription over the limit")
+    c.eq(len(a.curl("GET", SUBS).json()["Members"]), MAX_SUBS, "nothing created over the limit")
+    c.eq(a.curl("DELETE", locs.pop()).status, 204, "one deleted")
+    locs.append(subscribe(a, dest, "room again"))
+    for loc in locs:
+        a.curl("DELETE", loc)
+    c.eq(a.curl("GET", SUBS).json()["Members"], [], "all deleted")
+
+
 def retry_policies(c, a):
     """Against a receiver that answers 503 to everything."""
     refuser = Receiver(answer(b"503 Service Unavailable"),
@@ -396,6 +411,7 @@ def stop_mid_delivery(c):
 
 
 INTERVAL_S = 2
+MAX_SUBS = 11
 
 
 def main():
@@ -403,12 +419,13 @@ def main():
     a = Agent(start=False, config={"delivery_retry_attempts": 1,
                                    "delivery_retry_interval_s": INTERVAL_S,
                                    "delivery_timeout_s": TIMEOUT_S,
-                                   "event_queue_len": 8})
+                                   "event_queue_len": 8, "max_subscriptions": MAX_SUBS})
     with a:
         a.config["event_destination_ca"] = a.ca
         with open(a.config_path, "w") as f:
             json.dump(a.config, f)
         a.start()
+        limit(c, a)
         hostile_peers(c, a)
         retry_policies(c, a)
     stop_mid_delivery(c)
