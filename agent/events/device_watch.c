@@ -113,8 +113,9 @@ static void emit_record(struct device_watch *w, const char *id, const char *uri,
 	snprintf(handle, sizeof(handle), "0x%04x", ev->handle);
 	snprintf(ts, sizeof(ts), "%" PRIu64, ev->timestamp_ns);
 	snprintf(seq, sizeof(seq), "%" PRIu64, ev->seq);
-	oem = json_pack("{s:{s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s}}", "CxlAgent", "Device", id,
-			"Log", log_name(ev->log), "RecordType", uuid, "Handle", handle, "Flags",
+	oem = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s}}", "CxlAgent",
+			"@odata.type", "#CxlAgent.v1_0_0.DeviceEvent", "Device", id, "Log",
+			log_name(ev->log), "RecordType", uuid, "Handle", handle, "Flags",
 			(int)ev->flags, "DeviceTimestampNs", ts, "Data", data, "LogEntryId", seq);
 	free(data);
 	event_emit(w->bus, EVM_DEVICE_EVENT_RECORD, log_severity(ev->log), uri, "PCIeDevice", args,

@@ -125,6 +125,21 @@ def main():
         c.check(got is False, "an unauthenticated attempt makes no decision event")
         cmds.close()
 
+        # A device's event record, drained by the poller: its Oem object
+        # is typed, so clients (and finish()) validate it like any other.
+        records = open_stream(a, "MessageId eq 'CxlAgent.1.0.DeviceEventRecord'")
+        c.eq(records.status, 200, "device event record stream opens")
+        set_fault(tmp_profile["fault"][0], "none", event="warn")
+        got = records.next(timeout=5)
+        c.check(got, "a device event record is published")
+        if got:
+            rec = got[2]["Events"][0]
+            c.eq(rec.get("MessageSeverity"), "Warning", "a Warning log record is a Warning")
+            c.eq(rec.get("Oem", {}).get("CxlAgent", {}).get("@odata.type"),
+                 "#CxlAgent.v1_0_0.DeviceEvent", "the record's Oem object is typed")
+            c.payloads.append(("device event record", got[2]))
+        records.close()
+
         # A session's stream ends when the session is deleted. Meanwhile
         # a stream of everything watches that account and session events
         # carry no secret.
@@ -185,6 +200,8 @@ def main():
         c.check({("ResourceCreated", "Sessions"), ("ResourceRemoved", "Sessions"),
                  ("ResourceCreated", "Accounts"), ("ResourceChanged", "Accounts")} <= kinds,
                  "account and session events seen (%r)" % sorted(kinds))
+        for e in seen:
+            c.payloads.append(("account or session event", e))
         text = json.dumps(seen)
         c.check(token not in text and "-password-1" not in text and ADMIN_PASSWORD not in text,
                 "no password or session token in any event")
