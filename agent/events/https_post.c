@@ -35,6 +35,14 @@ int https_post_json(const struct https_post *p, char *err, size_t errlen)
 	}
 	rc = -EIO;
 	hdrs = cl->slist_append(NULL, "Content-Type: application/json");
+	for (size_t i = 0; hdrs && i < p->nheaders; i++) {
+		struct curl_slist *more = cl->slist_append(hdrs, p->headers[i]);
+		if (!more) {
+			cl->slist_free_all(hdrs);
+			hdrs = NULL;
+		}
+		hdrs = more;
+	}
 	c = cl->easy_init();
 	if (!c || !hdrs) {
 		snprintf(err, errlen, "out of memory");

@@ -10,6 +10,8 @@ struct https_post {
 	const char *url;
 	char *body;                /* borrowed JSON text */
 	const char *ca_file;       /* NULL: the system's */
+	const char *const *headers; /* nheaders "Name: value" lines to add */
+	size_t nheaders;
 	unsigned timeout_s;
 	int (*cancel)(void *arg);  /* non-zero aborts the transfer; may be NULL */
 	void *cancel_arg;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "events/bus.h"
 #include "events/curl_lib.h"
@@ -178,3 +179,105 @@ fail:
 	return -EINVAL;
 }
 
+
+json_t *sub_origin_links(json_t *uris)
+{
+	json_t *a = json_array(), *u;
+	size_t i;
+	json_array_foreach(uris, i, u)
+		json_array_append_new(a, json_pack("{s:O}", "@odata.id", u));
+	return a;
+}
+
+/* Headers libcurl writes from the request itself: a second copy would
+ * contradict it. */
+static const char *const reserved_headers[] = {
+	"Content-Type", "Content-Length", "Host", "Transfer-Encoding", "Connection", "Expect", NULL,
+};
+
+static bool header_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > SUB_HEADER_NAME_MAX)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", *p)))
+			return false;
+	for (const char *const *r = reserved_headers; *r; r++)
+		if (strcasecmp(n, *r) == 0)
+			return false;
+	return true;
+}
+
+static bool header_value_ok(const char *v)
+{
+	if (strlen(v) > SUB_HEADER_VALUE_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p > 0x7e)
+			return false;
+	return true;
+}
+
+/* One {"Name": "value"} member onto lines. */
+static int header_line(const char *name, json_t *value, json_t *lines, struct sub_error *e)
+{
+	char line[SUB_HEADER_NAME_MAX + SUB_HEADER_VALUE_MAX + 3];
+
+	if (!json_is_string(value)) {
+		sub_set_error(e, 400, "PropertyValueTypeError", "(value)", "HttpHeaders");
+		return -EINVAL;
+	}
+	if (!header_name_ok(name) || !header_value_ok(json_string_value(value))) {
+		sub_set_error(e, 400, "PropertyValueFormatError",
+			      header_name_ok(name) ? "(value)" : "(header name)", "HttpHeaders");
+		return -EINVAL;
+	}
+	snprintf(line, sizeof(line), "%s: %s", name, json_string_value(value));
+	return json_array_append_new(lines, json_string(line)) ? -ENOMEM : 0;
+}
+
+int sub_check_headers(json_t *v, json_t **out, json_t **lines, struct sub_error *e)
+{
+	const char *name;
+	json_t *item, *value;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*lines = json_array();
+	if (!*lines)
+		return -ENOMEM;
+	if (!v) {
+		*out = json_array();
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!json_is_array(v)) {
+		sub_set_error(e, 400, "PropertyValueTypeError", "(value)", "HttpHeaders");
+		rc = -EINVAL;
+	}
+	json_array_foreach(v, i, item) {
+		if (rc)
+			break;
+		if (!json_is_object(item)) {
+			sub_set_error(e, 400, "PropertyValueTypeError", "(value)", "HttpHeaders");
+			rc = -EINVAL;
+		}
+		json_object_foreach(item, name, value)
+			if (!rc && (rc = header_line(name, value, *lines, e)) == 0 &&
+			    json_array_size(*lines) > SUB_HEADERS_MAX) {
+				sub_set_error(e, 400, "PropertyValueFormatError", "(too many headers)",
+					      "HttpHeaders");
+				rc = -EINVAL;
+			}
+	}
+	if (!rc && !(*out = json_deep_copy(v)))
+		rc = -ENOMEM;
+	if (rc) {
+		json_decref(*lines);
+		*lines = NULL;
+	}
+	return rc;
+}

@@ -11,6 +11,9 @@
 #define SUB_CONTEXT_MAX 256
 #define SUB_DESTINATION_MAX 1024
 #define SUB_LIST_MAX 32
+#define SUB_HEADERS_MAX 16
+#define SUB_HEADER_NAME_MAX 64
+#define SUB_HEADER_VALUE_MAX 1024
 
 void sub_set_error(struct sub_error *e, int status, const char *id, const char *a1,
 		   const char *a2);
@@ -31,5 +34,14 @@ bool sub_known_type(const char *t);
 bool sub_valid_message_id(const char *m);
 /* OriginResources [{"@odata.id": "/redfish/v1/..."}] to a new array of URIs. */
 int sub_check_origins(json_t *v, json_t **out, struct sub_error *e);
+/* The URIs back as [{"@odata.id": uri}] (new reference). */
+json_t *sub_origin_links(json_t *uris);
+/* HttpHeaders [{"Name": "value"}, ...]: at most SUB_HEADERS_MAX headers, each
+ * name an HTTP token and each value printable ASCII (no line break can end
+ * the header early), none of the headers the delivery sets itself. *out
+ * (new) is the list as given, *lines (new) the "Name: value" lines to send;
+ * empty arrays when v is NULL. A refusal names the header, never its value
+ * (a credential, as often as not). */
+int sub_check_headers(json_t *v, json_t **out, json_t **lines, struct sub_error *e);
 
 #endif

@@ -37,6 +37,7 @@ struct sub {
 	const char *destination;
 	const char *context;
 	json_t *prefixes, *types, *origins, *message_ids;
+	json_t *headers, *header_lines; /* write-only: persisted, sent, never shown */
 	enum retry_policy policy;
 	struct event_consumer *consumer;
 	/* Worker state, under lock. */
@@ -65,19 +66,10 @@ struct subscriptions {
 	bool closing;
 };
 
-static json_t *origin_links(json_t *uris)
-{
-	json_t *a = json_array(), *u;
-	size_t i;
-	json_array_foreach(uris, i, u)
-		json_array_append_new(a, json_pack("{s:O}", "@odata.id", u));
-	return a;
-}
-
 static const char *const known_keys[] = {
 	"Destination", "Protocol", "Context", "RegistryPrefixes", "ResourceTypes",
 	"OriginResources", "MessageIds", "DeliveryRetryPolicy", "SubscriptionType",
-	"EventFormatType", "Id", "Suspended", NULL,
+	"EventFormatType", "HttpHeaders", "Id", "Suspended", NULL,
 };
 
 /* Waits on it are timed by CLOCK_MONOTONIC: a clock set back does not
@@ -93,6 +85,17 @@ static int cond_init_monotonic(pthread_cond_t *cond)
 		rc = pthread_cond_init(cond, &attr);
 	pthread_condattr_destroy(&attr);
 	return -rc;
+}
+
+static void sub_free_fields(struct sub *sb)
+{
+	json_decref(sb->prefixes);
+	json_decref(sb->types);
+	json_decref(sb->message_ids);
+	json_decref(sb->origins);
+	json_decref(sb->headers);
+	json_decref(sb->header_lines);
+	json_decref(sb->spec);
 }
 
 /* Validate body (a create request, or a persisted entry when stored is
@@ -159,13 +162,15 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 			     &sb->types, e)) ||
 	    (rc = sub_check_list(json_object_get(body, "MessageIds"), "MessageIds", sub_valid_message_id,
 			     &sb->message_ids, e)) ||
-	    (rc = sub_check_origins(json_object_get(body, "OriginResources"), &sb->origins, e)))
+	    (rc = sub_check_origins(json_object_get(body, "OriginResources"), &sb->origins, e)) ||
+	    (rc = sub_check_headers(json_object_get(body, "HttpHeaders"), &sb->headers,
+				    &sb->header_lines, e)))
 		goto fail;
 	sb->spec = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:s, s:o}", "Destination", dest,
 			     "Protocol", "Redfish", "Context", ctx, "RegistryPrefixes", sb->prefixes,
 			     "ResourceTypes", sb->types, "MessageIds", sb->message_ids,
 			     "DeliveryRetryPolicy", policy_names[sb->policy], "OriginResources",
-			     origin_links(sb->origins));
+			     sub_origin_links(sb->origins));
 	if (!sb->spec) {
 		rc = -ENOMEM;
 		goto fail;
@@ -179,11 +184,7 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 	*out = sb;
 	return 0;
 fail:
-	json_decref(sb->prefixes);
-	json_decref(sb->types);
-	json_decref(sb->message_ids);
-	json_decref(sb->origins);
-	json_decref(sb->spec);
+	sub_free_fields(sb);
 	free(sb);
 	return rc;
 }
@@ -192,11 +193,7 @@ static void sub_free(struct sub *sb)
 {
 	pthread_cond_destroy(&sb->cond);
 	pthread_mutex_destroy(&sb->lock);
-	json_decref(sb->prefixes);
-	json_decref(sb->types);
-	json_decref(sb->message_ids);
-	json_decref(sb->origins);
-	json_decref(sb->spec);
+	sub_free_fields(sb);
 	free(sb);
 }
 
@@ -267,8 +264,14 @@ static int post_event(struct sub *sb, struct event *ev)
 	struct https_post p = { .url = sb->destination, .ca_file = s->ca_file,
 				.timeout_s = s->cfg.timeout_s, .cancel = stop_requested,
 				.cancel_arg = sb };
+	const char *headers[SUB_HEADERS_MAX];
 	char err[CURL_ERROR_SIZE];
 	int rc;
+
+	for (; p.nheaders < json_array_size(sb->header_lines) && p.nheaders < SUB_HEADERS_MAX;
+	     p.nheaders++)
+		headers[p.nheaders] = json_string_value(json_array_get(sb->header_lines, p.nheaders));
+	p.headers = headers;
 
 	p.body = event_body(sb, ev);
 	if (!p.body)
@@ -296,6 +299,7 @@ static int persist_locked(struct subscriptions *s)
 		suspended = sb->suspended;
 		pthread_mutex_unlock(&sb->lock);
 		if (!e || json_object_set_new(e, "Id", json_string(sb->id)) ||
+		    json_object_set_new(e, "HttpHeaders", json_deep_copy(sb->headers)) ||
 		    json_object_set_new(e, "Suspended", json_boolean(suspended)) ||
 		    json_array_append_new(arr, e)) {
 			json_decref(doc);
@@ -585,13 +589,14 @@ json_t *subscriptions_get(struct subscriptions *s, const char *id)
 	pthread_mutex_unlock(&s->lock);
 	if (!doc)
 		return NULL;
+	/* HttpHeaders is write-only: an empty array, as the schema prefers. */
 	json_t *extra = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:b, s:{s:{s:s+}}}", "@odata.id", uri,
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:b, s:[], s:{s:{s:s+}}}", "@odata.id", uri,
 		"@odata.type", "#EventDestination.v1_13_0.EventDestination", "Id", id, "Name",
 		"Event subscription", "SubscriptionType", "RedfishEvent", "EventFormatType", "Event",
 		"Status", "State", suspended ? "Disabled" : "Enabled", "Health",
 		suspended ? "Critical" : failing ? "Warning" : "OK", "VerifyCertificate", 1,
-		"Actions", "#EventDestination.ResumeSubscription", "target", uri,
+		"HttpHeaders", "Actions", "#EventDestination.ResumeSubscription", "target", uri,
 		"/Actions/EventDestination.ResumeSubscription");
 	if (!extra || json_object_update(doc, extra)) {
 		json_decref(extra);

@@ -20,6 +20,7 @@ from agentlib import (Agent, Checker, free_port, make_certs, scratch_dir, set_fa
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
+TOKEN = "tok-5f1e2d3c4b5a"
 
 
 class Listener:
@@ -35,7 +36,8 @@ class Listener:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
-                got.put((self.path, self.headers.get("Content-Type"), json.loads(body)))
+                got.put((self.path, self.headers.get("Content-Type"), json.loads(body),
+                         self.headers))
                 self.send_response(204)
                 self.end_headers()
 
@@ -103,8 +105,24 @@ def bad_input(c, a, port):
                                    "ResourceTypes": ["Toaster"]}, "PropertyValueNotInList"),
         ("oversized Context", {"Destination": dest, "Protocol": "Redfish",
                                "Context": "x" * 257}, "StringValueTooLong"),
-        ("unknown property", {"Destination": dest, "Protocol": "Redfish", "HttpHeaders": []},
+        ("unknown property", {"Destination": dest, "Protocol": "Redfish", "Toaster": []},
          "PropertyUnknown"),
+        ("header value with a line break", {"Destination": dest, "Protocol": "Redfish",
+                                            "HttpHeaders": [{"X-Token": "s3cret\r\nX-Evil: 1"}]},
+         "PropertyValueFormatError"),
+        ("header name with a colon", {"Destination": dest, "Protocol": "Redfish",
+                                      "HttpHeaders": [{"X-A: b": "s3cret"}]},
+         "PropertyValueFormatError"),
+        ("a header the delivery sets", {"Destination": dest, "Protocol": "Redfish",
+                                        "HttpHeaders": [{"content-length": "0"}]},
+         "PropertyValueFormatError"),
+        ("header value not a string", {"Destination": dest, "Protocol": "Redfish",
+                                       "HttpHeaders": [{"X-Token": 5}]}, "PropertyValueTypeError"),
+        ("headers not an array", {"Destination": dest, "Protocol": "Redfish",
+                                  "HttpHeaders": {"X-Token": "s3cret"}}, "PropertyValueTypeError"),
+        ("too many headers", {"Destination": dest, "Protocol": "Redfish",
+                              "HttpHeaders": [{"X-H%d" % i: "v"} for i in range(17)]},
+         "PropertyValueFormatError"),
         ("missing Protocol", {"Destination": dest}, "CreateFailedMissingReqProperties"),
         ("other protocol", {"Destination": dest, "Protocol": "SNMPv2c"}, "PropertyValueNotInList"),
         ("unknown retry policy", {"Destination": dest, "Protocol": "Redfish",
@@ -185,12 +203,16 @@ def main():
 
         r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
                                        "Context": "fleet-1", "DeliveryRetryPolicy": "RetryForever",
-                                       "RegistryPrefixes": ["ResourceEvent", "CxlAgent"]})
+                                       "RegistryPrefixes": ["ResourceEvent", "CxlAgent"],
+                                       "HttpHeaders": [{"Authorization": "Bearer " + TOKEN},
+                                                       {"X-Fleet": "rack-7"}]})
         c.eq(r.status, 201, "subscription created")
         loc = r.header("location")
         sub = c.redfish_json(r, "created subscription")
         c.eq(sub.get("Context"), "fleet-1", "Context kept")
         c.eq(sub.get("@odata.id"), loc, "Location is the subscription")
+        c.eq(sub.get("HttpHeaders"), [], "HttpHeaders is write-only: empty in the answer")
+        c.check(TOKEN not in a.curl("GET", loc).body, "the header's secret is not shown in GET")
         c.redfish_json(a.curl("GET", SUBS), "subscription collection")
 
         # Its own creation is the first event it gets.
@@ -206,8 +228,10 @@ def main():
         got = listener.next(5)
         c.check(got is not None, "test event delivered")
         if got:
-            path, ctype, ev = got
+            path, ctype, ev, headers = got
             c.eq(path, "/events", "POSTed to the destination path")
+            c.eq((headers.get("Authorization"), headers.get("X-Fleet")),
+                 ("Bearer " + TOKEN, "rack-7"), "the subscription's HttpHeaders are sent")
             c.check((ctype or "").startswith("application/json"), "JSON content type")
             c.eq(ev.get("Context"), "fleet-1", "event carries the Context")
             c.eq(ev["Events"][0]["MessageId"], "CxlAgent.1.0.DeviceEventRecord", "test MessageId")
@@ -291,11 +315,15 @@ def main():
         c.check(loc in members(a) and loc2 in members(a), "subscriptions survive a restart")
         after = a.curl("GET", loc).json()
         c.eq(after.get("Context"), "fleet-1", "Context survives a restart")
+        c.eq(after.get("HttpHeaders"), [], "HttpHeaders stay hidden after a restart")
         a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
                                          "Message": "after restart"})
         got = listener.next(5)
         c.check(got and got[2]["Events"][0]["Message"] == "after restart",
                 "delivered after a restart (%r)" % (got,))
+        c.eq(got and got[3].get("Authorization"), "Bearer " + TOKEN,
+             "HttpHeaders survive a restart")
+        c.check(TOKEN not in a.logtext(), "the header's secret is never logged")
         r = a.curl("DELETE", loc2)
         c.eq(r.status, 204, "subscription deleted")
         c.eq(a.curl("GET", loc2).status, 404, "deleted subscription is gone")

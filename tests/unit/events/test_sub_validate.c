@@ -1,10 +1,11 @@
 /* Subscription input checks: destinations, registries, resource types,
- * message ids and OriginResources. */
+ * message ids, OriginResources and HttpHeaders. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -93,12 +94,86 @@ static void test_origins(void **state)
 	json_decref(in);
 }
 
+/* One header object {name: value} through sub_check_headers. */
+static int check_one(const char *name, const char *value, struct sub_error *e)
+{
+	json_t *in = json_pack("[{s:s}]", name, value), *out = NULL, *lines = NULL;
+	int rc = sub_check_headers(in, &out, &lines, e);
+
+	json_decref(in);
+	json_decref(out);
+	json_decref(lines);
+	return rc;
+}
+
+static void test_headers(void **state)
+{
+	struct sub_error e;
+	json_t *out = NULL, *lines = NULL, *in;
+	char big[SUB_HEADER_VALUE_MAX + 2];
+	(void)state;
+
+	assert_int_equal(sub_check_headers(NULL, &out, &lines, &e), 0);
+	assert_int_equal(json_array_size(out), 0);
+	assert_int_equal(json_array_size(lines), 0);
+	json_decref(out);
+	json_decref(lines);
+	in = json_pack("[{s:s}, {s:s}]", "Authorization", "Bearer abc", "X-Fleet", "rack 7");
+	assert_int_equal(sub_check_headers(in, &out, &lines, &e), 0);
+	assert_true(json_equal(in, out));
+	assert_string_equal(json_string_value(json_array_get(lines, 0)), "Authorization: Bearer abc");
+	assert_string_equal(json_string_value(json_array_get(lines, 1)), "X-Fleet: rack 7");
+	json_decref(in);
+	json_decref(out);
+	json_decref(lines);
+
+	/* A line break would end the header and start another one. */
+	assert_int_equal(check_one("X-Token", "secret\r\nX-Evil: 1", &e), -EINVAL);
+	assert_string_equal(e.message_id, "PropertyValueFormatError");
+	assert_null(strstr(e.args[0], "secret"));
+	assert_int_equal(check_one("X-Token", "a\nb", &e), -EINVAL);
+	assert_int_equal(check_one("X-A: b", "v", &e), -EINVAL);
+	assert_int_equal(check_one("", "v", &e), -EINVAL);
+	assert_int_equal(check_one("X Token", "v", &e), -EINVAL);
+	/* What libcurl writes from the request itself. */
+	assert_int_equal(check_one("content-length", "0", &e), -EINVAL);
+	assert_int_equal(check_one("Host", "elsewhere", &e), -EINVAL);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(check_one("X-Big", big, &e), -EINVAL);
+	big[SUB_HEADER_VALUE_MAX] = '\0';
+	assert_int_equal(check_one("X-Big", big, &e), 0);
+
+	in = json_pack("[{s:i}]", "X-Token", 5);
+	assert_int_equal(sub_check_headers(in, &out, &lines, &e), -EINVAL);
+	assert_string_equal(e.message_id, "PropertyValueTypeError");
+	assert_null(out);
+	assert_null(lines);
+	json_decref(in);
+	in = json_pack("{s:s}", "X-Token", "v");
+	assert_int_equal(sub_check_headers(in, &out, &lines, &e), -EINVAL);
+	json_decref(in);
+	in = json_array();
+	for (int i = 0; i <= SUB_HEADERS_MAX; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "X-H%d", i);
+		json_array_append_new(in, json_pack("{s:s}", name, "v"));
+	}
+	assert_int_equal(sub_check_headers(in, &out, &lines, &e), -EINVAL);
+	json_array_remove(in, 0);
+	assert_int_equal(sub_check_headers(in, &out, &lines, &e), 0);
+	json_decref(out);
+	json_decref(lines);
+	json_decref(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_origins),
+		cmocka_unit_test(test_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
