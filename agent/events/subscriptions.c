@@ -1,6 +1,5 @@
 #include "events/subscriptions.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,57 +12,17 @@
 
 #include "events/bus.h"
 #include "events/filter.h"
-#include "events/https_post.h"
 #include "events/messages.h"
+#include "events/sub_internal.h"
 #include "events/sub_validate.h"
 #include "util/fileio.h"
 #include "util/jsonfile.h"
 #include "util/log.h"
 
 #define FILE_MAX (4u << 20)
-#define BACKOFF_MAX 32u
 
-enum retry_policy { RP_TERMINATE, RP_SUSPEND, RP_FOREVER, RP_BACKOFF, RP_COUNT };
 static const char *const policy_names[RP_COUNT] = {
 	"TerminateAfterRetries", "SuspendRetries", "RetryForever", "RetryForeverWithBackoff",
-};
-
-struct sub {
-	struct subscriptions *owner;
-	struct sub *next;
-	char id[16];
-	/* Immutable after creation; read by the bus under its lock. */
-	json_t *spec;           /* the persisted create body, normalised */
-	const char *destination;
-	const char *context;
-	json_t *prefixes, *types, *origins, *message_ids;
-	json_t *headers, *header_lines; /* write-only: persisted, sent, never shown */
-	enum retry_policy policy;
-	struct event_consumer *consumer;
-	/* Worker state, under lock. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool pending;
-	bool stopping;
-	bool suspended;
-	bool failing;
-	uint64_t delivered, failed;
-};
-
-struct subscriptions {
-	struct subscriptions_config cfg;
-	char *path, *ca_file, *uri_base;
-	struct event_bus *bus;
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	struct sub *list;
-	unsigned count;
-	unsigned workers;
-	unsigned next_id;
-	uint64_t delivered, failed; /* of subscriptions gone */
-	/* Set by subscriptions_close, which empties the list first: a worker
-	 * giving up after that must not write the emptied set over the file. */
-	bool closing;
 };
 
 static const char *const known_keys[] = {
@@ -189,7 +148,7 @@ fail:
 	return rc;
 }
 
-static void sub_free(struct sub *sb)
+void sub_free(struct sub *sb)
 {
 	pthread_cond_destroy(&sb->cond);
 	pthread_mutex_destroy(&sb->lock);
@@ -234,58 +193,8 @@ static void sub_notify(void *arg)
 	pthread_mutex_unlock(&sb->lock);
 }
 
-/* The Event with this subscription's Context, as sent. New string. */
-static char *event_body(struct sub *sb, struct event *ev)
-{
-	const struct event_text *t = event_text(ev);
-	json_t *doc = t ? json_loadb(t->bytes, t->len, 0, NULL) : NULL;
-	char *text = NULL;
-
-	if (doc && json_object_set_new(doc, "Context", json_string(sb->context)) == 0)
-		text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	return text;
-}
-
-static int stop_requested(void *arg)
-{
-	struct sub *sb = arg;
-	bool stop;
-	pthread_mutex_lock(&sb->lock);
-	stop = sb->stopping;
-	pthread_mutex_unlock(&sb->lock);
-	return stop;
-}
-
-/* One POST. 0 when the destination answered 2xx. */
-static int post_event(struct sub *sb, struct event *ev)
-{
-	const struct subscriptions *s = sb->owner;
-	struct https_post p = { .url = sb->destination, .ca_file = s->ca_file,
-				.timeout_s = s->cfg.timeout_s, .cancel = stop_requested,
-				.cancel_arg = sb };
-	const char *headers[SUB_HEADERS_MAX];
-	char err[CURL_ERROR_SIZE];
-	int rc;
-
-	for (; p.nheaders < json_array_size(sb->header_lines) && p.nheaders < SUB_HEADERS_MAX;
-	     p.nheaders++)
-		headers[p.nheaders] = json_string_value(json_array_get(sb->header_lines, p.nheaders));
-	p.headers = headers;
-
-	p.body = event_body(sb, ev);
-	if (!p.body)
-		return -ENOMEM;
-	rc = https_post_json(&p, err, sizeof(err));
-	if (rc)
-		log_debug("events: subscription %s: delivery of event %llu failed: %s", sb->id,
-			  (unsigned long long)ev->id, err);
-	free(p.body);
-	return rc;
-}
-
 /* With s->lock held. */
-static int persist_locked(struct subscriptions *s)
+int subs_persist_locked(struct subscriptions *s)
 {
 	json_t *doc = json_pack("{s:i, s:[]}", "Version", 1, "Subscriptions");
 	json_t *arr = json_object_get(doc, "Subscriptions");
@@ -326,7 +235,7 @@ static int persist_error(int rc)
 
 /* With s->lock held: take sb off the list (the worker frees it). Returns
  * the link it was taken from, for relink_locked. */
-static struct sub **unlink_locked(struct subscriptions *s, struct sub *sb)
+struct sub **subs_unlink_locked(struct subscriptions *s, struct sub *sb)
 {
 	for (struct sub **p = &s->list; *p; p = &(*p)->next) {
 		if (*p == sb) {
@@ -344,153 +253,6 @@ static void relink_locked(struct subscriptions *s, struct sub **at, struct sub *
 	sb->next = *at;
 	*at = sb;
 	s->count++;
-}
-
-static void stop_worker(struct sub *sb)
-{
-	pthread_mutex_lock(&sb->lock);
-	sb->stopping = true;
-	pthread_cond_signal(&sb->cond);
-	pthread_mutex_unlock(&sb->lock);
-}
-
-/* Wait up to seconds or until woken (stop, resume, new event when idle). */
-static void wait_locked(struct sub *sb, unsigned seconds)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += seconds;
-	pthread_cond_timedwait(&sb->cond, &sb->lock, &until);
-}
-
-/* The pause between two attempts at one event: only a stop cuts it short.
- * Events arriving meanwhile wake the worker too, and must not hurry a
- * retry to a destination that is failing. */
-static void retry_wait_locked(struct sub *sb, unsigned seconds)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += seconds;
-	while (!sb->stopping && pthread_cond_timedwait(&sb->cond, &sb->lock, &until) != ETIMEDOUT)
-		;
-}
-
-/* A worker's own change (suspended, or terminated and unlinked) written
- * out, unless the set is closing: then the file keeps what it holds. */
-static void worker_persist(struct subscriptions *s, struct sub *sb, bool unlink)
-{
-	pthread_mutex_lock(&s->lock);
-	if (!s->closing) {
-		if (unlink)
-			unlink_locked(s, sb);
-		persist_locked(s);
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* After retry_attempts failed attempts: what the policy says. Returns true
- * when the subscription is to be deleted. With sb->lock held. */
-static bool give_up_locked(struct sub *sb, unsigned *attempts)
-{
-	switch (sb->policy) {
-	case RP_TERMINATE:
-		log_warn("events: subscription %s: %u failed attempts, deleted (TerminateAfterRetries)",
-			 sb->id, *attempts);
-		return true;
-	case RP_SUSPEND:
-		log_warn("events: subscription %s: %u failed attempts, suspended", sb->id, *attempts);
-		sb->suspended = true;
-		*attempts = 0;
-		return false;
-	default:
-		return false;
-	}
-}
-
-static unsigned retry_delay(const struct sub *sb, unsigned attempts)
-{
-	unsigned base = sb->owner->cfg.retry_interval_s, over, factor = 1;
-
-	if (sb->policy != RP_BACKOFF || attempts <= sb->owner->cfg.retry_attempts)
-		return base;
-	over = attempts - sb->owner->cfg.retry_attempts;
-	while (over-- && factor < BACKOFF_MAX)
-		factor *= 2;
-	return base * factor;
-}
-
-static void worker_exit(struct sub *sb, bool terminated, struct event *cur)
-{
-	struct subscriptions *s = sb->owner;
-
-	event_unref(cur);
-	if (terminated)
-		worker_persist(s, sb, true);
-	event_consumer_free(sb->consumer); /* no notify after this */
-	pthread_mutex_lock(&s->lock);
-	s->delivered += sb->delivered;
-	s->failed += sb->failed;
-	s->workers--;
-	pthread_cond_broadcast(&s->idle);
-	pthread_mutex_unlock(&s->lock);
-	sub_free(sb);
-}
-
-static void *worker_main(void *arg)
-{
-	struct sub *sb = arg;
-	struct event *cur = NULL;
-	unsigned attempts = 0;
-	bool terminated = false;
-
-	pthread_mutex_lock(&sb->lock);
-	while (!sb->stopping) {
-		if (sb->suspended) {
-			wait_locked(sb, 3600);
-			continue;
-		}
-		if (!cur) {
-			sb->pending = false;
-			pthread_mutex_unlock(&sb->lock);
-			cur = event_consumer_next(sb->consumer);
-			pthread_mutex_lock(&sb->lock);
-			if (!cur) {
-				while (!sb->pending && !sb->stopping)
-					pthread_cond_wait(&sb->cond, &sb->lock);
-				continue;
-			}
-		}
-		pthread_mutex_unlock(&sb->lock);
-		int rc = post_event(sb, cur);
-		pthread_mutex_lock(&sb->lock);
-		/* A transfer cut short by a stop (delete, shutdown) is not the
-		 * destination's failure: it counts for nothing. */
-		if (rc && sb->stopping)
-			break;
-		if (rc == 0) {
-			sb->delivered++;
-			sb->failing = false;
-			attempts = 0;
-			event_unref(cur);
-			cur = NULL;
-			continue;
-		}
-		sb->failed++;
-		sb->failing = true;
-		if (++attempts > sb->owner->cfg.retry_attempts && sb->policy <= RP_SUSPEND) {
-			terminated = give_up_locked(sb, &attempts);
-			if (terminated)
-				break;
-			pthread_mutex_unlock(&sb->lock);
-			worker_persist(sb->owner, sb, false);
-			pthread_mutex_lock(&sb->lock);
-			continue;
-		}
-		retry_wait_locked(sb, retry_delay(sb, attempts));
-	}
-	pthread_mutex_unlock(&sb->lock);
-	worker_exit(sb, terminated, cur);
-	return NULL;
 }
 
 /* With s->lock held: attach sb to the bus, start its worker, link it. */
@@ -513,7 +275,7 @@ static int start_locked(struct subscriptions *s, struct sub *sb)
 		return rc;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, worker_main, sb);
+	rc = pthread_create(&tid, &attr, sub_worker_main, sb);
 	pthread_attr_destroy(&attr);
 	if (rc) {
 		event_consumer_free(sb->consumer);
@@ -557,10 +319,10 @@ int subscriptions_create(struct subscriptions *s, json_t *body, char *id, size_t
 		return rc;
 	}
 	snprintf(id, idlen, "%s", sb->id);
-	if ((rc = persist_locked(s))) {
+	if ((rc = subs_persist_locked(s))) {
 		/* Not on disk: not created. The worker frees it. */
-		unlink_locked(s, sb);
-		stop_worker(sb);
+		subs_unlink_locked(s, sb);
+		sub_worker_stop(sb);
 		pthread_mutex_unlock(&s->lock);
 		return persist_error(rc);
 	}
@@ -635,8 +397,8 @@ int subscriptions_delete(struct subscriptions *s, const char *id)
 		pthread_mutex_unlock(&s->lock);
 		return -ENOENT;
 	}
-	at = unlink_locked(s, sb);
-	if ((rc = persist_locked(s))) {
+	at = subs_unlink_locked(s, sb);
+	if ((rc = subs_persist_locked(s))) {
 		/* Still on disk, so still here: back where it was, its worker
 		 * never told to stop. */
 		relink_locked(s, at, sb);
@@ -645,7 +407,7 @@ int subscriptions_delete(struct subscriptions *s, const char *id)
 	}
 	/* The worker leaves on its own (a transfer in progress is aborted);
 	 * nobody waits for a hanging destination here. */
-	stop_worker(sb);
+	sub_worker_stop(sb);
 	pthread_mutex_unlock(&s->lock);
 	log_info("events: subscription %s deleted", id);
 	return 0;
@@ -669,7 +431,7 @@ int subscriptions_resume(struct subscriptions *s, const char *id)
 	pthread_mutex_unlock(&sb->lock);
 	/* The worker is woken only once the file says it runs: a resume that
 	 * cannot be written is not made. */
-	rc = persist_locked(s);
+	rc = subs_persist_locked(s);
 	pthread_mutex_lock(&sb->lock);
 	if (rc)
 		sb->suspended = was;
@@ -820,7 +582,7 @@ void subscriptions_close(struct subscriptions *s)
 	pthread_mutex_lock(&s->lock);
 	s->closing = true;
 	for (struct sub *sb = s->list; sb; sb = sb->next)
-		stop_worker(sb);
+		sub_worker_stop(sb);
 	s->list = NULL;
 	s->count = 0;
 	while (s->workers > 0)
