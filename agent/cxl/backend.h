@@ -46,6 +46,13 @@ struct cxl_backend_ops {
 	 * first, each handed out once. Returns the count or -errno. The device
 	 * set never drains the event logs of a backend that has it. */
 	int (*take_events)(struct cxl_backend *be, size_t idx, struct cxl_event *out, size_t max);
+	/* Optional: who answers as device idx now (serial and PCI ids, asked
+	 * afresh), no later than deadline. The device set asks it of a device
+	 * that answers again after it was absent, so that another device in
+	 * its place is not taken for it. 0 or -errno. NULL for backends whose
+	 * gone devices never answer again (a removed kernel device node). */
+	int (*identity)(struct cxl_backend *be, size_t idx, uint64_t *serial, uint16_t *vendor,
+			uint16_t *device, const struct timespec *deadline);
 	/* Optional: the host kernel's state; NULL for backends without one. */
 	int (*host_state)(struct cxl_backend *be, struct cxl_host_state *out);
 	void (*free)(struct cxl_backend *be);

@@ -57,6 +57,8 @@ struct devslot {
 	uint8_t *scratch; /* payload_max bytes */
 	struct cxl_event *page; /* one Get Event Records page */
 	size_t page_max;
+	bool stranger_seen;       /* another device answers in this one's place */
+	uint64_t stranger_serial; /* its serial, logged once */
 	_Atomic uint64_t mbox_count;
 };
 

@@ -3,6 +3,7 @@
  * (through cxl_devset_refresh()) and the open of a set run it: readers get
  * the cache. Locking: devset_impl.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,11 +208,55 @@ static void take_events(struct cxl_devset *set, size_t idx)
 	} while (n > 0 && (size_t)n == d->page_max);
 }
 
-/* An absent device that answers Identify again is back: present, with its
- * CEL read afresh (it may have been unreadable, or the device replaced) and
- * what depends on the CEL recomputed. Backends whose gone devices never
- * answer (a removed kernel device node) simply stay absent. Returns whether
- * the device is present now. Called with the mailbox lock held. */
+/* Whether what answers as d now is the device the agent knew, asked of
+ * backends whose devices can come back (identity op). Another device in its
+ * place (a different serial or PCI ids) is not it: its id, and the
+ * approvals and audit records made for that id's serial, belong to the
+ * device that left, so the slot stays absent and the newcomer waits for a
+ * restart to get an id of its own. A device never identified (silent at
+ * start: no serial, no PCI ids) takes the identity it answers with. Called
+ * with the mailbox lock held. */
+static bool same_device(struct cxl_devset *set, size_t idx, const struct timespec *deadline)
+{
+	struct devslot *d = &set->dev[idx];
+	uint64_t serial = 0;
+	uint16_t vendor = 0, device = 0;
+	bool known, same;
+
+	if (!d->be->ops->identity)
+		return true;
+	if (d->be->ops->identity(d->be, d->local, &serial, &vendor, &device, deadline))
+		return false;
+	pthread_mutex_lock(&d->cache);
+	known = d->info.serial || d->info.pci_vendor_id || d->info.pci_device_id;
+	same = serial == d->info.serial && vendor == d->info.pci_vendor_id &&
+	       device == d->info.pci_device_id;
+	if (!same && !known) {
+		d->info.serial = serial;
+		d->info.pci_vendor_id = vendor;
+		d->info.pci_device_id = device;
+		d->info.generation++;
+	}
+	pthread_mutex_unlock(&d->cache);
+	if (!same && known) {
+		if (!d->stranger_seen || d->stranger_serial != serial)
+			log_warn("cxl: %s: another device answers in its place (serial 0x%016" PRIx64
+				 ", PCI %04x:%04x); kept absent until the agent restarts",
+				 d->id, serial, vendor, device);
+		d->stranger_seen = true;
+		d->stranger_serial = serial;
+		return false;
+	}
+	d->stranger_seen = false;
+	return true;
+}
+
+/* An absent device that answers Identify again, as itself, is back:
+ * present, with its CEL read afresh (it may have been unreadable, or its
+ * firmware changed) and what depends on the CEL recomputed. Backends whose
+ * gone devices never answer (a removed kernel device node) simply stay
+ * absent. Returns whether the device is present now. Called with the
+ * mailbox lock held. */
 static bool revive(struct cxl_devset *set, size_t idx)
 {
 	struct devslot *d = &set->dev[idx];
@@ -224,7 +269,7 @@ static bool revive(struct cxl_devset *set, size_t idx)
 	cxl_deadline_in(&deadline, set->timeout_ms);
 	rc = d->be->ops->submit(d->be, d->local, CXL_OP_IDENTIFY, NULL, 0, d->scratch,
 				d->payload_max, &out_len, &mrc, &deadline);
-	if (rc || mrc != CXL_MBOX_SUCCESS)
+	if (rc || mrc != CXL_MBOX_SUCCESS || !same_device(set, idx, &deadline))
 		return false;
 	memset(&cel, 0, sizeof(cel));
 	if (devset_read_cel(set, idx, &cel))

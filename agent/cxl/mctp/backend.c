@@ -74,6 +74,44 @@ static void mctp_delivery(struct cxl_backend *be, size_t idx, uint16_t opcode,
 	out->path = &cxl_mctp_path;
 }
 
+/* Generic Component Identify (0001h) of endpoint i into gi. 0, the
+ * transport's -errno, or -EPROTO for a failed or malformed answer (*mrc
+ * says which). */
+static int generic_identify(struct mctp_backend *mb, size_t i, struct cxl_cci_identify *gi,
+			    uint16_t *mrc, const struct timespec *deadline)
+{
+	uint8_t buf[CXL_IDENTIFY_LEN + 64];
+	size_t len;
+	int e;
+
+	e = mctp_submit(&mb->be, i, CXL_CCI_OP_IDENTIFY, NULL, 0, buf, sizeof(buf), &len, mrc,
+			deadline);
+	if (e)
+		return e;
+	if (*mrc != CXL_MBOX_SUCCESS || cxl_cci_parse_identify(buf, len, gi))
+		return -EPROTO;
+	return 0;
+}
+
+static int mctp_identity(struct cxl_backend *be, size_t idx, uint64_t *serial, uint16_t *vendor,
+			 uint16_t *device, const struct timespec *deadline)
+{
+	struct mctp_backend *mb = (struct mctp_backend *)be;
+	struct cxl_cci_identify gi;
+	uint16_t mrc = 0;
+	int rc;
+
+	if (idx >= mb->n)
+		return -ENODEV;
+	rc = generic_identify(mb, idx, &gi, &mrc, deadline);
+	if (rc)
+		return rc;
+	*serial = gi.serial;
+	*vendor = gi.vendor_id;
+	*device = gi.device_id;
+	return 0;
+}
+
 /* Identify the endpoint into o; what it does not answer stays unset. */
 static void identify_one(struct mctp_backend *mb, size_t i, struct cxl_dev_info *o)
 {
@@ -83,15 +121,14 @@ static void identify_one(struct mctp_backend *mb, size_t i, struct cxl_dev_info 
 	struct cxl_identify id;
 	struct timespec dl;
 	size_t len;
-	uint16_t rc;
+	uint16_t rc = 0;
 	int e;
 
 	cxl_deadline_in(&dl, d->timeout_ms * (d->retries + 1));
-	e = mctp_submit(&mb->be, i, CXL_CCI_OP_IDENTIFY, NULL, 0, buf, sizeof(buf), &len, &rc,
-			&dl);
-	if (e || rc != CXL_MBOX_SUCCESS || cxl_cci_parse_identify(buf, len, &gi)) {
+	e = generic_identify(mb, i, &gi, &rc, &dl);
+	if (e) {
 		log_warn("cxl: mctp %s: no usable Identify (%s, rc 0x%x); kept by name",
-			 d->spec.name, e ? strerror(-e) : "answered", rc);
+			 d->spec.name, e == -EPROTO ? "answered" : strerror(-e), rc);
 		return;
 	}
 	if (gi.component_type != CXL_CCI_COMPONENT_TYPE3)
@@ -151,6 +188,7 @@ static const struct cxl_backend_ops mctp_ops = {
 	.enumerate = mctp_enumerate,
 	.submit = mctp_submit,
 	.delivery = mctp_delivery,
+	.identity = mctp_identity,
 	.free = mctp_free,
 };
 

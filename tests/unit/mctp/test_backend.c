@@ -30,6 +30,7 @@ struct peer {
 	bool pending;
 	unsigned requests;
 	uint64_t serial;
+	bool other_ids; /* answer Generic Identify with another device id */
 };
 
 struct fake {
@@ -61,7 +62,7 @@ static void answer(struct peer *p, const uint8_t *msg, size_t len)
 	memset(out, 0, sizeof(out));
 	if (h.opcode == CXL_CCI_OP_IDENTIFY) {
 		cxl_put_le16(out, 0x8086);
-		cxl_put_le16(out + 2, 0x0d93);
+		cxl_put_le16(out + 2, p->other_ids ? 0x0d94 : 0x0d93);
 		cxl_put_le64(out + 8, p->serial);
 		out[16] = 12;
 		out[17] = CXL_CCI_COMPONENT_TYPE3;
@@ -280,6 +281,109 @@ static void test_absent_and_back(void **state)
 	cxl_devset_free(set);
 }
 
+/* Make device 0 of set absent: two commands in a row unanswered. */
+static void silence(struct cxl_devset *set, struct fake *f)
+{
+	struct cxl_cmd cmd = { .opcode = CXL_OP_IDENTIFY, .timeout_ms = 100 };
+	struct cxl_cmd_result res;
+	struct cxl_dev_info info;
+
+	f->p[0].mode = M_SILENT;
+	for (int i = 0; i < 2; i++) {
+		memset(&res, 0, sizeof(res));
+		assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
+		cxl_cmd_result_clear(&res);
+	}
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_false(info.present);
+}
+
+/* Another device answering at the endpoint of an absent one (a hot swap on
+ * the BMC's bus) is not taken for it: the id, its serial and what was
+ * approved for that serial belong to the device that left. Only the device
+ * itself brings the slot back. */
+static void test_replaced_stays_absent(void **state)
+{
+	struct fake f;
+	struct cxl_devset_config cfg = { .refresh_interval_ms = 100, .event_ring_size = 8,
+					 .default_timeout_ms = 100 };
+	struct cxl_devset *set = NULL;
+	struct cxl_dev_info info;
+	struct cxl_cmd cmd = { .opcode = CXL_OP_IDENTIFY, .timeout_ms = 100 };
+	struct cxl_cmd_result res;
+	char err[256];
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(cxl_devset_open_backend(&cfg, make(&f), &set, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_find(set, "1122334455667700"), 0);
+	silence(set, &f);
+	f.p[0].mode = M_OK;
+	f.p[0].serial = 0x99887766554433aaull;
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+		assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+		assert_false(info.present);
+		assert_int_equal(info.serial, 0x1122334455667700ull);
+	}
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
+	assert_int_equal(res.transport, -ENODEV);
+	cxl_cmd_result_clear(&res);
+	/* the same serial but other PCI ids is another device too */
+	f.p[0].serial = 0x1122334455667700ull;
+	f.p[0].other_ids = true;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_false(info.present);
+	/* the device itself back at its endpoint */
+	f.p[0].other_ids = false;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_true(info.present);
+	assert_int_equal(info.serial, 0x1122334455667700ull);
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
+	assert_int_equal(res.transport, 0);
+	assert_int_equal(res.mbox_rc, CXL_MBOX_SUCCESS);
+	cxl_cmd_result_clear(&res);
+	cxl_devset_free(set);
+}
+
+/* An endpoint silent at start is kept by its name with no identity; when it
+ * first answers it takes the serial and PCI ids it answers with, so the
+ * catalogue's device match can apply to it. */
+static void test_silent_at_start_identified_when_back(void **state)
+{
+	struct fake f;
+	struct cxl_devset_config cfg = { .refresh_interval_ms = 100, .event_ring_size = 8,
+					 .default_timeout_ms = 100 };
+	struct cxl_devset *set = NULL;
+	struct cxl_dev_info info;
+	uint64_t gen;
+	char err[256];
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	f.p[0].mode = M_SILENT;
+	assert_int_equal(cxl_devset_open_backend(&cfg, make(&f), &set, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_find(set, "dev0"), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_false(info.present);
+	assert_int_equal(info.serial, 0);
+	gen = info.generation;
+	f.p[0].mode = M_OK;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_true(info.present);
+	assert_true(info.generation > gen);
+	assert_int_equal(info.serial, 0x1122334455667700ull);
+	assert_int_equal(info.pci_vendor_id, 0x8086);
+	assert_int_equal(info.pci_device_id, 0x0d93);
+	assert_string_equal(info.id, "dev0"); /* ids never change while running */
+	cxl_devset_free(set);
+}
+
 static void test_endpoint_syntax(void **state)
 {
 	static const char *const good[] = { "net=1,eid=8,name=dev0", "eid=0x10",
@@ -335,6 +439,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_silence_is_timeout_then_gone),
 		cmocka_unit_test(test_absent_and_back),
+		cmocka_unit_test(test_replaced_stays_absent),
+		cmocka_unit_test(test_silent_at_start_identified_when_back),
 		cmocka_unit_test(test_endpoint_syntax),
 		cmocka_unit_test(test_need_net_raw),
 	};
