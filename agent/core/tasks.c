@@ -247,15 +247,26 @@ static uint64_t elapsed_us(const struct task_info *ti)
 	       (uint64_t)((ti->ended.tv_nsec - ti->started.tv_nsec) / 1000);
 }
 
+static uint64_t ms_since(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - since->tv_sec) * 1000 +
+			  (now.tv_nsec - since->tv_nsec) / 1000000L);
+}
+
 static void *watcher(void *arg)
 {
 	struct watch *w = arg;
 	struct tasks *t = w->t;
 	struct task_info copy, *ti;
-	struct timespec deadline;
-	unsigned waited = 0;
+	struct timespec deadline, since;
 	int done = 0;
 
+	/* The limit is on time, not on polls: a poll can take its own timeout
+	 * (a device that does not answer, or is busy with another command), and
+	 * the wait ends early when another task ends. */
+	clock_gettime(CLOCK_MONOTONIC, &since);
 	pthread_mutex_lock(&t->lock);
 	while (!done && !t->stopping) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
@@ -268,9 +279,8 @@ static void *watcher(void *arg)
 		copy = *ti;
 		pthread_mutex_unlock(&t->lock);
 
-		waited += t->poll_ms;
 		done = poll_device(t->agent, &copy);
-		if (!done && waited >= t->limit_ms) {
+		if (!done && ms_since(&since) >= t->limit_ms) {
 			finish(&copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
 			done = 1;
 		}

@@ -9,6 +9,9 @@
 
 #include "fixture.h"
 #include "core/tasks.h"
+#include "cxl/backend.h"
+#include "cxl/cel.h"
+#include "cxl/emulated/emulated.h"
 #include "redfish/resource.h"
 #include "util/fileio.h"
 
@@ -370,6 +373,49 @@ static void test_observer_hears_every_change(void **state)
 	pthread_mutex_destroy(&s.lock);
 }
 
+/* A device that never says the operation ended, and whose every status
+ * poll goes unanswered (each takes the poll's own timeout): the Task ends as
+ * an Exception once the limit has passed in time, not after as many polls
+ * as fit in the limit at the watcher's interval. */
+static void test_limit_is_time_not_polls(void **state)
+{
+	struct tt *t = *state;
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct tasks_params tp = { 4, 20, 400, 1, NULL };
+	struct task_info ti = { 0 }, now = { 0 };
+	struct cxl_backend *be;
+	struct timespec t0, t1;
+	struct tasks *a;
+	size_t local;
+	long ms;
+	int id;
+
+	assert_int_equal(cxl_devset_locate(t->f->ag.devices, 0, &be, &local), 0);
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_TIMEOUT, -1, CXL_OP_BG_OP_STATUS), 0);
+	assert_int_equal(tasks_new(&t->f->ag, &tp, &a), 0);
+	ti.device = 0;
+	ti.opcode = CXL_EMU_OP_BACKGROUND;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	id = tasks_start(a, &ti);
+	assert_true(id > 0);
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(tasks_get(a, (unsigned)id, &now), 0);
+		if (now.state != TASK_RUNNING)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_NONE, 0, -1), 0);
+	tasks_free(a);
+	assert_int_equal(now.state, TASK_EXCEPTION);
+	assert_int_equal(now.transport, -ETIMEDOUT);
+	/* 400 ms and at most one poll more (250 ms), with room for a loaded
+	 * machine; counted in polls it would be 20 polls of 270 ms */
+	if (ms < 400 || ms > 2500)
+		fail_msg("the task ended after %ld ms", ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_messages_match_the_registry),
 		cmocka_unit_test(test_ids_never_repeat),
 		cmocka_unit_test(test_observer_hears_every_change),
+		cmocka_unit_test(test_limit_is_time_not_polls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
