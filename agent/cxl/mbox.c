@@ -14,6 +14,17 @@ static int capacity(const uint8_t *p, uint64_t *bytes)
 	return 0;
 }
 
+static char printable(uint8_t c)
+{
+	return (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+}
+
+void cxl_text_clean(char *s)
+{
+	for (; *s; s++)
+		*s = printable((uint8_t)*s);
+}
+
 int cxl_parse_identify(const uint8_t *buf, size_t len, struct cxl_identify *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -22,7 +33,7 @@ int cxl_parse_identify(const uint8_t *buf, size_t len, struct cxl_identify *out)
 	/* ASCII, NUL padded; anything unprintable is replaced so upper layers can
 	 * put it into JSON and logs as is. */
 	for (size_t i = 0; i < CXL_FW_REV_LEN && buf[i]; i++)
-		out->fw_revision[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? (char)buf[i] : '?';
+		out->fw_revision[i] = printable(buf[i]);
 	if (capacity(buf + 0x10, &out->total_bytes) || capacity(buf + 0x18, &out->volatile_only_bytes) ||
 	    capacity(buf + 0x20, &out->persistent_only_bytes) ||
 	    capacity(buf + 0x28, &out->partition_align_bytes))

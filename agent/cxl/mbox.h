@@ -56,6 +56,11 @@ static inline void cxl_put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Make a NUL-terminated string a device supplied (through the kernel or a
+ * reply) printable ASCII in place: any other byte becomes '?', so it goes
+ * into JSON (UTF-8) and a log line as is. */
+void cxl_text_clean(char *s);
+
 /* Identify (4000h), capacities converted to bytes. */
 struct cxl_identify {
 	char fw_revision[CXL_FW_REV_LEN + 1];

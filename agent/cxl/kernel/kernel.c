@@ -34,6 +34,7 @@
 #include <cxl/libcxl.h>
 
 #include "cxl/kernel/trace.h"
+#include "cxl/mbox.h"
 #include "util/log.h"
 
 /* Added to the UAPI in 6.4; the 6.1 header lacks them and 6.1 reports 0. */
@@ -494,6 +495,8 @@ int cxl_kernel_backend_new_with(const struct cxl_kernel_sys *sys, const struct c
 		struct cxl_dev_info *inf = &kb->info[i];
 		kb->n = i + 1;
 		*inf = devs[i];
+		/* sysfs shows the device's Identify bytes unfiltered */
+		cxl_text_clean(inf->fw_revision);
 		snprintf(d->name, sizeof(d->name), "%s", devs[i].name);
 		snprintf(path, sizeof(path), "/dev/cxl/%s", d->name);
 		d->fd = sys->open(path, O_RDWR | O_CLOEXEC);

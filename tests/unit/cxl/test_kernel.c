@@ -780,6 +780,27 @@ static void test_trace_events(void **state)
 	cxl_devset_free(set);
 }
 
+/* The firmware version in sysfs is the device's 16 Identify bytes as the
+ * kernel got them: kept printable (JSON needs UTF-8, a log line needs one
+ * line) even while the Identify that would replace it fails. */
+static void test_sysfs_firmware_printable(void **state)
+{
+	struct cxl_dev_info d = qemu_dev("mem0"), info;
+	struct cxl_devset_config cfg = { .refresh_interval_ms = 3600000 };
+	struct cxl_backend *be;
+	struct cxl_devset *set;
+	char err[256];
+	(void)state;
+
+	memcpy(d.fw_revision, "\xc3\x28" "fw\n\x01" "1\x7f\xff", 10);
+	fk.send_errno = EIO;
+	assert_int_equal(cxl_kernel_backend_new_with(&fake_sys, &d, 1, &be, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_open_backend(&cfg, be, &set, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_string_equal(info.fw_revision, "?(fw??1??");
+	cxl_devset_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -795,6 +816,7 @@ int main(void)
 		cmocka_unit_test_setup(test_flags_64, setup),
 		cmocka_unit_test_setup(test_open_failures, setup),
 		cmocka_unit_test_setup(test_trace_events, setup),
+		cmocka_unit_test_setup(test_sysfs_firmware_printable, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
