@@ -36,8 +36,8 @@
 #define BROKER_EVENTS_MAX 32
 /* Delivery entries per device snapshot (CEL opcodes plus approved ones). */
 #define BROKER_DELIVERY_MAX 512
-/* CEL entries per device snapshot (a CEL is at most a 64 KiB log: 16384). */
-#define BROKER_CEL_MAX 16384
+/* CEL entries per device snapshot: as many as the device set keeps. */
+#define BROKER_CEL_MAX CXL_CEL_MAX_ENTRIES
 #define BROKER_PEER_MAX 64
 #define BROKER_COMMAND_ID_MAX 72
 #define BROKER_AUDIT_ID_MAX 32

@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Only 65536 opcodes exist, so a CEL can never hold more entries; a longer
- * one is a device lying about its log. */
-#define CEL_MAX_ENTRIES 65536u
 #define SUPPORTED_LOGS_HDR 8u
 #define SUPPORTED_LOG_ENTRY 20u
 
@@ -77,29 +74,36 @@ int cxl_cel_parse(const uint8_t *buf, size_t len, struct cxl_cel *out)
 {
 	size_t count;
 	struct cxl_cel_entry *e;
+	uint8_t *seen;
 
 	out->count = 0;
 	out->entries = NULL;
-	if (len % 4 != 0 || len / 4 > CEL_MAX_ENTRIES || (len && !buf))
+	if (len % 4 != 0 || len / 4 > CXL_CEL_MAX_ENTRIES || (len && !buf))
 		return -EPROTO;
 	count = len / 4;
 	if (count == 0)
 		return 0;
 	e = calloc(count, sizeof(*e));
-	if (!e)
+	seen = calloc(65536 / 8, 1); /* one bit per opcode */
+	if (!e || !seen) {
+		free(e);
+		free(seen);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < count; i++) {
-		e[i].opcode = get_le16(buf + 4 * i);
+		uint16_t op = get_le16(buf + 4 * i);
+		e[i].opcode = op;
 		e[i].effects = get_le16(buf + 4 * i + 2);
 		/* Two entries for one opcode would make the effects ambiguous, and
 		 * policy decisions rest on them: fail closed. */
-		for (size_t j = 0; j < i; j++) {
-			if (e[j].opcode == e[i].opcode) {
-				free(e);
-				return -EPROTO;
-			}
+		if (seen[op / 8] & (1u << (op % 8))) {
+			free(e);
+			free(seen);
+			return -EPROTO;
 		}
+		seen[op / 8] |= (uint8_t)(1u << (op % 8));
 	}
+	free(seen);
 	out->count = count;
 	out->entries = e;
 	return 0;

@@ -65,8 +65,15 @@ struct cxl_supported_log {
 int cxl_parse_supported_logs(const uint8_t *buf, size_t len,
 			     struct cxl_supported_log **out, size_t *n);
 
+/* Entries a CEL may hold: a 64 KiB log. Every layer that carries a CEL
+ * (the device set, the broker's snapshots to the front) takes this many, so
+ * a longer one is refused where it is read, as malformed, and never stops a
+ * layer above. */
+#define CXL_CEL_MAX_ENTRIES 16384u
+
 /* Parse raw CEL bytes (4-byte entries). A size that is not a multiple of 4,
- * more than 65536 entries or an opcode listed twice is -EPROTO. */
+ * more than CXL_CEL_MAX_ENTRIES entries or an opcode listed twice is
+ * -EPROTO. */
 int cxl_cel_parse(const uint8_t *buf, size_t len, struct cxl_cel *out);
 void cxl_cel_free(struct cxl_cel *cel);
 /* Borrowed pointer to the entry for opcode, or NULL. */

@@ -11,7 +11,7 @@
 #include "cxl/mbox.h"
 #include "util/log.h"
 
-#define CEL_MAX_BYTES (65536u * 4u)
+#define CEL_MAX_BYTES (CXL_CEL_MAX_ENTRIES * 4u)
 #define EVENT_PAGES_PER_LOG 16 /* bound on Get Event Records rounds per refresh */
 #define CLEAR_MAX_HANDLES 255u /* Clear Event Records counts handles in one byte */
 

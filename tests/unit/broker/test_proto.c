@@ -97,6 +97,34 @@ static void test_device_roundtrip(void **state)
 	free(buf);
 }
 
+/* The largest snapshot the device set can produce (a full CEL, a full
+ * delivery table with the longest reasons) fits one message. */
+static void test_device_largest(void **state)
+{
+	struct cxl_cel_entry *cel = calloc(CXL_CEL_MAX_ENTRIES, sizeof(*cel));
+	struct broker_delivery *dl = calloc(BROKER_DELIVERY_MAX, sizeof(*dl));
+	struct broker_msg in, out;
+	uint8_t *buf;
+
+	(void)state;
+	assert_non_null(cel);
+	assert_non_null(dl);
+	for (size_t i = 0; i < CXL_CEL_MAX_ENTRIES; i++)
+		cel[i] = (struct cxl_cel_entry){ (uint16_t)i, 0x0fff };
+	for (size_t i = 0; i < BROKER_DELIVERY_MAX; i++) {
+		dl[i].opcode = (uint16_t)i;
+		memset(dl[i].reason, 'r', sizeof(dl[i].reason) - 1);
+	}
+	fill_device(&in, cel, CXL_CEL_MAX_ENTRIES, dl, BROKER_DELIVERY_MAX);
+	roundtrip(&in, &out, &buf);
+	assert_int_equal(out.u.device.cel.count, CXL_CEL_MAX_ENTRIES);
+	assert_int_equal(out.u.device.ndelivery, BROKER_DELIVERY_MAX);
+	broker_msg_release(&out);
+	free(buf);
+	free(cel);
+	free(dl);
+}
+
 static void test_submit_roundtrip(void **state)
 {
 	static const uint8_t payload[] = { 1, 2, 3, 0, 5 };
@@ -455,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_roundtrip),
+		cmocka_unit_test(test_device_largest),
 		cmocka_unit_test(test_submit_roundtrip),
 		cmocka_unit_test(test_submit_reply_roundtrip),
 		cmocka_unit_test(test_small_messages_roundtrip),

@@ -94,6 +94,31 @@ static void test_cel_oversized_and_duplicates(void **state)
 	free(raw);
 }
 
+/* A 64 KiB CEL of distinct opcodes is the largest kept: what the broker
+ * carries to the front (a longer one made every start-up snapshot fail to
+ * encode and the broker end its session). */
+static void test_cel_bound(void **state)
+{
+	size_t n = 16384;
+	uint8_t *raw = calloc(n + 1, 4);
+	struct cxl_cel cel;
+	(void)state;
+	assert_non_null(raw);
+	assert_int_equal(CXL_CEL_MAX_ENTRIES, n);
+	for (size_t i = 0; i <= n; i++)
+		put16(raw + 4 * i, (uint16_t)(0x8000 + i));
+	assert_int_equal(cxl_cel_parse(raw, n * 4, &cel), 0);
+	assert_int_equal(cel.count, n);
+	assert_int_equal(cel.entries[n - 1].opcode, 0x8000 + n - 1);
+	cxl_cel_free(&cel);
+	assert_int_equal(cxl_cel_parse(raw, (n + 1) * 4, &cel), -EPROTO);
+	assert_int_equal(cel.count, 0);
+	/* a duplicate far apart is found too */
+	put16(raw + 4 * (n - 1), 0x8000);
+	assert_int_equal(cxl_cel_parse(raw, n * 4, &cel), -EPROTO);
+	free(raw);
+}
+
 static void test_reserved_bits(void **state)
 {
 	uint8_t raw[12];
@@ -263,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_qemu72_cel),
 		cmocka_unit_test(test_cel_lengths),
 		cmocka_unit_test(test_cel_oversized_and_duplicates),
+		cmocka_unit_test(test_cel_bound),
 		cmocka_unit_test(test_reserved_bits),
 		cmocka_unit_test(test_supported_logs),
 		cmocka_unit_test(test_uuids),
