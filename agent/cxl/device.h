@@ -212,7 +212,8 @@ int cxl_devset_find(const struct cxl_devset *set, const char *id);
  * clears event records). 0 or -ERANGE for a bad index. */
 int cxl_devset_info(struct cxl_devset *set, size_t idx, struct cxl_dev_info *out);
 int cxl_devset_health(struct cxl_devset *set, size_t idx, struct cxl_health *out);
-/* Copy of the decoded CEL (read once at open, re-read after a device reset).
+/* Copy of the decoded CEL (read at open, again when an absent device returns
+ * or Identify shows another firmware revision).
  * out must be freed with cxl_cel_free(). Empty (count 0) when the device's CEL
  * could not be read or was malformed: nothing is then known to be supported. */
 int cxl_devset_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *out);

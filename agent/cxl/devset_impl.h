@@ -44,6 +44,9 @@ struct devslot {
 	bool health_supported;
 	bool events_supported;
 	struct cxl_cel cel;
+	bool cel_unread;        /* to be read again: the firmware changed and the read failed */
+	char cel_fw[CXL_FW_REV_LEN + 1]; /* the firmware revision the CEL belongs to */
+	bool cel_fw_known;      /* cel_fw set (by the first Identify after the CEL read) */
 	/* Grows by doubling up to the set's ring_cap, from a few records: most
 	 * devices log few events, and a full ring costs 96 KiB per device.
 	 * It only wraps once full at ring_cap, so growing keeps it contiguous. */

@@ -4,6 +4,7 @@
  * the cache. Locking: devset_impl.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,61 @@ static void take_events(struct cxl_devset *set, size_t idx)
 	} while (n > 0 && (size_t)n == d->page_max);
 }
 
+/* Put cel (taken over) in force for d and recompute what rests on it; fw is
+ * the firmware it belongs to, NULL: the next Identify tells. */
+static void cel_install(struct devslot *d, struct cxl_cel *cel, bool unread, const char *fw)
+{
+	pthread_mutex_lock(&d->cache);
+	cxl_cel_free(&d->cel);
+	d->cel = *cel;
+	d->cel_unread = unread;
+	d->cel_fw_known = fw != NULL;
+	if (fw)
+		snprintf(d->cel_fw, sizeof(d->cel_fw), "%s", fw);
+	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
+	d->events_supported = devset_mailbox_events(d);
+	d->info.generation++;
+	pthread_mutex_unlock(&d->cache);
+}
+
+/* New firmware can declare other commands and other effects, and the
+ * policy decides on the CEL: a device whose Identify shows another firmware
+ * revision than the cache (activated in place, without the device going
+ * away) has its CEL read again. Until that read succeeds the CEL is empty,
+ * so nothing runs on effects the device no longer declares. Mailbox held. */
+static void recheck_cel(struct cxl_devset *set, size_t idx, const char *fw)
+{
+	struct devslot *d = &set->dev[idx];
+	struct cxl_cel cel;
+	bool changed, unread;
+	int rc;
+
+	pthread_mutex_lock(&d->cache);
+	if (!d->cel_fw_known) {
+		snprintf(d->cel_fw, sizeof(d->cel_fw), "%s", fw);
+		d->cel_fw_known = true;
+	}
+	changed = strcmp(fw, d->cel_fw) != 0;
+	unread = d->cel_unread;
+	pthread_mutex_unlock(&d->cache);
+	if (!changed && !unread)
+		return;
+	if (changed)
+		log_info("cxl: %s: firmware \"%s\" now; reading its Command Effects Log again", d->id,
+			 fw);
+	memset(&cel, 0, sizeof(cel));
+	rc = devset_read_cel(set, idx, &cel);
+	if (rc && !changed) {
+		cxl_cel_free(&cel); /* still unread, nothing new */
+		return;
+	}
+	if (rc)
+		log_warn("cxl: %s: the new firmware's Command Effects Log is unreadable (%s); "
+			 "no command runs until it is read",
+			 d->id, strerror(-rc));
+	cel_install(d, &cel, rc != 0, fw);
+}
+
 /* Whether what answers as d now is the device the agent knew, asked of
  * backends whose devices can come back (identity op). Another device in its
  * place (a different serial or PCI ids) is not it: its id, and the
@@ -272,15 +328,12 @@ static bool revive(struct cxl_devset *set, size_t idx)
 	if (rc || mrc != CXL_MBOX_SUCCESS || !same_device(set, idx, &deadline))
 		return false;
 	memset(&cel, 0, sizeof(cel));
-	if (devset_read_cel(set, idx, &cel))
+	rc = devset_read_cel(set, idx, &cel);
+	if (rc)
 		log_warn("cxl: %s: back, but its Command Effects Log is unreadable", d->id);
+	cel_install(d, &cel, rc != 0, NULL);
 	pthread_mutex_lock(&d->cache);
-	cxl_cel_free(&d->cel);
-	d->cel = cel;
-	d->health_supported = cxl_cel_find(&d->cel, CXL_OP_GET_HEALTH_INFO) != NULL;
-	d->events_supported = devset_mailbox_events(d);
 	d->info.present = true;
-	d->info.generation++;
 	pthread_mutex_unlock(&d->cache);
 	log_info("cxl: %s: answering again (%s backend); marked present", d->id,
 		 d->be->ops->name);
@@ -317,8 +370,10 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 
 	cxl_deadline_in(&deadline, set->timeout_ms);
 	rc = dev_cmd(set, idx, CXL_OP_IDENTIFY, NULL, 0, &out_len, &deadline);
-	if (!rc && !cxl_parse_identify(d->scratch, out_len, &id))
+	if (!rc && !cxl_parse_identify(d->scratch, out_len, &id)) {
 		ok_id = true;
+		recheck_cel(set, idx, id.fw_revision);
+	}
 	if (rc != -ENODEV) {
 		rc = dev_cmd(set, idx, CXL_OP_GET_PARTITION_INFO, NULL, 0, &out_len, &deadline);
 		if (!rc && !cxl_parse_partition(d->scratch, out_len, &part))

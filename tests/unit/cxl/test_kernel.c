@@ -41,6 +41,8 @@ static struct fake {
 	bool raw_built;        /* RAW slot listed */
 	bool report_flags;     /* 6.4+: ENABLED/EXCLUSIVE reported */
 	bool cel_has_health;   /* add 4200h to the CEL */
+	const char *fw;        /* Identify's firmware revision, NULL: QEMU's */
+	int logs_errno;        /* errno for Get Supported Logs, 0 = answer */
 	int raw_errno;         /* errno for RAW sends, 0 = answer */
 	int send_errno;        /* errno for every send, 0 = normal */
 	bool query_fails;
@@ -140,7 +142,7 @@ static int f_send(struct cxl_send_command *c)
 	switch (c->id) {
 	case 1: /* IDENTIFY: QEMU 7.2, 256 MiB persistent */
 		assert_int_equal(c->in.size, 0);
-		memcpy(buf, "BWFW VERSION 00", 15);
+		memcpy(buf, fk.fw ? fk.fw : "BWFW VERSION 00", strlen(fk.fw ? fk.fw : "BWFW VERSION 00"));
 		buf[0x10] = 1;
 		buf[0x20] = 1;
 		buf[0x28] = 1;
@@ -150,6 +152,10 @@ static int f_send(struct cxl_send_command *c)
 	case 3: { /* GET_SUPPORTED_LOGS, junk in the reserved bytes as QEMU */
 		size_t cel = (fk.cel_has_health ? 14 : 13) * 4;
 		assert_int_equal(c->in.size, 0);
+		if (fk.logs_errno) {
+			errno = fk.logs_errno;
+			return -1;
+		}
 		cxl_put_le16(buf, 1);
 		memcpy(buf + 2, "\x11\x22\x33\x44\x55\x66", 6);
 		memcpy(buf + 8, cxl_log_uuid_cel, 16);
@@ -801,6 +807,56 @@ static void test_sysfs_firmware_printable(void **state)
 	cxl_devset_free(set);
 }
 
+/* Firmware activated in place (the device never went away) can declare
+ * other commands and effects: a new revision in Identify has the CEL read
+ * again; while that read fails the CEL is empty, so the policy finds
+ * nothing to allow, and it is retried until it succeeds. */
+static void test_new_firmware_new_cel(void **state)
+{
+	struct cxl_devset *set;
+	struct cxl_cel cel;
+	struct cxl_dev_info info;
+	unsigned reads;
+	(void)state;
+
+	set = open_fake();
+	assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
+	assert_int_equal(cel.count, 13);
+	cxl_cel_free(&cel);
+	reads = fk.sent_ids[CXL_MEM_COMMAND_ID_GET_LOG];
+	/* the same firmware: the CEL is not read again */
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(fk.sent_ids[CXL_MEM_COMMAND_ID_GET_LOG], reads);
+
+	fk.fw = "BWFW VERSION 01";
+	fk.cel_has_health = true;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(fk.sent_ids[CXL_MEM_COMMAND_ID_GET_LOG], reads + 1);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_string_equal(info.fw_revision, "BWFW VERSION 01");
+	assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
+	assert_int_equal(cel.count, 14);
+	assert_non_null(cxl_cel_find(&cel, CXL_OP_GET_HEALTH_INFO));
+	cxl_cel_free(&cel);
+
+	/* another firmware whose CEL cannot be read: nothing is known */
+	fk.fw = "BWFW VERSION 02";
+	fk.cel_has_health = false;
+	fk.logs_errno = EIO;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
+	assert_int_equal(cel.count, 0);
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
+	assert_int_equal(cel.count, 0);
+	fk.logs_errno = 0;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_cel(set, 0, &cel), 0);
+	assert_int_equal(cel.count, 13);
+	cxl_cel_free(&cel);
+	cxl_devset_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup(test_open_failures, setup),
 		cmocka_unit_test_setup(test_trace_events, setup),
 		cmocka_unit_test_setup(test_sysfs_firmware_printable, setup),
+		cmocka_unit_test_setup(test_new_firmware_new_cel, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
