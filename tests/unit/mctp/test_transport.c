@@ -28,6 +28,7 @@ enum act {
 	A_TRUNCATED,
 	A_TOO_BIG,       /* recv reports -EMSGSIZE */
 	A_SPAM,          /* an endless stream of wrong-tag replies */
+	A_STALE_ONLY,    /* only the answer to the previous request, 4 bytes */
 };
 
 struct fake {
@@ -106,6 +107,7 @@ static int f_send(void *ctx, int h, const struct cxl_mctp_addr *peer, const uint
 	case A_TRUNCATED: queue_reply(f, tag, op, 0, 20, 5); break;
 	case A_TOO_BIG: f->emsgsize = 1; break;
 	case A_SPAM: f->spam = 1; break;
+	case A_STALE_ONLY: queue_reply(f, f->prev_tag, op, 0, 4, 0); break;
 	}
 	f->prev_tag = tag;
 	return 0;
@@ -286,6 +288,30 @@ static void test_retry_and_stale(void **state)
 	cxl_mctp_ep_free(ep);
 }
 
+/* A command that timed out is answered while the next one (the same
+ * opcode) waits: that answer is not the next command's. */
+static void test_late_reply_not_taken_by_next_command(void **state)
+{
+	struct fake f = { .acts = { A_SILENT, A_STALE_THEN_OK, A_SILENT, A_STALE_ONLY }, .nacts = 4,
+			  .pl_len = 8 };
+	struct cxl_mctp_ep *ep = mk_ep(&f, 0);
+	struct res r;
+	(void)state;
+
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_equal(r.rc, -ETIMEDOUT);
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.len, 8); /* its own answer, not the 4 late bytes */
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_equal(r.rc, -ETIMEDOUT);
+	/* only the late answer comes: no answer for this command */
+	run(ep, 0x4000, NULL, 0, 256, &r);
+	assert_int_not_equal(r.rc, 0);
+	assert_int_equal(r.len, 0);
+	cxl_mctp_ep_free(ep);
+}
+
 static void test_timeout(void **state)
 {
 	struct fake f = { .acts = { A_SILENT, A_SILENT, A_SILENT }, .nacts = 3 };
@@ -414,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_input_checks),
 		cmocka_unit_test(test_retry_and_stale),
+		cmocka_unit_test(test_late_reply_not_taken_by_next_command),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_spam_bounded_by_deadline),
