@@ -54,10 +54,13 @@ static int mctp_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, cons
 	d = &mb->dev[idx];
 	rc = cxl_mctp_ep_exec(d->ep, opcode, in, in_len, out, out_max, out_len, mbox_rc, NULL,
 			      deadline);
-	if (rc == -ETIMEDOUT) {
+	/* No route to the endpoint any more is the platform's word that it
+	 * left (mctpd drops a removed endpoint's route): unanswered, as
+	 * silence is, and back once a route and an answer are. */
+	if (rc == -ETIMEDOUT || rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -ENETDOWN) {
 		if (d->misses < CXL_MCTP_ABSENT_AFTER)
 			d->misses++;
-		return d->misses >= CXL_MCTP_ABSENT_AFTER ? -ENODEV : -ETIMEDOUT;
+		return d->misses >= CXL_MCTP_ABSENT_AFTER ? -ENODEV : rc;
 	}
 	if (rc == 0 || rc == -EPROTO)
 		d->misses = 0; /* it answered, even if badly */

@@ -20,7 +20,8 @@
 #include "cxl/mctp/backend.h"
 #include "cxl/mctp/cci.h"
 
-enum mode { M_OK = 0, M_SILENT, M_WRONG_TAG, M_TRUNCATED, M_OVERSIZE, M_BAD_LENGTH, M_JUNK };
+enum mode { M_OK = 0, M_SILENT, M_WRONG_TAG, M_TRUNCATED, M_OVERSIZE, M_BAD_LENGTH, M_JUNK,
+	    M_NO_ROUTE };
 
 /* One fake peer per EID (8 and 9 used). */
 struct peer {
@@ -99,6 +100,8 @@ static int f_send(void *ctx, int h, const struct cxl_mctp_addr *peer, const uint
 	assert_int_equal(h, peer->eid);
 	p->requests++;
 	p->pending = false;
+	if (p->mode == M_NO_ROUTE)
+		return -EHOSTUNREACH; /* AF_MCTP once mctpd dropped the endpoint */
 	if (p->mode != M_SILENT)
 		answer(p, msg, len);
 	return 0;
@@ -281,6 +284,41 @@ static void test_absent_and_back(void **state)
 	cxl_devset_free(set);
 }
 
+/* An endpoint the platform no longer routes to (removed, its route
+ * dropped) is gone as a silent one is, and back once it answers. */
+static void test_no_route_is_gone(void **state)
+{
+	struct fake f;
+	struct cxl_devset_config cfg = { .refresh_interval_ms = 100, .event_ring_size = 8,
+					 .default_timeout_ms = 100 };
+	struct cxl_devset *set = NULL;
+	struct cxl_dev_info info;
+	struct cxl_cmd cmd = { .opcode = CXL_OP_IDENTIFY, .timeout_ms = 100 };
+	struct cxl_cmd_result res;
+	char err[256];
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(cxl_devset_open_backend(&cfg, make(&f), &set, err, sizeof(err)), 0);
+	f.p[0].mode = M_NO_ROUTE;
+	for (int i = 0; i < 2; i++) {
+		memset(&res, 0, sizeof(res));
+		assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
+		assert_int_equal(res.transport, i == 0 ? -EHOSTUNREACH : -ENODEV);
+		cxl_cmd_result_clear(&res);
+	}
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_false(info.present);
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_false(info.present);
+	f.p[0].mode = M_OK;
+	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
+	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
+	assert_true(info.present);
+	cxl_devset_free(set);
+}
+
 /* Make device 0 of set absent: two commands in a row unanswered. */
 static void silence(struct cxl_devset *set, struct fake *f)
 {
@@ -439,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_silence_is_timeout_then_gone),
 		cmocka_unit_test(test_absent_and_back),
+		cmocka_unit_test(test_no_route_is_gone),
 		cmocka_unit_test(test_replaced_stays_absent),
 		cmocka_unit_test(test_silent_at_start_identified_when_back),
 		cmocka_unit_test(test_endpoint_syntax),
