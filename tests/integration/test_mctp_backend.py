@@ -7,7 +7,8 @@ reaches them through "serial:" endpoints. Checked from the REST side:
    delivered by the "MCTP CCI" path;
  - responder faults map: no answer -> 504, garbage -> 502; the agent lives;
  - a responder killed makes its device Absent (the other stays Enabled), and
-   restarted on the same line brings it back;
+   restarted on the same line brings it back; another device answering on
+   that line instead keeps it Absent;
  - kernel MCTP endpoints and a switch of user from root: refused at start."""
 import os
 import signal
@@ -42,8 +43,12 @@ class Line:
         self.proc = None
         self.start()
 
-    def start(self):
-        self.proc = subprocess.Popen(self.args, pass_fds=(self.master,))
+    def start(self, device=None):
+        """Serve the profile's device of this line, or another one."""
+        args = list(self.args)
+        if device is not None:
+            args[args.index("--device") + 1] = str(device)
+        self.proc = subprocess.Popen(args, pass_fds=(self.master,))
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -207,6 +212,23 @@ def run(a, prof, want, lines, audit_dir):
     c.eq(wait_state(a, d0, "Enabled"), "Enabled", "restarted responder -> Enabled again")
     r = a.submit(d0, "emu-read-telemetry", "")
     c.eq(r.status, 200, "vendor command after the device returned")
+
+    # Another device answering at that endpoint (the line now serves the
+    # profile's second device: another serial) is not taken for the first:
+    # the slot stays Absent and nothing is sent to the newcomer under the
+    # first one's id; the first device back on its line brings it back.
+    lines[0].kill()
+    c.eq(wait_state(a, d0, "Absent"), "Absent", "killed again -> Absent")
+    lines[0].start(device=1)
+    time.sleep(2)  # several refresh rounds at 300 ms
+    c.eq(state_of(a, d0), "Absent", "another device at the endpoint -> still Absent")
+    r = a.curl("GET", CHASSIS_DEVICES + "/" + d0)
+    c.eq(r.json().get("SerialNumber"), want[d0]["serial"], "the slot keeps its own serial")
+    r = a.submit(d0, "emu-read-telemetry", "")
+    c.check(r.status != 200, "no command for the absent device reaches the newcomer (%d)" % r.status)
+    lines[0].kill()
+    lines[0].start()
+    c.eq(wait_state(a, d0, "Enabled"), "Enabled", "the device itself back -> Enabled")
 
 
 if __name__ == "__main__":
