@@ -552,6 +552,10 @@ def check_event_records(ga, port, ca, password, scenario):
               "6.12: the service reads the driver's trace events: %s (%s)" % (reader, note))
         check(held[pid] == "1" and all(held[f] == "0" for f in fronts),
               "the broker holds the trace pipe, the front does not: %s" % held)
+        ring = ga.run("cat /sys/kernel/tracing/instances/cxl-agent/buffer_size_kb")[1].strip()
+        # the kernel rounds up to whole ring pages: 128 asked, 131 shown
+        check(ring.isdigit() and 128 <= int(ring) < 256, "6.12: the instance's ring is "
+              "about 128 KiB per CPU, not the kernel's default of 1408: %s" % ring)
     else:
         check(st == 200 and reader == "NotRead" and "cxl_generic_event" in note,
               "the Manager says the kernel has no event trace points, not a permission "

@@ -13,6 +13,11 @@
 #include "util/log.h"
 
 #define PIPE_BUF_BYTES 8192u /* longest line kept whole: the DRAM event, ~900 bytes */
+/* The instance's ring, per CPU. The kernel gives a new instance the global
+ * default (1.4 MiB on x86), per CPU and unswappable for as long as the
+ * instance exists: 180 MiB on a 128-CPU host. The driver's records are a few
+ * hundred bytes, read as they come: 128 KiB holds hundreds. */
+#define RING_KB "128"
 
 struct cxl_ktrace {
 	char path[320]; /* the instance */
@@ -112,6 +117,11 @@ int cxl_ktrace_open(const char *root, const char *instance, struct cxl_ktrace **
 		snprintf(why, whylen, "cannot create %s: %s", t->path, strerror(errno));
 		goto fail;
 	}
+	/* Before the events are enabled: resizing drops what the ring holds.
+	 * A refusal leaves the kernel's default, which only costs memory. */
+	snprintf(path, sizeof(path), "%s/buffer_size_kb", t->path);
+	if ((rc = write_text(path, RING_KB)))
+		log_warn("cxl: cannot size %s to " RING_KB " KiB per CPU: %s", path, strerror(-rc));
 	if ((rc = enable_events(base, t->path, why, whylen)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/trace_pipe", t->path);

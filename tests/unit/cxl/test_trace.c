@@ -298,6 +298,13 @@ static void test_reader(void **state)
 	assert_non_null(fgets(val, sizeof(val), f));
 	fclose(f);
 	assert_string_equal(val, "1");
+	/* the instance's ring is sized down from the kernel's default */
+	snprintf(path, sizeof(path), "%s/instances/" CXL_KTRACE_INSTANCE "/buffer_size_kb", t.root);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(val, sizeof(val), f));
+	fclose(f);
+	assert_string_equal(val, "128");
 	fake_writer(&t);
 	/* nothing yet: no block, no record */
 	assert_int_equal(cxl_ktrace_poll(kt, collect, &g), 0);

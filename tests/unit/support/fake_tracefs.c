@@ -61,6 +61,7 @@ void fake_tracefs(struct fake_tracefs *t, bool with_events)
 			touch(t->root, path);
 		}
 	}
+	touch(t->root, "instances/" CXL_KTRACE_INSTANCE "/buffer_size_kb");
 	snprintf(path, sizeof(path), "%s/instances/" CXL_KTRACE_INSTANCE "/trace_pipe", t->root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	t->writer = -1;
