@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/fileio.h"
 #include "util/log.h"
@@ -30,6 +31,15 @@ static X509 *first_cert(const char *pem)
 	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
 	return x;
+}
+
+int tls_key_exposed(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	return (st.st_mode & S_IRWXO) != 0;
 }
 
 int tls_load_pair(const char *cert_path, const char *key_path, char **cert_pem, char **key_pem,
@@ -65,6 +75,11 @@ int tls_load_pair(const char *cert_path, const char *key_path, char **cert_pem, 
 	}
 	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
 		log_warn("certificate %s is not valid yet", cert_path);
+	/* Said at every load rather than refused: a deployment that chose the
+	 * mode keeps serving, and its operator hears of it. */
+	if (tls_key_exposed(key_path) == 1)
+		log_warn("private key %s is open to every user of this host: make it mode 0600 "
+			 "(or 0640, with a group of its own)", key_path);
 	X509_free(x);
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);

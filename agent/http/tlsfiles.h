@@ -12,6 +12,9 @@
  * a message in err. */
 int tls_load_pair(const char *cert_path, const char *key_path, char **cert_pem, char **key_pem,
 		  char *err, size_t errlen);
+/* Whether users other than the file's owner and group may read or write the
+ * key file at path: 1 or 0, or -errno when it cannot be looked at. */
+int tls_key_exposed(const char *path);
 /* Read a PEM CA bundle holding at least one certificate. */
 int tls_load_ca(const char *path, char **pem, char *err, size_t errlen);
 void tls_free_secret(char *pem);

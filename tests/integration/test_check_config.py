@@ -88,6 +88,18 @@ with Agent(start=False) as a:
                                os.path.join(a.state, "accounts.json") + ":1:")
     os.unlink(os.path.join(a.state, "accounts.json"))
 
+    # A private key every user may read passes, with a warning naming it; the
+    # same key at 0600 gets none.
+    for mode, warned in ((0o644, True), (0o600, False)):
+        key = os.path.join(a.tmp, "open-%o.key" % mode)
+        with open(a.config["tls_key"], "rb") as src, open(key, "wb") as dst:
+            dst.write(src.read())
+        os.chmod(key, mode)
+        p = run(["--check-config", "-c", write_config(a, "key-%o.json" % mode, {"tls_key": key})])
+        c.eq(p.returncode, 0, "a key at mode %o passes the check: %s" % (mode, p.stderr))
+        c.eq("open to every user" in p.stderr and key in p.stderr, warned,
+             "a key at mode %o is warned about: %r" % (mode, p.stderr))
+
     # What passes the check starts and serves.
     a.start()
     r = a.curl("GET", "/redfish/v1", user=None)

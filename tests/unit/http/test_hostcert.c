@@ -106,6 +106,15 @@ static void test_certificate_contents(void **state)
 	assert_int_equal(tls_load_pair(cp, kp, &c2, &k2, err, sizeof(err)), 0);
 	free(c2);
 	tls_free_secret(k2);
+	/* The key's mode: the owner and a group of its own may read it. */
+	assert_int_equal(tls_key_exposed(kp), 0);
+	assert_int_equal(chmod(kp, 0640), 0);
+	assert_int_equal(tls_key_exposed(kp), 0);
+	assert_int_equal(chmod(kp, 0644), 0);
+	assert_int_equal(tls_key_exposed(kp), 1);
+	assert_int_equal(chmod(kp, 0602), 0);
+	assert_int_equal(tls_key_exposed(kp), 1);
+	assert_int_equal(tls_key_exposed("/nonexistent/key"), -ENOENT);
 	unlink(cp);
 	unlink(kp);
 	rmdir(dir);
