@@ -66,14 +66,16 @@ int sub_check_destination(const char *dest, struct sub_error *e)
 	    cl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
 		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
 		rc = -EINVAL;
-	} else if (strcmp(scheme, "https") != 0 || has_credentials(cl, u)) {
-		/* Events name devices and users: never in clear text. Nor is a
-		 * credential for the destination kept where every reader of
-		 * the subscription (ReadOnly included) and the log see it; the
-		 * refusal does not echo it either. */
-		sub_set_error(e, 400, "PropertyValueFormatError",
-			      has_credentials(cl, u) ? "(credentials in URL)" : dest,
+	} else if (has_credentials(cl, u)) {
+		/* A credential for the destination is not kept where every
+		 * reader of the subscription (ReadOnly included) and the log
+		 * see it; the refusal does not echo it either. */
+		sub_set_error(e, 400, "PropertyValueFormatError", "(credentials in URL)",
 			      "Destination");
+		rc = -EINVAL;
+	} else if (strcmp(scheme, "https") != 0) {
+		/* Events name devices and users: never in clear text. */
+		sub_set_error(e, 400, "PropertyValueFormatError", dest, "Destination");
 		rc = -EINVAL;
 	}
 	cl->free(scheme);
@@ -178,7 +180,6 @@ fail:
 	*out = NULL;
 	return -EINVAL;
 }
-
 
 json_t *sub_origin_links(json_t *uris)
 {

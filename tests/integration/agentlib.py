@@ -46,6 +46,18 @@ def scratch_dir(prefix):
     return d
 
 
+def wait_for(fn, timeout, interval=0.2):
+    """fn() until it returns something true, for up to timeout seconds;
+    the last result either way."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    return fn()
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -182,6 +194,33 @@ class Agent:
                 return [int(x) for x in f.read().split()]
         except (OSError, AttributeError):
             return []
+
+    def pids(self):
+        """The agent's processes: the broker and its front."""
+        return [self.proc.pid] + self.children()
+
+    def rss_kib(self):
+        """Resident memory of both processes, in KiB."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    total += sum(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            except OSError:
+                pass
+        return total
+
+    def sanitized(self):
+        """Whether this is the sanitizer build (libasan mapped): its
+        allocator holds freed memory back, so resident sizes say little."""
+        for pid in self.pids():
+            try:
+                with open("/proc/%d/maps" % pid) as f:
+                    if "libasan" in f.read():
+                        return True
+            except OSError:
+                pass
+        return False
 
     def front_confined(self):
         """Whether the front runs under its system call filter."""

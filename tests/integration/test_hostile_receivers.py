@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import Agent, Checker, free_port  # noqa: E402
+from agentlib import Agent, Checker, free_port, wait_for  # noqa: E402
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
@@ -173,31 +173,6 @@ def close_midway(r, conn):
         r.events.put(None)
 
 
-def sanitized(pids):
-    """Whether the agent is the sanitizer build (libasan mapped)."""
-    for pid in pids:
-        try:
-            with open("/proc/%d/maps" % pid) as f:
-                if "libasan" in f.read():
-                    return True
-        except OSError:
-            pass
-    return False
-
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
 def subscribe(a, dest, context, policy="RetryForever"):
     r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
                                    "Context": context, "RegistryPrefixes": ["CxlAgent"],
@@ -210,16 +185,6 @@ def subscribe(a, dest, context, policy="RetryForever"):
 def status_of(a, loc):
     r = a.curl("GET", loc)
     return r.status, r.json().get("Status", {}) if r.status == 200 else {}
-
-
-def wait_for(fn, timeout, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(interval)
-    return fn()
 
 
 def submit(a, text):
@@ -251,8 +216,7 @@ def hostile_peers(c, a):
         "other-name": Receiver(mute, other_tls),
         "close-midway": Receiver(close_midway, good_tls),
     }
-    pids = [a.proc.pid] + a.children()
-    rss_before = rss_kib(pids)
+    rss_before = a.rss_kib()
     locs = {name: subscribe(a, "https://127.0.0.1:%d/ev" % p.port, name)
             for name, p in peers.items()}
     good_loc = subscribe(a, "https://127.0.0.1:%d/ev" % good.port, "good")
@@ -277,11 +241,11 @@ def hostile_peers(c, a):
     stolen = [e for e in list(good.events.queue) if e and e.get("Context") == "redirect"]
     c.eq(stolen, [], "nothing reaches the redirect's target")
 
-    rss_after = rss_kib(pids)
+    rss_after = a.rss_kib()
     print("agent RSS %d -> %d KiB" % (rss_before, rss_after))
     # The sanitizer's allocator keeps freed memory in quarantine: sizes
     # are checked in the plain build only.
-    c.check(rss_after - rss_before < 64 * 1024 or sanitized(pids),
+    c.check(rss_after - rss_before < 64 * 1024 or a.sanitized(),
             "memory stays bounded against endless bodies and headers (%d -> %d KiB)" %
             (rss_before, rss_after))
     for name, p in peers.items():

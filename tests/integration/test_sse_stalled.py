@@ -24,29 +24,6 @@ EVENTS = 1500
 QUEUE = 128
 
 
-def sanitized(pids):
-    """Whether the agent is the sanitizer build (libasan mapped)."""
-    for pid in pids:
-        try:
-            with open("/proc/%d/maps" % pid) as f:
-                if "libasan" in f.read():
-                    return True
-        except OSError:
-            pass
-    return False
-
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                total += sum(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        except OSError:
-            pass
-    return total
-
-
 def metric(a, name):
     m = re.search(r"^%s (\S+)$" % re.escape(name), a.curl("GET", "/metrics").body, re.M)
     return float(m.group(1)) if m else None
@@ -73,8 +50,7 @@ def main():
         c.eq(reader.status, 200, "the reading stream opens")
         time.sleep(0.5)
         c.eq(metric(a, "cxl_agent_sse_clients"), 2, "two streams open")
-        pids = [a.proc.pid] + a.children()
-        rss_before = rss_kib(pids)
+        rss_before = a.rss_kib()
         drops_before = metric(a, "cxl_agent_event_drops_total")
 
         conn = http.client.HTTPSConnection("127.0.0.1", a.port, timeout=30,
@@ -110,10 +86,10 @@ def main():
         c.eq(got, list(range(EVENTS)), "the reading stream gets every event, in order")
         drops = metric(a, "cxl_agent_event_drops_total") - drops_before
         c.check(drops > 0, "the stalled stream's overflow is counted (%d dropped)" % drops)
-        rss_after = rss_kib(pids)
+        rss_after = a.rss_kib()
         # The sanitizer's allocator keeps freed memory in quarantine: sizes
         # are checked in the plain build only.
-        c.check(rss_after - rss_before < 32 * 1024 or sanitized(pids),
+        c.check(rss_after - rss_before < 32 * 1024 or a.sanitized(),
                 "memory stays bounded (%d -> %d KiB)" % (rss_before, rss_after))
         print("drops %d, rss %d -> %d KiB" % (drops, rss_before, rss_after))
 

@@ -8,7 +8,6 @@ import http.server
 import json
 import os
 import queue
-import socket
 import ssl
 import sys
 import threading
@@ -16,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (Agent, Checker, free_port, make_certs, scratch_dir, set_fault,  # noqa: E402
-                      write_emulated_profile)
+                      wait_for, write_emulated_profile)
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
@@ -72,16 +71,6 @@ def next_matching(listener, pred, timeout):
         if got and pred(got[2]):
             return got
     return None
-
-
-def wait_for(fn, timeout, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(interval)
-    return fn()
 
 
 def members(a):
