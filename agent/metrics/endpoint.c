@@ -150,6 +150,6 @@ static int h_metrics(const struct route_ctx *ctx, struct http_response *resp)
 
 /* Login is what ReadOnly holds: monitoring needs no more. */
 const struct route metrics_routes[] = {
-	{ HTTP_GET | HTTP_HEAD, "/metrics", LOGIN, h_metrics, NULL },
+	{ HTTP_GET | HTTP_HEAD | ROUTE_OPENMETRICS, "/metrics", LOGIN, h_metrics, NULL },
 	{ 0 },
 };

@@ -345,6 +345,16 @@ void rf_unsupported_media_type(struct http_response *resp)
 			    json_string("The request body must be application/json."));
 }
 
+void rf_not_acceptable(struct http_response *resp, const char *media)
+{
+	char text[160];
+
+	emit(resp, 406, M_GENERAL_ERROR, NULL, 0);
+	snprintf(text, sizeof(text),
+		 "The resource is served as %s only, which the Accept header excludes.", media);
+	json_object_set_new(json_object_get(resp->json, "error"), "message", json_string(text));
+}
+
 static void retry_later(struct http_response *resp, int status, unsigned retry_s)
 {
 	char n[16];

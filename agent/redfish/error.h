@@ -85,6 +85,9 @@ void rf_invalid_uri(struct http_response *resp, const char *uri);        /* 400 
 void rf_header_invalid_precondition(struct http_response *resp, const char *header); /* 412 */
 /* 415: GeneralError, its message saying the body must be application/json. */
 void rf_unsupported_media_type(struct http_response *resp);
+/* 406: GeneralError, its message naming media (borrowed), the only type the
+ * resource is served as. */
+void rf_not_acceptable(struct http_response *resp, const char *media);
 
 /* ---- 5xx and throttling ---- */
 void rf_internal_error(struct http_response *resp);            /* 500 */

@@ -407,7 +407,7 @@ static int h_submit_test_event(const struct route_ctx *ctx, struct http_response
  * choosing). */
 const struct route event_service_routes[] = {
 	{ HTTP_GET | HTTP_HEAD, EVENT_SERVICE_URI, LOGIN, h_event_service, NULL },
-	{ HTTP_GET | ROUTE_QUERY_FILTER, SSE_URI, LOGIN, h_event_stream, NULL },
+	{ HTTP_GET | ROUTE_QUERY_FILTER | ROUTE_EVENT_STREAM, SSE_URI, LOGIN, h_event_stream, NULL },
 	{ HTTP_POST, SUBMIT_TEST_URI, MANAGE, h_submit_test_event, NULL },
 	{ HTTP_GET | HTTP_HEAD, SUBSCRIPTIONS_URI, LOGIN, h_subscription_collection, NULL },
 	{ HTTP_POST, SUBSCRIPTIONS_URI, MANAGE, h_subscription_create, NULL },

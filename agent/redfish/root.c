@@ -197,7 +197,7 @@ const struct route root_routes[] = {
 	{ GET_HEAD, "/redfish", NOAUTH, h_redfish_versions, UNCACHED },
 	{ GET_HEAD, "/redfish/v1", NOAUTH, h_service_root, rf_version_static },
 	{ GET_HEAD, "/redfish/v1/odata", NOAUTH, h_odata, rf_version_static },
-	{ GET_HEAD, "/redfish/v1/$metadata", NOAUTH, h_metadata, UNCACHED },
-	{ GET_HEAD, OEM_SCHEMA_URI "/{file}", NOAUTH, h_oem_schema, UNCACHED },
+	{ GET_HEAD | ROUTE_XML, "/redfish/v1/$metadata", NOAUTH, h_metadata, UNCACHED },
+	{ GET_HEAD | ROUTE_MEDIA_BY_NAME, OEM_SCHEMA_URI "/{file}", NOAUTH, h_oem_schema, UNCACHED },
 	{ 0 },
 };

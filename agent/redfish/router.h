@@ -67,7 +67,15 @@ struct route {
  * query parameter gets 501 QueryParameterUnsupported; this one lets the
  * handler read $filter itself. */
 #define ROUTE_QUERY_FILTER (1u << 15)
-#define ROUTE_FLAGS ROUTE_QUERY_FILTER
+/* The one media type a route answers with when it succeeds, a value in
+ * ROUTE_MEDIA_MASK; none named is JSON. A request whose Accept header
+ * excludes it is refused with 406 before the handler runs. */
+#define ROUTE_MEDIA_MASK (7u << 12)
+#define ROUTE_XML (1u << 12)
+#define ROUTE_EVENT_STREAM (2u << 12)
+#define ROUTE_OPENMETRICS (3u << 12)
+#define ROUTE_MEDIA_BY_NAME (4u << 12) /* files: XML when the path ends in ".xml", else JSON */
+#define ROUTE_FLAGS (ROUTE_QUERY_FILTER | ROUTE_MEDIA_MASK)
 
 struct router;
 

@@ -12,6 +12,7 @@
 #include "auth/accounts.h"
 #include "auth/authn.h"
 #include "core/agent.h"
+#include "http/accept.h"
 #include "redfish/body_cache.h"
 #include "redfish/error.h"
 #include "redfish/query.h"
@@ -266,6 +267,46 @@ static bool precondition_failed(const struct route_ctx *ctx, const char *path,
 	return failed;
 }
 
+/* The media type route answers path with (type/subtype, static). */
+static const char *route_media_type(const struct route *route, const char *path)
+{
+	size_t n;
+
+	switch (route->methods & ROUTE_MEDIA_MASK) {
+	case ROUTE_XML:
+		return "application/xml";
+	case ROUTE_EVENT_STREAM:
+		return "text/event-stream";
+	case ROUTE_OPENMETRICS:
+		return "application/openmetrics-text";
+	case ROUTE_MEDIA_BY_NAME:
+		n = strlen(path);
+		return n > 4 && strcmp(path + n - 4, ".xml") == 0 ? "application/xml"
+								 : "application/json";
+	default:
+		return "application/json";
+	}
+}
+
+/* DSP0266 and RFC 9110: a resource whose one representation the Accept
+ * header excludes is answered 406 before its handler runs (a POST must not
+ * act and then refuse to say what it did). true when resp holds the
+ * refusal. */
+static bool not_acceptable(const struct http_request *req, const struct route *route,
+			   const char *path, struct http_response *resp)
+{
+	const char *accept = http_request_header(req, "Accept");
+	const char *media;
+
+	if (!accept)
+		return false;
+	media = route_media_type(route, path);
+	if (http_accept_allows(accept, media))
+		return false;
+	rf_not_acceptable(resp, media);
+	return true;
+}
+
 /* wait: NULL on a server thread, where the KDF never runs; else the
  * request's place in the check of its password, on the password pool. */
 static enum authn_result authenticate(struct agent *ag, const struct http_request *req,
@@ -439,6 +480,8 @@ static void route_request(struct agent *ag, const struct http_request *req,
 		rf_insufficient_privilege(resp);
 		goto out;
 	}
+	if (not_acceptable(req, route, path, resp))
+		goto out;
 	if (req->body_too_large) {
 		rf_payload_too_large(resp);
 		goto out;

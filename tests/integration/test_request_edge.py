@@ -2,6 +2,7 @@
 400 before routing, the OData version is checked, POST to a collection's
 Members is POST to the collection, and GET answers name their schema."""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -124,7 +125,66 @@ def post_to_members(a):
         c.eq(r.status, 404, "GET of .../%s is not the collection" % members)
 
 
+def sse_status(a, accept):
+    """Status of the event stream's answer to accept; the stream is cut
+    after a second (curl then exits 28, which is expected here)."""
+    p = subprocess.run(["curl", "-sS", "-N", "--max-time", "1", "--cacert", a.ca, "-u",
+                        "admin:%s" % ADMIN_PASSWORD, "-H", "Accept: " + accept, "-o", "/dev/null",
+                        "-w", "%{http_code}", a.url("/redfish/v1/EventService/SSE")],
+                       capture_output=True, timeout=10)
+    return int(p.stdout or 0)
+
+
+def accept_negotiation(a):
+    """Each resource has one representation: an Accept that admits it (by
+    name, wildcard or any weight above 0) is served, one that excludes it is
+    refused with 406 before the handler runs."""
+    served = [
+        ("/redfish/v1/", ["application/json", "application/json;charset=utf-8",
+                          "application/*", "application/*;charset=utf-8", "*/*",
+                          "*/*;charset=utf-8", "APPLICATION/JSON",
+                          "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                          "not a media type"]),
+        ("/redfish/v1/$metadata", ["application/xml", "application/xml;charset=utf-8",
+                                   "application/*", "*/*;charset=utf-8"]),
+        ("/redfish/v1/Schemas/CxlAgent_v1.xml", ["application/xml"]),
+        ("/redfish/v1/Schemas/CxlAgent.v1_0_0.json", ["application/json"]),
+        ("/metrics", ["application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                      "text/plain;version=0.0.4;q=1,*/*;q=0.1"]),
+    ]
+    for path, accepts in served:
+        for accept in accepts:
+            r = a.curl("GET", path, headers={"Accept": accept})
+            c.eq(r.status, 200, "GET %s with Accept %r" % (path, accept))
+    refused = [
+        ("/redfish/v1/", ["application/xml", "application/json;q=0",
+                          "*/*, application/json;q=0", "text/event-stream"]),
+        ("/redfish/v1/$metadata", ["application/json", "application/xml;q=0, */*"]),
+        ("/redfish/v1/Schemas/CxlAgent.v1_0_0.json", ["application/xml"]),
+        ("/metrics", ["application/json"]),
+        ("/redfish/v1/EventService/SSE", ["application/json"]),
+    ]
+    for path, accepts in refused:
+        for accept in accepts:
+            r = a.curl("GET", path, headers={"Accept": accept})
+            c.error_body(r, 406, "GeneralError", "GET %s with Accept %r" % (path, accept))
+    for accept in ("text/event-stream", "text/event-stream;charset=utf-8"):
+        c.eq(sse_status(a, accept), 200, "event stream with Accept %r" % accept)
+    # Refused before anything is done: no session is made.
+    r = a.curl("POST", "/redfish/v1/SessionService/Sessions", user=None,
+               headers={"Accept": "application/xml"},
+               body={"UserName": "admin", "Password": ADMIN_PASSWORD})
+    c.error_body(r, 406, "GeneralError", "POST Sessions with Accept application/xml")
+    c.eq(a.curl("GET", "/redfish/v1/SessionService/Sessions").json()["Members@odata.count"], 0,
+         "the refused POST made no session")
+    # Anonymous callers learn nothing of a protected resource's type.
+    r = a.curl("GET", "/redfish/v1/Systems", user=None, headers={"Accept": "application/xml"})
+    c.eq(r.status, 401, "anonymous GET with an excluding Accept")
+
+
 with Agent() as a:
+    accept_negotiation(a)
     refused_uris(a)
     too_many_parts(a)
     nul_cannot_reach_an_account(a)
