@@ -85,12 +85,12 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 			      &s.lockout_reset_after_s };
 	struct jm_value v[4];
 	char etag[ACCOUNT_ETAG_MAX];
-	json_t *body = rf_body_object(ctx->req, resp);
+	json_t *body = rf_body_object(ctx->req, resp), *ignored = NULL;
 	int rc;
 
 	if (!body)
 		return 0;
-	if ((rc = rf_body_read(body, &decl, v, resp)) == -ENOMEM) {
+	if ((rc = rf_body_read_patch(body, &decl, v, resp, &ignored)) == -ENOMEM) {
 		json_decref(body);
 		return rc;
 	}
@@ -110,6 +110,7 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 	} else if (rc == -EDQUOT) {
 		rf_storage_full(resp);
 	} else if (rc) {
+		json_decref(ignored);
 		json_decref(body);
 		return rc;
 	} else {
@@ -118,9 +119,12 @@ static int h_account_service_patch(const struct route_ctx *ctx, struct http_resp
 			 ctx->who->user, s.lockout_threshold, s.lockout_duration_s,
 			 s.lockout_reset_after_s);
 		json_decref(body);
-		return rf_reply_with_etag(resp, 200, account_service_json(ctx->agent, etag), etag);
+		rc = rf_reply_with_etag(resp, 200, account_service_json(ctx->agent, etag), etag);
+		rf_annotate_ignored(resp, ignored);
+		return rc;
 	}
 out:
+	rf_annotate_ignored(resp, ignored);
 	json_decref(body);
 	return 0;
 }
@@ -251,13 +255,16 @@ static const char *const account_readonly[] = { "Id", "Name", "Description", "Li
 static const struct rf_body account_body = { account_members, A__N, account_readonly, NULL };
 
 /* Read the writable ManagerAccount properties of body into c (borrowing
- * from body). Returns 0, -EINVAL with resp filled, or -ENOMEM. */
+ * from body). ignored: NULL for a create, where every member must be
+ * writable; for a PATCH, gets what was left out (rf_body_read_patch).
+ * Returns 0, -EINVAL with resp filled, or -ENOMEM. */
 static int parse_account_body(json_t *body, struct account_change *c, int *locked,
-			      struct http_response *resp)
+			      struct http_response *resp, json_t **ignored)
 {
 	struct jm_value v[A__N];
 	json_t *types;
-	int rc = rf_body_read(body, &account_body, v, resp);
+	int rc = ignored ? rf_body_read_patch(body, &account_body, v, resp, ignored)
+			 : rf_body_read(body, &account_body, v, resp);
 
 	*locked = -1;
 	if (rc == -EINVAL || rc == -ENOMEM)
@@ -293,7 +300,7 @@ static int h_account_create(const struct route_ctx *ctx, struct http_response *r
 
 	if (!body)
 		return 0;
-	if ((rc = parse_account_body(body, &c, &locked, resp))) {
+	if ((rc = parse_account_body(body, &c, &locked, resp, NULL))) {
 		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
 	}
@@ -330,14 +337,14 @@ static int h_account_patch(const struct route_ctx *ctx, struct http_response *re
 {
 	struct account_change c = { .enabled = -1 };
 	struct account_info ai, old;
-	json_t *body;
+	json_t *body, *ignored = NULL;
 	int locked, rc = 0;
 
 	if (target_account(ctx, &ai, resp))
 		return 0;
 	if (!(body = rf_body_object(ctx->req, resp)))
 		return 0;
-	if ((rc = parse_account_body(body, &c, &locked, resp))) {
+	if ((rc = parse_account_body(body, &c, &locked, resp, &ignored))) {
 		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
 	}
@@ -374,6 +381,7 @@ static int h_account_patch(const struct route_ctx *ctx, struct http_response *re
 	account_event(ctx, EVM_RESOURCE_CHANGED, ai.id);
 	rc = rf_reply_with_etag(resp, 200, account_json(&ai), ai.etag);
 out:
+	rf_annotate_ignored(resp, ignored);
 	json_decref(body);
 	return rc;
 }

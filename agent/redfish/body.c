@@ -240,3 +240,85 @@ static int read_members(const json_t *body, const struct rf_body *decl, struct j
 	free(errs);
 	return first == 2 ? -ERANGE : -EINVAL;
 }
+
+static bool declared(const struct rf_body *decl, const char *key)
+{
+	for (size_t i = 0; i < decl->n; i++)
+		if (strcmp(decl->members[i].name, key) == 0)
+			return true;
+	return false;
+}
+
+/* The messages naming body's undeclared members (new array), and body
+ * without them (new) in *kept; both NULL when there are none, or when no
+ * declared member is there beside them (the request is then refused
+ * whole). -ENOMEM. */
+static int split_undeclared(const json_t *body, const struct rf_body *decl, json_t **kept,
+			    json_t **messages)
+{
+	struct http_response tmp;
+	bool any_declared = false, any_undeclared = false;
+	const char *key;
+	json_t *v;
+
+	*kept = *messages = NULL;
+	json_object_foreach((json_t *)body, key, v) {
+		if (strchr(key, '@'))
+			continue;
+		if (declared(decl, key))
+			any_declared = true;
+		else
+			any_undeclared = true;
+	}
+	if (!any_declared || !any_undeclared)
+		return 0;
+	if (!(*kept = json_object()))
+		return -ENOMEM;
+	http_response_init(&tmp);
+	json_object_foreach((json_t *)body, key, v) {
+		if (strchr(key, '@') || declared(decl, key)) {
+			if (json_object_set(*kept, key, v))
+				break;
+		} else if (in_list(key, decl->readonly)) {
+			rf_property_not_writable(&tmp, key);
+		} else {
+			rf_property_unknown(&tmp, key);
+		}
+	}
+	*messages = json_object_get(json_object_get(tmp.json, "error"), "@Message.ExtendedInfo");
+	json_incref(*messages);
+	http_response_release(&tmp);
+	if (!*messages || json_object_size(*kept) != json_object_size(body) -
+							  json_array_size(*messages)) {
+		json_decref(*kept);
+		json_decref(*messages);
+		*kept = *messages = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rf_body_read_patch(const json_t *body, const struct rf_body *decl, struct jm_value *out,
+		       struct http_response *resp, json_t **ignored)
+{
+	json_t *kept;
+	int rc = split_undeclared(body, decl, &kept, ignored);
+
+	if (rc)
+		return rc;
+	rc = rf_body_read(kept ? kept : body, decl, out, resp);
+	/* out borrows values that body holds as well */
+	json_decref(kept);
+	if (rc) {
+		json_decref(*ignored);
+		*ignored = NULL;
+	}
+	return rc;
+}
+
+void rf_annotate_ignored(struct http_response *resp, json_t *ignored)
+{
+	if (ignored && resp->status == 200 && json_is_object(resp->json))
+		json_object_set(resp->json, "@Message.ExtendedInfo", ignored);
+	json_decref(ignored);
+}

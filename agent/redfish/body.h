@@ -44,6 +44,20 @@ struct rf_body {
 int rf_body_read(const json_t *body, const struct rf_body *decl, struct jm_value *out,
 		 struct http_response *resp);
 
+/* rf_body_read for a PATCH (DSP0266, "PATCH (update)"): members that can
+ * never be written (undeclared: read-only or unknown) beside ones that can
+ * are not a reason to refuse the rest. They are left out, and *ignored gets
+ * the messages naming them (new array: PropertyNotWritable or
+ * PropertyUnknown, as rf_body_read would answer), for the handler to add to
+ * its 200 with rf_annotate_ignored. A body of such members alone is refused
+ * as rf_body_read refuses it. On any refusal *ignored is NULL. */
+int rf_body_read_patch(const json_t *body, const struct rf_body *decl, struct jm_value *out,
+		       struct http_response *resp, json_t **ignored);
+/* Add ignored (reference taken over; NULL: nothing) to a 200 answer's
+ * representation in resp as its @Message.ExtendedInfo; dropped on any
+ * other answer. */
+void rf_annotate_ignored(struct http_response *resp, json_t *ignored);
+
 /* A value as text for a message argument. Never used for secrets. */
 void rf_value_text(const json_t *v, char *buf, size_t len);
 

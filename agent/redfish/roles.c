@@ -167,7 +167,7 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 	struct jm_value v[R__N - 1];
 	struct role_info ri;
 	privset_t privs, mask;
-	json_t *body;
+	json_t *body, *ignored = NULL;
 	int rc = 0;
 
 	if (!id || accounts_role_get(ctx->agent->accounts, id, &ri)) {
@@ -176,7 +176,7 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 	}
 	if (!(body = rf_body_object(ctx->req, resp)))
 		return 0;
-	if ((rc = rf_body_read(body, &role_patch_body, v, resp)) ||
+	if ((rc = rf_body_read_patch(body, &role_patch_body, v, resp, &ignored)) ||
 	    (rc = parse_privileges(v[0].json, v[1].json, &privs, &mask, resp))) {
 		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
@@ -209,6 +209,7 @@ static int h_role_patch(const struct route_ctx *ctx, struct http_response *resp)
 		rc = rf_reply_with_etag(resp, 200, role_json(&ri), ri.etag);
 	}
 out:
+	rf_annotate_ignored(resp, ignored);
 	json_decref(body);
 	return rc;
 }

@@ -65,12 +65,12 @@ static const struct rf_body service_body = { service_members, SS__N, service_rea
 static int h_session_service_patch(const struct route_ctx *ctx, struct http_response *resp)
 {
 	struct jm_value v[SS__N];
-	json_t *body = rf_body_object(ctx->req, resp);
+	json_t *body = rf_body_object(ctx->req, resp), *ignored = NULL;
 	int rc;
 
 	if (!body)
 		return 0;
-	rc = rf_body_read(body, &service_body, v, resp);
+	rc = rf_body_read_patch(body, &service_body, v, resp, &ignored);
 	if (rc) {
 		/* a refused body is answered in resp */
 		rc = rc == -ENOMEM ? rc : 0;
@@ -87,6 +87,7 @@ static int h_session_service_patch(const struct route_ctx *ctx, struct http_resp
 		rf_storage_full(resp); /* the file could not be written: nothing changed */
 		rc = 0;
 	}
+	rf_annotate_ignored(resp, ignored);
 	json_decref(body);
 	return rc;
 }

@@ -101,6 +101,24 @@ def crud(cl):
     c.error_body(r, 412, "PreconditionFailed", "the old ETag is stale now")
     r = cl.request("PATCH", loc, basic=ADMIN, body={"Id": "7"})
     c.error_body(r, 400, "PropertyNotWritable", "Id is read-only")
+    # DSP0266: what can never be written, beside what can, is left out and
+    # named in the 200; the rest is done.
+    r = cl.request("PATCH", loc, basic=ADMIN,
+                   body={"Password": "alice-password-3", "BogusProp": "foo", "Id": "7"})
+    c.eq(r.status, 200, "PATCH of a password with an unknown and a read-only property")
+    doc = r.json() if r.status == 200 else {}
+    c.eq(doc.get("@odata.id"), loc, "the 200 carries the account")
+    c.eq(sorted(m["MessageId"].rsplit(".", 1)[1] + ":" + ",".join(m["MessageArgs"])
+                for m in doc.get("@Message.ExtendedInfo", [])),
+         ["PropertyNotWritable:Id", "PropertyUnknown:BogusProp"],
+         "the 200 names what was left out")
+    c.eq(doc.get("Id"), loc.rsplit("/", 1)[1], "Id unchanged")
+    passwords.add("alice-password-3")
+    c.eq(cl.request("GET", loc, basic=("alice", "alice-password-3")).status, 200,
+         "the password beside them was changed")
+    r = cl.request("PATCH", loc, basic=ADMIN, body={"BogusProp": "foo"})
+    c.error_body(r, 400, "PropertyUnknown", "an unknown property alone")
+    c.check("BogusProp" in r.body, "the 400 names it")
     r = cl.request("PATCH", loc, basic=ADMIN, body={"Locked": True})
     c.error_body(r, 400, "PropertyValueIncorrect", "a client cannot lock an account")
     r = cl.request("DELETE", loc, basic=("viewer", VIEWER[1]))
@@ -109,7 +127,7 @@ def crud(cl):
     c.eq(r.status, 204, "delete alice")
     r = cl.request("GET", loc, basic=ADMIN)
     c.error_body(r, 404, "ResourceNotFound", "deleted account")
-    r = cl.request("GET", "/redfish/v1/Managers", basic=("alice", "alice-password-2"))
+    r = cl.request("GET", "/redfish/v1/Managers", basic=("alice", "alice-password-3"))
     c.eq(r.status, 401, "deleted account cannot log in")
 
 

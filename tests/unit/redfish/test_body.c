@@ -124,6 +124,79 @@ static void test_good_members_read_after_bad_ones(void **state)
 	json_decref(body);
 }
 
+/* messages() of an array of messages. */
+static void array_messages(json_t *info, char *buf, size_t len)
+{
+	struct http_response fake;
+
+	http_response_init(&fake);
+	fake.json = json_pack("{s:{s:O}}", "error", "@Message.ExtendedInfo", info);
+	messages(&fake, buf, len);
+	http_response_release(&fake);
+}
+
+/* DSP0266 PATCH: properties that can never be written beside ones that can
+ * are left out and named in a warning; alone, or beside a bad value, the
+ * request is refused as before. */
+static void test_patch_leaves_out_unwritable(void **state)
+{
+	struct http_response resp;
+	struct jm_value v[5];
+	json_t *ignored = NULL;
+	char got[512];
+	json_t *body = json_loads("{\"Name\": \"n\", \"Id\": 1, \"On\": true, \"Zap\": 2,"
+				  " \"@odata.etag\": \"x\"}", 0, NULL);
+	(void)state;
+
+	http_response_init(&resp);
+	assert_int_equal(rf_body_read_patch(body, &decl, v, &resp, &ignored), 0);
+	assert_null(resp.json); /* nothing refused */
+	assert_string_equal(v[0].str, "n");
+	assert_true(v[4].flag);
+	array_messages(ignored, got, sizeof(got));
+	assert_string_equal(got, "PropertyNotWritable:Id;PropertyUnknown:Zap");
+	/* the 200 carries them; any other answer drops them */
+	http_response_json(&resp, 200, json_pack("{s:s}", "Name", "n"));
+	rf_annotate_ignored(&resp, ignored);
+	array_messages(json_object_get(resp.json, "@Message.ExtendedInfo"), got, sizeof(got));
+	assert_string_equal(got, "PropertyNotWritable:Id;PropertyUnknown:Zap");
+	http_response_release(&resp);
+	json_decref(body);
+
+	body = json_loads("{\"Name\": \"n\", \"On\": true, \"Zap\": 2}", 0, NULL);
+	http_response_init(&resp);
+	assert_int_equal(rf_body_read_patch(body, &decl, v, &resp, &ignored), 0);
+	http_response_json(&resp, 412, json_object());
+	rf_annotate_ignored(&resp, ignored);
+	assert_null(json_object_get(resp.json, "@Message.ExtendedInfo"));
+	http_response_release(&resp);
+	json_decref(body);
+
+	static const struct {
+		const char *text;
+		int rc;
+		const char *want;
+	} refused[] = {
+		{ "{\"Id\": 1, \"Zap\": 2}", -EINVAL, "PropertyNotWritable:Id;PropertyUnknown:Zap" },
+		{ "{\"Zap\": 2, \"@odata.etag\": \"x\"}", -EINVAL, "PropertyUnknown:Zap" },
+		{ "{\"Name\": \"n\", \"On\": \"x\", \"Zap\": 2}", -ERANGE,
+		  "PropertyValueTypeError:x,On" },
+		{ "{\"@odata.etag\": \"x\"}", -EINVAL, "NoOperation:" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		body = json_loads(refused[i].text, 0, NULL);
+		http_response_init(&resp);
+		ignored = NULL;
+		assert_int_equal(rf_body_read_patch(body, &decl, v, &resp, &ignored), refused[i].rc);
+		assert_null(ignored);
+		assert_int_equal(resp.status, 400);
+		messages(&resp, got, sizeof(got));
+		assert_string_equal(got, refused[i].want);
+		http_response_release(&resp);
+		json_decref(body);
+	}
+}
+
 static void test_body_object(void **state)
 {
 	static const struct {
@@ -159,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_good_members_read_after_bad_ones),
 		cmocka_unit_test(test_body_object),
+		cmocka_unit_test(test_patch_leaves_out_unwritable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
