@@ -62,10 +62,11 @@ static const int common[] = {
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(poll),
 	SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(epoll_create1),
 	SCMP_SYS(epoll_create), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-	/* the front: outgoing connections (event subscriptions, the resolver)
-	 * and bind for the routing socket getaddrinfo() reads; the broker:
-	 * sd_notify, syslog */
-	SCMP_SYS(connect), SCMP_SYS(bind),
+	/* the front: outgoing connections (event subscriptions, the resolver,
+	 * which sends its A and AAAA queries together with sendmmsg) and bind
+	 * for the routing socket getaddrinfo() reads; the broker: sd_notify,
+	 * syslog */
+	SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(sendmmsg),
 #if defined(__SANITIZE_ADDRESS__)
 	/* The sanitizer build's leak check at exit stops the world: a helper
 	 * task (a clone without CLONE_THREAD) that attaches to every thread.

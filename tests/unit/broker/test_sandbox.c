@@ -126,9 +126,34 @@ static int allowed_work(void)
 	return outgoing_work();
 }
 
+/* What glibc's resolver does for a name not in /etc/hosts: a connected UDP
+ * socket, the A and AAAA queries sent together with sendmmsg, an answer
+ * waited for. Here to a loopback port nobody listens on. */
+static int resolver_query(const struct sockaddr_in *to)
+{
+	char q[2][12] = { { 0 } };
+	struct iovec iov[2] = { { q[0], sizeof(q[0]) }, { q[1], sizeof(q[1]) } };
+	struct mmsghdr m[2] = { { .msg_hdr = { .msg_iov = &iov[0], .msg_iovlen = 1 } },
+				{ .msg_hdr = { .msg_iov = &iov[1], .msg_iovlen = 1 } } };
+	char answer[64];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (fd < 0)
+		return 9;
+	/* the port's refusal may come back between the two */
+	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) < 0 ||
+	    (sendmmsg(fd, m, 2, 0) < 1 && errno != ECONNREFUSED))
+		rc = 12;
+	/* nothing answers: refused or nothing yet, never a kill */
+	if (!rc && recvfrom(fd, answer, sizeof(answer), 0, NULL, NULL) >= 0)
+		rc = 13;
+	close(fd);
+	return rc;
+}
+
 /* What event delivery does: a TCP connection out (refused here: nothing
  * listens on the port just bound and released), a UDP socket for the
- * resolver, the routing socket bound as getaddrinfo() binds it. */
+ * resolver's queries, the routing socket bound as getaddrinfo() binds it. */
 static int outgoing_work(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -149,8 +174,8 @@ static int outgoing_work(void)
 		rc = 8;
 	if (fd >= 0)
 		close(fd);
-	if (!rc && ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 || close(fd)))
-		rc = 9;
+	if (!rc)
+		rc = resolver_query(&sin);
 	/* IPv6 may be off in the kernel: refused, but not killed */
 	if (!rc && (fd = socket(AF_INET6, SOCK_STREAM, 0)) >= 0)
 		close(fd);
