@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import agentlib  # noqa: E402
@@ -62,7 +63,17 @@ def members(a):
 
 
 def fds(pids):
-    return sum(len(os.listdir("/proc/%d/fd" % p)) for p in pids)
+    """Open descriptors of the agent's processes once the count holds still:
+    a connection just answered is closed a moment after its client has
+    read the answer, so one sample can count it or not."""
+    last = None
+    for _ in range(50):
+        n = sum(len(os.listdir("/proc/%d/fd" % p)) for p in pids)
+        if n == last:
+            return n
+        last = n
+        time.sleep(0.1)
+    return last
 
 
 def refused(a, why, status, sub_uri):
