@@ -34,6 +34,7 @@ struct tasks {
 	unsigned watchers;  /* running watcher threads */
 	bool stopping;
 	struct task_info *slot; /* id 0 = free */
+	bool *superseded;   /* per slot: another start on its device ended it */
 	tasks_observer_fn observer;
 	void *observer_arg;
 };
@@ -84,14 +85,16 @@ int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out
 	if (!t)
 		return -ENOMEM;
 	t->slot = calloc(p->max, sizeof(*t->slot));
+	t->superseded = calloc(p->max ? p->max : 1, sizeof(*t->superseded));
 	t->id_path = p->id_path ? strdup(p->id_path) : NULL;
 	t->next_id = 1;
-	if (!t->slot || (p->id_path && !t->id_path))
+	if (!t->slot || !t->superseded || (p->id_path && !t->id_path))
 		rc = -ENOMEM;
 	else if (t->id_path)
 		rc = read_id_bound(t->id_path, &t->next_id);
 	if (rc) {
 		free(t->id_path);
+		free(t->superseded);
 		free(t->slot);
 		free(t);
 		return rc;
@@ -174,6 +177,7 @@ void tasks_free(struct tasks *t)
 	pthread_cond_destroy(&t->changed);
 	pthread_mutex_destroy(&t->lock);
 	free(t->id_path);
+	free(t->superseded);
 	free(t->slot);
 	free(t);
 }
@@ -261,6 +265,7 @@ static void *watcher(void *arg)
 	struct tasks *t = w->t;
 	struct task_info copy, *ti;
 	struct timespec deadline, since;
+	bool over;
 	int done = 0;
 
 	/* The limit is on time, not on polls: a poll can take its own timeout
@@ -277,9 +282,16 @@ static void *watcher(void *arg)
 		if (t->stopping || !(ti = find_locked(t, w->id)))
 			break;
 		copy = *ti;
+		over = t->superseded[ti - t->slot];
 		pthread_mutex_unlock(&t->lock);
 
-		done = poll_device(t->agent, &copy);
+		if (over) {
+			finish(&copy, TASK_EXCEPTION, -ECANCELED, 0,
+			       "superseded, the device started another before its end was seen");
+			done = 1;
+		} else {
+			done = poll_device(t->agent, &copy);
+		}
 		if (!done && ms_since(&since) >= t->limit_ms) {
 			finish(&copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
 			done = 1;
@@ -329,9 +341,21 @@ static struct task_info *free_slot_locked(struct tasks *t)
 	return victim;
 }
 
+/* The task followed on the device info names, if any. Called locked. */
+static struct task_info *running_on_locked(struct tasks *t, const struct task_info *info)
+{
+	for (size_t i = 0; i < t->max; i++) {
+		struct task_info *s = &t->slot[i];
+		if (s->id && s->state == TASK_RUNNING && !t->superseded[i] &&
+		    s->device == info->device && strcmp(s->device_id, info->device_id) == 0)
+			return s;
+	}
+	return NULL;
+}
+
 int tasks_start(struct tasks *t, const struct task_info *info)
 {
-	struct task_info *slot, copy;
+	struct task_info *slot, *busy, copy;
 	struct watch *w = malloc(sizeof(*w));
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -341,6 +365,20 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 	if (!w)
 		return -ENOMEM;
 	pthread_mutex_lock(&t->lock);
+	/* A mailbox runs one background operation at a time: a device that
+	 * says it started one has ended the one before (or breaks the rule).
+	 * Either way the Background Operation Status now speaks of the new
+	 * one, so the old task cannot learn its result: its watcher ends it
+	 * (and writes its audit result, off this thread, which may be the
+	 * one a broker's answers arrive on). One task per device, so a device
+	 * that says "started" to everything never holds more than its own. */
+	if ((busy = running_on_locked(t, info))) {
+		log_warn("tasks: device %s started background operation 0x%04X while task %u was "
+			 "followed there; task %u ends unfinished",
+			 info->device_id, info->opcode, busy->id, busy->id);
+		t->superseded[busy - t->slot] = true;
+		pthread_cond_broadcast(&t->changed);
+	}
 	slot = free_slot_locked(t);
 	if (!slot || t->stopping || !(new_id = take_id_locked(t, &rc))) {
 		pthread_mutex_unlock(&t->lock);
@@ -348,6 +386,7 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 		return rc;
 	}
 	*slot = *info;
+	t->superseded[slot - t->slot] = false;
 	slot->id = new_id;
 	slot->state = TASK_RUNNING;
 	copy = *slot;

@@ -68,7 +68,12 @@ typedef void (*tasks_observer_fn)(void *arg, const struct task_info *ti);
 /* Install fn (NULL: none); arg is borrowed and must outlive the table. */
 void tasks_observe(struct tasks *t, tasks_observer_fn fn, void *arg);
 /* Register a running operation and start its watcher; returns its id (> 0),
- * -ENOSPC when every slot holds a running task, or -errno. */
+ * -ENOSPC when every slot holds a running task, or -errno. One task per
+ * device (index and id): a CXL mailbox runs one background operation at a
+ * time, so a start on a device whose task still runs means that operation
+ * is over (or the device breaks the rule); the older task ends as an
+ * Exception (transport -ECANCELED, its audit intent closed so) by its own
+ * watcher, and the new one is followed. */
 int tasks_start(struct tasks *t, const struct task_info *info);
 /* Copy of task id. 0 or -ENOENT. */
 int tasks_get(struct tasks *t, unsigned id, struct task_info *out);

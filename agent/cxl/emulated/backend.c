@@ -72,6 +72,9 @@ static int emu_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const
 	case CXL_EMU_FAULT_BAD_PAYLOAD_LENGTH:
 		*mbox_rc = CXL_MBOX_INVALID_PAYLOAD_LENGTH;
 		break;
+	case CXL_EMU_FAULT_BG_STARTED:
+		*mbox_rc = CXL_MBOX_BACKGROUND_STARTED;
+		break;
 	default:
 		break;
 	}

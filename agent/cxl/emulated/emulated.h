@@ -47,6 +47,8 @@ enum cxl_emu_fault {
 					     the reply (more than asked, within payload_max) */
 	CXL_EMU_FAULT_BAD_CEL,            /* "bad_cel": Get Supported Logs reports a CEL size
 					     that is not a multiple of 4 */
+	CXL_EMU_FAULT_BG_STARTED,         /* "bg_started": Background Command Started (01h)
+					     for anything, not executed (a broken device) */
 	CXL_EMU_FAULT__COUNT,
 };
 

@@ -28,6 +28,7 @@ static const char *const fault_names[CXL_EMU_FAULT__COUNT] = {
 	[CXL_EMU_FAULT_OVERSIZE_REPLY] = "oversize_reply",
 	[CXL_EMU_FAULT_LONG_REPLY] = "long_reply",
 	[CXL_EMU_FAULT_BAD_CEL] = "bad_cel",
+	[CXL_EMU_FAULT_BG_STARTED] = "bg_started",
 };
 
 const char *cxl_emu_fault_name(enum cxl_emu_fault f)

@@ -32,7 +32,8 @@ static int setup(void **state)
 	if (!t || !(t->f = rfx_open()))
 		return -1;
 	if (accounts_role_create(t->f->ag.accounts, "Writer",
-				 PRIV_LOGIN | PRIV_CONFIGURE_SELF | PRIV_CXL_COMMAND_WRITE_FULL,
+				 PRIV_LOGIN | PRIV_CONFIGURE_SELF | PRIV_CXL_COMMAND_READ |
+					 PRIV_CXL_COMMAND_WRITE_FULL,
 				 &ri) ||
 	    rfx_user(t->f, "writer", "Writer", t->writer, sizeof(t->writer)) ||
 	    rfx_user(t->f, "reader", "ReadOnly", t->reader, sizeof(t->reader)))
@@ -416,6 +417,100 @@ static void test_limit_is_time_not_polls(void **state)
 		fail_msg("the task ended after %ld ms", ms);
 }
 
+#define TELEMETRY(dev) RFX_DEVICES dev RFX_COMMANDS "emu-read-telemetry/Actions/CxlAgent.Submit"
+
+/* Whether the audit log holds a result of intent with transport tr. */
+static bool audit_result_with(struct tt *t, const char *intent, const char *tr)
+{
+	char path[600], *text = NULL;
+	size_t len;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/audit/audit.log", t->f->dir);
+	if (file_read_all(path, 1u << 20, &text, &len))
+		return false;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *rec = json_loads(line, 0, NULL);
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		const char *in = json_string_value(json_object_get(rec, "intent"));
+		const char *got = json_string_value(json_object_get(rec, "transport"));
+
+		if (type && in && got && !strcmp(type, "Result") && !strcmp(in, intent) &&
+		    !strcmp(got, tr))
+			found = true;
+		json_decref(rec);
+	}
+	free(text);
+	return found;
+}
+
+/* The task once it is no longer running (waits up to 5 s). */
+static struct task_info ended(struct tt *t, unsigned id)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct task_info now = { 0 };
+
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(tasks_get(t->f->ag.tasks, id, &now), 0);
+		if (now.state != TASK_RUNNING)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	return now;
+}
+
+/* A device that answers "background operation started" to everything: one
+ * task per device, each start ending the one before it (its audit intent
+ * closed as ECANCELED), so more starts than the table has slots leave the
+ * other device free to start one, and no start is refused for want of a
+ * slot. */
+static void test_one_background_operation_per_device(void **state)
+{
+	struct tt *t = *state;
+	struct cxl_backend *be;
+	struct rfx_reply r;
+	struct task_info before, now;
+	size_t local;
+	unsigned prev = 0, ids[16];
+	size_t running = 0, n;
+
+	assert_int_equal(cxl_devset_locate(t->f->ag.devices, 0, &be, &local), 0);
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_BG_STARTED, -1, 0xC000), 0);
+	for (int i = 0; i < 12; i++) {
+		unsigned id;
+
+		r = rfx_send(t->f, HTTP_POST, TELEMETRY(RFX_DEV0), t->writer, "{}", NULL);
+		if (r.status != 202)
+			fail_msg("start %d: %d", i, r.status);
+		id = (unsigned)atoi(rfx_str(r.body, "Id"));
+		rfx_free(&r);
+		if (prev) {
+			before = ended(t, prev);
+			assert_int_equal(before.state, TASK_EXCEPTION);
+			assert_int_equal(before.transport, -ECANCELED);
+			assert_non_null(strstr(before.message, "superseded"));
+			if (!audit_result_with(t, before.audit_id, "ECANCELED"))
+				fail_msg("task %u: intent %s not closed as ECANCELED", prev,
+					 before.audit_id);
+		}
+		prev = id;
+	}
+	assert_int_equal(tasks_get(t->f->ag.tasks, prev, &now), 0);
+	assert_int_equal(now.state, TASK_RUNNING);
+	r = rfx_send(t->f, HTTP_POST, RFX_DEVICES RFX_DEV1 RFX_COMMANDS
+		     "emu-background-op/Actions/CxlAgent.Submit", t->writer,
+		     "{\"Payload\": \"ZAAAAA==\"}", NULL);
+	assert_int_equal(r.status, 202);
+	rfx_free(&r);
+	n = tasks_list(t->f->ag.tasks, ids, 16);
+	for (size_t i = 0; i < n; i++)
+		if (tasks_get(t->f->ag.tasks, ids[i], &now) == 0 && now.state == TASK_RUNNING &&
+		    now.device == 0)
+			running++;
+	assert_int_equal(running, 1);
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_NONE, 0, -1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_ids_never_repeat),
 		cmocka_unit_test(test_observer_hears_every_change),
 		cmocka_unit_test(test_limit_is_time_not_polls),
+		cmocka_unit_test(test_one_background_operation_per_device),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
