@@ -54,6 +54,14 @@ struct cxl_dev_info {
 	struct timespec read_at; /* CLOCK_REALTIME of the last successful refresh */
 };
 
+/* a + b bytes of capacity, saturated at UINT64_MAX: a device's fields are
+ * its own word (each up to 2^64 - 256 MiB), and a sum over devices must not
+ * wrap into a small plausible figure. */
+static inline uint64_t cxl_bytes_add(uint64_t a, uint64_t b)
+{
+	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
 /* Get Health Info, decoded. valid is false when the device does not provide
  * health (e.g. the command is absent from its CEL or the kernel refuses it);
  * upper layers then omit health instead of inventing it. */

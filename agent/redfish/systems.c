@@ -31,7 +31,7 @@ static json_t *add_identity(struct agent *ag, json_t *o)
 		struct cxl_dev_info info;
 		if (cxl_devset_info(ag->devices, i, &info) < 0 || !info.present)
 			continue;
-		bytes += info.total_bytes;
+		bytes = cxl_bytes_add(bytes, info.total_bytes);
 		rollup = rf_worse_health(rollup, rf_health_of(ag, i, &info));
 	}
 	if (rollup)

@@ -568,7 +568,7 @@ int cxl_kernel_backend_new(struct cxl_backend **out, char *errbuf, size_t errlen
 		snprintf(d->host, sizeof(d->host), "%s", s ? s : "");
 		d->persistent_only_bytes = cxl_memdev_get_pmem_size(md);
 		d->volatile_only_bytes = cxl_memdev_get_ram_size(md);
-		d->total_bytes = d->persistent_only_bytes + d->volatile_only_bytes;
+		d->total_bytes = cxl_bytes_add(d->persistent_only_bytes, d->volatile_only_bytes);
 		d->lsa_size = (uint32_t)cxl_memdev_get_label_size(md);
 		s = cxl_memdev_get_firmware_version(md);
 		snprintf(d->fw_revision, sizeof(d->fw_revision), "%s", s ? s : "");

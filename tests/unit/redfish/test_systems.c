@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "cxl/devset_impl.h"
 #include "fixture.h"
 
 static int setup(void **state)
@@ -108,6 +109,30 @@ static void test_errors(void **state)
 	rfx_free(&r);
 }
 
+/* Devices whose capacities add up past 2^64 bytes: the summary saturates
+ * instead of wrapping to a small figure. A fresh agent, so that no summary
+ * served before is cached. */
+static void test_capacity_sum_saturates(void **state)
+{
+	struct rfx *f = *state;
+	struct cxl_devset *set = f->ag.devices;
+	struct rfx_reply r;
+	double gib;
+
+	assert_true(set->n >= 2);
+	for (size_t i = 0; i < set->n; i++) {
+		pthread_mutex_lock(&set->dev[i].cache);
+		set->dev[i].info.total_bytes = UINT64_MAX - 255 * (1ull << 20);
+		pthread_mutex_unlock(&set->dev[i].cache);
+	}
+	r = rfx_get(f, SYSTEM_URI, f->admin);
+	assert_int_equal(r.status, 200);
+	gib = json_real_value(rfx_at(r.body, "MemorySummary/TotalSystemMemoryGiB"));
+	if (gib != (double)UINT64_MAX / (1024.0 * 1024.0 * 1024.0))
+		fail_msg("TotalSystemMemoryGiB %f", gib);
+	rfx_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_system),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test_setup_teardown(test_capacity_sum_saturates, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
