@@ -60,6 +60,12 @@ struct broker {
 	void (*on_usr1)(void);            /* test builds: SIGUSR1 calls it */
 };
 
+/* Delivery of every opcode the front may show for device idx: the approved
+ * ones first, then the rest of the CEL (borrowed), at most
+ * BROKER_DELIVERY_MAX in all. *out is new (free()), NULL when *n is 0.
+ * 0 or -ENOMEM. */
+int broker_delivery_table(struct broker *b, size_t idx, const struct cxl_cel *cel,
+			  struct broker_delivery **out, size_t *n);
 /* Encode and send one message; 0 or -errno (the session then ends). */
 int broker_send(struct broker *b, const struct broker_msg *m);
 /* The hello, every device and the catalogue, before any request. */

@@ -13,9 +13,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
-/* Delivery of every opcode the front may show: the CEL's and the approved
- * ones. */
-static int delivery_table(struct broker *b, size_t idx, const struct cxl_cel *cel,
+int broker_delivery_table(struct broker *b, size_t idx, const struct cxl_cel *cel,
 			  struct broker_delivery **out, size_t *n)
 {
 	struct policy_catalogue *cat = catalogue_cell_get(&b->ag->catalogue);
@@ -34,9 +32,11 @@ static int delivery_table(struct broker *b, size_t idx, const struct cxl_cel *ce
 		catalogue_unref(cat);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < cel->count + ncat && k < max; i++) {
-		uint16_t op = i < cel->count ? cel->entries[i].opcode
-					     : catalogue_at(cat, i - cel->count)->opcode;
+	/* Approved opcodes first: they are what callers run, and a CEL long
+	 * enough to fill the table must not push them out of it. */
+	for (size_t i = 0; i < ncat + cel->count && k < max; i++) {
+		uint16_t op = i < ncat ? catalogue_at(cat, i)->opcode
+				       : cel->entries[i - ncat].opcode;
 		struct cxl_delivery_info di;
 		bool dup = false;
 		for (size_t j = 0; j < k && !dup; j++)
@@ -79,7 +79,7 @@ static int push_device(struct broker *b, size_t idx, bool force)
 	    p->catalogue_epoch == b->catalogue_epoch)
 		return 0;
 	if ((rc = cxl_devset_cel(b->ag->devices, idx, &d->cel)) ||
-	    (rc = delivery_table(b, idx, &d->cel, &d->delivery, &d->ndelivery))) {
+	    (rc = broker_delivery_table(b, idx, &d->cel, &d->delivery, &d->ndelivery))) {
 		cxl_cel_free(&d->cel);
 		return rc;
 	}
