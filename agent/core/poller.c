@@ -8,17 +8,33 @@
 
 #include "cxl/device.h"
 
+/* One refresher per device: a device that does not answer, or answers
+ * slowly, holds only its own refresh for its timeout, never the others'
+ * (inventory, health and event records of every other device stay as fresh
+ * as the interval). The observer runs on a thread of its own, after any
+ * refresh and at least once per interval. */
+struct refresher {
+	struct poller *p;
+	size_t idx;
+	pthread_t thread;
+	bool running;               /* thread started */
+	bool kicked;                /* under p->lock: the device may be stale */
+	struct timespec last_done;  /* CLOCK_MONOTONIC, under p->lock */
+};
+
 struct poller {
 	struct cxl_devset *devices;
 	unsigned interval_ms;
 	void (*observe)(void *arg);
 	void *observe_arg;
-	pthread_t thread;
+	pthread_t thread;           /* the observer's */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_cond_t wake;        /* the observer's: a refresh ran, or stop */
+	pthread_cond_t work;        /* the refreshers': a kick, or stop */
 	bool stopping; /* under lock */
-	bool kicked;   /* under lock: some device went stale */
-	struct timespec last_round; /* CLOCK_MONOTONIC, under lock */
+	bool refreshed; /* under lock: a refresh ran since the last observe */
+	size_t n;
+	struct refresher *r;
 };
 
 static void deadline_in(struct timespec *until, unsigned ms)
@@ -32,15 +48,38 @@ static void deadline_in(struct timespec *until, unsigned ms)
 	}
 }
 
-/* Refresh every device whose cache is due (stale or older than the refresh
- * interval). Busy devices are skipped and retried next round. */
-static void refresh_due(struct poller *p)
+/* Refresh one device when due (stale or older than the refresh interval);
+ * busy, it is retried next time. */
+static void *refresh_loop(void *arg)
 {
-	for (size_t i = 0; i < cxl_devset_count(p->devices); i++)
-		(void)cxl_devset_refresh(p->devices, i, false);
+	struct refresher *r = arg;
+	struct poller *p = r->p;
+	struct timespec until;
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		deadline_in(&until, p->interval_ms);
+		while (!p->stopping && !r->kicked &&
+		       pthread_cond_timedwait(&p->work, &p->lock, &until) != ETIMEDOUT)
+			;
+		if (p->stopping)
+			break;
+		r->kicked = false;
+		pthread_mutex_unlock(&p->lock);
+		rc = cxl_devset_refresh(p->devices, r->idx, false);
+		pthread_mutex_lock(&p->lock);
+		clock_gettime(CLOCK_MONOTONIC, &r->last_done);
+		if (rc == 0) {
+			p->refreshed = true;
+			pthread_cond_signal(&p->wake);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
-static void *run(void *arg)
+static void *observe_loop(void *arg)
 {
 	struct poller *p = arg;
 	struct timespec until;
@@ -48,18 +87,16 @@ static void *run(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		deadline_in(&until, p->interval_ms);
-		while (!p->stopping && !p->kicked &&
+		while (!p->stopping && !p->refreshed &&
 		       pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
 			;
 		if (p->stopping)
 			break;
-		p->kicked = false;
+		p->refreshed = false;
 		pthread_mutex_unlock(&p->lock);
-		refresh_due(p);
 		if (p->observe)
 			p->observe(p->observe_arg);
 		pthread_mutex_lock(&p->lock);
-		clock_gettime(CLOCK_MONOTONIC, &p->last_round);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -69,8 +106,9 @@ static void kick(void *arg)
 {
 	struct poller *p = arg;
 	pthread_mutex_lock(&p->lock);
-	p->kicked = true;
-	pthread_cond_signal(&p->wake);
+	for (size_t i = 0; i < p->n; i++)
+		p->r[i].kicked = true;
+	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -79,30 +117,67 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	return poller_start_observed(devices, interval_ms, NULL, NULL, out);
 }
 
+/* Stop and join whatever threads run, then free. */
+static void destroy(struct poller *p, bool observer)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->wake);
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	if (observer)
+		pthread_join(p->thread, NULL);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->r[i].running)
+			pthread_join(p->r[i].thread, NULL);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p->r);
+	free(p);
+}
+
 int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 			  void (*observe)(void *arg), void *arg, struct poller **out)
 {
 	struct poller *p = calloc(1, sizeof(*p));
+	size_t n = cxl_devset_count(devices);
 	pthread_condattr_t ca;
+	struct timespec now;
 	int rc;
 
 	if (!p)
 		return -ENOMEM;
+	if (!(p->r = calloc(n ? n : 1, sizeof(*p->r)))) {
+		free(p);
+		return -ENOMEM;
+	}
 	p->devices = devices;
 	p->interval_ms = interval_ms ? interval_ms : 1000;
 	p->observe = observe;
 	p->observe_arg = arg;
+	p->n = n;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->wake, &ca);
+	pthread_cond_init(&p->work, &ca);
 	pthread_condattr_destroy(&ca);
-	clock_gettime(CLOCK_MONOTONIC, &p->last_round);
-	rc = pthread_create(&p->thread, NULL, run, p);
-	if (rc) {
-		pthread_cond_destroy(&p->wake);
-		pthread_mutex_destroy(&p->lock);
-		free(p);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < n; i++) {
+		p->r[i].p = p;
+		p->r[i].idx = i;
+		p->r[i].last_done = now;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = pthread_create(&p->r[i].thread, NULL, refresh_loop, &p->r[i]))) {
+			destroy(p, false);
+			return -rc;
+		}
+		p->r[i].running = true;
+	}
+	if ((rc = pthread_create(&p->thread, NULL, observe_loop, p))) {
+		destroy(p, false);
 		return -rc;
 	}
 	cxl_devset_set_stale_hook(devices, kick, p);
@@ -112,14 +187,19 @@ int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 
 unsigned long long poller_idle_ms(struct poller *p)
 {
-	struct timespec now, last;
+	struct timespec now;
+	long long worst = 0;
 
-	pthread_mutex_lock(&p->lock);
-	last = p->last_round;
-	pthread_mutex_unlock(&p->lock);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (unsigned long long)((now.tv_sec - last.tv_sec) * 1000LL +
-				    (now.tv_nsec - last.tv_nsec) / 1000000LL);
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n; i++) {
+		long long ms = (now.tv_sec - p->r[i].last_done.tv_sec) * 1000LL +
+			       (now.tv_nsec - p->r[i].last_done.tv_nsec) / 1000000LL;
+		if (ms > worst)
+			worst = ms;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return (unsigned long long)worst;
 }
 
 void poller_stop(struct poller *p)
@@ -127,12 +207,5 @@ void poller_stop(struct poller *p)
 	if (!p)
 		return;
 	cxl_devset_set_stale_hook(p->devices, NULL, NULL);
-	pthread_mutex_lock(&p->lock);
-	p->stopping = true;
-	pthread_cond_signal(&p->wake);
-	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
-	free(p);
+	destroy(p, true);
 }

@@ -31,12 +31,13 @@ class Line:
     opens the slave path. The test keeps both ends open so the line outlives
     a killed responder."""
 
-    def __init__(self, tmp, prof, index):
+    def __init__(self, tmp, prof, index, device=None):
         self.master, self.slave = os.openpty()
         self.path = os.ttyname(self.slave)
         self.control = os.path.join(tmp, "control-%d.json" % index)
+        device = index if device is None else device
         self.args = [RESPONDER, "--fd", str(self.master), "--profile", prof["profile"],
-                     "--device", str(index), "--state-dir", os.path.join(tmp, "rstate%d" % index),
+                     "--device", str(device), "--state-dir", os.path.join(tmp, "rstate%d" % index),
                      "--control", self.control]
         os.makedirs(os.path.join(tmp, "rstate%d" % index), exist_ok=True)
         self.fault("none")
@@ -128,8 +129,52 @@ def main():
     finally:
         for ln in lines:
             ln.close()
+    silent_endpoint_beside_a_good_one(tmp, prof)
     net_raw_in_broker_only()
     c.finish()
+
+
+def data_age(a, dev):
+    """Seconds since the agent last read dev (DataReadAt, whole seconds)."""
+    import calendar
+    r = a.curl("GET", CHASSIS_DEVICES + "/" + dev)
+    at = r.json().get("Oem", {}).get("CxlAgent", {}).get("DataReadAt") if r.status == 200 else None
+    if not at:
+        return None
+    return time.time() - calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def silent_endpoint_beside_a_good_one(tmp, prof):
+    """An endpoint that stops answering, with a long per-command timeout
+    (4 s), holds only its own refresh: the other device's data stays as
+    fresh as the refresh interval (300 ms) plus the second DataReadAt is
+    rounded to, instead of the silent one's timeout."""
+    d0, d1 = prof["ids"]
+    lines = [Line(tmp, prof, i + 2, device=i) for i in range(2)]
+    try:
+        cfg = {"backend": "mctp", "refresh_interval_ms": 300, "mctp_timeout_ms": 150,
+               "mctp_retries": 1,
+               "mctp_endpoints": ["serial:%s,eid=8,name=mctp0,timeout_ms=4000,retries=0"
+                                  % lines[0].path,
+                                  "serial:%s,eid=8,name=mctp1" % lines[1].path]}
+        with Agent(cfg) as a:
+            c.eq(wait_state(a, d1, "Enabled"), "Enabled", "silent: good device Enabled")
+            lines[0].kill()
+            worst = 0.0
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                age = data_age(a, d1)
+                if age is not None:
+                    worst = max(worst, age)
+                time.sleep(0.1)
+            print("silent endpoint beside a good one: the good device's data at most %.1f s old"
+                  % worst)
+            c.check(worst < 2.5, "good device's data fresh beside a silent endpoint "
+                    "(at most %.1f s old)" % worst)
+            c.eq(state_of(a, d0), "Absent", "silent endpoint -> Absent")
+    finally:
+        for ln in lines:
+            ln.close()
 
 
 def caps(pid):

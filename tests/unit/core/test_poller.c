@@ -74,6 +74,7 @@ struct spy {
 	size_t n;
 	pthread_t who[SPY_MAX];
 	uint16_t opcode[SPY_MAX];
+	size_t idx[SPY_MAX];
 };
 
 static int spy_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
@@ -91,6 +92,7 @@ static int spy_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const
 	if (s->n < SPY_MAX) {
 		s->who[s->n] = pthread_self();
 		s->opcode[s->n] = opcode;
+		s->idx[s->n] = idx;
 		s->n++;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -154,8 +156,9 @@ static void *read_loop(void *arg)
 }
 
 /* Readers never talk to devices, however stale the cache: every command
- * after open, Clear Event Records included, comes from the poller's thread,
- * and the poller does drain the records a reader can then see. */
+ * after open, Clear Event Records included, comes from the poller's thread
+ * for that device, and the poller does drain the records a reader can then
+ * see. */
 static void test_only_the_poller_talks_to_devices(void **state)
 {
 	struct cxl_devset_config cfg = { .backends = { "emulated" }, .refresh_interval_ms = 1 };
@@ -166,7 +169,7 @@ static void test_only_the_poller_talks_to_devices(void **state)
 	struct cxl_event ev[8];
 	char dir[48], err[256];
 	size_t after_open, clears = 0, from_poller = 0;
-	pthread_t poller_thread = 0;
+	pthread_t poller_thread[2] = { 0, 0 };
 	(void)state;
 
 	assert_non_null(spy);
@@ -215,9 +218,10 @@ static void test_only_the_poller_talks_to_devices(void **state)
 		for (int k = 0; k < 2; k++)
 			reader = reader || pthread_equal(spy->who[i], rd[k].thread);
 		assert_false(reader);
-		if (!poller_thread)
-			poller_thread = spy->who[i];
-		assert_true(pthread_equal(spy->who[i], poller_thread));
+		assert_true(spy->idx[i] < 2);
+		if (!poller_thread[spy->idx[i]])
+			poller_thread[spy->idx[i]] = spy->who[i];
+		assert_true(pthread_equal(spy->who[i], poller_thread[spy->idx[i]]));
 		from_poller++;
 		if (spy->opcode[i] == CXL_OP_CLEAR_EVENT_RECORDS)
 			clears++;
@@ -287,6 +291,47 @@ static void test_idle_grows_between_rounds(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/* A device that does not answer holds its own refresh for the whole
+ * timeout, round after round; the other device is refreshed at the
+ * interval all the while, its data never older than about the interval. */
+static void test_silent_device_delays_only_itself(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct cxl_devset *set = NULL;
+	struct cxl_backend *be;
+	struct poller *p = NULL;
+	struct cxl_dev_info a, b;
+	char dir[48], err[256];
+	size_t local;
+	int refreshed = 0;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
+	cfg.state_dir = dir;
+	cfg.refresh_interval_ms = 50;
+	cfg.default_timeout_ms = 2000;
+	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_locate(set, 0, &be, &local), 0);
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_TIMEOUT, -1, -1), 0);
+	assert_int_equal(poller_start(set, 50, &p), 0);
+	usleep(100 * 1000); /* device 0's refresh is under way, and hangs */
+	assert_int_equal(cxl_devset_info(set, 1, &a), 0);
+	for (int i = 0; i < 15; i++) {
+		usleep(100 * 1000);
+		assert_int_equal(cxl_devset_info(set, 1, &b), 0);
+		if (b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec)
+			refreshed++;
+		a = b;
+	}
+	/* one poller thread for both would refresh device 1 once in 2 s */
+	if (refreshed < 10)
+		fail_msg("device 1 refreshed in %d of 15 periods of 100 ms", refreshed);
+	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_NONE, 0, -1), 0);
+	poller_stop(p);
+	cxl_devset_free(set);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 static void test_stop_null(void **state)
 {
 	(void)state;
@@ -300,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_only_the_poller_talks_to_devices),
 		cmocka_unit_test(test_stale_wakes_poller),
 		cmocka_unit_test(test_idle_grows_between_rounds),
+		cmocka_unit_test(test_silent_device_delays_only_itself),
 		cmocka_unit_test(test_stop_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
