@@ -127,6 +127,14 @@ int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t
 	return 0;
 }
 
+int sub_check_filter_conflict(json_t *prefixes, json_t *message_ids, struct sub_error *e)
+{
+	if (json_array_size(prefixes) == 0 || json_array_size(message_ids) == 0)
+		return 0;
+	sub_set_error(e, 400, "PropertyValueConflict", "RegistryPrefixes", "MessageIds");
+	return -EINVAL;
+}
+
 bool sub_known_prefix(const char *p)
 {
 	return event_registry_known(p) != 0;

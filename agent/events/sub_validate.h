@@ -29,6 +29,11 @@ int sub_check_enum(json_t *body, const char *key, const char *want, struct sub_e
  * any); *out is a new reference (an empty array when v is NULL). */
 int sub_check_list(json_t *v, const char *prop, bool (*ok)(const char *), json_t **out,
 		   struct sub_error *e);
+/* A new subscription filters by registry or by message, never both
+ * (DSP0266): when both lists are non-empty, -EINVAL with
+ * PropertyValueConflict naming the two properties. Both borrowed; a
+ * value that is not an array counts as empty (its type is checked later). */
+int sub_check_filter_conflict(json_t *prefixes, json_t *message_ids, struct sub_error *e);
 bool sub_known_prefix(const char *p);
 bool sub_known_type(const char *t);
 bool sub_valid_message_id(const char *m);

@@ -111,6 +111,11 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 			  "DeliveryRetryPolicy");
 		return -EINVAL;
 	}
+	/* The exclusion is told before the lists' contents: it is the answer
+	 * whatever the names in them. */
+	if (!stored && (rc = sub_check_filter_conflict(json_object_get(body, "RegistryPrefixes"),
+						      json_object_get(body, "MessageIds"), e)))
+		return rc;
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;

@@ -186,6 +186,8 @@ static void sub_error_reply(struct http_response *resp, const struct sub_error *
 		rf_property_value_not_in_list(resp, a0, a1);
 	else if (strcmp(id, "PropertyValueTypeError") == 0)
 		rf_property_value_type_error(resp, a0, a1);
+	else if (strcmp(id, "PropertyValueConflict") == 0)
+		rf_property_value_conflict(resp, a0, a1);
 	else if (strcmp(id, "PropertyUnknown") == 0)
 		rf_property_unknown(resp, a0);
 	else if (strcmp(id, "PropertyMissing") == 0)

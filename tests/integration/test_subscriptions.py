@@ -123,7 +123,41 @@ def bad_input(c, a, port):
         c.error_body(r, 400, msg, what)
         c.check("s3cret" not in r.body, what + ": the refusal does not echo the password")
     c.eq(members(a), before, "bad subscriptions create nothing")
+    filter_conflict(c, a, dest)
     c.check("s3cret" not in a.logtext(), "a refused destination's password is not logged")
+
+
+def filter_conflict(c, a, dest):
+    """A new subscription filters by registry or by message, not both
+    (DSP0266): the request is refused and nothing is created or written."""
+    path = os.path.join(a.state, "subscriptions.json")
+    disk = open(path, "rb").read() if os.path.exists(path) else None
+    before = members(a)
+    r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
+                                   "RegistryPrefixes": ["TaskEvent"],
+                                   "MessageIds": ["TaskEvent.1.0.TaskStarted"]})
+    c.error_body(r, 400, "PropertyValueConflict", "RegistryPrefixes with MessageIds")
+    args = [i.get("MessageArgs") for i in r.json().get("error", {}).get(
+        "@Message.ExtendedInfo", [])] if r.status == 400 else []
+    c.eq(args, [["RegistryPrefixes", "MessageIds"]], "the refusal names both properties")
+    # Told whatever the lists name (here a registry no event comes from).
+    r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
+                                   "RegistryPrefixes": ["Base"],
+                                   "MessageIds": ["Base.1.0.Success", "Base.1.0.GeneralError"]})
+    c.error_body(r, 400, "PropertyValueConflict", "exclusive filters naming unknown registries")
+    c.eq(members(a), before, "the refused subscription is not a member")
+    c.eq(open(path, "rb").read() if os.path.exists(path) else None, disk,
+         "the refused subscription changes nothing on disk")
+    # Either list alone, or one of them empty, is a valid filter.
+    for what, body in (("MessageIds with empty RegistryPrefixes",
+                        {"RegistryPrefixes": [], "MessageIds": ["TaskEvent.1.0.TaskStarted"]}),
+                       ("RegistryPrefixes alone", {"RegistryPrefixes": ["TaskEvent"]})):
+        body.update({"Destination": dest, "Protocol": "Redfish"})
+        r = a.curl("POST", SUBS, body=body)
+        c.eq(r.status, 201, what + " is accepted")
+        if r.status == 201:
+            c.eq(a.curl("DELETE", r.header("location")).status, 204, what + ": deleted")
+    c.eq(members(a), before, "the accepted filters were deleted again")
 
 
 def untrusted_destination(c, a):
@@ -299,9 +333,24 @@ def main():
             pass
 
         # Persisted: both subscriptions survive a restart, and delivery works.
+        # An entry stored with both filter lists (a set written before such
+        # requests were refused) still loads: the rule is for new requests.
         a.stop()
+        path = os.path.join(a.state, "subscriptions.json")
+        with open(path) as f:
+            stored = json.load(f)
+        for s in stored["Subscriptions"]:
+            if s.get("Id") == loc2.rsplit("/", 1)[1]:
+                s["RegistryPrefixes"] = ["TaskEvent"]
+                s["MessageIds"] = ["TaskEvent.1.0.TaskStarted"]
+        with open(path, "w") as f:
+            json.dump(stored, f)
         a.start()
         c.check(loc in members(a) and loc2 in members(a), "subscriptions survive a restart")
+        both = a.curl("GET", loc2).json()
+        c.eq((both.get("RegistryPrefixes"), both.get("MessageIds")),
+             (["TaskEvent"], ["TaskEvent.1.0.TaskStarted"]),
+             "a stored subscription with both filter lists still loads")
         after = a.curl("GET", loc).json()
         c.eq(after.get("Context"), "fleet-1", "Context survives a restart")
         c.eq(after.get("HttpHeaders"), [], "HttpHeaders stay hidden after a restart")

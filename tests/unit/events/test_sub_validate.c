@@ -74,6 +74,29 @@ static void test_lists(void **state)
 	json_decref(out);
 }
 
+static void test_filter_conflict(void **state)
+{
+	json_t *empty = json_array(), *prefixes = json_pack("[s]", "ResourceEvent"),
+	       *ids = json_pack("[s]", "TaskEvent.1.0.TaskStarted");
+	struct sub_error e;
+	(void)state;
+
+	assert_int_equal(sub_check_filter_conflict(empty, empty, &e), 0);
+	assert_int_equal(sub_check_filter_conflict(prefixes, empty, &e), 0);
+	assert_int_equal(sub_check_filter_conflict(empty, ids, &e), 0);
+	assert_int_equal(sub_check_filter_conflict(NULL, ids, &e), 0);
+	assert_int_equal(sub_check_filter_conflict(prefixes, NULL, &e), 0);
+	assert_int_equal(sub_check_filter_conflict(prefixes, ids, &e), -EINVAL);
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.message_id, "PropertyValueConflict");
+	assert_int_equal(e.nargs, 2);
+	assert_string_equal(e.args[0], "RegistryPrefixes");
+	assert_string_equal(e.args[1], "MessageIds");
+	json_decref(empty);
+	json_decref(prefixes);
+	json_decref(ids);
+}
+
 static void test_origins(void **state)
 {
 	struct sub_error e;
@@ -172,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_filter_conflict),
 		cmocka_unit_test(test_origins),
 		cmocka_unit_test(test_headers),
 	};
