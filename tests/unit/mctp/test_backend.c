@@ -243,9 +243,11 @@ static void test_silence_is_timeout_then_gone(void **state)
 	be->ops->free(be);
 }
 
-/* Through the device set: silence makes the device absent, the refresh
- * keeps asking, and an answer brings it back; the other device stays. */
-static void test_absent_and_back(void **state)
+/* Through the device set: an endpoint that goes unanswered (mode: silent,
+ * or no route to it) is absent after two commands, the first failing with
+ * first_err; the refresh keeps asking while it stays so, and an answer
+ * brings it back. The other device stays present throughout. */
+static void absent_then_back(int mode, int first_err)
 {
 	struct fake f;
 	struct cxl_devset_config cfg = { .refresh_interval_ms = 100, .event_ring_size = 8,
@@ -255,24 +257,22 @@ static void test_absent_and_back(void **state)
 	struct cxl_cmd cmd = { .opcode = CXL_OP_IDENTIFY, .timeout_ms = 100 };
 	struct cxl_cmd_result res;
 	char err[256];
-	(void)state;
 
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(cxl_devset_open_backend(&cfg, make(&f), &set, err, sizeof(err)), 0);
 	assert_int_equal(cxl_devset_count(set), 2);
 	assert_int_equal(cxl_devset_find(set, "1122334455667700"), 0);
-	f.p[0].mode = M_SILENT;
+	f.p[0].mode = mode;
 	for (int i = 0; i < 2; i++) {
 		memset(&res, 0, sizeof(res));
 		assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
-		assert_int_equal(res.transport, i == 0 ? -ETIMEDOUT : -ENODEV);
+		assert_int_equal(res.transport, i == 0 ? first_err : -ENODEV);
 		cxl_cmd_result_clear(&res);
 	}
 	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
 	assert_false(info.present);
 	assert_int_equal(cxl_devset_info(set, 1, &info), 0);
 	assert_true(info.present);
-	/* still silent: the refresh tries and it stays absent */
 	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
 	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
 	assert_false(info.present);
@@ -284,39 +284,18 @@ static void test_absent_and_back(void **state)
 	cxl_devset_free(set);
 }
 
-/* An endpoint the platform no longer routes to (removed, its route
- * dropped) is gone as a silent one is, and back once it answers. */
+static void test_absent_and_back(void **state)
+{
+	(void)state;
+	absent_then_back(M_SILENT, -ETIMEDOUT);
+}
+
+/* The platform's word that an endpoint left (mctpd drops a removed
+ * endpoint's route) counts as silence does. */
 static void test_no_route_is_gone(void **state)
 {
-	struct fake f;
-	struct cxl_devset_config cfg = { .refresh_interval_ms = 100, .event_ring_size = 8,
-					 .default_timeout_ms = 100 };
-	struct cxl_devset *set = NULL;
-	struct cxl_dev_info info;
-	struct cxl_cmd cmd = { .opcode = CXL_OP_IDENTIFY, .timeout_ms = 100 };
-	struct cxl_cmd_result res;
-	char err[256];
 	(void)state;
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(cxl_devset_open_backend(&cfg, make(&f), &set, err, sizeof(err)), 0);
-	f.p[0].mode = M_NO_ROUTE;
-	for (int i = 0; i < 2; i++) {
-		memset(&res, 0, sizeof(res));
-		assert_int_equal(cxl_devset_submit(set, 0, &cmd, &res), 0);
-		assert_int_equal(res.transport, i == 0 ? -EHOSTUNREACH : -ENODEV);
-		cxl_cmd_result_clear(&res);
-	}
-	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
-	assert_false(info.present);
-	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
-	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
-	assert_false(info.present);
-	f.p[0].mode = M_OK;
-	assert_int_equal(cxl_devset_refresh(set, 0, true), 0);
-	assert_int_equal(cxl_devset_info(set, 0, &info), 0);
-	assert_true(info.present);
-	cxl_devset_free(set);
+	absent_then_back(M_NO_ROUTE, -EHOSTUNREACH);
 }
 
 /* Make device 0 of set absent: two commands in a row unanswered. */
