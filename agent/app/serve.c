@@ -9,6 +9,7 @@
 #include "app/reload.h"
 #include "core/poller.h"
 #include "cxl/device.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 bool serve_healthy(const struct config *cfg, size_t ndevices, unsigned long long idle_ms)
@@ -63,8 +64,7 @@ static void shutdown_server(const struct serve_ctx *s)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (http_server_inflight(s->server) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    grace_ms) {
+		if (clock_ms_between(&start, &now) >= grace_ms) {
 			log_warn("shutdown: %u request(s) still running after %lld ms",
 				 http_server_inflight(s->server), grace_ms);
 			break;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cxl/device.h"
+#include "util/clock.h"
 
 /* One refresher per device: a device that does not answer, or answers
  * slowly, holds only its own refresh for its timeout, never the others'
@@ -193,8 +194,7 @@ unsigned long long poller_idle_ms(struct poller *p)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->n; i++) {
-		long long ms = (now.tv_sec - p->r[i].last_done.tv_sec) * 1000LL +
-			       (now.tv_nsec - p->r[i].last_done.tv_nsec) / 1000000LL;
+		long long ms = clock_ms_between(&p->r[i].last_done, &now);
 		if (ms > worst)
 			worst = ms;
 	}

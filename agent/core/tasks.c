@@ -11,6 +11,7 @@
 #include "core/remote.h"
 #include "cxl/cel.h"
 #include "cxl/device.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -255,8 +256,7 @@ static uint64_t ms_since(const struct timespec *since)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)((now.tv_sec - since->tv_sec) * 1000 +
-			  (now.tv_nsec - since->tv_nsec) / 1000000L);
+	return (uint64_t)clock_ms_between(since, &now);
 }
 
 static void *watcher(void *arg)

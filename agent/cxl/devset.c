@@ -13,6 +13,7 @@
 #include "cxl/backend.h"
 #include "cxl/devset_impl.h"
 #include "cxl/mbox.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
@@ -90,8 +91,7 @@ int64_t cxl_ms_until(const struct timespec *deadline)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
-	       (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+	return clock_ms_between(&now, deadline);
 }
 
 static uint64_t mono_us(void)

@@ -10,6 +10,7 @@
 
 #include "cxl/devset_impl.h"
 #include "cxl/mbox.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define CEL_MAX_BYTES (CXL_CEL_MAX_ENTRIES * 4u)
@@ -449,9 +450,7 @@ int cxl_devset_refresh(struct cxl_devset *set, size_t idx, bool force)
 	pthread_mutex_lock(&d->cache);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	due = (force || !d->refreshed_once || d->stale ||
-	       (now.tv_sec - d->refreshed.tv_sec) * 1000 +
-			       (now.tv_nsec - d->refreshed.tv_nsec) / 1000000L >=
-		       (long)set->refresh_ms);
+	       clock_ms_between(&d->refreshed, &now) >= (int64_t)set->refresh_ms);
 	pthread_mutex_unlock(&d->cache);
 	if (!due)
 		return -EAGAIN;

@@ -42,6 +42,11 @@ void clock_realtime(const struct clock_source *c, struct timespec *ts)
 		memset(ts, 0, sizeof(*ts));
 }
 
+int64_t clock_ms_between(const struct timespec *from, const struct timespec *to)
+{
+	return (int64_t)(to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000L;
+}
+
 time_t clock_realtime_s(const struct clock_source *c)
 {
 	struct timespec ts;

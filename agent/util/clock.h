@@ -5,6 +5,7 @@
 #ifndef CXLA_UTIL_CLOCK_H
 #define CXLA_UTIL_CLOCK_H
 
+#include <stdint.h>
 #include <time.h>
 
 struct clock_source {
@@ -21,5 +22,9 @@ const struct clock_source *clock_system(void);
 time_t clock_monotonic_s(const struct clock_source *c);
 time_t clock_realtime_s(const struct clock_source *c);
 void clock_realtime(const struct clock_source *c, struct timespec *ts);
+
+/* Milliseconds from one time to another of the same clock, negative when
+ * to comes first; sub-millisecond parts are cut, not rounded. */
+int64_t clock_ms_between(const struct timespec *from, const struct timespec *to);
 
 #endif
