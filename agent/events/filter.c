@@ -267,3 +267,79 @@ bool event_filter_match(const struct event_filter *f, const struct event *ev)
 		return true;
 	return eval(f, f->root, ev);
 }
+
+/* Appends the leaves of the disjunction at idx to list, all of property
+ * *prop (-1: not known yet). -ENOTSUP when a conjunction or another
+ * property is found under it. */
+static int or_leaves(const struct event_filter *f, int idx, int *prop, json_t *list)
+{
+	const struct fnode *n = &f->nodes[idx];
+	int rc;
+
+	if (n->op == FO_OR)
+		return (rc = or_leaves(f, n->left, prop, list)) ? rc : or_leaves(f, n->right, prop, list);
+	if (n->op != FO_EQ || (*prop >= 0 && *prop != (int)n->prop))
+		return -ENOTSUP;
+	*prop = (int)n->prop;
+	if (n->prop == FP_ORIGIN)
+		rc = json_array_append_new(list, json_pack("{s:s}", "@odata.id", n->value));
+	else
+		rc = json_array_append_new(list, json_string(n->value));
+	return rc ? -ENOMEM : 0;
+}
+
+/* Each factor of the conjunction at idx into out, under its list's name. */
+static int and_factors(const struct event_filter *f, int idx, json_t *out)
+{
+	static const char *const list_names[] = {
+		[FP_FORMAT] = NULL, [FP_MESSAGE_ID] = "MessageIds",
+		[FP_REGISTRY] = "RegistryPrefixes", [FP_RESOURCE_TYPE] = "ResourceTypes",
+		[FP_ORIGIN] = "OriginResources",
+	};
+	const struct fnode *n = &f->nodes[idx];
+	json_t *list, *v;
+	int rc, prop = -1;
+	size_t i;
+
+	if (n->op == FO_AND)
+		return (rc = and_factors(f, n->left, out)) ? rc : and_factors(f, n->right, out);
+	if (!(list = json_array()))
+		return -ENOMEM;
+	if ((rc = or_leaves(f, idx, &prop, list)))
+		goto out;
+	if (prop == FP_FORMAT) {
+		/* Every event is an Event: a factor naming it is always true,
+		 * one that does not is never, which no list can say. */
+		rc = -ENOTSUP;
+		json_array_foreach(list, i, v)
+			if (strcmp(json_string_value(v), "Event") == 0)
+				rc = 0;
+		goto out;
+	}
+	/* A second factor over the same property is an intersection. */
+	if (json_object_get(out, list_names[prop])) {
+		rc = -ENOTSUP;
+		goto out;
+	}
+	rc = json_object_set(out, list_names[prop], list) ? -ENOMEM : 0;
+out:
+	json_decref(list);
+	return rc;
+}
+
+int event_filter_lists(const struct event_filter *f, json_t **out)
+{
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (f && f->root >= 0)
+		rc = and_factors(f, f->root, o);
+	if (rc) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}

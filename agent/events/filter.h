@@ -12,6 +12,7 @@
 #ifndef CXLA_EVENTS_FILTER_H
 #define CXLA_EVENTS_FILTER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,15 @@ struct event_filter;
 int event_filter_parse(const char *text, struct event_filter **out, char *err, size_t errlen);
 void event_filter_free(struct event_filter *f);
 bool event_filter_match(const struct event_filter *f, const struct event *ev);
+
+/* The filter as an EventDestination's lists (RegistryPrefixes, MessageIds,
+ * ResourceTypes, OriginResources): an event passes the lists when it
+ * matches one entry of each list present, so only a conjunction of
+ * disjunctions, each over one property, says the same thing. On success a
+ * new object in *out ({} for a filter that passes everything); -ENOTSUP
+ * when the filter has no such form (e.g. "RegistryPrefix eq 'A' or
+ * MessageId eq 'B'"); -ENOMEM. */
+int event_filter_lists(const struct event_filter *f, json_t **out);
 
 /* MessageId comparison ignoring the version: "ResourceEvent.1.0.ResourceRemoved"
  * matches "ResourceEvent.1.4.ResourceRemoved". */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -90,11 +91,66 @@ static void test_syntax_errors(void **state)
 	}
 }
 
+/* The lists a filter is shown as on its stream's EventDestination, as
+ * compact JSON; "-" when it has no list form. */
+static char *lists_of(const char *text)
+{
+	struct event_filter *f = NULL;
+	json_t *o = NULL;
+	char err[160], *dump;
+	int rc;
+
+	assert_int_equal(event_filter_parse(text, &f, err, sizeof(err)), 0);
+	rc = event_filter_lists(f, &o);
+	event_filter_free(f);
+	if (rc == -ENOTSUP) {
+		assert_null(o);
+		return strdup("-");
+	}
+	assert_int_equal(rc, 0);
+	dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return dump;
+}
+
+static void test_lists(void **state)
+{
+	static const char *const cases[][2] = {
+		{ NULL, "{}" },
+		{ "", "{}" },
+		{ "RegistryPrefix eq 'ResourceEvent'", "{\"RegistryPrefixes\":[\"ResourceEvent\"]}" },
+		{ "RegistryPrefix eq 'A' or RegistryPrefix eq 'B'",
+		  "{\"RegistryPrefixes\":[\"A\",\"B\"]}" },
+		{ "(MessageId eq 'A.1.0.B' or MessageId eq 'C.1.0.D') and ResourceType eq 'Task'",
+		  "{\"MessageIds\":[\"A.1.0.B\",\"C.1.0.D\"],\"ResourceTypes\":[\"Task\"]}" },
+		{ "OriginResource eq '/redfish/v1/Managers/agent' and EventFormatType eq 'Event'",
+		  "{\"OriginResources\":[{\"@odata.id\":\"/redfish/v1/Managers/agent\"}]}" },
+		/* Not a conjunction of one-property disjunctions. */
+		{ "RegistryPrefix eq 'A' or MessageId eq 'B.1.0.C'", "-" },
+		{ "(RegistryPrefix eq 'A' and ResourceType eq 'Task') or RegistryPrefix eq 'B'", "-" },
+		/* An intersection of one property's values. */
+		{ "RegistryPrefix eq 'A' and RegistryPrefix eq 'B'", "-" },
+		/* Never true: no event has another format. */
+		{ "EventFormatType eq 'MetricReport'", "-" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = lists_of(cases[i][0]);
+		assert_non_null(got);
+		if (strcmp(got, cases[i][1]) != 0)
+			fail_msg("%s: %s, expected %s", cases[i][0] ? cases[i][0] : "(none)", got,
+				 cases[i][1]);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
