@@ -10,11 +10,17 @@
 
 #include "events/bus.h"
 #include "events/filter.h"
+#include "events/sse_dest.h"
 #include "util/log.h"
 
 struct sse_stream {
 	struct sse_hub *hub;
 	struct sse_stream *prev, *next; /* hub list, under hub->lock */
+	uint64_t id;                    /* SSE-<id>; never reused */
+	char *owner;                    /* account that opened it */
+	char *filter_text;              /* $filter as given; NULL: none */
+	json_t *lists;                  /* the filter as lists; NULL: no such form */
+	bool deleted;                   /* under hub->lock: its resource is gone */
 	struct event_consumer *consumer;
 	struct event_filter *filter;
 	sse_allowed_fn allowed;
@@ -23,6 +29,7 @@ struct sse_stream {
 	void (*wake)(void *waker);
 	void *waker;
 	bool tick;
+	bool stop;                      /* its resource was deleted: end it */
 	bool opened;                    /* the opening comment was sent */
 	bool ended;                     /* refused or failed: every read ends it */
 	char *pending;                  /* bytes not yet handed to the server */
@@ -39,6 +46,7 @@ struct sse_hub {
 	pthread_cond_t cond;
 	struct sse_stream *streams;
 	unsigned count;
+	uint64_t next_id;
 	bool stopping;
 	pthread_t ticker;
 };
@@ -50,11 +58,13 @@ static time_t mono_s(void)
 	return ts.tv_sec;
 }
 
-static void stream_kick(struct sse_stream *st, bool tick)
+static void stream_kick(struct sse_stream *st, bool tick, bool stop)
 {
 	pthread_mutex_lock(&st->lock);
 	if (tick)
 		st->tick = true;
+	if (stop)
+		st->stop = true;
 	if (st->wake)
 		st->wake(st->waker);
 	pthread_mutex_unlock(&st->lock);
@@ -63,7 +73,7 @@ static void stream_kick(struct sse_stream *st, bool tick)
 /* Bus notify: with the bus lock held; only wakes the connection. */
 static void on_event(void *arg)
 {
-	stream_kick(arg, false);
+	stream_kick(arg, false, false);
 }
 
 static bool on_match(void *arg, const struct event *ev)
@@ -83,7 +93,7 @@ static void *ticker_main(void *arg)
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&hub->cond, &hub->lock, &until);
 		for (struct sse_stream *st = hub->streams; st && !hub->stopping; st = st->next)
-			stream_kick(st, true);
+			stream_kick(st, true, false);
 	}
 	pthread_mutex_unlock(&hub->lock);
 	return NULL;
@@ -104,6 +114,7 @@ int sse_hub_new(struct event_bus *bus, unsigned max_streams, unsigned keepalive_
 	hub->max_streams = max_streams;
 	hub->keepalive_s = keepalive_s ? keepalive_s : 15;
 	hub->queue_len = queue_len;
+	hub->next_id = 1;
 	pthread_mutex_init(&hub->lock, NULL);
 	pthread_cond_init(&hub->cond, NULL);
 	rc = pthread_create(&hub->ticker, NULL, ticker_main, hub);
@@ -182,7 +193,7 @@ static int refill(struct sse_stream *st)
 	static const char keepalive[] = ": keepalive\n\n";
 	struct event *ev;
 	char head[40];
-	bool tick;
+	bool tick, stop;
 	int n;
 
 	/* Sticky: a refusal found after this read already copied an event
@@ -192,7 +203,12 @@ static int refill(struct sse_stream *st)
 	pthread_mutex_lock(&st->lock);
 	tick = st->tick;
 	st->tick = false;
+	stop = st->stop;
 	pthread_mutex_unlock(&st->lock);
+	if (stop) {
+		st->ended = true;
+		return -1;
+	}
 	if (tick && st->allowed && !st->allowed(st->allowed_arg)) {
 		st->ended = true;
 		return -1;
@@ -247,6 +263,15 @@ static long stream_read(void *arg, char *buf, size_t max)
 	return (long)off;
 }
 
+static void stream_free_fields(struct sse_stream *st)
+{
+	event_filter_free(st->filter);
+	free(st->allowed_arg);
+	free(st->owner);
+	free(st->filter_text);
+	json_decref(st->lists);
+}
+
 static void stream_release(void *arg)
 {
 	struct sse_stream *st = arg;
@@ -263,8 +288,7 @@ static void stream_release(void *arg)
 		st->next->prev = st->prev;
 	hub->count--;
 	pthread_mutex_unlock(&hub->lock);
-	event_filter_free(st->filter);
-	free(st->allowed_arg);
+	stream_free_fields(st);
 	free(st->pending);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -295,6 +319,14 @@ int sse_stream_open(struct sse_hub *hub, struct sse_open *o, struct http_stream 
 	o->allowed_arg = NULL;
 	st->last_write = mono_s();
 	pthread_mutex_init(&st->lock, NULL);
+	st->owner = strdup(o->owner ? o->owner : "");
+	st->filter_text = o->filter_text ? strdup(o->filter_text) : NULL;
+	if (!st->owner || (o->filter_text && !st->filter_text))
+		goto fail_stream;
+	/* A filter with no list form is still shown, in Description. */
+	rc = event_filter_lists(st->filter, &st->lists);
+	if (rc && rc != -ENOTSUP)
+		goto fail_stream;
 	cc.queue_len = hub->queue_len;
 	cc.match = on_match;
 	cc.notify = on_event;
@@ -304,6 +336,7 @@ int sse_stream_open(struct sse_hub *hub, struct sse_open *o, struct http_stream 
 	if (rc)
 		goto fail_stream;
 	pthread_mutex_lock(&hub->lock);
+	st->id = hub->next_id++;
 	st->next = hub->streams;
 	if (st->next)
 		st->next->prev = st;
@@ -313,8 +346,7 @@ int sse_stream_open(struct sse_hub *hub, struct sse_open *o, struct http_stream 
 	return 0;
 fail_stream:
 	pthread_mutex_destroy(&st->lock);
-	event_filter_free(st->filter);
-	free(st->allowed_arg);
+	stream_free_fields(st);
 	free(st);
 fail_count:
 	pthread_mutex_lock(&hub->lock);
@@ -327,4 +359,73 @@ fail:
 	o->filter = NULL;
 	o->allowed_arg = NULL;
 	return rc;
+}
+
+/* Under hub->lock: the open, undeleted stream numbered id, or NULL. */
+static struct sse_stream *find_locked(struct sse_hub *hub, uint64_t id)
+{
+	for (struct sse_stream *st = hub->streams; st; st = st->next)
+		if (st->id == id && !st->deleted)
+			return st;
+	return NULL;
+}
+
+json_t *sse_hub_members(struct sse_hub *hub, const char *uri_base, const char *owner)
+{
+	json_t *a = json_array();
+	char uri[256];
+
+	if (!hub)
+		return a;
+	pthread_mutex_lock(&hub->lock);
+	/* The list is newest first: insert at the front to list oldest first. */
+	for (struct sse_stream *st = hub->streams; a && st; st = st->next) {
+		if (st->deleted || (owner && strcmp(owner, st->owner) != 0))
+			continue;
+		snprintf(uri, sizeof(uri), "%s/" SSE_DEST_PREFIX "%" PRIu64, uri_base, st->id);
+		if (json_array_insert_new(a, 0, json_pack("{s:s}", "@odata.id", uri))) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	pthread_mutex_unlock(&hub->lock);
+	return a;
+}
+
+int sse_hub_dest(struct sse_hub *hub, uint64_t id, const char *uri_base, json_t **doc,
+		 char *owner, size_t ownerlen)
+{
+	struct sse_stream *st;
+	int rc = -ENOENT;
+
+	if (!hub)
+		return rc;
+	pthread_mutex_lock(&hub->lock);
+	if ((st = find_locked(hub, id))) {
+		snprintf(owner, ownerlen, "%s", st->owner);
+		rc = 0;
+		if (doc && !(*doc = sse_dest_json(uri_base, id, st->filter_text, st->lists)))
+			rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&hub->lock);
+	return rc;
+}
+
+int sse_hub_close(struct sse_hub *hub, uint64_t id)
+{
+	struct sse_stream *st;
+
+	if (!hub)
+		return -ENOENT;
+	pthread_mutex_lock(&hub->lock);
+	st = find_locked(hub, id);
+	if (st) {
+		/* Gone from the collection now; the connection ends as soon as
+		 * its thread next asks the stream for bytes, which the kick
+		 * makes at once. */
+		st->deleted = true;
+		stream_kick(st, false, true);
+	}
+	pthread_mutex_unlock(&hub->lock);
+	return st ? 0 : -ENOENT;
 }

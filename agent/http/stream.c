@@ -1,6 +1,7 @@
 /* Streaming responses (server-sent events): a connection parked while its
  * producer has nothing to send, resumed on the producer's wake. */
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -46,6 +47,26 @@ static void stream_wake(void *arg)
 	pthread_mutex_unlock(&sc->lock);
 }
 
+/* Whether the client has closed its side. A parked connection is not
+ * watched by libmicrohttpd, and a write to a closed peer may still succeed
+ * once, so the keepalive alone would find the close a keepalive period or
+ * two late. The producer's wakes (at least one a second for event streams)
+ * each end here when there is nothing to send, so one poll() of the socket
+ * then bounds the delay by that period, at no cost while nothing wakes it.
+ * An event stream's client sends nothing after its request, so a peer that
+ * shut its sending side (read hang-up) is taken as gone. */
+static bool peer_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *fi =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p;
+
+	if (!fi)
+		return false;
+	p = (struct pollfd){ .fd = fi->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream_conn *sc = cls;
@@ -65,6 +86,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (n > 0)
 			return (ssize_t)n;
+		if (peer_gone(sc->conn))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		/* Nothing pending: park the connection unless a wake came in
 		 * while the producer was being asked. Returning 0 is allowed
 		 * only together with a suspension (no busy loop). */

@@ -15,9 +15,11 @@
 #include "events/messages.h"
 #include "events/subscriptions.h"
 #include "events/sse.h"
+#include "events/sse_dest.h"
 #include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
+#include "util/log.h"
 
 #define EVENT_SERVICE_URI "/redfish/v1/EventService"
 #define SSE_URI EVENT_SERVICE_URI "/SSE"
@@ -141,6 +143,8 @@ static int h_event_stream(const struct route_ctx *ctx, struct http_response *res
 		snprintf(owner->session_id, sizeof(owner->session_id), "%s", ctx->who->session_id);
 	o.allowed = owner_allowed;
 	o.allowed_arg = owner;
+	o.owner = ctx->who->user;
+	o.filter_text = filter_text;
 	rc = sse_stream_open(ag->sse, &o, &resp->stream);
 	if (rc == -EBUSY) {
 		rf_service_temporarily_unavailable(resp, 30);
@@ -208,13 +212,31 @@ static bool have_subscriptions(const struct route_ctx *ctx, struct http_response
 	return false;
 }
 
+/* Whether the caller may see and end another account's event stream. */
+static bool sees_every_stream(const struct route_ctx *ctx)
+{
+	return (ctx->who->privileges & PRIV_CONFIGURE_MANAGER) != 0;
+}
+
+/* Push subscriptions are shown to every caller with Login, as the registry
+ * says; an event stream, like a session, only to its owner and to
+ * ConfigureManager: which filters another account listens with is that
+ * account's business. */
 static int h_subscription_collection(const struct route_ctx *ctx, struct http_response *resp)
 {
-	json_t *members;
+	json_t *members, *streams;
 
 	if (!have_subscriptions(ctx, resp))
 		return 0;
 	members = subscriptions_members(ctx->agent->subs);
+	streams = sse_hub_members(ctx->agent->sse, SUBSCRIPTIONS_URI,
+				  sees_every_stream(ctx) ? NULL : ctx->who->user);
+	if (!members || !streams || json_array_extend(members, streams)) {
+		json_decref(members);
+		json_decref(streams);
+		return -ENOMEM;
+	}
+	json_decref(streams);
 	http_response_json(resp, 200,
 			   rf_collection(SUBSCRIPTIONS_URI, "EventDestinationCollection",
 					 "Event subscriptions", members));
@@ -260,19 +282,71 @@ static int h_subscription_create(const struct route_ctx *ctx, struct http_respon
 	return resp->json ? 0 : -ENOMEM;
 }
 
+/* The event stream named id, for its owner or ConfigureManager, as a
+ * session is: 404 when there is none, 403 when it is another's. Returns 0
+ * with *n set, 1 with resp filled, or -ENOMEM. doc as sse_hub_dest's. */
+static int target_stream(const struct route_ctx *ctx, const char *id, uint64_t *n, json_t **doc,
+			 struct http_response *resp)
+{
+	char owner[IDENTITY_NAME_MAX];
+	int rc = sse_dest_parse_id(id, n);
+
+	if (!rc)
+		rc = sse_hub_dest(ctx->agent->sse, *n, SUBSCRIPTIONS_URI, doc, owner, sizeof(owner));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		rf_resource_not_found(resp, "EventDestination", id);
+		return 1;
+	}
+	if (!sees_every_stream(ctx) && strcmp(owner, ctx->who->user) != 0) {
+		if (doc)
+			json_decref(*doc);
+		rf_insufficient_privilege(resp);
+		return 1;
+	}
+	return 0;
+}
+
 static int h_subscription(const struct route_ctx *ctx, struct http_response *resp)
 {
 	const char *id = route_param(ctx->params, "sub");
-	json_t *doc;
+	json_t *doc = NULL;
+	uint64_t n;
+	int rc;
 
 	if (!have_subscriptions(ctx, resp))
 		return 0;
+	if (sse_dest_is_id(id)) {
+		if ((rc = target_stream(ctx, id, &n, &doc, resp)))
+			return rc < 0 ? rc : 0;
+		http_response_json(resp, 200, doc);
+		return 0;
+	}
 	doc = subscriptions_get(ctx->agent->subs, id ? id : "");
 	if (!doc) {
 		rf_resource_not_found(resp, "EventDestination", id ? id : "");
 		return 0;
 	}
 	http_response_json(resp, 200, doc);
+	return 0;
+}
+
+/* Deleting a stream's resource ends the stream (DSP0266); its owner may,
+ * with ConfigureSelf, as with a session. */
+static int stream_delete(const struct route_ctx *ctx, const char *id, struct http_response *resp)
+{
+	uint64_t n;
+	int rc;
+
+	if ((rc = target_stream(ctx, id, &n, NULL, resp)))
+		return rc < 0 ? rc : 0;
+	if (sse_hub_close(ctx->agent->sse, n)) {
+		rf_resource_not_found(resp, "EventDestination", id);
+		return 0;
+	}
+	log_info("event stream %s ended by \"%s\"", id, ctx->who->user);
+	resp->status = 204;
 	return 0;
 }
 
@@ -283,6 +357,15 @@ static int h_subscription_delete(const struct route_ctx *ctx, struct http_respon
 
 	if (!have_subscriptions(ctx, resp))
 		return 0;
+	if (sse_dest_is_id(id))
+		return stream_delete(ctx, id, resp);
+	/* ConfigureSelf admits a caller to delete their own stream only: push
+	 * subscriptions are created with ConfigureManager, so only it removes
+	 * them. */
+	if (!sees_every_stream(ctx)) {
+		rf_insufficient_privilege(resp);
+		return 0;
+	}
 	rc = subscriptions_delete(ctx->agent->subs, id ? id : "");
 	if (rc == -ENOENT) {
 		rf_resource_not_found(resp, "EventDestination", id ? id : "");
@@ -400,13 +483,16 @@ static int h_submit_test_event(const struct route_ctx *ctx, struct http_response
 /* PrivilegeRegistry 1.8.0: EventService GET is Login; the stream is read
  * with Login as well (DSP0266 lets any authenticated client open one). */
 #define MANAGE { PRIV_CONFIGURE_MANAGER }
+#define MANAGE_OR_SELF { PRIV_CONFIGURE_MANAGER, PRIV_CONFIGURE_SELF }
 #define SUBSCRIPTION SUBSCRIPTIONS_URI "/{sub}"
 
 /* PrivilegeRegistry 1.8.0: EventService and EventDestination reads are
  * Login; writes, SubmitTestEvent and ResumeSubscription ConfigureManager
  * (not ConfigureSelf: a subscription sends every matching event, including
  * other users' sessions and commands, to an address of the caller's
- * choosing). */
+ * choosing). DELETE of an EventDestination takes the registry's
+ * ConfigureManager or ConfigureSelf: with ConfigureSelf alone the handler
+ * admits the caller's own event stream only. */
 const struct route event_service_routes[] = {
 	{ HTTP_GET | HTTP_HEAD, EVENT_SERVICE_URI, LOGIN, h_event_service, NULL },
 	{ HTTP_GET | ROUTE_QUERY_FILTER | ROUTE_EVENT_STREAM, SSE_URI, LOGIN, h_event_stream, NULL },
@@ -414,7 +500,7 @@ const struct route event_service_routes[] = {
 	{ HTTP_GET | HTTP_HEAD, SUBSCRIPTIONS_URI, LOGIN, h_subscription_collection, NULL },
 	{ HTTP_POST, SUBSCRIPTIONS_URI, MANAGE, h_subscription_create, NULL },
 	{ HTTP_GET | HTTP_HEAD, SUBSCRIPTION, LOGIN, h_subscription, NULL },
-	{ HTTP_DELETE, SUBSCRIPTION, MANAGE, h_subscription_delete, NULL },
+	{ HTTP_DELETE, SUBSCRIPTION, MANAGE_OR_SELF, h_subscription_delete, NULL },
 	{ HTTP_POST, SUBSCRIPTION "/Actions/EventDestination.ResumeSubscription", MANAGE,
 	  h_subscription_resume, NULL },
 	{ 0 },

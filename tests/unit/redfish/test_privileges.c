@@ -152,8 +152,6 @@ static const struct deviation {
 	{ "/redfish/v1/EventService/Subscriptions", HTTP_POST, ALT(CM),
 	  "a subscription sends every matching event, other users' sessions and commands "
 	  "included, to an address of the subscriber's choosing: ConfigureManager only" },
-	{ "/redfish/v1/EventService/Subscriptions/{sub}", HTTP_DELETE, ALT(CM),
-	  "subscriptions are created with ConfigureManager only, so only it removes them" },
 	{ "/redfish/v1/EventService/Subscriptions/{sub}/Actions/EventDestination.ResumeSubscription",
 	  HTTP_POST, ALT(CM),
 	  "subscriptions are created with ConfigureManager only, so only it resumes them" },
