@@ -3,7 +3,8 @@ after activity that creates every kind of resource the agent serves: audit
 records of every decision, device log entries, a finished and a running
 task (the finished one followed through its task monitor, the running one's
 monitor live while the validator walks), custom roles, accounts, sessions,
-the host's identity and an event subscription. Zero FAIL is the bar; every
+the host's identity, an event subscription and an open event stream (its
+EventDestination validated with the rest). Zero FAIL is the bar; every
 log entry served is a message of the agent's registry."""
 import glob
 import os
@@ -19,6 +20,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, EMU_DEVICE_IDS, POLICY_EXAMPLE, SHARED, SOURCE_DIR,  # noqa: E402
                       Agent, Checker, free_port, le32_b64, scratch_dir, set_fault,
                       write_emulated_profile)
+from sselib import Stream  # noqa: E402
 
 c = Checker("conformance")
 # DMTF's Redfish-Service-Validator, unmodified, as ../shared/tools/
@@ -145,6 +147,17 @@ def subscription(a):
     c.eq(r.status, 201, "event subscription")
 
 
+def event_stream(a):
+    """A stream left open while the validator walks: its EventDestination
+    (SSE-<n>) is a member of the Subscriptions collection meanwhile."""
+    s = Stream(a, "RegistryPrefix eq 'ResourceEvent' or RegistryPrefix eq 'TaskEvent'")
+    c.eq(s.status, 200, "event stream")
+    subs = a.curl("GET", "/redfish/v1/EventService/Subscriptions").json()
+    c.check(any("/SSE-" in m["@odata.id"] for m in subs.get("Members", [])),
+            "the stream is a Subscriptions member: %r" % subs.get("Members"))
+    return s
+
+
 def log_entries(a):
     """Keep every audit and device log entry for the registry check."""
     dev = EMU_DEVICE_IDS[0]
@@ -214,6 +227,7 @@ def after_activity(emu, profile_dir):
         vendor_commands(a, emu["fault"])
         device_log_seen(a)
         subscription(a)
+        stream = event_stream(a)
         log_entries(a)
         # Still running while the validator walks the tree: the device answers
         # Busy to every status poll meanwhile, so the task cannot end early.
@@ -221,6 +235,8 @@ def after_activity(emu, profile_dir):
         c.eq(r.status, 202, "long background operation")
         set_fault(emu["fault"][1], "busy", opcode=0x0002)
         validate(a, "after activity", profile_dir)
+        c.check(not stream.ended.is_set(), "the stream stayed open while the validator walked")
+        stream.close()
         # The validator walked a running and a finished Task beside a live monitor.
         c.eq(a.curl("GET", r.header("location")).status, 202, "the running task's monitor")
         tasks = a.curl("GET", "/redfish/v1/TaskService/Tasks").json().get("Members", [])
