@@ -361,9 +361,14 @@ static int h_subscription_delete(const struct route_ctx *ctx, struct http_respon
 		return stream_delete(ctx, id, resp);
 	/* ConfigureSelf admits a caller to delete their own stream only: push
 	 * subscriptions are created with ConfigureManager, so only it removes
-	 * them. */
+	 * them. As for a session, a missing one is 404 before it is 403. */
 	if (!sees_every_stream(ctx)) {
-		rf_insufficient_privilege(resp);
+		json_t *doc = subscriptions_get(ctx->agent->subs, id ? id : "");
+		if (doc)
+			rf_insufficient_privilege(resp);
+		else
+			rf_resource_not_found(resp, "EventDestination", id ? id : "");
+		json_decref(doc);
 		return 0;
 	}
 	rc = subscriptions_delete(ctx->agent->subs, id ? id : "");
