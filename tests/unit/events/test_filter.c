@@ -12,6 +12,7 @@
 
 #include "events/bus.h"
 #include "events/filter.h"
+#include "support/alloc_fail.h"
 
 static struct event make(const char *prefix, const char *id, const char *type, const char *origin)
 {
@@ -145,12 +146,41 @@ static void test_lists(void **state)
 	}
 }
 
+static int lists_once(void *arg)
+{
+	json_t *o = NULL;
+	int rc = event_filter_lists(arg, &o);
+
+	if (rc == 0) {
+		assert_non_null(o);
+		json_decref(o);
+	} else {
+		assert_int_equal(rc, -ENOMEM);
+	}
+	return rc;
+}
+
+static void test_lists_out_of_memory(void **state)
+{
+	struct event_filter *f = NULL;
+	char err[160];
+	(void)state;
+
+	assert_int_equal(event_filter_parse("(MessageId eq 'A.1.0.B' or MessageId eq 'C.1.0.D') and "
+					    "OriginResource eq '/redfish/v1/Managers/agent'",
+					    &f, err, sizeof(err)), 0);
+	alloc_fail_install();
+	assert_true(alloc_fail_each(lists_once, NULL, f, 100) > 3);
+	event_filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_lists_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "events/bus.h"
 #include "events/filter.h"
 #include "events/sse.h"
+#include "support/alloc_fail.h"
 
 #define BASE "/redfish/v1/EventService/Subscriptions"
 
@@ -117,10 +118,54 @@ static void test_members_owners_and_close(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* An open that fails at any allocation takes no slot and no number of
+ * a stream that is listed, and leaks nothing (the sanitizer build). */
+struct open_try {
+	struct fixture *fx;
+	struct http_stream s;
+};
+
+static int open_once(void *arg)
+{
+	struct open_try *t = arg;
+	/* No parsed filter (it would take the failure itself); the text is
+	 * copied all the same. */
+	struct sse_open o = { .owner = "alice", .filter_text = "RegistryPrefix eq 'TaskEvent'" };
+
+	return sse_stream_open(t->fx->hub, &o, &t->s);
+}
+
+static void open_after(void *arg, int rc, bool failed)
+{
+	struct open_try *t = arg;
+	json_t *a;
+
+	(void)failed;
+	if (rc == 0) {
+		t->s.release(t->s.arg);
+		return;
+	}
+	assert_int_equal(rc, -ENOMEM);
+	assert_int_equal(sse_hub_streams(t->fx->hub), 0);
+	a = sse_hub_members(t->fx->hub, BASE, NULL);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+}
+
+static void test_open_out_of_memory(void **state)
+{
+	struct open_try t = { .fx = *state };
+
+	alloc_fail_install();
+	assert_true(alloc_fail_each(open_once, open_after, &t, 100) > 3);
+	assert_int_equal(sse_hub_streams(t.fx->hub), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_members_owners_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_out_of_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
