@@ -42,6 +42,39 @@ void clock_realtime(const struct clock_source *c, struct timespec *ts)
 		memset(ts, 0, sizeof(*ts));
 }
 
+void clock_monotonic(const struct clock_source *c, struct timespec *ts)
+{
+	if (!c)
+		c = &system_clock;
+	if (c->monotonic(c->arg, ts))
+		memset(ts, 0, sizeof(*ts));
+}
+
+int clock_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc = pthread_condattr_init(&attr);
+
+	if (rc)
+		return rc;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc;
+}
+
+void clock_deadline_ms(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 int64_t clock_ms_between(const struct timespec *from, const struct timespec *to)
 {
 	return (int64_t)(to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000L;

@@ -5,6 +5,7 @@
 #ifndef CXLA_UTIL_CLOCK_H
 #define CXLA_UTIL_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,18 @@ const struct clock_source *clock_system(void);
 time_t clock_monotonic_s(const struct clock_source *c);
 time_t clock_realtime_s(const struct clock_source *c);
 void clock_realtime(const struct clock_source *c, struct timespec *ts);
+void clock_monotonic(const struct clock_source *c, struct timespec *ts);
+
+/* Waits that end at a deadline: the condition's timed waits count on the
+ * system's CLOCK_MONOTONIC, so a wall clock set back does not stretch them
+ * and one set forward does not cut them short. The deadline is read from
+ * the system clock, never from a source: a thread's real wait cannot run
+ * on a test's clock. clock_cond_init returns 0 or a positive error number,
+ * as pthread_cond_init does. */
+int clock_cond_init(pthread_cond_t *cond);
+/* CLOCK_MONOTONIC now plus ms, for pthread_cond_timedwait on a condition
+ * from clock_cond_init(). */
+void clock_deadline_ms(struct timespec *ts, unsigned ms);
 
 /* Milliseconds from one time to another of the same clock, negative when
  * to comes first; sub-millisecond parts are cut, not rounded. */

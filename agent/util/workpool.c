@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 struct item {
 	void (*fn)(void *arg);
 	void *arg;
@@ -39,23 +41,17 @@ int workpool_new(unsigned max_threads, unsigned idle_ms, struct workpool **out)
 		return -ENOMEM;
 	p->max = max_threads ? max_threads : 1;
 	p->idle_ms = idle_ms;
+	/* The idle wait is timed on the monotonic clock: a wall clock set
+	 * back would keep an idle thread for as long as the step. */
+	if (clock_cond_init(&p->work)) {
+		free(p);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->ended, NULL);
 	atomic_init(&p->alive, 0);
 	*out = p;
 	return 0;
-}
-
-static void deadline_in(struct timespec *t, unsigned ms)
-{
-	clock_gettime(CLOCK_REALTIME, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
 }
 
 static void *worker(void *arg)
@@ -72,7 +68,7 @@ static void *worker(void *arg)
 
 		while (!p->head && !p->stopping && !timed_out) {
 			p->idle++;
-			deadline_in(&until, p->idle_ms);
+			clock_deadline_ms(&until, p->idle_ms);
 			timed_out = pthread_cond_timedwait(&p->work, &p->lock, &until) == ETIMEDOUT;
 			p->idle--;
 		}

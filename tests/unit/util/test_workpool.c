@@ -8,11 +8,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "support/clock_step.h"
 #include "util/workpool.h"
 
 static atomic_int ran;
@@ -152,6 +154,32 @@ static void test_idle_threads_end(void **state)
 	assert_int_equal(atomic_load(&ran), 2);
 }
 
+static void record_tid(void *arg)
+{
+	*(long *)arg = syscall(SYS_gettid);
+}
+
+/* The idle wait counts on the monotonic clock: with the wall clock read a
+ * day ahead of the one a REALTIME wait counts on (a clock set back a day),
+ * an idle thread still ends after idle_ms, and the next item starts a new
+ * thread rather than finding the old one kept for the day. */
+static void test_idle_threads_end_when_the_clock_is_set_back(void **state)
+{
+	struct workpool *p;
+	long first = 0, second = 0;
+	(void)state;
+
+	clock_step_realtime(86400);
+	assert_int_equal(workpool_new(1, 20, &p), 0);
+	assert_int_equal(workpool_submit(p, record_tid, &first), 0);
+	usleep(300 * 1000);
+	assert_int_equal(workpool_submit(p, record_tid, &second), 0);
+	workpool_free(p);
+	clock_step_realtime(0);
+	assert_true(first > 0 && second > 0);
+	assert_true(first != second);
+}
+
 static void read_name(void *arg)
 {
 	pthread_getname_np(pthread_self(), arg, 16);
@@ -178,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_slow_items_do_not_block_others),
 		cmocka_unit_test(test_burst_runs_in_parallel),
 		cmocka_unit_test(test_idle_threads_end),
+		cmocka_unit_test(test_idle_threads_end_when_the_clock_is_set_back),
 		cmocka_unit_test(test_named_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
