@@ -11,6 +11,7 @@
 #include "events/bus.h"
 #include "events/filter.h"
 #include "events/sse_dest.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct sse_stream {
@@ -89,8 +90,7 @@ static void *ticker_main(void *arg)
 
 	pthread_mutex_lock(&hub->lock);
 	while (!hub->stopping) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
+		clock_deadline_ms(&until, 1000);
 		pthread_cond_timedwait(&hub->cond, &hub->lock, &until);
 		for (struct sse_stream *st = hub->streams; st && !hub->stopping; st = st->next)
 			stream_kick(st, true, false);
@@ -115,8 +115,15 @@ int sse_hub_new(struct event_bus *bus, unsigned max_streams, unsigned keepalive_
 	hub->keepalive_s = keepalive_s ? keepalive_s : 15;
 	hub->queue_len = queue_len;
 	hub->next_id = 1;
+	/* The ticks count on the monotonic clock: with a wall-clock deadline
+	 * a clock set back would stop them, and with them the keep-alives and
+	 * the checks that a stream's caller may still read it. */
+	rc = clock_cond_init(&hub->cond);
+	if (rc) {
+		free(hub);
+		return -rc;
+	}
 	pthread_mutex_init(&hub->lock, NULL);
-	pthread_cond_init(&hub->cond, NULL);
 	rc = pthread_create(&hub->ticker, NULL, ticker_main, hub);
 	if (rc) {
 		pthread_cond_destroy(&hub->cond);
