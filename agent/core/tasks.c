@@ -106,8 +106,16 @@ int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out
 	t->poll_ms = p->poll_ms;
 	t->limit_ms = p->limit_ms;
 	t->monitor_keep_s = p->monitor_keep_s;
+	/* Watchers wait on it with a deadline on the monotonic clock: a wall
+	 * clock set back would hold their next poll for as long as the step. */
+	if ((rc = clock_cond_init(&t->changed))) {
+		free(t->id_path);
+		free(t->superseded);
+		free(t->slot);
+		free(t);
+		return -rc;
+	}
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->changed, NULL);
 	*out = t;
 	return 0;
 }
@@ -135,10 +143,11 @@ static void announce(struct tasks *t, const struct task_info *ti)
 		fn(arg, ti);
 }
 
-static void finish(struct task_info *ti, enum task_state state, int transport, uint16_t rc,
-		   const char *what)
+static void finish(const struct tasks *t, struct task_info *ti, enum task_state state,
+		   int transport, uint16_t rc, const char *what)
 {
-	clock_gettime(CLOCK_REALTIME, &ti->ended);
+	clock_realtime(t->agent->clock, &ti->ended);
+	clock_monotonic(t->agent->clock, &ti->ended_mono);
 	ti->state = state;
 	ti->transport = transport;
 	ti->final_rc = rc;
@@ -165,7 +174,7 @@ void tasks_free(struct tasks *t)
 
 		pthread_mutex_lock(&t->lock);
 		if (t->slot[i].id && t->slot[i].state == TASK_RUNNING) {
-			finish(&t->slot[i], TASK_EXCEPTION, -ECANCELED, 0, "abandoned at shutdown");
+			finish(t, &t->slot[i], TASK_EXCEPTION, -ECANCELED, 0, "abandoned at shutdown");
 			copy = t->slot[i];
 			abandoned = true;
 		}
@@ -183,9 +192,21 @@ void tasks_free(struct tasks *t)
 	free(t);
 }
 
-unsigned tasks_monitor_keep_s(const struct tasks *t)
+bool tasks_monitor_kept(const struct tasks *t, const struct task_info *ti)
 {
-	return t->monitor_keep_s;
+	struct timespec now;
+
+	if (ti->state == TASK_RUNNING)
+		return true;
+	clock_monotonic(t->agent->clock, &now);
+	return clock_ms_between(&ti->ended_mono, &now) < (int64_t)t->monitor_keep_s * 1000;
+}
+
+uint64_t tasks_duration_us(const struct task_info *ti)
+{
+	int64_t us = (int64_t)(ti->ended_mono.tv_sec - ti->started_mono.tv_sec) * 1000000 +
+		     (ti->ended_mono.tv_nsec - ti->started_mono.tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
 }
 
 /* The next id, reserving a new block durably first when the last one is
@@ -219,8 +240,9 @@ static struct task_info *find_locked(struct tasks *t, unsigned id)
 /* One look at the device (opcode 0002h: byte 0 bit0 running, bits 7:1
  * percent; le16 opcode at 2; le16 return code at 4). Updates ti; returns 1
  * when the operation is over. */
-static int poll_device(struct agent *ag, struct task_info *ti)
+static int poll_device(const struct tasks *t, struct task_info *ti)
 {
+	struct agent *ag = t->agent;
 	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
 	struct cxl_cmd_result res = { 0 };
 	int done = 0;
@@ -234,22 +256,16 @@ static int poll_device(struct agent *ag, struct task_info *ti)
 		ti->percent = pct > 100 ? 100 : pct;
 		if (!(res.out[0] & 1) && op == ti->opcode) {
 			const char *name = cxl_mbox_rc_name(frc);
-			finish(ti, frc == CXL_MBOX_SUCCESS ? TASK_COMPLETED : TASK_EXCEPTION, 0, frc,
+			finish(t, ti, frc == CXL_MBOX_SUCCESS ? TASK_COMPLETED : TASK_EXCEPTION, 0, frc,
 			       name ? name : "finished with an unknown return code");
 			done = 1;
 		}
 	} else if (rc == 0 && (res.transport == -ENODEV || res.transport == -ENXIO)) {
-		finish(ti, TASK_EXCEPTION, res.transport, 0, "lost, the device is gone");
+		finish(t, ti, TASK_EXCEPTION, res.transport, 0, "lost, the device is gone");
 		done = 1;
 	}
 	cxl_cmd_result_clear(&res);
 	return done;
-}
-
-static uint64_t elapsed_us(const struct task_info *ti)
-{
-	return (uint64_t)(ti->ended.tv_sec - ti->started.tv_sec) * 1000000u +
-	       (uint64_t)((ti->ended.tv_nsec - ti->started.tv_nsec) / 1000);
 }
 
 static uint64_t ms_since(const struct timespec *since)
@@ -274,10 +290,7 @@ static void *watcher(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &since);
 	pthread_mutex_lock(&t->lock);
 	while (!done && !t->stopping) {
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += (long)(t->poll_ms % 1000) * 1000000L;
-		deadline.tv_sec += t->poll_ms / 1000 + deadline.tv_nsec / 1000000000L;
-		deadline.tv_nsec %= 1000000000L;
+		clock_deadline_ms(&deadline, t->poll_ms);
 		pthread_cond_timedwait(&t->changed, &t->lock, &deadline);
 		if (t->stopping || !(ti = find_locked(t, w->id)))
 			break;
@@ -286,20 +299,20 @@ static void *watcher(void *arg)
 		pthread_mutex_unlock(&t->lock);
 
 		if (over) {
-			finish(&copy, TASK_EXCEPTION, -ECANCELED, 0,
+			finish(t, &copy, TASK_EXCEPTION, -ECANCELED, 0,
 			       "superseded, the device started another before its end was seen");
 			done = 1;
 		} else {
-			done = poll_device(t->agent, &copy);
+			done = poll_device(t, &copy);
 		}
 		if (!done && ms_since(&since) >= t->limit_ms) {
-			finish(&copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
+			finish(t, &copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
 			done = 1;
 		}
 		if (done)
 			copy.record_failed =
 				command_record_completion(t->agent, copy.audit_id, copy.transport,
-							  copy.final_rc, elapsed_us(&copy)) != 0;
+							  copy.final_rc, tasks_duration_us(&copy)) != 0;
 
 		pthread_mutex_lock(&t->lock);
 		if ((ti = find_locked(t, w->id))) {
@@ -335,7 +348,8 @@ static struct task_info *free_slot_locked(struct tasks *t)
 		struct task_info *s = &t->slot[i];
 		if (s->id == 0)
 			return s;
-		if (s->state != TASK_RUNNING && (!victim || ts_before(&s->ended, &victim->ended)))
+		if (s->state != TASK_RUNNING &&
+		    (!victim || ts_before(&s->ended_mono, &victim->ended_mono)))
 			victim = s;
 	}
 	return victim;
@@ -386,6 +400,8 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 		return rc;
 	}
 	*slot = *info;
+	clock_realtime(t->agent->clock, &slot->started);
+	clock_monotonic(t->agent->clock, &slot->started_mono);
 	t->superseded[slot - t->slot] = false;
 	slot->id = new_id;
 	slot->state = TASK_RUNNING;
@@ -406,7 +422,7 @@ int tasks_start(struct tasks *t, const struct task_info *info)
 		free(w);
 		pthread_mutex_lock(&t->lock);
 		if ((slot = find_locked(t, new_id))) {
-			finish(slot, TASK_EXCEPTION, -rc, 0, "cannot be followed");
+			finish(t, slot, TASK_EXCEPTION, -rc, 0, "cannot be followed");
 			copy = *slot;
 		}
 		t->watchers--;

@@ -31,8 +31,10 @@ struct task_info {
 	char command_id[72];
 	char audit_id[32];
 	char owner[IDENTITY_NAME_MAX];
-	struct timespec started;
-	struct timespec ended;    /* when not running */
+	struct timespec started;  /* wall clock, shown; set by tasks_start() */
+	struct timespec ended;    /* wall clock, when not running */
+	struct timespec started_mono, ended_mono; /* the agent clock's monotonic
+				   * time of the same: durations and retention */
 	int transport;            /* 0, or -errno when the device was lost */
 	uint16_t final_rc;        /* mailbox return code, meaningful when transport is 0 */
 	bool record_failed;       /* the completion could not be written to the audit log */
@@ -67,7 +69,8 @@ void tasks_free(struct tasks *t);
 typedef void (*tasks_observer_fn)(void *arg, const struct task_info *ti);
 /* Install fn (NULL: none); arg is borrowed and must outlive the table. */
 void tasks_observe(struct tasks *t, tasks_observer_fn fn, void *arg);
-/* Register a running operation and start its watcher; returns its id (> 0),
+/* Register a running operation and start its watcher, stamping its start on
+ * the agent's clock; returns its id (> 0),
  * -ENOSPC when every slot holds a running task, or -errno. One task per
  * device (index and id): a CXL mailbox runs one background operation at a
  * time, so a start on a device whose task still runs means that operation
@@ -79,7 +82,11 @@ int tasks_start(struct tasks *t, const struct task_info *info);
 int tasks_get(struct tasks *t, unsigned id, struct task_info *out);
 /* Ids of known tasks in ascending order; returns the count (<= max). */
 size_t tasks_list(struct tasks *t, unsigned *ids, size_t max);
-/* The monitor_keep_s given at creation. */
-unsigned tasks_monitor_keep_s(const struct tasks *t);
+/* Whether ti's task monitor still answers: while the task runs, and for
+ * monitor_keep_s after it ended, counted on the agent's monotonic clock so
+ * that a wall clock set back or forward neither keeps nor drops it. */
+bool tasks_monitor_kept(const struct tasks *t, const struct task_info *ti);
+/* Microseconds from ti's start to its end (ended tasks), on the same clock. */
+uint64_t tasks_duration_us(const struct task_info *ti);
 
 #endif

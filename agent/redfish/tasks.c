@@ -124,8 +124,7 @@ static void retry_after(struct http_response *resp)
 static void final_response(const struct task_info *ti, struct http_response *resp)
 {
 	const char *rcname = cxl_mbox_rc_name(ti->final_rc);
-	uint64_t us = (uint64_t)(ti->ended.tv_sec - ti->started.tv_sec) * 1000000u +
-		      (uint64_t)((ti->ended.tv_nsec - ti->started.tv_nsec) / 1000);
+	uint64_t us = tasks_duration_us(ti);
 
 	if (ti->state == TASK_COMPLETED) {
 		http_response_json(resp, 200,
@@ -145,13 +144,9 @@ static void final_response(const struct task_info *ti, struct http_response *res
 int task_monitor_reply(struct agent *ag, unsigned id, struct http_response *resp)
 {
 	struct task_info ti;
-	struct timespec now;
 	char mon[64];
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (tasks_get(ag->tasks, id, &ti) ||
-	    (ti.state != TASK_RUNNING &&
-	     now.tv_sec - ti.ended.tv_sec >= (time_t)tasks_monitor_keep_s(ag->tasks)))
+	if (tasks_get(ag->tasks, id, &ti) || !tasks_monitor_kept(ag->tasks, &ti))
 		return -ENOENT;
 	if (ti.state != TASK_RUNNING) {
 		final_response(&ti, resp);

@@ -237,7 +237,6 @@ static void start_task(struct submit_job *j, const struct command_outcome *o,
 	snprintf(ti.command_id, sizeof(ti.command_id), "%s", j->approval->id);
 	snprintf(ti.audit_id, sizeof(ti.audit_id), "%s", o->audit_id);
 	snprintf(ti.owner, sizeof(ti.owner), "%s", j->who.user);
-	clock_gettime(CLOCK_REALTIME, &ti.started);
 	snprintf(ti.message, sizeof(ti.message), "Background operation 0x%04X started",
 		 ti.opcode);
 	id = tasks_start(j->agent->tasks, &ti);

@@ -13,6 +13,8 @@
 #include "cxl/cel.h"
 #include "cxl/emulated/emulated.h"
 #include "redfish/resource.h"
+#include "support/clock_step.h"
+#include "support/fake_clock.h"
 #include "util/fileio.h"
 
 #define TASKS "/redfish/v1/TaskService/Tasks"
@@ -459,6 +461,101 @@ static struct task_info ended(struct tt *t, unsigned id)
 	return now;
 }
 
+/* The duration_us of the audit result of intent, or -1 when none. */
+static long long audit_duration(struct tt *t, const char *intent)
+{
+	char path[600], *text = NULL;
+	size_t len;
+	long long us = -1;
+
+	snprintf(path, sizeof(path), "%s/audit/audit.log", t->f->dir);
+	if (file_read_all(path, 1u << 20, &text, &len))
+		return -1;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *rec = json_loads(line, 0, NULL);
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		const char *in = json_string_value(json_object_get(rec, "intent"));
+
+		if (type && in && !strcmp(type, "Result") && !strcmp(in, intent))
+			us = json_integer_value(json_object_get(rec, "duration_us"));
+		json_decref(rec);
+	}
+	free(text);
+	return us;
+}
+
+/* The wall clock is what a Task shows (StartTime, EndTime), never what its
+ * durations or its monitor's retention count: the agent's wall clock set
+ * back a day while the operation runs and forward two days once it ended
+ * leaves DurationUs (in the final answer and the audit result) the 500 ms
+ * of monotonic time it took, and the final answer kept for its one second
+ * of monotonic time after the end, no more, no less. */
+static void test_wall_clock_steps(void **state)
+{
+	struct tt *t = *state;
+	static struct fake_clock fc; /* outlives a failure here: the agent keeps it */
+	struct rfx_reply r;
+	struct task_info ti;
+	char task[sizeof(r.location)], mon[sizeof(r.location)];
+	unsigned id;
+
+	fake_clock_init(&fc);
+	t->f->ag.clock = &fc.source;
+	r = start_background(t);
+	assert_int_equal(r.status, 202);
+	snprintf(mon, sizeof(mon), "%s", r.location);
+	snprintf(task, sizeof(task), "%s", rfx_str(r.body, "@odata.id"));
+	id = (unsigned)atoi(rfx_str(r.body, "Id"));
+	rfx_free(&r);
+	fake_clock_step_realtime(&fc, -86400);
+	fake_clock_advance_ms(&fc, 500);
+	ti = ended(t, id);
+	assert_int_equal(ti.state, TASK_COMPLETED);
+	fake_clock_step_realtime(&fc, 2 * 86400);
+
+	r = rfx_get(t->f, mon, t->reader);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(rfx_int(r.body, "DurationUs"), 500000);
+	rfx_free(&r);
+	assert_int_equal(audit_duration(t, ti.audit_id), 500000);
+	r = rfx_get(t->f, task, t->reader);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(rfx_str(r.body, "StartTime"), "2026-01-01T00:00:00Z");
+	assert_string_equal(rfx_str(r.body, "EndTime"), "2025-12-31T00:00:00Z");
+	rfx_free(&r);
+
+	fake_clock_advance_ms(&fc, 999);
+	r = rfx_get(t->f, mon, t->reader);
+	assert_int_equal(r.status, 200);
+	rfx_free(&r);
+	fake_clock_advance_ms(&fc, 1);
+	r = rfx_get(t->f, mon, t->reader);
+	assert_int_equal(r.status, 404);
+	rfx_free(&r);
+	t->f->ag.clock = NULL;
+	fake_clock_destroy(&fc);
+}
+
+/* With the wall clock read a day ahead of the one a REALTIME wait counts on
+ * (a clock set back a day), the watcher still polls every poll_ms: the
+ * 100 ms operation is seen to end within seconds, not a day. */
+static void test_watcher_polls_when_the_clock_is_set_back(void **state)
+{
+	struct tt *t = *state;
+	struct rfx_reply r;
+	struct task_info ti;
+	unsigned id;
+
+	clock_step_realtime(86400);
+	r = start_background(t);
+	assert_int_equal(r.status, 202);
+	id = (unsigned)atoi(rfx_str(r.body, "Id"));
+	rfx_free(&r);
+	ti = ended(t, id);
+	clock_step_realtime(0);
+	assert_int_equal(ti.state, TASK_COMPLETED);
+}
+
 /* A device that answers "background operation started" to everything: one
  * task per device, each start ending the one before it (its audit intent
  * closed as ECANCELED), so more starts than the table has slots leave the
@@ -524,6 +621,8 @@ int main(void)
 		cmocka_unit_test(test_observer_hears_every_change),
 		cmocka_unit_test(test_limit_is_time_not_polls),
 		cmocka_unit_test(test_one_background_operation_per_device),
+		cmocka_unit_test(test_wall_clock_steps),
+		cmocka_unit_test(test_watcher_polls_when_the_clock_is_set_back),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

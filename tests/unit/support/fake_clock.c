@@ -60,3 +60,10 @@ void fake_clock_advance(struct fake_clock *fc, time_t seconds)
 {
 	fake_clock_advance_ms(fc, (long)seconds * 1000L);
 }
+
+void fake_clock_step_realtime(struct fake_clock *fc, time_t seconds)
+{
+	pthread_mutex_lock(&fc->lock);
+	fc->realtime.tv_sec += seconds;
+	pthread_mutex_unlock(&fc->lock);
+}

@@ -22,5 +22,8 @@ void fake_clock_init(struct fake_clock *fc);
 void fake_clock_destroy(struct fake_clock *fc);
 void fake_clock_advance(struct fake_clock *fc, time_t seconds);
 void fake_clock_advance_ms(struct fake_clock *fc, long ms);
+/* The wall clock alone set forward (seconds > 0) or back, as an NTP step or
+ * an operator would; the monotonic clock does not move. */
+void fake_clock_step_realtime(struct fake_clock *fc, time_t seconds);
 
 #endif
