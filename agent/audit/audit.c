@@ -51,6 +51,16 @@ uint64_t audit_now_us(void)
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
+/* What the denial windows count on: a wall clock stepped must neither end
+ * a window at once nor hold it for the step. */
+static uint64_t mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
 void audit_set_failure(struct audit_log *log, int err, const char *what)
 {
 	char when[40];
@@ -354,7 +364,8 @@ int audit_admit_denial(struct audit_log *log, const char *user, const char *sour
 	int write;
 
 	pthread_mutex_lock(&log->lock);
-	write = denial_limiter_admit(&log->denials, user, source, audit_now_us(), flush);
+	write = denial_limiter_admit(&log->denials, user, source, mono_us(), audit_now_us(),
+				     flush);
 	pthread_mutex_unlock(&log->lock);
 	return write;
 }
@@ -364,7 +375,7 @@ size_t audit_drain_denials(struct audit_log *log, int all, struct denial_summary
 	size_t n;
 
 	pthread_mutex_lock(&log->lock);
-	n = denial_limiter_drain(&log->denials, audit_now_us(), all, out, max);
+	n = denial_limiter_drain(&log->denials, mono_us(), all, out, max);
 	pthread_mutex_unlock(&log->lock);
 	return n;
 }

@@ -56,7 +56,7 @@ static void start_window(struct denial_slot *s, const char *key, size_t klen, co
 }
 
 int denial_limiter_admit(struct denial_limiter *l, const char *user, const char *source,
-			 uint64_t now_us, struct denial_summary *flush)
+			 uint64_t now_us, uint64_t wall_us, struct denial_summary *flush)
 {
 	char key[DENIAL_KEY_MAX];
 	size_t klen = make_key(key, user, source);
@@ -94,9 +94,9 @@ int denial_limiter_admit(struct denial_limiter *l, const char *user, const char 
 		return 1;
 	}
 	if (!s->pending.suppressed)
-		s->pending.first_us = now_us;
+		s->pending.first_us = wall_us;
 	s->pending.suppressed++;
-	s->pending.last_us = now_us;
+	s->pending.last_us = wall_us;
 	return 0;
 }
 

@@ -17,12 +17,12 @@ struct denial_summary {
 	char user[96];
 	char source[64];
 	unsigned suppressed;
-	uint64_t first_us, last_us; /* CLOCK_REALTIME of the first and last suppressed */
+	uint64_t first_us, last_us; /* wall clock of the first and last suppressed */
 };
 
 struct denial_slot {
 	char key[DENIAL_KEY_MAX]; /* user NUL source; empty: free */
-	uint64_t start_us;        /* window start */
+	uint64_t start_us;        /* window start, monotonic */
 	unsigned written;
 	struct denial_summary pending;
 };
@@ -41,16 +41,20 @@ struct denial_limiter {
 void denial_limiter_init(struct denial_limiter *l, unsigned burst, uint64_t window_us);
 void denial_limiter_release(struct denial_limiter *l);
 
-/* A denial by (user, source) at now_us. Returns 1 when it should be written,
+/* A denial by (user, source) at now_us, a monotonic time that windows are
+ * counted on (a wall clock set forward would end them early, one set back
+ * keep them), and wall_us, the wall-clock time a summary shows. Returns 1
+ * when it should be written,
  * 0 when it is counted instead. When an earlier window of the same caller
  * (or a slot being reused for another caller) ends with suppressed
  * denials, *flush gets its summary and the function returns with
  * flush->suppressed > 0: the caller writes the summary first. Without
  * memory for the slots every denial is written (returns 1). */
 int denial_limiter_admit(struct denial_limiter *l, const char *user, const char *source,
-			 uint64_t now_us, struct denial_summary *flush);
+			 uint64_t now_us, uint64_t wall_us, struct denial_summary *flush);
 
-/* Summaries of every window with suppressed denials, for the caller to
+/* Summaries of every window with suppressed denials (that has ended by
+ * now_us, monotonic, unless all), for the caller to
  * write (at shutdown, or periodically). Returns how many were put into out
  * (at most max); they are cleared from the limiter. */
 size_t denial_limiter_drain(struct denial_limiter *l, uint64_t now_us, int all,
