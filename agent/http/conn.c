@@ -67,7 +67,7 @@ static void connection_started(struct worker *w, struct MHD_Connection *conn,
 
 	/* Resuming TLS sessions needs session tickets enabled on every
 	 * connection. */
-	if (session && tls_tickets_enable(srv->tickets, session, time(NULL)))
+	if (session && tls_tickets_enable_now(srv->tickets, session))
 		log_warn("https: cannot enable session tickets on a connection");
 	/* Every connection gets a context: the certificate callback and the
 	 * wake-up of a resumed connection need its thread. */

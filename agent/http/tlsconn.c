@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "util/clock.h"
+
 struct tls_tickets {
 	gnutls_datum_t key;
 	unsigned lifetime_s;
@@ -65,6 +67,11 @@ int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, ti
 	rc = gnutls_session_ticket_enable_server(session, &k) == GNUTLS_E_SUCCESS ? 0 : -EIO;
 	gnutls_memset(key, 0, sizeof(key));
 	return rc;
+}
+
+int tls_tickets_enable_now(const struct tls_tickets *t, gnutls_session_t session)
+{
+	return tls_tickets_enable(t, session, clock_monotonic_s(NULL));
 }
 
 /* The same system calls as GnuTLS's own transport on a non-blocking socket

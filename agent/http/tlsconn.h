@@ -13,8 +13,10 @@
 #include <time.h>
 
 /* How long a ticket is accepted, at most. Tickets are sealed with the key
- * of the current period of three lifetimes (periods counted from the epoch,
- * so every server thread agrees), derived from a master key; a session
+ * of the current period of three lifetimes (periods of the monotonic clock,
+ * which every server thread shares and no one sets: a wall clock set back
+ * would bring back the key of a period that had passed, and with it the
+ * tickets of a day ago), derived from a master key; a session
  * accepts tickets of the key it was given only, so a ticket also ends with
  * its period. GnuTLS's own rotation (SHA3 of a period number and the key it
  * is given) happens only inside a session that lives across a period's
@@ -30,8 +32,10 @@ int tls_tickets_new(unsigned lifetime_s, struct tls_tickets **out);
 /* Zeroes the key. */
 void tls_tickets_free(struct tls_tickets *t);
 /* Let the server session (borrowed) issue and accept tickets under the key
- * of the period that holds now (seconds since the epoch). 0 or -EIO. */
+ * of the period that holds now (seconds of the monotonic clock). 0 or -EIO. */
 int tls_tickets_enable(const struct tls_tickets *t, gnutls_session_t session, time_t now);
+/* The same, now read from the system's monotonic clock. */
+int tls_tickets_enable_now(const struct tls_tickets *t, gnutls_session_t session);
 
 struct tls_transport;
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,10 +23,12 @@
 #include "http/server.h"
 #include "http/tlsconn.h"
 #include "http/tlsfiles.h"
+#include "support/clock_step.h"
 
 #define PERIOD_S (3 * TLS_TICKET_LIFETIME_S)
 
 static time_t fake_now;
+static bool live_clock; /* the server reads the clock as the HTTPS server does */
 
 struct fixture {
 	gnutls_certificate_credentials_t server_cred;
@@ -87,7 +90,9 @@ static void conn_open(struct conn *c, const struct fixture *f, const struct tls_
 	assert_int_equal(gnutls_priority_set_direct(c->server, http_tls_priorities, NULL), 0);
 	assert_int_equal(gnutls_credentials_set(c->server, GNUTLS_CRD_CERTIFICATE, f->server_cred), 0);
 	if (tickets)
-		assert_int_equal(tls_tickets_enable(tickets, c->server, fake_now), 0);
+		assert_int_equal(live_clock ? tls_tickets_enable_now(tickets, c->server)
+					    : tls_tickets_enable(tickets, c->server, fake_now),
+				 0);
 	tls_transport_attach(&c->tr, c->server, c->fds[0], &c->io);
 
 	assert_int_equal(gnutls_init(&c->client, GNUTLS_CLIENT | GNUTLS_NONBLOCK), 0);
@@ -195,6 +200,33 @@ static void test_key_rotates_with_the_period(void **state)
 	gnutls_free(first.data);
 	gnutls_free(second.data);
 	tls_tickets_free(t);
+}
+
+/* The period is the monotonic clock's, as the HTTPS server reads it: the
+ * wall clock set back a day (as the agent reads it) neither brings back
+ * the key of the period a day ago nor, set forward, starts a new one, so a
+ * ticket of a minute ago resumes either way. */
+static void test_period_ignores_wall_clock_steps(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_tickets *t = NULL;
+	gnutls_datum_t first, second;
+	int back, ahead;
+
+	live_clock = true;
+	assert_int_equal(tls_tickets_new(TLS_TICKET_LIFETIME_S, &t), 0);
+	assert_false(exchange(f, t, NULL, &first));
+	clock_step_realtime(-86400);
+	back = exchange(f, t, &first, &second);
+	clock_step_realtime(86400);
+	ahead = exchange(f, t, &second, NULL);
+	clock_step_realtime(0);
+	live_clock = false;
+	gnutls_free(first.data);
+	gnutls_free(second.data);
+	tls_tickets_free(t);
+	assert_true(back);
+	assert_true(ahead);
 }
 
 static void test_other_instance_refuses_ticket(void **state)
@@ -533,6 +565,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resumes_with_same_key_in_same_period),
 		cmocka_unit_test(test_key_rotates_with_the_period),
+		cmocka_unit_test(test_period_ignores_wall_clock_steps),
 		cmocka_unit_test(test_other_instance_refuses_ticket),
 		cmocka_unit_test(test_tickets_new_refuses_zero_lifetime),
 		cmocka_unit_test(test_alert_protocol_version),
