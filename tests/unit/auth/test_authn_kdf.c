@@ -99,6 +99,22 @@ static void test_refresh_ahead(void **state)
 	assert_int_equal(basic(k, false), AUTHN_WOULD_BLOCK);
 }
 
+/* The cache's lifetime is monotonic time: the wall clock set back a day
+ * does not keep a verified credential for the day, nor set forward drop it
+ * at once. */
+static void test_cache_ignores_wall_clock_steps(void **state)
+{
+	struct kfx *k = *state;
+
+	assert_int_equal(basic(k, true), AUTHN_OK);
+	fake_clock_step_realtime(&k->clock, 86400);
+	assert_int_equal(basic(k, false), AUTHN_OK);
+	fake_clock_step_realtime(&k->clock, -2 * 86400);
+	assert_int_equal(basic(k, false), AUTHN_OK);
+	fake_clock_advance(&k->clock, TTL + 1);
+	assert_int_equal(basic(k, false), AUTHN_WOULD_BLOCK);
+}
+
 static void test_admission_is_bounded(void **state)
 {
 	struct kfx *k = *state;
@@ -118,6 +134,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nowait_never_runs_the_kdf, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_refresh_ahead, ksetup, kteardown),
+		cmocka_unit_test_setup_teardown(test_cache_ignores_wall_clock_steps, ksetup,
+						kteardown),
 		cmocka_unit_test_setup_teardown(test_admission_is_bounded, ksetup, kteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * expired session leaves the collection and stops counting against the
  * limits), the account lockout (locked for AccountLockoutDuration, the
  * failure counter reset after AccountLockoutCounterResetAfter) and the
- * per-(address, user) rate limit on failed logins (lifted when its minute is over). */
+ * per-(address, user) rate limit on failed logins (lifted when its minute is over);
+ * none of them moved by the wall clock set forward or back a day. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -342,6 +343,85 @@ static void test_rate_limit_window(void **state)
 	assert_int_equal(test_agent_status(t, &limited, NULL), 200);
 }
 
+/* ---- the wall clock stepped ---- */
+
+/* Idle time counts on the monotonic clock: the wall clock set forward a
+ * day, then back two, neither ends a fresh session nor keeps an idle one
+ * past the timeout. */
+static void test_session_wall_clock_steps(void **state)
+{
+	struct test_agent *t = *state;
+	char tok[80], msg[128];
+
+	assert_int_equal(login(t, "admin", TEST_ADMIN_PASSWORD, tok, sizeof(tok)), 201);
+	fake_clock_step_realtime(&t->clock, 86400);
+	assert_int_equal(get_with_token(t, MANAGERS, tok, msg, sizeof(msg)), 200);
+	fake_clock_step_realtime(&t->clock, -2 * 86400);
+	assert_int_equal(get_with_token(t, MANAGERS, tok, msg, sizeof(msg)), 200);
+	assert_int_equal(session_count(t), 1);
+	fake_clock_advance(&t->clock, TIMEOUT);
+	assert_int_equal(get_with_token(t, MANAGERS, tok, msg, sizeof(msg)), 401);
+	assert_string_equal(msg, NO_VALID_SESSION);
+	assert_int_equal(session_count(t), 0);
+}
+
+/* A lockout lasts its duration of monotonic time: set back a day it does
+ * not last the day, set forward it does not end at once. */
+static void test_lockout_wall_clock_steps(void **state)
+{
+	struct test_agent *t = *state;
+	struct test_request svc = { .method = "GET", .path = "/redfish/v1/AccountService",
+				    .auth = t->admin_auth };
+	struct http_response resp;
+	char good[256], bad[256], etag[64];
+
+	test_agent_call(t, &svc, &resp);
+	snprintf(etag, sizeof(etag), "%s", http_response_get_header(&resp, "ETag"));
+	http_response_release(&resp);
+	svc.method = "PATCH";
+	svc.if_match = etag;
+	svc.body = "{\"AccountLockoutThreshold\": 3, \"AccountLockoutDuration\": 4,"
+		   " \"AccountLockoutCounterResetAfter\": 4}";
+	assert_int_equal(test_agent_status(t, &svc, NULL), 200);
+	add_account(t, "stepper", "stepper-password-1", "ReadOnly");
+	test_basic_auth(good, sizeof(good), "stepper", "stepper-password-1");
+	test_basic_auth(bad, sizeof(bad), "stepper", "wrong-password");
+
+	for (int step = -86400; step <= 86400; step += 2 * 86400) {
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(req(t, "GET", MANAGERS, bad, NULL, NULL), 401);
+		assert_true(locked(t, "stepper"));
+		fake_clock_step_realtime(&t->clock, step);
+		assert_int_equal(req(t, "GET", MANAGERS, good, NULL, NULL), 401);
+		assert_true(locked(t, "stepper"));
+		fake_clock_advance(&t->clock, 4);
+		assert_false(locked(t, "stepper"));
+		assert_int_equal(req(t, "GET", MANAGERS, good, NULL, NULL), 200);
+	}
+}
+
+/* The failed-login window is a minute of monotonic time whatever the wall
+ * clock does. */
+static void test_rate_limit_wall_clock_steps(void **state)
+{
+	struct test_agent *t = *state;
+	struct test_request limited = { .method = "GET", .path = MANAGERS, .auth = t->admin_auth,
+					.peer = "192.0.2.7" };
+	struct test_request failing = limited;
+	char bad[256];
+
+	test_basic_auth(bad, sizeof(bad), "admin", "wrong");
+	failing.auth = bad;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(test_agent_status(t, &failing, NULL), 401);
+	fake_clock_step_realtime(&t->clock, 86400);
+	assert_int_equal(test_agent_status(t, &limited, NULL), 429);
+	fake_clock_step_realtime(&t->clock, -2 * 86400);
+	assert_int_equal(test_agent_status(t, &limited, NULL), 429);
+	fake_clock_advance(&t->clock, 60);
+	assert_int_equal(test_agent_status(t, &limited, NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +429,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expired_token_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_duration_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_window, setup_rate_limited, teardown),
+		cmocka_unit_test_setup_teardown(test_session_wall_clock_steps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_wall_clock_steps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limit_wall_clock_steps, setup_rate_limited,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
