@@ -1,4 +1,6 @@
 /* Time arithmetic shared by every duration the agent measures. */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "support/clock_step.h"
 #include "util/clock.h"
 
 static void test_ms_between(void **state)
@@ -27,10 +30,39 @@ static void test_ms_between(void **state)
 	assert_true(clock_ms_between(&a, &b) == (int64_t)30 * 24 * 3600 * 1000);
 }
 
+/* A deadline wait ends after its milliseconds whatever the wall clock
+ * reads: here a day ahead of the one a CLOCK_REALTIME wait counts on. */
+static void test_deadline_wait_is_monotonic(void **state)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond;
+	struct timespec t0, t1, until;
+	int rc;
+	(void)state;
+
+	clock_step_realtime(86400);
+	assert_int_equal(clock_cond_init(&cond), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_deadline_ms(&until, 50);
+	assert_true(clock_ms_between(&t0, &until) >= 50);
+	pthread_mutex_lock(&lock);
+	do
+		rc = pthread_cond_timedwait(&cond, &lock, &until);
+	while (rc == 0);
+	pthread_mutex_unlock(&lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_step_realtime(0);
+	pthread_cond_destroy(&cond);
+	assert_int_equal(rc, ETIMEDOUT);
+	assert_true(clock_ms_between(&t0, &t1) >= 50);
+	assert_true(clock_ms_between(&t0, &t1) < 5000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ms_between),
+		cmocka_unit_test(test_deadline_wait_is_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
