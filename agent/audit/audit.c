@@ -17,6 +17,7 @@
 #include "audit/internal.h"
 #include "audit/limiter.h"
 #include "cxl/cel.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -227,22 +228,6 @@ static int rotate(struct audit_log *log)
 	return open_current(log);
 }
 
-/* The syncer's waits are timed: against a clock that setting the time of
- * day does not move. 0 or -errno. */
-static int init_monotonic_cond(pthread_cond_t *cond)
-{
-	pthread_condattr_t attr;
-	int rc = pthread_condattr_init(&attr);
-
-	if (rc)
-		return -rc;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (!rc)
-		rc = pthread_cond_init(cond, &attr);
-	pthread_condattr_destroy(&attr);
-	return -rc;
-}
-
 /* The journal, after it has given the log what the log lost in a crash. */
 static int open_journal(struct audit_log *log)
 {
@@ -308,7 +293,9 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 		close(log->fd);
 		goto fail;
 	}
-	rc = init_monotonic_cond(&log->work);
+	/* The syncer's waits are timed: against a clock that setting the
+	 * time of day does not move. */
+	rc = -clock_cond_init(&log->work);
 	if (rc) {
 		pthread_mutex_destroy(&log->lock);
 		close(log->fd);

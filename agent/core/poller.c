@@ -38,17 +38,6 @@ struct poller {
 	struct refresher *r;
 };
 
-static void deadline_in(struct timespec *until, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, until);
-	until->tv_sec += ms / 1000;
-	until->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until->tv_nsec >= 1000000000L) {
-		until->tv_sec++;
-		until->tv_nsec -= 1000000000L;
-	}
-}
-
 /* Refresh one device when due (stale or older than the refresh interval);
  * busy, it is retried next time. */
 static void *refresh_loop(void *arg)
@@ -60,7 +49,7 @@ static void *refresh_loop(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
-		deadline_in(&until, p->interval_ms);
+		clock_deadline_ms(&until, p->interval_ms);
 		while (!p->stopping && !r->kicked &&
 		       pthread_cond_timedwait(&p->work, &p->lock, &until) != ETIMEDOUT)
 			;
@@ -87,7 +76,7 @@ static void *observe_loop(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
-		deadline_in(&until, p->interval_ms);
+		clock_deadline_ms(&until, p->interval_ms);
 		while (!p->stopping && !p->refreshed &&
 		       pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
 			;
@@ -143,7 +132,6 @@ int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 {
 	struct poller *p = calloc(1, sizeof(*p));
 	size_t n = cxl_devset_count(devices);
-	pthread_condattr_t ca;
 	struct timespec now;
 	int rc;
 
@@ -158,12 +146,20 @@ int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 	p->observe = observe;
 	p->observe_arg = arg;
 	p->n = n;
+	/* Both are waited on with monotonic deadlines: a wall clock set back
+	 * must not hold a refresh for as long as the step. */
+	if ((rc = clock_cond_init(&p->wake))) {
+		free(p->r);
+		free(p);
+		return -rc;
+	}
+	if ((rc = clock_cond_init(&p->work))) {
+		pthread_cond_destroy(&p->wake);
+		free(p->r);
+		free(p);
+		return -rc;
+	}
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->wake, &ca);
-	pthread_cond_init(&p->work, &ca);
-	pthread_condattr_destroy(&ca);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (size_t i = 0; i < n; i++) {
 		p->r[i].p = p;

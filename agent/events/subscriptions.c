@@ -15,6 +15,7 @@
 #include "events/messages.h"
 #include "events/sub_internal.h"
 #include "events/sub_validate.h"
+#include "util/clock.h"
 #include "util/fileio.h"
 #include "util/jsonfile.h"
 #include "util/log.h"
@@ -30,21 +31,6 @@ static const char *const known_keys[] = {
 	"OriginResources", "MessageIds", "DeliveryRetryPolicy", "SubscriptionType",
 	"EventFormatType", "HttpHeaders", "Id", "Suspended", NULL,
 };
-
-/* Waits on it are timed by CLOCK_MONOTONIC: a clock set back does not
- * stretch a retry interval. */
-static int cond_init_monotonic(pthread_cond_t *cond)
-{
-	pthread_condattr_t attr;
-	int rc = pthread_condattr_init(&attr);
-
-	if (!rc)
-		rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (!rc)
-		rc = pthread_cond_init(cond, &attr);
-	pthread_condattr_destroy(&attr);
-	return -rc;
-}
 
 static void sub_free_fields(struct sub *sb)
 {
@@ -142,7 +128,9 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 	sb->destination = json_string_value(json_object_get(sb->spec, "Destination"));
 	sb->context = json_string_value(json_object_get(sb->spec, "Context"));
 	sb->suspended = stored && json_is_true(json_object_get(body, "Suspended"));
-	if ((rc = cond_init_monotonic(&sb->cond)))
+	/* Waits on it are timed by CLOCK_MONOTONIC: a clock set back does not
+	 * stretch a retry interval. */
+	if ((rc = -clock_cond_init(&sb->cond)))
 		goto fail;
 	pthread_mutex_init(&sb->lock, NULL);
 	*out = sb;
