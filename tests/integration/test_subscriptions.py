@@ -4,62 +4,20 @@ subscription's Context and filters, bad subscriptions create nothing, a
 destination that is down for a while gets its events once it is back, one
 that keeps failing is suspended and can be resumed, and subscriptions
 survive a restart."""
-import http.server
 import json
 import os
-import queue
-import ssl
+import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (Agent, Checker, free_port, make_certs, scratch_dir, set_fault,  # noqa: E402
                       wait_for, write_emulated_profile)
+from pushlib import Listener  # noqa: E402
 
 SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
 TOKEN = "tok-5f1e2d3c4b5a"
-
-
-class Listener:
-    """An HTTPS endpoint collecting POSTed Events in a queue."""
-
-    def __init__(self, agent, port, certs=None):
-        self.port = port
-        certs = certs or agent.certs
-        self.events = queue.Queue()
-        got = self.events
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(n)
-                got.put((self.path, self.headers.get("Content-Type"), json.loads(body),
-                         self.headers))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.allow_reuse_address = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(certs, "server.crt"),
-                            os.path.join(certs, "server.key"))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def next(self, timeout):
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def next_matching(listener, pred, timeout):
@@ -164,8 +122,8 @@ def untrusted_destination(c, a):
     """A destination whose certificate the configured CA bundle did not
     sign gets nothing: the handshake is refused before any event leaves."""
     certs = make_certs(os.path.join(a.tmp, "other-ca"))
-    port = free_port()
-    other = Listener(a, port, certs=certs)
+    other = Listener(a, certs=certs)
+    port = other.port
     r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/events" % port,
                                    "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"],
                                    "DeliveryRetryPolicy": "RetryForever"})
@@ -186,8 +144,8 @@ def named_destination(c, a):
     """A destination named by host name: the front resolves it (hosts file,
     resolver configuration, the routing socket) and connects under its
     system call filter, which allows exactly that."""
-    port = free_port()
-    named = Listener(a, port)
+    named = Listener(a)
+    port = named.port
     r = a.curl("POST", SUBS, body={"Destination": "https://localhost:%d/named" % port,
                                    "Protocol": "Redfish", "RegistryPrefixes": ["CxlAgent"]})
     c.eq(r.status, 201, "subscription to a destination named by host name")
@@ -202,20 +160,42 @@ def named_destination(c, a):
     named.close()
 
 
+def stamp(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (t * 1000 % 1000)
+
+
+def check_delivery(c, a, listener, loc, ok, what):
+    """c.check(ok, what); when it fails, what the agent logged about the
+    subscription and when the listener saw anything, so that a late
+    delivery says where its time went."""
+    c.check(ok, what)
+    if ok:
+        return
+    sid = loc.rsplit("/", 1)[1]
+    lines = [line for line in a.logtext().splitlines()
+             if "subscription %s " % sid in line or "subscription %s:" % sid in line]
+    sys.stderr.write("---- agent log about subscription %s, read at %s ----\n%s\n"
+                     % (sid, stamp(time.time()), "\n".join(lines)))
+    sys.stderr.write("---- listener: Events at %s; handshakes failed: %s ----\n"
+                     % ([stamp(t) for t in listener.arrivals],
+                        [(stamp(t), why) for t, why in listener.refused]))
+
+
 def main():
     c = Checker("subscriptions")
     prof = write_emulated_profile(scratch_dir("cxla-subs-"))
-    lport = free_port()
     a = Agent(start=False, config={"emulated_profile": prof["profile"],
                                    "refresh_interval_ms": 200,
                                    "delivery_retry_attempts": 2,
-                                   "delivery_retry_interval_s": 1})
+                                   "delivery_retry_interval_s": 1},
+              env={"CXLA_LOG_TIME": "1"})
     with a:
         a.config["event_destination_ca"] = a.ca
         with open(a.config_path, "w") as f:
             json.dump(a.config, f)
+        listener = Listener(a)
+        lport = listener.port
         a.start()
-        listener = Listener(a, lport)
         dest = "https://127.0.0.1:%d/events" % lport
 
         doc = c.redfish_json(a.curl("GET", "/redfish/v1/EventService"), "EventService")
@@ -224,6 +204,8 @@ def main():
         c.eq(doc.get("DeliveryRetryIntervalSeconds"), 1, "DeliveryRetryIntervalSeconds")
         bad_input(c, a, lport)
 
+        # A client that connects and never speaks TLS delays nobody else.
+        silent = socket.create_connection(("127.0.0.1", lport))
         r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
                                        "Context": "fleet-1", "DeliveryRetryPolicy": "RetryForever",
                                        "RegistryPrefixes": ["ResourceEvent", "CxlAgent"],
@@ -240,16 +222,18 @@ def main():
 
         # Its own creation is the first event it gets.
         got = listener.next(5)
-        c.check(got and got[2]["Events"][0]["MessageId"].endswith(".ResourceCreated") and
-                got[2]["Events"][0]["OriginOfCondition"]["@odata.id"] == loc,
-                "subscription sees its own creation (%r)" % (got,))
+        check_delivery(c, a, listener, loc,
+                       got and got[2]["Events"][0]["MessageId"].endswith(".ResourceCreated") and
+                       got[2]["Events"][0]["OriginOfCondition"]["@odata.id"] == loc,
+                       "subscription sees its own creation, beside a silent client (%r)" % (got,))
+        silent.close()
         # SubmitTestEvent goes through the filters like any event.
         r = a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
                                              "Message": "test", "MessageArgs": ["a", "b", "c", "d"],
                                              "OriginOfCondition": "/redfish/v1/Managers/agent"})
         c.eq(r.status, 204, "SubmitTestEvent")
         got = listener.next(5)
-        c.check(got is not None, "test event delivered")
+        check_delivery(c, a, listener, loc, got is not None, "test event delivered")
         if got:
             path, ctype, ev, headers = got
             c.eq(path, "/events", "POSTed to the destination path")
@@ -357,8 +341,9 @@ def main():
         a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
                                          "Message": "after restart"})
         got = listener.next(5)
-        c.check(got and got[2]["Events"][0]["Message"] == "after restart",
-                "delivered after a restart (%r)" % (got,))
+        check_delivery(c, a, listener, loc,
+                       got and got[2]["Events"][0]["Message"] == "after restart",
+                       "delivered after a restart (%r)" % (got,))
         c.eq(got and got[3].get("Authorization"), "Bearer " + TOKEN,
              "HttpHeaders survive a restart")
         c.check(TOKEN not in a.logtext(), "the header's secret is never logged")
