@@ -72,7 +72,7 @@
 	X(INT, sse_keepalive_s, 15, 1, 3600, false, "comment line on a quiet event stream")     \
 	X(INT, max_subscriptions, 16, 0, 1024, false, "push subscriptions at most")            \
 	X(STR, event_destination_ca, NULL, 0, 0, false,                                        \
-	  "CA bundle for subscription destinations (PEM; null: the system's)")                 \
+	  "the only CAs trusted for subscription destinations (PEM; null: the system's)")      \
 	X(INT, delivery_retry_attempts, 3, 0, 1000, false, "failed deliveries before the policy") \
 	X(INT, delivery_retry_interval_s, 30, 1, 86400, false, "between delivery attempts")      \
 	X(INT, delivery_timeout_s, 10, 1, 300, false, "one delivery attempt at most")

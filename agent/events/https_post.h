@@ -1,5 +1,5 @@
 /* One JSON POST over HTTPS with libcurl: https only, the peer's certificate
- * and host name verified (against ca_file, or the system's CA store), no
+ * and host name verified (against ca_file alone, or the system's CA store), no
  * redirects, bounded in time, cancellable. */
 #ifndef CXLA_EVENTS_HTTPS_POST_H
 #define CXLA_EVENTS_HTTPS_POST_H
@@ -9,7 +9,7 @@
 struct https_post {
 	const char *url;
 	char *body;                /* borrowed JSON text */
-	const char *ca_file;       /* NULL: the system's */
+	const char *ca_file;       /* the only CAs trusted; NULL: the system's */
 	const char *const *headers; /* nheaders "Name: value" lines to add */
 	size_t nheaders;
 	unsigned timeout_s;

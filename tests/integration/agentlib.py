@@ -132,7 +132,7 @@ class Agent:
     """A running cxl-agent. Use as a context manager."""
 
     def __init__(self, config=None, accounts=None, env=None, start=True, host="127.0.0.1",
-                 roles=None, seed_admin=True):
+                 roles=None, seed_admin=True, launcher=None):
         self.tmp = tempfile.mkdtemp(prefix="cxla-test-")
         self.state = os.path.join(self.tmp, "state")
         self.certs = agent_certs(os.path.join(self.tmp, "certs"))
@@ -170,6 +170,9 @@ class Agent:
         # another user makes its own state directory, so it is not seeded.
         self.seed_admin = seed_admin and not accounts and self.config.get("user") == "root"
         self.proc = None
+        # Put before the agent's command line (a program that sets
+        # something up and then execs the rest, so the pid stays the agent's).
+        self.launcher = list(launcher or [])
         self.expect_clean_exit = True
         self.log_path = os.path.join(self.tmp, "agent.log")
         if start:
@@ -257,8 +260,8 @@ class Agent:
             self.write_accounts([("admin", self.env["CXLA_INITIAL_ADMIN_PASSWORD"],
                                   "Administrator")])
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([AGENT, "-c", self.config_path], stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=self.env)
+        self.proc = subprocess.Popen(self.launcher + [AGENT, "-c", self.config_path],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
