@@ -11,6 +11,7 @@
 
 #include "events/https_post.h"
 #include "events/sub_validate.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define BACKOFF_MAX 32u
@@ -47,6 +48,7 @@ static int post_event(struct sub *sb, struct event *ev)
 				.cancel_arg = sb };
 	const char *headers[SUB_HEADERS_MAX];
 	char err[CURL_ERROR_SIZE];
+	struct timespec start, end;
 	int rc;
 
 	for (; p.nheaders < json_array_size(sb->header_lines) && p.nheaders < SUB_HEADERS_MAX;
@@ -57,10 +59,18 @@ static int post_event(struct sub *sb, struct event *ev)
 	p.body = event_body(sb, ev);
 	if (!p.body)
 		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	rc = https_post_json(&p, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	/* Every attempt with its duration: a late event is then told apart
+	 * from one that was slow to go. */
 	if (rc)
-		log_debug("events: subscription %s: delivery of event %llu failed: %s", sb->id,
-			  (unsigned long long)ev->id, err);
+		log_debug("events: subscription %s: delivery of event %llu failed after %lld ms: %s",
+			  sb->id, (unsigned long long)ev->id,
+			  (long long)clock_ms_between(&start, &end), err);
+	else
+		log_debug("events: subscription %s: event %llu delivered in %lld ms", sb->id,
+			  (unsigned long long)ev->id, (long long)clock_ms_between(&start, &end));
 	free(p.body);
 	return rc;
 }

@@ -6,6 +6,7 @@ that keeps failing is suspended and can be resumed, and subscriptions
 survive a restart."""
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -166,8 +167,8 @@ def stamp(t):
 
 def check_delivery(c, a, listener, loc, ok, what):
     """c.check(ok, what); when it fails, what the agent logged about the
-    subscription and when the listener saw anything, so that a late
-    delivery says where its time went."""
+    subscription (each attempt with its duration) and when the listener
+    saw anything, so that a late delivery says where its time went."""
     c.check(ok, what)
     if ok:
         return
@@ -227,6 +228,9 @@ def main():
                        got[2]["Events"][0]["OriginOfCondition"]["@odata.id"] == loc,
                        "subscription sees its own creation, beside a silent client (%r)" % (got,))
         silent.close()
+        # Logged once the answer is read, just after the listener has it.
+        done = re.compile(r"subscription %s: event \d+ delivered in \d+ ms" % loc.rsplit("/", 1)[1])
+        c.check(wait_for(lambda: done.search(a.logtext()), 5), "a delivery is logged with its duration")
         # SubmitTestEvent goes through the filters like any event.
         r = a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
                                              "Message": "test", "MessageArgs": ["a", "b", "c", "d"],
