@@ -21,7 +21,11 @@ from sselib import Stream  # noqa: E402
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
 AUTH = {"Authorization": "Basic " + base64.b64encode(("admin:" + ADMIN_PASSWORD).encode()).decode()}
 EVENTS = 1500
-QUEUE = 128
+# Small enough that the stalled stream overflows well within the burst,
+# large enough that the reading stream (a thread of this process, sharing
+# the interpreter with the publisher) can fall that far behind on a loaded
+# machine without a drop.
+QUEUE = 512
 
 
 def metric(a, name):
