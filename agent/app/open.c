@@ -119,6 +119,21 @@ static int open_accounts(const struct config *cfg, const struct agent_open_optio
 	return rc < 0 ? rc : 0;
 }
 
+/* Why a small state file read whole was refused, in the words the other
+ * state files use. */
+static const char *state_file_problem(int rc)
+{
+	switch (rc) {
+	case -EINVAL:
+	case -EISDIR:
+		return "not a regular file";
+	case -ELOOP:
+		return "is a symbolic link (refused here)";
+	default:
+		return strerror(-rc);
+	}
+}
+
 static int open_state(const struct config *cfg, const struct agent_open_options *opt,
 		      struct agent *ag, char *err, size_t errlen)
 {
@@ -135,8 +150,7 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
 		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path,
 			 rc == -EBADMSG ? "it holds no UUID (remove it to have a new one made)"
-			 : rc == -EINVAL ? "not a regular file"
-					 : strerror(-rc));
+					: state_file_problem(rc));
 		return rc;
 	}
 	if (opt->host_root)
@@ -205,7 +219,8 @@ static int open_tasks(const struct config *cfg, struct agent *ag, char *err, siz
 	tp.id_path = path;
 	if ((rc = tasks_new(ag, &tp, &ag->tasks))) {
 		snprintf(err, errlen, "task ids from %s: %s", path,
-			 rc == -EINVAL ? "not an id bound; ids could repeat" : strerror(-rc));
+			 rc == -EBADMSG ? "not an id bound; ids could repeat"
+					: state_file_problem(rc));
 		return rc;
 	}
 	/* The bus is closed after the tasks, whose abandonment at shutdown

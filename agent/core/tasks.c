@@ -1,6 +1,7 @@
 #include "core/tasks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,9 @@ struct watch {
 	unsigned id;
 };
 
-/* The bound written last, or 1 when none was ever written. */
+/* The bound written last, or 1 when none was ever written. -EBADMSG when
+ * the file holds no bound; a link is never followed (-ELOOP), anything but
+ * a regular file never waited on (-EINVAL, -EISDIR). */
 static int read_id_bound(const char *path, unsigned *out)
 {
 	char *text = NULL, *end;
@@ -54,7 +57,7 @@ static int read_id_bound(const char *path, unsigned *out)
 	int rc;
 
 	file_remove_stale_temporaries(path);
-	if ((rc = file_read_all(path, 32, &text, &len)) == -ENOENT) {
+	if ((rc = file_read_all_flags(path, O_NOFOLLOW, 32, &text, &len)) == -ENOENT) {
 		*out = 1;
 		return 0;
 	}
@@ -64,7 +67,7 @@ static int read_id_bound(const char *path, unsigned *out)
 	v = strtoul(text, &end, 10);
 	if (end == text || text[0] < '0' || text[0] > '9' || (*end && strcmp(end, "\n")) ||
 	    errno || v < 1 || v > 0xffffffffUL - ID_BLOCK)
-		rc = -EINVAL;
+		rc = -EBADMSG;
 	else
 		*out = (unsigned)v;
 	free(text);

@@ -52,8 +52,10 @@ struct tasks_params {
 				   * start at 1 on every start (tests) */
 };
 
-/* -EINVAL when the id file exists but does not hold an id bound: ids could
- * no longer be promised unique, so the caller must not start. */
+/* -EBADMSG when the id file exists but does not hold an id bound: ids could
+ * no longer be promised unique, so the caller must not start. The file is
+ * never read through a symbolic link (-ELOOP) and anything but a regular
+ * file is refused at once (-EINVAL, -EISDIR). */
 int tasks_new(struct agent *ag, const struct tasks_params *p, struct tasks **out);
 /* Stops the watchers (each ends within one poll), records every task still
  * running as abandoned at shutdown (it ends as an Exception) and frees. */

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
@@ -30,7 +31,9 @@ int service_uuid_load(const char *path, char *out, size_t len)
 	if (len < 37)
 		return -ENOSPC;
 	file_remove_stale_temporaries(path);
-	rc = file_read_all(path, 64, &text, &n);
+	/* A link is not followed: the state directory is the service user's,
+	 * and what it holds is read from there or not at all. */
+	rc = file_read_all_flags(path, O_NOFOLLOW, 64, &text, &n);
 	if (!rc && valid(text)) {
 		memcpy(out, text, 36);
 		out[36] = '\0';

@@ -170,10 +170,15 @@ static int read_to_end(int fd, size_t hint, size_t max, char **out, size_t *len)
 
 int file_read_all(const char *path, size_t max, char **out, size_t *len)
 {
+	return file_read_all_flags(path, 0, max, out, len);
+}
+
+int file_read_all_flags(const char *path, int oflags, size_t max, char **out, size_t *len)
+{
 	struct stat st;
 	int rc = 0;
 	/* Non-blocking, so that a FIFO is refused below rather than waited on. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | oflags);
 
 	if (fd < 0)
 		return -errno;

@@ -21,6 +21,10 @@ int file_remove_stale_temporaries(const char *path);
  * Returns 0 or -errno (-EFBIG when larger than max, -EINVAL for anything but
  * a regular file, which is never waited on: a FIFO does not block). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
+/* The same with extra open(2) flags: O_NOFOLLOW for a file in a directory
+ * another user may write, or for a state file, which is never read through
+ * a link (-ELOOP when path is one). */
+int file_read_all_flags(const char *path, int oflags, size_t max, char **out, size_t *len);
 
 /* All of data written to fd (a file, pipe or socket; EINTR and short
  * writes retried). Returns 0 or -errno. */

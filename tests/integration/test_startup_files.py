@@ -6,7 +6,8 @@ ever), and a symbolic link in the place of a state file; an accounts file
 with a malformed hash, a bad user name, a cost of 10 million iterations, no
 account at all (it used to be silently re-populated and rewritten) or mode
 0644; a service-uuid file that holds no UUID (it used to be silently
-replaced); a subscriptions file with an Id, a Suspended or a Version the
+replaced), or a service-uuid or task-id that is a FIFO, a directory or a
+link; a subscriptions file with an Id, a Suspended or a Version the
 agent never writes. Nothing refused is rewritten. Temporary files a crash
 left beside any state file are removed."""
 import json
@@ -81,6 +82,26 @@ with Agent(start=False) as a:
         f.write("garbage\n")
     refused(a, "garbage service-uuid", [uuid, "holds no UUID"], uuid)
     os.unlink(uuid)
+
+    # The service UUID and the task id bound are state files like the
+    # others: a FIFO or a directory is refused at once, and a link is not
+    # followed, even to a file that would be valid (both used to be
+    # followed, and a FIFO task-id was called "not an id bound").
+    for name, valid in (("service-uuid", "0f3c6a52-8f4e-4c1b-9a5e-2d7b6c8e1f00\n"),
+                        ("task-id", "65\n")):
+        path = os.path.join(a.state, name)
+        target = os.path.join(a.tmp, "elsewhere-" + name)
+        with open_private(target) as f:
+            f.write(valid)
+        os.mkfifo(path, 0o600)
+        refused(a, "FIFO " + name, [path, "not a regular file"], path)
+        os.unlink(path)
+        os.mkdir(path, 0o700)
+        refused(a, "directory " + name, [path, "not a regular file"], path)
+        os.rmdir(path)
+        os.symlink(target, path)
+        refused(a, "symbolic link " + name, [path, "symbolic link"], path)
+        os.unlink(path)
 
     # The event subscriptions and the session settings are read by the front
     # like the accounts: a FIFO is refused, not waited on (the start hung on

@@ -1,6 +1,7 @@
 /* The service UUID: made once when missing, then read back unchanged; a
- * file that holds something else, or is not a regular file, is refused and
- * left as it is (clients know the service by this UUID). */
+ * file that holds something else, is not a regular file or is a symbolic
+ * link, is refused and left as it is (clients know the service by this
+ * UUID). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,25 @@ static void test_uuid_file(void **state)
 	assert_int_equal(service_uuid_load(path, again, sizeof(again)), -EINVAL);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+
+	/* A link is not followed, even to a file that holds a UUID, and is
+	 * not replaced either. */
+	char target[80];
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	assert_int_equal(file_write_atomic(target, first, strlen(first), 0644), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(service_uuid_load(path, again, sizeof(again)), -ELOOP);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+	/* Nor is a dangling one replaced by a new UUID. */
+	assert_int_equal(symlink("no-such-file", path), 0);
+	assert_int_equal(service_uuid_load(path, again, sizeof(again)), -ELOOP);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(target), 0);
 
 	assert_int_equal(tmpdir_remove(dir), 0);
 }

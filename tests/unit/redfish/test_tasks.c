@@ -236,7 +236,7 @@ static void test_ids_never_repeat(void **state)
 	static const char *const bad[] = { "", "x", "12x", "-5", "0\n", "99999999999999\n", " 7" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(file_write_atomic(path, bad[i], strlen(bad[i]), 0600), 0);
-		if (tasks_new(&t->f->ag, &tp, &a) != -EINVAL)
+		if (tasks_new(&t->f->ag, &tp, &a) != -EBADMSG)
 			fail_msg("id file \"%s\" accepted", bad[i]);
 	}
 }
