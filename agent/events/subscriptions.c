@@ -26,6 +26,10 @@ static const char *const policy_names[RP_COUNT] = {
 	"TerminateAfterRetries", "SuspendRetries", "RetryForever", "RetryForeverWithBackoff",
 };
 
+/* The file's own members: what subs_persist_locked() writes, and nothing
+ * else is read. */
+static const char *const file_keys[] = { "Version", "Subscriptions", NULL };
+
 static const char *const known_keys[] = {
 	"Destination", "Protocol", "Context", "RegistryPrefixes", "ResourceTypes",
 	"OriginResources", "MessageIds", "DeliveryRetryPolicy", "SubscriptionType",
@@ -522,6 +526,12 @@ static int load(struct subscriptions *s, char *err, size_t errlen)
 					    : "\"Subscriptions\" must be an array");
 		jsonfile_release(&jf);
 		return -EINVAL;
+	}
+	/* A member the agent never writes means another writer, or another
+	 * version of the format: refused rather than dropped at the next save. */
+	if ((rc = jsonfile_only_keys(&jf, NULL, jf.root, file_keys, err, errlen))) {
+		jsonfile_release(&jf);
+		return rc;
 	}
 	pthread_mutex_lock(&s->lock);
 	json_array_foreach(arr, i, item) {

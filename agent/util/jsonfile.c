@@ -213,7 +213,8 @@ int jsonfile_only_keys(const struct jsonfile *jf, const char *const *path, json_
 			i++;
 		if (allowed[i])
 			continue;
-		memcpy(sub, path, depth * sizeof(*sub));
+		if (depth) /* path may be NULL for the root, as for jsonfile_error */
+			memcpy(sub, path, depth * sizeof(*sub));
 		sub[depth] = key;
 		sub[depth + 1] = NULL;
 		return jsonfile_error(jf, sub, 1, err, errlen, "unknown key \"%s\"", key);

@@ -43,8 +43,9 @@ int jsonfile_error(const struct jsonfile *jf, const char *const *path, int key_p
 		   char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* Check that obj (found at path) holds only the keys in allowed (NULL
- * terminated). Returns 0 or the jsonfile_error for the first unknown key. */
+/* Check that obj (found at path; NULL for the root) holds only the keys in
+ * allowed (NULL terminated). Returns 0 or the jsonfile_error for the first
+ * unknown key. */
 int jsonfile_only_keys(const struct jsonfile *jf, const char *const *path, json_t *obj,
 		       const char *const *allowed, char *err, size_t errlen);
 

@@ -7,9 +7,9 @@ with a malformed hash, a bad user name, a cost of 10 million iterations, no
 account at all (it used to be silently re-populated and rewritten) or mode
 0644; a service-uuid file that holds no UUID (it used to be silently
 replaced), or a service-uuid or task-id that is a FIFO, a directory or a
-link; a subscriptions file with an Id, a Suspended or a Version the
-agent never writes. Nothing refused is rewritten. Temporary files a crash
-left beside any state file are removed."""
+link; a subscriptions file with an Id, a Suspended, a Version or a
+top-level key the agent never writes. Nothing refused is rewritten.
+Temporary files a crash left beside any state file are removed."""
 import json
 import os
 import subprocess
@@ -121,7 +121,8 @@ with Agent(start=False) as a:
     # A subscriptions file holds only what the agent writes there: an Id
     # that is not a plain decimal below 2^32 - 1 (one that wrapped the next
     # Id to 0 was accepted, and then an Id given twice), a Suspended that is
-    # not a boolean or another Version is refused, not guessed at.
+    # not a boolean, another Version or a top-level key it never writes is
+    # refused, not guessed at.
     subs = os.path.join(a.state, "subscriptions.json")
     good = {"Destination": "https://127.0.0.1:9/x", "Protocol": "Redfish", "Id": "1",
             "Suspended": False}
@@ -133,7 +134,9 @@ with Agent(start=False) as a:
              "bad or duplicate Id"),
             ("Suspended a string", {"Version": 1, "Subscriptions": [dict(good, Suspended="yes")]},
              "Suspended is not true or false"),
-            ("Version 7", {"Version": 7, "Subscriptions": [good]}, "unsupported \"Version\"")]:
+            ("Version 7", {"Version": 7, "Subscriptions": [good]}, "unsupported \"Version\""),
+            ("an unknown top-level key", {"Version": 1, "Subscriptions": [good], "Extra": []},
+             "unknown key \"Extra\"")]:
         with open_private(subs) as f:
             json.dump(doc, f)
         refused(a, "subscriptions " + what, [subs, needle], subs)
