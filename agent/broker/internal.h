@@ -14,10 +14,8 @@
 
 struct agent;
 
-/* Background operations the broker started and has not seen end: only these
+/* A background operation the broker started and has not seen end: only these
  * may be polled or closed by the front. */
-#define BROKER_BG_MAX 64
-
 struct bg_open {
 	char intent[BROKER_AUDIT_ID_MAX]; /* "" = free */
 	size_t idx;
@@ -49,7 +47,9 @@ struct broker {
 	bool ended;                       /* the readers saw the session end */
 	int end_rc;                       /* why: 0 (the front closed it) or -errno */
 	pthread_mutex_t bg_lock;
-	struct bg_open bg[BROKER_BG_MAX];
+	/* By device: a mailbox runs one background operation at a time, so
+	 * each device has at most one open, and the table cannot fill. */
+	struct bg_open bg[CXL_MAX_DEVICES];
 	bool failed;                      /* a send failed: the front is gone */
 	unsigned catalogue_epoch;         /* bumps at every catalogue reload */
 	struct pushed pushed[CXL_MAX_DEVICES];

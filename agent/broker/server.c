@@ -64,18 +64,26 @@ static void reply(struct job *j, struct broker_msg *m)
 			  j->req.id);
 }
 
-static void bg_add(struct broker *b, const char *intent, size_t idx, uint16_t opcode)
+/* Open intent as device idx's background operation. One that was open there
+ * has ended unseen (the device's Background Operation Status now speaks of
+ * the new one, so its result can never be read): it is moved into *ended
+ * for the caller to close, and 1 returned; else 0. */
+static int bg_add(struct broker *b, const char *intent, size_t idx, uint16_t opcode,
+		  struct bg_open *ended)
 {
+	struct bg_open *slot = &b->bg[idx];
+	int replaced;
+
 	pthread_mutex_lock(&b->bg_lock);
-	for (size_t i = 0; i < BROKER_BG_MAX; i++)
-		if (!b->bg[i].intent[0]) {
-			snprintf(b->bg[i].intent, sizeof(b->bg[i].intent), "%s", intent);
-			b->bg[i].idx = idx;
-			b->bg[i].opcode = opcode;
-			clock_gettime(CLOCK_MONOTONIC, &b->bg[i].started);
-			break;
-		}
+	replaced = slot->intent[0] != '\0';
+	if (replaced)
+		*ended = *slot;
+	snprintf(slot->intent, sizeof(slot->intent), "%s", intent);
+	slot->idx = idx;
+	slot->opcode = opcode;
+	clock_gettime(CLOCK_MONOTONIC, &slot->started);
 	pthread_mutex_unlock(&b->bg_lock);
+	return replaced;
 }
 
 /* Take the open operation intent (of device idx, unless idx is SIZE_MAX)
@@ -86,7 +94,7 @@ static int bg_take(struct broker *b, const char *intent, size_t idx, struct bg_o
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&b->bg_lock);
-	for (size_t i = 0; i < BROKER_BG_MAX; i++)
+	for (size_t i = 0; i < CXL_MAX_DEVICES; i++)
 		if (intent[0] && strcmp(b->bg[i].intent, intent) == 0 &&
 		    (idx == SIZE_MAX || b->bg[i].idx == idx)) {
 			*out = b->bg[i];
@@ -107,6 +115,17 @@ static uint64_t since_us(const struct timespec *t0)
 	       (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
 }
 
+/* Close the operation a new start on its device replaced, as the front
+ * ends the task that followed it: unfinished, ECANCELED. */
+static void bg_superseded(struct broker *b, const struct bg_open *op, const char *device_id,
+			  uint16_t new_opcode)
+{
+	log_warn("broker: device %s started background operation 0x%04X while intent %s "
+		 "(0x%04X) was open there; it ends unfinished",
+		 device_id, new_opcode, op->intent, op->opcode);
+	command_record_completion(b->ag, op->intent, -ECANCELED, 0, since_us(&op->started));
+}
+
 /* The front's word for who is calling and what: the device by index and id
  * (both must agree), the approval by id in the broker's own catalogue; the
  * policy is decided again and the intent written by command_submit(). */
@@ -119,6 +138,8 @@ static void do_submit(struct job *j)
 	struct policy_catalogue *cat = NULL;
 	const struct policy_command *approval = NULL;
 	struct command_outcome o;
+	struct bg_open ended;
+	bool replaced = false;
 	int idx = cxl_devset_find(j->b->ag->devices, s->device_id);
 
 	snprintf(who.user, sizeof(who.user), "%s", s->user);
@@ -145,9 +166,13 @@ static void do_submit(struct job *j)
 		r->out_len = o.result.out_len;
 		if (o.stage == COMMAND_SUBMITTED && o.result.transport == 0 &&
 		    o.result.mbox_rc == CXL_MBOX_BACKGROUND_STARTED)
-			bg_add(j->b, o.audit_id, (size_t)idx, approval->opcode);
+			replaced = bg_add(j->b, o.audit_id, (size_t)idx, approval->opcode,
+					  &ended);
 	}
 	reply(j, &m);
+	/* After the answer, which this audit record need not delay. */
+	if (replaced)
+		bg_superseded(j->b, &ended, s->device_id, approval->opcode);
 	if (!r->rc)
 		command_outcome_clear(&o);
 	catalogue_unref(cat);
@@ -422,7 +447,7 @@ static void readers_wait(struct broker *b)
 /* Close what nobody will follow any more: the front is gone. */
 static void abandon_open(struct broker *b)
 {
-	for (size_t i = 0; i < BROKER_BG_MAX; i++)
+	for (size_t i = 0; i < CXL_MAX_DEVICES; i++)
 		if (b->bg[i].intent[0]) {
 			command_record_abandoned(b->ag, b->bg[i].intent);
 			b->bg[i].intent[0] = '\0';

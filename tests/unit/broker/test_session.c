@@ -5,8 +5,10 @@
  * privileges) and its own catalogue, audits it, and pushes the changes; an
  * operation it did not start cannot be polled or closed; a command started
  * without waiting completes on the client's reader; a device that takes its
- * time holds only its own request; a datagram outside the request table
- * ends the session, kills the front, and completes what was started. */
+ * time holds only its own request; one background operation is open per
+ * device, a new one closing the one it replaced; a datagram outside the
+ * request table ends the session, kills the front, and completes what was
+ * started. */
 #include <errno.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -231,6 +233,72 @@ static void test_only_operations_the_broker_started(void **state)
 			 -ENOENT);
 }
 
+/* The Result records the broker's audit log holds for intent, with transport
+ * tr ("ECANCELED"), read through the session. */
+static size_t results_for(struct session *s, const char *intent, const char *tr)
+{
+	json_t *recs = NULL, *rec;
+	size_t total = 0, i, n = 0;
+
+	assert_int_equal(broker_client_remote.audit_read(s->c, 0, 1000, &recs, &total), 0);
+	json_array_foreach(recs, i, rec) {
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		const char *in = json_string_value(json_object_get(rec, "intent"));
+		const char *got = json_string_value(json_object_get(rec, "transport"));
+
+		if (type && in && got && !strcmp(type, "Result") && !strcmp(in, intent) &&
+		    !strcmp(got, tr))
+			n++;
+	}
+	json_decref(recs);
+	return n;
+}
+
+/* A mailbox runs one background operation at a time, so a device that says
+ * it started another has ended the one before unseen. More starts on one
+ * device than there are devices: each one stays open for the front to poll
+ * (the table used to fill at 64 and drop the rest without a word: a poll
+ * then found nothing and the intent was never closed), and the one it
+ * replaced is closed in the audit log as ECANCELED, once, at once. */
+static void test_a_new_background_operation_supersedes_the_open_one(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	char first[BROKER_AUDIT_ID_MAX] = "", prev[BROKER_AUDIT_ID_MAX] = "";
+	struct command_outcome o;
+	struct cxl_cmd_result res;
+	struct cxl_dev_info info;
+
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 0, &info), 0);
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_BG_STARTED, -1, 0xC000), 0);
+	for (int i = 0; i <= CXL_MAX_DEVICES; i++) {
+		assert_int_equal(broker_client_remote.submit(s->c, &reader, 0, info.id,
+							     "emu-read-telemetry", NULL, 0, 0, &o),
+				 0);
+		assert_int_equal(o.stage, COMMAND_SUBMITTED);
+		assert_int_equal(o.result.mbox_rc, CXL_MBOX_BACKGROUND_STARTED);
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s", o.audit_id);
+		snprintf(prev, sizeof(prev), "%s", o.audit_id);
+		command_outcome_clear(&o);
+		if (broker_client_remote.bg_poll(s->c, 0, prev, &res) != 0)
+			fail_msg("start %d (intent %s) is not open in the broker", i, prev);
+		cxl_cmd_result_clear(&res);
+	}
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
+
+	/* the one replaced is no longer open, and was closed exactly once */
+	assert_int_equal(broker_client_remote.bg_poll(s->c, 0, first, &res), -ENOENT);
+	assert_int_equal(broker_client_remote.bg_close(s->c, first, REMOTE_BG_LOST, -ECANCELED, 0),
+			 -ENOENT);
+	assert_int_equal(results_for(s, first, "ECANCELED"), 1);
+	assert_int_equal(results_for(s, prev, "ECANCELED"), 0);
+	/* the last is the front's to close */
+	assert_int_equal(broker_client_remote.bg_close(s->c, prev, REMOTE_BG_LOST, -ETIMEDOUT, 0),
+			 0);
+	assert_int_equal(results_for(s, prev, "ETIMEDOUT"), 1);
+}
+
 /* What a command started without waiting hands its completion. */
 struct started {
 	pthread_mutex_t lock;
@@ -407,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_submit_is_decided_by_the_broker),
 		cmocka_unit_test(test_audit_through_the_broker),
 		cmocka_unit_test(test_only_operations_the_broker_started),
+		cmocka_unit_test(test_a_new_background_operation_supersedes_the_open_one),
 		cmocka_unit_test(test_started_command_completes_on_the_reader),
 		cmocka_unit_test(test_a_silent_device_holds_only_its_own_request),
 		cmocka_unit_test(test_protocol_violation_ends_the_session),
