@@ -14,6 +14,12 @@ static const char *const resource_types[] = {
 	"PCIeDevice", "Task", "Manager", "Session", "ManagerAccount", "EventDestination", NULL,
 };
 
+/* Event.EventType but MetricReport (this agent's EventFormatTypes is Event
+ * alone). */
+static const char *const event_types[] = {
+	"StatusChange", "ResourceUpdated", "ResourceAdded", "ResourceRemoved", "Alert", "Other", NULL,
+};
+
 void sub_set_error(struct sub_error *e, int status, const char *id, const char *a1,
 		      const char *a2)
 {
@@ -143,6 +149,11 @@ bool sub_known_prefix(const char *p)
 bool sub_known_type(const char *t)
 {
 	return sub_in_list(resource_types, t);
+}
+
+bool sub_known_event_type(const char *t)
+{
+	return sub_in_list(event_types, t);
 }
 
 bool sub_valid_message_id(const char *m)

@@ -37,6 +37,9 @@ int sub_check_filter_conflict(json_t *prefixes, json_t *message_ids, struct sub_
 bool sub_known_prefix(const char *p);
 bool sub_known_type(const char *t);
 bool sub_valid_message_id(const char *m);
+/* A value of the deprecated EventTypes (Event.EventType) other than
+ * MetricReport: the agent publishes no metric reports. */
+bool sub_known_event_type(const char *t);
 /* OriginResources [{"@odata.id": "/redfish/v1/..."}] to a new array of URIs. */
 int sub_check_origins(json_t *v, json_t **out, struct sub_error *e);
 /* The URIs back as [{"@odata.id": uri}] (new reference). */

@@ -33,7 +33,7 @@ static const char *const file_keys[] = { "Version", "Subscriptions", NULL };
 static const char *const known_keys[] = {
 	"Destination", "Protocol", "Context", "RegistryPrefixes", "ResourceTypes",
 	"OriginResources", "MessageIds", "DeliveryRetryPolicy", "SubscriptionType",
-	"EventFormatType", "HttpHeaders", "Id", "Suspended", NULL,
+	"EventFormatType", "HttpHeaders", "EventTypes", "Id", "Suspended", NULL,
 };
 
 static void sub_free_fields(struct sub *sb)
@@ -45,6 +45,23 @@ static void sub_free_fields(struct sub *sb)
 	json_decref(sb->headers);
 	json_decref(sb->header_lines);
 	json_decref(sb->spec);
+}
+
+/* EventTypes, deprecated since EventDestination 1.5 yet still sent by
+ * older clients (OpenStack's, through sushy, send ["Alert"]): checked, kept
+ * in spec and shown as given, never a filter. DSP0266 bases a subscription
+ * on RegistryPrefixes and ResourceTypes, and every event here has the type
+ * Other, so filtering by it would deliver nothing such a client asked for. */
+static int sub_event_types(json_t *body, json_t *spec, struct sub_error *e)
+{
+	json_t *v = json_object_get(body, "EventTypes"), *list;
+	int rc;
+
+	if (!v)
+		return 0;
+	if ((rc = sub_check_list(v, "EventTypes", sub_known_event_type, &list, e)))
+		return rc;
+	return json_object_set_new(spec, "EventTypes", list) ? -ENOMEM : 0;
 }
 
 /* Validate body (a create request, or a persisted entry when stored is
@@ -129,6 +146,8 @@ static int sub_parse(json_t *body, bool stored, struct sub **out, struct sub_err
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if ((rc = sub_event_types(body, sb->spec, e)))
+		goto fail;
 	sb->destination = json_string_value(json_object_get(sb->spec, "Destination"));
 	sb->context = json_string_value(json_object_get(sb->spec, "Context"));
 	sb->suspended = stored && json_is_true(json_object_get(body, "Suspended"));

@@ -75,6 +75,13 @@ def bad_input(c, a, port):
         ("other protocol", {"Destination": dest, "Protocol": "SNMPv2c"}, "PropertyValueNotInList"),
         ("unknown retry policy", {"Destination": dest, "Protocol": "Redfish",
                                   "DeliveryRetryPolicy": "Sometimes"}, "PropertyValueNotInList"),
+        ("EventTypes MetricReport (none are published)",
+         {"Destination": dest, "Protocol": "Redfish", "EventTypes": ["MetricReport"]},
+         "PropertyValueNotInList"),
+        ("unknown EventTypes", {"Destination": dest, "Protocol": "Redfish",
+                                "EventTypes": ["Toaster"]}, "PropertyValueNotInList"),
+        ("EventTypes not an array", {"Destination": dest, "Protocol": "Redfish",
+                                     "EventTypes": "Alert"}, "PropertyValueTypeError"),
     ]
     before = members(a)
     for what, body, msg in cases:
@@ -210,6 +217,7 @@ def main():
         r = a.curl("POST", SUBS, body={"Destination": dest, "Protocol": "Redfish",
                                        "Context": "fleet-1", "DeliveryRetryPolicy": "RetryForever",
                                        "RegistryPrefixes": ["ResourceEvent", "CxlAgent"],
+                                       "EventTypes": ["Alert"],
                                        "HttpHeaders": [{"Authorization": "Bearer " + TOKEN},
                                                        {"X-Fleet": "rack-7"}]})
         c.eq(r.status, 201, "subscription created")
@@ -218,6 +226,9 @@ def main():
         c.eq(sub.get("Context"), "fleet-1", "Context kept")
         c.eq(sub.get("@odata.id"), loc, "Location is the subscription")
         c.eq(sub.get("HttpHeaders"), [], "HttpHeaders is write-only: empty in the answer")
+        # The deprecated EventTypes older clients send is kept and shown;
+        # it filters nothing (every event below is of type Other).
+        c.eq(sub.get("EventTypes"), ["Alert"], "EventTypes kept")
         c.check(TOKEN not in a.curl("GET", loc).body, "the header's secret is not shown in GET")
         c.redfish_json(a.curl("GET", SUBS), "subscription collection")
 
@@ -342,6 +353,8 @@ def main():
         after = a.curl("GET", loc).json()
         c.eq(after.get("Context"), "fleet-1", "Context survives a restart")
         c.eq(after.get("HttpHeaders"), [], "HttpHeaders stay hidden after a restart")
+        c.eq(after.get("EventTypes"), ["Alert"], "EventTypes survive a restart")
+        c.check("EventTypes" not in both, "a subscription made without EventTypes shows none")
         a.curl("POST", TEST_EVENT, body={"MessageId": "ResourceEvent.1.4.ResourceChanged",
                                          "Message": "after restart"})
         got = listener.next(5)

@@ -54,6 +54,12 @@ static void test_lists(void **state)
 	assert_true(sub_valid_message_id("TaskEvent.1.0.TaskStarted"));
 	assert_false(sub_valid_message_id("TaskEvent."));
 	assert_false(sub_valid_message_id("Nope.1.0.X"));
+	/* The deprecated EventTypes older clients still send; no metric
+	 * reports are published, so that one value is refused. */
+	assert_true(sub_known_event_type("Alert"));
+	assert_true(sub_known_event_type("Other"));
+	assert_false(sub_known_event_type("MetricReport"));
+	assert_false(sub_known_event_type("alert"));
 
 	in = json_pack("[s, s]", "ResourceEvent", "TaskEvent");
 	assert_int_equal(sub_check_list(in, "RegistryPrefixes", sub_known_prefix, &out, &e), 0);
