@@ -156,6 +156,18 @@ bool sub_known_event_type(const char *t)
 	return sub_in_list(event_types, t);
 }
 
+json_t *sub_event_types_json(void)
+{
+	json_t *a = json_array();
+
+	for (const char *const *t = event_types; a && *t; t++)
+		if (json_array_append_new(a, json_string(*t))) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 bool sub_valid_message_id(const char *m)
 {
 	char prefix[EVENT_PREFIX_MAX];

@@ -40,6 +40,8 @@ bool sub_valid_message_id(const char *m);
 /* A value of the deprecated EventTypes (Event.EventType) other than
  * MetricReport: the agent publishes no metric reports. */
 bool sub_known_event_type(const char *t);
+/* Those values as a new array: EventService's EventTypesForSubscription. */
+json_t *sub_event_types_json(void);
 /* OriginResources [{"@odata.id": "/redfish/v1/..."}] to a new array of URIs. */
 int sub_check_origins(json_t *v, json_t **out, struct sub_error *e);
 /* The URIs back as [{"@odata.id": uri}] (new reference). */

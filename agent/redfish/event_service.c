@@ -16,6 +16,7 @@
 #include "events/subscriptions.h"
 #include "events/sse.h"
 #include "events/sse_dest.h"
+#include "events/sub_validate.h"
 #include "redfish/error.h"
 #include "redfish/resource.h"
 #include "redfish/routes.h"
@@ -43,14 +44,17 @@ static int h_event_service(const struct route_ctx *ctx, struct http_response *re
 			"RegistryPrefix", 1, "ResourceType", 1, "OriginResource", 1,
 			"MetricReportDefinition", 0, "SubordinateResources", 0);
 	if (doc && ctx->agent->subs &&
-	    json_object_update_new(doc, json_pack("{s:{s:s}, s:I, s:I, s:{s:{s:s}}}", "Subscriptions",
-						  "@odata.id", SUBSCRIPTIONS_URI,
+	    /* EventTypesForSubscription, deprecated like EventTypes, is what
+	     * sushy's get_event_types_for_subscription() offers its callers. */
+	    json_object_update_new(doc, json_pack("{s:{s:s}, s:I, s:I, s:{s:{s:s}}, s:o}",
+						  "Subscriptions", "@odata.id", SUBSCRIPTIONS_URI,
 						  "DeliveryRetryAttempts",
 						  (json_int_t)cfg->delivery_retry_attempts,
 						  "DeliveryRetryIntervalSeconds",
 						  (json_int_t)cfg->delivery_retry_interval_s, "Actions",
 						  "#EventService.SubmitTestEvent", "target",
-						  SUBMIT_TEST_URI))) {
+						  SUBMIT_TEST_URI, "EventTypesForSubscription",
+						  sub_event_types_json()))) {
 		json_decref(doc);
 		doc = NULL;
 	}

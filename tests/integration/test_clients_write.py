@@ -286,6 +286,7 @@ def event_service():
     global es
     es = s.get_event_service()
     return {"Id": es.identity, "enabled": es.service_enabled,
+            "event_types": sorted(t.value for t in es.get_event_types_for_subscription()),
             "members": sorted(es.subscriptions.members_identities),
             "parsed": sorted([m.identity, m.name, m.protocol, m.context]
                              for m in es.subscriptions.get_members())}
@@ -426,6 +427,10 @@ def check_sushy(a, out, stream_id):
             "sushy reads the accounts: %r" % acc)
     ev = ok("event_service")
     c.eq(ev.get("Id"), "EventService", "sushy EventService")
+    # What sushy offers to subscribe with is what the agent accepts.
+    c.eq(ev.get("event_types"), sorted(["StatusChange", "ResourceUpdated", "ResourceAdded",
+                                        "ResourceRemoved", "Alert", "Other"]),
+         "sushy get_event_types_for_subscription()")
     c.check(stream_id in ev.get("members", []),
             "sushy lists the open event stream %s: %r" % (stream_id, ev))
     c.check([stream_id.rsplit("/", 1)[1], "Event stream", "Redfish", ""] in ev.get("parsed", []),

@@ -210,6 +210,9 @@ def main():
         c.eq(doc.get("Subscriptions", {}).get("@odata.id"), SUBS, "Subscriptions link")
         c.eq(doc.get("DeliveryRetryAttempts"), 2, "DeliveryRetryAttempts")
         c.eq(doc.get("DeliveryRetryIntervalSeconds"), 1, "DeliveryRetryIntervalSeconds")
+        c.eq(sorted(doc.get("EventTypesForSubscription", [])),
+             sorted(["StatusChange", "ResourceUpdated", "ResourceAdded", "ResourceRemoved",
+                     "Alert", "Other"]), "EventTypesForSubscription: EventTypes accepted")
         bad_input(c, a, lport)
 
         # A client that connects and never speaks TLS delays nobody else.
