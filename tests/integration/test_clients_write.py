@@ -5,7 +5,8 @@ flow checked by its effect on the agent:
    deleteuser, Roles), SessionService (setSessionTimeout, Sessions, login,
    logout), raw POST/PATCH (with If-Match)/DELETE/HEAD, a vendor command
    POSTed through raw and found in the audit LogService, Systems / Chassis /
-   Managers members; -vv (up to -vvvv -ss) shows none of the secrets;
+   Managers members, AccountService patch; -vv (up to -vvvv -ss) shows none
+   of the secrets;
  - python3-sushy 4.3.3 (a /usr/bin/python3 subprocess, run while
    redfishtool works): SessionAuth and SessionOrBasicAuth, a PATCH with the
    resource's ETag and a stale one (412), the session refreshed after the
@@ -134,6 +135,12 @@ def check_rt_accounts(a):
         names = [x["UserName"] for x in json.load(f)["Accounts"]]
     c.check("rack8" not in names and "rack7" not in names,
             "accounts.json no longer holds the deleted account: %r" % names)
+    # AccountService patch reads the service first and PATCHes with its ETag.
+    was = a.curl("GET", "/redfish/v1/AccountService").json().get("AccountLockoutThreshold", 0)
+    rt_ok(a, ["AccountService", "patch", json.dumps({"AccountLockoutThreshold": was + 1})],
+          "AccountService patch")
+    c.eq(a.curl("GET", "/redfish/v1/AccountService").json().get("AccountLockoutThreshold"),
+         was + 1, "redfishtool AccountService patch applied")
     doc = rt_ok(a, ["AccountService", "Roles", "list"], "Roles list")
     c.eq(sorted(m.get("Id") for m in doc.get("Members", [])),
          ["Administrator", "CxlWriter", "Operator", "ReadOnly"], "redfishtool Roles list")
