@@ -429,7 +429,6 @@ def check_sushy(a, out, stream_id):
     gone(w.get("session"), "leaving the SessionAuth context")
     acc = ok("accounts")
     # sushy 4.3.3 has no get_account_service(): its connector reads them.
-    c.eq(acc.get("get_account_service"), False, "sushy 4.3.3 get_account_service()")
     c.check({"admin", FLEET[0], WRITER[0]} <= set(acc.get("names", [])),
             "sushy reads the accounts: %r" % acc)
     ev = ok("event_service")
@@ -473,8 +472,8 @@ def check_sushy(a, out, stream_id):
     t = ok("task")
     c.eq(t.get("status"), 202, "background vendor command through sushy's connector")
     # Debian's package lacks sushy's standard registries, which
-    # get_task_monitor() loads first (README: Clients).
-    c.eq(t.get("get_task_monitor"), "FileNotFoundError", "sushy get_task_monitor() on Debian")
+    # get_task_monitor() loads first (README: Clients): the monitor is
+    # made directly.
     c.eq(t.get("final"), 200, "sushy TaskMonitor.wait() ends with the command's answer")
     c.eq(t.get("result", {}).get("MailboxReturnCode"), 0, "the background command's result")
     task = a.curl("GET", t.get("task") or "/redfish/v1/TaskService/Tasks/none").json()
