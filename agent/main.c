@@ -644,6 +644,7 @@ int main(int argc, char **argv)
 		return dump ? 0 : 1;
 	}
 	log_set_level(rt.cfg.log_level);
+	log_set_limit((unsigned)rt.cfg.log_burst, (unsigned)rt.cfg.log_window_s);
 	if (opt.check) {
 		if ((rc = agent_check_config(&rt.cfg, err, sizeof(err))) ||
 		    (rc = check_config(&rt, err, sizeof(err))))

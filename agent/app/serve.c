@@ -83,7 +83,9 @@ static void reload(const struct serve_ctx *s)
 }
 
 /* The watchdog is pinged every half interval while healthy, on a deadline,
- * so that frequent signals cannot starve it. */
+ * so that frequent signals cannot starve it. The loop also wakes once per
+ * log window, so a flood's summary line comes soon after its window ends
+ * even when no line of its kind follows. */
 int serve_run(const struct serve_ctx *s)
 {
 	uint64_t wd_usec = s->notify ? notify_watchdog_usec() : 0;
@@ -101,7 +103,7 @@ int serve_run(const struct serve_ctx *s)
 		ready(s);
 	for (;;) {
 		uint64_t now = monotonic_usec();
-		uint64_t wait = 3600ull * 1000000u;
+		uint64_t wait = (uint64_t)log_flush_limited(0) * 1000000u;
 		struct timespec tick;
 
 		if (wd_usec && now >= next_ping) {
@@ -109,7 +111,7 @@ int serve_run(const struct serve_ctx *s)
 				notify_watchdog();
 			next_ping = now + wd_usec / 2;
 		}
-		if (wd_usec)
+		if (wd_usec && next_ping - now < wait)
 			wait = next_ping > now ? next_ping - now : 0;
 		tick.tv_sec = (time_t)(wait / 1000000u);
 		tick.tv_nsec = (long)(wait % 1000000u) * 1000;
@@ -128,6 +130,7 @@ int serve_run(const struct serve_ctx *s)
 		if (s->notify)
 			notify_stopping();
 		shutdown_server(s);
+		log_flush_limited(1);
 		return 0;
 	}
 }

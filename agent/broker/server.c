@@ -603,6 +603,9 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 		 * count and the audit chain head many times but is pushed once. */
 		broker_push_changes(b);
 		watchdog(b);
+		/* a faulty device's held-back lines: their count once the
+		 * window ends */
+		log_flush_limited(0);
 	}
 	close(sfd);
 	return rc;
@@ -635,6 +638,7 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	shutdown(fd, SHUT_RDWR);
 	readers_wait(b);
 	abandon_open(b);
+	log_flush_limited(1);
 	if (!reaped) {
 		if (!told && rc != -EPROTO)
 			kill(front, SIGTERM);

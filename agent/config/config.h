@@ -32,6 +32,10 @@
 	X(STR, state_dir, "/var/lib/cxl-agent", 0, 0, false,                                   \
 	  "accounts, identity, emulated label storage")                                       \
 	X(ENUM, log_level, "info", 0, 0, false, "stderr verbosity")  \
+	X(INT, log_burst, 5, 0, 100000, false,                                                 \
+	  "lines a client or device can cause, of one kind, per log_window_s (0: no limit)")   \
+	X(INT, log_window_s, 60, 1, 3600, false,                                               \
+	  "window of log_burst; then one line counts the rest")                                \
 	X(INT, max_body_bytes, 65536, 256, 16777216, false, "largest accepted request body")  \
 	X(INT, threads, 2, 1, 64, false, "HTTPS worker threads")                               \
 	X(INT, connection_limit, 0, 0, 1048576, false,                                         \
