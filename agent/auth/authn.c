@@ -30,6 +30,11 @@
  * each holds a copy of its request until the check ends. */
 #define KDF_JOINERS_DEFAULT 64
 
+/* Kinds of log line a client without a credential can cause per request
+ * (util/log.h: a few per window and address, then a count). */
+#define AUTHN_KIND_LIMITED "authentication refused (rate limited)"
+#define AUTHN_KIND_CERT "authentication failed (Certificate)"
+
 /* Verifying PBKDF2 on every request would cap the agent at a few hundred
  * requests per second, so a verified (user, password) pair is remembered
  * under a keyed hash: the cache never holds the password, and its key dies
@@ -432,8 +437,9 @@ static enum authn_result password_attempt(struct authn *a, const struct attempt 
 
 	if ((wait = failrate_wait(a->failures, at->peer, at->user))) {
 		log_user(a, at->user, safe, sizeof(safe));
-		log_warn("authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
-			 safe, at->peer ? at->peer : "unknown", at->how, wait);
+		log_warn_limited(AUTHN_KIND_LIMITED, at->peer,
+				 "authentication refused: user \"%s\" from %s (%s): rate limited for %u s",
+				 safe, at->peer ? at->peer : "unknown", at->how, wait);
 		return AUTHN_RATE_LIMITED;
 	}
 	gen = accounts_generation(a->accounts);
@@ -469,7 +475,8 @@ cached:
 failed:
 	log_user(a, at->user, safe, sizeof(safe));
 	failrate_fail(a->failures, at->peer, at->user, safe);
-	log_info("authentication failed: user \"%s\" from %s (%s): %s", safe,
+	log_info_limited("authentication failed (password)", at->peer,
+			 "authentication failed: user \"%s\" from %s (%s): %s", safe,
 		 at->peer ? at->peer : "unknown", at->how, check_reason(st));
 	return AUTHN_FAILED;
 }
@@ -496,7 +503,8 @@ static enum authn_result basic(struct authn *a, const char *header, const char *
 	enum authn_result res;
 
 	if (authn_parse_basic(header, user, sizeof(user), pass, sizeof(pass))) {
-		log_info("authentication failed from %s (Basic): malformed credentials",
+		log_info_limited("authentication failed (malformed Basic)", peer,
+				 "authentication failed from %s (Basic): malformed credentials",
 			 peer ? peer : "unknown");
 		return AUTHN_FAILED;
 	}
@@ -514,7 +522,8 @@ static enum authn_result session_token(struct authn *a, const char *token, const
 	enum account_check st;
 
 	if (!a->sessions || sessions_lookup(a->sessions, token, &si)) {
-		log_info("authentication failed from %s (Session): unknown, ended or expired token",
+		log_info_limited("authentication failed (Session)", peer,
+				 "authentication failed from %s (Session): unknown, ended or expired token",
 			 peer ? peer : "unknown");
 		return AUTHN_FAILED;
 	}
@@ -540,14 +549,16 @@ static enum authn_result certificate(struct authn *a, const struct http_request 
 	int n;
 
 	if (!req->cert.verified) {
-		log_info("authentication failed from %s (Certificate): %s", peer,
+		log_info_limited(AUTHN_KIND_CERT, peer,
+				 "authentication failed from %s (Certificate): %s", peer,
 			 req->cert.verify_error[0] ? req->cert.verify_error : "not verified");
 		return AUTHN_FAILED;
 	}
 	n = certmap_names(req->cert.der, req->cert.der_len, a->cfg.cert_identity, names,
 			  CERTMAP_NAMES_MAX);
 	if (n < 0) {
-		log_info("authentication failed from %s (Certificate): %s", peer,
+		log_info_limited(AUTHN_KIND_CERT, peer,
+				 "authentication failed from %s (Certificate): %s", peer,
 			 n == -EKEYEXPIRED    ? "outside its validity period"
 			 : n == -EKEYREJECTED ? "not for client authentication"
 			 : n == -ENOENT	      ? "no usable name"
@@ -560,7 +571,8 @@ static enum authn_result certificate(struct authn *a, const struct http_request 
 			return AUTHN_OK;
 		}
 	}
-	log_info("authentication failed from %s (Certificate): \"%s\"%s maps to no enabled account",
+	log_info_limited(AUTHN_KIND_CERT, peer,
+			 "authentication failed from %s (Certificate): \"%s\"%s maps to no enabled account",
 		 peer, names[0], n > 1 ? " (and other names)" : "");
 	memset(who->user, 0, sizeof(who->user));
 	who->privileges = 0;
@@ -576,7 +588,8 @@ enum authn_result authn_transport(struct authn *a, const struct http_request *re
 	if (!req->cert.present) {
 		if (a->cfg.client_auth == HTTP_CLIENT_AUTH_OPTIONAL)
 			return AUTHN_OK;
-		log_info("request from %s refused: client certificate required",
+		log_info_limited("request refused (no client certificate)", req->peer,
+				 "request from %s refused: client certificate required",
 			 req->peer ? req->peer : "unknown");
 		return AUTHN_FAILED;
 	}
@@ -596,7 +609,8 @@ static enum authn_result request(struct authn *a, const struct http_request *req
 		return session_token(a, token, req->peer, who);
 	if (hdr) {
 		if (strncasecmp(hdr, "Basic ", 6) != 0) {
-			log_info("authentication failed from %s: unsupported Authorization scheme",
+			log_info_limited("authentication failed (unsupported scheme)", req->peer,
+					 "authentication failed from %s: unsupported Authorization scheme",
 				 req->peer ? req->peer : "unknown");
 			return AUTHN_FAILED;
 		}

@@ -163,7 +163,8 @@ void failrate_fail(struct failrate *a, const char *peer, const char *user, const
 	}
 	e->count++;
 	if (e->count == a->per_minute) {
-		log_warn("authentication: %u failed password attempts for \"%s\" from %s within "
+		log_warn_limited("authentication rate limit started", peer,
+				 "authentication: %u failed password attempts for \"%s\" from %s within "
 			 "%d s; further attempts for that user from there refused for the rest of "
 			 "the minute",
 			 e->count, shown, peer ? peer : "unknown", RL_WINDOW_S);

@@ -610,7 +610,8 @@ static void defer_password_check(struct agent *ag, const struct http_request *re
 	int rc = j ? authn_wait_new(ag->authn, req, &j->wait) : -ENOMEM;
 
 	if (rc == -EAGAIN) {
-		log_warn("request from %s refused: too many password checks waiting",
+		log_warn_limited("request refused (password checks busy)", req->peer,
+				 "request from %s refused: too many password checks waiting",
 			 req->peer ? req->peer : "unknown");
 		rf_service_temporarily_unavailable(resp, 1);
 		free(j);

@@ -238,7 +238,8 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 		goto fail;
 	}
 	if (authn_kdf_admit(ag->authn)) {
-		log_warn("login from %s refused: too many password checks waiting",
+		log_warn_limited("request refused (password checks busy)", ctx->req->peer,
+				 "login from %s refused: too many password checks waiting",
 			 ctx->req->peer ? ctx->req->peer : "unknown");
 		rf_service_temporarily_unavailable(resp, 1);
 		goto fail;
