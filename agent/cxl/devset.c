@@ -138,8 +138,10 @@ int devset_exec(struct cxl_devset *set, size_t idx, uint16_t opcode, const uint8
 		return rc;
 	}
 	if (*out_len > out_max) {
-		log_warn("cxl: %s: opcode 0x%04x answered %zu bytes, more than the %zu asked for",
-			 d->id, opcode, *out_len, out_max);
+		/* per command, so per refresh of a faulty device: a few per window */
+		log_warn_limited("cxl: answers longer than asked", d->id,
+				 "cxl: %s: opcode 0x%04x answered %zu bytes, more than the %zu asked for",
+				 d->id, opcode, *out_len, out_max);
 		*out_len = 0;
 		return -EPROTO;
 	}

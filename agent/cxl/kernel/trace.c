@@ -205,7 +205,9 @@ static int one_line(struct cxl_ktrace *t, const char *line, size_t n,
 	}
 	if (rc == -EPROTO) {
 		t->rejected++;
-		log_warn("cxl: trace line not decoded (%zu bytes): %.120s", n, line);
+		/* a device that sends malformed records sends them on every event */
+		log_warn_limited("cxl: trace lines not decoded", NULL,
+				 "cxl: trace line not decoded (%zu bytes): %.120s", n, line);
 	}
 	return 0;
 }
