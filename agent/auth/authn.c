@@ -17,6 +17,7 @@
 #include "auth/kdfjoin.h"
 #include "util/base64.h"
 #include "util/log.h"
+#include "util/logthrottle.h"
 #include "util/workpool.h"
 
 #define CACHE_SLOTS 256
@@ -540,29 +541,40 @@ static enum authn_result session_token(struct authn *a, const char *token, const
 	return AUTHN_OK;
 }
 
+/* A refused certificate's line, limited per address and reason (the key's
+ * source is both), so each different reason from an address is seen. */
+static void cert_refused(const char *peer, const char *reason, const char *text)
+{
+	char source[LOG_THROTTLE_SOURCE_MAX];
+
+	/* cut, it is still one key for each address and reason it begins with */
+	if (snprintf(source, sizeof(source), "%s (%s)", peer, reason) < 0)
+		source[0] = '\0';
+	log_info_limited(AUTHN_KIND_CERT, source, "authentication failed from %s (Certificate): %s",
+			 peer, text);
+}
+
 /* The account a verified client certificate maps to. */
 static enum authn_result certificate(struct authn *a, const struct http_request *req,
 				     struct identity *who)
 {
-	char names[CERTMAP_NAMES_MAX][IDENTITY_NAME_MAX];
-	const char *peer = req->peer ? req->peer : "unknown";
+	char names[CERTMAP_NAMES_MAX][IDENTITY_NAME_MAX], text[IDENTITY_NAME_MAX + 64];
+	const char *peer = req->peer ? req->peer : "unknown", *why;
 	int n;
 
 	if (!req->cert.verified) {
-		log_info_limited(AUTHN_KIND_CERT, peer,
-				 "authentication failed from %s (Certificate): %s", peer,
-			 req->cert.verify_error[0] ? req->cert.verify_error : "not verified");
+		why = req->cert.verify_error[0] ? req->cert.verify_error : "not verified";
+		cert_refused(peer, why, why);
 		return AUTHN_FAILED;
 	}
 	n = certmap_names(req->cert.der, req->cert.der_len, a->cfg.cert_identity, names,
 			  CERTMAP_NAMES_MAX);
 	if (n < 0) {
-		log_info_limited(AUTHN_KIND_CERT, peer,
-				 "authentication failed from %s (Certificate): %s", peer,
-			 n == -EKEYEXPIRED    ? "outside its validity period"
-			 : n == -EKEYREJECTED ? "not for client authentication"
-			 : n == -ENOENT	      ? "no usable name"
-					      : "unparsable");
+		why = n == -EKEYEXPIRED	   ? "outside its validity period"
+		      : n == -EKEYREJECTED ? "not for client authentication"
+		      : n == -ENOENT	   ? "no usable name"
+					   : "unparsable";
+		cert_refused(peer, why, why);
 		return AUTHN_FAILED;
 	}
 	for (int i = 0; i < n; i++) {
@@ -571,9 +583,9 @@ static enum authn_result certificate(struct authn *a, const struct http_request 
 			return AUTHN_OK;
 		}
 	}
-	log_info_limited(AUTHN_KIND_CERT, peer,
-			 "authentication failed from %s (Certificate): \"%s\"%s maps to no enabled account",
-		 peer, names[0], n > 1 ? " (and other names)" : "");
+	snprintf(text, sizeof(text), "\"%s\"%s maps to no enabled account", names[0],
+		 n > 1 ? " (and other names)" : "");
+	cert_refused(peer, "no enabled account", text);
 	memset(who->user, 0, sizeof(who->user));
 	who->privileges = 0;
 	return AUTHN_FAILED;

@@ -20,9 +20,9 @@
 
 #define LOG_THROTTLE_SOURCES 64
 #define LOG_THROTTLE_KINDS 16
-/* An IPv6 address with a zone fits; a longer source is cut, which at worst
- * counts two sources together. */
-#define LOG_THROTTLE_SOURCE_MAX 64
+/* An IPv6 address with a zone and a short reason fit; a longer source is
+ * cut, which at worst counts two sources together. */
+#define LOG_THROTTLE_SOURCE_MAX 96
 /* The kind of the last key, shared by lines with no room of their own. */
 #define LOG_THROTTLE_OTHER "log lines of throttled kinds"
 
