@@ -26,11 +26,16 @@ void log_throttle_set(struct log_throttle *t, unsigned burst, unsigned window_s)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* The span is the window's, or the part of it gone by when summarised
+ * early (at exit). */
 static void summarise(const struct log_throttle *t, const struct log_throttle_slot *s,
-		      log_throttle_emit_fn emit, void *arg)
+		      time_t now, log_throttle_emit_fn emit, void *arg)
 {
+	time_t span = now - s->start;
 	struct log_throttle_summary sum = { s->kind, s->source, s->held, t->window_s, s->level };
 
+	if (span < (time_t)t->window_s)
+		sum.window_s = span > 0 ? (unsigned)span : 1;
 	if (s->held && emit)
 		emit(arg, &sum);
 }
@@ -45,7 +50,7 @@ static unsigned expire(const struct log_throttle *t, struct log_throttle_slot *s
 	if (!s->kind || (!all && now - s->start < (time_t)t->window_s))
 		return 0;
 	said = s->held ? 1 : 0;
-	summarise(t, s, emit, arg);
+	summarise(t, s, now, emit, arg);
 	s->kind = NULL;
 	return said;
 }

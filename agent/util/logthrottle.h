@@ -36,7 +36,8 @@ struct log_throttle_slot {
 };
 
 /* What a summary says: `held` lines of `kind` from `source` ("" when the key
- * has none) held back in the `window_s` seconds that ended. */
+ * has none) held back in the `window_s` seconds of the window (fewer when
+ * it is summarised before its end, at least 1). */
 struct log_throttle_summary {
 	const char *kind;
 	const char *source;

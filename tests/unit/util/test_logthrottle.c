@@ -127,10 +127,13 @@ static void test_flush(void **state)
 	fake_clock_advance(&f->fc, WINDOW);
 	assert_int_equal(log_throttle_flush(&f->t, false, record, &f->seen), 0);
 
+	/* at exit, 20 s into a window: the summary spans those 20 s */
 	admit_n(f, 10, 6, KIND_TOKEN, "192.0.2.9");
+	fake_clock_advance(&f->fc, 20);
 	assert_int_equal(log_throttle_flush(&f->t, true, record, &f->seen), 1);
 	assert_int_equal(f->seen.n, 2);
 	assert_int_equal(f->seen.s[1].held, 10 - BURST);
+	assert_int_equal(f->seen.s[1].window_s, 20);
 }
 
 /* A flood of one key leaves the others their own lines: another source of
