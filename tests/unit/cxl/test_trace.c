@@ -336,6 +336,48 @@ static void test_reader(void **state)
 	fake_remove(&t);
 }
 
+/* A device whose every record comes out malformed: the counter has them
+ * all, the log (stderr, captured here) only the first few. */
+#define FLOOD 200
+static void test_reader_flood(void **state)
+{
+	struct fake_tracefs t;
+	struct cxl_ktrace *kt;
+	struct got g = { .n = 0 };
+	char why[256], path[] = "/tmp/cxla-trace-log-XXXXXX", line[1024];
+	unsigned logged = 0;
+	int fd, saved;
+	FILE *f;
+	(void)state;
+
+	fake_tracefs(&t, true);
+	assert_int_equal(cxl_ktrace_open(t.root, CXL_KTRACE_INSTANCE, &kt, why, sizeof(why)), 0);
+	fake_writer(&t);
+	log_set_level(LOG_LVL_WARN);
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_true((saved = dup(2)) >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	for (int i = 0; i < FLOOD; i++) {
+		put(&t, module_line, 100);
+		put(&t, "\n", 1);
+	}
+	for (int i = 0; i < 100 && cxl_ktrace_rejected(kt) < FLOOD; i++)
+		assert_int_equal(cxl_ktrace_poll(kt, collect, &g), 0);
+	dup2(saved, 2);
+	close(saved);
+	log_set_level(LOG_LVL_ERROR);
+	assert_true(cxl_ktrace_rejected(kt) == FLOOD);
+	assert_non_null(f = fdopen(fd, "r"));
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		logged += strstr(line, "cxl: trace line not decoded") != NULL;
+	fclose(f);
+	unlink(path);
+	assert_true(logged >= 1 && logged <= 5);
+	cxl_ktrace_free(kt);
+	fake_remove(&t);
+}
+
 static void test_reader_absent(void **state)
 {
 	struct fake_tracefs t;
@@ -421,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_fields, setup),
 		cmocka_unit_test_setup(test_kernel_formats, setup),
 		cmocka_unit_test_setup(test_reader, setup),
+		cmocka_unit_test_setup(test_reader_flood, setup),
 		cmocka_unit_test_setup(test_reader_absent, setup),
 		cmocka_unit_test_setup(test_adopt, setup),
 		cmocka_unit_test_setup(test_adopt_none, setup),
