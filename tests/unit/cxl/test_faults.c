@@ -397,6 +397,48 @@ static void test_not_emulated(void **state)
 	}
 }
 
+/* stderr's lines that contain what, while oversize replies are answered */
+static unsigned oversize_lines(struct fx *fx, size_t idx, int n, const char *what)
+{
+	char path[] = "/tmp/cxla-faults-log-XXXXXX", line[1024];
+	unsigned found = 0;
+	int fd, saved;
+	FILE *f;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_true((saved = dup(2)) >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	assert_int_equal(emu_inject(fx->set, idx, CXL_EMU_FAULT_OVERSIZE_REPLY, n, -1), 0);
+	for (int i = 0; i < n; i++)
+		expect(fx->set, idx, CXL_OP_IDENTIFY, -EPROTO, 0);
+	dup2(saved, 2);
+	close(saved);
+	assert_non_null(f = fdopen(fd, "r"));
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		found += strstr(line, what) != NULL;
+	fclose(f);
+	unlink(path);
+	return found;
+}
+
+/* A device that answers every command with more than was asked: each is
+ * refused, the log keeps the first few of that device's lines, and another
+ * device's still have room. */
+static void test_oversize_flood_log(void **state)
+{
+	struct fx *fx = *state;
+	unsigned n;
+
+	assert_int_equal(open_set(fx), 0);
+	log_set_level(LOG_LVL_WARN);
+	n = oversize_lines(fx, 0, 100, "more than the");
+	assert_true(n >= 1 && n <= 5);
+	n = oversize_lines(fx, 1, 2, "more than the");
+	log_set_level(LOG_LVL_ERROR);
+	assert_int_equal(n, 2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(void)
 {
@@ -405,6 +447,7 @@ int main(void)
 		T(test_timeout_api),
 		T(test_vanish_api),
 		T(test_garbage_lengths_api),
+		T(test_oversize_flood_log),
 		T(test_control_file_faults_at_open),
 		T(test_control_file),
 		T(test_exec_journal),
