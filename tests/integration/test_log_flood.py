@@ -5,7 +5,8 @@ CPU and disk and trips its per-unit rate limit, which then drops the agent's
 own errors too. Here 5,000 of each over keep-alive connections leave a few
 lines per window and source: the first ones, then a summary with the count
 of the rest, whose counts add up to the requests sent; a successful login in
-the middle of the flood is still logged."""
+the middle of the flood is still logged. Smaller floods of an unsupported
+scheme and of a malformed Basic credential are counted the same way."""
 import http.client
 import os
 import re
@@ -47,9 +48,9 @@ def flood(a, n, headers, want_status, errors):
         conn.close()
 
 
-def run_flood(a, headers, want_status, middle=None):
+def run_flood(a, headers, want_status, middle=None, total=FLOOD):
     errors = []
-    per = FLOOD // CONNECTIONS
+    per = total // CONNECTIONS
     threads = [threading.Thread(target=flood, args=(a, per, headers, want_status, errors))
                for _ in range(CONNECTIONS)]
     for t in threads:
@@ -74,11 +75,11 @@ def lines_of(text, kind, first):
     return single, counts
 
 
-def settled(a, mark, kind, first):
+def settled(a, mark, kind, first, total):
     """Waits until the lines and summaries of kind account for the flood."""
     def done():
         single, counts = lines_of(a.logtext()[mark:], kind, first)
-        return len(single) + sum(counts) >= FLOOD
+        return len(single) + sum(counts) >= total
     wait_for(done, WINDOW_S * 3 + 5)
     return lines_of(a.logtext()[mark:], kind, first)
 
@@ -96,14 +97,14 @@ def login(a):
         conn.close()
 
 
-def check_flood(a, mark, kind, first, started):
-    single, counts = settled(a, mark, kind, first)
+def check_flood(a, mark, kind, first, started, total=FLOOD):
+    single, counts = settled(a, mark, kind, first, total)
     elapsed = time.monotonic() - started
     windows = int(elapsed // WINDOW_S) + 2
     c.check(1 <= len(single) <= BURST * windows,
             "%d lines of %r written one by one over %.1f s" % (len(single), kind, elapsed))
     c.check(len(counts) >= 1, "a summary of %r with a count" % kind)
-    c.eq(len(single) + sum(counts), FLOOD, "the lines and the summaries' counts of %r" % kind)
+    c.eq(len(single) + sum(counts), total, "the lines and the summaries' counts of %r" % kind)
 
 
 config = {"log_level": "info", "log_burst": BURST, "log_window_s": WINDOW_S,
@@ -139,4 +140,17 @@ with Agent(config=config) as a:
     text = a.logtext()[mark:]
     c.check(len(text.splitlines()) <= 40,
             "%d lines for %d rate-limited logins:\n%s" % (len(text.splitlines()), FLOOD, text))
+
+    # Smaller floods of the other kinds a client without a credential can
+    # cause: an unsupported scheme and a Basic credential that does not
+    # decode.
+    for kind, header, first in (
+            ("authentication failed (unsupported scheme)", "Bearer abc",
+             "<6>authentication failed from 127.0.0.1: unsupported Authorization scheme"),
+            ("authentication failed (malformed Basic)", "Basic !!!",
+             "<6>authentication failed from 127.0.0.1 (Basic): malformed credentials")):
+        mark = len(a.logtext())
+        started = time.monotonic()
+        run_flood(a, {"Authorization": header}, 401, total=500)
+        check_flood(a, mark, kind, first, started, total=500)
 c.finish()
