@@ -19,6 +19,7 @@
 #include "cxl/emu_hooks.h"
 #include "cxl/emulated/emulated.h"
 #include "cxl/mbox.h"
+#include "support/stderr_capture.h"
 #include "support/tmpdir.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -398,28 +399,15 @@ static void test_not_emulated(void **state)
 }
 
 /* stderr's lines that contain what, while oversize replies are answered */
-static unsigned oversize_lines(struct fx *fx, size_t idx, int n, const char *what)
+static int oversize_lines(struct fx *fx, size_t idx, int n, const char *what)
 {
-	char path[] = "/tmp/cxla-faults-log-XXXXXX", line[1024];
-	unsigned found = 0;
-	int fd, saved;
-	FILE *f;
+	struct stderr_capture cap;
 
-	assert_true((fd = mkstemp(path)) >= 0);
-	assert_true((saved = dup(2)) >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
+	assert_int_equal(stderr_capture_start(&cap), 0);
 	assert_int_equal(emu_inject(fx->set, idx, CXL_EMU_FAULT_OVERSIZE_REPLY, n, -1), 0);
 	for (int i = 0; i < n; i++)
 		expect(fx->set, idx, CXL_OP_IDENTIFY, -EPROTO, 0);
-	dup2(saved, 2);
-	close(saved);
-	assert_non_null(f = fdopen(fd, "r"));
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		found += strstr(line, what) != NULL;
-	fclose(f);
-	unlink(path);
-	return found;
+	return stderr_capture_stop(&cap, what);
 }
 
 /* A device that answers every command with more than was asked: each is
@@ -428,7 +416,7 @@ static unsigned oversize_lines(struct fx *fx, size_t idx, int n, const char *wha
 static void test_oversize_flood_log(void **state)
 {
 	struct fx *fx = *state;
-	unsigned n;
+	int n;
 
 	assert_int_equal(open_set(fx), 0);
 	log_set_level(LOG_LVL_WARN);
