@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "auth/authn.h"
 #include "support/io_fail.h"
+#include "support/stderr_capture.h"
 #include "util/fileio.h"
 
 #define SERVICE "/redfish/v1/SessionService"
@@ -320,6 +322,31 @@ static void test_reserve_for_administrators(void **state)
 	rfx_free(&r);
 }
 
+/* Logins while every place on the password pool is taken: each answered 503
+ * at once, and the log keeps the first few of their lines, not one each. */
+static void test_pool_busy_log(void **state)
+{
+	struct rfx *f = *state;
+	struct stderr_capture cap;
+	struct rfx_reply r;
+	unsigned taken = 0;
+	int lines;
+
+	while (authn_kdf_admit(f->ag.authn) == 0)
+		taken++;
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	for (int i = 0; i < 50; i++) {
+		r = rfx_send(f, HTTP_POST, SESSIONS, NULL,
+			     "{\"UserName\": \"other\", \"Password\": \"" RFX_PASSWORD "\"}", NULL);
+		assert_int_equal(r.status, 503);
+		rfx_free(&r);
+	}
+	lines = stderr_capture_stop(&cap, "too many password checks waiting");
+	while (taken--)
+		authn_kdf_done(f->ag.authn);
+	assert_true(lines >= 1 && lines <= 5);
+}
+
 /* A full disk: the SessionTimeout change answers 507 and changes nothing. */
 static void test_timeout_disk_full(void **state)
 {
@@ -349,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_session_limit),
 		cmocka_unit_test(test_session_timeout),
 		cmocka_unit_test(test_reserve_for_administrators),
+		cmocka_unit_test(test_pool_busy_log),
 		cmocka_unit_test(test_timeout_disk_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
