@@ -6,8 +6,10 @@ own errors too. Here 5,000 of each over keep-alive connections leave a few
 lines per window and source: the first ones, then a summary with the count
 of the rest, whose counts add up to the requests sent; a successful login in
 the middle of the flood is still logged. Smaller floods of an unsupported
-scheme and of a malformed Basic credential are counted the same way."""
+scheme, of a malformed Basic credential and of requests without the client
+certificate the agent requires are counted the same way."""
 import http.client
+import json
 import os
 import re
 import ssl
@@ -153,4 +155,18 @@ with Agent(config=config) as a:
         started = time.monotonic()
         run_flood(a, {"Authorization": header}, 401, total=500)
         check_flood(a, mark, kind, first, started, total=500)
+
+# Client certificates required: requests without one, over keep-alive.
+a = Agent(start=False, config=dict(config, tls_client_auth="required"))
+a.config["tls_client_ca"] = a.ca
+with open(a.config_path, "w") as f:
+    json.dump(a.config, f)
+with a:
+    a.start()
+    mark = len(a.logtext())
+    started = time.monotonic()
+    run_flood(a, {}, 401, total=500)
+    check_flood(a, mark, "request refused (no client certificate)",
+                "<6>request from 127.0.0.1 refused: client certificate required", started,
+                total=500)
 c.finish()
