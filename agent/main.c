@@ -233,7 +233,7 @@ static int check_and_load_tls(void *ctx, struct prestart_result *out, char *err,
 
 	if ((rc = agent_check_config(cfg, err, errlen)) || (rc = firstboot_tls(cfg, err, errlen)) ||
 	    (rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)) ||
-	    (rc = tls_load_pair(cert, key, &out->cert_pem, &out->key_pem, err, errlen)))
+	    (rc = tls_load_pair(cert, key, generated, &out->cert_pem, &out->key_pem, err, errlen)))
 		return rc;
 	if (cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &out->client_ca_pem, err, errlen);

@@ -1,6 +1,7 @@
 #include "app/firstboot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,12 +14,12 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
-static void log_in_force(const char *path)
+static void log_in_force(const char *path, bool generated)
 {
 	char *pem = NULL, fp[100];
 	size_t len;
 
-	if (file_read_all(path, 1u << 20, &pem, &len) == 0 &&
+	if (file_read_all_flags(path, generated ? O_NOFOLLOW : 0, 1u << 20, &pem, &len) == 0 &&
 	    hostcert_fingerprint(pem, fp, sizeof(fp)) == 0)
 		log_info("TLS certificate %s, SHA-256 fingerprint %s", path, fp);
 	free(pem);
@@ -66,7 +67,7 @@ int firstboot_tls(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (generated && (rc = generate_pair(cfg, cert, key, err, errlen)))
 		return rc;
-	log_in_force(cert);
+	log_in_force(cert, generated);
 	return 0;
 }
 

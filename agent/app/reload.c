@@ -69,7 +69,7 @@ static int reload_tls(const struct config *cfg, struct http_server *server)
 	 * again by the next start, as at the first. */
 	if ((rc = config_tls_paths(cfg, cert, sizeof(cert), key, sizeof(key), &generated)))
 		snprintf(err, sizeof(err), "%s", strerror(-rc));
-	if (!rc && (rc = tls_load_pair(cert, key, &cert_pem, &key_pem, err, sizeof(err))) &&
+	if (!rc && (rc = tls_load_pair(cert, key, generated, &cert_pem, &key_pem, err, sizeof(err))) &&
 	    generated)
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),
 			 " (the generated pair is made again at the next start)");

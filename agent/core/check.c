@@ -20,6 +20,7 @@ static int check_tls(const struct config *cfg, char *err, size_t errlen)
 {
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	char cert_path[4096], key_path[4096];
+	struct stat st;
 	bool generated;
 	int rc;
 
@@ -28,11 +29,12 @@ static int check_tls(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "tls_certificate and tls_key: %s", strerror(-rc));
 		return rc;
 	}
-	/* Neither half of the host's own pair yet: the first start makes it. */
-	if (generated && access(cert_path, F_OK) != 0 && access(key_path, F_OK) != 0)
+	/* Neither half of the host's own pair yet: the first start makes it.
+	 * A link there (even a dangling one) is a half, refused at loading. */
+	if (generated && lstat(cert_path, &st) != 0 && lstat(key_path, &st) != 0)
 		rc = 0;
 	else
-		rc = tls_load_pair(cert_path, key_path, &cert, &key, err, errlen);
+		rc = tls_load_pair(cert_path, key_path, generated, &cert, &key, err, errlen);
 	if (!rc && cfg->tls_client_ca)
 		rc = tls_load_ca(cfg->tls_client_ca, &ca, err, errlen);
 	free(cert);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/bio.h>
@@ -231,11 +232,11 @@ static int certify_lone_key(const char *cert_path, const char *key_path,
 	size_t len;
 	BIO *bio;
 	EVP_PKEY *key = NULL;
-	int rc = file_read_all(key_path, 64u << 10, &pem, &len);
+	int rc = file_read_all_flags(key_path, O_NOFOLLOW, 64u << 10, &pem, &len);
 
 	if (rc) {
 		snprintf(err, errlen, "%s exists without %s and cannot be read: %s", key_path,
-			 cert_path, strerror(-rc));
+			 cert_path, tls_read_problem(rc));
 		return rc;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)))
@@ -269,8 +270,10 @@ int hostcert_ensure(const char *cert_path, const char *key_path,
 	*created = 0;
 	file_remove_stale_temporaries(cert_path);
 	file_remove_stale_temporaries(key_path);
-	have_cert = stat(cert_path, &st) == 0;
-	have_key = stat(key_path, &st) == 0;
+	/* lstat: a link in the place of either is there, and refused when
+	 * read like every state file, never written through or replaced. */
+	have_cert = lstat(cert_path, &st) == 0;
+	have_key = lstat(key_path, &st) == 0;
 	if (have_cert && have_key)
 		return 0;
 	if (have_key) {

@@ -1,6 +1,7 @@
 #include "http/tlsfiles.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -16,12 +17,29 @@
 
 #define PEM_MAX (1u << 20)
 
-static int read_pem(const char *path, const char *what, char **out, char *err, size_t errlen)
+const char *tls_read_problem(int rc)
+{
+	switch (rc) {
+	case -EINVAL:
+	case -EISDIR:
+		return "not a regular file";
+	case -ELOOP:
+		return "is a symbolic link (refused here)";
+	default:
+		return strerror(-rc);
+	}
+}
+
+static int read_pem(const char *path, int oflags, const char *what, char **out, char *err,
+		    size_t errlen)
 {
 	size_t len;
-	int rc = file_read_all(path, PEM_MAX, out, &len);
+	int rc = file_read_all_flags(path, oflags, PEM_MAX, out, &len);
+
+	/* Without O_NOFOLLOW, -ELOOP is a loop of links, not a refused one. */
 	if (rc)
-		snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(-rc));
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path,
+			 rc == -ELOOP && !oflags ? strerror(-rc) : tls_read_problem(rc));
 	return rc;
 }
 
@@ -42,17 +60,18 @@ int tls_key_exposed(const char *path)
 	return (st.st_mode & S_IRWXO) != 0;
 }
 
-int tls_load_pair(const char *cert_path, const char *key_path, char **cert_pem, char **key_pem,
-		  char *err, size_t errlen)
+int tls_load_pair(const char *cert_path, const char *key_path, bool generated, char **cert_pem,
+		  char **key_pem, char *err, size_t errlen)
 {
 	char *cert = NULL, *key = NULL;
 	X509 *x = NULL;
 	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
+	int oflags = generated ? O_NOFOLLOW : 0;
 	int rc;
 
-	if ((rc = read_pem(cert_path, "certificate", &cert, err, errlen)) ||
-	    (rc = read_pem(key_path, "private key", &key, err, errlen)))
+	if ((rc = read_pem(cert_path, oflags, "certificate", &cert, err, errlen)) ||
+	    (rc = read_pem(key_path, oflags, "private key", &key, err, errlen)))
 		goto fail;
 	rc = -EINVAL;
 	if (!(x = first_cert(cert))) {
@@ -100,7 +119,7 @@ fail:
 int tls_load_ca(const char *path, char **pem, char *err, size_t errlen)
 {
 	X509 *x;
-	int rc = read_pem(path, "client CA", pem, err, errlen);
+	int rc = read_pem(path, 0, "client CA", pem, err, errlen);
 	if (rc)
 		return rc;
 	x = first_cert(*pem);

@@ -8,7 +8,9 @@ account at all (it used to be silently re-populated and rewritten) or mode
 0644; a service-uuid file that holds no UUID (it used to be silently
 replaced), or a service-uuid or task-id that is a FIFO, a directory or a
 link; a subscriptions file with an Id, a Suspended, a Version or a
-top-level key the agent never writes. Nothing refused is rewritten.
+top-level key the agent never writes; the generated TLS certificate or key
+as a link, a FIFO or a directory (a configured pair may be links). Nothing
+refused is rewritten.
 Temporary files a crash left beside any state file are removed."""
 import json
 import os
@@ -17,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import AGENT, Agent, Checker, open_private, pbkdf2_hash  # noqa: E402
+from agentlib import ADMIN_PASSWORD, AGENT, Agent, Checker, open_private, pbkdf2_hash  # noqa: E402
 
 c = Checker("startup_files")
 SALT, KEY = "A" * 22 + "==", "A" * 43 + "="
@@ -193,4 +195,49 @@ with Agent(start=False) as a:
                 "the log says %s's leftover was removed" % n)
     c.eq(a.curl("GET", "/redfish/v1/SessionService", user=("admin", "admin-password-1")).json().get("SessionTimeout"), 900,
          "the kept session settings are read")
+
+# The host's own TLS pair, made in the state directory when none is
+# configured, is a state file too: a link in the place of either half is
+# not followed (both were read through one), and a FIFO or a directory is
+# named as such (they were reported by a bare errno).
+with Agent(config={"tls_certificate": None, "tls_key": None}, start=False) as a:
+    a.expect_clean_exit = False
+    tls = os.path.join(a.state, "tls")
+    os.makedirs(tls, mode=0o700)
+    for name in ("server.crt", "server.key"):
+        with open_private(os.path.join(tls, name)) as f, \
+                open(os.path.join(a.certs, name)) as src:
+            f.write(src.read())
+    for name, what in (("server.crt", "certificate"), ("server.key", "private key")):
+        path = os.path.join(tls, name)
+        kept = os.path.join(a.tmp, "kept-" + name)
+        os.rename(path, kept)
+        os.symlink(kept, path)
+        refused(a, "symbolic link generated " + name, [path, what, "symbolic link"], path)
+        os.unlink(path)
+        os.mkfifo(path, 0o600)
+        refused(a, "FIFO generated " + name, [path, what, "not a regular file"], path)
+        os.unlink(path)
+        os.mkdir(path, 0o700)
+        refused(a, "directory generated " + name, [path, what, "not a regular file"], path)
+        os.rmdir(path)
+        os.rename(kept, path)
+    a.expect_clean_exit = True
+    a.start()
+    c.eq(a.curl("GET", "/redfish/v1/Systems").status, 200, "the generated pair in order serves")
+
+# An operator's configured pair may be links (certbot's live/ directory is
+# made of them): it keeps starting.
+with Agent(start=False) as a:
+    live = os.path.join(a.tmp, "live")
+    os.mkdir(live)
+    for name in ("server.crt", "server.key"):
+        os.symlink(os.path.join(a.certs, name), os.path.join(live, name))
+        a.config["tls_certificate" if name == "server.crt" else "tls_key"] = \
+            os.path.join(live, name)
+    with open(a.config_path, "w") as f:
+        json.dump(a.config, f)
+    a.start()
+    c.eq(a.curl("GET", "/redfish/v1/Systems", user=("admin", ADMIN_PASSWORD)).status, 200,
+         "a configured pair given as links serves")
 c.finish()

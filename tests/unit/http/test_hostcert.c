@@ -103,7 +103,7 @@ static void test_certificate_contents(void **state)
 	snprintf(kp, sizeof(kp), "%s/k", dir);
 	assert_int_equal(file_write_atomic(cp, cert, strlen(cert), 0600), 0);
 	assert_int_equal(file_write_atomic(kp, key, strlen(key), 0600), 0);
-	assert_int_equal(tls_load_pair(cp, kp, &c2, &k2, err, sizeof(err)), 0);
+	assert_int_equal(tls_load_pair(cp, kp, true, &c2, &k2, err, sizeof(err)), 0);
 	free(c2);
 	tls_free_secret(k2);
 	/* The key's mode: the owner and a group of its own may read it. */
