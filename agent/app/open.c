@@ -233,7 +233,7 @@ static int open_commands(const struct config *cfg, const struct agent_open_optio
 			 struct agent *ag, char *err, size_t errlen)
 {
 	struct policy_catalogue *cat = opt->part == AGENT_FRONT ? opt->catalogue : NULL;
-	char dir[4096];
+	char dir[4096], file[4096 + 32];
 	int rc;
 
 	if (!cat && (rc = agent_catalogue_load(cfg, &cat, err, errlen)))
@@ -249,13 +249,16 @@ static int open_commands(const struct config *cfg, const struct agent_open_optio
 		snprintf(dir, sizeof(dir), "%s", cfg->audit_dir);
 	else if ((rc = config_state_path(cfg, "audit", dir, sizeof(dir))))
 		return rc;
-	rc = audit_open(dir, (size_t)cfg->audit_max_bytes, (unsigned)cfg->audit_keep_files,
-			&ag->audit);
+	rc = audit_open_naming(dir, (size_t)cfg->audit_max_bytes,
+			       (unsigned)cfg->audit_keep_files, &ag->audit, file, sizeof(file));
 	if (rc) {
-		snprintf(err, errlen, "cannot open the audit log in %s: %s", dir,
-			 rc == -EINVAL ? "a file in it is not a regular file (a FIFO, device or "
-					 "directory in the place of a log file)"
-				       : strerror(-rc));
+		/* The file at fault, or the directory itself (said once). */
+		snprintf(err, errlen, "cannot open the audit log in %s: %s%s%s", dir,
+			 strcmp(file, dir) ? file : "", strcmp(file, dir) ? ": " : "",
+			 rc == -EINVAL || rc == -EISDIR
+				 ? "not a regular file (a FIFO, device or directory in the "
+				   "place of a log file)"
+				 : state_file_problem(rc));
 		return rc;
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)

@@ -246,13 +246,48 @@ static int open_journal(struct audit_log *log)
 	return rc;
 }
 
+/* The rotated files are read back whole later (GET of the log's entries):
+ * one that is a link or not a regular file is refused now, at start, rather
+ * than failing every read of the log after. */
+static int check_rotated(const struct audit_log *log, char *file, size_t filelen)
+{
+	for (unsigned i = 1; i <= log->keep; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (audit_rotated_path(log, i, path, sizeof(path)))
+			return -ENAMETOOLONG;
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(file, filelen, "%s", path);
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(file, filelen, "%s", path);
+			return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out)
 {
+	char file[PATH_MAX];
+
+	return audit_open_naming(dir, max_bytes, keep_files, out, file, sizeof(file));
+}
+
+int audit_open_naming(const char *dir, size_t max_bytes, unsigned keep_files,
+		      struct audit_log **out, char *file, size_t filelen)
+{
 	struct audit_log *log;
+	char p1[PATH_MAX];
 	int rc, torn = 0;
 	uint64_t id1 = 0;
 
 	*out = NULL;
+	snprintf(file, filelen, "%s", dir);
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
@@ -267,26 +302,31 @@ int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct au
 		goto fail;
 	}
 	rc = dir_ensure(dir, 0700);
-	if (rc)
+	if (rc || (rc = check_rotated(log, file, filelen)))
 		goto fail;
 	memcpy(log->head, AUDIT_CHAIN_GENESIS, sizeof(log->head));
+	snprintf(file, filelen, "%s", log->path);
 	rc = scan_tail(log->path, &log->last_id, log->head, &torn);
 	if (!rc && !log->last_id && keep_files) {
-		char p1[PATH_MAX];
-		if (!audit_rotated_path(log, 1, p1, sizeof(p1)))
+		if (!audit_rotated_path(log, 1, p1, sizeof(p1))) {
+			snprintf(file, filelen, "%s", p1);
 			rc = scan_tail(p1, &id1, log->head, NULL);
+		}
 		log->last_id = id1;
 	}
 	if (rc)
 		goto fail;
 	log->need_newline = torn;
+	snprintf(file, filelen, "%s", log->path);
 	rc = open_current(log);
 	if (rc)
 		goto fail;
+	snprintf(file, filelen, "%s/%s", log->dir, AUDIT_JOURNAL_NAME);
 	if ((rc = open_journal(log))) {
 		close(log->fd);
 		goto fail;
 	}
+	file[0] = '\0';
 	rc = pthread_mutex_init(&log->lock, NULL);
 	if (rc) {
 		rc = -rc;

@@ -118,6 +118,11 @@ struct audit_stats {
  * max_bytes: rotation threshold (0: never rotate); keep_files: rotated files
  * kept. Returns 0 and a new handle in *out, or -errno. */
 int audit_open(const char *dir, size_t max_bytes, unsigned keep_files, struct audit_log **out);
+/* The same, and on failure file (of filelen bytes) names the file at fault:
+ * one of the log's files, which are never read through a symbolic link
+ * (-ELOOP) and must be regular files (-EINVAL), or dir itself. */
+int audit_open_naming(const char *dir, size_t max_bytes, unsigned keep_files,
+		      struct audit_log **out, char *file, size_t filelen);
 void audit_close(struct audit_log *log);
 
 #define AUDIT_DENIAL_BURST 10    /* denials written per caller per window */

@@ -98,7 +98,7 @@ static int verify_file(struct verifier *v, const char *path, const char *name)
 {
 	char *text = NULL;
 	size_t len = 0, start = 0, lineno = 0;
-	int rc = file_read_all(path, SIZE_MAX / 2, &text, &len);
+	int rc = file_read_all_flags(path, O_NOFOLLOW, SIZE_MAX / 2, &text, &len);
 
 	if (rc == -ENOENT)
 		return 0;

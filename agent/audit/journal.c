@@ -480,7 +480,8 @@ static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *foun
 	size_t len = 0, nw = 0;
 	uint64_t epoch = 0;
 	unsigned char md[DIGEST_BYTES];
-	int rc = file_read_all(path, FILE_BYTES, &text, &len);
+	/* O_NOFOLLOW: a link's target is no journal this log wrote. */
+	int rc = file_read_all_flags(path, O_NOFOLLOW, FILE_BYTES, &text, &len);
 
 	*count = 0;
 	if (rc == -EFBIG || (!rc && len != FILE_BYTES))

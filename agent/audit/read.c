@@ -1,6 +1,7 @@
 /* Reading the audit log back: every file, oldest first, as one snapshot
  * taken under the log's lock. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -54,7 +55,8 @@ static int snapshot_take(struct audit_log *log, struct snapshot *s)
 
 		if (audit_rotated_path(log, i, path, sizeof(path)))
 			continue;
-		rc = file_read_all(path, cap, &text, &len);
+		/* Never through a link: the log is its own files only. */
+		rc = file_read_all_flags(path, O_NOFOLLOW, cap, &text, &len);
 		if (rc == -ENOENT) {
 			rc = 0;
 			continue;

@@ -1,17 +1,17 @@
 """Start-up refuses what it must not accept or repair, at once and with a
 message that names the file: a FIFO (or anything but a regular file) in the
-place of the audit log, the accounts file, the event subscriptions, the
-session settings or the catalogue (the start used to hang on a FIFO for
-ever), and a symbolic link in the place of a state file; an accounts file
-with a malformed hash, a bad user name, a cost of 10 million iterations, no
-account at all (it used to be silently re-populated and rewritten) or mode
-0644; a service-uuid file that holds no UUID (it used to be silently
-replaced), or a service-uuid or task-id that is a FIFO, a directory or a
-link; a subscriptions file with an Id, a Suspended, a Version or a
-top-level key the agent never writes; the generated TLS certificate or key
-as a link, a FIFO or a directory (a configured pair may be links). Nothing
-refused is rewritten.
-Temporary files a crash left beside any state file are removed."""
+place of the audit log or a rotated one, the accounts file, the event
+subscriptions, the session settings or the catalogue (the start used to
+hang on a FIFO for ever), and a symbolic link in the place of a state file
+or an audit file; an accounts file with a malformed hash, a bad user name,
+a cost of 10 million iterations, no account at all (it used to be silently
+re-populated and rewritten) or mode 0644; a service-uuid file that holds
+no UUID (it used to be silently replaced), or a service-uuid or task-id
+that is a FIFO, a directory or a link; a subscriptions file with an Id, a
+Suspended, a Version or a top-level key the agent never writes; the
+generated TLS certificate or key as a link, a FIFO or a directory (a
+configured pair may be links). Nothing refused is rewritten. Temporary
+files a crash left beside any state file are removed."""
 import json
 import os
 import subprocess
@@ -152,8 +152,24 @@ with Agent(start=False) as a:
         c.eq(os.path.getsize(os.path.join(audit, n)), 0, "a refused start wrote no audit (%s)" % n)
         os.unlink(os.path.join(audit, n))
     os.mkfifo(os.path.join(audit, "audit.log"), 0o600)
-    refused(a, "FIFO audit log", [audit, "not a regular file"], os.path.join(audit, "audit.log"))
+    refused(a, "FIFO audit log", [os.path.join(audit, "audit.log") + ": not a regular file"],
+            os.path.join(audit, "audit.log"))
     os.unlink(os.path.join(audit, "audit.log"))
+    # No audit file is read through a link (a rotated one was, and the
+    # refusal of audit.log.1 named only the directory), and the message
+    # names the file.
+    record = os.path.join(a.tmp, "elsewhere-audit.log")
+    with open_private(record) as f:
+        f.write("")
+    for name in ("audit.log", "audit.log.1", "audit.log.3"):
+        path = os.path.join(audit, name)
+        os.symlink(record, path)
+        refused(a, "symbolic link " + name, [path + ": is a symbolic link"], path)
+        os.unlink(path)
+    path = os.path.join(audit, "audit.log.3")
+    os.mkfifo(path, 0o600)
+    refused(a, "FIFO audit.log.3", [path + ": not a regular file"], path)
+    os.unlink(path)
 
     catalogue = os.path.join(a.tmp, "catalogue.json")
     os.mkfifo(catalogue, 0o600)

@@ -389,6 +389,52 @@ static void test_rotation_retires_writes(void **state)
 	free(journal);
 }
 
+/* A journal that is a link (to a journal this log wrote, even) is no file
+ * of this log: refused at open, naming it, and nothing is recovered from it
+ * (it used to be followed and replayed). A rotated file read back later is
+ * not read through a link either. */
+static void test_linked_files_refused(void **state)
+{
+	struct fixture *f = *state;
+	char last[AUDIT_ID_MAX], id[AUDIT_ID_MAX], path[160], kept[160], file[256];
+	struct audit_log *log;
+	size_t len, keep, got_len;
+	char *text = three_records(f->a, &len, last), *got;
+	json_t *entries = NULL;
+	size_t total;
+
+	keep = 3 - journal_holds_last(f->a, text, 3, 2);
+	crash_copy(f, text, keep, 0);
+	snprintf(path, sizeof(path), "%s/%s", f->b, AUDIT_JOURNAL_NAME);
+	snprintf(kept, sizeof(kept), "%s/kept", f->b);
+	assert_int_equal(rename(path, kept), 0);
+	assert_int_equal(symlink(kept, path), 0);
+	assert_int_equal(audit_open_naming(f->b, 0, 0, &log, file, sizeof(file)), -ELOOP);
+	assert_string_equal(file, path);
+	got = slurp(f->b, AUDIT_FILE_NAME, &got_len);
+	assert_int_equal(got_len, prefix_of(text, keep));
+	free(got);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(kept), 0);
+
+	/* Rotated at every record, two rotated files kept. */
+	assert_int_equal(audit_open(f->b, 1, 2, &log), 0);
+	intent(log, id);
+	intent(log, id);
+	snprintf(path, sizeof(path), "%s/%s.1", f->b, AUDIT_FILE_NAME);
+	snprintf(kept, sizeof(kept), "%s/kept", f->b);
+	assert_int_equal(rename(path, kept), 0);
+	assert_int_equal(symlink(kept, path), 0);
+	assert_int_equal(audit_read(log, 0, 10, &entries, &total), -ELOOP);
+	assert_null(entries);
+	audit_close(log);
+	assert_int_equal(audit_open_naming(f->b, 1, 2, &log, file, sizeof(file)), -ELOOP);
+	assert_string_equal(file, path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(kept), 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_lost_nothing_added, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_write_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_retires_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linked_files_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
