@@ -240,15 +240,20 @@ static struct task_info *find_locked(struct tasks *t, unsigned id)
 	return NULL;
 }
 
+#define SUPERSEDED "superseded, the device started another before its end was seen"
+
+/* How a watcher's look ended: still running, over, or over and already
+ * closed in the audit log by the broker. */
+enum poll_outcome { POLL_RUNNING, POLL_OVER, POLL_CLOSED };
+
 /* One look at the device (opcode 0002h: byte 0 bit0 running, bits 7:1
- * percent; le16 opcode at 2; le16 return code at 4). Updates ti; returns 1
- * when the operation is over. */
-static int poll_device(const struct tasks *t, struct task_info *ti)
+ * percent; le16 opcode at 2; le16 return code at 4). Updates ti. */
+static enum poll_outcome poll_device(const struct tasks *t, struct task_info *ti)
 {
 	struct agent *ag = t->agent;
 	struct cxl_cmd cmd = { CXL_OP_BG_OP_STATUS, NULL, 0, POLL_TIMEOUT_MS };
 	struct cxl_cmd_result res = { 0 };
-	int done = 0;
+	enum poll_outcome done = POLL_RUNNING;
 	int rc = ag->remote ? ag->remote->bg_poll(ag->remote_ctx, ti->device, ti->audit_id, &res)
 			    : cxl_devset_submit(ag->devices, ti->device, &cmd, &res);
 
@@ -261,11 +266,19 @@ static int poll_device(const struct tasks *t, struct task_info *ti)
 			const char *name = cxl_mbox_rc_name(frc);
 			finish(t, ti, frc == CXL_MBOX_SUCCESS ? TASK_COMPLETED : TASK_EXCEPTION, 0, frc,
 			       name ? name : "finished with an unknown return code");
-			done = 1;
+			done = POLL_OVER;
 		}
 	} else if (rc == 0 && (res.transport == -ENODEV || res.transport == -ENXIO)) {
 		finish(t, ti, TASK_EXCEPTION, res.transport, 0, "lost, the device is gone");
-		done = 1;
+		done = POLL_OVER;
+	} else if (rc == -ENOENT && ag->remote) {
+		/* The broker keeps one open operation per device and has closed
+		 * this one (ECANCELED in the audit log) when a start it answered
+		 * replaced it, a start this table may not follow (no free slot,
+		 * or a caller gone before its Task was made). Polling on would
+		 * only find nothing until the limit. */
+		finish(t, ti, TASK_EXCEPTION, -ECANCELED, 0, SUPERSEDED);
+		done = POLL_CLOSED;
 	}
 	cxl_cmd_result_clear(&res);
 	return done;
@@ -285,7 +298,7 @@ static void *watcher(void *arg)
 	struct task_info copy, *ti;
 	struct timespec deadline, since;
 	bool over;
-	int done = 0;
+	enum poll_outcome done = POLL_RUNNING;
 
 	/* The limit is on time, not on polls: a poll can take its own timeout
 	 * (a device that does not answer, or is busy with another command), and
@@ -302,17 +315,16 @@ static void *watcher(void *arg)
 		pthread_mutex_unlock(&t->lock);
 
 		if (over) {
-			finish(t, &copy, TASK_EXCEPTION, -ECANCELED, 0,
-			       "superseded, the device started another before its end was seen");
-			done = 1;
+			finish(t, &copy, TASK_EXCEPTION, -ECANCELED, 0, SUPERSEDED);
+			done = POLL_OVER;
 		} else {
 			done = poll_device(t, &copy);
 		}
 		if (!done && ms_since(&since) >= t->limit_ms) {
 			finish(t, &copy, TASK_EXCEPTION, -ETIMEDOUT, 0, "no completion within the limit");
-			done = 1;
+			done = POLL_OVER;
 		}
-		if (done)
+		if (done == POLL_OVER)
 			copy.record_failed =
 				command_record_completion(t->agent, copy.audit_id, copy.transport,
 							  copy.final_rc, tasks_duration_us(&copy)) != 0;

@@ -78,7 +78,9 @@ void tasks_observe(struct tasks *t, tasks_observer_fn fn, void *arg);
  * time, so a start on a device whose task still runs means that operation
  * is over (or the device breaks the rule); the older task ends as an
  * Exception (transport -ECANCELED, its audit intent closed so) by its own
- * watcher, and the new one is followed. */
+ * watcher, and the new one is followed. Behind a broker, a task whose
+ * operation the broker no longer holds open (it closed it when another start
+ * replaced it) ends the same way at its next poll, recording nothing. */
 int tasks_start(struct tasks *t, const struct task_info *info);
 /* Copy of task id. 0 or -ENOENT. */
 int tasks_get(struct tasks *t, unsigned id, struct task_info *out);

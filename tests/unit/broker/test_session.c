@@ -30,6 +30,7 @@
 #include "broker/server.h"
 #include "core/agent.h"
 #include "core/commands.h"
+#include "core/tasks.h"
 #include "cxl/device.h"
 #include "policy/catalogue.h"
 #include "cxl/emu_hooks.h"
@@ -299,6 +300,66 @@ static void test_a_new_background_operation_supersedes_the_open_one(void **state
 	assert_int_equal(results_for(s, prev, "ETIMEDOUT"), 1);
 }
 
+/* The operation a front's Task follows is replaced in the broker by a start
+ * the front followed with no Task of its own (a 503 for want of a slot, a
+ * caller gone): the broker has closed it (ECANCELED, once), so its polls
+ * find nothing. The Task ends at once as superseded, writing nothing more
+ * (it used to poll -ENOENT until its time limit). */
+static void test_a_task_whose_operation_the_broker_closed_ends_at_once(void **state)
+{
+	struct session *s = *state;
+	struct identity reader = caller(PRIV_LOGIN | PRIV_CXL_COMMAND_READ);
+	struct tasks_params tp = { 4, 20, 60000, 60, NULL };
+	struct task_info ti = { 0 }, got;
+	char second[BROKER_AUDIT_ID_MAX];
+	struct command_outcome o;
+	struct cxl_dev_info info;
+	struct timespec pause_ts = { 0, 20 * 1000000L };
+	int id;
+
+	s->mirror.remote = &broker_client_remote;
+	s->mirror.remote_ctx = s->c;
+	assert_int_equal(tasks_new(&s->mirror, &tp, &s->mirror.tasks), 0);
+	assert_int_equal(cxl_devset_info(s->mirror.devices, 0, &info), 0);
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_BG_STARTED, -1, 0xC000), 0);
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 0, info.id, "emu-read-telemetry",
+						     NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(o.result.mbox_rc, CXL_MBOX_BACKGROUND_STARTED);
+	ti.device = 0;
+	ti.opcode = 0xC000;
+	snprintf(ti.device_id, sizeof(ti.device_id), "%s", info.id);
+	snprintf(ti.audit_id, sizeof(ti.audit_id), "%s", o.audit_id);
+	command_outcome_clear(&o);
+	assert_true((id = tasks_start(s->mirror.tasks, &ti)) > 0);
+
+	/* The replacing start, which no Task follows. */
+	assert_int_equal(broker_client_remote.submit(s->c, &reader, 0, info.id, "emu-read-telemetry",
+						     NULL, 0, 0, &o),
+			 0);
+	assert_int_equal(o.result.mbox_rc, CXL_MBOX_BACKGROUND_STARTED);
+	snprintf(second, sizeof(second), "%s", o.audit_id);
+	command_outcome_clear(&o);
+	for (int i = 0; i < 250; i++) { /* 5 s: far less than the minute's limit */
+		assert_int_equal(tasks_get(s->mirror.tasks, (unsigned)id, &got), 0);
+		if (got.state != TASK_RUNNING)
+			break;
+		nanosleep(&pause_ts, NULL);
+	}
+	assert_int_equal(got.state, TASK_EXCEPTION);
+	assert_int_equal(got.transport, -ECANCELED);
+	assert_non_null(strstr(got.message, "superseded"));
+	assert_false(got.record_failed);
+	assert_int_equal(emu_inject(s->t->ag->devices, 0, CXL_EMU_FAULT_NONE, 0, -1), 0);
+	tasks_free(s->mirror.tasks);
+	s->mirror.tasks = NULL;
+	s->mirror.remote = NULL;
+	assert_int_equal(results_for(s, ti.audit_id, "ECANCELED"), 1);
+	assert_int_equal(results_for(s, ti.audit_id, "ETIMEDOUT"), 0);
+	assert_int_equal(broker_client_remote.bg_close(s->c, second, REMOTE_BG_LOST, -ETIMEDOUT, 0),
+			 0);
+}
+
 /* What a command started without waiting hands its completion. */
 struct started {
 	pthread_mutex_t lock;
@@ -476,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_audit_through_the_broker),
 		cmocka_unit_test(test_only_operations_the_broker_started),
 		cmocka_unit_test(test_a_new_background_operation_supersedes_the_open_one),
+		cmocka_unit_test(test_a_task_whose_operation_the_broker_closed_ends_at_once),
 		cmocka_unit_test(test_started_command_completes_on_the_reader),
 		cmocka_unit_test(test_a_silent_device_holds_only_its_own_request),
 		cmocka_unit_test(test_protocol_violation_ends_the_session),
