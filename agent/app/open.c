@@ -17,6 +17,7 @@
 #include "core/poller.h"
 #include "core/reconcile.h"
 #include "events/bus.h"
+#include "events/event_ids.h"
 #include "events/device_watch.h"
 #include "events/sources.h"
 #include "events/messages.h"
@@ -276,8 +277,30 @@ queues:
 	return 0;
 }
 
-/* Event ids start from the clock so that a client's Last-Event-ID from
- * before a restart never names a newer event. */
+/* Event ids start above every id of an earlier start (the clock, or the
+ * mark reserved then when the clock was set back), so that a client's
+ * Last-Event-ID from before a restart never names a newer event. */
+static int open_event_bus(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
+{
+	char path[4096];
+	uint64_t first = 0;
+	int rc;
+
+	if ((rc = config_state_path(cfg, "event-id", path, sizeof(path))))
+		return rc;
+	if ((rc = event_ids_seed(ag->clock, path, &first))) {
+		snprintf(err, errlen, "event ids from %s: %s", path,
+			 rc == -EBADMSG ? "not an id mark; ids could repeat"
+					: state_file_problem(rc));
+		return rc;
+	}
+	if ((rc = event_bus_new((size_t)cfg->event_replay_size, first, &ag->events)))
+		return rc;
+	if ((rc = event_bus_keep_ids(ag->events, path)))
+		snprintf(err, errlen, "event ids: cannot write %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 static int open_events(const struct config *cfg, struct agent *ag, char *err, size_t errlen)
 {
 	char path[4096];
@@ -291,16 +314,9 @@ static int open_events(const struct config *cfg, struct agent *ag, char *err, si
 		.timeout_s = (unsigned)cfg->delivery_timeout_s,
 		.uri_base = "/redfish/v1/EventService/Subscriptions",
 	};
-	struct timespec now;
 	int rc;
 
-	if ((rc = metrics_new(&ag->metrics)))
-		return rc;
-	clock_gettime(CLOCK_REALTIME, &now);
-	rc = event_bus_new((size_t)cfg->event_replay_size,
-			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
-			   &ag->events);
-	if (rc)
+	if ((rc = metrics_new(&ag->metrics)) || (rc = open_event_bus(cfg, ag, err, errlen)))
 		return rc;
 	rc = sse_hub_new(ag->events, (unsigned)cfg->sse_max_streams,
 			 (unsigned)cfg->sse_keepalive_s, (unsigned)cfg->event_queue_len, &ag->sse);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "events/event_ids.h"
 #include "util/log.h"
 
 #define EVENT_ODATA_TYPE "#Event.v1_13_0.Event"
@@ -34,6 +35,8 @@ struct event_bus {
 	size_t ring_head;
 	size_t ring_count;
 	uint64_t next_id;
+	char *mark_path;        /* where ids are reserved (event_bus_keep_ids) */
+	uint64_t id_bound;      /* ids below it are reserved on disk */
 	uint64_t published;
 	uint64_t dropped;
 	struct event_consumer *consumers;
@@ -85,8 +88,41 @@ void event_bus_free(struct event_bus *bus)
 	for (size_t i = 0; i < bus->ring_count; i++)
 		event_unref(bus->ring[(bus->ring_head + i) % bus->ring_cap]);
 	pthread_mutex_destroy(&bus->lock);
+	free(bus->mark_path);
 	free(bus->ring);
 	free(bus);
+}
+
+/* The next block of ids written to disk before its first is used. Called
+ * locked, or before the bus is shared. */
+static int reserve_block(struct event_bus *bus)
+{
+	uint64_t bound = bus->next_id + EVENT_ID_BLOCK;
+	int rc = bus->next_id > EVENT_ID_MAX ? -EOVERFLOW
+					     : event_ids_write_mark(bus->mark_path, bound);
+
+	/* Failed, the block is used all the same: an event is never held back
+	 * or lost for its id, and the disk is tried again at the next block,
+	 * not at every event. Only a restart with the wall clock set back
+	 * behind these ids could then repeat one, which the log says. */
+	if (rc)
+		log_error("events: ids up to %" PRIu64 " not reserved in %s: %s; after a restart "
+			  "with the clock set back, ids could repeat",
+			  bound, bus->mark_path, strerror(-rc));
+	bus->id_bound = bound;
+	return rc;
+}
+
+int event_bus_keep_ids(struct event_bus *bus, const char *path)
+{
+	int rc;
+
+	if (!(bus->mark_path = strdup(path)))
+		return -ENOMEM;
+	pthread_mutex_lock(&bus->lock);
+	rc = reserve_block(bus);
+	pthread_mutex_unlock(&bus->lock);
+	return rc;
 }
 
 /* src truncated to len - 1 bytes; a copy, not a format: every event
@@ -232,6 +268,8 @@ uint64_t event_bus_publish(struct event_bus *bus, struct event_desc *desc)
 
 	pthread_mutex_lock(&bus->lock);
 	/* The id follows ring order and the time with it. */
+	if (bus->mark_path && bus->next_id >= bus->id_bound)
+		reserve_block(bus);
 	ev->id = bus->next_id++;
 	clock_gettime(CLOCK_REALTIME, &now);
 	ev->published = now.tv_sec;

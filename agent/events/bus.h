@@ -87,9 +87,14 @@ struct event_desc {
 struct event_bus;
 
 /* ring_size: events kept for replay (>= 1). first_id: the id of the first
- * event (callers seed it from the clock so ids keep growing across
- * restarts). Returns 0, -EINVAL or -ENOMEM. */
+ * event (event_ids_seed() gives one that keeps ids growing across restarts).
+ * Returns 0, -EINVAL or -ENOMEM. */
 int event_bus_new(size_t ring_size, uint64_t first_id, struct event_bus **out);
+/* Reserve ids durably at path (events/event_ids.h): the first block now,
+ * each next one when the last is used up, before the event that takes its
+ * first id is published. Before the bus is shared. 0 or -errno (the first
+ * block could not be written: nothing is kept, the caller must not start). */
+int event_bus_keep_ids(struct event_bus *bus, const char *path);
 /* Every consumer must have been freed first. NULL is fine. */
 void event_bus_free(struct event_bus *bus);
 

@@ -6,12 +6,13 @@ hang on a FIFO for ever), and a symbolic link in the place of a state file
 or an audit file; an accounts file with a malformed hash, a bad user name,
 a cost of 10 million iterations, no account at all (it used to be silently
 re-populated and rewritten) or mode 0644; a service-uuid file that holds
-no UUID (it used to be silently replaced), or a service-uuid or task-id
-that is a FIFO, a directory or a link; a subscriptions file with an Id, a
-Suspended, a Version or a top-level key the agent never writes; the
-generated TLS certificate or key as a link, a FIFO or a directory (a
-configured pair may be links). Nothing refused is rewritten. Temporary
-files a crash left beside any state file are removed."""
+no UUID (it used to be silently replaced), or a service-uuid, task-id or
+event-id that is a FIFO, a directory or a link, or an event-id that holds
+no id mark; a subscriptions file with an Id, a Suspended, a Version or a
+top-level key the agent never writes; the generated TLS certificate or key
+as a link, a FIFO or a directory (a configured pair may be links). Nothing
+refused is rewritten. Temporary files a crash left beside any state file
+are removed."""
 import json
 import os
 import subprocess
@@ -84,17 +85,27 @@ with Agent(start=False) as a:
         f.write("garbage\n")
     refused(a, "garbage service-uuid", [uuid, "holds no UUID"], uuid)
     os.unlink(uuid)
+    # The event id mark: what the agent never writes is refused, not
+    # replaced (ids could then go back below those a client saw).
+    event_id = os.path.join(a.state, "event-id")
+    for what, text in (("garbage", "garbage\n"), ("negative", "-5\n"), ("empty", "")):
+        with open_private(event_id) as f:
+            f.write(text)
+        refused(a, what + " event-id", [event_id, "not an id mark"], event_id)
+    os.unlink(event_id)
 
     # The service UUID and the task id bound are state files like the
     # others: a FIFO or a directory is refused at once, and a link is not
     # followed, even to a file that would be valid (both used to be
     # followed, and a FIFO task-id was called "not an id bound").
     for name, valid in (("service-uuid", "0f3c6a52-8f4e-4c1b-9a5e-2d7b6c8e1f00\n"),
-                        ("task-id", "65\n")):
+                        ("task-id", "65\n"), ("event-id", "1800000000000000\n")):
         path = os.path.join(a.state, name)
         target = os.path.join(a.tmp, "elsewhere-" + name)
         with open_private(target) as f:
             f.write(valid)
+        if os.path.lexists(path):  # the mark a start refused later made
+            os.unlink(path)
         os.mkfifo(path, 0o600)
         refused(a, "FIFO " + name, [path, "not a regular file"], path)
         os.unlink(path)
@@ -191,7 +202,7 @@ with Agent(start=False) as a:
     with open_private(os.path.join(a.state, "session-service.json")) as f:
         f.write('{"SessionTimeout": 900}')
     names = ["accounts.json", "subscriptions.json", "session-service.json", "task-id",
-             "service-uuid", "initial-admin-password"]
+             "service-uuid", "initial-admin-password", "event-id"]
     for n in names:
         with open_private(os.path.join(a.state, n + ".tmp.Ab3dEf")) as f:
             f.write("{")
