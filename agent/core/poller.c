@@ -9,6 +9,12 @@
 #include "cxl/device.h"
 #include "util/clock.h"
 
+/* A refresher's stack. Its deepest path (a refresh: Get Event Records, the
+ * clearing, a log line) uses a few tens of KiB; glibc's default of 8 MiB
+ * (the RLIMIT_STACK of the process) would reserve 512 MiB of address space
+ * for 64 devices, a sixth of a 32-bit BMC's. */
+#define REFRESHER_STACK_BYTES (256u * 1024u)
+
 /* One refresher per device: a device that does not answer, or answers
  * slowly, holds only its own refresh for its timeout, never the others'
  * (inventory, health and event records of every other device stay as fresh
@@ -127,6 +133,24 @@ static void destroy(struct poller *p, bool observer)
 	free(p);
 }
 
+/* One thread per device, each on a stack of REFRESHER_STACK_BYTES. */
+static int start_refreshers(struct poller *p)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	if ((rc = pthread_attr_init(&attr)))
+		return rc;
+	rc = pthread_attr_setstacksize(&attr, REFRESHER_STACK_BYTES);
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		if ((rc = pthread_create(&p->r[i].thread, &attr, refresh_loop, &p->r[i])))
+			break;
+		p->r[i].running = true;
+	}
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 			  void (*observe)(void *arg), void *arg, struct poller **out)
 {
@@ -166,12 +190,9 @@ int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 		p->r[i].idx = i;
 		p->r[i].last_done = now;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = pthread_create(&p->r[i].thread, NULL, refresh_loop, &p->r[i]))) {
-			destroy(p, false);
-			return -rc;
-		}
-		p->r[i].running = true;
+	if ((rc = start_refreshers(p))) {
+		destroy(p, false);
+		return -rc;
 	}
 	if ((rc = pthread_create(&p->thread, NULL, observe_loop, p))) {
 		destroy(p, false);

@@ -75,6 +75,7 @@ struct spy {
 	pthread_t who[SPY_MAX];
 	uint16_t opcode[SPY_MAX];
 	size_t idx[SPY_MAX];
+	size_t stack[SPY_MAX]; /* the sending thread's stack size, 0 unknown */
 };
 
 static int spy_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
@@ -88,8 +89,17 @@ static int spy_submit(struct cxl_backend *be, size_t idx, uint16_t opcode, const
 		      uint16_t *mbox_rc, const struct timespec *deadline)
 {
 	struct spy *s = (struct spy *)be;
+	pthread_attr_t attr;
+	size_t stack = 0;
+
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstacksize(&attr, &stack))
+			stack = 0;
+		pthread_attr_destroy(&attr);
+	}
 	pthread_mutex_lock(&s->lock);
 	if (s->n < SPY_MAX) {
+		s->stack[s->n] = stack;
 		s->who[s->n] = pthread_self();
 		s->opcode[s->n] = opcode;
 		s->idx[s->n] = idx;
@@ -233,6 +243,48 @@ static void test_only_the_poller_talks_to_devices(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/* A refresher's stack is small: with one thread per device and up to
+ * CXL_MAX_DEVICES devices, glibc's default (8 MiB each) would reserve half a
+ * GiB of address space. The refresh still runs, Clear Event Records
+ * included, within it. */
+static void test_refreshers_have_small_stacks(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct spy *spy = calloc(1, sizeof(*spy));
+	struct cxl_devset *set = NULL;
+	struct poller *p = NULL;
+	struct cxl_event ev[8];
+	char dir[48], err[256];
+	size_t after_open, seen = 0;
+	(void)state;
+
+	assert_non_null(spy);
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
+	assert_int_equal(cxl_emu_backend_new(NULL, dir, &spy->inner, err, sizeof(err)), 0);
+	spy->be.ops = &spy_ops;
+	pthread_mutex_init(&spy->lock, NULL);
+	assert_int_equal(cxl_devset_open_backend(&cfg, &spy->be, &set, err, sizeof(err)), 0);
+	after_open = spy->n;
+	assert_int_equal(cxl_emu_add_event(spy->inner, 1, CXL_EVENT_LOG_WARN), 0);
+	assert_int_equal(poller_start(set, 20, &p), 0);
+	for (int i = 0; i < 1000 && cxl_devset_events(set, 1, 0, ev, 8) < 1; i++)
+		usleep(10 * 1000);
+	poller_stop(p);
+	assert_int_equal(cxl_devset_events(set, 1, 0, ev, 8), 1);
+
+	pthread_mutex_lock(&spy->lock);
+	for (size_t i = after_open; i < spy->n; i++) {
+		assert_false(pthread_equal(spy->who[i], pthread_self()));
+		assert_true(spy->stack[i] > 0);
+		assert_true(spy->stack[i] <= 1024u * 1024u);
+		seen++;
+	}
+	pthread_mutex_unlock(&spy->lock);
+	assert_true(seen > 0);
+	cxl_devset_free(set);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 /* A command with effects wakes the poller at once instead of leaving the
  * cache stale for a whole interval. */
 static void test_stale_wakes_poller(void **state)
@@ -343,6 +395,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_collects_without_readers),
 		cmocka_unit_test(test_only_the_poller_talks_to_devices),
+		cmocka_unit_test(test_refreshers_have_small_stacks),
 		cmocka_unit_test(test_stale_wakes_poller),
 		cmocka_unit_test(test_idle_grows_between_rounds),
 		cmocka_unit_test(test_silent_device_delays_only_itself),
