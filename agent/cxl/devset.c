@@ -214,26 +214,42 @@ static int init_slot(struct cxl_devset *set, size_t idx)
 	return 0;
 }
 
-/* Ask every backend for its devices, in order, into set->dev[]. */
+/* Ask every backend for its devices, in order, into set->dev[]. Each backend
+ * holds at most CXL_MAX_DEVICES, but together they may hold more: the ones
+ * past the limit are left out by name rather than silently, in backend
+ * order (a later backend's devices are the ones left out). */
 static int enumerate_all(struct cxl_devset *set, struct cxl_dev_info *infos, char *errbuf,
 			 size_t errlen)
 {
+	struct cxl_dev_info *all = calloc(CXL_MAX_DEVICES, sizeof(*all));
 	size_t total = 0;
 
+	if (!all) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	for (size_t b = 0; b < set->nbe; b++) {
 		struct cxl_backend *be = set->be[b];
-		int n = be->ops->enumerate(be, infos + total, CXL_MAX_DEVICES - total);
+		int n = be->ops->enumerate(be, all, CXL_MAX_DEVICES);
+		size_t fit;
 		if (n < 0) {
 			snprintf(errbuf, errlen, "%s backend: enumeration failed: %s", be->ops->name,
 				 strerror(-n));
+			free(all);
 			return n;
 		}
-		for (size_t i = 0; i < (size_t)n; i++) {
+		fit = CXL_MAX_DEVICES - total < (size_t)n ? CXL_MAX_DEVICES - total : (size_t)n;
+		memcpy(infos + total, all, fit * sizeof(*all));
+		for (size_t i = 0; i < fit; i++) {
 			set->dev[total + i].be = be;
 			set->dev[total + i].local = i;
 		}
-		total += (size_t)n;
+		for (size_t i = fit; i < (size_t)n; i++)
+			log_warn("cxl: %s device %s left out: the agent serves at most %d devices",
+				 be->ops->name, all[i].name, CXL_MAX_DEVICES);
+		total += fit;
 	}
+	free(all);
 	set->n = total;
 	return 0;
 }

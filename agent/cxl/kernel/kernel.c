@@ -556,9 +556,12 @@ int cxl_kernel_backend_new(struct cxl_backend **out, char *errbuf, size_t errlen
 	cxl_memdev_foreach(ctx, md) {
 		struct cxl_dev_info *d;
 		const char *s;
+		/* Each one past the limit is named: "the rest" tells an
+		 * operator nothing about which devices go unmanaged. */
 		if (n == CXL_MAX_DEVICES) {
-			log_warn("cxl: more than %d memory devices, ignoring the rest", CXL_MAX_DEVICES);
-			break;
+			log_warn("cxl: kernel device %s left out: the agent serves at most %d devices",
+				 cxl_memdev_get_devname(md), CXL_MAX_DEVICES);
+			continue;
 		}
 		d = &devs[n++];
 		snprintf(d->name, sizeof(d->name), "%s", cxl_memdev_get_devname(md));
