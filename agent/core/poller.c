@@ -45,17 +45,21 @@ struct poller {
 };
 
 /* Refresh one device when due (stale or older than the refresh interval);
- * busy, it is retried next time. */
+ * busy, it is retried next time. A kick that finds the device not due (a
+ * command on another device kicks every refresher) keeps the deadline set
+ * after the last refresh: waiting a whole interval from the kick would let
+ * the data age to almost twice the interval, and with many devices some
+ * device is kicked so nearly every interval. */
 static void *refresh_loop(void *arg)
 {
 	struct refresher *r = arg;
 	struct poller *p = r->p;
-	struct timespec until;
+	struct timespec until, now;
 	int rc;
 
 	pthread_mutex_lock(&p->lock);
+	clock_deadline_ms(&until, p->interval_ms);
 	while (!p->stopping) {
-		clock_deadline_ms(&until, p->interval_ms);
 		while (!p->stopping && !r->kicked &&
 		       pthread_cond_timedwait(&p->work, &p->lock, &until) != ETIMEDOUT)
 			;
@@ -65,11 +69,16 @@ static void *refresh_loop(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		rc = cxl_devset_refresh(p->devices, r->idx, false);
 		pthread_mutex_lock(&p->lock);
-		clock_gettime(CLOCK_MONOTONIC, &r->last_done);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r->last_done = now;
 		if (rc == 0) {
 			p->refreshed = true;
 			pthread_cond_signal(&p->wake);
 		}
+		/* A deadline already past is renewed whatever the outcome, so a
+		 * device that is not yet due is never spun on. */
+		if (rc != -EAGAIN || clock_ms_between(&now, &until) <= 0)
+			clock_deadline_ms(&until, p->interval_ms);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;

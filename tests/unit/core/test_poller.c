@@ -321,6 +321,60 @@ static void test_stale_wakes_poller(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+static int64_t ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* A command on one device kicks every refresher; another device, not yet
+ * due, is still refreshed an interval after its last refresh, not an
+ * interval after the kick (which let its data age to 1.6 intervals here). */
+static void test_kick_keeps_the_others_schedule(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct cxl_devset *set = NULL;
+	struct poller *p = NULL;
+	struct cxl_dev_info a, b;
+	struct cxl_cmd_result r;
+	uint8_t mode[4] = { 2, 0, 0, 0 };
+	struct cxl_cmd cmd = { .opcode = CXL_EMU_OP_SET_MODE, .in = mode, .in_len = 4 };
+	char dir[48], err[256];
+	int i;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
+	cfg.state_dir = dir;
+	cfg.refresh_interval_ms = 1000;
+	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cxl_devset_info(set, 1, &a), 0);
+	assert_int_equal(poller_start(set, 1000, &p), 0);
+	/* the poller's first refresh of device 1 */
+	for (i = 0; i < 500; i++) {
+		assert_int_equal(cxl_devset_info(set, 1, &b), 0);
+		if (b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_true(b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec);
+	a = b;
+	usleep(600 * 1000);
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.transport, 0);
+	cxl_cmd_result_clear(&r);
+	for (i = 0; i < 500; i++) {
+		assert_int_equal(cxl_devset_info(set, 1, &b), 0);
+		if (b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec)
+			break;
+		usleep(10 * 1000);
+	}
+	poller_stop(p);
+	assert_true(b.read_at.tv_sec != a.read_at.tv_sec || b.read_at.tv_nsec != a.read_at.tv_nsec);
+	/* an interval, with room for a loaded machine; 1600 ms before */
+	assert_true(ms_between(&a.read_at, &b.read_at) < 1400);
+	cxl_devset_free(set);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 /* Without a finished round the idle time grows: that is what stops the
  * service watchdog when device refreshes hang. */
 static void test_idle_grows_between_rounds(void **state)
@@ -397,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_only_the_poller_talks_to_devices),
 		cmocka_unit_test(test_refreshers_have_small_stacks),
 		cmocka_unit_test(test_stale_wakes_poller),
+		cmocka_unit_test(test_kick_keeps_the_others_schedule),
 		cmocka_unit_test(test_idle_grows_between_rounds),
 		cmocka_unit_test(test_silent_device_delays_only_itself),
 		cmocka_unit_test(test_stop_null),
