@@ -20,6 +20,9 @@
 #define DEFAULT_REFRESH_MS 1000u
 #define DEFAULT_RING 256u
 #define RING_FIRST 8u /* records a device ring starts with */
+/* A device's opening thread: its deepest path is a refresh, as a poller
+ * refresher's (core/poller.c), with buffers on the heap. */
+#define OPEN_STACK_BYTES (256u * 1024u)
 
 struct cxl_event *devset_ring_new(const struct cxl_devset *set, struct devslot *d)
 {
@@ -254,15 +257,71 @@ static int enumerate_all(struct cxl_devset *set, struct cxl_dev_info *infos, cha
 	return 0;
 }
 
+struct slot_opener {
+	struct cxl_devset *set;
+	size_t idx;
+	pthread_t thread;
+	bool started;
+	int rc;
+};
+
+static void *open_one(void *arg)
+{
+	struct slot_opener *o = arg;
+	o->rc = init_slot(o->set, o->idx);
+	return NULL;
+}
+
+/* Read every device's CEL and first cache at once, a thread each: a device
+ * that does not answer then costs the start its timeouts once, not once per
+ * silent device (nine silent devices at the default 5 s timeout took longer
+ * than a service manager's start timeout). A slot touches only its own
+ * device. A thread that cannot be started opens its device inline. On
+ * failure, *bad is the first device that failed. */
+static int init_slots(struct cxl_devset *set, size_t *bad)
+{
+	struct slot_opener *o = calloc(set->n ? set->n : 1, sizeof(*o));
+	pthread_attr_t attr;
+	bool attr_ok;
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	attr_ok = pthread_attr_init(&attr) == 0;
+	if (attr_ok && pthread_attr_setstacksize(&attr, OPEN_STACK_BYTES) != 0) {
+		pthread_attr_destroy(&attr);
+		attr_ok = false;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		o[i].set = set;
+		o[i].idx = i;
+		o[i].started = attr_ok && pthread_create(&o[i].thread, &attr, open_one, &o[i]) == 0;
+		if (!o[i].started)
+			open_one(&o[i]);
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (o[i].started)
+			pthread_join(o[i].thread, NULL);
+	for (size_t i = 0; i < set->n && !rc; i++)
+		if ((rc = o[i].rc))
+			*bad = i;
+	if (attr_ok)
+		pthread_attr_destroy(&attr);
+	free(o);
+	return rc;
+}
+
 /* Give each device its id (the serial, or the name when the serial is not
  * unique), set up its slot and read its CEL and first cache. */
 static int open_slots(struct cxl_devset *set, const struct cxl_dev_info *infos, size_t *inited,
 		      char *errbuf, size_t errlen)
 {
+	size_t bad = 0;
+	int rc;
+
 	for (size_t i = 0; i < set->n; i++) {
 		struct devslot *d = &set->dev[i];
 		bool dup = false;
-		int rc;
 		for (size_t j = 0; j < set->n; j++)
 			if (j != i && infos[i].serial && infos[j].serial == infos[i].serial)
 				dup = true;
@@ -275,11 +334,13 @@ static int open_slots(struct cxl_devset *set, const struct cxl_dev_info *infos, 
 		pthread_mutex_init(&d->mbox, NULL);
 		pthread_mutex_init(&d->cache, NULL);
 		*inited = i + 1;
-		rc = init_slot(set, i);
-		if (rc) {
-			snprintf(errbuf, errlen, "%s: %s", d->id, strerror(-rc));
-			return rc;
-		}
+	}
+	if ((rc = init_slots(set, &bad))) {
+		snprintf(errbuf, errlen, "%s: %s", set->dev[bad].id, strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		struct devslot *d = &set->dev[i];
 		log_info("cxl: %s: %s device %s serial 0x%016" PRIx64 " volatile %" PRIu64
 			 " B persistent %" PRIu64 " B fw \"%s\" lsa %" PRIu32 " B payload_max %" PRIu32
 			 " cel %zu entries%s",

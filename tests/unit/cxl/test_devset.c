@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +503,62 @@ static void test_emulated_parallel(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
+/* Devices that do not answer at start cost it their timeouts once, not
+ * once each: every device's CEL and first cache are read at the same time.
+ * Eight silent devices at a 300 ms timeout took 5 s one after another. */
+static void test_silent_devices_open_together(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct cxl_devset *set = NULL;
+	struct cxl_cel cel;
+	json_t *doc, *devs = json_array();
+	json_t *fault = json_pack("{s:s, s:i}", "fault", "timeout", "count", -1);
+	char dir[48], err[256], prof[96], ctl[96], name[16];
+	struct timespec t0, t1;
+	double took;
+	(void)state;
+
+	assert_non_null(devs);
+	assert_non_null(fault);
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "devset"), 0);
+	for (int i = 0; i < 8; i++) {
+		snprintf(ctl, sizeof(ctl), "%s/fault-%d.json", dir, i);
+		snprintf(name, sizeof(name), "emu%d", i);
+		assert_int_equal(json_dump_file(fault, ctl, 0), 0);
+		assert_int_equal(json_array_append_new(devs, json_pack(
+			"{s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:s}", "name", name,
+			"serial", json_sprintf("0x20000000000000%02x", i + 1), "pci_vendor_id",
+			"0x8086", "pci_device_id", "0x0d93", "firmware_revision", "EMU FW 1.0.0",
+			"volatile_bytes", (json_int_t)4294967296, "persistent_bytes", (json_int_t)0,
+			"lsa_bytes", 131072, "payload_max", 2048, "numa_node", -1,
+			"fault_control", ctl)), 0);
+	}
+	snprintf(prof, sizeof(prof), "%s/profile.json", dir);
+	doc = json_pack("{s:o}", "devices", devs);
+	assert_non_null(doc);
+	assert_int_equal(json_dump_file(doc, prof, 0), 0);
+	json_decref(doc);
+	json_decref(fault);
+
+	cfg.emulated_profile = prof;
+	cfg.state_dir = dir;
+	cfg.default_timeout_ms = 300;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_int_equal(cxl_devset_count(set), 8);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(cxl_devset_cel(set, i, &cel), 0);
+		assert_int_equal(cel.count, 0); /* it never answered */
+		cxl_cel_free(&cel);
+	}
+	/* a few timeouts' worth, with room for a loaded machine */
+	assert_true(took < 2.5);
+	cxl_devset_free(set);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +569,7 @@ int main(void)
 		T(test_event_ring_grows),
 		T(test_reads_never_wait),
 		T(test_emulated_parallel),
+		T(test_silent_devices_open_together),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
