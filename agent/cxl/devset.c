@@ -14,6 +14,7 @@
 #include "cxl/devset_impl.h"
 #include "cxl/mbox.h"
 #include "util/clock.h"
+#include "util/fanout.h"
 #include "util/log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
@@ -257,57 +258,34 @@ static int enumerate_all(struct cxl_devset *set, struct cxl_dev_info *infos, cha
 	return 0;
 }
 
-struct slot_opener {
+struct slot_open {
 	struct cxl_devset *set;
-	size_t idx;
-	pthread_t thread;
-	bool started;
-	int rc;
+	int *rc; /* one per device */
 };
 
-static void *open_one(void *arg)
+static void open_one(void *arg, size_t i)
 {
-	struct slot_opener *o = arg;
-	o->rc = init_slot(o->set, o->idx);
-	return NULL;
+	struct slot_open *o = arg;
+	o->rc[i] = init_slot(o->set, i);
 }
 
 /* Read every device's CEL and first cache at once, a thread each: a device
  * that does not answer then costs the start its timeouts once, not once per
  * silent device (nine silent devices at the default 5 s timeout took longer
  * than a service manager's start timeout). A slot touches only its own
- * device. A thread that cannot be started opens its device inline. On
- * failure, *bad is the first device that failed. */
+ * device. On failure, *bad is the first device that failed. */
 static int init_slots(struct cxl_devset *set, size_t *bad)
 {
-	struct slot_opener *o = calloc(set->n ? set->n : 1, sizeof(*o));
-	pthread_attr_t attr;
-	bool attr_ok;
+	struct slot_open o = { .set = set, .rc = calloc(set->n ? set->n : 1, sizeof(int)) };
 	int rc = 0;
 
-	if (!o)
+	if (!o.rc)
 		return -ENOMEM;
-	attr_ok = pthread_attr_init(&attr) == 0;
-	if (attr_ok && pthread_attr_setstacksize(&attr, OPEN_STACK_BYTES) != 0) {
-		pthread_attr_destroy(&attr);
-		attr_ok = false;
-	}
-	for (size_t i = 0; i < set->n; i++) {
-		o[i].set = set;
-		o[i].idx = i;
-		o[i].started = attr_ok && pthread_create(&o[i].thread, &attr, open_one, &o[i]) == 0;
-		if (!o[i].started)
-			open_one(&o[i]);
-	}
-	for (size_t i = 0; i < set->n; i++)
-		if (o[i].started)
-			pthread_join(o[i].thread, NULL);
+	fanout_run(set->n, OPEN_STACK_BYTES, open_one, &o);
 	for (size_t i = 0; i < set->n && !rc; i++)
-		if ((rc = o[i].rc))
+		if ((rc = o.rc[i]))
 			*bad = i;
-	if (attr_ok)
-		pthread_attr_destroy(&attr);
-	free(o);
+	free(o.rc);
 	return rc;
 }
 

@@ -15,7 +15,12 @@
 #include "cxl/mbox.h"
 #include "cxl/mctp/cci.h"
 #include "cxl/mctp/serial_io.h"
+#include "util/fanout.h"
 #include "util/log.h"
+
+/* An endpoint's identifying thread at start: Identify through the
+ * transport, whose buffers are small or on the heap. */
+#define ENUM_STACK_BYTES (256u * 1024u)
 
 struct mctp_dev {
 	struct cxl_mctp_endpoint_spec spec;
@@ -154,20 +159,33 @@ static void identify_one(struct mctp_backend *mb, size_t i, struct cxl_dev_info 
 	o->lsa_size = id.lsa_size;
 }
 
+struct enum_ctx {
+	struct mctp_backend *mb;
+	struct cxl_dev_info *info;
+};
+
+static void enumerate_one(void *arg, size_t i)
+{
+	struct enum_ctx *c = arg;
+	struct cxl_dev_info *o = &c->info[i];
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", c->mb->dev[i].spec.name);
+	o->numa_node = -1;
+	o->payload_max = CXL_MCTP_BACKEND_PAYLOAD;
+	identify_one(c->mb, i, o);
+	c->mb->dev[i].misses = 0; /* an endpoint silent at start is kept, not absent */
+}
+
+/* Every endpoint is identified at the same time (each has its own socket or
+ * line): silent endpoints cost the start their timeouts once, not once each. */
 static int mctp_enumerate(struct cxl_backend *be, struct cxl_dev_info *info, size_t max)
 {
 	struct mctp_backend *mb = (struct mctp_backend *)be;
+	struct enum_ctx c = { .mb = mb, .info = info };
 	size_t n = mb->n < max ? mb->n : max;
 
-	for (size_t i = 0; i < n; i++) {
-		struct cxl_dev_info *o = &info[i];
-		memset(o, 0, sizeof(*o));
-		snprintf(o->name, sizeof(o->name), "%s", mb->dev[i].spec.name);
-		o->numa_node = -1;
-		o->payload_max = CXL_MCTP_BACKEND_PAYLOAD;
-		identify_one(mb, i, o);
-		mb->dev[i].misses = 0; /* an endpoint silent at start is kept, not absent */
-	}
+	fanout_run(n, ENUM_STACK_BYTES, enumerate_one, &c);
 	return (int)n;
 }
 
