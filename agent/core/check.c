@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "broker/sandbox.h"
 #include "cxl/emulated/profile.h"
 #include "http/tlsfiles.h"
 #include "policy/catalogue.h"
@@ -59,13 +60,22 @@ static int check_addresses(const struct config *cfg, char *err, size_t errlen)
 }
 
 /* The same account switch main.c makes after start-up: the user must exist,
- * and without root the agent can only already be that user. */
+ * and without root the agent can only already be that user. With no user
+ * configured, start-up's own choice decides (root needs the dedicated
+ * account), so that a check that passes never precedes a refused start. */
 static int check_user(const struct config *cfg, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
-	if (!cfg->user)
-		return 0;
+	if (!cfg->user) {
+		struct sandbox_user chosen;
+		char why[256] = "";
+		int rc = sandbox_user_resolve(NULL, &chosen, why, sizeof(why));
+
+		if (rc)
+			snprintf(err, errlen, "user: %s", why);
+		return rc;
+	}
 	errno = 0;
 	pw = getpwnam(cfg->user);
 	if (!pw) {

@@ -184,5 +184,9 @@ if not have_account:
                        env=a.env)
     c.eq(p.returncode, 1, "no user configured, no cxl-agent account: refused")
     c.check("useradd --system cxl-agent" in p.stderr, "and says what to do: %s" % p.stderr)
+    q = subprocess.run([AGENT, "--check-config", "-c", a.config_path], capture_output=True,
+                       text=True, timeout=30, env=a.env)
+    c.check(q.returncode != 0 and "useradd --system cxl-agent" in q.stderr,
+            "--check-config refuses what the start refuses: %r %r" % (q.stdout, q.stderr))
     a.__exit__(None, None, None)
 c.finish()

@@ -110,8 +110,9 @@ static int check_with(const struct fx *fx, const char *extra, char *err, size_t 
 	int rc;
 
 	snprintf(state_dir, sizeof(state_dir), "%s/state/sub", fx->dir);
-	doc = json_pack("{s:s, s:s, s:s}", "tls_certificate", fx->cert, "tls_key", fx->key,
-			"state_dir", state_dir);
+	/* the user the tests run as, which the check always accepts */
+	doc = json_pack("{s:s, s:s, s:s, s:s}", "tls_certificate", fx->cert, "tls_key", fx->key,
+			"state_dir", state_dir, "user", getpwuid(geteuid())->pw_name);
 	assert_non_null(doc);
 	more = json_loads(extra ? extra : "{}", 0, NULL);
 	assert_non_null(more);
@@ -169,6 +170,16 @@ static void test_user(void **state)
 	snprintf(extra, sizeof(extra), "{\"user\": \"%s\"}", me->pw_name);
 	if (check_with(fx, extra, err, sizeof(err)))
 		fail_msg("%s refused: %s", extra, err);
+	/* no user: root needs the dedicated account, as start-up does */
+	if (geteuid() != 0) {
+		if (check_with(fx, "{\"user\": null}", err, sizeof(err)))
+			fail_msg("no user, not root: refused: %s", err);
+	} else if (!getpwnam("cxl-agent")) {
+		expect_failure(fx, "{\"user\": null}", -ENOENT,
+			       "user: no \"user\" is configured and there is no \"cxl-agent\" account");
+	} else if (check_with(fx, "{\"user\": null}", err, sizeof(err))) {
+		fail_msg("no user, root with the dedicated account: refused: %s", err);
+	}
 	/* another user: only root can switch to it */
 	if (geteuid() != 0) {
 		expect_failure(fx, "{\"user\": \"root\"}", -EPERM, "not root");
@@ -235,6 +246,8 @@ static void test_tls(void **state)
 	free(cfg.state_dir);
 	cfg.state_dir = strdup(fx->dir);
 	assert_non_null(cfg.state_dir);
+	cfg.user = strdup(getpwuid(geteuid())->pw_name);
+	assert_non_null(cfg.user);
 	if (agent_check_config(&cfg, err, sizeof(err)))
 		fail_msg("no certificate yet refused: %s", err);
 	snprintf(extra, sizeof(extra), "%s/tls", fx->dir);
