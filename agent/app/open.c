@@ -120,21 +120,6 @@ static int open_accounts(const struct config *cfg, const struct agent_open_optio
 	return rc < 0 ? rc : 0;
 }
 
-/* Why a small state file read whole was refused, in the words the other
- * state files use. */
-static const char *state_file_problem(int rc)
-{
-	switch (rc) {
-	case -EINVAL:
-	case -EISDIR:
-		return "not a regular file";
-	case -ELOOP:
-		return "is a symbolic link (refused here)";
-	default:
-		return strerror(-rc);
-	}
-}
-
 static int open_state(const struct config *cfg, const struct agent_open_options *opt,
 		      struct agent *ag, char *err, size_t errlen)
 {
@@ -151,7 +136,7 @@ static int open_state(const struct config *cfg, const struct agent_open_options 
 	    (rc = service_uuid_load(path, ag->uuid, sizeof(ag->uuid)))) {
 		snprintf(err, errlen, "cannot keep the service UUID in %s: %s", path,
 			 rc == -EBADMSG ? "it holds no UUID (remove it to have a new one made)"
-					: state_file_problem(rc));
+					: file_refusal(rc));
 		return rc;
 	}
 	if (opt->host_root)
@@ -221,7 +206,7 @@ static int open_tasks(const struct config *cfg, struct agent *ag, char *err, siz
 	if ((rc = tasks_new(ag, &tp, &ag->tasks))) {
 		snprintf(err, errlen, "task ids from %s: %s", path,
 			 rc == -EBADMSG ? "not an id bound; ids could repeat"
-					: state_file_problem(rc));
+					: file_refusal(rc));
 		return rc;
 	}
 	/* The bus is closed after the tasks, whose abandonment at shutdown
@@ -259,7 +244,7 @@ static int open_commands(const struct config *cfg, const struct agent_open_optio
 			 rc == -EINVAL || rc == -EISDIR
 				 ? "not a regular file (a FIFO, device or directory in the "
 				   "place of a log file)"
-				 : state_file_problem(rc));
+				 : file_refusal(rc));
 		return rc;
 	}
 	if (cfg->audit_forward == AUDIT_FORWARD_SYSLOG)
@@ -291,7 +276,7 @@ static int open_event_bus(const struct config *cfg, struct agent *ag, char *err,
 	if ((rc = event_ids_seed(ag->clock, path, &first))) {
 		snprintf(err, errlen, "event ids from %s: %s", path,
 			 rc == -EBADMSG ? "not an id mark; ids could repeat"
-					: state_file_problem(rc));
+					: file_refusal(rc));
 		return rc;
 	}
 	if ((rc = event_bus_new((size_t)cfg->event_replay_size, first, &ag->events)))

@@ -112,8 +112,7 @@ int cxl_devset_open_backend(const struct cxl_devset_config *cfg, struct cxl_back
 int cxl_devset_locate(struct cxl_devset *set, size_t idx, struct cxl_backend **be,
 		      size_t *local);
 
-/* Milliseconds helpers on CLOCK_MONOTONIC. */
-void cxl_deadline_in(struct timespec *ts, unsigned ms);
+/* Milliseconds until deadline (a clock_deadline_ms() time, util/clock.h). */
 int64_t cxl_ms_until(const struct timespec *deadline); /* negative when past */
 
 #endif

@@ -80,17 +80,6 @@ void cxl_dev_id_format(uint64_t serial, const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%s", name);
 }
 
-void cxl_deadline_in(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 int64_t cxl_ms_until(const struct timespec *deadline)
 {
 	struct timespec now;
@@ -590,7 +579,7 @@ int cxl_devset_submit(struct cxl_devset *set, size_t idx, const struct cxl_cmd *
 	if (!cmd || (cmd->in_len && !cmd->in))
 		return -EINVAL;
 	d = &set->dev[idx];
-	cxl_deadline_in(&deadline, cmd->timeout_ms ? cmd->timeout_ms : set->timeout_ms);
+	clock_deadline_ms(&deadline, cmd->timeout_ms ? cmd->timeout_ms : set->timeout_ms);
 	if (cmd->in_len > d->payload_max) {
 		res->transport = -EINVAL; /* as the kernel answers an oversized payload */
 		return 0;

@@ -48,7 +48,7 @@ int devset_read_cel(struct cxl_devset *set, size_t idx, struct cxl_cel *cel)
 
 	cel->count = 0;
 	cel->entries = NULL;
-	cxl_deadline_in(&deadline, set->timeout_ms);
+	clock_deadline_ms(&deadline, set->timeout_ms);
 	rc = dev_cmd(set, idx, CXL_OP_GET_SUPPORTED_LOGS, NULL, 0, &out_len, &deadline);
 	if (rc)
 		goto out;
@@ -323,7 +323,7 @@ static bool revive(struct cxl_devset *set, size_t idx)
 	uint16_t mrc = 0;
 	int rc;
 
-	cxl_deadline_in(&deadline, set->timeout_ms);
+	clock_deadline_ms(&deadline, set->timeout_ms);
 	rc = d->be->ops->submit(d->be, d->local, CXL_OP_IDENTIFY, NULL, 0, d->scratch,
 				d->payload_max, &out_len, &mrc, &deadline);
 	if (rc || mrc != CXL_MBOX_SUCCESS || !same_device(set, idx, &deadline))
@@ -369,7 +369,7 @@ void devset_refresh_locked(struct cxl_devset *set, size_t idx)
 	if (!present && !revive(set, idx))
 		return;
 
-	cxl_deadline_in(&deadline, set->timeout_ms);
+	clock_deadline_ms(&deadline, set->timeout_ms);
 	rc = dev_cmd(set, idx, CXL_OP_IDENTIFY, NULL, 0, &out_len, &deadline);
 	if (!rc && !cxl_parse_identify(d->scratch, out_len, &id)) {
 		ok_id = true;

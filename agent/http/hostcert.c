@@ -236,7 +236,7 @@ static int certify_lone_key(const char *cert_path, const char *key_path,
 
 	if (rc) {
 		snprintf(err, errlen, "%s exists without %s and cannot be read: %s", key_path,
-			 cert_path, tls_read_problem(rc));
+			 cert_path, file_refusal(rc));
 		return rc;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)))

@@ -17,19 +17,6 @@
 
 #define PEM_MAX (1u << 20)
 
-const char *tls_read_problem(int rc)
-{
-	switch (rc) {
-	case -EINVAL:
-	case -EISDIR:
-		return "not a regular file";
-	case -ELOOP:
-		return "is a symbolic link (refused here)";
-	default:
-		return strerror(-rc);
-	}
-}
-
 static int read_pem(const char *path, int oflags, const char *what, char **out, char *err,
 		    size_t errlen)
 {
@@ -39,7 +26,7 @@ static int read_pem(const char *path, int oflags, const char *what, char **out, 
 	/* Without O_NOFOLLOW, -ELOOP is a loop of links, not a refused one. */
 	if (rc)
 		snprintf(err, errlen, "cannot read %s %s: %s", what, path,
-			 rc == -ELOOP && !oflags ? strerror(-rc) : tls_read_problem(rc));
+			 rc == -ELOOP && !oflags ? strerror(-rc) : file_refusal(rc));
 	return rc;
 }
 

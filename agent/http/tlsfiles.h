@@ -22,8 +22,5 @@ int tls_key_exposed(const char *path);
 /* Read a PEM CA bundle holding at least one certificate. */
 int tls_load_ca(const char *path, char **pem, char *err, size_t errlen);
 void tls_free_secret(char *pem);
-/* Why a file read with O_NOFOLLOW was refused (rc from file_read_all_flags),
- * in the words the state files use. */
-const char *tls_read_problem(int rc);
 
 #endif

@@ -234,3 +234,16 @@ int dir_ensure(const char *path, mode_t mode)
 	}
 	return 0;
 }
+
+const char *file_refusal(int rc)
+{
+	switch (rc) {
+	case -EINVAL:
+	case -EISDIR:
+		return "not a regular file";
+	case -ELOOP:
+		return "is a symbolic link (refused here)";
+	default:
+		return strerror(-rc);
+	}
+}

@@ -25,6 +25,10 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len);
  * another user may write, or for a state file, which is never read through
  * a link (-ELOOP when path is one). */
 int file_read_all_flags(const char *path, int oflags, size_t max, char **out, size_t *len);
+/* Why a state file read with O_NOFOLLOW was refused (rc from
+ * file_read_all_flags), in the words every state file's refusal uses:
+ * "not a regular file", "is a symbolic link (refused here)", or strerror. */
+const char *file_refusal(int rc);
 
 /* All of data written to fd (a file, pipe or socket; EINTR and short
  * writes retried). Returns 0 or -errno. */

@@ -56,6 +56,7 @@
 #include "cxl/mctp/packet.h"
 #include "cxl/mctp/serial.h"
 #include "cxl/mctp/serial_io.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 enum fault {
@@ -221,7 +222,7 @@ static size_t execute(struct responder *r, const struct cxl_cci_hdr *rq, const u
 	if (rq->opcode == CXL_CCI_OP_IDENTIFY) {
 		out_len = generic_identify(r, r->out);
 	} else {
-		cxl_deadline_in(&deadline, 2000);
+		clock_deadline_ms(&deadline, 2000);
 		trc = r->be->ops->submit(r->be, r->idx, rq->opcode, in, rq->payload_len, r->out,
 					 r->info.payload_max, &out_len, &rc, &deadline);
 	}

@@ -17,6 +17,7 @@
 #include "cxl/mctp/serial_io.h"
 #include "util/fanout.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 /* An endpoint's identifying thread at start: Identify through the
  * transport, whose buffers are small or on the heap. */
@@ -132,7 +133,7 @@ static void identify_one(struct mctp_backend *mb, size_t i, struct cxl_dev_info 
 	uint16_t rc = 0;
 	int e;
 
-	cxl_deadline_in(&dl, d->timeout_ms * (d->retries + 1));
+	clock_deadline_ms(&dl, d->timeout_ms * (d->retries + 1));
 	e = generic_identify(mb, i, &gi, &rc, &dl);
 	if (e) {
 		log_warn("cxl: mctp %s: no usable Identify (%s, rc 0x%x); kept by name",
@@ -147,7 +148,7 @@ static void identify_one(struct mctp_backend *mb, size_t i, struct cxl_dev_info 
 	o->pci_device_id = gi.device_id;
 	if ((1ull << gi.max_msg_log2) < o->payload_max)
 		o->payload_max = (uint32_t)(1u << gi.max_msg_log2);
-	cxl_deadline_in(&dl, d->timeout_ms * (d->retries + 1));
+	clock_deadline_ms(&dl, d->timeout_ms * (d->retries + 1));
 	e = mctp_submit(&mb->be, i, CXL_OP_IDENTIFY, NULL, 0, buf, sizeof(buf), &len, &rc, &dl);
 	if (e || rc != CXL_MBOX_SUCCESS || cxl_parse_identify(buf, len, &id))
 		return;

@@ -1,4 +1,5 @@
 #include "cxl/mctp/transport.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <linux/mctp.h>
@@ -25,17 +26,6 @@ struct cxl_mctp_ep {
 };
 
 /* ---- time ---- */
-
-static void ts_after_ms(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 static int ts_before(const struct timespec *a, const struct timespec *b)
 {
@@ -282,7 +272,7 @@ int cxl_mctp_ep_exec(struct cxl_mctp_ep *ep, uint16_t opcode, const uint8_t *in,
 	if (deadline)
 		end = *deadline;
 	else
-		ts_after_ms(&end, ep->cfg.timeout_ms * (ep->cfg.retries + 1));
+		clock_deadline_ms(&end, ep->cfg.timeout_ms * (ep->cfg.retries + 1));
 	ep->st.requests++;
 	for (unsigned attempt = 0; attempt <= ep->cfg.retries; attempt++) {
 		struct cxl_cci_reply rep;
@@ -313,7 +303,7 @@ int cxl_mctp_ep_exec(struct cxl_mctp_ep *ep, uint16_t opcode, const uint8_t *in,
 			return rc;
 		}
 		ep->st.sent++;
-		ts_after_ms(&until, ep->cfg.timeout_ms);
+		clock_deadline_ms(&until, ep->cfg.timeout_ms);
 		if (!ts_before(&until, &end))
 			until = end;
 		rc = await_reply(ep, &req, tags, attempt + 1, out_max, &until, &rep, &garbage);

@@ -21,6 +21,7 @@
 #include "cxl/mbox.h"
 #include "cxl/mctp/backend.h"
 #include "cxl/mctp/cci.h"
+#include "util/clock.h"
 
 enum mode { M_OK = 0, M_SILENT, M_WRONG_TAG, M_TRUNCATED, M_OVERSIZE, M_BAD_LENGTH, M_JUNK,
 	    M_NO_ROUTE };
@@ -193,7 +194,7 @@ static int run(struct cxl_backend *be, size_t idx, uint16_t *rc, size_t *len)
 {
 	uint8_t out[CXL_IDENTIFY_LEN];
 	struct timespec dl;
-	cxl_deadline_in(&dl, 200);
+	clock_deadline_ms(&dl, 200);
 	return be->ops->submit(be, idx, CXL_OP_IDENTIFY, NULL, 0, out, sizeof(out), len, rc, &dl);
 }
 
