@@ -44,22 +44,24 @@ static void now_string(char *buf, size_t len)
 	audit_format_time(&t, buf, len);
 }
 
-uint64_t audit_now_us(void)
+static uint64_t clock_us(clockid_t id)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_REALTIME, &t);
+	clock_gettime(id, &t);
 	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+uint64_t audit_now_us(void)
+{
+	return clock_us(CLOCK_REALTIME);
 }
 
 /* What the denial windows count on: a wall clock stepped must neither end
  * a window at once nor hold it for the step. */
 static uint64_t mono_us(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 void audit_set_failure(struct audit_log *log, int err, const char *what)
