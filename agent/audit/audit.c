@@ -241,7 +241,7 @@ static int open_journal(struct audit_log *log)
 				    &log->need_newline, &n);
 	if (rc)
 		log_error("audit: cannot replay %s/%s: %s", log->dir, AUDIT_JOURNAL_NAME,
-			  strerror(-rc));
+			  file_refusal(rc));
 	else if (n)
 		log_warn("audit: %zu record(s) the log had lost recovered from %s/%s", n, log->dir,
 			 AUDIT_JOURNAL_NAME);

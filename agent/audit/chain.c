@@ -171,7 +171,7 @@ int audit_verify_print(const char *dir, FILE *out)
 		fprintf(out, "oldest kept record links to %s\n", rep.first_prev);
 	rc = journal_pending(dir, rep.head, &pending);
 	if (rc < 0)
-		fprintf(out, "cannot read %s/%s: %s\n", dir, AUDIT_JOURNAL_NAME, strerror(-rc));
+		fprintf(out, "cannot read %s/%s: %s\n", dir, AUDIT_JOURNAL_NAME, file_refusal(rc));
 	else if (pending)
 		fprintf(out, "%zu more record(s) in %s continue the chain past the log's end (lost "
 			"from it in a crash): the agent appends them when it next starts\n",

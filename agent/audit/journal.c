@@ -469,8 +469,9 @@ static int restart(struct audit_journal *j, uint64_t seen)
 
 /* Read the journal at path and collect into found its lines that continue
  * the chain at head (head then moves to the last one's hash). *seen: the
- * highest epoch the file names. -ENOENT: no journal; -EINVAL: a file this
- * agent did not finish writing as a journal (it holds nothing). */
+ * highest epoch the file names. -ENOENT: no journal; -EBADMSG: a regular
+ * file this agent did not finish writing as a journal (it holds nothing);
+ * -EINVAL, -EISDIR, -ELOOP: no regular file (nothing this agent made). */
 static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *found,
 		size_t *count, uint64_t *seen)
 {
@@ -485,7 +486,7 @@ static int scan(const char *path, char head[AUDIT_CHAIN_HEX], struct lines *foun
 
 	*count = 0;
 	if (rc == -EFBIG || (!rc && len != FILE_BYTES))
-		rc = -EINVAL;
+		rc = -EBADMSG;
 	if (rc) {
 		free(text);
 		return rc;
@@ -532,7 +533,7 @@ int journal_replay(struct audit_journal *j, int fd, char head[AUDIT_CHAIN_HEX],
 		free(found.text);
 		return 0;
 	}
-	if (rc == -EINVAL) {
+	if (rc == -EBADMSG) {
 		log_warn("audit: %s is not a journal; starting a new one", j->path);
 		free(found.text);
 		return unlink(j->path) < 0 ? -errno : 0;
@@ -567,7 +568,7 @@ int journal_pending(const char *dir, const char *head, size_t *count)
 	memcpy(at, head, AUDIT_CHAIN_HEX);
 	rc = scan(path, at, &found, count, &seen);
 	free(found.text);
-	return rc == -ENOENT || rc == -EINVAL ? 0 : rc;
+	return rc == -ENOENT || rc == -EBADMSG ? 0 : rc;
 }
 
 int journal_retire(struct audit_journal *j)

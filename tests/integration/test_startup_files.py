@@ -15,6 +15,7 @@ refused is rewritten. Temporary files a crash left beside any state file
 are removed."""
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -180,6 +181,13 @@ with Agent(start=False) as a:
     path = os.path.join(audit, "audit.log.3")
     os.mkfifo(path, 0o600)
     refused(a, "FIFO audit.log.3", [path + ": not a regular file"], path)
+    os.unlink(path)
+    # A FIFO in the journal's place is no journal the agent made: refused
+    # and left for the operator, not replaced.
+    path = os.path.join(audit, "audit.journal")
+    os.mkfifo(path, 0o600)
+    refused(a, "FIFO audit.journal", [path + ": not a regular file"], path)
+    c.check(stat.S_ISFIFO(os.lstat(path).st_mode), "the FIFO audit.journal is left in place")
     os.unlink(path)
 
     catalogue = os.path.join(a.tmp, "catalogue.json")

@@ -401,6 +401,7 @@ static void test_linked_files_refused(void **state)
 	size_t len, keep, got_len;
 	char *text = three_records(f->a, &len, last), *got;
 	json_t *entries = NULL;
+	struct stat st;
 	size_t total;
 
 	keep = 3 - journal_holds_last(f->a, text, 3, 2);
@@ -416,6 +417,18 @@ static void test_linked_files_refused(void **state)
 	free(got);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(unlink(kept), 0);
+
+	/* Nor is a FIFO or a directory in its place, which the agent never
+	 * makes: refused naming it and left there (a FIFO was replaced). */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(audit_open_naming(f->b, 0, 0, &log, file, sizeof(file)), -EINVAL);
+	assert_string_equal(file, path);
+	assert_true(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(audit_open_naming(f->b, 0, 0, &log, file, sizeof(file)), -EISDIR);
+	assert_string_equal(file, path);
+	assert_int_equal(rmdir(path), 0);
 
 	/* Rotated at every record, two rotated files kept. */
 	assert_int_equal(audit_open(f->b, 1, 2, &log), 0);
