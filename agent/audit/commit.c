@@ -48,6 +48,16 @@ static void record_durable(struct audit_log *log, char *line, size_t len)
 	audit_clear_failure(log);
 }
 
+/* A waiter's record covered by a sync: its outcome set and, if the sync
+ * worked, the record finished. log->lock held. */
+static void settle(struct audit_log *log, struct audit_waiter *w)
+{
+	w->rc = sync_error_of(log, w->seq);
+	if (!w->rc && w->line)
+		record_durable(log, w->line, w->len);
+	w->settled = 1;
+}
+
 /* Tell the waiters a sync covered (the list is in record order) what it
  * did, finishing their records for them: a waiter woken this way needs the
  * lock no more, so a group's writers do not queue for it one after another
@@ -59,18 +69,24 @@ static struct audit_waiter *settle_waiters(struct audit_log *log)
 {
 	struct audit_waiter *w, *woken = NULL, **tail = &woken;
 
+	/* The one woken to lead but not running yet precedes every waiter
+	 * left: finished first, in its place in the order. Its wake-up is
+	 * already on its way. */
+	if ((w = log->lead_waiter) && w->seq <= log->synced_seq) {
+		log->lead_waiter = NULL;
+		settle(log, w);
+	}
 	while ((w = log->waiters) && w->seq <= log->synced_seq) {
 		log->waiters = w->next;
-		w->rc = sync_error_of(log, w->seq);
-		if (!w->rc && w->line)
-			record_durable(log, w->line, w->len);
-		w->settled = 1;
+		settle(log, w);
 		*tail = w;
 		tail = &w->next;
 	}
 	if (w && !log->syncing && !log->lead_woken) {
 		log->waiters = w->next;
 		log->lead_woken = 1;
+		log->lead_waiter = w;
+		w->lead = 1;
 		*tail = w;
 		tail = &w->next;
 	}
@@ -191,16 +207,16 @@ int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 	struct audit_waiter *woken = NULL;
 
 	w->settled = 0;
+	w->lead = 0;
 	w->rc = 0;
 	sem_init(&w->wake, 0, 0);
 	for (;;) {
-		if (log->synced_seq >= w->seq) {
-			/* Covered while this writer was not on the list (woken
-			 * to lead, and another sync came first): the lead
-			 * passes on to whoever is left. */
-			w->rc = sync_error_of(log, w->seq);
-			if (!w->rc && w->line)
-				record_durable(log, w->line, w->len);
+		if (w->settled || log->synced_seq >= w->seq) {
+			/* Covered while woken to lead (another sync came
+			 * first and finished this record in its place): the
+			 * lead passes on to whoever is left. */
+			if (!w->settled)
+				settle(log, w);
 			woken = settle_waiters(log);
 			break;
 		}
@@ -215,13 +231,17 @@ int audit_wait_durable(struct audit_log *log, struct audit_waiter *w)
 		pthread_mutex_unlock(&log->lock);
 		while (sem_wait(&w->wake) < 0 && errno == EINTR)
 			;
-		if (w->settled) {
+		if (!w->lead) { /* settled before the wake-up was sent */
 			sem_destroy(&w->wake);
 			return w->rc;
 		}
-		/* Woken to run the next sync: taken off the list already. */
+		/* Woken to run the next sync: taken off the list already, and
+		 * perhaps settled since (read under the lock). */
 		pthread_mutex_lock(&log->lock);
 		log->lead_woken = 0;
+		w->lead = 0;
+		if (log->lead_waiter == w)
+			log->lead_waiter = NULL;
 	}
 	pthread_mutex_unlock(&log->lock);
 	wake(woken);

@@ -22,6 +22,7 @@ struct audit_waiter {
 	size_t len;
 	int rc;              /* the sync's outcome for seq */
 	int settled;         /* rc is set and the record finished */
+	int lead;            /* woken to run the next sync, not settled */
 	sem_t wake;
 	struct audit_waiter *next;
 };
@@ -50,6 +51,8 @@ struct audit_log {
 	pthread_cond_t synced;    /* synced_seq moved */
 	struct audit_waiter *waiters; /* in record order, until a sync covers them */
 	int lead_woken;           /* a waiter was woken to run the next sync */
+	struct audit_waiter *lead_waiter; /* that waiter, off the list, until it runs
+					   * or a sync covers it first */
 	pthread_t syncer;
 	int syncer_started;
 	int syncing;              /* a sync for waiters in progress outside the lock */

@@ -49,6 +49,7 @@ static int teardown(void **state)
 	int rc;
 
 	io_sync_reset();
+	io_wake_delay(0);
 	rc = tmpdir_remove(f->dir);
 	free(f);
 	return rc ? -1 : 0;
@@ -208,6 +209,34 @@ static void test_group_finished_in_record_order(void **state)
 	for (int i = 0; i < FOLLOWERS; i++)
 		found += pthread_equal(fw.by[1], w[i].thread) != 0;
 	assert_int_equal(found, 1);
+	audit_close(log);
+}
+
+/* The follower woken to run the group's sync is late (a loaded machine),
+ * and the log's own lazy sync covers the group first: the records are still
+ * forwarded in the order written, the late one in its place, not last. */
+static void test_group_order_kept_when_lead_is_late(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log;
+	struct forwarded fw = { .n = 0 };
+	struct writer lead, w[FOLLOWERS];
+
+	assert_int_equal(audit_open(f->dir, 0, 0, &log), 0);
+	audit_set_forward(log, record_forward, &fw);
+	start_group(f, log, &lead, w);
+	io_wake_delay(200);
+	io_sync_hold(0);
+	pthread_join(lead.thread, NULL);
+	for (int i = 0; i < FOLLOWERS; i++) {
+		pthread_join(w[i].thread, NULL);
+		assert_int_equal(w[i].rc, 0);
+	}
+	io_wake_delay(0);
+	assert_int_equal(fw.n, 1 + FOLLOWERS);
+	assert_string_equal(fw.ids[0], lead.id);
+	for (int i = 1; i <= FOLLOWERS; i++)
+		assert_true(strtoull(fw.ids[i], NULL, 10) > strtoull(fw.ids[i - 1], NULL, 10));
 	audit_close(log);
 }
 
@@ -411,6 +440,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_followers_share_one_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_finished_in_record_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_order_kept_when_lead_is_late, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_fails_its_group_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_results_do_not_wait, setup, teardown),

@@ -6,6 +6,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <semaphore.h>
+#include <time.h>
+
 ssize_t __real_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 int __real_fdatasync(int fd);
@@ -118,4 +121,27 @@ int io_sync_last_by_me(void)
 	me = sync_calls && pthread_equal(sync_last_thread, pthread_self());
 	pthread_mutex_unlock(&sync_lock);
 	return me;
+}
+
+int __real_sem_wait(sem_t *sem);
+int __wrap_sem_wait(sem_t *sem);
+
+static atomic_uint wake_delay_ms;
+
+int __wrap_sem_wait(sem_t *sem)
+{
+	int rc = __real_sem_wait(sem);
+	unsigned ms = atomic_load(&wake_delay_ms);
+
+	if (!rc && ms) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return rc;
+}
+
+void io_wake_delay(unsigned ms)
+{
+	atomic_store(&wake_delay_ms, ms);
 }

@@ -28,4 +28,9 @@ int io_sync_last_by_me(void);
 /* Wait until n calls have entered. */
 void io_sync_wait_calls(unsigned n);
 
+/* sem_wait() is wrapped too: nonzero ms makes every wait that returns
+ * sleep that long first, as a thread does when it is woken and not
+ * scheduled for a while on a loaded machine; 0 disarms. */
+void io_wake_delay(unsigned ms);
+
 #endif
