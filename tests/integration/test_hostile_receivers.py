@@ -307,8 +307,11 @@ def retry_policies(c, a):
     c.check(len(refuser.conns) >= 2 and all(g >= INTERVAL_S - 0.3 for g in gaps),
             "attempts are DeliveryRetryIntervalSeconds apart while events arrive (%s)" %
             ", ".join("%.2f" % g for g in gaps))
-    c.check(len(refuser.conns) <= 5, "at most one attempt per interval (%d in %.1f s)" %
-            (len(refuser.conns), 3 * INTERVAL_S + 0.5))
+    # Counted over the time since the first attempt, which the 20 submits
+    # before the wait (slow on a loaded machine) are part of.
+    span = time.monotonic() - refuser.conns[0] if refuser.conns else 0.0
+    c.check(len(refuser.conns) <= 1 + int(span / (INTERVAL_S - 0.3)),
+            "at most one attempt per interval (%d in %.1f s)" % (len(refuser.conns), span))
     c.eq(a.curl("DELETE", loc).status, 204, "RetryForever subscription deleted")
 
     # TerminateAfterRetries: deleted once the attempts are spent.
