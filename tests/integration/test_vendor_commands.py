@@ -385,7 +385,9 @@ def contention(a):
     # disk (written just before the device is asked); a fixed pause would
     # be too short on a loaded machine.
     before = {r["id"] for r in audit_records(a) if r.get("type") == "Intent"}
-    hold = threading.Thread(target=go, args=("hold", 2500))
+    # Held long enough for the checks below and the ten waiting commands
+    # to start while it runs, even when each curl takes a second to start.
+    hold = threading.Thread(target=go, args=("hold", 4000))
     hold.start()
     deadline = time.time() + 10
     while time.time() < deadline and not any(
@@ -400,7 +402,8 @@ def contention(a):
     t0 = time.time()
     r = a.submit(a.prof["ids"][1], "emu-read-telemetry", "", user=OPERATOR)
     c.eq(r.status, 200, "the other device answers meanwhile")
-    c.check(time.time() - t0 < 1.5, "the other device is not held up")
+    c.check(time.time() - t0 < 2.5, "the other device is not held up (%.2f s of the held "
+            "command's 4 s)" % (time.time() - t0))
     r = a.curl("GET", "/redfish/v1/Chassis/host/PCIeDevices/" + dev, user=OPERATOR)
     c.eq(r.status, 200, "inventory of the held device still served")
     threads = [threading.Thread(target=go, args=(i, 1500)) for i in range(10)]
