@@ -46,6 +46,7 @@
 #include "redfish/resource.h"
 #include "redfish/routes.h"
 #include "redfish/service.h"
+#include "util/fdlimit.h"
 #include "util/log.h"
 #include "util/secretenv.h"
 #include "version.h"
@@ -359,18 +360,20 @@ static int chown_dir(const char *dir, const struct sandbox_user *u, char *err, s
 	return -errno;
 }
 
-/* Descriptors the agent keeps for itself (devices, audit, accounts, logs,
- * event pipes) besides its connections. */
-#define FD_RESERVE 128
-
 /* Idle connections are cheap; the descriptor limit is what runs out first.
- * Raise the soft limit to the hard one and, unless the configuration names
- * a connection limit, take what the descriptors allow. */
-static unsigned connection_limit(const struct config *cfg)
+ * Raise the soft limit to the hard one and take as many connections as the
+ * descriptors carry besides the agent's own (util/fdlimit.h); a limit too
+ * low to serve, or below a configured connection limit, is refused here,
+ * at start, rather than found out by accept() under load. */
+static int connection_limit(const struct config *cfg, unsigned *limit, char *err, size_t errlen)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		snprintf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return -errno;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
 		rl.rlim_cur = want;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -378,11 +381,8 @@ static unsigned connection_limit(const struct config *cfg)
 				 (unsigned long long)want, strerror(errno));
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (cfg->connection_limit)
-		return (unsigned)cfg->connection_limit;
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 + FD_RESERVE)
-		return 1048576;
-	return rl.rlim_cur > FD_RESERVE + 64 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 64;
+	return fd_connection_limit(rl.rlim_cur == RLIM_INFINITY ? ~0ULL : (unsigned long long)rl.rlim_cur,
+				   (unsigned)cfg->connection_limit, limit, err, errlen);
 }
 
 static int start_server(struct runtime *rt, char *err, size_t errlen)
@@ -397,11 +397,14 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 		.client_ca_pem = rt->client_ca_pem,
 		.client_auth = cfg->tls_client_auth,
 		.threads = (unsigned)cfg->threads,
-		.connection_limit = connection_limit(cfg),
 		.connections_per_address = (unsigned)cfg->connections_per_address,
 		.connection_timeout_s = (unsigned)cfg->connection_timeout_s,
 		.max_body = (size_t)cfg->max_body_bytes,
 	};
+	int rc = connection_limit(cfg, &hc.connection_limit, err, errlen);
+
+	if (rc)
+		return rc;
 	log_info("connections: at most %u, %u from one address", hc.connection_limit,
 		 hc.connections_per_address);
 	return http_server_start(&hc, service_handle, rt->agent, &rt->server, err, errlen);

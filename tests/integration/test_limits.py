@@ -1,0 +1,85 @@
+"""Under a low descriptor limit (LimitNOFILE=) the agent either refuses to
+start with one line that names the limit and what it needs, or derives a
+connection limit that leaves it descriptors of its own: with every
+connection it allows held open, a request that writes a state file is still
+answered, and the agent serves as before once the connections close."""
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import Agent, Checker  # noqa: E402
+
+c = Checker("limits")
+SUBS = "/redfish/v1/EventService/Subscriptions"
+
+
+def limited(n):
+    return ["prlimit", "--nofile=%d:%d" % (n, n), "--"]
+
+
+def open_fds(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return 0
+
+
+# Too few descriptors to serve at all: one clear line, no half start.
+a = Agent(launcher=limited(32), start=False)
+try:
+    a.start(timeout=10)
+    c.check(False, "the agent refuses to start with 32 descriptors")
+except RuntimeError:
+    lines = [ln for ln in a.logtext().splitlines() if "RLIMIT_NOFILE" in ln]
+    c.eq(len(lines), 1, "one line names the descriptor limit")
+    c.check(lines and "32" in lines[0] and "64" in lines[0],
+            "it says what there is and what is needed: %r" % lines)
+finally:
+    a.stop()
+    shutil.rmtree(a.tmp, ignore_errors=True)
+
+# A configured connection limit the descriptors cannot carry is refused too.
+a = Agent(launcher=limited(256), config={"connection_limit": 1000}, start=False)
+try:
+    a.start(timeout=10)
+    c.check(False, "connection_limit 1000 is refused with 256 descriptors")
+except RuntimeError:
+    c.check(re.search(r"connection_limit 1000 .*RLIMIT_NOFILE", a.logtext()) is not None,
+            "the refusal names connection_limit and the descriptor limit")
+finally:
+    a.stop()
+    shutil.rmtree(a.tmp, ignore_errors=True)
+
+for nofile in (64, 128):
+    with Agent(launcher=limited(nofile), config={"connections_per_address": 100000}) as a:
+        m = re.search(r"connections: at most (\d+)", a.logtext())
+        c.check(m is not None, "%d: the connection limit is logged" % nofile)
+        limit = int(m.group(1)) if m else 0
+        front = a.children()[0]
+        c.check(limit >= 16, "%d: some connections are allowed (%d)" % (nofile, limit))
+        c.check(open_fds(front) + limit <= nofile - 16,
+                "%d: the connections (%d) leave the front descriptors of its own (%d open)"
+                % (nofile, limit, open_fds(front)))
+        held = [socket.create_connection(("127.0.0.1", a.port)) for _ in range(limit - 1)]
+        time.sleep(0.5)
+        # The last connection the limit allows: a subscription is written to
+        # the state directory, which takes descriptors of the front's own.
+        try:
+            status = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:9/x",
+                                                "Protocol": "Redfish"}, timeout=5).status
+        except RuntimeError as e:
+            status = str(e)
+        c.eq(status, 201, "%d: a request that writes state at the connection limit" % nofile)
+        c.check("Too many open files" not in a.logtext(),
+                "%d: no descriptor runs out at the connection limit" % nofile)
+        for s in held:
+            s.close()
+        time.sleep(0.5)
+        c.eq(a.curl("GET", "/redfish/v1").status, 200, "%d: served once they close" % nofile)
+        c.check(open_fds(front) < 40, "%d: no descriptor is kept (%d)" % (nofile, open_fds(front)))
+
+c.finish()
