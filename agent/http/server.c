@@ -284,9 +284,14 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	rc = workpool_submit(job->work.pool ? job->work.pool : st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
+		if (job->work.refused) {
+			job->work.refused(job->work.arg, rc, &job->resp);
+		} else {
+			job->resp.status = 503;
+			http_response_header(&job->resp, "Retry-After", "1");
+		}
 		MHD_resume_connection(conn);
 		server_wake_owner(st->srv, job->worker);
-		job->resp.status = 503;
 		atomic_store(&job->done, 1);
 	}
 	return MHD_YES;

@@ -2,10 +2,16 @@
 start with one line that names the limit and what it needs, or derives a
 connection limit that leaves it descriptors of its own: with every
 connection it allows held open, a request that writes a state file is still
-answered, and the agent serves as before once the connections close."""
+answered, and the agent serves as before once the connections close.
+
+Under a low task limit (RLIMIT_NPROC for the agent's user, as TasksMax=
+would) a request whose thread cannot start is refused with 503, Retry-After
+and a Redfish body, and served once the limit is lifted."""
 import os
 import re
+import resource
 import shutil
+import subprocess
 import socket
 import sys
 import time
@@ -81,5 +87,23 @@ for nofile in (64, 128):
         time.sleep(0.5)
         c.eq(a.curl("GET", "/redfish/v1").status, 200, "%d: served once they close" % nofile)
         c.check(open_fds(front) < 40, "%d: no descriptor is kept (%d)" % (nofile, open_fds(front)))
+
+# The task limit binds only a user other than root. Threads of the agent's
+# user are counted from the moment it drops to it: 8 lets it start (it needs
+# about 6 then) and leaves none for a password check.
+# The limit is lifted as the user itself may: the soft limit raised to the
+# hard one, by a process of the same user.
+hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+hard = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+with Agent(launcher=["prlimit", "--nproc=8:" + hard, "--"], config={"user": "games"}) as a:
+    r = a.curl("GET", "/redfish/v1/Systems", user=("admin", "wrong"))
+    c.error_body(r, 503, "ServiceTemporarilyUnavailable", "a password check with no thread")
+    c.check(r.header("Retry-After") not in (None, ""), "and Retry-After")
+    c.check(re.search(r"<4>.*no thread", a.logtext()) is not None, "the refusal is logged")
+    for pid in a.pids():
+        subprocess.run(["setpriv", "--reuid=games", "--regid=games", "--clear-groups", "prlimit",
+                        "--pid", str(pid), "--nproc=" + hard], check=True)
+    r = a.curl("GET", "/redfish/v1/Systems", user=("admin", "wrong"))
+    c.eq(r.status, 401, "the check runs once threads can start again")
 
 c.finish()
