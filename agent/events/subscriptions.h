@@ -49,7 +49,8 @@ struct sub_error {
 /* Validate body and create. On success returns 0 and the new id in id;
  * on invalid input fills e and returns -EINVAL (nothing created); -ENOSPC
  * at the limit (e filled); -EDQUOT when the file system is full, -EIO when
- * the set could not be persisted otherwise (nothing created either way). */
+ * the set could not be persisted otherwise, -EAGAIN when no thread could
+ * be started for its deliveries (nothing created either way). */
 int subscriptions_create(struct subscriptions *s, json_t *body, char *id, size_t idlen,
 			 struct sub_error *e);
 /* The EventDestination resource of id (new reference), or NULL. */

@@ -276,6 +276,13 @@ static int h_subscription_create(const struct route_ctx *ctx, struct http_respon
 		persist_failed(resp, rc);
 		return 0;
 	}
+	if (rc == -EAGAIN) {
+		/* A task limit (TasksMax=, RLIMIT_NPROC): a thread may end soon. */
+		log_warn_limited("subscription refused (no thread)", NULL,
+				 "events: subscription refused: no thread for its deliveries");
+		rf_service_temporarily_unavailable(resp, 1);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	snprintf(loc, sizeof(loc), SUBSCRIPTIONS_URI "/%s", id);

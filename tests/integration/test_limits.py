@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import Agent, Checker  # noqa: E402
+from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
 
 c = Checker("limits")
 SUBS = "/redfish/v1/EventService/Subscriptions"
@@ -90,20 +90,45 @@ for nofile in (64, 128):
 
 # The task limit binds only a user other than root. Threads of the agent's
 # user are counted from the moment it drops to it: 8 lets it start (it needs
-# about 6 then) and leaves none for a password check.
-# The limit is lifted as the user itself may: the soft limit raised to the
-# hard one, by a process of the same user.
+# about 6 then) and leaves none for a password check. The limit is lifted
+# and set again as the user itself may: the soft limit, by a process of the
+# same user.
 hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
 hard = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
-with Agent(launcher=["prlimit", "--nproc=8:" + hard, "--"], config={"user": "games"}) as a:
+
+
+def task_limit(a, soft):
+    for pid in a.pids():
+        subprocess.run(["setpriv", "--reuid=games", "--regid=games", "--clear-groups", "prlimit",
+                        "--pid", str(pid), "--nproc=%s:%s" % (soft, hard)], check=True)
+
+
+a = Agent(launcher=["prlimit", "--nproc=8:" + hard, "--"], config={"user": "games"}, start=False)
+os.chmod(a.tmp, 0o711)  # the state directory is reached by path as the user
+with a:
+    a.start()
     r = a.curl("GET", "/redfish/v1/Systems", user=("admin", "wrong"))
     c.error_body(r, 503, "ServiceTemporarilyUnavailable", "a password check with no thread")
     c.check(r.header("Retry-After") not in (None, ""), "and Retry-After")
     c.check(re.search(r"<4>.*no thread", a.logtext()) is not None, "the refusal is logged")
-    for pid in a.pids():
-        subprocess.run(["setpriv", "--reuid=games", "--regid=games", "--clear-groups", "prlimit",
-                        "--pid", str(pid), "--nproc=" + hard], check=True)
+    task_limit(a, hard)
     r = a.curl("GET", "/redfish/v1/Systems", user=("admin", "wrong"))
     c.eq(r.status, 401, "the check runs once threads can start again")
+    r = a.curl("POST", "/redfish/v1/SessionService/Sessions", user=None,
+               body={"UserName": "admin", "Password": ADMIN_PASSWORD})
+    c.eq(r.status, 201, "a session")
+    token = {"X-Auth-Token": r.header("X-Auth-Token") or ""}
+
+    task_limit(a, 8)
+    sub = {"Destination": "https://127.0.0.1:9/x", "Protocol": "Redfish"}
+    r = a.curl("POST", SUBS, body=sub, user=None, headers=token)
+    c.error_body(r, 503, "ServiceTemporarilyUnavailable", "a subscription with no thread")
+    c.check(r.header("Retry-After") not in (None, ""), "and Retry-After")
+    task_limit(a, hard)
+    r = a.curl("POST", SUBS, body=sub, user=None, headers=token)
+    c.eq(r.status, 201, "the subscription is made once threads can start again")
+    r = a.curl("GET", SUBS, user=None, headers=token)
+    c.eq(r.json().get("Members@odata.count") if r.status == 200 else r.status, 1,
+         "only the one made is listed")
 
 c.finish()

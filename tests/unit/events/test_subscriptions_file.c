@@ -1,7 +1,9 @@
 /* The persisted subscriptions file holds what the agent writes there and
  * nothing else: a top-level member it never writes is refused when the set
  * is opened, with a message that names the file, the place and the member,
- * and the file is left as it is. The file the agent writes opens. */
+ * and the file is left as it is. The file the agent writes opens. A
+ * subscription whose delivery thread cannot start (a task limit) is not
+ * made: neither listed nor written, and its create answers -EAGAIN. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include "events/bus.h"
 #include "events/subscriptions.h"
+#include "support/thread_fail.h"
 #include "support/tmpdir.h"
 #include "util/fileio.h"
 
@@ -106,11 +109,47 @@ static void test_unknown_top_level_member_refused(void **state)
 		fail_msg("message does not name the file and member: %s", err);
 }
 
+static void test_no_thread_makes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct subscriptions *s = NULL;
+	struct sub_error e = { 0 };
+	char err[512] = "", id[16] = "";
+	json_t *body = json_pack("{s:s, s:s}", "Destination", "https://192.0.2.7/x", "Protocol",
+				 "Redfish");
+	json_t *members;
+	char *text = NULL;
+	size_t len;
+	const char *empty = "{\"Version\": 1, \"Subscriptions\": []}";
+
+	assert_int_equal(file_write_atomic(f->path, empty, strlen(empty), 0600), 0);
+	assert_int_equal(subscriptions_open(&f->cfg, f->bus, &s, err, sizeof(err)), 0);
+	thread_fail_starts(EAGAIN);
+	assert_int_equal(subscriptions_create(s, body, id, sizeof(id), &e), -EAGAIN);
+	thread_fail_starts(0);
+	members = subscriptions_members(s);
+	assert_int_equal(json_array_size(members), 0);
+	json_decref(members);
+	if (file_read_all(f->path, 1u << 16, &text, &len) == 0) {
+		assert_null(strstr(text, "192.0.2.7"));
+		free(text);
+	}
+
+	/* Once threads start again, it is made. */
+	assert_int_equal(subscriptions_create(s, body, id, sizeof(id), &e), 0);
+	members = subscriptions_members(s);
+	assert_int_equal(json_array_size(members), 1);
+	json_decref(members);
+	json_decref(body);
+	subscriptions_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_only_what_the_agent_writes),
 		cmocka_unit_test(test_unknown_top_level_member_refused),
+		cmocka_unit_test(test_no_thread_makes_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
