@@ -421,6 +421,21 @@ static void test_hook(void)
 }
 #endif
 
+/* Start-up's threads could not all start: EAGAIN is the task limit (the
+ * unit's TasksMax=, or RLIMIT_NPROC once the processes run as the user),
+ * which the operator is told by name. */
+static void thread_refused(const char *what, int rc, const struct sandbox_user *u, char *err,
+			   size_t errlen)
+{
+	if (rc == -EAGAIN)
+		snprintf(err, errlen,
+			 "cannot start %s: no thread can start under the task limit (TasksMax=, or "
+			 "RLIMIT_NPROC of user %s)",
+			 what, u->name);
+	else
+		snprintf(err, errlen, "cannot start %s: %s", what, strerror(-rc));
+}
+
 /* The broker: devices, catalogue, audit log and poller, then the front's
  * requests until the front ends. Its exit status is the pair's. */
 static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sandbox_user *u)
@@ -451,9 +466,9 @@ static int run_broker(struct runtime *rt, int fd, pid_t front, const struct sand
 		rc = -errno;
 	if (!rc)
 		rc = sandbox_drop_keep(u, net_raw, err, sizeof(err));
-	if (!rc)
-		rc = poller_start(rt->agent->devices, (unsigned)rt->cfg.refresh_interval_ms,
-				  &rt->agent->poller);
+	if (!rc && (rc = poller_start(rt->agent->devices, (unsigned)rt->cfg.refresh_interval_ms,
+				      &rt->agent->poller)))
+		thread_refused("the device poller", rc, u, err, sizeof(err));
 	/* Everything is open and every thread but the session's pool runs:
 	 * from here on the broker does only what serving the front needs. */
 	if (!rc)

@@ -103,6 +103,20 @@ def task_limit(a, soft):
                         "--pid", str(pid), "--nproc=%s:%s" % (soft, hard)], check=True)
 
 
+# No thread at all for the user: start-up stops and names the limit.
+a = Agent(launcher=["prlimit", "--nproc=1:" + hard, "--"], config={"user": "games"}, start=False)
+os.chmod(a.tmp, 0o711)
+try:
+    a.start(timeout=10)
+    c.check(False, "the agent refuses to start with no thread for its user")
+except RuntimeError:
+    c.check(re.search(r"<3>.*task limit \(TasksMax=, or RLIMIT_NPROC of user games\)",
+                      a.logtext()) is not None,
+            "start-up names the task limit: %r" % a.logtext()[-300:])
+finally:
+    a.stop()
+    shutil.rmtree(a.tmp, ignore_errors=True)
+
 a = Agent(launcher=["prlimit", "--nproc=8:" + hard, "--"], config={"user": "games"}, start=False)
 os.chmod(a.tmp, 0o711)  # the state directory is reached by path as the user
 with a:
