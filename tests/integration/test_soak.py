@@ -74,6 +74,10 @@ SESSION_TIMEOUT_S = 30
 TASKS_MAX = 64
 SSE_MAX = 8
 QUEUE_LEN = 64
+# Streams, scrapes and checks all come from 127.0.0.1, at most 5 at once:
+# a connection whose close left its address counted would have it refused
+# within a few cycles.
+PER_ADDRESS = 8
 # How long an idle pool thread lives (password checks, parked requests):
 # threads are compared once they have ended.
 POOL_IDLE_S = 10
@@ -341,6 +345,12 @@ class Soak:
             self.req(writer, "POST", vendor_command_path(self.rnd.choice(devs),
                                                          "emu-read-telemetry", submit=True),
                      (200,), basic=WRITER, body={"Payload": ""})
+        # refused by the policy and recorded, from an address never seen:
+        # the audit log's denial limit takes a caller more each cycle
+        op = Http(self.a, self.src.next())
+        self.req(op, "POST", vendor_command_path(devs[0], "emu-set-mode", submit=True), (403,),
+                 basic=OPERATORS[self.cycle % len(OPERATORS)], body={"Payload": le32_b64(2)})
+        op.close()
         status, hdrs, text = self.req(writer, "POST", vendor_command_path(
             devs[self.cycle % len(devs)], "emu-background-op", submit=True), (202,),
             basic=WRITER, body={"Payload": le32_b64(100)})
@@ -459,6 +469,7 @@ def main():
                                    "max_sessions_per_user": PER_USER,
                                    "sse_max_streams": SSE_MAX, "event_queue_len": QUEUE_LEN,
                                    "event_replay_size": EVENT_RING,
+                                   "connections_per_address": PER_ADDRESS,
                                    "delivery_retry_attempts": 1,
                                    "delivery_retry_interval_s": 1,
                                    "delivery_timeout_s": 2})
