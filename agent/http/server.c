@@ -65,6 +65,7 @@ struct req_state {
 	int too_large;
 	int answered;
 	bool head; /* a HEAD request: the answer has no body on the wire */
+	bool counted; /* in srv->inflight: its handler has run or runs */
 	struct job *job;
 };
 
@@ -316,6 +317,11 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	struct http_response resp;
 	enum MHD_Result ret;
 
+	/* In flight from here: a stop gives it the grace period to finish. A
+	 * request still coming in is not, or a client that stops sending its
+	 * body halfway would hold the stop for the whole grace period. */
+	atomic_fetch_add(&st->srv->inflight, 1);
+	st->counted = true;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &hc);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
 	memset(&req, 0, sizeof(req));
@@ -357,6 +363,24 @@ static size_t declared_length(struct MHD_Connection *conn)
 	return cl ? (size_t)strtoull(cl, NULL, 10) : 0;
 }
 
+/* The server is stopping: a request that comes now, on a connection kept
+ * alive, is not started (clients that keep sending would otherwise hold the
+ * stop for as long as they go on, and start commands after it began). Its
+ * answer, queued before any body is read, closes the connection. */
+static enum MHD_Result refuse_stopping(struct MHD_Connection *conn)
+{
+	struct http_response resp;
+	enum MHD_Result ret = MHD_NO;
+
+	http_response_init(&resp);
+	resp.status = 503;
+	if (!http_response_header(&resp, "Retry-After", "1") &&
+	    !http_response_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close"))
+		ret = send_response(conn, &resp, false);
+	http_response_release(&resp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -381,6 +405,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			MHD_suspend_connection(conn);
 			return MHD_YES;
 		}
+		if (atomic_load(&srv->quiescing))
+			return refuse_stopping(conn);
 		/* First call: only set up. Queuing a response here makes
 		 * libmicrohttpd close the connection afterwards, which would cost
 		 * keep-alive on every request. */
@@ -389,7 +415,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		st->srv = srv;
 		st->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-		atomic_fetch_add(&srv->inflight, 1);
 		*con_cls = st;
 		size_t declared = declared_length(conn);
 		if (declared > srv->max_body)
@@ -477,10 +502,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		}
 		job_free(st->job);
 	}
+	if (st->counted)
+		atomic_fetch_sub(&srv->inflight, 1);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->inflight, 1);
 }
 
 /* The certificate is chosen per handshake, so that a reload reaches new

@@ -1,0 +1,203 @@
+"""A stop in the middle of fleet activity, as `systemctl restart` sends it:
+16 kept-alive connections submitting vendor commands back to back, an event
+stream open, a push subscription whose receiver never answers, a client
+halfway through sending a request body, an idle kept-alive connection.
+
+SIGTERM (and SIGINT) end both processes promptly with status 0 and
+STOPPING=1, however eagerly the clients keep sending: a request that comes
+once the stop has begun is answered 503 and its connection closed, and no
+vendor command starts after it. Every client sees an end (an answer or a
+closed connection, never a hang), every allowed intent in the audit log has
+its result, the chain verifies, and the agent started again serves within a
+second or two with its subscription as it was."""
+import base64
+import os
+import random
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, Submitters,  # noqa: E402
+                      le32_b64, read_audit_dir, read_jsonl, submit_until,
+                      write_emulated_profile)
+import sselib  # noqa: E402
+
+c = Checker("stop_under_load")
+
+# What a stop may take, whatever the clients do: far below systemd's
+# TimeoutStopSec (15 s in the packaged unit) and shutdown_grace_ms (5 s).
+STOP_BOUND_S = 2.5
+START_BOUND_S = 3.0
+WRITER = ("writer", "writer-password-1")
+ROLES = [("Writer", ["Login", "CxlCommandRead", "CxlCommandConfigure", "CxlCommandWriteFull"])]
+ACCOUNTS = [("admin", ADMIN_PASSWORD, "Administrator"), (WRITER[0], WRITER[1], "Writer")]
+MIX = [("emu-read-telemetry", lambda r: ""),
+       ("emu-set-mode", lambda r: le32_b64(r.randrange(4)))]
+SUBS = "/redfish/v1/EventService/Subscriptions"
+TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
+
+
+def hammer(a, tid, stop, stats):
+    submit_until(a, stop, stats, WRITER, MIX, random.Random(tid))
+
+
+def tls_connection(a):
+    ctx = ssl.create_default_context(cafile=a.ca)
+    raw = socket.create_connection(("127.0.0.1", a.port), timeout=30)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+class EndWatch:
+    """Reads a raw connection until the agent closes it; `ended` is when."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.ended = None
+        self.data = b""
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.data += chunk
+        except OSError:
+            pass
+        self.ended = time.monotonic()
+
+
+def notify_messages(sock):
+    got = []
+    sock.setblocking(False)
+    try:
+        while True:
+            got.append(sock.recv(4096).decode())
+    except BlockingIOError:
+        pass
+    return got
+
+
+def open_intents(audit_dir):
+    recs, torn = read_audit_dir(audit_dir)
+    results = {r["intent"] for r in recs if r.get("type") == "Result"}
+    return [r["id"] for r in recs if r.get("type") == "Intent"
+            and r.get("decision") == "Allowed" and r["id"] not in results], recs, torn
+
+
+def executed(prof):
+    return sum(len(read_jsonl(p)[0]) for p in prof["journal"])
+
+
+def stop_under_load(a, prof, audit_dir, sig, what):
+    """One stop by sig while every kind of client is busy; returns how
+    long it took."""
+    nsock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    npath = os.path.join(a.tmp, "notify-%s.sock" % what)
+    nsock.bind(npath)
+    a.env["NOTIFY_SOCKET"] = npath
+    a.start()
+    stream = sselib.Stream(a)
+    c.eq(stream.status, 200, what + ": event stream open")
+    clients = Submitters(a, 16, hammer)
+    clients.wait_going()
+    # A request whose body stops coming halfway: the stop does not wait for it.
+    half = tls_connection(a)
+    auth = base64.b64encode(("%s:%s" % WRITER).encode()).decode()
+    half.sendall(("POST %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic %s\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"Dest"
+                  % (SUBS, auth)).encode())
+    idle = tls_connection(a)
+    idle.sendall(b"GET /redfish/v1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    watches = {"half-sent body": EndWatch(half), "idle kept-alive": EndWatch(idle)}
+    c.eq(a.curl("POST", TEST_EVENT, body={"MessageId": "CxlAgent.1.0.DeviceEventRecord",
+                                          "Message": "x", "MessageArgs": ["a", "b", "c", "d"]}
+                ).status, 204, what + ": an event for the silent receiver")
+    time.sleep(0.3)
+    before = dict(clients.stats)
+    start = time.monotonic()
+    a.proc.send_signal(sig)
+    try:
+        rc = a.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+        a.proc.kill()
+        a.proc.wait()
+    took = time.monotonic() - start
+    a.log.close()
+    c.check(clients.finish(), what + ": every client thread finished")
+    stream.ended.wait(5)
+    nsock_msgs = notify_messages(nsock)
+    nsock.close()
+    sys.stderr.write("%s: stop took %.3f s (rc %s); answers before %r, all %r\n"
+                     % (what, took, rc, before, dict(clients.stats)))
+    c.eq(rc, 0, what + ": exit status 0")
+    c.check(took < STOP_BOUND_S, "%s: stopped within %.1f s under load (took %.3f s)"
+            % (what, STOP_BOUND_S, took))
+    c.check(any("STOPPING=1" in m for m in nsock_msgs), what + ": STOPPING=1 told")
+    c.check(stream.ended.is_set(), what + ": the event stream ended")
+    for name, w in watches.items():
+        w.thread.join(5)
+        c.check(w.ended is not None and w.ended - start < STOP_BOUND_S,
+                "%s: the %s connection was closed by the stop" % (what, name))
+    stream.close()
+    still_open, recs, torn = open_intents(audit_dir)
+    c.eq(still_open, [], what + ": every allowed intent has its result after a clean stop")
+    c.eq(torn, 0, what + ": no torn audit line")
+    allowed = sum(1 for r in recs if r.get("type") == "Intent" and r.get("decision") == "Allowed")
+    c.check(executed(prof) <= allowed, "%s: no device command without an intent (%d executed, "
+            "%d allowed intents)" % (what, executed(prof), allowed))
+    p = subprocess.run([AGENT, "--verify-audit", audit_dir], capture_output=True, text=True,
+                       timeout=60)
+    c.eq(p.returncode, 0, what + ": audit chain verifies: " + p.stdout.strip()[-200:])
+    return took
+
+
+def main():
+    d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxla-stop-%d" % os.getpid())
+    prof = write_emulated_profile(d)
+    audit_dir = os.path.join(d, "audit")
+    try:
+        with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
+                           "audit_dir": audit_dir, "log_level": "info", "threads": 4},
+                   accounts=ACCOUNTS, roles=ROLES, start=False) as a:
+            a.prof = prof
+            silent = socket.socket()
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            a.start()
+            r = a.curl("POST", SUBS, body={"Destination": "https://127.0.0.1:%d/"
+                                           % silent.getsockname()[1], "Protocol": "Redfish",
+                                           "DeliveryRetryPolicy": "RetryForever"})
+            c.eq(r.status, 201, "a subscription to a receiver that never answers")
+            sub = r.header("location")
+            a.stop()
+            for sig, what in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+                stop_under_load(a, prof, audit_dir, sig, what)
+                started = time.monotonic()
+                a.env.pop("NOTIFY_SOCKET", None)
+                a.start()
+                took = time.monotonic() - started
+                c.check(took < START_BOUND_S, "after %s: serving again within %.1f s (%.3f s)"
+                        % (what, START_BOUND_S, took))
+                r = a.curl("GET", SUBS)
+                c.eq([m["@odata.id"] for m in r.json().get("Members", [])], [sub],
+                     "after %s: the subscription is kept" % what)
+                r = a.submit(prof["ids"][0], "emu-set-mode", le32_b64(1), user=WRITER)
+                c.eq(r.status, 200, "after %s: commands work" % what)
+                a.stop()
+            silent.close()
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+    c.finish()
+
+
+main()
