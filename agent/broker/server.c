@@ -527,6 +527,8 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			notify_stopping();
 			*told = true;
 			broker_send(b, &m);
+			/* Commands under way finish; no device refresh starts. */
+			poller_quiesce(b->ag->poller);
 		}
 	}
 	return 0;

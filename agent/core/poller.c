@@ -122,14 +122,20 @@ int poller_start(struct cxl_devset *devices, unsigned interval_ms, struct poller
 	return poller_start_observed(devices, interval_ms, NULL, NULL, out);
 }
 
-/* Stop and join whatever threads run, then free. */
-static void destroy(struct poller *p, bool observer)
+/* Every thread leaves its loop at its next look at stopping. */
+static void tell_stop(struct poller *p)
 {
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->wake);
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Stop and join whatever threads run, then free. */
+static void destroy(struct poller *p, bool observer)
+{
+	tell_stop(p);
 	if (observer)
 		pthread_join(p->thread, NULL);
 	for (size_t i = 0; i < p->n; i++)
@@ -226,6 +232,12 @@ unsigned long long poller_idle_ms(struct poller *p)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return (unsigned long long)worst;
+}
+
+void poller_quiesce(struct poller *p)
+{
+	if (p)
+		tell_stop(p);
 }
 
 void poller_stop(struct poller *p)

@@ -23,6 +23,11 @@ unsigned long long poller_idle_ms(struct poller *p);
  * publish what changed). observe may be NULL. */
 int poller_start_observed(struct cxl_devset *devices, unsigned interval_ms,
 			  void (*observe)(void *arg), void *arg, struct poller **out);
+/* No refresh starts from now on (the agent is stopping: a device that does
+ * not answer must not hold the stop for another timeout); one under way
+ * ends within its device's timeout. poller_stop() still joins and frees.
+ * NULL is fine. */
+void poller_quiesce(struct poller *p);
 /* Stops the threads (each within its device's refresh) and frees. NULL is
  * fine. */
 void poller_stop(struct poller *p);

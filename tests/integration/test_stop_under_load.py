@@ -9,7 +9,11 @@ once the stop has begun is answered 503 and its connection closed, and no
 vendor command starts after it. Every client sees an end (an answer or a
 closed connection, never a hang), every allowed intent in the audit log has
 its result, the chain verifies, and the agent started again serves within a
-second or two with its subscription as it was."""
+second or two with its subscription as it was.
+
+A device that does not answer holds a stop for its command timeout, never
+longer: commands waiting on it end at their deadlines, and no refresh of
+it starts once the stop has begun."""
 import base64
 import os
 import random
@@ -23,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, Submitters,  # noqa: E402
-                      le32_b64, read_audit_dir, read_jsonl, submit_until,
+                      le32_b64, read_audit_dir, read_jsonl, set_fault, submit_until,
                       write_emulated_profile)
 import sselib  # noqa: E402
 
@@ -160,6 +164,49 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     return took
 
 
+def slow_device(c):
+    """A device whose refresh waits out its command timeout (Identify never
+    answers): a command changes it (so its refresh starts), a second
+    command waits behind that refresh, and the stop comes meanwhile. The
+    second command is carried out when the refresh ends and answered; it
+    marks the device stale, but no refresh starts after the stop began, so
+    the stop takes one command timeout at most."""
+    timeout_ms = 1500
+    d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxla-stop-slow-%d" % os.getpid())
+    prof = write_emulated_profile(d)
+    try:
+        with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
+                           "audit_dir": os.path.join(d, "audit"), "log_level": "info",
+                           "command_timeout_ms": timeout_ms, "refresh_interval_ms": 60000},
+                   accounts=ACCOUNTS, roles=ROLES) as a:
+            set_fault(prof["fault"][1], "timeout", opcode=0x4000)
+            answers = []
+
+            def change(timeout=None):
+                answers.append(a.submit(prof["ids"][1], "emu-set-mode", le32_b64(1), user=WRITER,
+                                        timeout_ms=timeout, timeout=30).status)
+            change()
+            started = time.monotonic()
+            waiting = threading.Thread(target=change, args=(2 * timeout_ms,))
+            waiting.start()
+            time.sleep(0.3)
+            a.proc.send_signal(signal.SIGTERM)
+            rc = a.proc.wait(30)
+            took = time.monotonic() - started
+            waiting.join(30)
+            sys.stderr.write("slow device: stop took %.3f s after the refresh began, answers %r\n"
+                             % (took, answers))
+            c.eq(rc, 0, "slow device: exit status 0")
+            c.eq(answers, [200, 200], "slow device: the command waiting behind the refresh is "
+                 "carried out and answered")
+            c.check(took < timeout_ms / 1000 + 0.6,
+                    "slow device: the stop ends within one command timeout (%d ms) of the "
+                    "refresh under way (took %.3f s)" % (timeout_ms, took))
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxla-stop-%d" % os.getpid())
     prof = write_emulated_profile(d)
@@ -194,6 +241,7 @@ def main():
                 c.eq(r.status, 200, "after %s: commands work" % what)
                 a.stop()
             silent.close()
+        slow_device(c)
     finally:
         import shutil
         shutil.rmtree(d, ignore_errors=True)
