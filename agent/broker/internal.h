@@ -51,6 +51,7 @@ struct broker {
 	 * each device has at most one open, and the table cannot fill. */
 	struct bg_open bg[CXL_MAX_DEVICES];
 	bool failed;                      /* a send failed: the front is gone */
+	bool stopping;                    /* under send_lock: the front was told to stop */
 	unsigned catalogue_epoch;         /* bumps at every catalogue reload */
 	struct pushed pushed[CXL_MAX_DEVICES];
 	bool audit_sent;

@@ -300,11 +300,17 @@ static void notify_front_ready(const struct agent *ag)
 	notify_ready(status);
 }
 
+/* A front that was told to stop while it started is never announced: the
+ * service manager, told STOPPING=1, must not hear READY=1 after it. The
+ * lock orders the two messages. */
 static void do_ready(struct job *j)
 {
 	struct broker_msg m = { .type = BROKER_MSG_READY_REPLY };
 
-	notify_front_ready(j->b->ag);
+	pthread_mutex_lock(&j->b->send_lock);
+	if (!j->b->stopping)
+		notify_front_ready(j->b->ag);
+	pthread_mutex_unlock(&j->b->send_lock);
 	reply(j, &m);
 }
 
@@ -506,7 +512,11 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if ((si.ssi_signo == SIGHUP || si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) &&
+		    *told) {
+			/* A reload or a second request to stop changes nothing. */
+			log_info("signal %u: already stopping", si.ssi_signo);
+		} else if (si.ssi_signo == SIGHUP) {
 			/* The catalogue here; the certificate and the log level in
 			 * the front, which runs as the same user. */
 			notify_reloading();
@@ -524,7 +534,10 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			 * have switched users yet. */
 			struct broker_msg m = { .type = BROKER_MSG_STOP };
 			log_info("signal %u: stopping the front", si.ssi_signo);
+			pthread_mutex_lock(&b->send_lock);
+			b->stopping = true;
 			notify_stopping();
+			pthread_mutex_unlock(&b->send_lock);
 			*told = true;
 			broker_send(b, &m);
 			/* Commands under way finish; no device refresh starts. */

@@ -207,6 +207,57 @@ def slow_device(c):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def during_start_up(c):
+    """SIGTERM (then, some times, a second one) at moments through start-up:
+    the agent ends promptly, cleanly, and never tells the service manager
+    READY=1 after STOPPING=1. A signal that comes before the agent takes
+    signals (nothing is open yet) ends it by that signal, which systemd
+    counts as a clean stop."""
+    with Agent(start=False) as a:
+        path = os.path.join(a.tmp, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        a.env["NOTIFY_SOCKET"] = path
+        a.start()  # the state directory, made once
+        a.stop()
+        notify_messages(sock)
+        stopped_before_ready = 0
+        for i, delay in enumerate((0.03, 0.06, 0.09, 0.12, 0.15, 0.2, 0.3, 0.5) * 2):
+            second = i >= 8
+            a.log = open(a.log_path, "ab")
+            a.proc = subprocess.Popen([AGENT, "-c", a.config_path], stdout=a.log,
+                                      stderr=subprocess.STDOUT, env=a.env)
+            time.sleep(delay)
+            start = time.monotonic()
+            a.proc.send_signal(signal.SIGTERM)
+            if second:
+                time.sleep(0.03)
+                a.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = a.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                rc = None
+                a.proc.kill()
+                a.proc.wait()
+            took = time.monotonic() - start
+            a.log.close()
+            got = [m.split("\n")[0] for m in notify_messages(sock)
+                   if not m.startswith("WATCHDOG")]
+            what = "SIGTERM%s %.2f s into start-up" % (" twice" if second else "", delay)
+            c.check(rc in (0, -signal.SIGTERM), "%s: a clean end (%s)" % (what, rc))
+            c.check(took < STOP_BOUND_S, "%s: ended within %.1f s (%.3f s)"
+                    % (what, STOP_BOUND_S, took))
+            if "STOPPING=1" in got:
+                c.check("READY=1" not in got[got.index("STOPPING=1"):],
+                        "%s: no READY=1 after STOPPING=1 (%r)" % (what, got))
+                stopped_before_ready += "READY=1" not in got
+        sys.stderr.write("start-up: %d of 16 stops came before ready\n" % stopped_before_ready)
+        a.env.pop("NOTIFY_SOCKET")
+        a.start()
+        c.eq(a.curl("GET", "/redfish/v1").status, 200, "start-up: serves after the stops")
+        sock.close()
+
+
 def main():
     d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxla-stop-%d" % os.getpid())
     prof = write_emulated_profile(d)
@@ -242,6 +293,7 @@ def main():
                 a.stop()
             silent.close()
         slow_device(c)
+        during_start_up(c)
     finally:
         import shutil
         shutil.rmtree(d, ignore_errors=True)
