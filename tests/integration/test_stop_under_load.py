@@ -15,6 +15,7 @@ A device that does not answer holds a stop for its command timeout, never
 longer: commands waiting on it end at their deadlines, and no refresh of
 it starts once the stop has begun."""
 import base64
+import json
 import os
 import random
 import signal
@@ -161,6 +162,12 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     p = subprocess.run([AGENT, "--verify-audit", audit_dir], capture_output=True, text=True,
                        timeout=60)
     c.eq(p.returncode, 0, what + ": audit chain verifies: " + p.stdout.strip()[-200:])
+    state = sorted(os.listdir(a.state))
+    c.check(not [n for n in state if ".tmp." in n], "%s: no state file left half-written: %r"
+            % (what, state))
+    for name in ("subscriptions.json", "accounts.json"):
+        with open(os.path.join(a.state, name)) as f:
+            json.load(f)
     return took
 
 

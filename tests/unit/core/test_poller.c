@@ -438,9 +438,42 @@ static void test_silent_device_delays_only_itself(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/* Once quiesced (the agent is stopping) a command with effects still runs,
+ * but no refresh follows it: the device's mailbox sees the command alone. */
+static void test_quiesced_starts_no_refresh(void **state)
+{
+	struct cxl_devset_config cfg = { .backends = { "emulated" } };
+	struct cxl_devset *set = NULL;
+	struct poller *p = NULL;
+	struct cxl_cmd_result r;
+	uint8_t mode[4] = { 1, 0, 0, 0 };
+	struct cxl_cmd cmd = { .opcode = CXL_EMU_OP_SET_MODE, .in = mode, .in_len = 4 };
+	char dir[48], err[256];
+	uint64_t before;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "poll"), 0);
+	cfg.state_dir = dir;
+	cfg.refresh_interval_ms = 3600000;
+	assert_int_equal(cxl_devset_open(&cfg, &set, NULL, err, sizeof(err)), 0);
+	assert_int_equal(poller_start(set, 3600000, &p), 0);
+	poller_quiesce(p);
+	poller_quiesce(p); /* twice changes nothing */
+	before = cxl_devset_mailbox_count(set, 0);
+	assert_int_equal(cxl_devset_submit(set, 0, &cmd, &r), 0);
+	assert_int_equal(r.transport, 0);
+	cxl_cmd_result_clear(&r);
+	usleep(200 * 1000);
+	assert_int_equal(cxl_devset_mailbox_count(set, 0), before + 1);
+	poller_stop(p);
+	cxl_devset_free(set);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 static void test_stop_null(void **state)
 {
 	(void)state;
+	poller_quiesce(NULL);
 	poller_stop(NULL);
 }
 
@@ -454,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_kick_keeps_the_others_schedule),
 		cmocka_unit_test(test_idle_grows_between_rounds),
 		cmocka_unit_test(test_silent_device_delays_only_itself),
+		cmocka_unit_test(test_quiesced_starts_no_refresh),
 		cmocka_unit_test(test_stop_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
