@@ -65,7 +65,8 @@ struct req_state {
 	int too_large;
 	int answered;
 	bool head; /* a HEAD request: the answer has no body on the wire */
-	bool counted; /* in srv->inflight: its handler has run or runs */
+	bool counted;   /* in srv->inflight: its handler has run or runs */
+	bool uploading; /* in srv->uploading: body bytes came, the handler has not run */
 	struct job *job;
 };
 
@@ -317,9 +318,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_state *s
 	struct http_response resp;
 	enum MHD_Result ret;
 
-	/* In flight from here: a stop gives it the grace period to finish. A
-	 * request still coming in is not, or a client that stops sending its
-	 * body halfway would hold the stop for the whole grace period. */
+	/* In flight from here: a stop gives it the grace period to finish. */
+	if (st->uploading)
+		atomic_fetch_sub(&st->srv->uploading, 1);
+	st->uploading = false;
 	atomic_fetch_add(&st->srv->inflight, 1);
 	st->counted = true;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &hc);
@@ -379,6 +381,25 @@ static enum MHD_Result refuse_stopping(struct MHD_Connection *conn)
 		ret = send_response(conn, &resp, false);
 	http_response_release(&resp);
 	return ret;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Body bytes came: a stop waits for this request while they keep coming,
+ * not for a client that stopped sending halfway (http_server_inflight). */
+static void upload_progress(struct http_server *srv, struct req_state *st)
+{
+	if (!st->uploading) {
+		st->uploading = true;
+		atomic_fetch_add(&srv->uploading, 1);
+	}
+	atomic_store(&srv->upload_ms, monotonic_ms());
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -450,6 +471,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		upload_progress(srv, st);
 		if (st->too_large || st->len + n > srv->max_body) {
 			/* A body without Content-Length grew past the limit: drop
 			 * it as it arrives and answer 413 once it has ended. */
@@ -504,6 +526,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (st->counted)
 		atomic_fetch_sub(&srv->inflight, 1);
+	if (st->uploading)
+		atomic_fetch_sub(&srv->uploading, 1);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -671,7 +695,11 @@ void http_server_quiesce(struct http_server *s)
 
 unsigned http_server_inflight(struct http_server *s)
 {
-	return atomic_load(&s->inflight);
+	unsigned n = atomic_load(&s->inflight), up = atomic_load(&s->uploading);
+
+	if (up && monotonic_ms() - atomic_load(&s->upload_ms) < HTTP_UPLOAD_STALL_MS)
+		n += up;
+	return n;
 }
 
 unsigned http_server_streams(struct http_server *s)

@@ -75,7 +75,9 @@ struct http_server {
 	size_t max_body;
 	long long give_up_ms; /* answers unread this long end the connection */
 	int want_client_cert;
-	atomic_uint inflight;
+	atomic_uint inflight;      /* requests being handled or answered */
+	atomic_uint uploading;     /* requests whose body is arriving */
+	atomic_llong upload_ms;    /* monotonic, when body bytes last arrived */
 	atomic_uint workers_busy; /* deferred jobs still running */
 	struct workpool *jobs; /* threads that run them */
 	struct tls_tickets *tickets;

@@ -113,7 +113,9 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     c.eq(stream.status, 200, what + ": event stream open")
     clients = Submitters(a, 16, hammer)
     clients.wait_going()
-    # A request whose body stops coming halfway: the stop does not wait for it.
+    # A request whose body stops coming halfway: the stop waits for it no
+    # longer than a second (HTTP_UPLOAD_STALL_MS); one still uploading is
+    # read and answered (test_foundation).
     half = tls_connection(a)
     auth = base64.b64encode(("%s:%s" % WRITER).encode()).decode()
     half.sendall(("POST %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic %s\r\n"
