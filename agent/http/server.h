@@ -40,7 +40,7 @@ void http_server_quiesce(struct http_server *s);
 /* Requests received and not yet answered, and requests whose body is still
  * arriving while any body bytes came in the last HTTP_UPLOAD_STALL_MS: what
  * a stop waits for. A client that stops sending halfway is not waited on. */
-#define HTTP_UPLOAD_STALL_MS 1000
+#define HTTP_UPLOAD_STALL_MS 2000
 unsigned http_server_inflight(struct http_server *s);
 /* Serve new connections with this certificate chain and key (PEM text,
  * borrowed); established connections keep theirs. On error nothing changes
