@@ -159,7 +159,11 @@ void *worker_main(void *arg)
 		if (wait_trim_due(w->closed_since_trim > 0, now - active)) {
 			/* Per-connection buffers freed by many threads stay in
 			 * glibc's arenas otherwise. */
+#ifndef __SANITIZE_ADDRESS__
+			/* (The sanitizer's allocator replaces glibc's, whose
+			 * trim would walk arenas never set up.) */
 			malloc_trim(0);
+#endif
 			w->closed_since_trim = 0;
 		}
 		timeout = wait_plan_ms(worker_timeout(w), idle_passes, w->closed_since_trim > 0,
