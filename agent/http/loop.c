@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http/waitplan.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define LISTEN_BACKLOG 4096
@@ -97,13 +98,6 @@ static long long worker_timeout(struct worker *w)
 	return best;
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void worker_quiesce(struct worker *w)
 {
 	for (size_t i = 0; i < w->ndaemons; i++) {
@@ -147,11 +141,11 @@ void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct http_server *srv = w->srv;
-	long long active = monotonic_ms(); /* when something last happened */
+	long long active = clock_monotonic_ms(); /* when something last happened */
 	unsigned idle_passes = 0;          /* in a row, that only found empty sockets */
 
 	while (!atomic_load(&srv->stopping)) {
-		long long now = monotonic_ms();
+		long long now = clock_monotonic_ms();
 		unsigned long waits = w->tls_io.waits, moves = w->tls_io.moves;
 		unsigned long handled = w->handled;
 		int timeout;
@@ -179,7 +173,7 @@ void *worker_main(void *arg)
 			int n = worker_wait(w, timeout);
 			if (n < 0)
 				break;
-			w->pass_ms = monotonic_ms();
+			w->pass_ms = clock_monotonic_ms();
 			if (n > 0)
 				active = w->pass_ms;
 		}

@@ -19,6 +19,7 @@
 #include "http/server_impl.h"
 #include "http/uri.h"
 #include "util/workpool.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* libmicrohttpd's per-connection pool holds the request line and headers
@@ -383,14 +384,6 @@ static enum MHD_Result refuse_stopping(struct MHD_Connection *conn)
 	return ret;
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Body bytes came: a stop waits for this request while they keep coming,
  * not for a client that stopped sending halfway (http_server_inflight). */
 static void upload_progress(struct http_server *srv, struct req_state *st)
@@ -399,7 +392,7 @@ static void upload_progress(struct http_server *srv, struct req_state *st)
 		st->uploading = true;
 		atomic_fetch_add(&srv->uploading, 1);
 	}
-	atomic_store(&srv->upload_ms, monotonic_ms());
+	atomic_store(&srv->upload_ms, clock_monotonic_ms());
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -697,7 +690,7 @@ unsigned http_server_inflight(struct http_server *s)
 {
 	unsigned n = atomic_load(&s->inflight), up = atomic_load(&s->uploading);
 
-	if (up && monotonic_ms() - atomic_load(&s->upload_ms) < HTTP_UPLOAD_STALL_MS)
+	if (up && clock_monotonic_ms() - atomic_load(&s->upload_ms) < HTTP_UPLOAD_STALL_MS)
 		n += up;
 	return n;
 }

@@ -86,3 +86,11 @@ time_t clock_realtime_s(const struct clock_source *c)
 	clock_realtime(c, &ts);
 	return ts.tv_sec;
 }
+
+int64_t clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

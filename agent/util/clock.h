@@ -39,5 +39,8 @@ void clock_deadline_ms(struct timespec *ts, unsigned ms);
 /* Milliseconds from one time to another of the same clock, negative when
  * to comes first; sub-millisecond parts are cut, not rounded. */
 int64_t clock_ms_between(const struct timespec *from, const struct timespec *to);
+/* The system's CLOCK_MONOTONIC in milliseconds: for the server threads'
+ * own timing (idle passes, a stop's wait for bodies), never a test's. */
+int64_t clock_monotonic_ms(void);
 
 #endif
