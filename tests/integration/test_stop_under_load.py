@@ -47,6 +47,16 @@ SUBS = "/redfish/v1/EventService/Subscriptions"
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
 
 
+
+def wait_exit(a, timeout):
+    """The agent's exit status within timeout s, else None (then killed)."""
+    try:
+        return a.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        a.proc.kill()
+        a.proc.wait()
+        return None
+
 def hammer(a, tid, stop, stats):
     submit_until(a, stop, stats, WRITER, MIX, random.Random(tid))
 
@@ -132,12 +142,7 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     before = dict(clients.stats)
     start = time.monotonic()
     a.proc.send_signal(sig)
-    try:
-        rc = a.proc.wait(30)
-    except subprocess.TimeoutExpired:
-        rc = None
-        a.proc.kill()
-        a.proc.wait()
+    rc = wait_exit(a, 30)
     took = time.monotonic() - start
     a.log.close()
     c.check(clients.finish(), what + ": every client thread finished")
@@ -243,12 +248,7 @@ def during_start_up(c):
             if second:
                 time.sleep(0.03)
                 a.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = a.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                rc = None
-                a.proc.kill()
-                a.proc.wait()
+            rc = wait_exit(a, 20)
             took = time.monotonic() - start
             a.log.close()
             got = [m.split("\n")[0] for m in notify_messages(sock)
