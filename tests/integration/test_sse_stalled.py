@@ -26,6 +26,11 @@ EVENTS = 1500
 # the interpreter with the publisher) can fall that far behind on a loaded
 # machine without a drop.
 QUEUE = 512
+# The stalled connection is ended this long after its writes stopped: long
+# enough for QUEUE more events to be published first (about 90 a second
+# in the sanitizer build on a slow machine, where 5 s ended the stream
+# before its queue could overflow).
+STALL_TIMEOUT_S = 15
 
 
 def metric(a, name):
@@ -48,7 +53,7 @@ def stalled_stream(a):
 def main():
     c = Checker("sse_stalled")
     with Agent(config={"event_queue_len": QUEUE, "event_replay_size": 16,
-                       "connection_timeout_s": 5, "sse_keepalive_s": 1}) as a:
+                       "connection_timeout_s": STALL_TIMEOUT_S, "sse_keepalive_s": 1}) as a:
         stalled = stalled_stream(a)
         reader = Stream(a, "RegistryPrefix eq 'CxlAgent'")
         c.eq(reader.status, 200, "the reading stream opens")
@@ -99,7 +104,7 @@ def main():
 
         # The stalled connection ends once nothing could be written to it
         # for the idle timeout, and its slot is given back.
-        deadline = time.time() + 20
+        deadline = time.time() + STALL_TIMEOUT_S + 15
         while metric(a, "cxl_agent_sse_clients") != 1 and time.time() < deadline:
             time.sleep(0.5)
         c.eq(metric(a, "cxl_agent_sse_clients"), 1, "the stalled stream's slot is given back")

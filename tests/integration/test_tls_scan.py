@@ -96,7 +96,7 @@ with Agent(start=False) as a:
     p = subprocess.run([TESTSSL, "--quiet", "--color", "0", "--warnings", "off", "--fast",
                         "--connect-timeout", "10", "--openssl-timeout", "10",
                         "--add-ca", a.ca, "--jsonfile", out, "-p", "-s", "-S", "-U",
-                        "127.0.0.1:%d" % a.port], capture_output=True, text=True, timeout=360)
+                        "127.0.0.1:%d" % a.port], capture_output=True, text=True, timeout=720)
     took = time.monotonic() - t0
     with open(out) as f:
         findings = json.load(f)
