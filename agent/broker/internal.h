@@ -51,7 +51,8 @@ struct broker {
 	 * each device has at most one open, and the table cannot fill. */
 	struct bg_open bg[CXL_MAX_DEVICES];
 	bool failed;                      /* a send failed: the front is gone */
-	bool stopping;                    /* under send_lock: the front was told to stop */
+	bool stopping;                    /* the front was told to stop (written on the
+					   * signal thread under send_lock) */
 	unsigned catalogue_epoch;         /* bumps at every catalogue reload */
 	struct pushed pushed[CXL_MAX_DEVICES];
 	bool audit_sent;

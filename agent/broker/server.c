@@ -507,13 +507,13 @@ static void reload(struct broker *b)
 }
 
 /* A signal: 0 to go on, 1 when the front has exited. */
-static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *status)
+static int on_signal(struct broker *b, int sfd, pid_t front, int *status)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if ((si.ssi_signo == SIGHUP || si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) &&
-		    *told) {
+		    b->stopping) {
 			/* A reload or a second request to stop changes nothing. */
 			log_info("signal %u: already stopping", si.ssi_signo);
 		} else if (si.ssi_signo == SIGHUP) {
@@ -538,7 +538,6 @@ static int on_signal(struct broker *b, int sfd, pid_t front, bool *told, int *st
 			b->stopping = true;
 			notify_stopping();
 			pthread_mutex_unlock(&b->send_lock);
-			*told = true;
 			broker_send(b, &m);
 			/* Commands under way finish; no device refresh starts. */
 			poller_quiesce(b->ag->poller);
@@ -588,7 +587,7 @@ static int readers_ended(struct broker *b, int *rc)
 }
 
 /* Signals, the clock and the socket's end; the readers serve the requests. */
-static int session(struct broker *b, pid_t front, bool *told, int *status, bool *reaped)
+static int session(struct broker *b, pid_t front, int *status, bool *reaped)
 {
 	int sfd = open_signals(b), rc = 0;
 
@@ -608,7 +607,7 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 			break;
 		}
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
-		    (*reaped = on_signal(b, sfd, front, told, status)))
+		    (*reaped = on_signal(b, sfd, front, status)))
 			break;
 		if ((n > 0 && (pfd[0].revents & (POLLHUP | POLLERR))) || readers_ended(b, &rc)) {
 			readers_ended(b, &rc);
@@ -629,7 +628,7 @@ static int session(struct broker *b, pid_t front, bool *told, int *status, bool 
 int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 {
 	struct broker *b = calloc(1, sizeof(*b));
-	bool told = false, reaped = false, own;
+	bool told, reaped = false, own;
 	int status = 0, rc;
 
 	if (!b) {
@@ -646,7 +645,8 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	pthread_mutex_init(&b->bg_lock, NULL);
 	pthread_mutex_init(&b->readers_lock, NULL);
 	pthread_cond_init(&b->readers_gone, NULL);
-	rc = session(b, front, &told, &status, &reaped);
+	rc = session(b, front, &status, &reaped);
+	told = b->stopping;
 	if (rc == -EPROTO)
 		kill(front, SIGKILL);
 	/* Requests under way finish and are audited; their answers go nowhere. */
