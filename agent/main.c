@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdio.h>
+#include <sysexits.h>
 #include <stdlib.h>
 #include <linux/capability.h>
 #include <string.h>
@@ -549,10 +550,11 @@ static int run_front(struct runtime *rt, int fd, pid_t broker, const struct sand
 	    (rc = start_server(rt, err, sizeof(err))) ||
 	    (rc = confine_front(rt, broker, u, err, sizeof(err))) ||
 	    (rc = broker_client_ready(rt->broker))) {
-		if (err[0])
-			fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: %s\n", err);
-		else
-			fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: start-up failed: %s\n",
+		if (!err[0])
+			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-rc));
+		fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: %s\n", err);
+		if (rt->broker && (rc = broker_client_failed(rt->broker, -rc, err)))
+			fprintf(stderr, LOG_PREFIX_ERROR "cxl-agent: cannot tell the broker: %s\n",
 				strerror(-rc));
 		runtime_release(rt);
 		return 1;
@@ -622,7 +624,7 @@ int main(int argc, char **argv)
 	struct sandbox_user user;
 	char err[8192] = "";
 	sigset_t set;
-	int rc;
+	int rc, status = 1;
 
 	memset(&rt, 0, sizeof(rt));
 	handover_init(&rt.handover);
@@ -652,7 +654,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s%s\n", opt.check || opt.print ? "" : LOG_PREFIX_ERROR, err);
 		notify_failed(err, EINVAL);
 		config_release(&rt.cfg);
-		return 1;
+		return opt.check || opt.print ? 1 : EX_CONFIG;
 	}
 	if (opt.print) {
 		char *dump = config_dump(&rt.cfg);
@@ -690,6 +692,12 @@ int main(int argc, char **argv)
 		err[0] = '\0';
 	}
 
+	/* A catalogue or profile that does not load is, like the
+	 * configuration, the operator's to mend: no later try would load it. */
+	if ((rc = agent_check_documents(&rt.cfg, err, sizeof(err)))) {
+		status = EX_CONFIG;
+		goto fail;
+	}
 	if ((rc = sandbox_user_resolve(rt.cfg.user, &user, err, sizeof(err))))
 		goto fail;
 	/* before anything listens: a refused start must not answer first */
@@ -710,5 +718,5 @@ fail:
 	if (!opt.check)
 		notify_failed(err, -rc);
 	runtime_release(&rt);
-	return 1;
+	return status;
 }

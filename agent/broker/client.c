@@ -726,6 +726,14 @@ int broker_client_ready(struct broker_client *c)
 	return 0;
 }
 
+int broker_client_failed(struct broker_client *c, int error, const char *reason)
+{
+	struct broker_msg req = { .type = BROKER_MSG_READY, .u.ready.error = error };
+
+	snprintf(req.u.ready.reason, sizeof(req.u.ready.reason), "%s", reason);
+	return send_req(c, &req, 0);
+}
+
 const struct agent_remote broker_client_remote = {
 	.submit = r_submit,
 	.submit_start = r_submit_start,

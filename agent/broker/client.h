@@ -32,6 +32,10 @@ int broker_client_start(struct broker_client *c, struct agent *ag);
 /* Tell the broker the front listens and is confined (once); returns when
  * the broker has passed it on to the service manager. 0 or -errno. */
 int broker_client_ready(struct broker_client *c);
+/* Tell the broker, instead of the above, that the front's start failed
+ * (error a positive errno) and why, for the service manager; nothing is
+ * waited for, since the front is on its way out. 0 or -errno. */
+int broker_client_failed(struct broker_client *c, int error, const char *reason);
 /* Stop applying pushes (before the agent's devices are freed); requests
  * still work. NULL is fine. */
 void broker_client_detach(struct broker_client *c);

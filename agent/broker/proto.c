@@ -458,9 +458,12 @@ static void put_body(struct wire_out *w, const struct broker_msg *m)
 	case BROKER_MSG_AUDIT_FIND:
 		wout_str(w, m->u.audit_find.id, sizeof(m->u.audit_find.id));
 		break;
+	case BROKER_MSG_READY:
+		wout_i32(w, m->u.ready.error);
+		wout_str(w, m->u.ready.reason, sizeof(m->u.ready.reason));
+		break;
 	case BROKER_MSG_AUDIT_STATUS:
 	case BROKER_MSG_STOP:
-	case BROKER_MSG_READY:
 	case BROKER_MSG_READY_REPLY:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:
@@ -552,9 +555,12 @@ static int get_body(struct wire_in *r, struct broker_msg *m)
 	case BROKER_MSG_AUDIT_FIND:
 		win_str(r, m->u.audit_find.id, sizeof(m->u.audit_find.id));
 		break;
+	case BROKER_MSG_READY:
+		m->u.ready.error = win_i32(r);
+		win_str(r, m->u.ready.reason, sizeof(m->u.ready.reason));
+		break;
 	case BROKER_MSG_AUDIT_STATUS:
 	case BROKER_MSG_STOP:
-	case BROKER_MSG_READY:
 	case BROKER_MSG_READY_REPLY:
 		break;
 	case BROKER_MSG_AUDIT_STATUS_REPLY:

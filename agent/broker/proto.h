@@ -65,8 +65,10 @@ enum broker_msg_type {
 	/* broker -> front, push: the service is stopping; finish what is under
 	 * way (the broker still answers) and exit */
 	BROKER_MSG_STOP,
-	/* front -> broker, once: the front listens and is confined; the
-	 * broker tells the service manager the service is ready */
+	/* front -> broker, once: the front's start is over. It listens and
+	 * is confined, and the broker tells the service manager the service
+	 * is ready; or it failed, and the broker passes the reason on (only
+	 * the process the service manager started may speak to it) */
 	BROKER_MSG_READY,
 	BROKER_MSG_READY_REPLY,
 	/* broker -> front, push: a catalogue reload failed, the previous one
@@ -197,6 +199,12 @@ struct broker_audit_find {
 	char id[BROKER_AUDIT_ID_MAX];
 };
 
+/* BROKER_MSG_READY: error 0 (ready), or the errno of a start that failed */
+struct broker_ready {
+	int32_t error;
+	char reason[1024];
+};
+
 struct broker_audit_status {
 	int32_t bad;
 	char message[256];
@@ -212,6 +220,7 @@ struct broker_msg {
 		struct broker_events events;
 		struct broker_catalogue catalogue;
 		struct broker_catalogue_failed catalogue_failed;
+		struct broker_ready ready;
 		struct broker_submit submit;
 		struct broker_submit_reply submit_reply;
 		struct broker_bg_poll bg_poll;

@@ -306,7 +306,17 @@ static void notify_front_ready(const struct agent *ag)
 static void do_ready(struct job *j)
 {
 	struct broker_msg m = { .type = BROKER_MSG_READY_REPLY };
+	int error = j->req.u.ready.error;
 
+	/* The front's start failed: the reason goes to the service manager's
+	 * status line, as the broker's own would. No reply: nobody waits. */
+	if (error) {
+		if (error < 0 || error > 4095)
+			error = EPROTO;
+		notify_failed(j->req.u.ready.reason[0] ? j->req.u.ready.reason : strerror(error),
+			      error);
+		return;
+	}
 	pthread_mutex_lock(&j->b->send_lock);
 	if (!j->b->stopping)
 		notify_front_ready(j->b->ag);

@@ -177,6 +177,13 @@ static int check_catalogue(const struct config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+int agent_check_documents(const struct config *cfg, char *err, size_t errlen)
+{
+	int rc = check_catalogue(cfg, err, errlen);
+
+	return rc ? rc : check_devices(cfg, err, errlen);
+}
+
 int agent_check_config(const struct config *cfg, char *err, size_t errlen)
 {
 	int (*const checks[])(const struct config *, char *, size_t) = {

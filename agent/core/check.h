@@ -17,4 +17,10 @@
  * in err (naming the key and, for files, file:line:column). */
 int agent_check_config(const struct config *cfg, char *err, size_t errlen);
 
+/* Only the documents the operator writes beside the configuration (the
+ * catalogue, the emulated profile): unlike a missing address or a directory
+ * not yet mounted, one that does not load will not load on a later try. As
+ * above. */
+int agent_check_documents(const struct config *cfg, char *err, size_t errlen);
+
 #endif

@@ -205,7 +205,8 @@ def past_the_limit(d):
     a.stop()
     log = a.logtext()
     shutil.rmtree(a.tmp, ignore_errors=True)
-    c.eq(a.proc.returncode, 1, "%d devices: the agent exits with status 1" % (MAX_DEVICES + 1))
+    c.eq(a.proc.returncode, 78, "%d devices: a profile that does not load, status 78 (EX_CONFIG)"
+         % (MAX_DEVICES + 1))
     c.check(prof["profile"] + ":2:" in log and "1 to %d devices" % MAX_DEVICES in log,
             "%d devices: the refusal names the profile's list and the limit: %r"
             % (MAX_DEVICES + 1, log[-400:]))

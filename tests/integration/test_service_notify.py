@@ -94,33 +94,49 @@ with Agent(start=False) as a:
     sock.close()
 
 # A start that fails says why to the service manager (systemctl status shows
-# STATUS=) and leaves the state directory alone, for a broken configuration
-# and for a broken catalogue alike.
+# STATUS=) and leaves the state directory alone. A configuration, catalogue
+# or profile that does not load exits with EX_CONFIG (78), which the unit does
+# not restart, since no later try would load it; a port taken by another
+# process may be free on the next try, so that start exits with 1.
+EX_CONFIG = 78
 for name, text, where in (("config", '{"port": 8443,\n  "port2": 1}\n', "config.json:2:"),
-                          ("catalogue", '{"version": 1,\n "commands": 7}\n', "policy.json:2:")):
+                          ("catalogue", '{"version": 1,\n "commands": 7}\n', "policy.json:2:"),
+                          ("profile", '{"devices":\n  7}\n', "profile.json:2:"),
+                          ("port", None, "Address already in use")):
     with Agent(start=False) as a:
         path = os.path.join(a.tmp, "notify.sock")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
+        holder = None
         if name == "config":
             with open(a.config_path, "w") as f:
                 f.write(text)
+        elif name == "port":
+            holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            holder.bind(("127.0.0.1", a.port))
+            holder.listen(1)
         else:
-            policy = os.path.join(a.tmp, "policy.json")
-            with open(policy, "w") as f:
+            key = {"catalogue": "policy_file", "profile": "emulated_profile"}[name]
+            doc = os.path.join(a.tmp, where.split(":")[0])
+            with open(doc, "w") as f:
                 f.write(text)
-            a.config["policy_file"] = policy
+            a.config[key] = doc
             with open(a.config_path, "w") as f:
                 f.write(json.dumps(a.config))
         env = dict(a.env, NOTIFY_SOCKET=path)
         r = subprocess.run([os.environ.get("CXLA_AGENT"), "-c", a.config_path], env=env,
                            capture_output=True, text=True, timeout=30)
-        c.check(r.returncode != 0, "broken %s: start fails" % name)
+        c.eq(r.returncode, 1 if name == "port" else EX_CONFIG,
+             "broken %s: start fails with its status" % name)
         c.check(where in r.stderr, "broken %s: stderr names %s (%s)" % (name, where, r.stderr.strip()))
         got = messages(sock, "STATUS=")
         c.check(any(where in m and "ERRNO=" in m for m in got),
                 "broken %s: STATUS= carries %s (%r)" % (name, where, got))
-        c.check(not os.path.exists(a.state), "broken %s: state directory not created" % name)
+        if holder:
+            holder.close()
+        else:
+            c.check(not os.path.exists(a.state),
+                    "broken %s: state directory not created" % name)
         sock.close()
 
 c.finish()

@@ -261,6 +261,17 @@ static void test_small_messages_roundtrip(void **state)
 	assert_false(broker_msg_is_request(BROKER_MSG_CATALOGUE_FAILED));
 	free(buf);
 
+	/* a start that failed travels with its errno and reason */
+	memset(&in, 0, sizeof(in));
+	in.type = BROKER_MSG_READY;
+	in.u.ready.error = EADDRINUSE;
+	snprintf(in.u.ready.reason, sizeof(in.u.ready.reason),
+		 "cannot listen on 127.0.0.1 port 8443: Address already in use");
+	roundtrip(&in, &out, &buf);
+	assert_int_equal(out.u.ready.error, EADDRINUSE);
+	assert_string_equal(out.u.ready.reason, in.u.ready.reason);
+	free(buf);
+
 	memset(&in, 0, sizeof(in));
 	in.type = BROKER_MSG_AUDIT_STATUS_REPLY;
 	snprintf(in.u.audit_status.head, sizeof(in.u.audit_status.head), "%064d", 0);
