@@ -360,7 +360,13 @@ static void submit_deferred(struct vc *v, struct http_response *resp)
 	struct http_header h[2] = { { "Authorization", v->operator_auth },
 				    { "Content-Type", "application/json" } };
 	struct http_request req;
+	/* The caller's credential verified just before: the cache keeps one
+	 * per slot, and another user's (a slot shared under the process's
+	 * random key) would send this request to the password pool instead. */
+	struct rfx_reply r = rfx_get(v->f, DEV0_COMMANDS, v->operator_auth);
 
+	assert_int_equal(r.status, 200);
+	rfx_free(&r);
 	memset(&req, 0, sizeof(req));
 	req.method = HTTP_POST;
 	req.method_token = "POST";
