@@ -53,6 +53,7 @@ struct broker {
 	bool failed;                      /* a send failed: the front is gone */
 	bool stopping;                    /* the front was told to stop (written on the
 					   * signal thread under send_lock) */
+	bool start_failed;                /* the front said why its start failed */
 	unsigned catalogue_epoch;         /* bumps at every catalogue reload */
 	struct pushed pushed[CXL_MAX_DEVICES];
 	bool audit_sent;

@@ -315,6 +315,7 @@ static void do_ready(struct job *j)
 			error = EPROTO;
 		notify_failed(j->req.u.ready.reason[0] ? j->req.u.ready.reason : strerror(error),
 			      error);
+		j->b->start_failed = true;
 		return;
 	}
 	pthread_mutex_lock(&j->b->send_lock);
@@ -638,7 +639,8 @@ static int session(struct broker *b, pid_t front, int *status, bool *reaped)
 int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 {
 	struct broker *b = calloc(1, sizeof(*b));
-	bool told, reaped = false, own;
+	bool told, reaped = false, own, explained;
+	char why[128] = "";
 	int status = 0, rc;
 
 	if (!b) {
@@ -672,6 +674,7 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	/* The session ended without an error of the broker's and without a
 	 * stop request: the front went on its own. */
 	own = !told && rc == 0;
+	explained = b->start_failed;
 	close(fd);
 	pthread_mutex_destroy(&b->send_lock);
 	pthread_mutex_destroy(&b->bg_lock);
@@ -679,12 +682,20 @@ int broker_serve(struct agent *ag, int fd, pid_t front, void (*on_usr1)(void))
 	pthread_cond_destroy(&b->readers_gone);
 	free(b);
 	if (WIFSIGNALED(status))
-		log_error("the front was killed by signal %d", WTERMSIG(status));
+		snprintf(why, sizeof(why), "the front was killed by signal %d", WTERMSIG(status));
 	else if (WIFEXITED(status) && WEXITSTATUS(status))
-		log_error("the front exited with status %d", WEXITSTATUS(status));
+		snprintf(why, sizeof(why), "the front exited with status %d", WEXITSTATUS(status));
 	else if (own)
 		/* A signal sent to the front alone: the exit status below is
 		 * a failure, so the service manager restarts both. */
-		log_error("the front stopped without the broker asking it to: stopping too");
+		snprintf(why, sizeof(why),
+			 "the front stopped without the broker asking it to: stopping too");
+	if (why[0]) {
+		log_error("%s", why);
+		/* The unit's status line says so too, unless the front's own
+		 * reason is already there. */
+		if (!told && !explained)
+			notify_failed(why, ECHILD);
+	}
 	return told && rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

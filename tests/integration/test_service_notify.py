@@ -93,6 +93,27 @@ with Agent(start=False) as a:
     c.eq(SENDERS, {a.proc.pid}, "every notification from the main process (the broker)")
     sock.close()
 
+# A front that ends on its own (killed here) ends the broker with a failure,
+# and the unit's status line says why, not the last "serving ..." status.
+with Agent(start=False) as a:
+    path = os.path.join(a.tmp, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    a.env["NOTIFY_SOCKET"] = path
+    a.log = open(a.log_path, "ab")
+    a.proc = subprocess.Popen([os.environ.get("CXLA_AGENT"), "-c", a.config_path], stdout=a.log,
+                              stderr=subprocess.STDOUT, env=a.env)
+    a.expect_clean_exit = False
+    messages(sock, "READY=1", timeout=20)
+    kids = a.children()
+    c.eq(len(kids), 1, "one front")
+    os.kill(kids[0], signal.SIGKILL)
+    got = messages(sock, "STATUS=the front")
+    c.check(any("STATUS=the front was killed by signal 9" in m and "ERRNO=" in m for m in got),
+            "the status says the front was killed: %r" % got)
+    c.eq(a.proc.wait(15), 1, "the broker exits with 1")
+    sock.close()
+
 # A start that fails says why to the service manager (systemctl status shows
 # STATUS=) and leaves the state directory alone. A configuration, catalogue
 # or profile that does not load exits with EX_CONFIG (78), which the unit does
