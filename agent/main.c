@@ -401,6 +401,7 @@ static int start_server(struct runtime *rt, char *err, size_t errlen)
 		.connections_per_address = (unsigned)cfg->connections_per_address,
 		.connection_timeout_s = (unsigned)cfg->connection_timeout_s,
 		.max_body = (size_t)cfg->max_body_bytes,
+		.unavailable = service_unavailable,
 	};
 	int rc = connection_limit(cfg, &hc.connection_limit, err, errlen);
 

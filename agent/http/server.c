@@ -259,6 +259,21 @@ static void job_main(void *arg)
 	job_done(job);
 }
 
+/* A 503 for a request that is not started: the application's, or a bare
+ * one. Either way it says when to try again. */
+static void unavailable(struct http_server *srv, struct http_response *resp)
+{
+	if (srv->unavailable)
+		srv->unavailable(srv->ctx, resp);
+	if (resp->status != 503) {
+		http_response_release(resp);
+		http_response_init(resp);
+		resp->status = 503;
+	}
+	if (!http_response_get_header(resp, "Retry-After"))
+		http_response_header(resp, "Retry-After", "1");
+}
+
 /* Park the connection and produce its response elsewhere, started from here
  * or on a worker thread: a device command may take seconds and must not
  * stall the connections that share this server thread. */
@@ -287,12 +302,10 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	rc = workpool_submit(job->work.pool ? job->work.pool : st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
-		if (job->work.refused) {
+		if (job->work.refused)
 			job->work.refused(job->work.arg, rc, &job->resp);
-		} else {
-			job->resp.status = 503;
-			http_response_header(&job->resp, "Retry-After", "1");
-		}
+		else
+			unavailable(st->srv, &job->resp);
 		MHD_resume_connection(conn);
 		server_wake_owner(st->srv, job->worker);
 		atomic_store(&job->done, 1);
@@ -370,15 +383,14 @@ static size_t declared_length(struct MHD_Connection *conn)
  * alive, is not started (clients that keep sending would otherwise hold the
  * stop for as long as they go on, and start commands after it began). Its
  * answer, queued before any body is read, closes the connection. */
-static enum MHD_Result refuse_stopping(struct MHD_Connection *conn)
+static enum MHD_Result refuse_stopping(struct http_server *srv, struct MHD_Connection *conn)
 {
 	struct http_response resp;
 	enum MHD_Result ret = MHD_NO;
 
 	http_response_init(&resp);
-	resp.status = 503;
-	if (!http_response_header(&resp, "Retry-After", "1") &&
-	    !http_response_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close"))
+	unavailable(srv, &resp);
+	if (!http_response_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close"))
 		ret = send_response(conn, &resp, false);
 	http_response_release(&resp);
 	return ret;
@@ -420,7 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (atomic_load(&srv->quiescing))
-			return refuse_stopping(conn);
+			return refuse_stopping(srv, conn);
 		/* First call: only set up. Queuing a response here makes
 		 * libmicrohttpd close the connection afterwards, which would cost
 		 * keep-alive on every request. */
@@ -638,6 +650,7 @@ int http_server_start(const struct http_server_config *cfg, http_handler_fn hand
 		return -ENOMEM;
 	}
 	srv->handler = handler;
+	srv->unavailable = cfg->unavailable;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
 	srv->give_up_ms = (long long)(cfg->connection_timeout_s ? cfg->connection_timeout_s : 60) * 1000;

@@ -23,6 +23,10 @@ struct http_server_config {
 	unsigned connections_per_address; /* one host cannot take every slot */
 	unsigned connection_timeout_s;
 	size_t max_body;
+	/* The answer to a request the server does not start (it is stopping,
+	 * or no thread is free for it): a 503 with Retry-After that the
+	 * server sends as is, with the handler's ctx. NULL: a bare one. */
+	void (*unavailable)(void *ctx, struct http_response *resp);
 };
 
 /* Called once per complete request, on a server thread. The handler must

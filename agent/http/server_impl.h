@@ -71,6 +71,7 @@ struct http_server {
 	atomic_bool stopping;
 	atomic_bool quiescing;
 	http_handler_fn handler;
+	void (*unavailable)(void *ctx, struct http_response *resp);
 	void *ctx;
 	size_t max_body;
 	long long give_up_ms; /* answers unread this long end the connection */

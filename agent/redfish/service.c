@@ -689,6 +689,15 @@ static void deferred_release(void *arg)
 	free(d);
 }
 
+void service_unavailable(void *ctx, struct http_response *resp)
+{
+	struct agent *ag = ctx;
+
+	rf_service_temporarily_unavailable(resp, 1);
+	finish(NULL, resp, 0);
+	metrics_http(ag->metrics, resp->status);
+}
+
 void service_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct agent *ag = ctx;

@@ -523,11 +523,25 @@ class Submitters:
         return not any(t.is_alive() for t in self.threads)
 
 
+def is_unavailable(r, body):
+    """Whether an http.client response is Redfish's 503: the Base
+    ServiceTemporarilyUnavailable message, Retry-After, OData-Version."""
+    try:
+        info = json.loads(body)["error"]["@Message.ExtendedInfo"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    return (info.get("MessageId", "").endswith(".ServiceTemporarilyUnavailable")
+            and r.getheader("Retry-After") is not None
+            and r.getheader("OData-Version") == "4.0")
+
+
 def submit_until(a, stop, stats, user, mix, rnd):
     """Submit vendor commands back to back over one kept-alive TLS
     connection as user (name, password), each a random (command, payload
     maker) of mix on a random device, reconnecting after errors, until stop
-    is set; counts answers by status (and "error") in stats."""
+    is set; counts answers by status (and "error") in stats, and 503s that
+    are Redfish's ServiceTemporarilyUnavailable with Retry-After under
+    "503 redfish"."""
     import http.client
     import ssl
     ctx = ssl.create_default_context(cafile=a.ca)
@@ -542,8 +556,10 @@ def submit_until(a, stop, stats, user, mix, rnd):
                          json.dumps({"Payload": payload(rnd)}),
                          {"Authorization": auth, "Content-Type": "application/json"})
             r = conn.getresponse()
-            r.read()
+            body = r.read()
             stats[r.status] += 1
+            if r.status == 503 and is_unavailable(r, body):
+                stats["503 redfish"] += 1
         except (OSError, http.client.HTTPException):
             stats["error"] += 1
             if conn:

@@ -152,6 +152,10 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     sys.stderr.write("%s: stop took %.3f s (rc %s); answers before %r, all %r\n"
                      % (what, took, rc, before, dict(clients.stats)))
     c.eq(rc, 0, what + ": exit status 0")
+    # Requests that came once the stop began: a Redfish error, not a bare 503
+    c.check(clients.stats[503] > before.get(503, 0), what + ": requests came after the stop began")
+    c.eq(clients.stats["503 redfish"], clients.stats[503],
+         what + ": every 503 is ServiceTemporarilyUnavailable with Retry-After")
     c.check(took < STOP_BOUND_S, "%s: stopped within %.1f s under load (took %.3f s)"
             % (what, STOP_BOUND_S, took))
     c.check(any("STOPPING=1" in m for m in nsock_msgs), what + ": STOPPING=1 told")

@@ -684,6 +684,22 @@ static void test_deferred_refused(void **state)
 	http_response_release(&resp);
 }
 
+/* A request the server does not start (it is stopping): the same answer. */
+static void test_unavailable(void **state)
+{
+	struct fixture *f = *state;
+	struct http_response resp;
+	char id[128];
+
+	http_response_init(&resp);
+	service_unavailable(f->real, &resp);
+	assert_int_equal(resp.status, 503);
+	assert_string_equal(error_id(&resp, id, sizeof(id)), "Base.1.22.1.ServiceTemporarilyUnavailable");
+	assert_string_equal(http_response_get_header(&resp, "Retry-After"), "1");
+	check_common(&resp);
+	http_response_release(&resp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_custom_table),
 		cmocka_unit_test(test_admin_still_usable),
 		cmocka_unit_test(test_deferred_refused),
+		cmocka_unit_test(test_unavailable),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
