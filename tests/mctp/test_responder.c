@@ -32,6 +32,15 @@
 #define OWN_EID 9
 #define PEER_EID 8
 #define PAYLOAD_MAX 4096 /* emu0 of the built-in profile */
+/* How long a request waits when it is meant to be lost (dropped, corrupted,
+ * delayed past it), and when it is meant to be answered: generous, since a
+ * loaded machine (the sanitizer suite beside others) can take a second. */
+#define LOST_MS 300
+#define ANSWER_MS 5000
+/* A reply refused does not end the wait (a good one may still come), so a
+ * request answered only so waits this out, then fails -EPROTO: long enough
+ * for the reply to arrive on a loaded machine, short enough to wait. */
+#define REFUSED_MS 1000
 
 struct fx {
 	pid_t pid;
@@ -164,7 +173,7 @@ static void test_identify_and_cel(void **state)
 	size_t nlogs = 0, cel_size = 0, got = 0;
 	struct res r;
 
-	fx_ep(fx, 1000, 0);
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx);
 	run(fx, CXL_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, 0);
@@ -214,7 +223,7 @@ static void test_large_messages(void **state)
 	uint8_t in[CXL_SET_LSA_HDR_LEN + 1500], q[CXL_GET_LSA_IN_LEN];
 	struct res r;
 
-	fx_ep(fx, 1000, 0);
+	fx_ep(fx, ANSWER_MS, 0);
 	memset(in, 0, sizeof(in));
 	cxl_put_le32(in, 512); /* offset */
 	for (size_t i = 0; i < 1500; i++)
@@ -237,13 +246,15 @@ static void test_fault_drop_then_retry(void **state)
 	struct cxl_mctp_ep_stats st;
 	struct res r;
 
-	fx_ep(fx, 300, 0);
+	fx_ep(fx, LOST_MS, 0);
 	fx_control(fx, "{\"fault\": \"drop\", \"count\": 1}");
 	run(fx, CXL_CCI_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, -ETIMEDOUT);
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx); /* the count ran out */
 
-	fx_ep(fx, 300, 2);
+	/* each attempt waits long enough for an answer: the third one has it */
+	fx_ep(fx, 1500, 2);
 	fx_control(fx, "{\"fault\": \"drop\", \"count\": 2}");
 	assert_identify_ok(fx); /* third attempt answered */
 	cxl_mctp_ep_stats_get(fx->ep, &st);
@@ -257,13 +268,13 @@ static void test_fault_delay(void **state)
 	struct fx *fx = *state;
 	struct res r;
 
-	fx_ep(fx, 150, 0);
+	fx_ep(fx, 150, 0); /* the answer comes 400 ms late */
 	fx_control(fx, "{\"fault\": \"delay\", \"count\": 1, \"delay_ms\": 400}");
 	run(fx, CXL_CCI_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, -ETIMEDOUT);
 	/* The late answer arrives during the next request; it carries the old
 	 * MCTP tag and must not be taken for the new answer. */
-	fx_ep(fx, 1000, 0);
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx);
 }
 
@@ -273,12 +284,13 @@ static void test_fault_bad_crc(void **state)
 	uint64_t frames, crc, errs, dropped;
 	struct res r;
 
-	fx_ep(fx, 300, 0);
+	fx_ep(fx, LOST_MS, 0);
 	fx_control(fx, "{\"fault\": \"bad_crc\", \"count\": 1}");
 	run(fx, CXL_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, -ETIMEDOUT);
 	cxl_mctp_serial_io_counters(fx->sio, &frames, &crc, &errs, &dropped);
 	assert_true(crc >= 2); /* an Identify reply spans two packets */
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx);
 }
 
@@ -287,7 +299,7 @@ static void expect_refused(struct fx *fx, const char *control, enum cxl_cci_err 
 	struct cxl_mctp_ep_stats st;
 	struct res r;
 
-	fx_ep(fx, 300, 0);
+	fx_ep(fx, REFUSED_MS, 0);
 	fx_control(fx, control);
 	run(fx, CXL_OP_GET_SUPPORTED_LOGS, NULL, 0, &r);
 	assert_int_equal(r.rc, -EPROTO);
@@ -295,6 +307,7 @@ static void expect_refused(struct fx *fx, const char *control, enum cxl_cci_err 
 	cxl_mctp_ep_stats_get(fx->ep, &st);
 	if (why != CXL_CCI_OK)
 		assert_int_equal(st.refused[why], 1);
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx);
 }
 
@@ -324,7 +337,7 @@ static void test_fault_noise(void **state)
 	struct fx *fx = *state;
 	uint64_t frames, crc, errs, dropped;
 
-	fx_ep(fx, 500, 0);
+	fx_ep(fx, ANSWER_MS, 0);
 	fx_control(fx, "{\"fault\": \"noise\", \"count\": 3}");
 	for (int i = 0; i < 3; i++)
 		assert_identify_ok(fx);
@@ -338,10 +351,11 @@ static void test_fault_opcode_filter(void **state)
 	struct fx *fx = *state;
 	struct res r;
 
-	fx_ep(fx, 300, 0);
+	fx_ep(fx, LOST_MS, 0);
 	fx_control(fx, "{\"fault\": \"drop\", \"opcode\": \"0x4000\"}");
 	run(fx, CXL_OP_IDENTIFY, NULL, 0, &r);
 	assert_int_equal(r.rc, -ETIMEDOUT);
+	fx_ep(fx, ANSWER_MS, 0);
 	assert_identify_ok(fx);
 	run(fx, CXL_OP_GET_HEALTH_INFO, NULL, 0, &r);
 	assert_int_equal(r.rc, 0);

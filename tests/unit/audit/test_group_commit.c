@@ -204,11 +204,14 @@ static void test_group_finished_in_record_order(void **state)
 		/* one thread forwarded the whole group */
 		assert_true(pthread_equal(fw.by[i], fw.by[1]));
 	}
-	/* ...and it was one of the followers, woken to run their sync. */
+	/* ...not the leader's, which had its own sync: one of the followers,
+	 * woken to run theirs, or the log's own lazy sync when that comes
+	 * first (a loaded machine). */
+	assert_false(pthread_equal(fw.by[1], lead.thread));
 	found = 0;
 	for (int i = 0; i < FOLLOWERS; i++)
 		found += pthread_equal(fw.by[1], w[i].thread) != 0;
-	assert_int_equal(found, 1);
+	assert_true(found <= 1);
 	audit_close(log);
 }
 
