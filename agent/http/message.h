@@ -95,10 +95,6 @@ struct http_deferred {
 	 * and run is used. The saving is a thread hand-over each way. */
 	int (*start)(void *arg, struct http_response *resp, void (*done)(void *done_arg),
 		     void *done_arg);
-	/* Optional: fills resp when run cannot be started (no thread for it
-	 * under a task limit; err a negative errno). Without it the answer is
-	 * a bare 503 with Retry-After. */
-	void (*refused)(void *arg, int err, struct http_response *resp);
 };
 
 /* A body produced over time (an event stream), sent until the producer ends

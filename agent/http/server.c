@@ -263,15 +263,12 @@ static void job_main(void *arg)
  * one. Either way it says when to try again. */
 static void unavailable(struct http_server *srv, struct http_response *resp)
 {
-	if (srv->unavailable)
+	if (srv->unavailable) {
 		srv->unavailable(srv->ctx, resp);
-	if (resp->status != 503) {
-		http_response_release(resp);
-		http_response_init(resp);
-		resp->status = 503;
+		return;
 	}
-	if (!http_response_get_header(resp, "Retry-After"))
-		http_response_header(resp, "Retry-After", "1");
+	resp->status = 503;
+	http_response_header(resp, "Retry-After", "1");
 }
 
 /* Park the connection and produce its response elsewhere, started from here
@@ -302,10 +299,11 @@ static enum MHD_Result start_job(struct MHD_Connection *conn, struct req_state *
 	rc = workpool_submit(job->work.pool ? job->work.pool : st->srv->jobs, job_main, job);
 	if (rc) {
 		atomic_fetch_sub(&st->srv->workers_busy, 1);
-		if (job->work.refused)
-			job->work.refused(job->work.arg, rc, &job->resp);
-		else
-			unavailable(st->srv, &job->resp);
+		/* No thread could start for it (a task limit, TasksMax= or
+		 * RLIMIT_NPROC): the client may try again once one ends. */
+		log_warn_limited("request refused (no thread)", NULL,
+				 "request refused: no thread to run it: %s", strerror(-rc));
+		unavailable(st->srv, &job->resp);
 		MHD_resume_connection(conn);
 		server_wake_owner(st->srv, job->worker);
 		atomic_store(&job->done, 1);

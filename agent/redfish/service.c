@@ -628,8 +628,7 @@ static void defer_password_check(struct agent *ag, const struct http_request *re
 	resp->defer = (struct http_deferred){ password_job_run, password_job_release, j,
 					      authn_kdf_pool(ag->authn),
 					      authn_wait_joined(j->wait) ? password_job_start
-									 : NULL,
-					      NULL };
+									 : NULL };
 }
 
 struct deferred_finish {
@@ -666,19 +665,6 @@ static int deferred_start(void *arg, struct http_response *resp, void (*done)(vo
 	d->done = done;
 	d->done_arg = done_arg;
 	return d->inner.start(d->inner.arg, resp, deferred_done, d);
-}
-
-/* No thread could be started for the work (a task limit, TasksMax= or
- * RLIMIT_NPROC): the caller may try again once one ends. */
-static void deferred_refused(void *arg, int err, struct http_response *resp)
-{
-	struct deferred_finish *d = arg;
-
-	log_warn_limited("request refused (no thread)", NULL,
-			 "request refused: no thread to run it: %s", strerror(-err));
-	rf_service_temporarily_unavailable(resp, 1);
-	finish(NULL, resp, d->allowed);
-	metrics_http(d->metrics, resp->status);
 }
 
 static void deferred_release(void *arg)
@@ -719,8 +705,7 @@ void service_handle(void *ctx, const struct http_request *req, struct http_respo
 			/* d now belongs to the deferred work; the server releases it. */
 			resp->defer = (struct http_deferred){ deferred_run, deferred_release, d,
 							      d->inner.pool,
-							      d->inner.start ? deferred_start : NULL,
-							      deferred_refused };
+							      d->inner.start ? deferred_start : NULL };
 			log_debug("%s %s %s -> deferred", req->peer, req->method_token, req->path);
 			// cppcheck-suppress memleak
 			return;

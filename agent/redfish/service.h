@@ -9,9 +9,10 @@
 
 /* ctx is the struct agent. Matches http_handler_fn. */
 void service_handle(void *ctx, const struct http_request *req, struct http_response *resp);
-/* The answer to a request the server does not start (stopping, no thread
- * free): ServiceTemporarilyUnavailable with Retry-After, and the headers
- * every answer carries. Matches http_server_config.unavailable. */
+/* The answer to a request the server does not start (stopping, or no
+ * thread for its deferred work): ServiceTemporarilyUnavailable with
+ * Retry-After, and the headers every answer carries. Matches
+ * http_server_config.unavailable. */
 void service_unavailable(void *ctx, struct http_response *resp);
 
 #endif

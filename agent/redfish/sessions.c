@@ -252,7 +252,7 @@ static int h_session_create(const struct route_ctx *ctx, struct http_response *r
 	*j = (struct login_job){ ag, body, user, password, context, "" };
 	snprintf(j->peer, sizeof(j->peer), "%s", ctx->req->peer ? ctx->req->peer : "unknown");
 	resp->defer = (struct http_deferred){ login_run, login_release, j,
-					      authn_kdf_pool(ag->authn), NULL, NULL };
+					      authn_kdf_pool(ag->authn), NULL };
 	return 0;
 fail:
 	if (body && password)

@@ -510,8 +510,7 @@ static int h_vendor_command_submit(const struct route_ctx *ctx, struct http_resp
 		return rc == -EINVAL ? 0 : rc;
 	}
 	resp->defer = (struct http_deferred){ submit_run, submit_job_release, j, NULL,
-					      command_can_start(ctx->agent) ? submit_start : NULL,
-					      NULL };
+					      command_can_start(ctx->agent) ? submit_start : NULL };
 	return 0;
 }
 
