@@ -110,6 +110,10 @@ def open_intents(audit_dir):
             and r.get("decision") == "Allowed" and r["id"] not in results], recs, torn
 
 
+def allowed_intents(recs):
+    return sum(1 for r in recs if r.get("type") == "Intent" and r.get("decision") == "Allowed")
+
+
 def executed(prof):
     return sum(len(read_jsonl(p)[0]) for p in prof["journal"])
 
@@ -172,7 +176,7 @@ def stop_under_load(a, prof, audit_dir, sig, what):
     still_open, recs, torn = open_intents(audit_dir)
     c.eq(still_open, [], what + ": every allowed intent has its result after a clean stop")
     c.eq(torn, 0, what + ": no torn audit line")
-    allowed = sum(1 for r in recs if r.get("type") == "Intent" and r.get("decision") == "Allowed")
+    allowed = allowed_intents(recs)
     c.check(executed(prof) <= allowed, "%s: no device command without an intent (%d executed, "
             "%d allowed intents)" % (what, executed(prof), allowed))
     p = subprocess.run([AGENT, "--verify-audit", audit_dir], capture_output=True, text=True,
@@ -193,13 +197,17 @@ def slow_device(c):
     command waits behind that refresh, and the stop comes meanwhile. The
     second command is carried out when the refresh ends and answered; it
     marks the device stale, but no refresh starts after the stop began, so
-    the stop takes one command timeout at most."""
-    timeout_ms = 1500
+    the stop takes one command timeout at most. The stop is sent once the
+    second command's intent is on disk (it is then waiting for the device),
+    not after a fixed pause: under load its client can take a second to
+    connect."""
+    timeout_ms = 3000
     d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxla-stop-slow-%d" % os.getpid())
+    audit_dir = os.path.join(d, "audit")
     prof = write_emulated_profile(d)
     try:
         with Agent(config={"emulated_profile": prof["profile"], "policy_file": POLICY_EXAMPLE,
-                           "audit_dir": os.path.join(d, "audit"), "log_level": "info",
+                           "audit_dir": audit_dir, "log_level": "info",
                            "command_timeout_ms": timeout_ms, "refresh_interval_ms": 60000},
                    accounts=ACCOUNTS, roles=ROLES) as a:
             set_fault(prof["fault"][1], "timeout", opcode=0x4000)
@@ -212,13 +220,18 @@ def slow_device(c):
             started = time.monotonic()
             waiting = threading.Thread(target=change, args=(2 * timeout_ms,))
             waiting.start()
-            time.sleep(0.3)
+            deadline = time.monotonic() + 20
+            while allowed_intents(read_audit_dir(audit_dir)[0]) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            queued = time.monotonic() - started
             a.proc.send_signal(signal.SIGTERM)
             rc = a.proc.wait(30)
             took = time.monotonic() - started
             waiting.join(30)
-            sys.stderr.write("slow device: stop took %.3f s after the refresh began, answers %r\n"
-                             % (took, answers))
+            sys.stderr.write("slow device: second command waiting %.3f s and stop %.3f s after "
+                             "the refresh began, answers %r\n" % (queued, took, answers))
+            c.check(queued < timeout_ms / 1000, "slow device: the second command waits behind "
+                    "the refresh (its intent came %.3f s after the refresh began)" % queued)
             c.eq(rc, 0, "slow device: exit status 0")
             c.eq(answers, [200, 200], "slow device: the command waiting behind the refresh is "
                  "carried out and answered")
