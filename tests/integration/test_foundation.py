@@ -7,8 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import ADMIN_PASSWORD, AGENT, Agent, Checker  # noqa: E402
@@ -124,26 +122,36 @@ def tls_versions(a):
 
 
 def graceful_shutdown(a):
-    """SIGTERM while a request is being uploaded: it is answered, exit 0."""
-    result = {}
-
-    def slow_post():
-        p = subprocess.run(["curl", "-sS", "--cacert", a.ca, "-u", "admin:" + ADMIN_PASSWORD,
-                            "-H", "Content-Type: application/json", "--limit-rate", "10K",
-                            "--data-binary", "@-", "-o", "/dev/null", "-w", "%{http_code}",
-                            a.url("/redfish/v1/Managers")],
-                           input=b"[" + b"1," * 12000 + b"1]", capture_output=True, timeout=30)
-        result["code"] = p.stdout.decode()
-        result["rc"] = p.returncode
-
-    t = threading.Thread(target=slow_post)
-    t.start()
-    time.sleep(1.0)
+    """SIGTERM while a request is being uploaded: it is answered, exit 0.
+    The signal is sent once the agent has taken the request (its 100
+    Continue came back), not after a fixed pause: under load the client
+    can take a second to connect, and a request that comes after the stop
+    began is refused (test_stop_under_load)."""
+    body = os.path.join(a.tmp, "upload.json")
+    with open(body, "wb") as f:
+        f.write(b"[" + b"1," * 12000 + b"1]")
+    p = subprocess.Popen(["curl", "-sS", "-v", "--cacert", a.ca, "-u", "admin:" + ADMIN_PASSWORD,
+                          "-H", "Content-Type: application/json",
+                          "-H", "Expect: 100-continue", "--expect100-timeout", "30",
+                          "--limit-rate", "10K", "--data-binary", "@" + body, "-o", "/dev/null",
+                          "-w", "%{http_code}", a.url("/redfish/v1/Managers")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    trace = []
+    for line in p.stderr:
+        trace.append(line)
+        if line.startswith(b"< HTTP/1.1 100"):
+            break
+    c.check(trace and trace[-1].startswith(b"< HTTP/1.1 100"),
+            "the upload was taken (100 Continue): %r" % trace[-3:])
     a.proc.send_signal(signal.SIGTERM)
-    t.join(30)
+    try:
+        out, _ = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
     rc = a.proc.wait(20)
-    c.eq(result.get("rc"), 0, "in-flight request completed (curl rc)")
-    c.eq(result.get("code"), "405", "in-flight request got its answer")
+    c.eq(p.returncode, 0, "in-flight request completed (curl rc)")
+    c.eq(out.decode(), "405", "in-flight request got its answer")
     c.eq(rc, 0, "agent exit status after SIGTERM")
 
 
