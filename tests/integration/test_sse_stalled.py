@@ -57,7 +57,11 @@ def main():
         stalled = stalled_stream(a)
         reader = Stream(a, "RegistryPrefix eq 'CxlAgent'")
         c.eq(reader.status, 200, "the reading stream opens")
-        time.sleep(0.5)
+        # The stalled request is never answered where the test can see it:
+        # it has opened once the agent counts it.
+        deadline = time.time() + 10
+        while metric(a, "cxl_agent_sse_clients") != 2 and time.time() < deadline:
+            time.sleep(0.1)
         c.eq(metric(a, "cxl_agent_sse_clients"), 2, "two streams open")
         rss_before = a.rss_kib()
         drops_before = metric(a, "cxl_agent_event_drops_total")
