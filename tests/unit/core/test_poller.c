@@ -429,8 +429,9 @@ static void test_silent_device_delays_only_itself(void **state)
 			refreshed++;
 		a = b;
 	}
-	/* one poller thread for both would refresh device 1 once in 2 s */
-	if (refreshed < 10)
+	/* one poller thread for both would refresh device 1 once in 2 s, so
+	 * once at most here; a loaded machine may skip some periods */
+	if (refreshed < 5)
 		fail_msg("device 1 refreshed in %d of 15 periods of 100 ms", refreshed);
 	assert_int_equal(cxl_emu_inject(be, local, CXL_EMU_FAULT_NONE, 0, -1), 0);
 	poller_stop(p);
