@@ -466,20 +466,32 @@ def check_install(ga):
     check(ga.run("systemctl is-enabled cxl-agent")[1].strip() == "enabled", "unit enabled")
 
 
+def journal(ga, wait_for, args="", timeout=20):
+    """The unit's journal (args: more journalctl options) once it has
+    wait_for, or as it is after timeout: journald reads the agent's output
+    on its own time, after systemctl has returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = ga.sh("journalctl -u cxl-agent --no-pager -o cat %s" % args)
+        if wait_for in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.3)
+
+
 def check_https(ga, port, run):
     cert = ga.sh("cat %s/tls/server.crt" % STATE)
     ca = to_pem(cert, run, "generated.crt")
     conn = https(port, ca)  # verifies chain and that 127.0.0.1 is in the SANs
     fp = peer_fp(conn)
     check(fp == pem_fp(cert), "HTTPS answers with the generated certificate")
-    journal = ga.sh("journalctl -u cxl-agent --no-pager -o cat")
-    check(":".join(fp[i:i + 2] for i in range(0, 64, 2)).upper() in journal,
-          "the journal shows the certificate's fingerprint")
+    shown = ":".join(fp[i:i + 2] for i in range(0, 64, 2)).upper()
+    text = journal(ga, shown)
+    check(shown in text, "the journal shows the certificate's fingerprint")
     mode = ga.sh("stat -c '%%a %%U' %s/initial-admin-password" % STATE).strip()
     check(mode == "600 cxl-agent", "initial-admin-password is 0600, owner cxl-agent (%s)" % mode)
     password = ga.sh("cat %s/initial-admin-password" % STATE).strip()
-    check(password and password not in journal, "the password is not in the journal")
-    check("initial-admin-password" in journal, "the journal says where the password is")
+    check(password and password not in text, "the password is not in the journal")
+    check("initial-admin-password" in text, "the journal says where the password is")
     status, doc, _ = request(conn, "GET", "/redfish/v1/Managers/agent", auth=("admin", password))
     check(status == 200, "admin logs in with the file's password")
     conn.close()
@@ -515,9 +527,9 @@ def check_identity(ga, port, ca, password):
     check(DEVICE in members, "the kernel's CXL memdev is served through the unit's device policy: %s"
           % members)
     conn.close()
-    journal = ga.sh("journalctl -u cxl-agent --no-pager -o cat")
-    check("device backend: kernel" in journal, "kernel backend chosen by auto: %s"
-          % "; ".join(line for line in journal.splitlines() if "backend" in line))
+    text = journal(ga, "device backend: kernel")
+    check("device backend: kernel" in text, "kernel backend chosen by auto: %s"
+          % "; ".join(line for line in text.splitlines() if "backend" in line))
 
 
 def check_hardening(ga):
@@ -679,10 +691,9 @@ def check_bad_config(ga):
     status = ga.run("systemctl status cxl-agent --no-pager -l")[1]
     if not check(where in status, "systemctl status shows file:line:column (%s)" % where):
         log(status)
-    journal = ga.sh("journalctl -u cxl-agent --no-pager -o cat")
-    check(where in journal, "the journal shows file:line:column")
-    errors = ga.sh("journalctl -u cxl-agent --no-pager -o cat -p err")
-    check(where in errors, "the journal has it at priority err (the agent's <3> prefix)")
+    check(where in journal(ga, where), "the journal shows file:line:column")
+    check(where in journal(ga, where, "-p err"),
+          "the journal has it at priority err (the agent's <3> prefix)")
     # A configuration that does not load will not load on the next try
     # either: its exit status (EX_CONFIG) is one the unit does not restart,
     # so the unit is failed at once and starts again once the file is fixed.
@@ -722,8 +733,8 @@ def check_start_limit(ga):
         if "ActiveState=failed" in state:
             break
         time.sleep(1)
-    limit = "Start request repeated too quickly" in ga.sh(
-        "journalctl -u cxl-agent --no-pager -o cat --after-cursor='%s'" % cursor.group(1))
+    repeated = "Start request repeated too quickly"
+    limit = repeated in journal(ga, repeated, "--after-cursor='%s'" % cursor.group(1))
     restarts = int(re.search(r"NRestarts=(\d+)", state).group(1))
     if not check("ActiveState=failed" in state and restarts >= 8 and limit,
                  "retried, then stopped at the start limit after %.0f s: %s"
@@ -773,9 +784,8 @@ def check_upgrade(ga, port, ca, password, newer, version):
     check(new_pid != pid and exe == "/usr/sbin/cxl-agent",
           "restarted onto the new binary (pid %s -> %s, %s)" % (pid, new_pid, exe))
     since = "--after-cursor='%s'" % cursor.group(1) if cursor else ""
-    starts = ga.sh("journalctl -u cxl-agent --no-pager -o cat %s | grep -c 'front: running as'"
-                   " || true" % since).strip()
-    check(starts == "1", "started once by the upgrade (%s starts)" % starts)
+    starts = journal(ga, "front: running as", since).count("front: running as")
+    check(starts == 1, "started once by the upgrade (%d starts)" % starts)
     check(ga.sh("sha256sum /etc/cxl-agent/config.json /etc/cxl-agent/policy.json") == config,
           "the locally edited config.json and policy.json are kept")
     check(ga.run("test -f /etc/cxl-agent/config.json.dpkg-dist && "
