@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import Agent, Checker  # noqa: E402
+from agentlib import Agent, Checker, wait_for  # noqa: E402
 
 c = Checker("connection_limits")
 
@@ -51,9 +51,7 @@ with Agent(config={"connections_per_address": 16}) as a:
     # Which ones the agent's accepting threads keep is theirs to say; how
     # many is not. Closing is theirs to do when they get to it: kept ones
     # stay open, so the count only falls, to 16.
-    deadline = time.monotonic() + 10
-    while sum(alive(s) for s in hog + extra) > 16 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: sum(alive(s) for s in hog + extra) <= 16, 10, 0.05)
     time.sleep(0.3)
     c.eq(sum(alive(s) for s in hog + extra), 16, "connections past the per-address cap are closed")
     code, took = timed_get(a, "127.0.0.2")
@@ -61,12 +59,8 @@ with Agent(config={"connections_per_address": 16}) as a:
     c.check(took < 1.0, "and promptly (%.3f s)" % took)
     for s in hog + extra:
         s.close()
-    deadline = time.monotonic() + 10
-    code = None
-    while code != "200" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        code, _ = timed_get(a, "127.0.0.3")
-    c.eq(code, "200", "the capped address is served again once its connections close")
+    c.check(wait_for(lambda: timed_get(a, "127.0.0.3")[0] == "200", 10, 0.1),
+            "the capped address is served again once its connections close")
 
 # Defaults: the descriptor limit is raised to the hard limit and the
 # connection limit derived from it.

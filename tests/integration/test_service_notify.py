@@ -46,17 +46,22 @@ def messages(sock, until, timeout=10):
     raise AssertionError("no %r within %ss; got %r" % (until, timeout, got))
 
 
-with Agent(start=False) as a:
+def start_notified(a, **env):
+    """The agent started as the service manager starts it, with env added:
+    the socket it notifies (with its senders' credentials)."""
     path = os.path.join(a.tmp, "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     sock.bind(path)
-    a.env["NOTIFY_SOCKET"] = path
-    a.env["WATCHDOG_USEC"] = "400000"
+    a.env.update(env, NOTIFY_SOCKET=path)
     a.log = open(a.log_path, "ab")
     a.proc = subprocess.Popen([os.environ.get("CXLA_AGENT"), "-c", a.config_path], stdout=a.log,
                               stderr=subprocess.STDOUT, env=a.env)
+    return sock
 
+
+with Agent(start=False) as a:
+    sock = start_notified(a, WATCHDOG_USEC="400000")
     got = messages(sock, "READY=1", timeout=20)
     ready = [m for m in got if "READY=1" in m][0]
     # Readiness means listening: the first request right after it succeeds.
@@ -96,13 +101,7 @@ with Agent(start=False) as a:
 # A front that ends on its own (killed here) ends the broker with a failure,
 # and the unit's status line says why, not the last "serving ..." status.
 with Agent(start=False) as a:
-    path = os.path.join(a.tmp, "notify.sock")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    a.env["NOTIFY_SOCKET"] = path
-    a.log = open(a.log_path, "ab")
-    a.proc = subprocess.Popen([os.environ.get("CXLA_AGENT"), "-c", a.config_path], stdout=a.log,
-                              stderr=subprocess.STDOUT, env=a.env)
+    sock = start_notified(a)
     a.expect_clean_exit = False
     messages(sock, "READY=1", timeout=20)
     kids = a.children()

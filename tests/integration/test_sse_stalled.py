@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentlib import ADMIN_PASSWORD, Agent, Checker  # noqa: E402
+from agentlib import ADMIN_PASSWORD, Agent, Checker, wait_for  # noqa: E402
 from sselib import Stream  # noqa: E402
 
 TEST_EVENT = "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent"
@@ -59,9 +59,7 @@ def main():
         c.eq(reader.status, 200, "the reading stream opens")
         # The stalled request is never answered where the test can see it:
         # it has opened once the agent counts it.
-        deadline = time.time() + 10
-        while metric(a, "cxl_agent_sse_clients") != 2 and time.time() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: metric(a, "cxl_agent_sse_clients") == 2, 10, 0.1)
         c.eq(metric(a, "cxl_agent_sse_clients"), 2, "two streams open")
         rss_before = a.rss_kib()
         drops_before = metric(a, "cxl_agent_event_drops_total")

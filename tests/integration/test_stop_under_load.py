@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from agentlib import (ADMIN_PASSWORD, AGENT, POLICY_EXAMPLE, Agent, Checker, Submitters,  # noqa: E402
                       le32_b64, read_audit_dir, read_jsonl, set_fault, submit_until,
-                      write_emulated_profile)
+                      wait_for, write_emulated_profile)
 import sselib  # noqa: E402
 
 c = Checker("stop_under_load")
@@ -220,9 +220,7 @@ def slow_device(c):
             started = time.monotonic()
             waiting = threading.Thread(target=change, args=(2 * timeout_ms,))
             waiting.start()
-            deadline = time.monotonic() + 20
-            while allowed_intents(read_audit_dir(audit_dir)[0]) < 2 and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(lambda: allowed_intents(read_audit_dir(audit_dir)[0]) >= 2, 20, 0.02)
             queued = time.monotonic() - started
             a.proc.send_signal(signal.SIGTERM)
             rc = a.proc.wait(30)

@@ -365,6 +365,22 @@ static inline void rfx_free(struct rfx_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* A task of the agent's once it is no longer running, waiting up to 5 s
+ * (its watcher records the outcome before it says so). 0, or the error of
+ * tasks_get. */
+static inline int rfx_task_ended(struct rfx *f, unsigned id, struct task_info *out)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int rc = 0;
+
+	for (int i = 0; i < 500; i++) {
+		if ((rc = tasks_get(f->ag.tasks, id, out)) || out->state != TASK_RUNNING)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	return rc;
+}
+
 /* The Base message id of an error reply's first message ("" if none). */
 static inline const char *rfx_message_id(const struct rfx_reply *r)
 {

@@ -449,15 +449,9 @@ static bool audit_result_with(struct tt *t, const char *intent, const char *tr)
 /* The task once it is no longer running (waits up to 5 s). */
 static struct task_info ended(struct tt *t, unsigned id)
 {
-	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	struct task_info now = { 0 };
 
-	for (int i = 0; i < 500; i++) {
-		assert_int_equal(tasks_get(t->f->ag.tasks, id, &now), 0);
-		if (now.state != TASK_RUNNING)
-			break;
-		nanosleep(&tick, NULL);
-	}
+	assert_int_equal(rfx_task_ended(t->f, id, &now), 0);
 	return now;
 }
 

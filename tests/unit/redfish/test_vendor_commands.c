@@ -266,24 +266,10 @@ static void test_submit_device_refusals(void **state)
 	rfx_free(&r);
 }
 
-/* The state of a task once it is no longer running (or after 10 s): its
- * watcher records the outcome before it says so. */
-static enum task_state task_ended(struct vc *v, unsigned id)
-{
-	struct task_info ti = { .state = TASK_RUNNING };
-
-	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(tasks_get(v->f->ag.tasks, id, &ti), 0);
-		if (ti.state != TASK_RUNNING)
-			break;
-		usleep(10 * 1000);
-	}
-	return ti.state;
-}
-
 static void test_submit_background(void **state)
 {
 	struct vc *v = *state;
+	struct task_info ti;
 	struct rfx_reply r = rfx_send(v->f, HTTP_POST, SUBMIT("emu-background-op"), v->writer,
 				      "{\"Payload\": \"ZAAAAA==\"}", NULL);
 
@@ -298,8 +284,9 @@ static void test_submit_background(void **state)
 	check_audited(v, &r, "Oem/CxlAgent/AuditRecordId", "Allowed");
 	/* The operation ends on its own; its watcher is done with the agent
 	 * before the next test changes it. */
-	assert_int_equal(task_ended(v, (unsigned)strtoul(rfx_str(r.body, "Id"), NULL, 10)),
-			 TASK_COMPLETED);
+	assert_int_equal(rfx_task_ended(v->f, (unsigned)strtoul(rfx_str(r.body, "Id"), NULL, 10),
+				       &ti), 0);
+	assert_int_equal(ti.state, TASK_COMPLETED);
 	rfx_free(&r);
 }
 
